@@ -1,0 +1,14 @@
+/**
+ * The command table: one entry per verb, each in its own file.
+ */
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from './context.js';
+import { initCommand } from './init.js';
+import { cloneCommand } from './clone.js';
+import { commitCommand } from './commit.js';
+import { statusCommand } from './status.js';
+import { logCommand } from './log.js';
+
+/** Every verb mailgit has. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const COMMANDS: CommandModule<GlobalArgs, any>[] = [initCommand, cloneCommand, commitCommand, statusCommand, logCommand];

@@ -1,0 +1,41 @@
+/**
+ * `mailgit log [--folder F] [--message KEY] [--json] [-n N]`
+ */
+import type { Argv, CommandModule } from 'yargs';
+import type { GlobalArgs } from './context.js';
+import { printJson, repoFromArgs } from './context.js';
+import { readHistory, messageStory } from '../repo/history.js';
+import type { HistoryEntry } from '../repo/history.js';
+
+interface LogArgs extends GlobalArgs {
+  folder?: string;
+  message?: string;
+  n?: number;
+}
+
+function show(e: HistoryEntry): void {
+  const when = new Date(e.time * 1000).toISOString().replace('T', ' ').slice(0, 16);
+  console.log(`${e.commit.slice(0, 10)} ${when} ${e.replica || '?'} (clock ${e.clock})${e.merge ? ' merge' : ''}`);
+  for (const line of e.lines) console.log(`    ${line}`);
+}
+
+/** The `log` verb: history in a person's words, for the repo, a folder, or one message. */
+export const logCommand: CommandModule<GlobalArgs, LogArgs> = {
+  command: 'log',
+  describe: 'show history: what happened, where and when',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('folder', { type: 'string', describe: 'only what happened in this folder' })
+      .option('message', { type: 'string', describe: "one message's whole story (its Maildir key)" })
+      .option('n', { type: 'number', describe: 'at most N entries' }) as Argv<LogArgs>,
+  handler: async (argv) => {
+    const repo = await repoFromArgs(argv);
+    const entries = argv.message ? await messageStory(repo, argv.message) : await readHistory(repo, { folder: argv.folder, limit: argv.n });
+    if (argv.json) {
+      printJson(entries);
+      return;
+    }
+    if (entries.length === 0) console.log(argv.message ? `no history for message ${argv.message}` : 'no history');
+    for (const e of entries) show(e);
+  },
+};

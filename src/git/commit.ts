@@ -1,0 +1,71 @@
+/**
+ * Commits and refs with plumbing: `commit-tree`, `update-ref` as a compare-and-swap,
+ * and the `Mailgit-*` trailers that the merge reads.
+ */
+import { git, gitText } from './run.js';
+
+/** The branch every mail repo uses. */
+export const BRANCH = 'refs/heads/main';
+
+/** Trailers carried by every mailgit commit. */
+export interface Trailers {
+  replica: string;
+  clock: number;
+}
+
+/** Returns the commit HEAD points to, or `null` in a repo with no commit yet. */
+export async function readHead(cwd: string): Promise<string | null> {
+  const r = await git(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd, okCodes: [1] });
+  const s = r.stdout.toString('utf8').trim();
+  return r.code === 0 && s !== '' ? s : null;
+}
+
+/** Resolves a ref or revision to a commit id, or `null` when it does not exist. */
+export async function resolveCommit(cwd: string, rev: string): Promise<string | null> {
+  const r = await git(['rev-parse', '--verify', '-q', `${rev}^{commit}`], { cwd, okCodes: [1, 128] });
+  const s = r.stdout.toString('utf8').trim();
+  return r.code === 0 && s !== '' ? s : null;
+}
+
+/** Reads the Lamport clock of a commit (0 for a commit without the trailer). */
+export async function readClock(cwd: string, commit: string): Promise<number> {
+  const v = await gitText(['log', '-1', '--format=%(trailers:key=Mailgit-Clock,valueonly,separator=%x20)', commit], { cwd });
+  const n = Number.parseInt(v, 10);
+  return Number.isFinite(n) && n >= 0 ? n : 0;
+}
+
+/** Reads the replica name of a commit ("" when absent). */
+export async function readReplica(cwd: string, commit: string): Promise<string> {
+  return gitText(['log', '-1', '--format=%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)', commit], { cwd });
+}
+
+/** The clock a new commit on top of `parents` gets: one more than the highest parent clock. */
+export async function nextClock(cwd: string, parents: string[]): Promise<number> {
+  let max = 0;
+  for (const p of parents) max = Math.max(max, await readClock(cwd, p));
+  return max + 1;
+}
+
+/** Formats a commit message: subject, optional body, then the trailers. */
+export function formatMessage(subject: string, body: string, t: Trailers): string {
+  const parts = [subject.trim()];
+  if (body.trim() !== '') parts.push(body.trim());
+  parts.push(`Mailgit-Replica: ${t.replica}\nMailgit-Clock: ${t.clock}`);
+  return parts.join('\n\n') + '\n';
+}
+
+/** Writes a commit object and returns its id (refs are not touched). */
+export async function commitTree(cwd: string, tree: string, parents: string[], message: string): Promise<string> {
+  const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'];
+  return gitText(args, { cwd, input: message, env: { GIT_AUTHOR_NAME: 'mailgit', GIT_AUTHOR_EMAIL: 'mailgit@localhost', GIT_COMMITTER_NAME: 'mailgit', GIT_COMMITTER_EMAIL: 'mailgit@localhost' } });
+}
+
+/** Moves `ref` from `oldOid` (null: must not exist) to `newOid` atomically; fails if it moved meanwhile. */
+export async function updateRef(cwd: string, ref: string, newOid: string, oldOid: string | null, reason: string): Promise<void> {
+  await git(['update-ref', '-m', reason, ref, newOid, oldOid ?? '0'.repeat(40)], { cwd });
+}
+
+/** Returns the tree id of a commit. */
+export async function treeOf(cwd: string, commit: string): Promise<string> {
+  return gitText(['rev-parse', `${commit}^{tree}`], { cwd });
+}

@@ -1,0 +1,91 @@
+/**
+ * Running the git CLI. Every call goes through {@link git}: no shell, a fixed safe
+ * environment (no user hooks from the remote, no prompts), stdin as a buffer.
+ */
+import { spawn } from 'node:child_process';
+import { IoError, MailgitError, EX } from '../util/errors.js';
+
+/** Options for one git invocation. */
+export interface GitOptions {
+  /** Working directory (`git -C`). */
+  cwd: string;
+  /** Bytes to write to stdin. */
+  input?: string | Buffer;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Exit codes other than 0 that are not errors (e.g. 1 for `diff --quiet`). */
+  okCodes?: number[];
+}
+
+/** What git printed. */
+export interface GitResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number;
+}
+
+/** A git command that failed; `stderr` is kept for callers that classify failures. */
+export class GitError extends MailgitError {
+  /** Creates the error for a failed `git args…`. */
+  constructor(
+    readonly args: string[],
+    readonly stderr: string,
+    readonly status: number,
+  ) {
+    super(`git ${args[0]} failed: ${firstLine(stderr) || `exit ${status}`}`, 'EGIT', EX.SOFTWARE);
+  }
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n').filter((l) => l.trim() !== '').slice(-1)[0] ?? '';
+}
+
+/** The environment every git child runs with: no prompts, no pager, no system surprises. */
+export function gitEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_PAGER: 'cat',
+    LC_ALL: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    ...extra,
+  };
+}
+
+/** Runs `git ARGS` and resolves with its output, or rejects with a {@link GitError}. */
+export function git(args: string[], opts: GitOptions): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: opts.cwd, env: gitEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => reject(new IoError(`cannot run git: ${e.message}`)));
+    child.stdin.on('error', () => undefined);
+    child.on('close', (code) => {
+      const stderr = Buffer.concat(err).toString('utf8');
+      const status = code ?? 128;
+      if (status === 0 || opts.okCodes?.includes(status)) {
+        resolve({ stdout: Buffer.concat(out), stderr, code: status });
+      } else if (/No space left on device/i.test(stderr)) {
+        reject(new IoError(`disk full: git ${args[0]}: ${firstLine(stderr)}`, 'ENOSPC'));
+      } else {
+        reject(new GitError(args, stderr, status));
+      }
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Runs git and returns stdout as a trimmed string. */
+export async function gitText(args: string[], opts: GitOptions): Promise<string> {
+  return (await git(args, opts)).stdout.toString('utf8').trim();
+}
+
+/** Splits NUL-terminated output into records (dropping the empty tail). */
+export function splitZ(buf: Buffer): string[] {
+  const s = buf.toString('utf8');
+  const parts = s.split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}

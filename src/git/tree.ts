@@ -1,0 +1,110 @@
+/**
+ * Reading and writing git trees with plumbing, one process per changed directory and
+ * never one per file: `ls-tree` of one directory, `mktree` of one directory.
+ */
+import { git, splitZ } from './run.js';
+
+/** One entry of a tree listing. */
+export interface TreeEntry {
+  mode: string;
+  type: 'blob' | 'tree' | 'commit';
+  oid: string;
+  /** Repo-relative path (full path for recursive listings, else the name in `dir`). */
+  path: string;
+}
+
+/** A change to a tree: set `path` to blob `oid`, or delete it (`oid === null`). */
+export interface TreeEdit {
+  path: string;
+  oid: string | null;
+  mode?: string;
+}
+
+/** The id of the empty tree. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+function parseEntries(out: Buffer): TreeEntry[] {
+  return splitZ(out).map((rec) => {
+    const tab = rec.indexOf('\t');
+    const [mode, type, oid] = rec.slice(0, tab).split(' ');
+    return { mode: mode!, type: type as TreeEntry['type'], oid: oid!, path: rec.slice(tab + 1) };
+  });
+}
+
+/** Lists every entry below `treeish` recursively (blobs, symlinks and submodules; trees with `withTrees`). */
+export async function lsTreeRecursive(cwd: string, treeish: string, withTrees = false): Promise<TreeEntry[]> {
+  const args = ['ls-tree', '-r', '-z', '--full-tree', ...(withTrees ? ['-t'] : []), treeish];
+  return parseEntries((await git(args, { cwd })).stdout);
+}
+
+/** Lists every directory (tree entry) below `treeish`, recursively. */
+export async function lsTreeDirs(cwd: string, treeish: string): Promise<TreeEntry[]> {
+  return parseEntries((await git(['ls-tree', '-r', '-d', '-z', '--full-tree', treeish], { cwd })).stdout);
+}
+
+/**
+ * Lists the direct children of directory `dir` ("" for the root) in `treeish`, with
+ * full paths. A missing directory lists as empty.
+ */
+export async function lsTreeDir(cwd: string, treeish: string, dir: string): Promise<TreeEntry[]> {
+  const spec = dir === '' ? [] : ['--', dir + '/'];
+  return parseEntries((await git(['ls-tree', '-z', '--full-tree', treeish, ...spec], { cwd })).stdout);
+}
+
+/** Writes a tree object from entries named relative to that tree; returns its id. */
+export async function mktree(cwd: string, entries: { mode: string; type: string; oid: string; name: string }[]): Promise<string> {
+  if (entries.length === 0) return EMPTY_TREE;
+  const input = entries.map((e) => `${e.mode} ${e.type} ${e.oid}\t${e.name}\0`).join('');
+  return (await git(['mktree', '-z'], { cwd, input })).stdout.toString('utf8').trim();
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/**
+ * Applies file edits to the tree of `baseTreeish` (or the empty tree when null) and
+ * returns the new root tree id. Only directories that contain an edit are read and
+ * rewritten, deepest first; directories left empty disappear, as in git.
+ */
+export async function editTree(cwd: string, baseTreeish: string | null, edits: TreeEdit[]): Promise<string> {
+  // Directory → (name → entry|null). Directory entries are filled in bottom-up.
+  const changes = new Map<string, Map<string, { mode: string; type: string; oid: string } | null>>();
+  const touch = (dir: string) => {
+    let m = changes.get(dir);
+    if (!m) {
+      m = new Map();
+      changes.set(dir, m);
+      if (dir !== '') touch(parentOf(dir));
+    }
+    return m;
+  };
+  for (const e of edits) {
+    touch(parentOf(e.path)).set(baseName(e.path), e.oid === null ? null : { mode: e.mode ?? '100644', type: 'blob', oid: e.oid });
+  }
+  const dirs = [...changes.keys()].sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1));
+  let root = EMPTY_TREE;
+  for (const dir of dirs) {
+    const existing = baseTreeish === null ? [] : await lsTreeDir(cwd, baseTreeish, dir);
+    const merged = new Map<string, { mode: string; type: string; oid: string }>();
+    for (const e of existing) merged.set(baseName(e.path), e);
+    for (const [name, entry] of changes.get(dir)!) {
+      if (entry === null) merged.delete(name);
+      else merged.set(name, entry);
+    }
+    const entries = [...merged].map(([name, e]) => ({ ...e, name }));
+    const oid = entries.length === 0 ? null : await mktree(cwd, entries);
+    if (dir === '') root = oid ?? EMPTY_TREE;
+    else touch(parentOf(dir)).set(baseName(dir), oid === null ? null : { mode: '040000', type: 'tree', oid });
+  }
+  return root;
+}
+
+function depth(dir: string): number {
+  return dir === '' ? 0 : dir.split('/').length;
+}

@@ -1,0 +1,58 @@
+/**
+ * Maildir file names: `UNIQUE` or `UNIQUE:2,FLAGS`, split into key and info.
+ */
+import type { Sub } from './snapshot.js';
+
+/** A message path split into its parts. */
+export interface MessagePath {
+  folder: string;
+  sub: Sub;
+  key: string;
+  info: string;
+}
+
+/** Splits a file name into its key (before the first `:`) and verbatim info suffix. */
+export function splitName(name: string): { key: string; info: string } {
+  const colon = name.indexOf(':');
+  if (colon < 0) return { key: name, info: '' };
+  return { key: name.slice(0, colon), info: name.slice(colon) };
+}
+
+/** Joins a key and info back into a file name. */
+export function joinName(key: string, info: string): string {
+  return key + info;
+}
+
+/** Returns the flag letters of an info suffix (`":2,FS"` → `"FS"`), or `""`. */
+export function flagsOfInfo(info: string): string {
+  return info.startsWith(':2,') ? info.slice(3) : '';
+}
+
+/** Returns the info suffix for a sorted set of flags. */
+export function infoOfFlags(flags: string): string {
+  return ':2,' + [...new Set(flags)].sort().join('');
+}
+
+/**
+ * Parses a repo-relative path as a message path (`FOLDER/cur/NAME`, `FOLDER/new/NAME`,
+ * or `cur/NAME` at the root), or returns `null` if it is not one. Dot files inside
+ * `cur/` and `new/` are not messages (Maildir readers skip them).
+ */
+export function parseMessagePath(path: string): MessagePath | null {
+  const slash = path.lastIndexOf('/');
+  if (slash < 0) return null;
+  const name = path.slice(slash + 1);
+  if (name === '' || name.startsWith('.')) return null;
+  const dir = path.slice(0, slash);
+  const subSlash = dir.lastIndexOf('/');
+  const sub = dir.slice(subSlash + 1);
+  if (sub !== 'cur' && sub !== 'new') return null;
+  const folder = subSlash < 0 ? '' : dir.slice(0, subSlash);
+  return { folder, sub, ...splitName(name) };
+}
+
+/** Returns the repo-relative path of a message. */
+export function messagePath(m: { folder: string; sub: Sub; key: string; info: string }): string {
+  const prefix = m.folder === '' ? '' : m.folder + '/';
+  return `${prefix}${m.sub}/${joinName(m.key, m.info)}`;
+}

@@ -1,0 +1,100 @@
+/**
+ * Reading history back in a person's words: the per-folder lines that every mailgit
+ * commit carries, and one message's story rebuilt from the commits that touched it.
+ */
+import { git } from '../git/run.js';
+import { describeChanges, formatEvents } from '../maildir/describe.js';
+import { parseMessagePath } from '../maildir/name.js';
+import { readHead } from '../git/commit.js';
+import type { Repo } from './repo.js';
+
+/** One commit as `log` shows it. */
+export interface HistoryEntry {
+  commit: string;
+  time: number;
+  replica: string;
+  clock: number;
+  merge: boolean;
+  subject: string;
+  /** "FOLDER: …" lines (or, for a message story, what happened to it). */
+  lines: string[];
+}
+
+const FORMAT = '%H%x1f%ct%x1f%P%x1f%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)%x1f%(trailers:key=Mailgit-Clock,valueonly,separator=%x20)%x1f%B%x1e';
+
+interface RawCommit {
+  commit: string;
+  time: number;
+  parents: string[];
+  replica: string;
+  clock: number;
+  body: string;
+}
+
+function parseRaw(rec: string): RawCommit {
+  const [commit, time, parents, replica, clock, body] = rec.replace(/^\n+/, '').split('\x1f');
+  return { commit: commit!, time: Number(time), parents: parents!.split(' ').filter(Boolean), replica: replica!.trim(), clock: Number(clock) || 0, body: body ?? '' };
+}
+
+function bodyLines(body: string): { subject: string; lines: string[] } {
+  const all = body.split('\n');
+  const subject = all[0] ?? '';
+  const lines = all.slice(1).filter((l) => l.trim() !== '' && !/^Mailgit-[A-Za-z]+: /.test(l));
+  return { subject, lines };
+}
+
+/** Reads the history of the branch, newest first, optionally only lines about one folder. */
+export async function readHistory(repo: Repo, opts: { folder?: string; limit?: number } = {}): Promise<HistoryEntry[]> {
+  if (!(await readHead(repo.root))) return [];
+  const args = ['log', `--format=${FORMAT}`, ...(opts.folder === undefined && opts.limit ? [`-n${opts.limit}`] : []), 'HEAD'];
+  const out = (await git(args, { cwd: repo.root })).stdout.toString('utf8');
+  const entries: HistoryEntry[] = [];
+  for (const rec of out.split('\x1e')) {
+    if (rec.trim() === '') continue;
+    const raw = parseRaw(rec);
+    const { subject, lines } = bodyLines(raw.body);
+    const shown = opts.folder === undefined ? (lines.length ? lines : [subject]) : lines.filter((l) => l.startsWith(`${opts.folder}: `) || l.startsWith(`${opts.folder} `));
+    if (shown.length === 0) continue;
+    entries.push({ commit: raw.commit, time: raw.time, replica: raw.replica, clock: raw.clock, merge: raw.parents.length > 1, subject, lines: shown });
+    if (opts.limit && entries.length >= opts.limit) break;
+  }
+  return entries;
+}
+
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Rebuilds one message's story, oldest first: delivered, seen, read, flagged, moved,
+ * deleted — with the replica and time of each step. Merge commits are skipped: each step
+ * is shown once, on the replica where it happened.
+ */
+export async function messageStory(repo: Repo, key: string): Promise<HistoryEntry[]> {
+  if (!(await readHead(repo.root))) return [];
+  const k = globEscape(key);
+  const specs = [`:(glob)**/cur/${k}`, `:(glob)**/cur/${k}:*`, `:(glob)**/new/${k}`, `:(glob)**/new/${k}:*`];
+  const args = ['log', '--reverse', '--no-merges', '--no-renames', '--raw', '--no-abbrev', '-z', `--format=%x1d${FORMAT}`, 'HEAD', '--', ...specs];
+  const out = (await git(args, { cwd: repo.root })).stdout.toString('utf8');
+  const entries: HistoryEntry[] = [];
+  // Each record: \x1d header \x1e \0 raw-lines, where raw is ":modes oids status\0path\0" repeated.
+  for (const rec of out.split('\x1d')) {
+    const end = rec.indexOf('\x1e');
+    if (end < 0) continue;
+    const raw = parseRaw(rec.slice(0, end));
+    const added = [];
+    const removed = [];
+    const fields = rec.slice(end + 1).split('\0').map((f) => f.replace(/^\n/, '')).filter((f) => f !== '');
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const meta = fields[i]!.replace(/^:/, '').split(' ');
+      const path = fields[i + 1]!;
+      if (parseMessagePath(path)?.key !== key) continue;
+      if (meta[4] === 'A' || meta[4] === 'M') added.push({ path, oid: meta[3]! });
+      if (meta[4] === 'D' || meta[4] === 'M') removed.push({ path, oid: meta[2]! });
+    }
+    const lines = formatEvents(describeChanges(repo.layout, added, removed));
+    if (lines.length === 0) continue;
+    entries.push({ commit: raw.commit, time: raw.time, replica: raw.replica, clock: raw.clock, merge: false, subject: bodyLines(raw.body).subject, lines });
+  }
+  return entries;
+}

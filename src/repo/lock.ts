@@ -1,0 +1,76 @@
+/**
+ * The repo lock: one writing mailgit at a time (cron fetch, watch, sync, deliver).
+ *
+ * The lock is `.git/mailgit/lock`, created with O_EXCL and holding `pid what`. A lock
+ * whose process is gone is stale and is taken over (renamed away, then retaken), so a
+ * SIGKILLed mailgit never blocks the next run.
+ */
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LockedError } from '../util/errors.js';
+import type { Repo } from './repo.js';
+import { stateDir } from './repo.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function tryCreate(path: string, what: string): Promise<boolean> {
+  try {
+    const fh = await open(path, 'wx', 0o600);
+    await fh.writeFile(`${process.pid} ${what}\n`);
+    await fh.close();
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+async function holder(path: string): Promise<{ pid: number; what: string } | null> {
+  try {
+    const [pid, ...rest] = (await readFile(path, 'utf8')).trim().split(' ');
+    return { pid: Number(pid), what: rest.join(' ') };
+  } catch {
+    return null;
+  }
+}
+
+/** Options for {@link withRepoLock}. */
+export interface LockOptions {
+  /** How long to keep retrying a held lock before giving up (default 0: fail at once). */
+  waitMs?: number;
+}
+
+/**
+ * Runs `fn` while holding the repo lock. Throws {@link LockedError} (exit 75) naming the
+ * holder's pid when another live mailgit holds it for longer than `waitMs`.
+ */
+export async function withRepoLock<T>(repo: Repo, what: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+  const dir = stateDir(repo);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'lock');
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  for (;;) {
+    if (await tryCreate(path, what)) break;
+    const h = await holder(path);
+    if (h === null || !Number.isFinite(h.pid) || !alive(h.pid)) {
+      // Stale: move it aside atomically so that only one taker wins, then retry.
+      const aside = `${path}.stale.${process.pid}`;
+      await rename(path, aside).then(() => unlink(aside), () => undefined);
+      continue;
+    }
+    if (Date.now() >= deadline) throw new LockedError(h.pid, h.what);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(path).catch(() => undefined);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Recording the work tree as one commit. Order is important:
+ *   1. scan (stat directories, list changed ones, hash unseen keys: objects only),
+ *   2. write the trees of the changed directories and the commit object,
+ *   3. move the branch with a compare-and-swap (`update-ref NEW OLD`),
+ *   4. save the directory cache, stamped with the new HEAD.
+ * A crash before 3 leaves unreferenced objects only; before 4 a stale cache, which is
+ * ignored because its head no longer matches.
+ */
+import { editTree } from '../git/tree.js';
+import { BRANCH, commitTree, formatMessage, nextClock, treeOf, updateRef } from '../git/commit.js';
+import { describeChanges, formatEvents } from '../maildir/describe.js';
+import type { FolderEvents } from '../maildir/describe.js';
+import { folderName } from '../maildir/layout.js';
+import type { Repo } from './repo.js';
+import { scanChanges } from './scan.js';
+import type { Scan } from './scan.js';
+import { saveDirState } from './dirstate.js';
+
+/** What a recording made. */
+export interface RecordResult {
+  commit: string;
+  /** One line per folder, as in the commit message. */
+  summary: string[];
+}
+
+/** Options for {@link record}. */
+export interface RecordOptions {
+  /** Subject line (default: the summary). */
+  message?: string;
+}
+
+/** Summarises a scan per folder, including folders created or removed and settings changed. */
+export function summarize(repo: Repo, scan: Scan): Map<string, FolderEvents> {
+  const events = describeChanges(repo.layout, scan.added, scan.removed);
+  const bump = (folder: string, label: string) => {
+    let m = events.get(folder);
+    if (!m) events.set(folder, (m = new Map()));
+    m.set(label, (m.get(label) ?? 0) + 1);
+  };
+  for (const f of scan.files) {
+    if (f.path.endsWith('/maildirfolder') || f.path === 'maildirfolder') {
+      const dir = f.path.slice(0, Math.max(0, f.path.lastIndexOf('/')));
+      bump(folderName(repo.layout, dir), f.oid === null ? 'folder removed' : 'folder created');
+    } else if (f.path.startsWith('.mailgit/')) {
+      bump('settings', `${f.oid === null ? 'removed' : 'updated'} ${f.path.slice('.mailgit/'.length)}`);
+    } else {
+      bump('settings', `${f.oid === null ? 'removed' : 'updated'} ${f.path}`);
+    }
+  }
+  return events;
+}
+
+/**
+ * Records everything the mail client changed as one commit on the branch. Returns
+ * `null` when there is nothing to record. The caller holds the repo lock.
+ */
+export async function record(repo: Repo, opts: RecordOptions = {}): Promise<RecordResult | null> {
+  const scan = await scanChanges(repo);
+  if (scan.edits.length === 0) {
+    await saveDirState(repo, scan.state);
+    return null;
+  }
+  const tree = await editTree(repo.root, scan.head, scan.edits);
+  if (scan.head && tree === (await treeOf(repo.root, scan.head))) {
+    await saveDirState(repo, scan.state);
+    return null;
+  }
+  const lines = formatEvents(summarize(repo, scan));
+  const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
+  const parents = scan.head ? [scan.head] : [];
+  const clock = await nextClock(repo.root, parents);
+  const commit = await commitTree(repo.root, tree, parents, formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock }));
+  await updateRef(repo.root, BRANCH, commit, scan.head, 'mailgit: record');
+  await saveDirState(repo, { ...scan.state, head: commit });
+  return { commit, summary: lines };
+}

@@ -1,0 +1,189 @@
+/**
+ * Finding what the mail client changed since HEAD, at a cost that grows with the
+ * change: one stat per `cur/`/`new/` directory, a listing only of the directories whose
+ * (mtime, inode) moved, and a hash only for message keys that history has never seen.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { git } from '../git/run.js';
+import { lsTreeDirs, lsTreeDir, lsTreeRecursive } from '../git/tree.js';
+import type { TreeEdit, TreeEntry } from '../git/tree.js';
+import { readHead } from '../git/commit.js';
+import { parseMessagePath } from '../maildir/name.js';
+import { classifyPath } from '../maildir/paths.js';
+import type { Repo } from './repo.js';
+import { loadDirState, sameStamp, stampOf } from './dirstate.js';
+import type { DirState } from './dirstate.js';
+import { walkWorktree } from './walk.js';
+import { IoError } from '../util/errors.js';
+import { GitError } from '../git/run.js';
+
+/** One message file that appeared or disappeared. */
+export interface FileDelta {
+  path: string;
+  oid: string;
+}
+
+/** The result of a scan: what to commit, and the cache to save once it is committed. */
+export interface Scan {
+  head: string | null;
+  edits: TreeEdit[];
+  added: FileDelta[];
+  removed: FileDelta[];
+  /** Non-message files added, changed or removed (oid null). */
+  files: { path: string; oid: string | null }[];
+  state: DirState;
+}
+
+/** Directories younger than this are not cached: a change in the same clock tick could hide. */
+const RACY_MS = 2000;
+
+function parentDir(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
+}
+
+async function hashFiles(root: string, paths: string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  for (const p of paths) {
+    if (p.includes('\n')) throw new IoError(`cannot record a file whose name contains a newline: ${JSON.stringify(p)}`, 'EBADNAME');
+  }
+  try {
+    const out = await git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { cwd: root, input: paths.join('\n') + '\n' });
+    return out.stdout.toString('utf8').trim().split('\n');
+  } catch (e) {
+    if (e instanceof GitError) {
+      const m = /could not open '([^']*)'[^:]*: (.*)/.exec(e.stderr) ?? /unable to (?:open|read) ([^:\n]*)/.exec(e.stderr);
+      throw new IoError(m ? `cannot read ${m[1]}: ${m[2] ?? 'unreadable'}; nothing recorded` : `cannot record: ${e.message}`, 'EREAD');
+    }
+    throw e;
+  }
+}
+
+async function listNames(root: string, dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(join(root, dir), { withFileTypes: true });
+    return entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/**
+ * Compares the work tree with HEAD and returns the edits that would record it.
+ * Writes nothing but folder markers for folders a client created.
+ */
+export async function scanChanges(repo: Repo): Promise<Scan> {
+  const root = repo.root;
+  const head = await readHead(root);
+  const old = await loadDirState(repo);
+  const warm = head !== null && old.head === head;
+  const now = Date.now();
+  const walk = await walkWorktree(root);
+  const headDirs = new Map<string, string>();
+  if (head) for (const d of await lsTreeDirs(root, head)) headDirs.set(d.path, d.oid);
+
+  // Candidate message directories: on disk, or in HEAD.
+  const candidates = new Set<string>();
+  for (const f of walk.folders) for (const sub of ['cur', 'new']) candidates.add(f === '' ? sub : `${f}/${sub}`);
+  for (const d of headDirs.keys()) {
+    const base = d.slice(d.lastIndexOf('/') + 1);
+    if (base === 'cur' || base === 'new') candidates.add(d);
+  }
+  const state: DirState = { head, dirs: {}, files: {} };
+  const changed: string[] = [];
+  for (const d of candidates) {
+    let st;
+    try {
+      st = await stat(join(root, d), { bigint: true });
+    } catch {
+      st = null;
+    }
+    if (st && !st.isDirectory()) st = null;
+    if (st) {
+      const stamp = stampOf(st);
+      const racy = now - Number(st.mtimeMs) < RACY_MS;
+      if (warm && sameStamp(old.dirs[d], stamp)) {
+        state.dirs[d] = stamp;
+        continue;
+      }
+      if (!racy) state.dirs[d] = stamp;
+    } else if (!headDirs.has(d)) continue;
+    changed.push(d);
+  }
+
+  // HEAD's entries for the changed directories (one full listing when cold).
+  const headEntries = new Map<string, TreeEntry[]>();
+  if (head && (changed.length > 0 || !warm)) {
+    if (!warm || changed.length > 16) {
+      for (const e of await lsTreeRecursive(root, head)) {
+        const d = parentDir(e.path);
+        let list = headEntries.get(d);
+        if (!list) headEntries.set(d, (list = []));
+        list.push(e);
+      }
+    } else {
+      for (const d of changed) headEntries.set(d, await lsTreeDir(root, head, d));
+    }
+  }
+
+  const removed: FileDelta[] = [];
+  const addedPaths: string[] = [];
+  for (const d of changed) {
+    const inTree = new Map((headEntries.get(d) ?? []).filter((e) => parseMessagePath(e.path)).map((e) => [e.path, e.oid]));
+    const onDisk = new Set((await listNames(root, d)).map((n) => `${d}/${n}`.replace(/^\//, '')));
+    for (const [p, oid] of inTree) if (!onDisk.has(p)) removed.push({ path: p, oid });
+    for (const p of onDisk) if (!inTree.has(p)) addedPaths.push(p);
+  }
+
+  // Renames keep their blob (messages are immutable); only unseen keys are hashed.
+  const byKey = new Map<string, string>();
+  for (const r of removed) byKey.set(parseMessagePath(r.path)!.key, r.oid);
+  const added: FileDelta[] = [];
+  const toHash: string[] = [];
+  for (const p of addedPaths) {
+    const oid = byKey.get(parseMessagePath(p)!.key);
+    if (oid) added.push({ path: p, oid });
+    else toHash.push(p);
+  }
+
+  // Small data files: cached by stat; hashed together with new messages.
+  const fileCandidates: string[] = [];
+  for (const [p, st] of walk.files) {
+    const cached = old.files[p];
+    const stamp = stampOf(st);
+    if (warm && cached && sameStamp(cached, stamp) && cached.size === Number(st.size)) state.files[p] = cached;
+    else fileCandidates.push(p);
+  }
+  const oids = await hashFiles(root, [...toHash, ...fileCandidates]);
+  toHash.forEach((p, i) => added.push({ path: p, oid: oids[i]! }));
+  const files: Scan['files'] = [];
+  const headFileOid = async (p: string): Promise<string | null> => {
+    if (!head) return null;
+    const listed = headEntries.get(parentDir(p)) ?? (await lsTreeDir(root, head, parentDir(p)));
+    headEntries.set(parentDir(p), listed);
+    return listed.find((e) => e.path === p)?.oid ?? null;
+  };
+  for (let i = 0; i < fileCandidates.length; i++) {
+    const p = fileCandidates[i]!;
+    const oid = oids[toHash.length + i]!;
+    const st = walk.files.get(p)!;
+    if (now - Number(st.mtimeMs) >= RACY_MS) state.files[p] = { ...stampOf(st), size: Number(st.size), oid };
+    if ((await headFileOid(p)) !== oid) files.push({ path: p, oid });
+  }
+  // Files gone from disk: those the cache knew (warm) or HEAD listed (cold).
+  const gone = new Set<string>();
+  if (warm) for (const p of Object.keys(old.files)) if (!walk.files.has(p)) gone.add(p);
+  if (head && !warm) {
+    for (const list of headEntries.values()) for (const e of list) if (!parseMessagePath(e.path) && classifyPath(e.path) && !walk.files.has(e.path)) gone.add(e.path);
+  }
+  for (const p of gone) files.push({ path: p, oid: null });
+
+  const edits: TreeEdit[] = [
+    ...removed.map((r) => ({ path: r.path, oid: null })),
+    ...added.map((a) => ({ path: a.path, oid: a.oid })),
+    ...files.map((f) => ({ path: f.path, oid: f.oid })),
+  ];
+  return { head, edits, added, removed, files, state };
+}

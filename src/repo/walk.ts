@@ -1,0 +1,61 @@
+/**
+ * Walking a mail repo's work tree by directories only: it reads the folder
+ * directories (small) and never lists or stats the messages inside `cur/` and `new/`.
+ */
+import { lstat, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BigIntStats } from 'node:fs';
+import { isIgnoredDir, isIgnoredFile } from './ignore.js';
+import { classifyPath } from '../maildir/paths.js';
+import { folderMarker } from '../maildir/layout.js';
+
+/** What the walk found. */
+export interface Walk {
+  /** Folder directories (repo-relative; `""` for a root Maildir). */
+  folders: Set<string>;
+  /** Recorded non-message files with their stat. */
+  files: Map<string, BigIntStats>;
+}
+
+function rel(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`;
+}
+
+/**
+ * Walks the work tree under `root`. A directory with `cur/` or `new/` (or a
+ * `maildirfolder` marker) is a folder; a folder without its marker gets one, so that
+ * an empty folder made by a mail client reaches history.
+ */
+export async function walkWorktree(root: string): Promise<Walk> {
+  const folders = new Set<string>();
+  const files = new Map<string, BigIntStats>();
+  const visit = async (dir: string): Promise<void> => {
+    const entries = await readdir(join(root, dir), { withFileTypes: true });
+    const names = new Set(entries.map((e) => e.name));
+    const isFolder = (names.has('cur') || names.has('new') || names.has('maildirfolder')) && !dir.startsWith('.mailgit');
+    if (isFolder) {
+      folders.add(dir);
+      const marker = folderMarker(dir);
+      if (marker !== null && !names.has('maildirfolder')) {
+        await writeFile(join(root, marker), '', { mode: 0o600 });
+        entries.push(...(await readdir(join(root, dir), { withFileTypes: true })).filter((e) => e.name === 'maildirfolder'));
+      }
+    }
+    for (const e of entries) {
+      const p = rel(dir, e.name);
+      if (e.isDirectory()) {
+        if (isIgnoredDir(e.name)) continue;
+        if (isFolder && (e.name === 'cur' || e.name === 'new')) continue;
+        if (dir === '' && e.name === '.git') continue;
+        await visit(p);
+      } else if (e.isFile()) {
+        if (isIgnoredFile(e.name)) continue;
+        const kind = classifyPath(p);
+        if (kind === null || kind === 'message') continue;
+        files.set(p, await lstat(join(root, p), { bigint: true }));
+      }
+    }
+  };
+  await visit('');
+  return { folders, files };
+}

@@ -1,0 +1,73 @@
+/**
+ * Remote data is hostile until checked. Before any tree from a remote is merged or
+ * checked out, every path it adds or changes must be a Maildir message, a folder data
+ * file, a `.mailgit/` file or the repo's git attributes — a regular file of mode
+ * 100644 with a plain relative name — and small enough to be mail.
+ */
+import { git } from '../git/run.js';
+import type { TreeEntry } from '../git/tree.js';
+import { classifyPath, unsafeReason } from '../maildir/paths.js';
+import { UnsafeDataError } from '../util/errors.js';
+
+/** The largest message file accepted from a remote. */
+export const MAX_BLOB_BYTES = 256 * 1024 * 1024;
+/** The largest `.mailgit/` file accepted from a remote. */
+export const MAX_META_BYTES = 1024 * 1024;
+
+/** Returns why one entry is refused, or `null` if it is acceptable. */
+export function entryProblem(e: Pick<TreeEntry, 'mode' | 'type' | 'path'>): string | null {
+  const bad = unsafeReason(e.path);
+  if (bad) return bad;
+  if (e.mode === '120000') return 'symbolic link';
+  if (e.mode === '160000' || e.type === 'commit') return 'submodule';
+  if (e.mode === '100755') return 'executable file';
+  if (e.type !== 'blob' || e.mode !== '100644') return `mode ${e.mode}`;
+  if (classifyPath(e.path) === null) return 'not a Maildir message, folder file or .mailgit file';
+  return null;
+}
+
+function describe(problems: string[], total: number, origin: string): string {
+  const more = total > problems.length ? ` (and ${total - problems.length} more)` : '';
+  return `refusing ${origin}: ${problems.join('; ')}${more}; nothing was applied`;
+}
+
+/**
+ * Checks entries from an untrusted tree (all of it on clone, the changed paths on sync)
+ * and throws {@link UnsafeDataError} listing what is refused.
+ */
+export async function validateIncoming(cwd: string, entries: TreeEntry[], origin: string): Promise<void> {
+  const problems: string[] = [];
+  let total = 0;
+  const note = (msg: string) => {
+    total++;
+    if (problems.length < 5) problems.push(msg);
+  };
+  for (const e of entries) {
+    const why = entryProblem(e);
+    if (why) note(`${JSON.stringify(e.path)}: ${why}`);
+  }
+  if (total === 0 && entries.length > 0) {
+    const sizes = (await git(['cat-file', '--batch-check=%(objectsize)'], { cwd, input: entries.map((e) => e.oid).join('\n') + '\n' })).stdout
+      .toString('utf8')
+      .trim()
+      .split('\n');
+    const meta: TreeEntry[] = [];
+    entries.forEach((e, i) => {
+      const size = Number(sizes[i]);
+      const isMeta = e.path.startsWith('.mailgit/');
+      if (!Number.isFinite(size)) note(`${JSON.stringify(e.path)}: missing object`);
+      else if (size > (isMeta ? MAX_META_BYTES : MAX_BLOB_BYTES)) note(`${JSON.stringify(e.path)}: ${size} bytes is too large`);
+      else if (isMeta && e.path.endsWith('.json')) meta.push(e);
+    });
+    for (const e of meta) {
+      const text = (await git(['cat-file', 'blob', e.oid], { cwd })).stdout.toString('utf8');
+      try {
+        const v = JSON.parse(text) as unknown;
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) note(`${JSON.stringify(e.path)}: not a JSON object`);
+      } catch {
+        note(`${JSON.stringify(e.path)}: not valid JSON`);
+      }
+    }
+  }
+  if (total > 0) throw new UnsafeDataError(describe(problems, total, origin));
+}

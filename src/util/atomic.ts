@@ -1,0 +1,47 @@
+/**
+ * Crash-safe file writes. Order is important:
+ *   1. write the whole content to a temporary name in the same directory,
+ *   2. fsync the file, 3. rename it over the final name, 4. fsync the directory.
+ * After a crash at any point the final name holds either the old or the new content.
+ */
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Fsyncs a directory so that a rename or unlink inside it is durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Returns a temporary file name next to `path` (or inside `tmpDir`, which must be on the same file system). */
+export function tmpName(path: string, tmpDir?: string): string {
+  const name = `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  return join(tmpDir ?? dirname(path), name);
+}
+
+/** Writes `data` to `path` atomically and durably (tmp, fsync, rename, fsync dir). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, tmpDir?: string): Promise<void> {
+  const tmp = tmpName(path, tmpDir);
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(dirname(path));
+}

@@ -1,0 +1,92 @@
+/**
+ * Typed errors with a stable `code` and a sysexits(3) exit status.
+ *
+ * Every failure a person can cause or meet (bad input, a dead server, a held lock) is
+ * thrown as a {@link MailgitError}; the CLI prints its message on one line and exits with
+ * its `exitCode`. Anything else is a bug and is reported as such (exit 70).
+ */
+
+/** sysexits(3) codes used by mailgit. */
+export const EX = {
+  OK: 0,
+  USAGE: 64,
+  DATAERR: 65,
+  NOINPUT: 66,
+  UNAVAILABLE: 69,
+  SOFTWARE: 70,
+  CANTCREAT: 73,
+  IOERR: 74,
+  TEMPFAIL: 75,
+  PROTOCOL: 76,
+  NOPERM: 77,
+  CONFIG: 78,
+} as const;
+
+/** The base class: a message for a person, a stable code for scripts, an exit status. */
+export class MailgitError extends Error {
+  /** Creates an error with a stable `code` (e.g. `ENOTREPO`) and a sysexits status. */
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'MailgitError';
+  }
+}
+
+/** The directory is not a mail repo (or does not exist). */
+export class NotARepoError extends MailgitError {
+  /** Creates the error for `dir`. */
+  constructor(dir: string) {
+    super(`not a mail repo (or any parent up to /): ${dir}`, 'ENOTREPO', EX.NOINPUT);
+  }
+}
+
+/** Bad command-line usage. */
+export class UsageError extends MailgitError {
+  /** Creates a usage error with the given explanation. */
+  constructor(message: string) {
+    super(message, 'EUSAGE', EX.USAGE);
+  }
+}
+
+/** Another mailgit process holds the repo lock. */
+export class LockedError extends MailgitError {
+  /** Creates the error naming the holder's pid and what it is doing. */
+  constructor(pid: number, what: string) {
+    super(`repo is locked by another mailgit (pid ${pid}, ${what}); try again later`, 'ELOCKED', EX.TEMPFAIL);
+  }
+}
+
+/** Data from a remote or a file that mailgit refuses to accept. */
+export class UnsafeDataError extends MailgitError {
+  /** Creates the error with a description of what was refused. */
+  constructor(message: string) {
+    super(message, 'EUNSAFE', EX.DATAERR);
+  }
+}
+
+/** A remote or server could not be reached. */
+export class UnavailableError extends MailgitError {
+  /** Creates the error with a description of what could not be reached. */
+  constructor(message: string) {
+    super(message, 'EUNAVAILABLE', EX.UNAVAILABLE);
+  }
+}
+
+/** Authentication failed or permission denied. */
+export class PermissionError extends MailgitError {
+  /** Creates the error with a description (never including a secret). */
+  constructor(message: string) {
+    super(message, 'ENOPERM', EX.NOPERM);
+  }
+}
+
+/** A file could not be read or written (disk full, unreadable file). */
+export class IoError extends MailgitError {
+  /** Creates the error; `code` is the underlying errno name where known. */
+  constructor(message: string, code = 'EIO') {
+    super(message, code, EX.IOERR);
+  }
+}
