@@ -1,0 +1,44 @@
+/**
+ * The Maildir-aware three-way merge: a pure function of three snapshots and two stamps.
+ */
+import type { Snapshot } from '../maildir/snapshot.js';
+import { MergeContext } from './context.js';
+import { compareStrings } from './entries.js';
+import { mergeFiles } from './mergeFiles.js';
+import { mergeMessages } from './mergeMessages.js';
+import type { MergeResult, MergeSide } from './types.js';
+
+export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './types.js';
+
+/**
+ * Merges `ours` and `theirs`, two descendants of `base`, message by message:
+ *
+ * 1. unchanged on one side → the other side's entry;
+ * 2. flags merge letter by letter, three-way; a message seen (`new` → `cur`) on either side
+ *    ends in `cur`;
+ * 3. new on either side → kept; new on both with the same blob → one copy, flags united;
+ * 4. deleted on one side and unchanged on the other → deleted;
+ * 5. both changed the same single-valued thing (moved to two folders, deleted against moved
+ *    or re-flagged) → the side with the higher (clock, replica) wins, and a decision says so;
+ * 6. the same id with different blobs on the two sides → both kept, one renamed;
+ * 7. a copy under a new id plus deletion of the old one is recognised as a move by its blob;
+ * 8. other files merge three-way with last-writer-wins, fetch checkpoints by maximum.
+ *
+ * The result does not depend on which side is ours (`merge(b, x, y)` and `merge(b, y, x)`
+ * give equal snapshots and mirrored decisions), and `merge(b, x, x)` and `merge(b, b, x)`
+ * both give `x`. Inputs are never modified; the result may share entry objects with them.
+ */
+export function merge(base: Snapshot, ours: MergeSide, theirs: MergeSide): MergeResult {
+  const ctx = new MergeContext(ours.stamp, theirs.stamp);
+  const messages = mergeMessages(
+    base.messages,
+    ours.snapshot.messages,
+    theirs.snapshot.messages,
+    ctx,
+  );
+  const files = mergeFiles(base.files, ours.snapshot.files, theirs.snapshot.files, ctx);
+  const decisions = [...ctx.decisions].sort(
+    (a, b) => compareStrings(a.id, b.id) || compareStrings(a.kind, b.kind),
+  );
+  return { snapshot: { messages, files }, decisions };
+}

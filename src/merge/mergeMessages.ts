@@ -1,0 +1,200 @@
+/**
+ * The message half of the merge: rules 1–7, id by id.
+ */
+import type { MessageEntry, Sub } from '../maildir/snapshot.js';
+import type { MergeContext } from './context.js';
+import { splitDuplicateKeys } from './duplicateKeys.js';
+import { compareStrings, entryPath, folderName, sameEntry } from './entries.js';
+import { flagsOf, mergeFlags } from './flags.js';
+import { chooseInfo } from './info.js';
+import { findMoves } from './moves.js';
+
+type Messages = Map<string, MessageEntry>;
+type Side = 'ours' | 'theirs';
+
+/**
+ * Merges the message maps of base, ours and theirs. Returns a new map in sorted id order;
+ * entries that come through unchanged are shared with the inputs, which are never modified.
+ * Decisions are recorded in `ctx`.
+ */
+export function mergeMessages(
+  base0: Messages,
+  ours0: Messages,
+  theirs0: Messages,
+  ctx: MergeContext,
+): Messages {
+  const [base, ours, theirs] = splitDuplicateKeys(base0, ours0, theirs0, ctx);
+  const out = new Map<string, MessageEntry>();
+  const done = new Set<string>();
+
+  const movesOurs = findMoves(base, ours, theirs);
+  const movesTheirs = findMoves(base, theirs, ours);
+  if (movesOurs.size > 0 || movesTheirs.size > 0) {
+    const olds = [...new Set([...movesOurs.keys(), ...movesTheirs.keys()])].sort(compareStrings);
+    for (const old of olds) {
+      const toOurs = movesOurs.get(old);
+      const toTheirs = movesTheirs.get(old);
+      done.add(old);
+      if (toOurs !== undefined) done.add(toOurs);
+      if (toTheirs !== undefined) done.add(toTheirs);
+      const kept = mergeMoved(old, toOurs, toTheirs, base, ours, theirs, ctx);
+      if (kept !== undefined) out.set(kept[0], kept[1]);
+    }
+  }
+
+  const ids = new Set<string>(ours.keys());
+  for (const id of theirs.keys()) ids.add(id);
+  for (const id of base.keys()) ids.add(id);
+  for (const id of ids) {
+    if (done.has(id)) continue;
+    const e = mergeOne(id, base.get(id), ours.get(id), theirs.get(id), ctx);
+    if (e !== undefined) out.set(id, e);
+  }
+  return new Map([...out].sort((a, b) => compareStrings(a[0], b[0])));
+}
+
+/** Merges one id by the three-way rules (1–5); returns undefined when it ends deleted. */
+function mergeOne(
+  id: string,
+  b: MessageEntry | undefined,
+  o: MessageEntry | undefined,
+  t: MessageEntry | undefined,
+  ctx: MergeContext,
+): MessageEntry | undefined {
+  if (sameEntry(o, t)) return o;
+  if (sameEntry(b, o)) return t;
+  if (sameEntry(b, t)) return o;
+  if (o === undefined || t === undefined) {
+    // Both changed, one by deleting: b is defined here, otherwise one side would equal it.
+    const changer: Side = o === undefined ? 'theirs' : 'ours';
+    const deleter: Side = changer === 'ours' ? 'theirs' : 'ours';
+    const changed = (o ?? t)!;
+    const winner = ctx.lww(changer);
+    ctx.decide(
+      'delete-vs-change',
+      id,
+      winner,
+      `${entryPath(b!)}: deleted ${ctx.where(deleter)} and ${describeChange(b!, changed)} ` +
+        `${ctx.where(changer)}; ${winner === changer ? 'kept it' : 'deleted it'} (${ctx.why(winner)})`,
+    );
+    return winner === changer ? changed : undefined;
+  }
+  const label = entryPath(b ?? o);
+  const m = combine(id, label, b, o, t, ctx);
+  return { ...m, key: pick3(b?.key, o.key, t.key) };
+}
+
+/** The attributes of a merged message other than its key. */
+type Combined = Omit<MessageEntry, 'key'>;
+
+/**
+ * Merges two present versions of one message attribute by attribute: folder three-way with
+ * last-writer-wins when both moved it to different folders (a recorded decision), `sub`
+ * three-way with `cur` winning when there is no base, flags letter by letter, and the info
+ * chosen by {@link chooseInfo}.
+ */
+function combine(
+  id: string,
+  label: string,
+  b: MessageEntry | undefined,
+  o: MessageEntry,
+  t: MessageEntry,
+  ctx: MergeContext,
+): Combined {
+  let folder: string;
+  if (o.folder === t.folder) folder = o.folder;
+  else if (b !== undefined && b.folder === o.folder) folder = t.folder;
+  else if (b !== undefined && b.folder === t.folder) folder = o.folder;
+  else {
+    const winner = ctx.lww(o.folder < t.folder ? 'ours' : 'theirs');
+    folder = winner === 'ours' ? o.folder : t.folder;
+    const verb = b === undefined ? 'is in' : 'moved to';
+    const prep = b === undefined ? 'in' : 'to';
+    ctx.decide(
+      'move-conflict',
+      id,
+      winner,
+      `${label}: ${verb} ${folderName(o.folder)} here and ${prep} ${folderName(t.folder)} ` +
+        `${ctx.where('theirs')}; kept ${folderName(folder)} (${ctx.why(winner)})`,
+    );
+  }
+  let sub: Sub;
+  if (o.sub === t.sub) sub = o.sub;
+  else if (b !== undefined && b.sub === o.sub) sub = t.sub;
+  else if (b !== undefined && b.sub === t.sub) sub = o.sub;
+  else sub = 'cur';
+  const flags = mergeFlags(b === undefined ? undefined : flagsOf(b.info), flagsOf(o.info), flagsOf(t.info));
+  return { folder, sub, info: chooseInfo(flags, sub, b, o, t), blob: pick3(b?.blob, o.blob, t.blob) };
+}
+
+/** Three-way merge of a plain value; when both sides changed it differently the smaller wins. */
+function pick3(b: string | undefined, o: string, t: string): string {
+  if (o === t) return o;
+  if (b === o) return t;
+  if (b === t) return o;
+  return o < t ? o : t;
+}
+
+/**
+ * Rule 7: `old` was moved under a new id by copy + delete on one side (`toOurs`, `toTheirs`)
+ * or on both. Returns the surviving `[id, entry]`, or undefined when a deletion won.
+ * The old id stays deleted in every case.
+ */
+function mergeMoved(
+  old: string,
+  toOurs: string | undefined,
+  toTheirs: string | undefined,
+  base: Messages,
+  ours: Messages,
+  theirs: Messages,
+  ctx: MergeContext,
+): [string, MessageEntry] | undefined {
+  const b = base.get(old)!;
+  const label = entryPath(b);
+  if (toOurs !== undefined && toTheirs !== undefined) {
+    const o = ours.get(toOurs)!;
+    const t = theirs.get(toTheirs)!;
+    const m = combine(old, label, b, o, t, ctx);
+    const tie = o.folder !== t.folder ? o.folder < t.folder : toOurs < toTheirs;
+    const keep = ctx.lww(tie ? 'ours' : 'theirs');
+    return keep === 'ours' ? [toOurs, { ...m, key: o.key }] : [toTheirs, { ...m, key: t.key }];
+  }
+  const mover: Side = toOurs !== undefined ? 'ours' : 'theirs';
+  const other: Side = mover === 'ours' ? 'theirs' : 'ours';
+  const newId = (toOurs ?? toTheirs)!;
+  const moved = (mover === 'ours' ? ours : theirs).get(newId)!;
+  const changed = (other === 'ours' ? ours : theirs).get(old);
+  if (changed === undefined) {
+    const winner = ctx.lww(mover);
+    ctx.decide(
+      'delete-vs-change',
+      old,
+      winner,
+      `${label}: moved to ${folderName(moved.folder)} (as ${moved.key}) ${ctx.where(mover)} and deleted ` +
+        `${ctx.where(other)}; ${winner === mover ? 'kept it' : 'deleted it'} (${ctx.why(winner)})`,
+    );
+    return winner === mover ? [newId, moved] : undefined;
+  }
+  const m =
+    mover === 'ours'
+      ? combine(old, label, b, moved, changed, ctx)
+      : combine(old, label, b, changed, moved, ctx);
+  if (changed.folder === b.folder) {
+    ctx.decide(
+      'flag-vs-move',
+      old,
+      'both',
+      `${label}: moved to ${folderName(moved.folder)} (as ${moved.key}) ${ctx.where(mover)} and ` +
+        `${describeChange(b, changed)} ${ctx.where(other)}; applied both to the moved message`,
+    );
+  }
+  return [newId, { ...m, key: moved.key }];
+}
+
+/** Says in a few words how `e` differs from `b`, for a decision's sentence. */
+function describeChange(b: MessageEntry, e: MessageEntry): string {
+  if (e.folder !== b.folder) return `moved to ${folderName(e.folder)}`;
+  if (flagsOf(e.info) !== flagsOf(b.info)) return `re-flagged (flags "${flagsOf(e.info)}")`;
+  if (e.sub !== b.sub) return e.sub === 'cur' ? 'marked seen' : 'moved back to new';
+  return 'changed';
+}

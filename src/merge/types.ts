@@ -1,0 +1,46 @@
+/**
+ * Types shared by the pure merge: the two sides, the decisions it reports and its result.
+ */
+import type { Snapshot, Stamp } from '../maildir/snapshot.js';
+
+/** One side of a merge: the snapshot of a head commit and the stamp of that commit. */
+export interface MergeSide {
+  /** The tree of the side's head commit. */
+  snapshot: Snapshot;
+  /** Who made the head commit; the higher stamp wins a last-writer-wins conflict. */
+  stamp: Stamp;
+}
+
+/** What kind of conflict (or notable automatic resolution) a decision records. */
+export type DecisionKind =
+  | 'move-conflict'
+  | 'delete-vs-change'
+  | 'flag-vs-move'
+  | 'duplicate-key'
+  | 'file-conflict';
+
+/** Which side a decision kept: ours, theirs, or both (nothing was dropped). */
+export type Winner = 'ours' | 'theirs' | 'both';
+
+/**
+ * One decision the merge took on its own, to be shown to the user and kept in the merge
+ * commit's message.
+ */
+export interface Decision {
+  /** The kind of conflict. */
+  kind: DecisionKind;
+  /** The message id (in the base when there is one) or the file path concerned. */
+  id: string;
+  /** Which side's change was kept. */
+  winner: Winner;
+  /** One human sentence that says what happened, written from the point of view of ours ("here"). */
+  text: string;
+}
+
+/** The merged snapshot plus every decision taken to get it. */
+export interface MergeResult {
+  /** The merged tree; message ids and file paths are in sorted order. */
+  snapshot: Snapshot;
+  /** The decisions, sorted by id and then kind. */
+  decisions: Decision[];
+}
