@@ -1,0 +1,71 @@
+/**
+ * Compact notation for merge tests: `"INBOX/cur/k1:2,S@b1"` is one message file.
+ */
+import type { FileEntry, MessageEntry, Snapshot, Stamp, Sub } from '../../src/maildir/snapshot.js';
+import type { Decision, MergeSide } from '../../src/merge/merge.js';
+
+/**
+ * Parses `folder/sub/key[:info][@blob]` into `[id, entry]`. The folder may be empty
+ * (`cur/k1`) or nested (`Lists/rust/cur/k1`). The blob defaults to `b-<key>`.
+ */
+export function msg(spec: string): [string, MessageEntry] {
+  const at = spec.lastIndexOf('@');
+  const path = at >= 0 ? spec.slice(0, at) : spec;
+  const parts = path.split('/');
+  const name = parts.pop()!;
+  const sub = parts.pop() as Sub;
+  if (sub !== 'cur' && sub !== 'new') throw new Error(`bad sub in ${spec}`);
+  const folder = parts.join('/');
+  const colon = name.indexOf(':');
+  const key = colon >= 0 ? name.slice(0, colon) : name;
+  const info = colon >= 0 ? name.slice(colon) : '';
+  const blob = at >= 0 ? spec.slice(at + 1) : `b-${key}`;
+  return [key, { folder, sub, key, info, blob }];
+}
+
+/** Files in test notation: a blob id, or a full entry. */
+export type FileSpec = Record<string, string | FileEntry>;
+
+/** Builds a snapshot from message specs and optional files. */
+export function snap(messages: string[] = [], files: FileSpec = {}): Snapshot {
+  const m = new Map(messages.map(msg));
+  const f = new Map<string, FileEntry>();
+  for (const [p, v] of Object.entries(files)) f.set(p, typeof v === 'string' ? { blob: v } : v);
+  return { messages: m, files: f };
+}
+
+/** Writes a snapshot's messages back in test notation, sorted, for readable failures. */
+export function show(s: Snapshot): string[] {
+  return [...s.messages.entries()]
+    .map(([id, e]) => {
+      const p = e.folder === '' ? `${e.sub}/${e.key}${e.info}@${e.blob}` : `${e.folder}/${e.sub}/${e.key}${e.info}@${e.blob}`;
+      return id === e.key ? p : `${p} (id ${id})`;
+    })
+    .sort();
+}
+
+/** A stamp. */
+export function st(clock: number, replica: string): Stamp {
+  return { clock, replica };
+}
+
+/** A merge side. */
+export function side(snapshot: Snapshot, stamp: Stamp): MergeSide {
+  return { snapshot, stamp };
+}
+
+/** A checkpoint file entry with JSON content. */
+export function cpFile(blob: string, data: Record<string, { uidValidity: string; uid: number; modseq?: string }>): FileEntry {
+  return { blob, content: `${JSON.stringify(data, null, 2)}\n` };
+}
+
+/** Writes decisions compactly as `kind id winner`. */
+export function brief(ds: Decision[]): string[] {
+  return ds.map((d) => `${d.kind} ${d.id} ${d.winner}`);
+}
+
+/** Swaps ours and theirs in a decision list, for checking the mirrored merge. */
+export function mirror(ds: Decision[]): string[] {
+  const swap = { ours: 'theirs', theirs: 'ours', both: 'both' } as const;
+  return ds.map((d) => `${d.kind} ${d.id} ${swap[d.winner]}`);
+}

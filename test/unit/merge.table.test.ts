@@ -1,0 +1,163 @@
+/**
+ * The merge rules as a table: each row is base / ours / theirs → expected, and every row is
+ * also run mirrored (ours and theirs swapped), which must give the same snapshot.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Stamp } from '../../src/maildir/snapshot.js';
+import { merge } from '../../src/merge/merge.js';
+import { brief, cpFile, type FileSpec, mirror, show, side, snap, st } from './merge.helpers.js';
+
+interface Row {
+  name: string;
+  base?: string[];
+  ours?: string[];
+  theirs?: string[];
+  expect: string[];
+  baseFiles?: FileSpec;
+  oursFiles?: FileSpec;
+  theirsFiles?: FileSpec;
+  expectFiles?: FileSpec;
+  /** Expected decisions as `kind id winner` (ours' point of view). */
+  decisions?: string[];
+  /** Stamps of ours and theirs; by default theirs (laptop, clock 7) is newer than ours (desktop, 5). */
+  stamps?: [Stamp, Stamp];
+}
+
+const OLD = st(5, 'desktop');
+const NEW = st(7, 'laptop');
+
+const rows: Row[] = [
+  // Rule 1: unchanged on one side.
+  { name: 'flag on theirs only', base: ['INBOX/cur/k1:2,'], ours: ['INBOX/cur/k1:2,'], theirs: ['INBOX/cur/k1:2,S'], expect: ['INBOX/cur/k1:2,S'] },
+  { name: 'move on ours only', base: ['INBOX/cur/k1:2,S'], ours: ['Archive/cur/k1:2,S'], theirs: ['INBOX/cur/k1:2,S'], expect: ['Archive/cur/k1:2,S'] },
+  { name: 'unchanged entry with odd info stays verbatim', base: ['INBOX/cur/k1'], ours: ['INBOX/cur/k1'], theirs: ['INBOX/cur/k1', 'INBOX/new/k2'], expect: ['INBOX/cur/k1', 'INBOX/new/k2'] },
+
+  // Rule 2: flags, letter by letter.
+  { name: 'read here + flagged there = both', base: ['INBOX/cur/k1:2,'], ours: ['INBOX/cur/k1:2,S'], theirs: ['INBOX/cur/k1:2,F'], expect: ['INBOX/cur/k1:2,FS'] },
+  { name: 'clear one flag + set another', base: ['INBOX/cur/k1:2,S'], ours: ['INBOX/cur/k1:2,'], theirs: ['INBOX/cur/k1:2,FS'], expect: ['INBOX/cur/k1:2,F'] },
+  { name: 'keyword letters like standard ones, sorted ASCII', base: ['INBOX/cur/k1:2,Sa'], ours: ['INBOX/cur/k1:2,Sab'], theirs: ['INBOX/cur/k1:2,RS'], expect: ['INBOX/cur/k1:2,RSb'] },
+  { name: 'same flag set on both sides', base: ['INBOX/cur/k1:2,'], ours: ['INBOX/cur/k1:2,T'], theirs: ['INBOX/cur/k1:2,T'], expect: ['INBOX/cur/k1:2,T'] },
+  { name: 'merged flags equal one side: its info kept verbatim', base: ['INBOX/cur/k1:2,'], ours: ['INBOX/cur/k1:2,SF'], theirs: ['Archive/cur/k1:2,'], expect: ['Archive/cur/k1:2,SF'] },
+  { name: 'seen here (new→cur) + moved there while unseen', base: ['INBOX/new/k1'], ours: ['INBOX/cur/k1:2,S'], theirs: ['Archive/new/k1'], expect: ['Archive/cur/k1:2,S'] },
+  { name: 'landing in cur with empty info gets ":2,"', base: ['INBOX/new/k1'], ours: ['INBOX/cur/k1'], theirs: ['Archive/new/k1'], expect: ['Archive/cur/k1:2,'] },
+  { name: 'flags here + move there: no conflict', base: ['INBOX/cur/k1:2,'], ours: ['INBOX/cur/k1:2,RS'], theirs: ['Lists/rust/cur/k1:2,'], expect: ['Lists/rust/cur/k1:2,RS'], decisions: [] },
+  { name: 'flags on both sides + move on one', base: ['INBOX/cur/k1:2,S'], ours: ['Trash/cur/k1:2,ST'], theirs: ['INBOX/cur/k1:2,FS'], expect: ['Trash/cur/k1:2,FST'] },
+
+  // Rule 3: new on either side.
+  { name: 'new on each side: union', base: ['INBOX/cur/k0:2,S'], ours: ['INBOX/cur/k0:2,S', 'INBOX/new/k1'], theirs: ['INBOX/cur/k0:2,S', 'INBOX/new/k2'], expect: ['INBOX/cur/k0:2,S', 'INBOX/new/k1', 'INBOX/new/k2'] },
+  { name: 'empty base: both sides kept', base: [], ours: ['INBOX/cur/a:2,S', 'cur/r1:2,'], theirs: ['Lists/x/new/b'], expect: ['INBOX/cur/a:2,S', 'Lists/x/new/b', 'cur/r1:2,'] },
+  { name: 'same mail fetched twice: one copy, seen wins, flags union', base: [], ours: ['INBOX/new/k1@b1'], theirs: ['INBOX/cur/k1:2,S@b1'], expect: ['INBOX/cur/k1:2,S@b1'] },
+  { name: 'same mail fetched twice, both flagged differently', base: [], ours: ['INBOX/cur/k1:2,F@b1'], theirs: ['INBOX/cur/k1:2,S@b1'], expect: ['INBOX/cur/k1:2,FS@b1'] },
+  { name: 'same mail fetched twice into two folders: newer folder', base: [], ours: ['INBOX/cur/k1:2,S@b1'], theirs: ['Lists/cur/k1:2,F@b1'], expect: ['Lists/cur/k1:2,FS@b1'], decisions: ['move-conflict k1 theirs'] },
+
+  // Rule 4: deleted on one side.
+  { name: 'deleted here, unchanged there', base: ['INBOX/cur/k1:2,S', 'INBOX/cur/k2:2,'], ours: ['INBOX/cur/k2:2,'], theirs: ['INBOX/cur/k1:2,S', 'INBOX/cur/k2:2,'], expect: ['INBOX/cur/k2:2,'] },
+  { name: 'deleted on both sides', base: ['INBOX/cur/k1:2,S'], ours: [], theirs: [], expect: [] },
+
+  // Rule 5: last writer wins on single-valued conflicts.
+  { name: 'deleted here vs re-flagged there (there newer): kept', base: ['INBOX/cur/k1:2,'], ours: [], theirs: ['INBOX/cur/k1:2,F'], expect: ['INBOX/cur/k1:2,F'], decisions: ['delete-vs-change k1 theirs'] },
+  { name: 'deleted here vs re-flagged there (here newer): deleted', base: ['INBOX/cur/k1:2,'], ours: [], theirs: ['INBOX/cur/k1:2,F'], expect: [], decisions: ['delete-vs-change k1 ours'], stamps: [st(9, 'desktop'), st(8, 'laptop')] },
+  { name: 'moved here vs deleted there (there newer): deleted', base: ['INBOX/cur/k1:2,S'], ours: ['Archive/cur/k1:2,S'], theirs: [], expect: [], decisions: ['delete-vs-change k1 theirs'] },
+  { name: 'seen here vs deleted there (here newer): kept', base: ['INBOX/new/k1'], ours: ['INBOX/cur/k1:2,S'], theirs: [], expect: ['INBOX/cur/k1:2,S'], decisions: ['delete-vs-change k1 ours'], stamps: [st(9, 'desktop'), st(8, 'laptop')] },
+  { name: 'moved to two folders (there newer)', base: ['INBOX/cur/k1:2,S'], ours: ['Archive/cur/k1:2,S'], theirs: ['Trash/cur/k1:2,S'], expect: ['Trash/cur/k1:2,S'], decisions: ['move-conflict k1 theirs'] },
+  { name: 'moved to two folders (here newer), flags merged too', base: ['INBOX/cur/k1:2,S'], ours: ['Archive/cur/k1:2,FS'], theirs: ['Trash/cur/k1:2,ST'], expect: ['Archive/cur/k1:2,FST'], decisions: ['move-conflict k1 ours'], stamps: [st(9, 'desktop'), st(8, 'laptop')] },
+  { name: 'moved to two folders, equal clocks: replica name decides', base: ['INBOX/cur/k1:2,'], ours: ['Archive/cur/k1:2,'], theirs: ['Trash/cur/k1:2,'], expect: ['Archive/cur/k1:2,'], decisions: ['move-conflict k1 ours'], stamps: [st(4, 'zeta'), st(4, 'alpha')] },
+  { name: 'clock beats replica name', base: ['INBOX/cur/k1:2,'], ours: ['Archive/cur/k1:2,'], theirs: ['Trash/cur/k1:2,'], expect: ['Trash/cur/k1:2,'], decisions: ['move-conflict k1 theirs'], stamps: [st(4, 'zeta'), st(10, 'alpha')] },
+  { name: 'clocks compare numerically, not as text', base: ['INBOX/cur/k1:2,'], ours: ['Archive/cur/k1:2,'], theirs: ['Trash/cur/k1:2,'], expect: ['Archive/cur/k1:2,'], decisions: ['move-conflict k1 ours'], stamps: [st(10, 'a'), st(9, 'b')] },
+  { name: 'moved to the same folder on both sides: no conflict', base: ['INBOX/cur/k1:2,'], ours: ['Archive/cur/k1:2,S'], theirs: ['Archive/cur/k1:2,'], expect: ['Archive/cur/k1:2,S'], decisions: [] },
+
+  // Rule 6: same key, different content.
+  { name: 'same key, different blobs, both new: keep both', base: [], ours: ['INBOX/new/k1@b2'], theirs: ['INBOX/new/k1@b1'], expect: ['INBOX/new/k1.mgb2@b2', 'INBOX/new/k1@b1'], decisions: ['duplicate-key k1 both'] },
+  { name: 'same key, different blobs, base had a third', base: ['INBOX/cur/k1:2,@b0'], ours: ['INBOX/cur/k1:2,S@aaaaaaaaaaaa'], theirs: ['INBOX/cur/k1:2,@b9'], expect: ['INBOX/cur/k1.mgb9:2,@b9', 'INBOX/cur/k1:2,S@aaaaaaaaaaaa'], decisions: ['duplicate-key k1 both'] },
+  { name: 'duplicate key renamed with the first 8 characters of the blob', base: [], ours: ['INBOX/new/k1@0123456789abcdef'], theirs: ['INBOX/new/k1@ffff'], expect: ['INBOX/new/k1@0123456789abcdef', 'INBOX/new/k1.mgffff@ffff'], decisions: ['duplicate-key k1 both'] },
+  { name: 'a replica that already renamed meets one that did not', base: [], ours: ['INBOX/new/k1@b1', 'INBOX/new/k1.mgb2@b2'], theirs: ['INBOX/cur/k1:2,S@b2'], expect: ['INBOX/cur/k1.mgb2:2,S@b2', 'INBOX/new/k1@b1'], decisions: ['duplicate-key k1 both'] },
+
+  // Rule 7: moves recognised by blob (copy + delete under a new key).
+  { name: 'copied+deleted here, re-flagged there: flags follow the copy', base: ['INBOX/cur/k1:2,S@b1'], ours: ['Archive/cur/n1:2,S@b1'], theirs: ['INBOX/cur/k1:2,FS@b1'], expect: ['Archive/cur/n1:2,FS@b1'], decisions: ['flag-vs-move k1 both'] },
+  { name: 'copied+deleted there, seen here', base: ['INBOX/new/k1@b1'], ours: ['INBOX/cur/k1:2,S@b1'], theirs: ['Archive/cur/n1:2,@b1'], expect: ['Archive/cur/n1:2,S@b1'], decisions: ['flag-vs-move k1 both'] },
+  { name: 'copied+deleted here vs moved there (there newer)', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,@b1'], theirs: ['Trash/cur/k1:2,@b1'], expect: ['Trash/cur/n1:2,@b1'], decisions: ['move-conflict k1 theirs'] },
+  { name: 'copied+deleted here vs moved there (here newer)', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,@b1'], theirs: ['Trash/cur/k1:2,S@b1'], expect: ['Archive/cur/n1:2,S@b1'], decisions: ['move-conflict k1 ours'], stamps: [st(9, 'desktop'), st(8, 'laptop')] },
+  { name: 'copied+deleted here vs deleted there (there newer): gone', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,@b1'], theirs: [], expect: [], decisions: ['delete-vs-change k1 theirs'] },
+  { name: 'copied+deleted here vs deleted there (here newer): kept', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,@b1'], theirs: [], expect: ['Archive/cur/n1:2,@b1'], decisions: ['delete-vs-change k1 ours'], stamps: [st(9, 'desktop'), st(8, 'laptop')] },
+  { name: 'copied+deleted on both sides under two names: one survives', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,S@b1'], theirs: ['Trash/cur/n2:2,F@b1'], expect: ['Trash/cur/n2:2,FS@b1'], decisions: ['move-conflict k1 theirs'] },
+  { name: 'copied+deleted here, untouched there: plain 3-way', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,@b1'], theirs: ['INBOX/cur/k1:2,@b1'], expect: ['Archive/cur/n1:2,@b1'], decisions: [] },
+
+  // Rule 8: files.
+  { name: 'file changed on one side', baseFiles: { '.mailgit/accounts.json': 'f0' }, oursFiles: { '.mailgit/accounts.json': 'f0' }, theirsFiles: { '.mailgit/accounts.json': 'f1' }, expect: [], expectFiles: { '.mailgit/accounts.json': 'f1' } },
+  { name: 'file deleted on one side, unchanged on the other', baseFiles: { 'dovecot-keywords': 'f0', x: 'f' }, oursFiles: { x: 'f' }, theirsFiles: { 'dovecot-keywords': 'f0', x: 'f' }, expect: [], expectFiles: { x: 'f' } },
+  { name: 'file changed on both sides: newer wins', baseFiles: { '.mailgit/accounts.json': 'f0' }, oursFiles: { '.mailgit/accounts.json': 'f1' }, theirsFiles: { '.mailgit/accounts.json': 'f2' }, expect: [], expectFiles: { '.mailgit/accounts.json': 'f2' }, decisions: ['file-conflict .mailgit/accounts.json theirs'] },
+  { name: 'file deleted here, changed there (here newer): deleted', baseFiles: { 'dovecot-keywords': 'f0' }, oursFiles: {}, theirsFiles: { 'dovecot-keywords': 'f1' }, expect: [], expectFiles: {}, decisions: ['file-conflict dovecot-keywords ours'], stamps: [st(9, 'desktop'), st(8, 'laptop')] },
+  { name: 'file added on both sides differently: newer wins', oursFiles: { 'Lists/.keep': 'f1' }, theirsFiles: { 'Lists/.keep': 'f2' }, expect: [], expectFiles: { 'Lists/.keep': 'f1' }, decisions: ['file-conflict Lists/.keep ours'], stamps: [st(9, 'desktop'), st(8, 'laptop')] },
+  {
+    name: 'checkpoints: same uidValidity → max uid and max modseq (as integers)',
+    baseFiles: { '.mailgit/checkpoints/work.json': cpFile('c0', { INBOX: { uidValidity: '7', uid: 10, modseq: '9' } }) },
+    oursFiles: { '.mailgit/checkpoints/work.json': cpFile('c1', { INBOX: { uidValidity: '7', uid: 20, modseq: '9' } }) },
+    theirsFiles: { '.mailgit/checkpoints/work.json': cpFile('c2', { INBOX: { uidValidity: '7', uid: 15, modseq: '10' } }) },
+    expect: [],
+    expectFiles: { '.mailgit/checkpoints/work.json': { blob: '', content: '{\n  "INBOX": {\n    "modseq": "10",\n    "uid": 20,\n    "uidValidity": "7"\n  }\n}\n' } },
+    decisions: [],
+  },
+  {
+    name: 'checkpoints: result equal to one side keeps that side',
+    baseFiles: { '.mailgit/checkpoints/work.json': cpFile('c0', { INBOX: { uidValidity: '7', uid: 10 } }) },
+    oursFiles: { '.mailgit/checkpoints/work.json': cpFile('c1', { INBOX: { uidValidity: '7', uid: 20 } }) },
+    theirsFiles: { '.mailgit/checkpoints/work.json': cpFile('c2', { INBOX: { uidValidity: '7', uid: 15 } }) },
+    expect: [],
+    expectFiles: { '.mailgit/checkpoints/work.json': cpFile('c1', { INBOX: { uidValidity: '7', uid: 20 } }) },
+  },
+  {
+    name: 'checkpoints: uidValidity changed → newer side for that folder, max for the others',
+    baseFiles: { '.mailgit/checkpoints/work.json': cpFile('c0', { INBOX: { uidValidity: '7', uid: 10 }, Sent: { uidValidity: '3', uid: 1 } }) },
+    oursFiles: { '.mailgit/checkpoints/work.json': cpFile('c1', { INBOX: { uidValidity: '7', uid: 50 }, Sent: { uidValidity: '3', uid: 4 } }) },
+    theirsFiles: { '.mailgit/checkpoints/work.json': cpFile('c2', { INBOX: { uidValidity: '8', uid: 2 }, Sent: { uidValidity: '3', uid: 2 } }) },
+    expect: [],
+    expectFiles: { '.mailgit/checkpoints/work.json': { blob: '', content: '{\n  "INBOX": {\n    "uid": 2,\n    "uidValidity": "8"\n  },\n  "Sent": {\n    "uid": 4,\n    "uidValidity": "3"\n  }\n}\n' } },
+  },
+  {
+    name: 'checkpoints: a folder new on one side is added',
+    oursFiles: { '.mailgit/checkpoints/a.json': cpFile('c1', { INBOX: { uidValidity: '1', uid: 5 } }) },
+    theirsFiles: { '.mailgit/checkpoints/a.json': cpFile('c2', { Sent: { uidValidity: '1', uid: 6 } }) },
+    expect: [],
+    expectFiles: { '.mailgit/checkpoints/a.json': { blob: '', content: '{\n  "INBOX": {\n    "uid": 5,\n    "uidValidity": "1"\n  },\n  "Sent": {\n    "uid": 6,\n    "uidValidity": "1"\n  }\n}\n' } },
+  },
+  {
+    name: 'checkpoints: deleted on one side, unchanged on the other',
+    baseFiles: { '.mailgit/checkpoints/a.json': cpFile('c1', { INBOX: { uidValidity: '1', uid: 5 } }) },
+    oursFiles: {},
+    theirsFiles: { '.mailgit/checkpoints/a.json': cpFile('c1', { INBOX: { uidValidity: '1', uid: 5 } }) },
+    expect: [],
+    expectFiles: {},
+  },
+  {
+    name: 'checkpoints: unreadable content falls back to last writer wins',
+    oursFiles: { '.mailgit/checkpoints/a.json': { blob: 'c1', content: 'not json' } },
+    theirsFiles: { '.mailgit/checkpoints/a.json': cpFile('c2', { INBOX: { uidValidity: '1', uid: 5 } }) },
+    expect: [],
+    expectFiles: { '.mailgit/checkpoints/a.json': cpFile('c2', { INBOX: { uidValidity: '1', uid: 5 } }) },
+    decisions: ['file-conflict .mailgit/checkpoints/a.json theirs'],
+  },
+
+  // Rule 9 in small: idempotence and the unchanged side.
+  { name: 'merge(b, x, x) = x', base: ['INBOX/cur/k1:2,'], ours: ['Archive/cur/k1:2,S', 'INBOX/new/k2'], theirs: ['Archive/cur/k1:2,S', 'INBOX/new/k2'], expect: ['Archive/cur/k1:2,S', 'INBOX/new/k2'], decisions: [] },
+  { name: 'merge(b, b, x) = x even with a new blob under an old key', base: ['INBOX/cur/k1:2,@b1'], ours: ['INBOX/cur/k1:2,@b1'], theirs: ['INBOX/cur/k1:2,@b2'], expect: ['INBOX/cur/k1:2,@b2'], decisions: [] },
+];
+
+describe('merge table', () => {
+  for (const row of rows) {
+    it(row.name, () => {
+      const [so, sT] = row.stamps ?? [OLD, NEW];
+      const base = snap(row.base, row.baseFiles);
+      const ours = side(snap(row.ours ?? row.base, row.oursFiles ?? row.baseFiles), so);
+      const theirs = side(snap(row.theirs ?? row.base, row.theirsFiles ?? row.baseFiles), sT);
+      const expected = snap(row.expect, row.expectFiles ?? row.baseFiles);
+      const r = merge(base, ours, theirs);
+      expect(show(r.snapshot)).toEqual(show(expected));
+      expect(r.snapshot).toEqual(expected);
+      if (row.decisions !== undefined) expect(brief(r.decisions)).toEqual(row.decisions);
+      for (const d of r.decisions) expect(d.text).toMatch(/\S.*: .*;/);
+      const m = merge(base, theirs, ours);
+      expect(m.snapshot).toEqual(r.snapshot);
+      expect(mirror(m.decisions)).toEqual(brief(r.decisions));
+    });
+  }
+});
