@@ -1,0 +1,255 @@
+/**
+ * IMAP account definitions and passwords.
+ *
+ * The definition — host, port, security, user, folder patterns, name map — is synced:
+ * `.mailgit/accounts/<name>.json`. The password never is. It comes, in this order, from
+ *   1. the environment variable `MAILGIT_PASSWORD_<NAME>` (name upper-cased, every
+ *      character outside A-Z 0-9 replaced by `_`), or
+ *   2. a password command, kept per machine in `.git/mailgit/accounts/<name>.json`
+ *      (a secret *reference* is machine-local, like mbsync's PassCmd in ~/.mbsyncrc).
+ * The command is split into argv with shell-like quoting and run directly (no shell): to
+ * use a pipe, write `sh -c '…'` yourself. Its first output line is the password; it is
+ * never logged, never put into an error message, never passed to another process.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+import { MailgitError, EX, UsageError } from '../util/errors.js';
+
+/** How the connection is secured. */
+export type Security = 'tls' | 'starttls' | 'none';
+
+/** A synced account definition. */
+export interface Account {
+  name: string;
+  host: string;
+  port: number;
+  security: Security;
+  user: string;
+  /** Skip certificate verification (self-signed servers). Default false. */
+  insecure?: boolean;
+  /** Folder include patterns on remote names (`*`, `%`, `?`); default all. */
+  folders?: string[];
+  /** Folder exclude patterns. */
+  exclude?: string[];
+  /** Remote folder name → local folder name. */
+  map?: Record<string, string>;
+}
+
+/** Per-machine settings of an account. */
+export interface LocalAccountSettings {
+  passwordCommand?: string[];
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+/** Throws a usage error unless `name` is a valid account name. */
+export function checkAccountName(name: string): void {
+  if (!NAME_RE.test(name)) throw new UsageError(`invalid account name "${name}": use letters, digits, "-" and "_" (max 63)`);
+}
+
+/** Repo-relative path of an account definition. */
+export function accountPath(name: string): string {
+  return `.mailgit/accounts/${name}.json`;
+}
+
+function localPath(gitDir: string, name: string): string {
+  return join(gitDir, 'mailgit', 'accounts', `${name}.json`);
+}
+
+/** Validates and normalises a parsed account definition. */
+export function validateAccount(raw: unknown, name: string): Account {
+  const a = raw as Partial<Account> | null;
+  const bad = (why: string) => new MailgitError(`account ${name}: ${why}`, 'EACCOUNT', EX.CONFIG);
+  if (!a || typeof a !== 'object') throw bad('not an object');
+  if (typeof a.host !== 'string' || a.host === '') throw bad('no host');
+  if (typeof a.user !== 'string' || a.user === '') throw bad('no user');
+  const security: Security = a.security === 'starttls' || a.security === 'none' ? a.security : 'tls';
+  const port = a.port === undefined ? (security === 'tls' ? 993 : 143) : Number(a.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`bad port ${String(a.port)}`);
+  const strings = (v: unknown, what: string): string[] | undefined => {
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(`${what} must be a list of strings`);
+    return v as string[];
+  };
+  const map = a.map === undefined ? undefined : (a.map as Record<string, string>);
+  if (map !== undefined && (typeof map !== 'object' || Object.values(map).some((v) => typeof v !== 'string'))) throw bad('map must be an object of strings');
+  const out: Account = { name, host: a.host, port, security, user: a.user };
+  if (a.insecure) out.insecure = true;
+  const folders = strings(a.folders, 'folders');
+  const exclude = strings(a.exclude, 'exclude');
+  if (folders?.length) out.folders = folders;
+  if (exclude?.length) out.exclude = exclude;
+  if (map && Object.keys(map).length) out.map = map;
+  return out;
+}
+
+/** The canonical JSON of an account definition (stable key order, no name, no secret). */
+export function formatAccount(a: Account): string {
+  const o: Record<string, unknown> = { host: a.host, port: a.port, security: a.security, user: a.user };
+  if (a.insecure) o.insecure = true;
+  if (a.folders) o.folders = a.folders;
+  if (a.exclude) o.exclude = a.exclude;
+  if (a.map) o.map = Object.fromEntries(Object.keys(a.map).sort().map((k) => [k, a.map![k]]));
+  return JSON.stringify(o, null, 2) + '\n';
+}
+
+/** Reads one account definition; throws (exit 78) when it is missing or invalid. */
+export async function readAccount(root: string, name: string): Promise<Account> {
+  checkAccountName(name);
+  let text: string;
+  try {
+    text = await readFile(join(root, accountPath(name)), 'utf8');
+  } catch {
+    throw new MailgitError(`no such account: ${name} (see "mailgit account list")`, 'ENOACCOUNT', EX.CONFIG);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new MailgitError(`account ${name}: ${accountPath(name)} is not valid JSON`, 'EACCOUNT', EX.CONFIG);
+  }
+  return validateAccount(raw, name);
+}
+
+/** Lists the names of the defined accounts, sorted. */
+export async function listAccounts(root: string): Promise<string[]> {
+  try {
+    return (await readdir(join(root, '.mailgit', 'accounts')))
+      .filter((f) => f.endsWith('.json') && NAME_RE.test(f.slice(0, -5)))
+      .map((f) => f.slice(0, -5))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Writes an account definition into the work tree (the caller records it). */
+export async function writeAccount(repo: { root: string; gitDir: string }, a: Account): Promise<void> {
+  checkAccountName(a.name);
+  const tmpDir = join(repo.gitDir, 'mailgit', 'tmp');
+  await mkdir(join(repo.root, '.mailgit', 'accounts'), { recursive: true, mode: 0o700 });
+  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(join(repo.root, accountPath(a.name)), formatAccount(a), 0o644, tmpDir);
+}
+
+/** Removes an account definition and its checkpoint from the work tree, and its local settings. */
+export async function removeAccount(repo: { root: string; gitDir: string }, name: string): Promise<void> {
+  checkAccountName(name);
+  await unlink(join(repo.root, accountPath(name)));
+  await unlink(join(repo.root, '.mailgit', 'checkpoints', `${name}.json`)).catch(() => undefined);
+  await unlink(localPath(repo.gitDir, name)).catch(() => undefined);
+}
+
+/** Reads the per-machine settings of an account (`{}` when none). */
+export async function readLocalSettings(gitDir: string, name: string): Promise<LocalAccountSettings> {
+  try {
+    const raw = JSON.parse(await readFile(localPath(gitDir, name), 'utf8')) as LocalAccountSettings;
+    const cmd = raw.passwordCommand;
+    return Array.isArray(cmd) && cmd.length && cmd.every((x) => typeof x === 'string') ? { passwordCommand: cmd } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Writes the per-machine settings of an account (mode 0600, inside `.git`). */
+export async function writeLocalSettings(gitDir: string, name: string, s: LocalAccountSettings): Promise<void> {
+  const dir = join(gitDir, 'mailgit', 'accounts');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(localPath(gitDir, name), JSON.stringify(s, null, 2) + '\n', 0o600);
+}
+
+/**
+ * Splits a command line into argv: whitespace separates words; '…' quotes literally;
+ * "…" quotes with `\"` and `\\` escapes; a backslash outside quotes escapes the next
+ * character. No variables, globs, pipes or redirections: nothing is run through a shell.
+ */
+export function splitCommand(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let has = false;
+  let i = 0;
+  while (i < line.length) {
+    const ch = line[i];
+    if (/\s/.test(ch)) {
+      if (has) out.push(cur);
+      cur = '';
+      has = false;
+      i++;
+    } else if (ch === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new UsageError('password command: unterminated single quote');
+      cur += line.slice(i + 1, end);
+      has = true;
+      i = end + 1;
+    } else if (ch === '"') {
+      i++;
+      for (;;) {
+        if (i >= line.length) throw new UsageError('password command: unterminated double quote');
+        const c = line[i];
+        if (c === '"') break;
+        if (c === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) {
+          cur += line[i + 1];
+          i += 2;
+        } else {
+          cur += c;
+          i++;
+        }
+      }
+      has = true;
+      i++;
+    } else if (ch === '\\' && i + 1 < line.length) {
+      cur += line[i + 1];
+      has = true;
+      i += 2;
+    } else {
+      cur += ch;
+      has = true;
+      i++;
+    }
+  }
+  if (has) out.push(cur);
+  return out;
+}
+
+/** The environment variable that may hold an account's password. */
+export function passwordEnvVar(name: string): string {
+  return `MAILGIT_PASSWORD_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** Runs a password command (argv, no shell) and returns its first output line. */
+export function runPasswordCommand(argv: string[], account: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(argv[0], argv.slice(1), { timeout: 120_000, maxBuffer: 1 << 20, encoding: 'utf8', windowsHide: true }, (err, stdout) => {
+      if (err) {
+        const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean };
+        const why = e.code === 'ENOENT' ? 'not found' : typeof e.code === 'number' ? `exit status ${e.code}` : e.killed ? 'timed out' : (e.code ?? 'failed');
+        reject(new MailgitError(`account ${account}: password command ${JSON.stringify(argv[0])} failed (${why})`, 'EPASSCMD', EX.CONFIG));
+        return;
+      }
+      const line = stdout.split(/\r?\n/)[0] ?? '';
+      if (line === '') {
+        reject(new MailgitError(`account ${account}: password command ${JSON.stringify(argv[0])} printed nothing`, 'EPASSCMD', EX.CONFIG));
+        return;
+      }
+      resolve(line);
+    });
+  });
+}
+
+/**
+ * Returns the password for an account: `MAILGIT_PASSWORD_<NAME>` if set, else the command
+ * given (on the command line) or stored for this machine. Throws (exit 78) when neither.
+ */
+export async function resolvePassword(gitDir: string, name: string, commandOverride?: string[]): Promise<string> {
+  const env = process.env[passwordEnvVar(name)];
+  if (env !== undefined && env !== '') return env;
+  const cmd = commandOverride ?? (await readLocalSettings(gitDir, name)).passwordCommand;
+  if (cmd && cmd.length) return runPasswordCommand(cmd, name);
+  throw new MailgitError(
+    `account ${name}: no password: set ${passwordEnvVar(name)} or "mailgit account password-command ${name} CMD"`,
+    'ENOPASSWORD',
+    EX.CONFIG,
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * IMAP folder names → local folder names, and folder selection patterns.
+ *
+ * imapflow decodes modified UTF-7 (`Entw&APw-rfe` → `Entwürfe`); this module splits the
+ * decoded path on the server's hierarchy delimiter and joins it with `/`, mailgit's
+ * separator. A name that cannot be written safely is refused with a reason, never written.
+ */
+import type { Layout } from '../maildir/layout.js';
+
+/** Maildir sub-directory names: a folder segment with one of these names would collide. */
+const RESERVED = new Set(['cur', 'new', 'tmp']);
+
+/** Why a local folder name is unsafe, or `null` when it is fine. */
+export function unsafeFolderReason(local: string, layout: Layout): string | null {
+  if (local === '') return 'empty name';
+  if (local === 'INBOX') return null;
+  for (const seg of local.split('/')) {
+    if (seg === '') return 'empty path segment';
+    if (seg === '.' || seg === '..') return `"${seg}" segment`;
+    if (seg.startsWith('.')) return 'segment starts with "."';
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(seg)) return 'control character';
+    if (seg.includes('\\')) return 'backslash';
+    if (RESERVED.has(seg)) return `segment "${seg}" is a Maildir sub-directory name`;
+    if (Buffer.byteLength(seg) > 200) return 'segment longer than 200 bytes';
+    if (layout === 'maildir++' && seg.includes('.')) return 'segment contains "." (not representable in maildir++)';
+  }
+  if (local.toUpperCase() === 'INBOX' || local.toUpperCase().startsWith('INBOX/')) {
+    if (!local.startsWith('INBOX')) return 'differs from INBOX only in case';
+  }
+  return null;
+}
+
+/**
+ * Maps a decoded remote path to a local logical name: `map` first (exact remote path),
+ * else INBOX (any case) → `INBOX`, else segments split on `delimiter` joined by `/`.
+ * A segment that itself contains `/` (a server with another delimiter) is refused later.
+ */
+export function localFolderName(remote: string, delimiter: string | null | undefined, map: Record<string, string> = {}): string {
+  if (Object.hasOwn(map, remote)) return map[remote];
+  if (remote.toUpperCase() === 'INBOX') return 'INBOX';
+  const segs = delimiter ? remote.split(delimiter) : [remote];
+  if (segs[0].toUpperCase() === 'INBOX' && delimiter) segs[0] = 'INBOX';
+  if (delimiter !== '/' && segs.some((s) => s.includes('/'))) return segs.join('\u0000'); // refused: see unsafeFolderReason
+  return segs.join('/');
+}
+
+/** Remote path with the server's delimiter replaced by `/`, for pattern matching. */
+export function slashPath(remote: string, delimiter: string | null | undefined): string {
+  return delimiter && delimiter !== '/' ? remote.split(delimiter).join('/') : remote;
+}
+
+function globToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (const ch of pattern) {
+    if (ch === '*') re += '.*';
+    else if (ch === '%') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else re += ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 'su');
+}
+
+/**
+ * Pattern matching on `/`-separated names: `*` any run of characters (also `/`), `%` any
+ * run within one level, `?` one character. `INBOX` matches case-insensitively.
+ */
+export function matchesPattern(name: string, pattern: string): boolean {
+  const n = name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
+  const p = pattern.toUpperCase() === 'INBOX' ? 'INBOX' : pattern;
+  return globToRegExp(p).test(n);
+}
+
+/** Whether a folder is selected by include patterns (default all) minus exclude patterns. */
+export function folderSelected(names: string[], include: string[] | undefined, exclude: string[] | undefined): boolean {
+  const inc = include && include.length ? include : ['*'];
+  const hit = (pats: string[]) => names.some((n) => pats.some((p) => matchesPattern(n, p)));
+  return hit(inc) && !(exclude && exclude.length && hit(exclude));
+}

@@ -1,0 +1,220 @@
+/**
+ * Writing fetched messages into a Maildir folder of the work tree, crash-safely:
+ * body → `tmp/` (hashing as it streams) → fsync → rename into `new/` or `cur/` → fsync
+ * the directory. The file name is deterministic — `<INTERNALDATE seconds>.mg<sha256/16>.mailgit`
+ * — so two replicas that fetch the same message write the same path and blob.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, unlink, writeFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fsyncDir } from '../util/atomic.js';
+import { flagsOfInfo, infoOfFlags, splitName } from '../maildir/name.js';
+import { folderMarker } from '../maildir/layout.js';
+
+/** Server flag → Maildir letter. Other flags and keywords are not mapped. */
+const FLAG_LETTERS: Record<string, string> = {
+  '\\seen': 'S',
+  '\\answered': 'R',
+  '\\flagged': 'F',
+  '\\deleted': 'T',
+  '\\draft': 'D',
+  $forwarded: 'P',
+};
+
+/** The Maildir letters that mirror server flags. */
+export const MAPPED_LETTERS = 'DFPRST';
+
+/** Maildir flag letters (sorted) for a set of IMAP flags. */
+export function lettersOfFlags(flags: Iterable<string> | undefined): string {
+  const out = new Set<string>();
+  for (const f of flags ?? []) {
+    const l = FLAG_LETTERS[f.toLowerCase()];
+    if (l) out.add(l);
+  }
+  return [...out].sort().join('');
+}
+
+/** The deterministic key of a message. */
+export function messageKey(internalDate: Date | string | undefined, sha256hex: string): string {
+  const ms = internalDate === undefined ? NaN : new Date(internalDate).getTime();
+  const secs = Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
+  return `${secs}.mg${sha256hex.slice(0, 16)}.mailgit`;
+}
+
+/** A message written to `tmp/`, not yet visible. */
+export interface TmpMessage {
+  tmp: string;
+  sha256: string;
+  size: number;
+}
+
+/** Where a key currently lives in the folder. */
+export interface Located {
+  sub: 'cur' | 'new';
+  name: string;
+}
+
+let counter = 0;
+
+/** One local Maildir folder being fetched into. */
+export class FolderStore {
+  private index: Map<string, Located> | null = null;
+  private dirtyDirs = new Set<string>();
+
+  constructor(readonly abs: string) {}
+
+  /** Creates `cur/ new/ tmp/` (and the folder marker, for a non-root folder); removes stale fetch temporaries. */
+  async prepare(root: string, dir: string): Promise<void> {
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(this.abs, sub), { recursive: true, mode: 0o700 });
+    const marker = folderMarker(dir);
+    if (marker) {
+      const p = join(root, marker);
+      try {
+        await stat(p);
+      } catch {
+        await writeFile(p, '', { mode: 0o644 });
+      }
+    }
+    // The repo lock is held: any fetch temporary is left over from a killed run.
+    for (const n of await readdir(join(this.abs, 'tmp'))) {
+      if (n.startsWith('mgfetch.')) await unlink(join(this.abs, 'tmp', n)).catch(() => undefined);
+    }
+  }
+
+  /** Key → location of every message in `cur/` and `new/` (read once, then kept up to date). */
+  async keys(): Promise<Map<string, Located>> {
+    if (this.index) return this.index;
+    const idx = new Map<string, Located>();
+    for (const sub of ['new', 'cur'] as const) {
+      let names: string[] = [];
+      try {
+        names = await readdir(join(this.abs, sub));
+      } catch {
+        /* missing sub */
+      }
+      for (const name of names) {
+        if (name.startsWith('.')) continue;
+        idx.set(splitName(name).key, { sub, name });
+      }
+    }
+    this.index = idx;
+    return idx;
+  }
+
+  private tmpPath(): string {
+    return join(this.abs, 'tmp', `mgfetch.${process.pid}.${++counter}`);
+  }
+
+  /** Writes a buffered message to `tmp/` (not yet fsynced: see {@link commitBatch}). */
+  async writeBuffer(data: Buffer): Promise<TmpMessage> {
+    const tmp = this.tmpPath();
+    await writeFile(tmp, data, { mode: 0o644, flag: 'wx' });
+    return { tmp, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
+  }
+
+  /** Streams a message to `tmp/`, hashing on the way; memory stays at one chunk. */
+  async writeStream(src: Readable): Promise<TmpMessage> {
+    const tmp = this.tmpPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(src, tap, createWriteStream(tmp, { mode: 0o644, flags: 'wx' }));
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    return { tmp, sha256: hash.digest('hex'), size };
+  }
+
+  /** Discards a temporary. */
+  async discard(t: TmpMessage): Promise<void> {
+    await unlink(t.tmp).catch(() => undefined);
+  }
+
+  /**
+   * Makes written temporaries durable and visible: fsync each (in parallel), then rename
+   * each into `cur/KEY:2,FLAGS` (flags present) or `new/KEY` (none). A key already in the
+   * folder (any sub, any flags) is not written again. Returns how many were new.
+   */
+  async commitBatch(items: { t: TmpMessage; key: string; letters: string }[]): Promise<{ added: number; existing: number }> {
+    await parallel(items, 16, async ({ t }) => {
+      const fh = await open(t.tmp, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    });
+    const idx = await this.keys();
+    let added = 0;
+    let existing = 0;
+    for (const { t, key, letters } of items) {
+      if (idx.has(key)) {
+        existing++;
+        await unlink(t.tmp).catch(() => undefined);
+        continue;
+      }
+      const loc: Located = letters ? { sub: 'cur', name: key + infoOfFlags(letters) } : { sub: 'new', name: key };
+      await rename(t.tmp, join(this.abs, loc.sub, loc.name));
+      this.dirtyDirs.add(loc.sub);
+      idx.set(key, loc);
+      added++;
+    }
+    await this.syncDirs();
+    return { added, existing };
+  }
+
+  /**
+   * Applies a server flag change three-way: letters the server removed since `oldServer`
+   * go, letters it added come, local-only letters (keywords, local changes) stay.
+   * `oldServer` null means unknown: the server's mapped letters win. Returns true when
+   * the file was renamed.
+   */
+  async applyFlags(key: string, oldServer: string | null, newServer: string): Promise<boolean> {
+    const idx = await this.keys();
+    const loc = idx.get(key);
+    if (!loc) return false; // deleted locally: never resurrect
+    const local = new Set(flagsOfInfo(splitName(loc.name).info));
+    if (oldServer === null) {
+      for (const l of MAPPED_LETTERS) local.delete(l);
+      for (const l of newServer) local.add(l);
+    } else {
+      for (const l of oldServer) if (!newServer.includes(l)) local.delete(l);
+      for (const l of newServer) if (!oldServer.includes(l)) local.add(l);
+    }
+    const letters = [...local].sort().join('');
+    const cur = flagsOfInfo(splitName(loc.name).info);
+    if (letters === cur && (loc.sub === 'cur' || letters === '')) return false;
+    if (loc.sub === 'new' && letters === '') return false;
+    const next: Located = { sub: 'cur', name: key + infoOfFlags(letters) };
+    await rename(join(this.abs, loc.sub, loc.name), join(this.abs, next.sub, next.name));
+    this.dirtyDirs.add(loc.sub).add(next.sub);
+    idx.set(key, next);
+    return true;
+  }
+
+  /** Fsyncs the sub-directories renamed into since the last call. */
+  async syncDirs(): Promise<void> {
+    for (const sub of this.dirtyDirs) await fsyncDir(join(this.abs, sub));
+    this.dirtyDirs.clear();
+  }
+}
+
+/** Runs `fn` over `items` with at most `n` in flight. */
+export async function parallel<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  const workers = Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]);
+  });
+  await Promise.all(workers);
+}
