@@ -1,0 +1,158 @@
+/**
+ * Algebraic properties of the merge on random (often nonsensical) inputs: symmetry,
+ * idempotence, and the unchanged side giving way.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { FileEntry, MessageEntry, Snapshot } from '../../src/maildir/snapshot.js';
+import { flagsOf, mergeFlags, sortFlags } from '../../src/merge/flags.js';
+import { merge } from '../../src/merge/merge.js';
+import { brief, cpFile, mirror, side, st } from './merge.helpers.js';
+
+const IDS = ['k0', 'k1', 'k2', 'k3', 'n1', 'n2'];
+const entryArb: fc.Arbitrary<Omit<MessageEntry, 'key'>> = fc.record({
+  folder: fc.constantFrom('', 'INBOX', 'Archive', 'Trash'),
+  sub: fc.constantFrom('cur' as const, 'new' as const),
+  info: fc.constantFrom('', ':2,', ':2,S', ':2,FS', ':2,SF', ':2,Sa', ':2,T', ':1,x'),
+  blob: fc.constantFrom('b1', 'b2', 'b3', 'b4'),
+});
+const cpArb = fc
+  .record({ v: fc.constantFrom('1', '2'), uid: fc.integer({ min: 0, max: 9 }), modseq: fc.option(fc.constantFrom('9', '10', '100'), { nil: undefined }) })
+  .map(({ v, uid, modseq }) => (modseq === undefined ? { uidValidity: v, uid } : { uidValidity: v, uid, modseq }));
+/** A stand-in for a git blob id: a function of the content, as the real one is. */
+function blobOf(content: string): string {
+  let h = 5381;
+  for (let i = 0; i < content.length; i++) h = ((h * 33) ^ content.charCodeAt(i)) >>> 0;
+  return `h${h.toString(16)}`;
+}
+const fileArb: fc.Arbitrary<FileEntry> = fc.oneof(
+  fc.constantFrom('f1', 'f2', 'f3').map((blob) => ({ blob })),
+  fc
+    .record({ made: fc.boolean(), INBOX: fc.option(cpArb, { nil: undefined }), Sent: fc.option(cpArb, { nil: undefined }), order: fc.boolean() })
+    .map(({ made, INBOX, Sent, order }) => {
+      const data: Record<string, { uidValidity: string; uid: number; modseq?: string }> = {};
+      if (order) {
+        if (Sent) data.Sent = Sent;
+        if (INBOX) data.INBOX = INBOX;
+      } else {
+        if (INBOX) data.INBOX = INBOX;
+        if (Sent) data.Sent = Sent;
+      }
+      const f = cpFile('', data);
+      // Either a file as read from git (blob id of the content) or one the merge made (empty blob id).
+      return made ? f : { blob: blobOf(f.content!), content: f.content! };
+    }),
+);
+
+/** A random snapshot over a small universe, so that sides often touch the same ids. */
+const snapArb: fc.Arbitrary<Snapshot> = fc
+  .record({
+    messages: fc.dictionary(fc.constantFrom(...IDS), entryArb, { maxKeys: 6 }),
+    files: fc.dictionary(fc.constantFrom('.mailgit/checkpoints/a.json', '.mailgit/accounts.json', 'dovecot-keywords'), fileArb, { maxKeys: 3 }),
+  })
+  .map(({ messages, files }) => ({
+    messages: new Map(Object.entries(messages).map(([id, e]) => [id, { ...e, key: id }])),
+    files: new Map(Object.entries(files)),
+  }));
+
+/** A snapshot derived from another by a few edits, so that triples are related like real histories. */
+function derived(s: Snapshot): fc.Arbitrary<Snapshot> {
+  return fc
+    .array(fc.tuple(fc.constantFrom(...IDS), fc.option(entryArb, { nil: undefined }), fc.boolean()), { maxLength: 4 })
+    .map((edits) => {
+      const m = new Map(s.messages);
+      for (const [id, e, flagOnly] of edits) {
+        const old = m.get(id);
+        if (e === undefined) m.delete(id);
+        else if (flagOnly && old) m.set(id, { ...old, info: e.info });
+        else m.set(id, { ...e, key: id });
+      }
+      return { messages: m, files: s.files };
+    });
+}
+
+const tripleArb = fc.oneof(
+  fc.tuple(snapArb, snapArb, snapArb),
+  snapArb.chain((b) => fc.tuple(fc.constant(b), fc.oneof(derived(b), snapArb), derived(b))),
+);
+const stampArb = fc.record({ clock: fc.integer({ min: 1, max: 3 }), replica: fc.constantFrom('a', 'b') });
+
+const RUNS = { numRuns: 1500 };
+
+describe('merge properties', () => {
+  it('is symmetric: same snapshot, mirrored decisions', () => {
+    fc.assert(
+      fc.property(tripleArb, stampArb, stampArb, ([b, x, y], sx, sy) => {
+        const r1 = merge(b, side(x, sx), side(y, sy));
+        const r2 = merge(b, side(y, sy), side(x, sx));
+        expect(r2.snapshot).toEqual(r1.snapshot);
+        expect([...r2.snapshot.messages.keys()]).toEqual([...r1.snapshot.messages.keys()]);
+        expect(mirror(r2.decisions)).toEqual(brief(r1.decisions));
+      }),
+      RUNS,
+    );
+  });
+
+  it('is idempotent: merge(b, x, x) = x with no decisions', () => {
+    fc.assert(
+      fc.property(tripleArb, stampArb, stampArb, ([b, x], s1, s2) => {
+        const r = merge(b, side(x, s1), side(x, s2));
+        expect(r.snapshot).toEqual(x);
+        expect(r.decisions).toEqual([]);
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives way to the changed side: merge(b, b, x) = merge(b, x, b) = x', () => {
+    fc.assert(
+      fc.property(tripleArb, stampArb, stampArb, ([b, x], s1, s2) => {
+        expect(merge(b, side(b, s1), side(x, s2)).snapshot).toEqual(x);
+        expect(merge(b, side(x, s1), side(b, s2)).snapshot).toEqual(x);
+      }),
+      RUNS,
+    );
+  });
+
+  it('keeps every message both sides hold under the same id, and invents none', () => {
+    fc.assert(
+      fc.property(tripleArb, stampArb, stampArb, ([b, x, y], sx, sy) => {
+        const r = merge(b, side(x, sx), side(y, sy));
+        const blobs = (s: Snapshot) => new Set([...s.messages.values()].map((e) => e.blob));
+        const out = blobs(r.snapshot);
+        for (const [id, e] of x.messages) if (y.messages.get(id)?.blob === e.blob) expect(out.has(e.blob)).toBe(true);
+        const bx = blobs(x);
+        const by = blobs(y);
+        for (const blob of out) expect(bx.has(blob) || by.has(blob)).toBe(true);
+        for (const [id, e] of r.snapshot.messages) {
+          expect(e.key === id || id.startsWith(`${e.key}\0`)).toBe(true);
+        }
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('mergeFlags properties', () => {
+  const flagsArb = fc.subarray([...'DFPRSTabz']).map((a) => fc.shuffledSubarray(a)).chain((x) => x).map((a) => a.join(''));
+  it('is symmetric, idempotent, sorted, and takes a one-sided change', () => {
+    fc.assert(
+      fc.property(fc.option(flagsArb, { nil: undefined }), flagsArb, flagsArb, (b, x, y) => {
+        const r = mergeFlags(b, x, y);
+        expect(mergeFlags(b, y, x)).toBe(r);
+        expect(r).toBe(sortFlags(r));
+        expect(mergeFlags(b, x, x)).toBe(sortFlags(x));
+        if (b !== undefined) expect(mergeFlags(b, b, y)).toBe(sortFlags(y));
+        else expect(r).toBe(sortFlags(x + y));
+      }),
+    );
+  });
+  it('reads flags from an info suffix', () => {
+    expect(flagsOf(':2,FS')).toBe('FS');
+    expect(flagsOf(':2,SF')).toBe('FS');
+    expect(flagsOf('')).toBe('');
+    expect(flagsOf(':2,')).toBe('');
+    expect(flagsOf(':1,xyz')).toBe('');
+    expect(flagsOf(':2,aST')).toBe('STa');
+  });
+});
