@@ -8,7 +8,8 @@ import { cloneCommand } from './clone.js';
 import { commitCommand } from './commit.js';
 import { statusCommand } from './status.js';
 import { logCommand } from './log.js';
+import { syncCommand } from './sync.js';
 
 /** Every verb mailgit has. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<GlobalArgs, any>[] = [initCommand, cloneCommand, commitCommand, statusCommand, logCommand];
+export const COMMANDS: CommandModule<GlobalArgs, any>[] = [initCommand, cloneCommand, commitCommand, statusCommand, logCommand, syncCommand];

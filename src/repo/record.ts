@@ -5,7 +5,8 @@
  *   3. move the branch with a compare-and-swap (`update-ref NEW OLD`),
  *   4. save the directory cache, stamped with the new HEAD.
  * A crash before 3 leaves unreferenced objects only; before 4 a stale cache, which is
- * ignored because its head no longer matches.
+ * ignored because its head no longer matches. An apply that a killed sync left half
+ * done is finished first (see apply.ts), so that it is never mistaken for client changes.
  */
 import { editTree } from '../git/tree.js';
 import { BRANCH, commitTree, formatMessage, nextClock, treeOf, updateRef } from '../git/commit.js';
@@ -16,6 +17,7 @@ import type { Repo } from './repo.js';
 import { scanChanges } from './scan.js';
 import type { Scan } from './scan.js';
 import { saveDirState } from './dirstate.js';
+import { finishPendingApply } from './apply.js';
 
 /** What a recording made. */
 export interface RecordResult {
@@ -56,6 +58,7 @@ export function summarize(repo: Repo, scan: Scan): Map<string, FolderEvents> {
  * `null` when there is nothing to record. The caller holds the repo lock.
  */
 export async function record(repo: Repo, opts: RecordOptions = {}): Promise<RecordResult | null> {
+  await finishPendingApply(repo);
   const scan = await scanChanges(repo);
   if (scan.edits.length === 0) {
     await saveDirState(repo, scan.state);

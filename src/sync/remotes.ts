@@ -1,0 +1,69 @@
+/**
+ * Talking to git remotes: fetch and push with git's own transport, never running code
+ * from the remote's repository (its hooks are switched off for local-path remotes, whose
+ * hooks would otherwise run as us), with a time limit for a stalled remote.
+ */
+import { git, GitError } from '../git/run.js';
+import { transportError } from './transport.js';
+import { UnavailableError } from '../util/errors.js';
+
+/** True for a remote URL that git reaches through the local file system. */
+export function isLocalUrl(url: string): boolean {
+  if (/^file:\/\//i.test(url)) return true;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return false;
+  const colon = url.indexOf(':');
+  const slash = url.indexOf('/');
+  // git reads `host:path` (no slash before the first colon) as scp-like ssh.
+  return colon < 0 || (slash >= 0 && slash < colon);
+}
+
+const SAFE_UPLOAD = 'git -c core.hooksPath=/dev/null upload-pack';
+const SAFE_RECEIVE = 'git -c core.hooksPath=/dev/null receive-pack';
+
+/** Seconds a single fetch or push may take before the remote counts as unreachable. */
+export function transportTimeoutMs(): number {
+  const s = Number(process.env.MAILGIT_TIMEOUT ?? '600');
+  return (Number.isFinite(s) && s > 0 ? s : 600) * 1000;
+}
+
+async function withTimeout<T>(p: Promise<T>, remote: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = transportTimeoutMs();
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnavailableError(`remote ${remote} did not answer within ${limit / 1000} s`)), limit);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Fetches the remote's `main` into `refs/remotes/NAME/main`. */
+export async function fetchRemote(cwd: string, name: string, url: string): Promise<void> {
+  const extra = isLocalUrl(url) ? [`--upload-pack=${SAFE_UPLOAD}`] : [];
+  try {
+    await withTimeout(git(['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', ...extra, name, `+refs/heads/main:refs/remotes/${name}/main`], { cwd, okCodes: [] }), name);
+  } catch (e) {
+    if (e instanceof GitError && /couldn't find remote ref refs\/heads\/main/.test(e.stderr)) return;
+    throw transportError(e, name);
+  }
+}
+
+/** The result of a push attempt. */
+export type PushResult = 'pushed' | 'rejected' | 'checked-out';
+
+/** Pushes HEAD to the remote's `ref`; tells apart a rejection that needs a merge first. */
+export async function pushRemote(cwd: string, name: string, url: string, ref: string, force = false): Promise<PushResult> {
+  const extra = isLocalUrl(url) ? [`--receive-pack=${SAFE_RECEIVE}`] : [];
+  try {
+    await withTimeout(git(['-c', 'protocol.ext.allow=never', 'push', '-q', '--no-verify', ...extra, name, `${force ? '+' : ''}HEAD:${ref}`], { cwd }), name);
+    return 'pushed';
+  } catch (e) {
+    if (e instanceof GitError) {
+      if (/checked out|denyCurrentBranch|current branch/i.test(e.stderr)) return 'checked-out';
+      if (/\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*cannot lock ref/i.test(e.stderr)) return 'rejected';
+    }
+    throw transportError(e, name);
+  }
+}
