@@ -169,7 +169,10 @@ export async function scanChanges(repo: Repo): Promise<Scan> {
     const p = fileCandidates[i]!;
     const oid = oids[toHash.length + i]!;
     const st = walk.files.get(p)!;
+    // A racy file is still listed (with a stamp that never matches, so it is hashed
+    // again next time): a warm scan finds deleted files only through this list.
     if (now - Number(st.mtimeMs) >= RACY_MS) state.files[p] = { ...stampOf(st), size: Number(st.size), oid };
+    else state.files[p] = { mtime: 'racy', ino: -1, size: -1, oid };
     if ((await headFileOid(p)) !== oid) files.push({ path: p, oid });
   }
   // Files gone from disk: those the cache knew (warm) or HEAD listed (cold).
