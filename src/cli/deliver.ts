@@ -1,0 +1,39 @@
+/**
+ * `mailgit deliver [--folder F] [--flags S]` — an MDA: one message on stdin.
+ *
+ * Exit status as MTAs expect: 0 delivered, 75 temporary failure (the repo lock stayed
+ * held; nothing was delivered, the MTA retries), 65 empty input, 64 bad options.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { deliver } from '../deliver/deliver.js';
+import type { GlobalArgs } from './context.js';
+import { printJson, repoFromArgs } from './context.js';
+
+interface DeliverArgs extends GlobalArgs {
+  folder?: string;
+  flags?: string;
+  wait?: number;
+  message?: string;
+}
+
+/** The `deliver` verb. */
+export const deliverCommand: CommandModule<GlobalArgs, DeliverArgs> = {
+  command: 'deliver',
+  describe: 'deliver one message from stdin into a folder and commit it (an MDA for postfix, procmail, fdm)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('folder', { alias: 'f', type: 'string', describe: 'folder to deliver to (default INBOX; created if missing)', requiresArg: true })
+      .option('flags', { type: 'string', describe: 'Maildir flags, e.g. S: deliver into cur/ as already read', requiresArg: true })
+      .option('wait', { type: 'number', default: 30, describe: 'seconds to wait for the repo lock before exit 75' })
+      .option('message', { alias: 'm', type: 'string', describe: 'commit subject line', requiresArg: true }) as Argv<DeliverArgs>,
+  handler: async (argv) => {
+    const repo = await repoFromArgs(argv);
+    const r = await deliver(repo, process.stdin, { folder: argv.folder, flags: argv.flags, lockWaitMs: Math.max(0, (argv.wait ?? 30) * 1000), message: argv.message });
+    if (argv.json) {
+      printJson({ path: r.path, size: r.size, commit: r.record?.commit ?? null, warning: r.warning ?? null });
+      return;
+    }
+    if (r.warning) process.stderr.write(`mailgit: warning: ${r.warning}\n`);
+    if (argv.verbose) console.log(`delivered ${r.path}${r.record ? ` [main ${r.record.commit.slice(0, 10)}]` : ''}`);
+  },
+};

@@ -1,0 +1,198 @@
+/**
+ * Local delivery (an MDA): one message from a stream into a folder of the repo, then a
+ * commit. Order is important:
+ *   1. stream the message into `<folder>/tmp/<unique>` and fsync it,
+ *   2. take the repo lock (waiting a while: a sync or watch commit may hold it),
+ *   3. link the file into `new/` (or `cur/NAME:2,FLAGS`), unlink the tmp name, fsync `new/`,
+ *   4. record the work tree as one commit, release the lock.
+ * A failure before 3 leaves nothing delivered (the tmp file is removed) and is a temporary
+ * failure: the MTA keeps the message and retries. After 3 the message is delivered —
+ * a mail client sees it — so a failure of 4 is only a warning: the next commit records
+ * the file. An exit status of 75 therefore never leaves a copy behind that the MTA's
+ * retry would duplicate.
+ */
+import { link, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { folderDir } from '../maildir/layout.js';
+import { infoOfFlags } from '../maildir/name.js';
+import { unsafeReason } from '../maildir/paths.js';
+import { withRepoLock } from '../repo/lock.js';
+import { record } from '../repo/record.js';
+import type { RecordResult } from '../repo/record.js';
+import type { Repo } from '../repo/repo.js';
+import { fsyncDir } from '../util/atomic.js';
+import { EX, MailgitError, UsageError } from '../util/errors.js';
+
+/** Options for {@link deliver}. */
+export interface DeliverOptions {
+  /** Logical folder name (default `INBOX`). Created with `cur/ new/ tmp/` when missing. */
+  folder?: string;
+  /** Maildir flags (`S`, `FS`, …): the message goes to `cur/` with `:2,FLAGS`. */
+  flags?: string;
+  /** How long to wait for the repo lock before giving up with exit 75 (default 30 s). */
+  lockWaitMs?: number;
+  /** Commit message subject (default: the summary, e.g. `INBOX: 1 delivered`). */
+  message?: string;
+}
+
+/** What a delivery did. */
+export interface DeliverResult {
+  /** Repo-relative path of the delivered file. */
+  path: string;
+  /** Bytes written (after dropping an mbox `From ` line). */
+  size: number;
+  /** The commit that recorded it, or null when recording failed (the file stays; see `warning`). */
+  record: RecordResult | null;
+  /** Why the delivery was not recorded, when it was not. */
+  warning?: string;
+}
+
+/** The input is not a message (empty). */
+export class EmptyMessageError extends MailgitError {
+  /** Creates the error. */
+  constructor() {
+    super('no message on standard input (empty input); nothing delivered', 'EEMPTY', EX.DATAERR);
+  }
+}
+
+let deliveries = 0;
+
+/** Host part of a Maildir name: `/` and `:` are encoded as the Maildir spec says. */
+export function maildirHost(name = hostname()): string {
+  return (name || 'localhost').replace(/\//g, '\\057').replace(/:/g, '\\072').replace(/[^\x21-\x7e]/g, '_');
+}
+
+/** A unique Maildir key `SECONDS.M<usec>P<pid>Q<n>.HOST` (the qmail/Dovecot form). */
+export function uniqueKey(now = Date.now(), hrUsec = Number(process.hrtime.bigint() / 1000n) % 1_000_000): string {
+  deliveries++;
+  const sec = Math.floor(now / 1000);
+  const usec = ((now % 1000) * 1000 + (hrUsec % 1000)) % 1_000_000;
+  return `${sec}.M${usec}P${process.pid}Q${deliveries}.${maildirHost()}`;
+}
+
+/** Validates Maildir flags and returns them sorted (`"SF"` → `"FS"`). */
+export function normalizeFlags(flags: string): string {
+  if (!/^[A-Za-z]*$/.test(flags)) throw new UsageError(`invalid flags ${JSON.stringify(flags)}: use Maildir flag letters (D F P R S T, a-z keywords)`);
+  return [...new Set(flags)].sort().join('');
+}
+
+/**
+ * Streams `input` into `file` (created exclusively, mode 0600), dropping a leading mbox
+ * `From ` envelope line as dovecot-lda and maildrop do, and fsyncs it. Returns the size.
+ */
+async function writeMessage(input: Readable, file: string): Promise<number> {
+  const fh = await open(file, 'wx', 0o600);
+  let size = 0;
+  try {
+    let head: Buffer | null = Buffer.alloc(0); // bytes held back until the first line is known
+    for await (const chunk of input) {
+      let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      if (head !== null) {
+        head = Buffer.concat([head, buf]);
+        const nl = head.indexOf(0x0a);
+        if (nl < 0 && head.length < 5) continue;
+        if (head.subarray(0, 5).toString('latin1') === 'From ') {
+          if (nl < 0) continue; // the envelope line goes on
+          buf = head.subarray(nl + 1);
+        } else buf = head;
+        head = null;
+      }
+      if (buf.length > 0) {
+        await fh.write(buf);
+        size += buf.length;
+      }
+    }
+    if (head !== null && head.length > 0 && head.subarray(0, 5).toString('latin1') !== 'From ') {
+      await fh.write(head);
+      size += head.length;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return size;
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+/**
+ * Delivers one message read from `input` into the repo; see the module comment. Throws
+ * {@link EmptyMessageError} (65) for empty input and LockedError (75) when the lock stays
+ * held, in both cases with nothing delivered.
+ */
+export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions = {}): Promise<DeliverResult> {
+  const folder = opts.folder ?? 'INBOX';
+  const bad = unsafeReason(folder);
+  if (bad || folder.split('/').some((p) => p.startsWith('.') || ['cur', 'new', 'tmp'].includes(p))) {
+    throw new UsageError(`invalid folder name ${JSON.stringify(folder)}${bad ? `: ${bad}` : ''}`);
+  }
+  if (repo.layout === 'maildir++' && folder !== 'INBOX' && folder.includes('.')) {
+    throw new UsageError(`invalid folder name ${JSON.stringify(folder)}: '.' is the hierarchy separator in a maildir++ repo`);
+  }
+  const flags = opts.flags === undefined ? null : normalizeFlags(opts.flags);
+  const dir = folderDir(repo.layout, folder);
+  const abs = join(repo.root, dir);
+  const created = !(await isDir(join(abs, 'cur'))) || !(await isDir(join(abs, 'new')));
+  for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(abs, sub), { recursive: true, mode: 0o700 });
+  if (created) await fsyncDir(abs).catch(() => undefined);
+
+  let key = uniqueKey();
+  const tmp = join(abs, 'tmp', key);
+  let size: number;
+  try {
+    size = await writeMessage(input, tmp);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  if (size === 0) {
+    await unlink(tmp).catch(() => undefined);
+    throw new EmptyMessageError();
+  }
+
+  let delivered = null as string | null;
+  try {
+    return await withRepoLock(
+      repo,
+      'deliver',
+      async () => {
+        const sub = flags === null ? 'new' : 'cur';
+        let path = '';
+        for (let attempt = 0; ; attempt++) {
+          const name = flags === null ? key : key + infoOfFlags(flags);
+          const target = join(abs, sub, name);
+          try {
+            await link(tmp, target); // never replaces an existing message (rename would)
+            path = `${dir === '' ? '' : dir + '/'}${sub}/${name}`;
+            delivered = path;
+            break;
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw e;
+            key = uniqueKey();
+          }
+        }
+        await unlink(tmp);
+        await fsyncDir(join(abs, sub));
+        await fsyncDir(join(abs, 'tmp')).catch(() => undefined);
+        try {
+          const rec = await record(repo, { message: opts.message });
+          return { path, size, record: rec };
+        } catch (e) {
+          return { path, size, record: null, warning: `delivered but not recorded (${(e as Error).message}); the next commit records it` };
+        }
+      },
+      { waitMs: opts.lockWaitMs ?? 30_000 },
+    );
+  } catch (e) {
+    if (delivered === null) await unlink(tmp).catch(() => undefined);
+    else return { path: delivered, size, record: null, warning: `delivered but not recorded (${(e as Error).message}); the next commit records it` };
+    throw e;
+  }
+}
