@@ -9,9 +9,10 @@ import { commitCommand } from './commit.js';
 import { statusCommand } from './status.js';
 import { logCommand } from './log.js';
 import { syncCommand } from './sync.js';
+import { demoCommand } from './demo.js';
 import { watchCommand } from './watch.js';
 import { deliverCommand } from './deliver.js';
 
 /** Every verb mailgit has. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<GlobalArgs, any>[] = [initCommand, cloneCommand, commitCommand, statusCommand, logCommand, syncCommand, watchCommand, deliverCommand];
+export const COMMANDS: CommandModule<GlobalArgs, any>[] = [initCommand, cloneCommand, commitCommand, statusCommand, logCommand, syncCommand, demoCommand, watchCommand, deliverCommand];

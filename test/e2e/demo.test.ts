@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { mailgit } from '../helpers/cli.js';
+
+describe('mailgit demo', () => {
+  it('tells the two-replica story and ends with identical replicas', () => {
+    const r = mailgit(['demo']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('both replicas hold the same mail: yes');
+    // The laptop read two messages, the desktop flagged one of them: both flags survive.
+    expect(r.stdout).toMatch(/INBOX\/cur on the laptop: 1700000001\.M1P1\.demo:2,FS {2}1700000002\.M2P1\.demo:2,S/);
+    // The deleted digest is gone, the archived photos moved, the new mail arrived.
+    expect(r.stdout).not.toContain('1700000003');
+    expect(r.stdout).toMatch(/Archive\/cur on the laptop: 1700000004\.M4P1\.demo:2,S/);
+    expect(r.stdout).toMatch(/INBOX\/new on the laptop: 1700000005\.M5P1\.demo/);
+    expect(r.stdout).toMatch(/laptop +clock +\d+ +INBOX: 2 seen, 2 marked read, 1 deleted/);
+  });
+});
