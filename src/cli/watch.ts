@@ -43,7 +43,10 @@ export const watchCommand: CommandModule<GlobalArgs, WatchArgs> = {
       intervalMs: interval * 1000,
       sync: argv.sync !== undefined ? makeSync(repo, argv.sync) : undefined,
       onCommit: (r) => out({ event: 'commit', commit: r.commit, summary: r.summary }, `[main ${r.commit.slice(0, 10)}] ${r.summary.join('; ')}`),
-      onSync: (ms) => out({ event: 'sync', ms }, `synced (${ms} ms)`),
+      onSync: (o, ms) => {
+        if (json) out({ event: 'sync', ms, lines: o.lines, failures: o.failures }, '');
+        else if (o.lines.length > 0 || argv.verbose) out({}, `synced in ${ms} ms${o.lines.map((l) => `\n    ${l}`).join('')}`);
+      },
       onWarning: (m) => process.stderr.write(`${stamp()} mailgit watch: ${m}\n`),
     });
     out({ event: 'ready', root: repo.root, folders: w.folders, watches: w.watches }, `watching ${repo.root}: ${w.folders} folders, ${w.watches} directory watches`);

@@ -3,13 +3,37 @@
  * not depend on how sync is put together.
  */
 import type { Repo } from '../repo/repo.js';
-import { MailgitError, EX } from '../util/errors.js';
+import { withRepoLock } from '../repo/lock.js';
+import { syncRepo } from '../sync/sync.js';
 
-/** Returns a function that syncs `repo` with `remotes` (all remotes when empty). */
-export function makeSync(repo: Repo, remotes: string[]): () => Promise<void> {
-  void repo;
-  void remotes;
+/** What one sync round told the person watching. */
+export interface SyncOutcome {
+  /** Lines worth printing: what came in, went out, conflicts decided. */
+  lines: string[];
+  /** One message per remote that failed (the others were still synced). */
+  failures: string[];
+}
+
+/**
+ * Returns a function that syncs `repo` with `remotes` (all remotes when empty), under
+ * the repo lock (waiting up to `lockWaitMs` for it).
+ */
+export function makeSync(repo: Repo, remotes: string[], lockWaitMs = 10_000): () => Promise<SyncOutcome> {
   return async () => {
-    throw new MailgitError('sync is not available in this build yet', 'ENOSYNC', EX.UNAVAILABLE);
+    const report = await withRepoLock(repo, 'watch sync', () => syncRepo(repo, remotes), { waitMs: lockWaitMs });
+    const lines: string[] = [];
+    for (const l of report.recorded) lines.push(`recorded ${l}`);
+    for (const l of report.received) lines.push(`received ${l}`);
+    const failures: string[] = [];
+    for (const r of report.remotes) {
+      if (!r.ok) {
+        failures.push(`${r.remote}: ${r.error?.message ?? 'failed'}`);
+        continue;
+      }
+      for (const l of r.incoming) lines.push(`${r.remote}: in  ${l}`);
+      for (const l of r.outgoing) lines.push(`${r.remote}: out ${l}`);
+      for (const l of r.decisions) lines.push(`${r.remote}: conflict: ${l}`);
+    }
+    return { lines, failures };
   };
 }

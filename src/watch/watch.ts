@@ -18,6 +18,7 @@ import type { RecordResult } from '../repo/record.js';
 import { LockedError } from '../util/errors.js';
 import { DirWatcher } from './dirwatch.js';
 import type { WatchEvent } from './dirwatch.js';
+import type { SyncOutcome } from './sync.js';
 
 /** Options for {@link startWatch}. */
 export interface WatchOptions {
@@ -30,13 +31,13 @@ export interface WatchOptions {
   /** How long one attempt waits for the repo lock (default 10 s); then it retries later. */
   lockWaitMs?: number;
   /** Syncs with the remotes; called after commits (rate-limited) and every interval. */
-  sync?: () => Promise<void>;
+  sync?: () => Promise<SyncOutcome>;
   /** Least time between two syncs triggered by commits (default 10 s). */
   syncGapMs?: number;
   /** Called after each commit. */
   onCommit?: (r: RecordResult) => void;
   /** Called after each sync. */
-  onSync?: (ms: number) => void;
+  onSync?: (outcome: SyncOutcome, ms: number) => void;
   /** Called for trouble that the watcher survives (lock held, sync failed). */
   onWarning?: (message: string) => void;
 }
@@ -148,8 +149,9 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
         needSync = false;
         const t0 = Date.now();
         try {
-          await opts.sync();
-          opts.onSync?.(Date.now() - t0);
+          const outcome = await opts.sync();
+          opts.onSync?.(outcome, Date.now() - t0);
+          for (const f of outcome.failures) warn(`sync: ${f} (will retry at the next change or check)`);
         } catch (e) {
           warn(`sync failed: ${(e as Error).message} (will retry at the next change or check)`);
         }
