@@ -3,7 +3,7 @@
  */
 export { merge } from './merge.js';
 export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './types.js';
-export { mergeBases, virtualBase } from './virtualBase.js';
+export { foldBases, mergeBases } from './virtualBase.js';
 export type { CommitGraph } from './virtualBase.js';
 export { flagsOf, mergeFlags, sortFlags } from './flags.js';
 export { compareStamps, maxStamp } from './stamp.js';

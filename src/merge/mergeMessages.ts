@@ -7,7 +7,7 @@ import { splitDuplicateKeys } from './duplicateKeys.js';
 import { compareStrings, entryPath, folderName, sameEntry } from './entries.js';
 import { flagsOf, mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
-import { findMoves } from './moves.js';
+import { findMoves, findTwins } from './moves.js';
 
 type Messages = Map<string, MessageEntry>;
 type Side = 'ours' | 'theirs';
@@ -40,6 +40,13 @@ export function mergeMessages(
       const kept = mergeMoved(old, toOurs, toTheirs, base, ours, theirs, ctx);
       if (kept !== undefined) out.set(kept[0], kept[1]);
     }
+  }
+
+  for (const [idOurs, idTheirs] of findTwins(base, ours, theirs)) {
+    done.add(idOurs);
+    done.add(idTheirs);
+    const kept = mergeTwins(idOurs, idTheirs, ours.get(idOurs)!, theirs.get(idTheirs)!, ctx);
+    out.set(kept[0], kept[1]);
   }
 
   const ids = new Set<string>(ours.keys());
@@ -189,6 +196,25 @@ function mergeMoved(
     );
   }
   return [newId, { ...m, key: moved.key }];
+}
+
+/**
+ * The same message new on both sides under two ids (see `findTwins`): one copy is kept, merged
+ * as when both sides add the same id (folder by last writer, `cur` wins, flags united), under
+ * the id of the side whose folder won (the newer side when the folders agree).
+ */
+function mergeTwins(
+  idOurs: string,
+  idTheirs: string,
+  o: MessageEntry,
+  t: MessageEntry,
+  ctx: MergeContext,
+): [string, MessageEntry] {
+  const id = idOurs < idTheirs ? idOurs : idTheirs;
+  const m = combine(id, `${entryPath(o)} and ${entryPath(t)}`, undefined, o, t, ctx);
+  const tie = o.folder !== t.folder ? o.folder < t.folder : idOurs < idTheirs;
+  const keep = m.folder === o.folder && m.folder !== t.folder ? 'ours' : m.folder === t.folder && m.folder !== o.folder ? 'theirs' : ctx.lww(tie ? 'ours' : 'theirs');
+  return keep === 'ours' ? [idOurs, { ...m, key: o.key }] : [idTheirs, { ...m, key: t.key }];
 }
 
 /** Says in a few words how `e` differs from `b`, for a decision's sentence. */

@@ -41,3 +41,39 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
   }
   return moves;
 }
+
+/**
+ * Finds the same message added on both sides under different ids: a blob that is in neither
+ * the base nor anywhere else on either side, new on ours under exactly one id and new on
+ * theirs under exactly one other id. That happens when both replicas fetched a message and
+ * one of them then moved it by copy + delete before they synced. Returns ours' id → theirs'
+ * id. The answer is symmetric: swapping the sides inverts the map.
+ */
+export function findTwins(base: Messages, ours: Messages, theirs: Messages): Map<string, string> {
+  const twins = new Map<string, string>();
+  const onlyOurs = soleNewIds(base, ours, theirs);
+  if (onlyOurs.size === 0) return twins;
+  const onlyTheirs = soleNewIds(base, theirs, ours);
+  if (onlyTheirs.size === 0) return twins;
+  const baseBlobs = new Set<string>();
+  for (const e of base.values()) if (onlyOurs.has(e.blob)) baseBlobs.add(e.blob);
+  for (const [blob, o] of onlyOurs) {
+    const t = onlyTheirs.get(blob);
+    if (o !== undefined && t !== undefined && !baseBlobs.has(blob)) twins.set(o, t);
+  }
+  return twins;
+}
+
+/**
+ * Maps each blob held by exactly one id of `side` to that id, when the id is new (absent from
+ * the base and from `other`); blobs held by several ids of `side` map to undefined.
+ */
+function soleNewIds(base: Messages, side: Messages, other: Messages): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const [id, e] of side) {
+    if (out.has(e.blob)) out.set(e.blob, undefined);
+    else out.set(e.blob, base.has(id) || other.has(id) ? undefined : id);
+  }
+  for (const [blob, id] of out) if (id === undefined) out.delete(blob);
+  return out;
+}

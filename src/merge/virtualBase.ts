@@ -8,16 +8,18 @@ import { compareStamps, maxStamp } from './stamp.js';
 import type { MergeSide } from './types.js';
 
 /**
- * Folds merge bases into one snapshot with a fixed common `ancestor` (the empty snapshot
- * when omitted). The bases are merged in ascending (clock, replica) order, each step a
+ * Folds merge bases into one snapshot against a fixed common `ancestor` (the empty snapshot
+ * when omitted): an approximation of {@link mergeBases} for callers that have no commit graph. The bases are merged in ascending (clock, replica) order, each step a
  * {@link merge} of the result so far (stamped with the highest stamp folded in) with the
  * next base, three-way against `ancestor`. Without an ancestor this is a union: a message in
  * any base is in the virtual base, so a side that lacks it counts as having deleted it and a
- * deletion is never taken for an addition. Prefer {@link virtualBase}, which finds the right
- * ancestor at each step as git's recursive strategy does. An empty list gives an empty
- * snapshot (unrelated histories).
+ * deletion is never taken for an addition. But a change made in one base's history and not
+ * the other's is then seen as a conflict between the bases, which can lose a message that two
+ * replicas moved in a criss-cross history (the convergence test finds such cases); use
+ * {@link mergeBases}, which finds the right ancestor at each step as git's recursive
+ * strategy does. An empty list gives an empty snapshot (unrelated histories).
  */
-export function mergeBases(bases: readonly MergeSide[], ancestor?: Snapshot): Snapshot {
+export function foldBases(bases: readonly MergeSide[], ancestor?: Snapshot): Snapshot {
   if (bases.length === 0) return emptySnapshot();
   const sorted = [...bases].sort((a, b) => compareStamps(a.stamp, b.stamp));
   const anc = ancestor ?? emptySnapshot();
@@ -28,7 +30,7 @@ export function mergeBases(bases: readonly MergeSide[], ancestor?: Snapshot): Sn
   return acc.snapshot;
 }
 
-/** What {@link virtualBase} needs to know about a commit graph; `C` is a commit handle. */
+/** What {@link mergeBases} needs to know about a commit graph; `C` is a commit handle. */
 export interface CommitGraph<C> {
   /** A unique name for a commit (its hash), used to remember results. */
   id(commit: C): string;
@@ -42,15 +44,20 @@ export interface CommitGraph<C> {
 }
 
 /**
- * Builds the virtual base for a merge whose best common ancestors are `bases`, the way git's
- * recursive strategy does: with one base it is that base's snapshot; with several, they are
+ * Builds the virtual base for a merge whose best common ancestors are `bases` (what
+ * `git merge-base --all ours theirs` prints), the way git's recursive strategy does: with one base it is that base's snapshot; with several, they are
  * merged one at a time in ascending (clock, replica) order, each step a {@link merge}
  * three-way against the virtual base of the merge bases of the next commit and the commits
  * folded so far (found recursively). A deletion made in one base's history is therefore seen
  * as a deletion against a real ancestor, never undone. An empty list gives an empty snapshot.
- * The result depends only on the set of bases, not on their order.
+ * The result depends only on the set of bases, not on their order, so both replicas of a
+ * merge compute the same virtual base.
+ *
+ * With git, `graph.id` is the commit hash, `graph.side` reads the commit's tree and its
+ * `Mailgit-Clock` / `Mailgit-Replica` trailers, and `graph.mergeBases(one, others)` runs
+ * `git merge-base --all one others…`.
  */
-export function virtualBase<C>(bases: readonly C[], graph: CommitGraph<C>): Snapshot {
+export function mergeBases<C>(bases: readonly C[], graph: CommitGraph<C>): Snapshot {
   const memo = new Map<string, Snapshot>();
   const fold = (commits: readonly C[]): Snapshot => {
     if (commits.length === 0) return emptySnapshot();

@@ -80,6 +80,9 @@ const rows: Row[] = [
   { name: 'copied+deleted here vs deleted there (there newer): gone', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,@b1'], theirs: [], expect: [], decisions: ['delete-vs-change k1 theirs'] },
   { name: 'copied+deleted here vs deleted there (here newer): kept', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,@b1'], theirs: [], expect: ['Archive/cur/n1:2,@b1'], decisions: ['delete-vs-change k1 ours'], stamps: [st(9, 'desktop'), st(8, 'laptop')] },
   { name: 'copied+deleted on both sides under two names: one survives', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,S@b1'], theirs: ['Trash/cur/n2:2,F@b1'], expect: ['Trash/cur/n2:2,FS@b1'], decisions: ['move-conflict k1 theirs'] },
+  { name: 'fetched on both, moved by copy+delete on one before syncing: one copy', base: [], ours: ['INBOX/new/t1@x'], theirs: ['Archive/cur/c1:2,S@x'], expect: ['Archive/cur/c1:2,S@x'], decisions: ['move-conflict c1 theirs'] },
+  { name: 'fetched on both, renamed on one in the same folder: one copy, no decision', base: [], ours: ['INBOX/new/t1@x'], theirs: ['INBOX/cur/c1:2,S@x'], expect: ['INBOX/cur/t1:2,S@x'], decisions: [], stamps: [st(9, 'desktop'), st(8, 'laptop')] },
+  { name: 'same content new under two ids on one side: both kept', base: [], ours: ['INBOX/new/t1@x', 'Lists/new/t2@x'], theirs: ['INBOX/cur/c1:2,S@x'], expect: ['INBOX/cur/c1:2,S@x', 'INBOX/new/t1@x', 'Lists/new/t2@x'], decisions: [] },
   { name: 'copied+deleted here, untouched there: plain 3-way', base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,@b1'], theirs: ['INBOX/cur/k1:2,@b1'], expect: ['Archive/cur/n1:2,@b1'], decisions: [] },
 
   // Rule 8: files.

@@ -1,0 +1,215 @@
+/**
+ * Convergence: replicas make random local changes and pull from each other in random order
+ * (any topology, loops included); once everyone has synced with everyone, all heads hold the
+ * same snapshot, no message that nobody deleted is lost or duplicated, and no deletion that
+ * nothing contested comes back.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { MessageEntry, Snapshot } from '../../src/maildir/snapshot.js';
+import { flagsOf, sortFlags } from '../../src/merge/flags.js';
+import { type BaseMode, type Commit, Dag, withMessage } from './merge.dag.js';
+import { show } from './merge.helpers.js';
+
+const FOLDERS = ['INBOX', 'Archive', 'Trash', 'Lists/rust', ''];
+const LETTERS = 'FRSTab';
+
+type OpKind = 'deliver' | 'twin' | 'seen' | 'flag' | 'move' | 'copymove' | 'delete' | 'checkpoint' | 'setting';
+type Action =
+  | { t: 'op'; replica: number; kind: OpKind; pick: number; folder: number; letter: number }
+  | { t: 'sync'; a: number; b: number; noFastForward: boolean };
+
+const opArb: fc.Arbitrary<Action> = fc.record({
+  t: fc.constant('op' as const),
+  replica: fc.nat(4),
+  kind: fc.constantFrom<OpKind>('deliver', 'deliver', 'twin', 'seen', 'flag', 'flag', 'move', 'copymove', 'delete', 'checkpoint', 'setting'),
+  pick: fc.nat(50),
+  folder: fc.nat(FOLDERS.length - 1),
+  letter: fc.nat(LETTERS.length - 1),
+});
+const syncArb: fc.Arbitrary<Action> = fc.record({
+  t: fc.constant('sync' as const),
+  a: fc.nat(4),
+  b: fc.nat(4),
+  noFastForward: fc.boolean(),
+});
+const scenarioArb = fc.record({
+  replicas: fc.integer({ min: 3, max: 5 }),
+  sharedRoot: fc.boolean(),
+  actions: fc.array(fc.oneof({ weight: 3, arbitrary: opArb }, { weight: 2, arbitrary: syncArb }), { minLength: 5, maxLength: 70 }),
+});
+
+/** What the oracle needs to know about the history, beyond the graph. */
+interface Log {
+  /** Every blob ever delivered. */
+  blobs: Set<string>;
+  /** Blobs of messages somebody deleted outright (not by moving them). */
+  deletedBlobs: Set<string>;
+}
+
+function cpContent(uidValidity: string, uid: number): string {
+  return `${JSON.stringify({ INBOX: { uid, uidValidity } }, null, 2)}\n`;
+}
+
+/** Applies one local change; returns false when it does not apply (nothing to act on). */
+function applyOp(dag: Dag, name: string, a: Extract<Action, { t: 'op' }>, counter: number, log: Log): void {
+  const head = dag.heads.get(name)!;
+  const s = head.snapshot;
+  const ids = [...s.messages.keys()].sort();
+  const target = ids.length > 0 ? ids[a.pick % ids.length]! : undefined;
+  const e = target === undefined ? undefined : s.messages.get(target)!;
+  const folder = FOLDERS[a.folder]!;
+  switch (a.kind) {
+    case 'deliver': {
+      const id = `m${counter}`;
+      log.blobs.add(`B${counter}`);
+      dag.change(name, withMessage(s, id, { folder, sub: 'new', key: id, info: '', blob: `B${counter}` }), [id], []);
+      return;
+    }
+    case 'twin': {
+      // The same message fetched on several replicas: same id, same blob, each at most once.
+      const id = `t${a.pick % 6}`;
+      if (head.seen.has(id)) return;
+      log.blobs.add(`T${id}`);
+      dag.change(name, withMessage(s, id, { folder: FOLDERS[a.pick % 2]!, sub: 'new', key: id, info: '', blob: `T${id}` }), [id], []);
+      return;
+    }
+    case 'seen': {
+      const news = ids.filter((i) => s.messages.get(i)!.sub === 'new');
+      if (news.length === 0) return;
+      const id = news[a.pick % news.length]!;
+      const n = s.messages.get(id)!;
+      dag.change(name, withMessage(s, id, { ...n, sub: 'cur', info: `:2,${sortFlags(`${flagsOf(n.info)}S`)}` }), [id], []);
+      return;
+    }
+    case 'flag': {
+      if (e === undefined) return;
+      const letter = LETTERS[a.letter]!;
+      const f = flagsOf(e.info);
+      const flags = f.includes(letter) ? f.replace(letter, '') : sortFlags(f + letter);
+      dag.change(name, withMessage(s, target!, { ...e, sub: 'cur', info: `:2,${flags}` }), [target!], []);
+      return;
+    }
+    case 'move': {
+      if (e === undefined || e.folder === folder) return;
+      dag.change(name, withMessage(s, target!, { ...e, folder }), [target!], []);
+      return;
+    }
+    case 'copymove': {
+      if (e === undefined) return;
+      const id = `c${counter}`;
+      const moved: MessageEntry = { ...e, key: id, folder, sub: 'cur', info: e.info === '' ? ':2,' : e.info };
+      dag.change(name, withMessage(withMessage(s, target!, undefined), id, moved), [target!, id], [target!]);
+      return;
+    }
+    case 'delete': {
+      if (e === undefined) return;
+      log.deletedBlobs.add(e.blob);
+      dag.change(name, withMessage(s, target!, undefined), [target!], [target!]);
+      return;
+    }
+    case 'checkpoint': {
+      const path = '.mailgit/checkpoints/acct.json';
+      const old = s.files.get(path);
+      const cur = old?.content === undefined ? { INBOX: { uidValidity: '1', uid: 0 } } : JSON.parse(old.content);
+      const validity = a.letter === 0 ? String(Number(cur.INBOX.uidValidity) + 1) : cur.INBOX.uidValidity;
+      const uid = a.letter === 0 ? a.pick : cur.INBOX.uid + 1 + (a.pick % 5);
+      const files = new Map(s.files);
+      const content = cpContent(validity, uid);
+      files.set(path, { blob: `cp:${content}`, content });
+      dag.change(name, { messages: s.messages, files }, [], []);
+      return;
+    }
+    case 'setting': {
+      const files = new Map(s.files);
+      files.set('.mailgit/accounts.json', { blob: `acct${counter}`, content: String(counter) });
+      dag.change(name, { messages: s.messages, files }, [], []);
+      return;
+    }
+  }
+}
+
+/** Runs a scenario and returns the graph and the log. */
+function run(scenario: { replicas: number; sharedRoot: boolean; actions: Action[] }, mode: BaseMode): { dag: Dag; log: Log; names: string[] } {
+  const dag = new Dag(mode);
+  const log: Log = { blobs: new Set(), deletedBlobs: new Set() };
+  const names = Array.from({ length: scenario.replicas }, (_, i) => `r${i}`);
+  const initial: Snapshot = { messages: new Map(), files: new Map() };
+  for (let i = 0; i < 4; i++) {
+    const id = `i${i}`;
+    initial.messages.set(id, { folder: 'INBOX', sub: i % 2 === 0 ? 'cur' : 'new', key: id, info: i % 2 === 0 ? ':2,S' : '', blob: `I${i}` });
+    log.blobs.add(`I${i}`);
+  }
+  const root = dag.commit('r0', [], initial);
+  for (const name of names) {
+    dag.heads.set(name, scenario.sharedRoot || name === 'r0' ? root : dag.commit(name, [], { messages: new Map(), files: new Map() }));
+  }
+  let counter = 0;
+  for (const a of scenario.actions) {
+    counter++;
+    if (a.t === 'op') applyOp(dag, names[a.replica % names.length]!, a, counter, log);
+    else {
+      const x = names[a.a % names.length]!;
+      const y = names[a.b % names.length]!;
+      if (x !== y) dag.pull(x, y, a.noFastForward);
+    }
+  }
+  // Quiesce: everyone pulls everyone, twice.
+  for (let round = 0; round < 2; round++) {
+    for (const x of names) for (const y of names) if (x !== y) dag.pull(x, y);
+  }
+  return { dag, log, names };
+}
+
+/** Checks the promises on a finished run. */
+function check(dag: Dag, log: Log, names: string[]): void {
+  const final = dag.heads.get(names[0]!)!.snapshot;
+  for (const name of names) expect(show(dag.heads.get(name)!.snapshot)).toEqual(show(final));
+  for (const name of names) expect(dag.heads.get(name)!.snapshot).toEqual(final);
+
+  // Nothing lost that nobody deleted (moves may change the id, never the blob); nothing doubled.
+  const count = new Map<string, number>();
+  for (const e of final.messages.values()) count.set(e.blob, (count.get(e.blob) ?? 0) + 1);
+  for (const blob of log.blobs) {
+    if (!log.deletedBlobs.has(blob)) expect(count.get(blob) ?? 0, `copies of ${blob}`).toBe(1);
+    else expect(count.get(blob) ?? 0, `copies of deleted ${blob}`).toBeLessThanOrEqual(1);
+  }
+
+  // No resurrection: a deletion that no concurrent change to the same id contested stays.
+  const local = dag.commits.filter((c) => c.touched.length > 0);
+  for (const d of local) {
+    for (const id of d.deleted) {
+      const contested = local.some((x: Commit) => x !== d && x.touched.includes(id) && dag.concurrent(x, d));
+      if (!contested) expect(final.messages.has(id), `resurrected ${id} (deleted in commit ${d.n})`).toBe(false);
+    }
+  }
+
+  // Lamport clocks.
+  for (const c of dag.commits) {
+    expect(c.clock).toBe(1 + Math.max(0, ...c.parents.map((p) => p.clock)));
+  }
+}
+
+describe('merge convergence over a random commit graph', () => {
+  it('converges with git-recursive virtual bases, loses nothing, resurrects nothing', () => {
+    fc.assert(
+      fc.property(scenarioArb, (scenario) => {
+        const { dag, log, names } = run(scenario, (process.env.MG_MODE as 'union') ?? 'recursive');
+        check(dag, log, names);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('makes criss-cross merges (several merge bases) in these runs', () => {
+    let crissCross = 0;
+    fc.assert(
+      fc.property(scenarioArb, (scenario) => {
+        const { dag } = run(scenario, 'recursive');
+        for (const c of dag.commits) if (c.parents.length === 2 && dag.mergeBases(c.parents[0]!, [c.parents[1]!]).length > 1) crissCross++;
+      }),
+      { numRuns: 100 },
+    );
+    expect(crissCross).toBeGreaterThan(0);
+  });
+});
