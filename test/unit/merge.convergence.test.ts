@@ -36,7 +36,7 @@ const syncArb: fc.Arbitrary<Action> = fc.record({
 const scenarioArb = fc.record({
   replicas: fc.integer({ min: 3, max: 5 }),
   sharedRoot: fc.boolean(),
-  actions: fc.array(fc.oneof({ weight: 3, arbitrary: opArb }, { weight: 2, arbitrary: syncArb }), { minLength: 5, maxLength: 70 }),
+  actions: fc.array(fc.oneof({ weight: 3, arbitrary: opArb }, { weight: 2, arbitrary: syncArb }), { minLength: 5, maxLength: Number(process.env.MAILGIT_MERGE_ACTIONS ?? 70) }),
 });
 
 /** What the oracle needs to know about the history, beyond the graph. */
@@ -175,11 +175,23 @@ function check(dag: Dag, log: Log, names: string[]): void {
     else expect(count.get(blob) ?? 0, `copies of deleted ${blob}`).toBeLessThanOrEqual(1);
   }
 
-  // No resurrection: a deletion that no concurrent change to the same id contested stays.
+  // No resurrection: a deletion that no concurrent change to the same message contested
+  // stays. A copy + delete move makes the old and the new id one message (rule 7 carries a
+  // change of the old id over to the new one), so ids are grouped by moves.
   const local = dag.commits.filter((c) => c.touched.length > 0);
+  const parent = new Map<string, string>();
+  const find = (id: string): string => {
+    const p = parent.get(id);
+    if (p === undefined || p === id) return id;
+    const r = find(p);
+    parent.set(id, r);
+    return r;
+  };
+  for (const c of local) if (c.touched.length === 2) parent.set(find(c.touched[1]!), find(c.touched[0]!));
   for (const d of local) {
     for (const id of d.deleted) {
-      const contested = local.some((x: Commit) => x !== d && x.touched.includes(id) && dag.concurrent(x, d));
+      const group = find(id);
+      const contested = local.some((x: Commit) => x !== d && x.touched.some((t) => find(t) === group) && dag.concurrent(x, d));
       if (!contested) expect(final.messages.has(id), `resurrected ${id} (deleted in commit ${d.n})`).toBe(false);
     }
   }
@@ -194,22 +206,31 @@ describe('merge convergence over a random commit graph', () => {
   it('converges with git-recursive virtual bases, loses nothing, resurrects nothing', () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
-        const { dag, log, names } = run(scenario, (process.env.MG_MODE as 'union') ?? 'recursive');
+        const { dag, log, names } = run(scenario, process.env.MAILGIT_MERGE_BASES === 'fold' ? 'union' : 'recursive');
         check(dag, log, names);
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.MAILGIT_MERGE_RUNS ?? 300) },
     );
   });
+});
 
-  it('makes criss-cross merges (several merge bases) in these runs', () => {
+describe('the random histories exercise the rules', () => {
+  it('produce every kind of message decision and criss-cross merges', () => {
+    const kinds = new Map<string, number>();
     let crissCross = 0;
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
         const { dag } = run(scenario, 'recursive');
-        for (const c of dag.commits) if (c.parents.length === 2 && dag.mergeBases(c.parents[0]!, [c.parents[1]!]).length > 1) crissCross++;
+        for (const c of dag.commits) {
+          for (const d of c.decisions) kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
+          if (c.parents.length === 2 && dag.mergeBases(c.parents[0]!, [c.parents[1]!]).length > 1) crissCross++;
+        }
       }),
-      { numRuns: 100 },
+      { numRuns: 200, seed: 42 },
     );
+    for (const kind of ['move-conflict', 'delete-vs-change', 'flag-vs-move', 'file-conflict']) {
+      expect(kinds.get(kind) ?? 0, kind).toBeGreaterThan(0);
+    }
     expect(crissCross).toBeGreaterThan(0);
   });
 });

@@ -77,7 +77,7 @@ const tripleArb = fc.oneof(
 );
 const stampArb = fc.record({ clock: fc.integer({ min: 1, max: 3 }), replica: fc.constantFrom('a', 'b') });
 
-const RUNS = { numRuns: 1500 };
+const RUNS = { numRuns: 1000 };
 
 describe('merge properties', () => {
   it('is symmetric: same snapshot, mirrored decisions', () => {
