@@ -12,6 +12,7 @@ import { CONFIG_PATH, openRepo } from '../repo/repo.js';
 import type { Repo } from '../repo/repo.js';
 import { EX, MailgitError } from '../util/errors.js';
 import { validateIncoming } from './validate.js';
+import { gitCommitStore } from '../store/gitCommitStore.js';
 import { transportError } from './transport.js';
 
 /**
@@ -46,7 +47,7 @@ export async function cloneRepo(src: string, dir: string, opts: { name?: string 
     if (!entries.some((e) => e.path === CONFIG_PATH)) {
       throw new MailgitError(`${src} is not a mail repo (no ${CONFIG_PATH})`, 'ENOTREPO', EX.DATAERR);
     }
-    await validateIncoming(dir, entries, `clone of ${src}`);
+    await validateIncoming(gitCommitStore(dir), entries, `clone of ${src}`);
     await git(['update-ref', 'refs/heads/main', head], { cwd: dir });
     await git(['checkout', '-q', '-f', 'main'], { cwd: dir });
     await git(['branch', '-q', '--set-upstream-to=origin/main', 'main'], { cwd: dir });

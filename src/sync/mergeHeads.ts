@@ -1,19 +1,13 @@
 /**
- * Merging two heads at the git level: validate what comes in, fast-forward when
+ * Merging two heads at the history level: validate what comes in, fast-forward when
  * possible, else run the pure merge on diff-built snapshots against the merge base
  * (a virtual base for criss-cross histories, built the way git's recursive strategy
- * does) and write the result as trees and a merge commit.
+ * does) and write the result as trees and a merge commit. History is reached only
+ * through a {@link CommitStore}.
  */
-import { git, gitText } from '../git/run.js';
-import { CatFile } from '../git/catfile.js';
-import { diffTrees } from '../git/diff.js';
-import type { PathChange } from '../git/diff.js';
-import { EMPTY_TREE, editTree } from '../git/tree.js';
-import type { TreeEdit } from '../git/tree.js';
-import { commitTree, formatMessage, readClock, readReplica, treeOf } from '../git/commit.js';
+import type { CommitStore, PathChange, TreeEdit } from '../store/commitStore.js';
 import { merge } from '../merge/index.js';
 import type { Decision } from '../merge/index.js';
-import type { Stamp } from '../maildir/snapshot.js';
 import { partialSnapshots, snapshotPaths } from './partial.js';
 import { validateIncoming } from './validate.js';
 
@@ -25,89 +19,69 @@ export interface MergeOutcome {
   decisions: Decision[];
 }
 
-async function isAncestor(cwd: string, a: string, b: string): Promise<boolean> {
-  const r = await git(['merge-base', '--is-ancestor', a, b], { cwd, okCodes: [1] });
-  return r.code === 0;
-}
-
-async function mergeBases(cwd: string, a: string, b: string): Promise<string[]> {
-  const r = await git(['merge-base', '--all', a, b], { cwd, okCodes: [1] });
-  return r.stdout.toString('utf8').split('\n').filter(Boolean);
-}
-
-async function stampOf(cwd: string, commit: string): Promise<Stamp> {
-  return { clock: await readClock(cwd, commit), replica: await readReplica(cwd, commit) };
-}
-
-async function readContents(cwd: string, diffs: PathChange[]): Promise<Map<string, string>> {
-  const oids = new Set<string>();
+async function readContents(store: CommitStore, diffs: PathChange[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
   for (const c of diffs) {
     if (!c.path.startsWith('.mailgit/')) continue;
-    if (c.oldOid) oids.add(c.oldOid);
-    if (c.newOid) oids.add(c.newOid);
-  }
-  const out = new Map<string, string>();
-  if (oids.size === 0) return out;
-  const cat = new CatFile(cwd);
-  try {
-    for (const oid of oids) out.set(oid, (await cat.read(oid)).toString('utf8'));
-  } finally {
-    cat.close();
+    for (const oid of [c.oldOid, c.newOid]) if (oid && !out.has(oid)) out.set(oid, (await store.readBlob(oid)).toString('utf8'));
   }
   return out;
 }
 
-/** Merges the trees of `ours` and `theirs` over `baseTree`; returns the tree and decisions. */
-async function mergeTrees(cwd: string, baseTree: string, ours: string, theirs: string): Promise<{ tree: string; decisions: Decision[] }> {
-  const [dOurs, dTheirs] = await Promise.all([diffTrees(cwd, baseTree, ours), diffTrees(cwd, baseTree, theirs)]);
-  const contents = await readContents(cwd, [...dOurs, ...dTheirs]);
-  const parts = partialSnapshots(dOurs, dTheirs, contents);
-  const result = merge(parts.base, { snapshot: parts.ours, stamp: await stampOf(cwd, ours) }, { snapshot: parts.theirs, stamp: await stampOf(cwd, theirs) });
+/** Merges the trees of commits `ours` and `theirs` over `base` (a commit, or null: nothing in common). */
+async function mergeTrees(store: CommitStore, base: string | null, ours: string, theirs: string): Promise<{ tree: string; decisions: Decision[] }> {
+  const [dOurs, dTheirs] = await Promise.all([store.diff(base, ours), store.diff(base, theirs)]);
+  const parts = partialSnapshots(dOurs, dTheirs, await readContents(store, [...dOurs, ...dTheirs]));
+  const result = merge(parts.base, { snapshot: parts.ours, stamp: await store.stamp(ours) }, { snapshot: parts.theirs, stamp: await store.stamp(theirs) });
   const wanted = snapshotPaths(result.snapshot);
   const edits: TreeEdit[] = [];
   for (const p of parts.oursPaths.keys()) if (!wanted.has(p)) edits.push({ path: p, oid: null });
   for (const [p, f] of wanted) {
-    let oid = f.blob;
-    if (oid === '' && f.content !== undefined) oid = await gitText(['hash-object', '-w', '--stdin'], { cwd, input: f.content });
+    const oid = f.blob === '' && f.content !== undefined ? await store.writeBlob(f.content) : f.blob;
     if (parts.oursPaths.get(p) !== oid) edits.push({ path: p, oid });
   }
-  return { tree: edits.length === 0 ? await treeOf(cwd, ours) : await editTree(cwd, ours, edits), decisions: result.decisions };
+  return { tree: edits.length === 0 ? await store.treeOf(ours) : await store.editTree(ours, edits), decisions: result.decisions };
 }
 
 /** Returns a single base commit for `a` and `b`, folding several bases into a virtual one. */
-async function baseCommit(cwd: string, a: string, b: string): Promise<string | null> {
-  const bases = await mergeBases(cwd, a, b);
+async function baseCommit(store: CommitStore, a: string, b: string): Promise<string | null> {
+  const bases = await store.mergeBases(a, b);
   if (bases.length === 0) return null;
   let v = bases[0]!;
   for (const other of bases.slice(1)) {
-    const inner = await baseCommit(cwd, v, other);
-    const { tree } = await mergeTrees(cwd, inner ? await treeOf(cwd, inner) : EMPTY_TREE, v, other);
-    const clock = Math.max(await readClock(cwd, v), await readClock(cwd, other));
-    v = await commitTree(cwd, tree, [v, other], formatMessage('virtual merge base', '', { replica: 'virtual', clock }));
+    const { tree } = await mergeTrees(store, await baseCommit(store, v, other), v, other);
+    const [sv, so] = [await store.stamp(v), await store.stamp(other)];
+    v = await store.commit(tree, [v, other], 'virtual merge base', '', { replica: 'virtual', clock: Math.max(sv.clock, so.clock) });
   }
   return v;
 }
 
 /**
- * Brings `theirs` (fetched from `origin`, untrusted) together with `ours`. Refuses, with
- * nothing written to the work tree or branch, a remote tree with unsafe paths.
- * `describe` turns a list of changes into the lines of the merge commit's body.
+ * Brings `theirs` (from `origin`, untrusted) together with `ours`. Refuses, before
+ * anything is written, a remote tree with unsafe paths. `describe` turns the changes the
+ * merge brings to ours into the lines of the merge commit's body.
  */
-export async function mergeHeads(cwd: string, ours: string | null, theirs: string, origin: string, replica: string, describe: (c: PathChange[]) => string[]): Promise<MergeOutcome> {
+export async function mergeHeads(
+  store: CommitStore,
+  ours: string | null,
+  theirs: string,
+  origin: string,
+  replica: string,
+  describe: (c: PathChange[]) => string[],
+): Promise<MergeOutcome> {
   if (ours === theirs) return { kind: 'up-to-date', commit: theirs, decisions: [] };
-  if (ours && (await isAncestor(cwd, theirs, ours))) return { kind: 'up-to-date', commit: ours, decisions: [] };
-  const base = ours ? await baseCommit(cwd, ours, theirs) : null;
-  const incoming = await diffTrees(cwd, base ? await treeOf(cwd, base) : EMPTY_TREE, theirs);
+  if (ours && (await store.isAncestor(theirs, ours))) return { kind: 'up-to-date', commit: ours, decisions: [] };
+  const base = ours ? await baseCommit(store, ours, theirs) : null;
+  const incoming = (await store.diff(base, theirs)).filter((c) => c.newOid !== null);
   await validateIncoming(
-    cwd,
-    incoming.filter((c) => c.newOid !== null).map((c) => ({ path: c.path, mode: c.newMode!, oid: c.newOid!, type: c.newMode === '160000' ? 'commit' : c.newMode === '040000' ? 'tree' : 'blob' })),
+    store,
+    incoming.map((c) => ({ path: c.path, mode: c.newMode!, oid: c.newOid!, type: c.newMode === '160000' ? 'commit' : c.newMode === '040000' ? 'tree' : 'blob' })),
     `changes from ${origin}`,
   );
-  if (!ours || (await isAncestor(cwd, ours, theirs))) return { kind: 'fast-forward', commit: theirs, decisions: [] };
-  const { tree, decisions } = await mergeTrees(cwd, base ? await treeOf(cwd, base) : EMPTY_TREE, ours, theirs);
-  const lines = describe(await diffTrees(cwd, ours, tree));
-  const body = [...lines, ...decisions.map((d) => `conflict: ${d.text}`)].join('\n');
-  const clock = Math.max(await readClock(cwd, ours), await readClock(cwd, theirs)) + 1;
-  const commit = await commitTree(cwd, tree, [ours, theirs], formatMessage(`sync: merge ${origin}`, body, { replica, clock }));
+  if (!ours || (await store.isAncestor(ours, theirs))) return { kind: 'fast-forward', commit: theirs, decisions: [] };
+  const { tree, decisions } = await mergeTrees(store, base, ours, theirs);
+  const body = [...describe(await store.diff(ours, tree)), ...decisions.map((d) => `conflict: ${d.text}`)].join('\n');
+  const clock = Math.max((await store.stamp(ours)).clock, (await store.stamp(theirs)).clock) + 1;
+  const commit = await store.commit(tree, [ours, theirs], `sync: merge ${origin}`, body, { replica, clock });
   return { kind: 'merge', commit, decisions };
 }

@@ -12,6 +12,7 @@ import { record } from '../repo/record.js';
 import { applyCommit } from '../repo/apply.js';
 import { MailgitError, UsageError, EX } from '../util/errors.js';
 import { mergeHeads } from './mergeHeads.js';
+import { gitCommitStore } from '../store/gitCommitStore.js';
 import { describeDiff } from './describeDiff.js';
 import { fetchRemote, pushRemote } from './remotes.js';
 import { listRemotes } from './remoteStatus.js';
@@ -54,7 +55,7 @@ const INCOMING = 'refs/mailgit/incoming/';
 
 async function mergeAndApply(repo: Repo, theirs: string, origin: string, report: { incoming: string[]; decisions: string[] }, dryRun: boolean): Promise<string | null> {
   const head = await readHead(repo.root);
-  const outcome = await mergeHeads(repo.root, head, theirs, origin, repo.replica, (c) => describeDiff(repo.layout, c));
+  const outcome = await mergeHeads(gitCommitStore(repo.root), head, theirs, origin, repo.replica, (c) => describeDiff(repo.layout, c));
   if (outcome.kind === 'up-to-date') return head;
   const change = await diffTrees(repo.root, head ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904', outcome.commit);
   report.incoming.push(...describeDiff(repo.layout, change));

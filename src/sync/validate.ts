@@ -4,7 +4,7 @@
  * file, a `.mailgit/` file or the repo's git attributes — a regular file of mode
  * 100644 with a plain relative name — and small enough to be mail.
  */
-import { git } from '../git/run.js';
+import type { CommitStore } from '../store/commitStore.js';
 import type { TreeEntry } from '../git/tree.js';
 import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import { UnsafeDataError } from '../util/errors.js';
@@ -35,7 +35,7 @@ function describe(problems: string[], total: number, origin: string): string {
  * Checks entries from an untrusted tree (all of it on clone, the changed paths on sync)
  * and throws {@link UnsafeDataError} listing what is refused.
  */
-export async function validateIncoming(cwd: string, entries: TreeEntry[], origin: string): Promise<void> {
+export async function validateIncoming(store: CommitStore, entries: TreeEntry[], origin: string): Promise<void> {
   const problems: string[] = [];
   let total = 0;
   const note = (msg: string) => {
@@ -47,20 +47,17 @@ export async function validateIncoming(cwd: string, entries: TreeEntry[], origin
     if (why) note(`${JSON.stringify(e.path)}: ${why}`);
   }
   if (total === 0 && entries.length > 0) {
-    const sizes = (await git(['cat-file', '--batch-check=%(objectsize)'], { cwd, input: entries.map((e) => e.oid).join('\n') + '\n' })).stdout
-      .toString('utf8')
-      .trim()
-      .split('\n');
+    const sizes = await store.blobSizes(entries.map((e) => e.oid));
     const meta: TreeEntry[] = [];
     entries.forEach((e, i) => {
-      const size = Number(sizes[i]);
+      const size = sizes[i];
       const isMeta = e.path.startsWith('.mailgit/');
-      if (!Number.isFinite(size)) note(`${JSON.stringify(e.path)}: missing object`);
+      if (size === null || size === undefined) note(`${JSON.stringify(e.path)}: missing object`);
       else if (size > (isMeta ? MAX_META_BYTES : MAX_BLOB_BYTES)) note(`${JSON.stringify(e.path)}: ${size} bytes is too large`);
       else if (isMeta && e.path.endsWith('.json')) meta.push(e);
     });
     for (const e of meta) {
-      const text = (await git(['cat-file', 'blob', e.oid], { cwd })).stdout.toString('utf8');
+      const text = (await store.readBlob(e.oid)).toString('utf8');
       try {
         const v = JSON.parse(text) as unknown;
         if (v === null || typeof v !== 'object' || Array.isArray(v)) note(`${JSON.stringify(e.path)}: not a JSON object`);

@@ -1,0 +1,72 @@
+/**
+ * One contract for both CommitStore implementations: the git one and the in-memory one
+ * must answer every question about the same history the same way.
+ */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import type { CommitStore } from '../../src/store/commitStore.js';
+import { gitCommitStore } from '../../src/store/gitCommitStore.js';
+import { MemoryCommitStore } from '../../src/store/memoryCommitStore.js';
+import { tempDir } from '../helpers/cli.js';
+
+const stores: [string, () => CommitStore][] = [
+  [
+    'git',
+    () => {
+      const dir = tempDir('mailgit-store-');
+      execFileSync('git', ['init', '-q', '-b', 'main', dir]);
+      return gitCommitStore(dir);
+    },
+  ],
+  ['memory', () => new MemoryCommitStore()],
+];
+
+describe.each(stores)('CommitStore contract: %s', (_name, make) => {
+  it('stores blobs under git blob ids and reports their sizes', async () => {
+    const s = make();
+    const a = await s.writeBlob('Subject: a\r\n\r\nbody\r\n');
+    expect(a).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: 'Subject: a\r\n\r\nbody\r\n' }).toString().trim());
+    expect(a).toMatch(/^[0-9a-f]{40}$/);
+    expect(await s.writeBlob('')).toBe('e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
+    expect((await s.readBlob(a)).toString()).toBe('Subject: a\r\n\r\nbody\r\n');
+    expect(await s.blobSizes([a, 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'])).toEqual([20, 0]);
+  });
+
+  it('edits trees, diffs them, and walks ancestry like git', async () => {
+    const s = make();
+    const b1 = await s.writeBlob('one');
+    const b2 = await s.writeBlob('two');
+    const t1 = await s.editTree(null, [
+      { path: 'INBOX/cur/k1:2,S', oid: b1 },
+      { path: 'INBOX/maildirfolder', oid: await s.writeBlob('') },
+    ]);
+    const c1 = await s.commit(t1, [], 'one', '', { clock: 1, replica: 'a' });
+    const t2 = await s.editTree(c1, [
+      { path: 'INBOX/cur/k1:2,S', oid: null },
+      { path: 'INBOX/cur/k1:2,FS', oid: b1 },
+      { path: 'Archive/cur/k2:2,', oid: b2 },
+    ]);
+    const c2 = await s.commit(t2, [c1], 'two', '', { clock: 2, replica: 'a' });
+    const c3 = await s.commit(await s.editTree(c1, [{ path: 'INBOX/new/k3', oid: b2 }]), [c1], 'three', '', { clock: 2, replica: 'b' });
+
+    expect(await s.diff(c1, c2)).toEqual([
+      { path: 'Archive/cur/k2:2,', oldMode: null, oldOid: null, newMode: '100644', newOid: b2 },
+      { path: 'INBOX/cur/k1:2,FS', oldMode: null, oldOid: null, newMode: '100644', newOid: b1 },
+      { path: 'INBOX/cur/k1:2,S', oldMode: '100644', oldOid: b1, newMode: null, newOid: null },
+    ]);
+    expect((await s.diff(null, c1)).map((c) => c.path)).toEqual(['INBOX/cur/k1:2,S', 'INBOX/maildirfolder']);
+    expect(await s.diff(c2, await s.treeOf(c2))).toEqual([]);
+    expect(await s.isAncestor(c1, c2)).toBe(true);
+    expect(await s.isAncestor(c2, c1)).toBe(false);
+    expect(await s.isAncestor(c2, c2)).toBe(true);
+    expect(await s.mergeBases(c2, c3)).toEqual([c1]);
+    expect(await s.stamp(c3)).toEqual({ clock: 2, replica: 'b' });
+
+    // Criss-cross: two merges of the same pair in opposite order have two best bases.
+    const m1 = await s.commit(await s.treeOf(c2), [c2, c3], 'm1', '', { clock: 3, replica: 'a' });
+    const m2 = await s.commit(await s.treeOf(c3), [c3, c2], 'm2', '', { clock: 3, replica: 'b' });
+    expect((await s.mergeBases(m1, m2)).sort()).toEqual([c2, c3].sort());
+    const lone = await s.commit(await s.editTree(null, []), [], 'lone', '', { clock: 1, replica: 'c' });
+    expect(await s.mergeBases(lone, c2)).toEqual([]);
+  });
+});
