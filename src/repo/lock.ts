@@ -5,7 +5,7 @@
  * whose process is gone is stale and is taken over (renamed away, then retaken), so a
  * SIGKILLed mailgit never blocks the next run.
  */
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LockedError } from '../util/errors.js';
 import type { Repo } from './repo.js';
@@ -21,14 +21,24 @@ function alive(pid: number): boolean {
 }
 
 async function tryCreate(path: string, what: string): Promise<boolean> {
+  // Written under a private name first and linked into place, so that the lock never
+  // exists without its pid: an empty lock file would look stale to a waiter, which
+  // would then take it over while we hold it.
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const fh = await open(tmp, 'wx', 0o600);
   try {
-    const fh = await open(path, 'wx', 0o600);
     await fh.writeFile(`${process.pid} ${what}\n`);
+  } finally {
     await fh.close();
+  }
+  try {
+    await link(tmp, path);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
 }
 
