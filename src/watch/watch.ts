@@ -164,11 +164,11 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
 
   // Full check: periodically, and at once after a wall-clock jump (a suspended laptop).
   let lastTick = Date.now();
-  const tickMs = 5000;
+  const tickMs = intervalMs > 0 ? Math.min(5000, intervalMs) : 5000;
   let sinceCheck = 0;
   const ticker = setInterval(() => {
     const now = Date.now();
-    const jumped = now - lastTick > tickMs * 3;
+    const jumped = now - lastTick > tickMs + 10_000;
     lastTick = now;
     sinceCheck += tickMs;
     if (jumped || (intervalMs > 0 && sinceCheck >= intervalMs)) {
