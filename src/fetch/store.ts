@@ -111,7 +111,7 @@ export class FolderStore {
   /** Writes a buffered message to `tmp/` (not yet fsynced: see {@link commitBatch}). */
   async writeBuffer(data: Buffer): Promise<TmpMessage> {
     const tmp = this.tmpPath();
-    await writeFile(tmp, data, { mode: 0o644, flag: 'wx' });
+    await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
     return { tmp, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
   }
 
@@ -128,7 +128,7 @@ export class FolderStore {
       },
     });
     try {
-      await pipeline(src, tap, createWriteStream(tmp, { mode: 0o644, flags: 'wx' }));
+      await pipeline(src, tap, createWriteStream(tmp, { mode: 0o600, flags: 'wx' }));
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw err;

@@ -3,7 +3,7 @@
  *
  *     const dc = await startDovecot();                 // loopback, free port, plaintext
  *     // dc.host, dc.port, dc.user, dc.password, dc.mailRoot
- *     await dc.append('INBOX', [raw1, raw2], ['\\Seen']);
+ *     await dc.append('INBOX', [raw1, raw2], { flags: ['\\Seen'], user: 'alice' });
  *     await dc.doveadm(['flags', 'add', '-u', dc.user, '\\Flagged', 'mailbox', 'INBOX', 'uid', '1']);
  *     await dc.stop();                                 // idempotent; also runs at process exit
  *
@@ -45,6 +45,13 @@ export interface DovecotOptions {
   port?: number;
 }
 
+/** Options of {@link Dovecot.append}. */
+export interface AppendOptions {
+  flags?: string[];
+  internalDate?: Date;
+  user?: string | DovecotUser;
+}
+
 /** A running Dovecot. */
 export interface Dovecot {
   host: string;
@@ -73,8 +80,11 @@ export interface Dovecot {
   doveadm(args: string[]): Promise<string>;
   /** A logged-in imapflow client for the first (or given) user; the caller logs out. */
   connect(user?: DovecotUser): Promise<ImapFlow>;
-  /** Creates the folder if needed and APPENDs raw messages with the given flags. */
-  append(folder: string, messages: (string | Buffer)[], flags?: string[], internalDate?: Date): Promise<void>;
+  /**
+   * Creates the folder if needed and APPENDs raw messages, as the first user unless
+   * `opts.user` says otherwise (a name or a {@link DovecotUser}).
+   */
+  append(folder: string, messages: (string | Buffer)[], opts?: AppendOptions): Promise<void>;
   /** Stops the server (SIGTERM to its process group, SIGKILL after 5 s) and deletes `dir`. */
   stop(opts?: { keep?: boolean }): Promise<void>;
   /** Stops the server, keeping its data, and starts it again on the same port. */
@@ -339,8 +349,10 @@ ${opts.extraConfig ?? ''}
       await client.connect();
       return client;
     },
-    async append(folder, messages, flags = [], internalDate) {
-      const client = await dc.connect();
+    async append(folder, messages, o = {}) {
+      const u = typeof o.user === 'string' ? users.find((x) => x.user === o.user) : (o.user ?? users[0]);
+      if (!u) throw new Error(`append: no user ${String(o.user)}`);
+      const client = await dc.connect(u);
       try {
         if (folder.toUpperCase() !== 'INBOX') {
           try {
@@ -349,7 +361,7 @@ ${opts.extraConfig ?? ''}
             /* exists */
           }
         }
-        for (const m of messages) await client.append(folder, m, flags, internalDate);
+        for (const m of messages) await client.append(folder, m, o.flags ?? [], o.internalDate);
       } finally {
         await client.logout().catch(() => undefined);
       }
