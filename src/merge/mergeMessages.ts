@@ -49,15 +49,26 @@ export function mergeMessages(
     out.set(kept[0], kept[1]);
   }
 
-  const ids = new Set<string>(ours.keys());
-  for (const id of theirs.keys()) ids.add(id);
-  for (const id of base.keys()) ids.add(id);
-  for (const id of ids) {
+  // Every id once: ours', then theirs' not in ours, then the base's in neither side.
+  for (const [id, o] of ours) {
     if (done.has(id)) continue;
-    const e = mergeOne(id, base.get(id), ours.get(id), theirs.get(id), ctx);
+    const e = mergeOne(id, base.get(id), o, theirs.get(id), ctx);
     if (e !== undefined) out.set(id, e);
   }
-  return new Map([...out].sort((a, b) => compareStrings(a[0], b[0])));
+  for (const [id, t] of theirs) {
+    if (done.has(id) || ours.has(id)) continue;
+    const e = mergeOne(id, base.get(id), undefined, t, ctx);
+    if (e !== undefined) out.set(id, e);
+  }
+  for (const [id, b] of base) {
+    if (done.has(id) || ours.has(id) || theirs.has(id)) continue;
+    const e = mergeOne(id, b, undefined, undefined, ctx);
+    if (e !== undefined) out.set(id, e);
+  }
+  // Default sort compares UTF-16 code units, the same order as compareStrings, and is faster.
+  const sorted = new Map<string, MessageEntry>();
+  for (const id of [...out.keys()].sort()) sorted.set(id, out.get(id)!);
+  return sorted;
 }
 
 /** Merges one id by the three-way rules (1–5); returns undefined when it ends deleted. */

@@ -51,29 +51,29 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
  */
 export function findTwins(base: Messages, ours: Messages, theirs: Messages): Map<string, string> {
   const twins = new Map<string, string>();
-  const onlyOurs = soleNewIds(base, ours, theirs);
-  if (onlyOurs.size === 0) return twins;
-  const onlyTheirs = soleNewIds(base, theirs, ours);
-  if (onlyTheirs.size === 0) return twins;
-  const baseBlobs = new Set<string>();
-  for (const e of base.values()) if (onlyOurs.has(e.blob)) baseBlobs.add(e.blob);
-  for (const [blob, o] of onlyOurs) {
-    const t = onlyTheirs.get(blob);
-    if (o !== undefined && t !== undefined && !baseBlobs.has(blob)) twins.set(o, t);
+  const newOurs = newIds(base, ours, theirs);
+  if (newOurs.length === 0) return twins;
+  const newTheirs = newIds(base, theirs, ours);
+  if (newTheirs.length === 0) return twins;
+  // Candidate blobs: new on both sides. Then count where else each candidate occurs.
+  const theirsBlobs = new Set(newTheirs.map((id) => theirs.get(id)!.blob));
+  const candidates = new Set(newOurs.map((id) => ours.get(id)!.blob).filter((b) => theirsBlobs.has(b)));
+  if (candidates.size === 0) return twins;
+  const count = new Map<string, number>();
+  for (const map of [base, ours, theirs]) {
+    for (const e of map.values()) if (candidates.has(e.blob)) count.set(e.blob, (count.get(e.blob) ?? 0) + 1);
+  }
+  const theirsByBlob = new Map(newTheirs.map((id) => [theirs.get(id)!.blob, id]));
+  for (const id of newOurs) {
+    const blob = ours.get(id)!.blob;
+    if (candidates.has(blob) && count.get(blob) === 2) twins.set(id, theirsByBlob.get(blob)!);
   }
   return twins;
 }
 
-/**
- * Maps each blob held by exactly one id of `side` to that id, when the id is new (absent from
- * the base and from `other`); blobs held by several ids of `side` map to undefined.
- */
-function soleNewIds(base: Messages, side: Messages, other: Messages): Map<string, string | undefined> {
-  const out = new Map<string, string | undefined>();
-  for (const [id, e] of side) {
-    if (out.has(e.blob)) out.set(e.blob, undefined);
-    else out.set(e.blob, base.has(id) || other.has(id) ? undefined : id);
-  }
-  for (const [blob, id] of out) if (id === undefined) out.delete(blob);
+/** Lists the ids of `side` that are neither in the base nor in `other`. */
+function newIds(base: Messages, side: Messages, other: Messages): string[] {
+  const out: string[] = [];
+  for (const id of side.keys()) if (!base.has(id) && !other.has(id)) out.push(id);
   return out;
 }
