@@ -5,6 +5,8 @@ import type { Argv, CommandModule } from 'yargs';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 import { readHistory, messageStory } from '../repo/history.js';
+import { readHeaders } from '../maildir/headers.js';
+import { gitCommitStore } from '../store/gitCommitStore.js';
 import type { HistoryEntry } from '../repo/history.js';
 
 interface LogArgs extends GlobalArgs {
@@ -30,12 +32,24 @@ export const logCommand: CommandModule<GlobalArgs, LogArgs> = {
       .option('n', { type: 'number', describe: 'at most N entries' }) as Argv<LogArgs>,
   handler: async (argv) => {
     const repo = await repoFromArgs(argv);
-    const entries = argv.message ? await messageStory(repo, argv.message) : await readHistory(repo, { folder: argv.folder, limit: argv.n });
+    if (argv.message) {
+      const story = await messageStory(repo, argv.message);
+      const headers = story.blob ? await readHeaders(await gitCommitStore(repo.root).readBlob(story.blob)) : null;
+      if (argv.json) {
+        printJson(story.entries);
+        return;
+      }
+      if (headers) console.log(`${headers.subject ?? '(no subject)'} — ${headers.from ?? '(no sender)'}${headers.date ? `, ${headers.date.slice(0, 10)}` : ''}`);
+      if (story.entries.length === 0) console.log(`no history for message ${argv.message}`);
+      for (const e of story.entries) show(e);
+      return;
+    }
+    const entries = await readHistory(repo, { folder: argv.folder, limit: argv.n });
     if (argv.json) {
       printJson(entries);
       return;
     }
-    if (entries.length === 0) console.log(argv.message ? `no history for message ${argv.message}` : 'no history');
+    if (entries.length === 0) console.log('no history');
     for (const e of entries) show(e);
   },
 };

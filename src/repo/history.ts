@@ -67,11 +67,12 @@ function globEscape(s: string): string {
 
 /**
  * Rebuilds one message's story, oldest first: delivered, seen, read, flagged, moved,
- * deleted — with the replica and time of each step. Merge commits are skipped: each step
- * is shown once, on the replica where it happened.
+ * deleted — with the replica and time of each step, and the blob it was last stored as.
+ * Merge commits are skipped: each step is shown once, on the replica where it happened.
  */
-export async function messageStory(repo: Repo, key: string): Promise<HistoryEntry[]> {
-  if (!(await readHead(repo.root))) return [];
+export async function messageStory(repo: Repo, key: string): Promise<{ entries: HistoryEntry[]; blob: string | null }> {
+  if (!(await readHead(repo.root))) return { entries: [], blob: null };
+  let blob: string | null = null;
   const k = globEscape(key);
   const specs = [`:(glob)**/cur/${k}`, `:(glob)**/cur/${k}:*`, `:(glob)**/new/${k}`, `:(glob)**/new/${k}:*`];
   const args = ['log', '--reverse', '--no-merges', '--no-renames', '--raw', '--no-abbrev', '-z', `--format=%x1d${FORMAT}`, 'HEAD', '--', ...specs];
@@ -89,12 +90,15 @@ export async function messageStory(repo: Repo, key: string): Promise<HistoryEntr
       const meta = fields[i]!.replace(/^:/, '').split(' ');
       const path = fields[i + 1]!;
       if (parseMessagePath(path)?.key !== key) continue;
-      if (meta[4] === 'A' || meta[4] === 'M') added.push({ path, oid: meta[3]! });
+      if (meta[4] === 'A' || meta[4] === 'M') {
+        added.push({ path, oid: meta[3]! });
+        blob = meta[3]!;
+      }
       if (meta[4] === 'D' || meta[4] === 'M') removed.push({ path, oid: meta[2]! });
     }
     const lines = formatEvents(describeChanges(repo.layout, added, removed));
     if (lines.length === 0) continue;
     entries.push({ commit: raw.commit, time: raw.time, replica: raw.replica, clock: raw.clock, merge: false, subject: bodyLines(raw.body).subject, lines });
   }
-  return entries;
+  return { entries, blob };
 }
