@@ -4,6 +4,7 @@
 import type { CommandModule } from 'yargs';
 import { scanChanges } from '../repo/scan.js';
 import { summarize } from '../repo/record.js';
+import { copyAliases } from '../repo/copies.js';
 import { formatEvents } from '../maildir/describe.js';
 import { readHead } from '../git/commit.js';
 import type { GlobalArgs } from './context.js';
@@ -17,7 +18,7 @@ export const statusCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   handler: async (argv) => {
     const repo = await repoFromArgs(argv);
     const scan = await scanChanges(repo);
-    const events = summarize(repo, scan);
+    const events = summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed));
     const head = await readHead(repo.root);
     const remotes = await remoteStatus(repo);
     if (argv.json) {

@@ -40,9 +40,11 @@ function flagEvents(before: string, after: string): string[] {
 /**
  * Describes a change as events per folder (logical folder names). Renames of one key
  * are flag changes or moves; a blob that left one key and arrived under another is a
- * move too (a client that copies and deletes); the rest is delivered or deleted.
+ * move too (a client that copies and deletes), and so is an added blob that `aliases`
+ * maps to a removed one (a copy the client changed on the way, see repo/copies.ts); the
+ * rest is delivered or deleted.
  */
-export function describeChanges(layout: Layout, added: Delta[], removed: Delta[]): Map<string, FolderEvents> {
+export function describeChanges(layout: Layout, added: Delta[], removed: Delta[], aliases?: ReadonlyMap<string, string>): Map<string, FolderEvents> {
   const out = new Map<string, FolderEvents>();
   const bump = (folderDir: string, label: string) => {
     const name = folderName(layout, folderDir);
@@ -70,7 +72,8 @@ export function describeChanges(layout: Layout, added: Delta[], removed: Delta[]
     else unmatched.push(a);
   }
   for (const a of unmatched) {
-    const from = take(removedByOid.get(a.oid));
+    const alias = aliases?.get(a.oid);
+    const from = take(removedByOid.get(a.oid)) ?? (alias ? take(removedByOid.get(alias)) : undefined);
     const to = parseMessagePath(a.path)!;
     if (from) pair(a, from);
     else bump(to.folder, 'delivered');

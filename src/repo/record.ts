@@ -17,6 +17,7 @@ import type { Repo } from './repo.js';
 import { scanChanges } from './scan.js';
 import type { Scan } from './scan.js';
 import { saveDirState } from './dirstate.js';
+import { copyAliases } from './copies.js';
 import { finishPendingApply } from './apply.js';
 
 /** What a recording made. */
@@ -33,8 +34,8 @@ export interface RecordOptions {
 }
 
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
-export function summarize(repo: Repo, scan: Scan): Map<string, FolderEvents> {
-  const events = describeChanges(repo.layout, scan.added, scan.removed);
+export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, string>): Map<string, FolderEvents> {
+  const events = describeChanges(repo.layout, scan.added, scan.removed, aliases);
   const bump = (folder: string, label: string) => {
     let m = events.get(folder);
     if (!m) events.set(folder, (m = new Map()));
@@ -69,7 +70,7 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
     await saveDirState(repo, scan.state);
     return null;
   }
-  const lines = formatEvents(summarize(repo, scan));
+  const lines = formatEvents(summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed)));
   const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
   const parents = scan.head ? [scan.head] : [];
   const clock = await nextClock(repo.root, parents);
