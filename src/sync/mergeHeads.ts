@@ -6,7 +6,7 @@
  * through a {@link CommitStore}.
  */
 import type { CommitStore, PathChange, TreeEdit } from '../store/commitStore.js';
-import { merge } from '../merge/index.js';
+import { compareStamps, merge } from '../merge/index.js';
 import type { Decision } from '../merge/index.js';
 import { partialSnapshots, snapshotPaths } from './partial.js';
 import { validateIncoming } from './validate.js';
@@ -47,6 +47,9 @@ async function mergeTrees(store: CommitStore, base: string | null, ours: string,
 async function baseCommit(store: CommitStore, a: string, b: string): Promise<string | null> {
   const bases = await store.mergeBases(a, b);
   if (bases.length === 0) return null;
+  // Fold in (clock, replica, id) order, so that both replicas build the same virtual base.
+  const stamps = new Map(await Promise.all(bases.map(async (c) => [c, await store.stamp(c)] as const)));
+  bases.sort((x, y) => compareStamps(stamps.get(x)!, stamps.get(y)!) || (x < y ? -1 : x > y ? 1 : 0));
   let v = bases[0]!;
   for (const other of bases.slice(1)) {
     const { tree } = await mergeTrees(store, await baseCommit(store, v, other), v, other);

@@ -1,0 +1,23 @@
+/**
+ * The pure core stays pure: src/maildir and src/merge import no file system, process,
+ * network, git or IMAP module and read no clock.
+ */
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const FORBIDDEN = [/from 'node:(fs|fs\/promises|child_process|net|tls|http|https|os|dgram)'/, /from '(fs|child_process|imapflow|chokidar)'/, /from '\.\.\/(git|repo|sync|fetch|watch|deliver|store)\//, /\bDate\.now\(|new Date\(\)|process\.hrtime|performance\.now/];
+
+describe('pure core', () => {
+  for (const dir of ['maildir', 'merge']) {
+    it(`src/${dir} imports no I/O and reads no clock`, () => {
+      const root = join(__dirname, '../../src', dir);
+      const files = readdirSync(root).filter((f) => f.endsWith('.ts'));
+      expect(files.length).toBeGreaterThan(3);
+      for (const f of files) {
+        const text = readFileSync(join(root, f), 'utf8');
+        for (const re of FORBIDDEN) expect(`${f}: ${re.test(text) ? re.source : 'clean'}`).toBe(`${f}: clean`);
+      }
+    });
+  }
+});
