@@ -22,6 +22,7 @@ interface FetchArgs extends GlobalArgs {
   rescan?: boolean;
   'password-command'?: string;
   progress?: boolean;
+  batch?: number;
 }
 
 /** Parses a size: `1000`, `512k`, `10M`, `1G` (powers of 1024). */
@@ -44,6 +45,7 @@ export const fetchCommand: CommandModule<GlobalArgs, FetchArgs> = {
       .option('max-size', { type: 'string', requiresArg: true, describe: 'skip messages larger than this (e.g. 10M)' })
       .option('rescan', { type: 'boolean', describe: 're-read whole folders, ignoring the checkpoint (never duplicates)' })
       .option('password-command', { type: 'string', requiresArg: true, describe: 'password command for this run (one account)' })
+      .option('batch', { type: 'number', requiresArg: true, describe: 'messages per download chunk and commit (default 200)' })
       .option('progress', { type: 'boolean', describe: 'progress bar (default: when stderr is a terminal)' }) as unknown as Argv<FetchArgs>,
   handler: async (argv) => {
     const repo = await repoFromArgs(argv);
@@ -52,6 +54,7 @@ export const fetchCommand: CommandModule<GlobalArgs, FetchArgs> = {
     if (argv['password-command'] !== undefined && names.length !== 1) throw new UsageError('--password-command needs exactly one account');
     const accounts: Account[] = [];
     for (const n of names) accounts.push(await readAccount(repo.root, n));
+    if (argv.batch !== undefined && (!Number.isInteger(argv.batch) || argv.batch < 1)) throw new UsageError('--batch wants a positive integer');
     const maxSize = argv['max-size'] !== undefined ? parseSize(argv['max-size']) : undefined;
     const override = argv['password-command'] !== undefined ? splitCommand(argv['password-command']) : undefined;
     const showBar = argv.progress ?? (process.stderr.isTTY === true && !argv.json);
@@ -70,7 +73,7 @@ export const fetchCommand: CommandModule<GlobalArgs, FetchArgs> = {
             out.push({ account: a.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], error: { message: err.message, code: err.code, exitCode: err.exitCode } });
             continue;
           }
-          out.push(await fetchAccount(repo, a, password, { folders: argv.folder, newestFirst: argv['newest-first'], maxSize, rescan: argv.rescan, progress, log }));
+          out.push(await fetchAccount(repo, a, password, { folders: argv.folder, newestFirst: argv['newest-first'], maxSize, rescan: argv.rescan, progress, log, chunkMessages: argv.batch, commitMessages: argv.batch }));
         }
       } finally {
         progress.stop();

@@ -206,6 +206,7 @@ debug_log_path = ${logFile}
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 default_login_user = ${loginUser}
 default_internal_user = ${internalUser}
 first_valid_uid = ${Math.min(mailUid, 1) || 1}
