@@ -153,3 +153,18 @@ export async function until<T>(fn: () => T | Promise<T>, ms = 15_000, what = 'co
     await sleep(100);
   }
 }
+
+/** Parses commit summary lines `FOLDER: 1 flagged, 2 deleted` into {folder: {label: n}}. */
+export function parseSummary(lines: string[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const line of lines) {
+    const i = line.indexOf(': ');
+    const folder = line.slice(0, i);
+    out[folder] = {};
+    for (const part of line.slice(i + 2).split(', ')) {
+      const m = /^(\d+) (.*)$/.exec(part)!;
+      out[folder][m[2]!] = Number(m[1]);
+    }
+  }
+  return out;
+}

@@ -8,25 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
-import { run, sleep } from './clients-helpers.js';
+import { parseSummary, run, sleep } from './clients-helpers.js';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const missing = ['neomutt', 'tmux'].filter((c) => !have(c));
-
-/** Parses commit summary lines `FOLDER: 1 flagged, 2 deleted` into {folder: {label: n}}. */
-export function parseSummary(lines: string[]): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
-  for (const line of lines) {
-    const i = line.indexOf(': ');
-    const folder = line.slice(0, i);
-    out[folder] = {};
-    for (const part of line.slice(i + 2).split(', ')) {
-      const m = /^(\d+) (.*)$/.exec(part)!;
-      out[folder][m[2]!] = Number(m[1]);
-    }
-  }
-  return out;
-}
 
 describe.skipIf(missing.length > 0)(`story 1: neomutt through tmux${missing.length ? ` (skipped: ${missing.join(', ')} not installed)` : ''}`, () => {
   it('read, flag, delete, save to another folder → one commit that says exactly that', async () => {
