@@ -17,6 +17,7 @@ import type { Repo } from './repo.js';
 import { scanChanges } from './scan.js';
 import type { Scan } from './scan.js';
 import { saveDirState } from './dirstate.js';
+import { maintain } from '../git/maintain.js';
 import { copyAliases } from './copies.js';
 import { finishPendingApply } from './apply.js';
 
@@ -77,5 +78,8 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
   const commit = await commitTree(repo.root, tree, parents, formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock }));
   await updateRef(repo.root, BRANCH, commit, scan.head, 'mailgit: record');
   await saveDirState(repo, { ...scan.state, head: commit });
+  // Pack the new tree versions as deltas (see maintain.ts). The commit is already safe:
+  // a failure here only leaves loose objects for the next run.
+  await maintain(repo.root, repo.gitDir).catch((e: unknown) => process.stderr.write(`mailgit: warning: packing skipped: ${(e as Error).message}\n`));
   return { commit, summary: lines };
 }

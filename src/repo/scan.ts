@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { git } from '../git/run.js';
+import { writeBlobs } from '../git/blobs.js';
 import { lsTreeDirs, lsTreeDir, lsTreeRecursive } from '../git/tree.js';
 import type { TreeEdit, TreeEntry } from '../git/tree.js';
 import { readHead } from '../git/commit.js';
@@ -15,8 +15,6 @@ import type { Repo } from './repo.js';
 import { loadDirState, sameStamp, stampOf } from './dirstate.js';
 import type { DirState } from './dirstate.js';
 import { walkWorktree } from './walk.js';
-import { IoError } from '../util/errors.js';
-import { GitError } from '../git/run.js';
 
 /** One message file that appeared or disappeared. */
 export interface FileDelta {
@@ -41,23 +39,6 @@ const RACY_MS = 2000;
 function parentDir(p: string): string {
   const i = p.lastIndexOf('/');
   return i < 0 ? '' : p.slice(0, i);
-}
-
-async function hashFiles(root: string, paths: string[]): Promise<string[]> {
-  if (paths.length === 0) return [];
-  for (const p of paths) {
-    if (p.includes('\n')) throw new IoError(`cannot record a file whose name contains a newline: ${JSON.stringify(p)}`, 'EBADNAME');
-  }
-  try {
-    const out = await git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { cwd: root, input: paths.join('\n') + '\n' });
-    return out.stdout.toString('utf8').trim().split('\n');
-  } catch (e) {
-    if (e instanceof GitError) {
-      const m = /could not open '([^']*)'[^:]*: (.*)/.exec(e.stderr) ?? /unable to (?:open|read) ([^:\n]*)/.exec(e.stderr);
-      throw new IoError(m ? `cannot read ${m[1]}: ${m[2] ?? 'unreadable'}; nothing recorded` : `cannot record: ${e.message}`, 'EREAD');
-    }
-    throw e;
-  }
 }
 
 async function listNames(root: string, dir: string): Promise<string[]> {
@@ -156,7 +137,7 @@ export async function scanChanges(repo: Repo): Promise<Scan> {
     if (warm && cached && sameStamp(cached, stamp) && cached.size === Number(st.size)) state.files[p] = cached;
     else fileCandidates.push(p);
   }
-  const oids = await hashFiles(root, [...toHash, ...fileCandidates]);
+  const oids = await writeBlobs(root, repo.gitDir, [...toHash, ...fileCandidates]);
   toHash.forEach((p, i) => added.push({ path: p, oid: oids[i]! }));
   const files: Scan['files'] = [];
   const headFileOid = async (p: string): Promise<string | null> => {
