@@ -62,7 +62,9 @@ export async function pushRemote(cwd: string, name: string, url: string, ref: st
   } catch (e) {
     if (e instanceof GitError) {
       if (/checked out|denyCurrentBranch|current branch/i.test(e.stderr)) return 'checked-out';
-      if (/\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*cannot lock ref/i.test(e.stderr)) return 'rejected';
+      // A rival push that won the race for the ref shows as "cannot lock ref … is at X but
+      // expected Y" on a line of its own, then "[remote rejected] … (failed to update ref)".
+      if (/\[rejected\]|non-fast-forward|fetch first|cannot lock ref|\(failed to update ref\)|incorrect old value/i.test(e.stderr)) return 'rejected';
     }
     throw transportError(e, name);
   }
