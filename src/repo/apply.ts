@@ -82,7 +82,12 @@ async function applyChanges(repo: Repo, changes: PathChange[]): Promise<Set<stri
         await writeFileAtomic(target, await cat.read(c.newOid), 0o600);
         continue;
       }
-      if (await exists(target)) continue;
+      if (await exists(target)) {
+        // Same name, new content: only a same-key clash does that (the local message
+        // went to a new name above or below, from its blob). Replace atomically.
+        if (c.oldOid !== null && c.oldOid !== c.newOid) await writeMessage(root, c.path, await cat.read(c.newOid));
+        continue;
+      }
       const sources = (leaving.get(m.key) ?? []).filter((s) => s.oldOid === c.newOid && s.path !== c.path);
       let done = false;
       for (const s of sources) {
