@@ -46,7 +46,7 @@ export interface FetchOptions {
   chunkBytes?: number;
   /** Commit at least this often, in ms (default 5000), and every `commitMessages`. */
   commitMs?: number;
-  /** Commit after this many new messages (default 200). */
+  /** Commit after this many new messages (default 1000). */
   commitMessages?: number;
   /** Messages at least this large are streamed with `download()` (default 1 MiB). */
   streamThreshold?: number;
@@ -153,7 +153,9 @@ async function commitNow(ctx: Ctx, final = false): Promise<void> {
   if (ctx.pending === 0 && JSON.stringify(prev) === JSON.stringify(ctx.checkpoint) && !final) return;
   const parts = [...ctx.pendingFolders].map(([f, c]) => `${f} +${c.fetched}${c.flags ? ` (${c.flags} flag changes)` : ''}`);
   const message = `fetch ${ctx.account.name}: ${parts.length ? parts.join(', ') : 'checkpoint'}`;
+  const t0 = Date.now();
   const r = await record(ctx.repo, { message });
+  ctx.opts.log?.(`${ctx.account.name}: commit ${r ? r.commit.slice(0, 10) : '(nothing)'} in ${Date.now() - t0} ms: ${message}`);
   if (r) ctx.result.commits.push(r.commit);
   ctx.pending = 0;
   ctx.pendingFolders.clear();
@@ -161,7 +163,7 @@ async function commitNow(ctx: Ctx, final = false): Promise<void> {
 }
 
 function dueCommit(ctx: Ctx): boolean {
-  return ctx.pending >= (ctx.opts.commitMessages ?? 200) || (ctx.pending > 0 && Date.now() - ctx.lastCommit >= (ctx.opts.commitMs ?? 5000));
+  return ctx.pending >= (ctx.opts.commitMessages ?? 1000) || (ctx.pending > 0 && Date.now() - ctx.lastCommit >= (ctx.opts.commitMs ?? 5000));
 }
 
 function bump(ctx: Ctx, folder: string, fetched: number, flags: number): void {
@@ -354,6 +356,7 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<FolderResult> {
       bump(ctx, p.local, r.added, 0);
       ctx.progress.advance(got.length + skipped, got.reduce((s, g) => s + g.t.size, 0));
     };
+    const t0 = Date.now();
     try {
       await download(ctx, store, want, (m, t) => got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: lettersOfFlags(m.flags) }));
     } catch (err) {
@@ -361,7 +364,9 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<FolderResult> {
       await keepArrived();
       throw err;
     }
+    const t1 = Date.now();
     await keepArrived();
+    opts.log?.(`${p.local}: ${want.length} downloaded in ${t1 - t0} ms, stored in ${Date.now() - t1} ms`);
     if (!opts.newestFirst) position(chunk[chunk.length - 1].uid);
     if (dueCommit(ctx)) await commitNow(ctx);
   }

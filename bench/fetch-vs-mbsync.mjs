@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+/**
+ * Fetch benchmark: `mailgit fetch` vs `mbsync` (Debian isync) pulling the same account
+ * from the same local Dovecot into a Maildir, side by side in one run.
+ *
+ *   node bench/fetch-vs-mbsync.mjs [--messages N] [--runs R] [--keep] [--out FILE] [--write-docs]
+ *
+ * 1. compiles test/helpers/dovecot.ts (the test harness) into bench/out/, starts a Dovecot
+ *    on a loopback port and fills INBOX with N messages (default 10000, ~4 KB each with
+ *    realistic headers; one in three \Seen) by writing the Maildir directly, then lets
+ *    Dovecot index it (one untimed SELECT);
+ * 2. R times (default 3), alternating the order: mbsync into an empty Maildir
+ *    (`Sync Pull`, `Create Near`, `SubFolders Verbatim`, default `FSync yes`), and
+ *    `mailgit fetch` into a fresh repo (`mailgit init` + `account add`, not timed);
+ * 3. checks both copies hold N messages, and that mailgit's are byte-identical to
+ *    the server's (sha256 set of mbsync's copy == mailgit's when mbsync keeps CRLF);
+ * 4. reports wall time, messages/s, the throughput ratio (mailgit / mbsync; target
+ *    ≥ 0.8) and peak RSS: mbsync's, mailgit's own process (VmHWM, polled), and the
+ *    whole mailgit process tree as /usr/bin/time sees it (git children included).
+ * Run `npx tsc -p tsconfig.json` first. Prints Markdown; --out FILE writes it too;
+ * --write-docs replaces the "## fetch" section of docs/benchmarks.md (and only that).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const N = Number(opt('--messages', '10000'));
+const RUNS = Number(opt('--runs', '3'));
+const KEEP = args.includes('--keep');
+const OUT = opt('--out', null);
+const WRITE_DOCS = args.includes('--write-docs');
+const VERBOSE = args.includes('--verbose');
+
+// ---------------------------------------------------------------- the CLI to run
+function mailgitCli() {
+  const table = readFileSync(join(ROOT, 'dist/cli/commands.js'), 'utf8');
+  if (/fetchCommand/.test(table)) return [join(ROOT, 'bin/mailgit.js')];
+  // fetch not yet in the command table: a shim that adds it.
+  const dir = join(ROOT, 'bench/out');
+  mkdirSync(dir, { recursive: true });
+  const shim = join(dir, 'mailgit-fetch-shim.mjs');
+  writeFileSync(
+    shim,
+    `const r=${JSON.stringify(join(ROOT, 'dist/cli/'))};const c=await import(r+'commands.js');` +
+      `c.COMMANDS.push((await import(r+'fetch.js')).fetchCommand,(await import(r+'account.js')).accountCommand);` +
+      `const {run}=await import(r+'main.js');await run();`,
+  );
+  return [shim];
+}
+const CLI = mailgitCli();
+
+function must(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+// ---------------------------------------------------------------- harness
+function loadHarness() {
+  const out = join(ROOT, 'bench/out/harness');
+  must(process.execPath, [
+    join(ROOT, 'node_modules/typescript/bin/tsc'),
+    join(ROOT, 'test/helpers/dovecot.ts'),
+    '--outDir', out, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--ignoreConfig',
+  ]);
+  return import(join(out, 'dovecot.js'));
+}
+
+// ---------------------------------------------------------------- messages
+const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ');
+function message(i) {
+  const date = new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toUTCString().replace('GMT', '+0000');
+  const lines = [];
+  let seed = i * 2654435761 >>> 0;
+  while (lines.join('\n').length < 3600) {
+    let l = '';
+    while (l.length < 70) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      l += WORDS[seed % WORDS.length] + ' ';
+    }
+    lines.push(l.trimEnd());
+  }
+  return (
+    `Return-Path: <list-${i % 17}@lists.example.org>\n` +
+    `Received: from mx.example.org (mx.example.org [192.0.2.${i % 250}])\n\tby mail.example.net with ESMTPS id ${i.toString(36)}\n\tfor <you@example.net>; ${date}\n` +
+    `From: Sender ${i % 101} <sender${i % 101}@example.org>\nTo: you@example.net\nSubject: [list-${i % 17}] message number ${i}\n` +
+    `Date: ${date}\nMessage-ID: <${i}.bench@example.org>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n` +
+    lines.join('\n') + '\n'
+  );
+}
+
+// ---------------------------------------------------------------- measuring
+/** Runs a command under /usr/bin/time, polling the direct child's VmHWM. */
+function measure(cmd, argv, env = {}) {
+  return new Promise((res, rej) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', 'TIME_MAXRSS_KB=%M', cmd, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    let hwm = 0;
+    const poll = setInterval(() => {
+      try {
+        // the time(1) process's only child is the measured command
+        const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+        for (const k of kids) {
+          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${k}/status`, 'utf8'));
+          if (m) hwm = Math.max(hwm, Number(m[1]));
+        }
+      } catch {
+        /* gone */
+      }
+    }, 20);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) return rej(new Error(`${cmd} exited ${code}: ${stderr}`));
+      const tree = Number(/TIME_MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0);
+      if (VERBOSE) process.stderr.write(stderr);
+      res({ secs, ownKb: hwm, treeKb: tree, stdout });
+    });
+  });
+}
+
+function listMessages(root) {
+  const out = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name === '.git' || e.name === '.mailgit' || e.name === 'tmp') continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\/(cur|new)$/.test(d)) out.push(p);
+    }
+  };
+  walk(root);
+  return out;
+}
+const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// ---------------------------------------------------------------- main
+const { startDovecot } = await loadHarness();
+const work = mkdtempSync(join(tmpdir(), 'mailgit-fetchbench-'));
+const dc = await startDovecot({ users: [{ user: 'bench', password: 'bench-pw' }] });
+try {
+  process.stderr.write(`bench: Dovecot on ${dc.host}:${dc.port}, writing ${N} messages…\n`);
+  const st = statSync(dc.mailRoot);
+  let bytes = 0;
+  for (let i = 0; i < N; i++) {
+    const m = message(i);
+    bytes += m.length;
+    const name = `${1704067200 + i}.M${i}P1.bench,S=${m.length}${i % 3 === 0 ? ':2,S' : ':2,'}`;
+    const p = join(dc.mailRoot, 'cur', name);
+    writeFileSync(p, m);
+    chownSync(p, st.uid, st.gid);
+  }
+  // Let Dovecot build its index (untimed), as a live server would have it.
+  const c = await dc.connect();
+  const mb = await c.mailboxOpen('INBOX');
+  if (mb.exists !== N) throw new Error(`Dovecot sees ${mb.exists} messages, wanted ${N}`);
+  await c.logout();
+
+  const rows = [];
+  for (let run = 0; run < RUNS; run++) {
+    const order = run % 2 === 0 ? ['mbsync', 'mailgit'] : ['mailgit', 'mbsync'];
+    for (const tool of order) {
+      const dir = join(work, `${tool}-${run}`);
+      if (tool === 'mbsync') {
+        mkdirSync(join(dir, 'mail'), { recursive: true });
+        const rc = join(dir, 'mbsyncrc');
+        writeFileSync(
+          rc,
+          `IMAPAccount bench\nHost 127.0.0.1\nPort ${dc.port}\nUser bench\nPass bench-pw\nSSLType None\nAuthMechs LOGIN\n\n` +
+            `IMAPStore remote\nAccount bench\n\nMaildirStore local\nPath ${dir}/mail/\nInbox ${dir}/mail/INBOX\nSubFolders Verbatim\n\n` +
+            `Channel bench\nFar :remote:\nNear :local:\nPatterns *\nCreate Near\nSync Pull\nSyncState *\n`,
+          { mode: 0o600 },
+        );
+        const r = await measure('mbsync', ['-c', rc, '-q', '-a']);
+        const files = listMessages(join(dir, 'mail'));
+        if (files.length !== N) throw new Error(`mbsync stored ${files.length} messages`);
+        rows.push({ tool, run, ...r, files });
+      } else {
+        must(process.execPath, [...CLI, 'init', dir, '--name', `bench${run}`]);
+        must(process.execPath, [...CLI, '-C', dir, 'account', 'add', 'bench', '--host', '127.0.0.1', '--port', String(dc.port), '--no-tls', '--user', 'bench']);
+        const r = await measure(process.execPath, [...CLI, '-C', dir, 'fetch', '--json', ...(VERBOSE ? ['-v'] : [])], { MAILGIT_PASSWORD_BENCH: 'bench-pw' });
+        const files = listMessages(dir);
+        if (files.length !== N) throw new Error(`mailgit stored ${files.length} messages`);
+        const commits = Number(must('git', ['-C', dir, 'rev-list', '--count', 'HEAD']).trim());
+        rows.push({ tool, run, ...r, files, commits });
+      }
+      process.stderr.write(`bench: run ${run} ${tool}: ${rows.at(-1).secs.toFixed(2)} s\n`);
+    }
+  }
+  // Same bytes? mbsync stores what the server sends, minus CR (it writes native LF).
+  const mg = rows.find((r) => r.tool === 'mailgit');
+  const mb0 = rows.find((r) => r.tool === 'mbsync');
+  // mbsync also inserts an X-TUID header line into every message it stores.
+  const norm = (p) =>
+    createHash('sha256').update(readFileSync(p).toString('latin1').replace(/\r\n/g, '\n').replace(/^X-TUID: [^\n]*\n/m, ''), 'latin1').digest('hex');
+  const a = new Set(mg.files.map(norm));
+  const b = new Set(mb0.files.map(norm));
+  const sameContent = a.size === b.size && [...a].every((h) => b.has(h));
+  const crlf = readFileSync(mg.files[0]).includes('\r\n');
+
+  const stats = (tool) => {
+    const rs = rows.filter((r) => r.tool === tool);
+    return {
+      secs: median(rs.map((r) => r.secs)),
+      rate: N / median(rs.map((r) => r.secs)),
+      ownMb: median(rs.map((r) => r.ownKb)) / 1024,
+      treeMb: median(rs.map((r) => r.treeKb)) / 1024,
+      all: rs.map((r) => r.secs.toFixed(2)).join(', '),
+      commits: rs[0].commits,
+    };
+  };
+  const S = { mbsync: stats('mbsync'), mailgit: stats('mailgit') };
+  const ratio = S.mailgit.rate / S.mbsync.rate;
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const md = [
+    `## fetch`,
+    '',
+    `\`node bench/fetch-vs-mbsync.mjs --messages ${N} --runs ${RUNS}\` — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, ` +
+      `isync ${must('mbsync', ['--version']).trim().split(' ').pop()}, Dovecot ${must('dovecot', ['--version']).trim().split(' ')[0]}; load average at the end ${load}.`,
+    '',
+    `${N} messages (${(bytes / 1048576).toFixed(1)} MB, ~${Math.round(bytes / N)} B each) in one Dovecot INBOX on 127.0.0.1, plaintext IMAP; each tool pulls into an empty Maildir. ` +
+      `Median of ${RUNS} runs, order alternating.`,
+    '',
+    '| | wall time (s) | messages/s | peak RSS, own process | peak RSS, process tree | runs (s) |',
+    '|---|---:|---:|---:|---:|---|',
+    `| mbsync (\`Sync Pull\`, FSync yes) | ${S.mbsync.secs.toFixed(2)} | ${S.mbsync.rate.toFixed(0)} | ${S.mbsync.ownMb.toFixed(1)} MB | ${S.mbsync.treeMb.toFixed(1)} MB | ${S.mbsync.all} |`,
+    `| mailgit fetch (${S.mailgit.commits - 2} commits) | ${S.mailgit.secs.toFixed(2)} | ${S.mailgit.rate.toFixed(0)} | ${S.mailgit.ownMb.toFixed(1)} MB | ${S.mailgit.treeMb.toFixed(1)} MB | ${S.mailgit.all} |`,
+    '',
+    `Throughput ratio mailgit / mbsync: **${ratio.toFixed(2)}×** (target ≥ 0.8×). ` +
+      `Same messages: ${sameContent ? 'yes' : 'NO'} (compared with line endings normalised: mailgit keeps the server's bytes${crlf ? ' (CRLF)' : ''}, mbsync writes LF and adds an \`X-TUID:\` header). ` +
+      `mailgit's time includes committing every batch to git (checkpoint in the same commit); its process-tree peak includes those git children.`,
+    '',
+  ].join('\n');
+  process.stdout.write(md + '\n');
+  if (OUT) writeFileSync(OUT, md + '\n');
+  if (WRITE_DOCS) {
+    const path = join(ROOT, 'docs/benchmarks.md');
+    let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+    const start = doc.search(/^## fetch\s*$/m);
+    if (start >= 0) {
+      const rest = doc.slice(start + 1);
+      const next = rest.search(/^## /m);
+      doc = doc.slice(0, start) + md + '\n' + (next >= 0 ? rest.slice(next) : '');
+    } else {
+      doc = doc.replace(/\s*$/, '\n\n') + md + '\n';
+    }
+    writeFileSync(path, doc.replace(/\n{3,}/g, '\n\n'));
+  }
+} finally {
+  await dc.stop();
+  if (!KEEP) rmSync(work, { recursive: true, force: true });
+  else process.stderr.write(`bench: kept ${work}\n`);
+}
