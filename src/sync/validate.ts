@@ -9,8 +9,18 @@ import type { TreeEntry } from '../git/tree.js';
 import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import { UnsafeDataError } from '../util/errors.js';
 
-/** The largest message file accepted from a remote. */
+/** The largest message file accepted from a remote (default). */
 export const MAX_BLOB_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The largest message file accepted from a remote: {@link MAX_BLOB_BYTES}, or a smaller
+ * or larger limit from `MAILGIT_MAX_MESSAGE_BYTES` (e.g. for a replica that must never
+ * take huge mail, and for tests that cannot afford a 256 MB blob).
+ */
+export function maxMessageBytes(): number {
+  const v = Number(process.env.MAILGIT_MAX_MESSAGE_BYTES);
+  return Number.isSafeInteger(v) && v > 0 ? v : MAX_BLOB_BYTES;
+}
 /** The largest `.mailgit/` file accepted from a remote. */
 export const MAX_META_BYTES = 1024 * 1024;
 
@@ -49,11 +59,12 @@ export async function validateIncoming(store: CommitStore, entries: TreeEntry[],
   if (total === 0 && entries.length > 0) {
     const sizes = await store.blobSizes(entries.map((e) => e.oid));
     const meta: TreeEntry[] = [];
+    const maxMessage = maxMessageBytes();
     entries.forEach((e, i) => {
       const size = sizes[i];
       const isMeta = e.path.startsWith('.mailgit/');
       if (size === null || size === undefined) note(`${JSON.stringify(e.path)}: missing object`);
-      else if (size > (isMeta ? MAX_META_BYTES : MAX_BLOB_BYTES)) note(`${JSON.stringify(e.path)}: ${size} bytes is too large`);
+      else if (size > (isMeta ? MAX_META_BYTES : maxMessage)) note(`${JSON.stringify(e.path)}: ${size} bytes is too large`);
       else if (isMeta && e.path.endsWith('.json')) meta.push(e);
     });
     for (const e of meta) {
