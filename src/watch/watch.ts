@@ -194,7 +194,8 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
   await dirs.refresh();
   needRecord = true; // record what changed while nobody watched
   kick();
-  await idle();
+  await running;
+  scheduleSync(0); // and catch up with the other machines (not awaited: the network may be slow)
 
   return {
     get watches() {
