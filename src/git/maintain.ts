@@ -4,11 +4,14 @@
  * A flag change rewrites the tree of its `cur/` directory: at 100k messages that tree
  * is MBs, and git would keep a loose, zlib-only copy of it per commit. A packfile can
  * only store a tree as a delta against another object in the same pack, so after a
- * record mailgit rewrites one small "history pack" that holds every commit and tree
- * made since the big packs, together with the new loose ones: each new tree version
- * then costs a delta of a few hundred bytes instead of a full copy. New blobs (mail) go
- * to a pack of their own, where deltas would gain little; when small packs pile up,
- * they are rolled up geometrically (`git repack --geometric=2`).
+ * record mailgit rewrites one "history pack" holding everything written since the big
+ * packs (adopted mail, closed history packs): the trees and commits of every record
+ * since, and the mail delivered since. Its objects are copied as they are (deltas
+ * reused); only the new loose ones are searched for deltas, so each new version of a
+ * big tree costs a delta of a few hundred bytes instead of a full copy. An adopt's
+ * blobs go to their own pack (fast-import) and its trees start the history pack.
+ * When the history pack passes a size, it is closed and a new one starts; when closed
+ * packs pile up they are rolled up geometrically (`git repack --geometric=2`).
  *
  * Which pack is the history pack is remembered in `.git/mailgit/maintain.json`
  * (per-machine state). Every step keeps the repo valid: the new pack is complete
@@ -23,8 +26,16 @@ import { writeFileAtomic } from '../util/atomic.js';
 export const LOOSE_COUNT_MAX = 256;
 /** ... or once they take this many bytes (a few big tree versions). */
 export const LOOSE_BYTES_MAX = 64 * 1024;
-/** A history pack bigger than this is left alone and a new one is started. */
-const HISTORY_MAX = 16 * 1024 * 1024;
+/**
+ * A history pack bigger than this is left alone and a new one is started (with one
+ * full copy of each tree it then changes). New mail fills it: ~2,000 messages of 4 KB.
+ */
+const HISTORY_MAX = 8 * 1024 * 1024;
+/**
+ * Delta chain depth. git's default, 50, would store a full copy of a big `cur/` tree
+ * every 50 flag changes (1.5 MB at 100k messages); 250 was git's `gc --aggressive` depth.
+ */
+const DEPTH = 250;
 /** Roll up small packs when there are more than this many. */
 const PACKS_MAX = 24;
 
@@ -72,7 +83,7 @@ async function readState(path: string): Promise<State> {
 }
 
 async function packObjects(cwd: string, objects: string, oids: string[]): Promise<string> {
-  const out = await git(['pack-objects', '-q', '--delta-base-offset', join(objects, 'pack', 'pack')], { cwd, input: oids.join('\n') + '\n' });
+  const out = await git(['pack-objects', '-q', '--delta-base-offset', `--depth=${DEPTH}`, join(objects, 'pack', 'pack')], { cwd, input: oids.join('\n') + '\n' });
   return `pack-${out.stdout.toString('utf8').trim()}`;
 }
 
@@ -93,15 +104,9 @@ export async function maintain(cwd: string, gitDir: string, opts: { force?: bool
   let history = state.historyPack && packs.includes(state.historyPack) ? state.historyPack : undefined;
   if (history && (await stat(join(objects, 'pack', `${history}.pack`))).size > HISTORY_MAX) history = undefined;
 
-  // Sort loose objects by type: commits and trees join the history pack, blobs get their own.
-  const types = (await git(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { cwd, input: loose.oids.join('\n') + '\n' })).stdout.toString('utf8').trim().split('\n');
-  const historyOids: string[] = [];
-  const blobOids: string[] = [];
-  for (const line of types) {
-    const [oid, type] = line.split(' ');
-    if (type === 'blob') blobOids.push(oid!);
-    else if (type === 'tree' || type === 'commit' || type === 'tag') historyOids.push(oid!);
-  }
+  // Every loose object joins the history pack, whose old objects are copied as they are
+  // (deltas reused); new tree versions are searched for a delta against the old ones.
+  const historyOids = [...loose.oids];
   if (history) {
     const idx = (await git(['show-index'], { cwd, input: await readFile(join(objects, 'pack', `${history}.idx`)) })).stdout.toString('utf8');
     for (const line of idx.split('\n')) {
@@ -109,9 +114,7 @@ export async function maintain(cwd: string, gitDir: string, opts: { force?: bool
       if (oid) historyOids.push(oid);
     }
   }
-  let newHistory = history;
-  if (historyOids.length > 0) newHistory = await packObjects(cwd, objects, historyOids);
-  if (blobOids.length > 0) await packObjects(cwd, objects, blobOids);
+  const newHistory = await packObjects(cwd, objects, historyOids);
   await writeFileAtomic(statePath, JSON.stringify({ historyPack: newHistory } satisfies State), 0o600);
   if (history && newHistory !== history) {
     for (const ext of ['.idx', '.pack', '.rev']) await rm(join(objects, 'pack', history + ext), { force: true });
