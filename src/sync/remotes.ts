@@ -18,7 +18,11 @@ export function isLocalUrl(url: string): boolean {
 }
 
 const SAFE_UPLOAD = 'git -c core.hooksPath=/dev/null upload-pack';
-const SAFE_RECEIVE = 'git -c core.hooksPath=/dev/null receive-pack';
+// A checked-out peer must refuse a push to its branch whatever its own config says
+// (`ignore`/`warn` would move its HEAD under its Maildir, and its next record would take
+// the pushed mail for deleted; `updateInstead` would check out without mailgit): the
+// refusal sends the push to the peer's incoming ref instead.
+const SAFE_RECEIVE = 'git -c core.hooksPath=/dev/null -c receive.denyCurrentBranch=refuse receive-pack';
 
 /** Seconds a single fetch or push may take before the remote counts as unreachable. */
 export function transportTimeoutMs(): number {
