@@ -1,0 +1,285 @@
+/**
+ * Torture-suite helpers: a seeded PRNG, the seed list (`MAILGIT_TORTURE_SEEDS=N` runs N
+ * seeds, `MAILGIT_TORTURE_SEED=S` exactly one), the real CLI run asynchronously so that it
+ * can be SIGKILLed at a chosen moment, and the invariants checked after every run:
+ * `git fsck --strict` clean, the Maildir on disk equal to HEAD.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Absolute path of the CLI entry point. */
+export const BIN = resolve(__dirname, '../../bin/mailgit.js');
+
+/** mulberry32: a small, fast, seeded PRNG returning [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seeded random source with the helpers the tests use. */
+export class Rand {
+  readonly next: () => number;
+  constructor(readonly seed: number) {
+    this.next = rng(seed);
+  }
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  pick<T>(xs: readonly T[]): T {
+    if (xs.length === 0) throw new Error('pick from empty list');
+    return xs[Math.floor(this.next() * xs.length)]!;
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  hex(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += Math.floor(this.next() * 16).toString(16);
+    return s;
+  }
+  shuffle<T>(xs: T[]): T[] {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = Math.floor(this.next() * (i + 1));
+      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+    }
+    return xs;
+  }
+}
+
+/**
+ * The seeds to run: `MAILGIT_TORTURE_SEED=S` → just S (reproduce a failure);
+ * `MAILGIT_TORTURE_SEEDS=N` → the CI set extended to N seeds; else the fixed CI set.
+ */
+export function seeds(ci: number[], salt = 0): number[] {
+  const one = process.env.MAILGIT_TORTURE_SEED;
+  if (one !== undefined && one !== '') return [Number(one)];
+  const n = Number(process.env.MAILGIT_TORTURE_SEEDS ?? '0');
+  if (!Number.isFinite(n) || n <= ci.length) return ci;
+  const out = [...ci];
+  for (let i = 0; out.length < n; i++) out.push(1000 + salt * 10007 + i * 7919);
+  return out;
+}
+
+/** True when more than the CI seed set was asked for. */
+export function longRun(): boolean {
+  return Number(process.env.MAILGIT_TORTURE_SEEDS ?? '0') > 0 || !!process.env.MAILGIT_TORTURE_SEED;
+}
+
+/** What a CLI run did. */
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  killed: boolean;
+}
+
+/** Options for {@link cli}. */
+export interface CliOptions {
+  cwd?: string;
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  /** SIGKILL the run after this many ms (if still running). */
+  killAfterMs?: number;
+  /** Kill the whole process group (git children too), not only the node process. */
+  killGroup?: boolean;
+  /** Kill (and fail) a run that takes longer than this (default 90 s). */
+  timeoutMs?: number;
+  /** Run the command under this program (e.g. `['runuser', '-u', 'nobody', '--']`). */
+  wrap?: string[];
+}
+
+/** Runs `mailgit ARGS` asynchronously; optionally SIGKILLs it at a chosen moment. */
+export function cli(args: string[], opts: CliOptions = {}): Promise<Run> {
+  return new Promise((done, fail) => {
+    const t0 = Date.now();
+    const argv = [...(opts.wrap ?? []), process.execPath, BIN, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: opts.cwd ?? process.cwd(),
+      env: { ...process.env, ...opts.env },
+      detached: true, // its own process group, so the group can be killed like a crash
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdin.on('error', () => undefined);
+    child.on('error', fail);
+    let killed = false;
+    const kill = () => {
+      killed = true;
+      try {
+        if (opts.killGroup) process.kill(-child.pid!, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    const timers: NodeJS.Timeout[] = [];
+    if (opts.killAfterMs !== undefined) timers.push(setTimeout(kill, opts.killAfterMs));
+    const limit = opts.timeoutMs ?? 90_000;
+    timers.push(
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, limit),
+    );
+    child.on('close', (code, signal) => {
+      for (const t of timers) clearTimeout(t);
+      // When only node was killed, its git children may live on: reap the group so that
+      // they cannot race the next step (a crash would have left them running too, but
+      // a later command waits for them through git's own locks).
+      if (killed && !opts.killGroup) waitGroupGone(child.pid!);
+      done({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ms: Date.now() - t0, killed: killed && signal === 'SIGKILL' });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Waits (up to 30 s) until no process of group `pgid` is left. */
+function waitGroupGone(pgid: number): void {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    spawnSync('sleep', ['0.05']);
+  }
+}
+
+/** Runs `mailgit ARGS` and throws with its output unless it exits 0. */
+export async function mgOk(args: string[], opts: CliOptions = {}): Promise<Run> {
+  const r = await cli(args, opts);
+  if (r.code !== 0) throw new Error(`mailgit ${args.join(' ')} exited ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+/** Runs `git ARGS` in `cwd`, returns stdout, throws on failure. */
+export function git(cwd: string, args: string[], input?: string | Buffer): string {
+  const r = spawnSync('git', args, { cwd, input, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} in ${cwd} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A fresh temporary directory. */
+export function tempDir(prefix = 'mailgit-torture-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Replaces `dst` with a copy of `src` (same path, so remotes' absolute URLs stay valid). */
+export function restore(src: string, dst: string): void {
+  rmSync(dst, { recursive: true, force: true });
+  cpSync(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+}
+
+/** `git fsck --strict` (full, no dangling noise); throws with the output when not clean. */
+export function fsckStrict(repo: string): void {
+  const r = spawnSync('git', ['fsck', '--strict', '--full', '--no-progress', '--no-dangling'], { cwd: repo, encoding: 'utf8' });
+  if (r.status !== 0 || /error|missing|broken|corrupt/i.test(r.stdout + r.stderr)) {
+    throw new Error(`git fsck --strict failed in ${repo} (${r.status}):\n${r.stdout}${r.stderr}`);
+  }
+}
+
+/** The git blob id of bytes. */
+export function blobId(data: Buffer): string {
+  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+}
+
+const MESSAGE = /^(?:(.*)\/)?(cur|new)\/([^/]+)$/;
+
+/** True for a repo path that is a Maildir message file. */
+export function isMessagePath(p: string): boolean {
+  const m = MESSAGE.exec(p);
+  return !!m && !m[3]!.startsWith('.');
+}
+
+/** Every path of `rev`'s tree → blob id. */
+export function treeFiles(repo: string, rev = 'HEAD'): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const rec of git(repo, ['ls-tree', '-r', '-z', '--full-tree', rev]).split('\0')) {
+    if (!rec) continue;
+    const tab = rec.indexOf('\t');
+    out.set(rec.slice(tab + 1), rec.slice(0, tab).split(' ')[2]!);
+  }
+  return out;
+}
+
+/** Message files and folder markers of the work tree → blob id (skips `.git`, `tmp/`, caches). */
+export function diskFiles(repo: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(repo, rel))) {
+      const p = rel ? `${rel}/${name}` : name;
+      if (p === '.git' || p === '.mailgit' || name === 'tmp' || name === '.notmuch') continue;
+      const st = lstatSync(join(repo, p));
+      if (st.isDirectory()) walk(p);
+      else if (isMessagePath(p) || name === 'maildirfolder') out.set(p, st.isFile() ? blobId(readFileSync(join(repo, p))) : `non-file ${st.mode.toString(8)}`);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** The same selection from HEAD: message files and folder markers. */
+export function headMaildir(repo: string, rev = 'HEAD'): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [p, oid] of treeFiles(repo, rev)) if (isMessagePath(p) || p === 'maildirfolder' || p.endsWith('/maildirfolder')) out.set(p, oid);
+  return out;
+}
+
+/** Sorted `path blob` lines. */
+export function lines(m: Map<string, string>): string[] {
+  return [...m].map(([p, o]) => `${p} ${o}`).sort();
+}
+
+/** Returns a description of how the Maildir on disk differs from HEAD ('' when equal). */
+export function diskVsHead(repo: string): string {
+  const disk = diskFiles(repo);
+  const head = headMaildir(repo);
+  const d: string[] = [];
+  for (const [p, o] of head) if (disk.get(p) !== o) d.push(`HEAD has ${p} ${o}, disk ${disk.get(p) ?? 'missing'}`);
+  for (const [p, o] of disk) if (!head.has(p)) d.push(`disk has ${p} ${o}, HEAD does not`);
+  return d.slice(0, 20).join('\n');
+}
+
+/** A message as (folder, sub, flags, blob), ignoring its key: how deliver runs compare. */
+export function messageShapes(files: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [p, o] of files) {
+    const m = MESSAGE.exec(p);
+    if (!m || m[3]!.startsWith('.')) continue;
+    const name = m[3]!;
+    const info = name.includes(':') ? name.slice(name.indexOf(':')) : '';
+    out.push(`${m[1] ?? ''}|${m[2]}|${info}|${o}`);
+  }
+  return out.sort();
+}
+
+/** Blob ids of the messages of a listing, with how often each occurs. */
+export function blobCounts(files: Map<string, string>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [p, o] of files) if (isMessagePath(p)) out.set(o, (out.get(o) ?? 0) + 1);
+  return out;
+}
+
+/** Prefix for assertion messages: how to rerun this one case. */
+export function reproduce(file: string, seed: number, extra = ''): string {
+  return `[seed ${seed}${extra ? `, ${extra}` : ''}] reproduce: MAILGIT_TORTURE_SEED=${seed} npx vitest run ${file}`;
+}
