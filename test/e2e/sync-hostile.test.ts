@@ -4,12 +4,15 @@
  * path, leave the local branch and Maildir as they were, write nothing outside the
  * repo, and `clone` must leave no directory behind.
  */
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { addRemote, arrive, diskFiles, initReplica, listing, mg } from '../helpers/replica.js';
+
+// Each test drives a dozen CLI runs (~0.5 s each idle); a busy shared CI box can be 5x slower.
+vi.setConfig({ testTimeout: 600_000 });
 
 /** Runs git in a bare repo with stdin, returning trimmed stdout. */
 function plumb(gitDir: string, args: string[], input?: string | Buffer): string {
