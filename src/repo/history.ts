@@ -61,6 +61,19 @@ export async function readHistory(repo: Repo, opts: { folder?: string; limit?: n
   return entries;
 }
 
+/** Files a commit added (against its first parent), with their blobs: one git process. */
+async function addedInCommit(repo: Repo, commit: string): Promise<{ path: string; oid: string }[]> {
+  const out = await git(['diff-tree', '-r', '-z', '--no-renames', '--no-abbrev', '--root', '--diff-filter=A', commit], { cwd: repo.root });
+  const fields = out.stdout.toString('utf8').split('\0').filter((f) => f !== '');
+  const list: { path: string; oid: string }[] = [];
+  for (let i = 0; i + 1 < fields.length; i++) {
+    if (!fields[i]!.startsWith(':')) continue;
+    list.push({ path: fields[i + 1]!, oid: fields[i]!.split(' ')[3]! });
+    i++;
+  }
+  return list;
+}
+
 function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
@@ -95,6 +108,12 @@ export async function messageStory(repo: Repo, key: string): Promise<{ entries: 
         blob = meta[3]!;
       }
       if (meta[4] === 'D' || meta[4] === 'M') removed.push({ path, oid: meta[2]! });
+    }
+    if (removed.length > added.length) {
+      // The key left without coming back: a client that copies and deletes (mutt's
+      // save) gave the message a new name. Find the same blob added in this commit.
+      const gone = new Set(removed.map((r) => r.oid));
+      for (const a of await addedInCommit(repo, raw.commit)) if (gone.has(a.oid) && parseMessagePath(a.path)) added.push(a);
     }
     const lines = formatEvents(describeChanges(repo.layout, added, removed));
     if (lines.length === 0) continue;
