@@ -61,7 +61,7 @@ let tmp: string;
 beforeAll(async () => {
   dc = await startDovecot({ users: USERS });
   tmp = mkdtempSync(join(tmpdir(), 'mailgit-fetch-test-'));
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   await dc?.stop();
@@ -201,7 +201,7 @@ describe('mailgit fetch (Dovecot)', () => {
     const r3 = await mg(['-C', dir, 'fetch'], env);
     expect(r3.code).toBe(0);
     expect(execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' })).toBe(before);
-  }, 60_000);
+  }, 180_000);
 
   test('server-side flag changes rename local files, keeping local-only flags', async () => {
     const u = user('flags');
@@ -232,7 +232,7 @@ describe('mailgit fetch (Dovecot)', () => {
     const head = headMessages(dir);
     expect(head.size).toBe(3);
     for (const p of after.values()) expect(head.has(p)).toBe(true);
-  }, 60_000);
+  }, 180_000);
 
   test('UIDVALIDITY reset re-reads the folder: no duplicates, nothing deleted', async () => {
     const u = user('reset');
@@ -255,7 +255,7 @@ describe('mailgit fetch (Dovecot)', () => {
     for (const [p, b] of head1) expect(head2.get(p)).toBe(b);
     const cp = JSON.parse(readFileSync(join(dir, '.mailgit/checkpoints/work.json'), 'utf8'));
     expect(cp.INBOX.uidValidity).toBe('4242');
-  }, 60_000);
+  }, 180_000);
 
   test('two replicas fetching the same account write identical trees', async () => {
     const u = user('twins');
@@ -273,7 +273,7 @@ describe('mailgit fetch (Dovecot)', () => {
     const ta = lsTree(a.dir);
     expect(ta.length).toBeGreaterThan(40);
     expect(lsTree(b.dir)).toEqual(ta); // same paths, same blobs, same checkpoint
-  }, 60_000);
+  }, 180_000);
 
   test('SIGKILL at any moment, then rerun: every server message exactly once', async () => {
     const u = user('kill');
@@ -310,7 +310,7 @@ describe('mailgit fetch (Dovecot)', () => {
     const blobs = new Set([...head.keys()].map((p) => sha(readFileSync(join(dir, p)))));
     for (const s of server.values()) expect(blobs.has(sha(s))).toBe(true);
     expect(readdirSync(join(dir, 'INBOX/tmp'))).toEqual([]);
-  }, 90_000);
+  }, 240_000);
 
   test('wrong password: exit 77, password not echoed; password command runs without a shell', async () => {
     const u = user('authz');
@@ -340,7 +340,7 @@ describe('mailgit fetch (Dovecot)', () => {
       expect(text).not.toContain(pwFile);
       expect(text).not.toContain(u.password);
     }
-  }, 60_000);
+  }, 180_000);
 
   test('folder names: UTF-7 decoded, spaces, mapping, unsafe names refused', async () => {
     const u = user('names');
@@ -364,7 +364,7 @@ describe('mailgit fetch (Dovecot)', () => {
     expect(headMessages(dir).size).toBe(4);
     expect((await mg(['-C', dir, 'fetch'], env)).code).toBe(0);
     expect(headMessages(dir).size).toBe(5);
-  }, 60_000);
+  }, 180_000);
 
   test('lock held by a live process: exit 75 at once', async () => {
     const u = user('lock');
@@ -380,7 +380,7 @@ describe('mailgit fetch (Dovecot)', () => {
     } finally {
       holder.kill();
     }
-  }, 30_000);
+  }, 120_000);
 
   test('--max-size skips large messages; --json summary', async () => {
     const u = user('maxsize');
@@ -397,7 +397,7 @@ describe('mailgit fetch (Dovecot)', () => {
     const r2 = await mg(['-C', dir, 'fetch', '--rescan', '--json'], env);
     expect(JSON.parse(r2.stdout).fetched).toBe(1);
     expect(headMessages(dir).size).toBe(2);
-  }, 30_000);
+  }, 120_000);
 
   test('server unreachable: exit 69', async () => {
     const u = user('cmd');
@@ -414,7 +414,7 @@ describe('mailgit fetch (Dovecot)', () => {
     expect((await mg(['-C', dir, 'account', 'add', 'tls', '--host', '127.0.0.1', '--port', String(dc.port), '--user', 'cmd'])).code).toBe(0);
     const t = await mg(['-C', dir, 'fetch', 'tls'], { MAILGIT_PASSWORD_TLS: 'x' });
     expect(t.code).toBe(69);
-  }, 30_000);
+  }, 120_000);
 });
 
 /**
@@ -443,7 +443,7 @@ describe('mailgit fetch: big messages and a server that goes away (own Dovecot)'
   let own: Dovecot;
   beforeAll(async () => {
     own = await startDovecot({ users: [{ user: 'big', password: 'big-pw-123' }] });
-  }, 30_000);
+  }, 120_000);
   afterAll(async () => {
     await own?.stop();
   });
