@@ -134,7 +134,7 @@ describe('mailgit commit / status / log', () => {
     const story = mailgit(['log', '--message', KEY, '--json'], { cwd: dir });
     expect(story.code, story.stderr).toBe(0);
     const entries = JSON.parse(story.stdout) as { replica: string; clock: number; lines: string[] }[];
-    expect(entries.map((e) => e.lines)).toEqual([['INBOX: 1 delivered'], ['INBOX: 1 seen'], ['INBOX: 1 marked read'], ['INBOX: 1 flagged, 1 keyword a set'], ['Archive: 1 moved in from INBOX', 'INBOX: 1 moved to Archive'], ['Archive: 1 moved to INBOX']]);
+    expect(entries.map((e) => e.lines)).toEqual([['INBOX: 1 delivered'], ['INBOX: 1 seen'], ['INBOX: 1 marked read'], ['INBOX: 1 flagged, 1 keyword a set'], ['Archive: 1 moved in from INBOX', 'INBOX: 1 moved to Archive'], ['Archive: 1 moved to INBOX', 'INBOX: 1 moved in from Archive']]);
     expect(entries.every((e) => e.replica === 'laptop')).toBe(true);
     const clocks = entries.map((e) => e.clock);
     expect([...clocks].sort((a, b) => a - b)).toEqual(clocks);
