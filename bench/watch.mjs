@@ -48,7 +48,7 @@ function inotifyWatches(pid = process.pid) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
 
 // ---------------------------------------------------------------- child: one watcher
 async function child(kind, root) {
@@ -102,7 +102,7 @@ async function child(kind, root) {
     await sleep(30);
   }
   await close();
-  process.stdout.write(JSON.stringify({ kind, readyMs, rssAddedMb: rssReady - rss0, rssMb: rssReady, watches, latencyMedianMs: median(lat), latencyMaxMs: Math.max(...lat), lost: lat.filter((x) => Number.isNaN(x)).length }) + '\n');
+  process.stdout.write(JSON.stringify({ kind, readyMs, rssAddedMb: rssReady - rss0, rssMb: rssReady, watches, latencyMedianMs: median(lat.filter(Number.isFinite)), latencyMaxMs: Math.max(...lat.filter(Number.isFinite)), lost: lat.filter((x) => Number.isNaN(x)).length }) + '\n');
 }
 
 function runChild(kind, root) {
@@ -210,7 +210,7 @@ console.log('| watcher | ready | RSS added | inotify watches | rename → event,
 console.log('|---|---|---|---|---|---|');
 for (const r of results) {
   if (r.error) console.log(`| ${r.kind} | failed: ${r.error} | | | | |`);
-  else console.log(`| ${r.kind} | ${f(r.readyMs)} ms | ${f(r.rssAddedMb, 1)} MB | ${r.watches} | ${f(r.latencyMedianMs, 1)} / ${f(r.latencyMaxMs, 1)} ms | ${r.lost}/20 |`);
+  else console.log(`| ${r.kind} | ${f(r.readyMs)} ms | ${f(r.rssAddedMb, 1)} MB | ${r.watches} | ${f(r.latencyMedianMs, 1)} / ${f(r.latencyMaxMs, 1)} ms | ${r.lost}/20 not seen within 10 s |`);
 }
 if (e2e) {
   console.log(`\nmailgit watch end to end: adopt ${f(e2e.adoptMs / 1000, 1)} s; ready ${f(e2e.readyMs)} ms with ${e2e.watches} inotify watches; RSS ${f(e2e.rssStartMb, 1)} MB at start, ${f(e2e.rssAfterBurstsMb, 1)} MB after the bursts`);

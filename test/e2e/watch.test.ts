@@ -54,11 +54,16 @@ describe('mailgit watch', () => {
     const from = w.events.length;
     for (const n of ls(repo, 'INBOX', 'new')) renameSync(join(repo, 'INBOX', 'new', n), join(repo, 'INBOX', 'cur', `${n}:2,S`));
     const burstEnd = Date.now();
-    const e = await w.waitFor((x) => x.event === 'commit', 15_000, from);
+    const e = await w.waitFor((x) => x.event === 'commit', 30_000, from);
     const latency = e.seen - burstEnd;
     console.log(`watch: 500 renames -> 1 commit ${latency} ms after the burst`);
     expect(e.summary).toEqual(['INBOX: 500 seen, 500 marked read']);
-    expect(latency).toBeLessThan(3000); // ≤ 1 s on an idle machine (debounce 300 ms + record); CI is loaded
+    // ≤ 1 s on an idle machine (300 ms debounce + one record). On a loaded machine a record
+    // costs more; the bound scales with what one scan costs here and now.
+    const t0 = Date.now();
+    run(['-C', repo, 'status', '--json']);
+    const scanMs = Date.now() - t0;
+    expect(latency).toBeLessThan(1000 + 2 * scanMs);
     await sleep(1500);
     expect(w.events.slice(from).filter((x) => x.event === 'commit')).toHaveLength(1);
     expect(commitCount(repo)).toBe(before + 1);
@@ -75,7 +80,7 @@ describe('mailgit watch', () => {
     let from = w.events.length;
     for (const s of ['cur', 'new', 'tmp']) mkdirSync(join(repo, 'Archive', s), { recursive: true });
     renameSync(join(repo, 'INBOX', 'new', inbox[0]!), join(repo, 'Archive', 'cur', `${inbox[0]}:2,S`));
-    let e = await w.waitFor((x) => x.event === 'commit', 15_000, from);
+    let e = await w.waitFor((x) => x.event === 'commit', 30_000, from);
     await sleep(800); // the move may be split over two commits if the folder was seen first
     const summaries = w.events.slice(from).flatMap((x) => x.summary ?? []);
     expect(summaries.join('\n')).toMatch(/Archive: .*1 folder created/);
@@ -84,17 +89,19 @@ describe('mailgit watch', () => {
 
     from = w.events.length;
     rmSync(join(repo, 'Archive'), { recursive: true });
-    e = await w.waitFor((x) => x.event === 'commit', 15_000, from);
+    e = await w.waitFor((x) => x.event === 'commit', 30_000, from);
     expect(e.summary).toEqual(['Archive: 1 deleted, 1 folder removed']);
 
     from = w.events.length;
     for (const s of ['cur', 'new', 'tmp']) mkdirSync(join(repo, 'Archive', s), { recursive: true });
     await sleep(700);
     renameSync(join(repo, 'INBOX', 'new', inbox[1]!), join(repo, 'Archive', 'new', inbox[1]!));
-    await until(() => headFiles(repo).includes(`Archive/new/${inbox[1]}`), 15_000, 'the move into the re-created folder');
+    await until(() => headFiles(repo).includes(`Archive/new/${inbox[1]}`), 30_000, 'the move into the re-created folder');
 
     // Another writer (an MDA) commits its own delivery: watch sees the files, records nothing.
-    await until(() => w.events.length > from && clean(repo), 5000);
+    const last = gitOut(repo, ['rev-parse', 'HEAD']).trim();
+    await w.waitFor((x) => x.commit === last, 30_000, from); // its event has been read, too
+    expect(clean(repo)).toBe(true);
     const commits = w.events.filter((x) => x.event === 'commit').length;
     const head = commitCount(repo);
     expect(run(['-C', repo, 'deliver'], { input: message(42, 'from the MTA') }).code).toBe(0);
@@ -124,8 +131,8 @@ describe('mailgit watch', () => {
     const names = ls(a, 'INBOX', 'new');
     let from = w.events.length;
     for (const n of names.slice(0, 5)) renameSync(join(a, 'INBOX', 'new', n), join(a, 'INBOX', 'cur', `${n}:2,S`));
-    await w.waitFor((x) => x.event === 'commit', 15_000, from);
-    await w.waitFor((x) => x.event === 'sync' && (x.lines ?? []).some((l) => /out +INBOX: 5 seen, 5 marked read/.test(l)), 20_000, from);
+    // Recorded by watch's own commit, or by the sync it runs at start if that came first.
+    await w.waitFor((x) => x.event === 'sync' && (x.lines ?? []).some((l) => /out +INBOX: 5 seen, 5 marked read/.test(l)), 30_000, from);
 
     // B gets it, flags two messages and gets new mail; A's watch brings it in at its interval.
     expect(run(['-C', b, 'sync']).code).toBe(0);
@@ -135,7 +142,7 @@ describe('mailgit watch', () => {
     expect(run(['-C', b, 'sync']).code).toBe(0);
     const ownBefore = ownSubjects(a, 'a');
     from = w.events.length;
-    await w.waitFor((x) => x.event === 'sync' && (x.lines ?? []).some((l) => /in +INBOX: .*1 delivered/.test(l)), 20_000, from);
+    await w.waitFor((x) => x.event === 'sync' && (x.lines ?? []).some((l) => /in +INBOX: .*1 delivered/.test(l)), 30_000, from);
     expect(ls(a, 'INBOX', 'cur')).toEqual(expect.arrayContaining(names.slice(10, 12).map((n) => `${n}:2,F`)));
     expect(ls(a, 'INBOX', 'new')).toHaveLength(20 - 5 - 2 + 1);
     await sleep(1500); // the apply's file events have been debounced and handled by now
@@ -173,7 +180,7 @@ describe('mailgit watch', () => {
     const s = await sync!;
     expect(s.stderr).toBe('');
     expect(s.code).toBe(0);
-    await until(() => clean(a) && w.events.length > 0, 15_000, 'the watch to record the rest');
+    await until(() => clean(a) && w.events.length > 0, 30_000, 'the watch to record the rest');
     await sleep(1000);
     const tree = headFiles(a).filter((p) => p.startsWith('INBOX/'));
     for (const n of names.slice(0, 30)) expect(tree).toContain(`INBOX/cur/${n}:2,S`);
