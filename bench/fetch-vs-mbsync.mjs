@@ -42,22 +42,7 @@ const WRITE_DOCS = args.includes('--write-docs');
 const VERBOSE = args.includes('--verbose');
 
 // ---------------------------------------------------------------- the CLI to run
-function mailgitCli() {
-  const table = readFileSync(join(ROOT, 'dist/cli/commands.js'), 'utf8');
-  if (/fetchCommand/.test(table)) return [join(ROOT, 'bin/mailgit.js')];
-  // fetch not yet in the command table: a shim that adds it.
-  const dir = join(ROOT, 'bench/out');
-  mkdirSync(dir, { recursive: true });
-  const shim = join(dir, 'mailgit-fetch-shim.mjs');
-  writeFileSync(
-    shim,
-    `const r=${JSON.stringify(join(ROOT, 'dist/cli/'))};const c=await import(r+'commands.js');` +
-      `c.COMMANDS.push((await import(r+'fetch.js')).fetchCommand,(await import(r+'account.js')).accountCommand);` +
-      `const {run}=await import(r+'main.js');await run();`,
-  );
-  return [shim];
-}
-const CLI = mailgitCli();
+const CLI = [join(ROOT, 'bin/mailgit.js')];
 
 function must(cmd, argv, opts = {}) {
   const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });

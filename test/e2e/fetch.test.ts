@@ -17,18 +17,7 @@ const USERS: DovecotUser[] = ['first', 'flags', 'reset', 'twins', 'kill', 'authz
   password: `pw-${u}-Xy7!secret`,
 }));
 
-/** The CLI entry: bin/mailgit.js once fetch is in the command table, else a shim that adds it. */
-function cliArgs(): string[] {
-  const table = readFileSync(join(ROOT, 'dist/cli/commands.js'), 'utf8');
-  if (/fetchCommand/.test(table) && /accountCommand/.test(table)) return [join(ROOT, 'bin/mailgit.js')];
-  const shim = `const r=${JSON.stringify(join(ROOT, 'dist/cli/'))};const c=await import(r+'commands.js');` +
-    `c.COMMANDS.push((await import(r+'fetch.js')).fetchCommand,(await import(r+'account.js')).accountCommand);` +
-    `const {run}=await import(r+'main.js');await run();`;
-  const file = join(mkdtempSync(join(tmpdir(), 'mailgit-cli-shim-')), 'cli.mjs');
-  writeFileSync(file, shim);
-  return [file];
-}
-const CLI = cliArgs();
+const CLI = [join(ROOT, 'bin/mailgit.js')];
 
 interface Run {
   code: number | null;
