@@ -2,15 +2,18 @@
  * `mailgit fetch`: IMAP → Maildir folders of the repo, committed in batches with the
  * checkpoint that covers them.
  *
+ * The server is reached through a {@link MailSource} (`mailSource.ts`): IMAP by default
+ * (`imapSource.ts`), in memory in tests (`memorySource.ts`). This module holds the logic.
+ *
  * Per account: connect, LIST (with STATUS where the server has LIST-STATUS), pick folders,
  * then per folder:
  *   1. SELECT (read-only); UIDVALIDITY differs from the checkpoint → re-read the folder
  *      (deterministic names: nothing is duplicated, nothing deleted);
  *   2. CONDSTORE: flags changed since the stored MODSEQ on already-fetched UIDs are applied
  *      to the local files (three-way, see FolderStore.applyFlags);
- *   3. list new UIDs with flags, INTERNALDATE, size (the whole list first: no command may
- *      run inside a FETCH iteration), then download in chunks — small messages in one
- *      FETCH per chunk, large ones streamed chunk by chunk with `download()`;
+ *   3. list new UIDs with flags, INTERNALDATE, size (the whole list first), then download
+ *      in chunks — small messages in one round trip per chunk (`downloadMany`), large ones
+ *      streamed to disk one by one (`download`);
  *   4. per chunk: tmp → fsync → rename; when a commit is due (every ~200 messages or ~5 s,
  *      and at the end): flush the UID map, write the checkpoint, `record()` — the
  *      checkpoint is in the same commit as the messages it covers.
@@ -18,7 +21,6 @@
  * run, which skips them by key) or tmp files (removed by the next run).
  */
 import { join } from 'node:path';
-import { ImapFlow, type FetchMessageObject, type ListResponse } from 'imapflow';
 import type { Repo } from '../repo/repo.js';
 import { record } from '../repo/record.js';
 import { folderDir } from '../maildir/layout.js';
@@ -29,6 +31,8 @@ import { folderSelected, localFolderName, matchesPattern, slashPath, unsafeFolde
 import { FolderStore, lettersOfFlags, messageKey, type TmpMessage } from './store.js';
 import { UidMap } from './uidmap.js';
 import { silentProgress, type Progress } from './progress.js';
+import { MailSourceError, type MailSource, type MessageMeta, type SourceFolder } from './mailSource.js';
+import { imapSource } from './imapSource.js';
 
 /** Options of one fetch run. */
 export interface FetchOptions {
@@ -53,6 +57,8 @@ export interface FetchOptions {
   progress?: Progress;
   /** Diagnostic lines (verbose). */
   log?: (line: string) => void;
+  /** Opens the mail source of an account (default: the IMAP server it names). */
+  source?: (account: Account, password: string) => MailSource;
 }
 
 /** What happened in one folder. */
@@ -85,7 +91,7 @@ export interface AccountResult {
 interface Ctx {
   repo: Repo;
   account: Account;
-  client: ImapFlow;
+  source: MailSource;
   opts: FetchOptions;
   progress: Progress;
   checkpoint: Checkpoint;
@@ -97,52 +103,34 @@ interface Ctx {
   maps: UidMap[];
 }
 
-/** Connection settings for imapflow from an account (the password is added by the caller). */
-function clientFor(account: Account, password: string): ImapFlow {
-  return new ImapFlow({
-    host: account.host,
-    port: account.port,
-    secure: account.security === 'tls',
-    doSTARTTLS: account.security === 'starttls' ? true : account.security === 'none' ? false : undefined,
-    auth: { user: account.user, pass: password },
-    tls: { rejectUnauthorized: !account.insecure, servername: account.host },
-    logger: false,
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 5 * 60_000,
-    disableAutoIdle: true,
-    disableCompression: true,
-  });
-}
-
-/** Maps a connection-time failure to wrong password (77) or unreachable/TLS (69). */
-export function connectError(err: unknown, account: Account): MailgitError {
-  const e = err as { authenticationFailed?: boolean; code?: string; message?: string; serverResponseCode?: string };
+/** Maps a mail source failure to wrong password (77), unreachable/TLS/lost (69) or protocol (76). */
+export function sourceError(e: MailSourceError, account: Account): MailgitError {
   const where = `${account.host}:${account.port}`;
-  if (e?.authenticationFailed || e?.serverResponseCode === 'AUTHENTICATIONFAILED') {
-    return new PermissionError(`account ${account.name}: login as ${account.user} on ${where} failed: wrong user or password`);
+  switch (e.kind) {
+    case 'auth':
+      return new PermissionError(`account ${account.name}: login as ${account.user} on ${where} failed: wrong user or password`);
+    case 'tls':
+      return new UnavailableError(`account ${account.name}: cannot connect to ${where}: TLS failure (${e.detail}); for a self-signed server use "mailgit account add … --insecure"`);
+    case 'unreachable':
+      return new UnavailableError(`account ${account.name}: cannot connect to ${where}: ${e.detail}`);
+    case 'lost':
+      return new UnavailableError(`account ${account.name}: connection to ${where} lost (${e.detail}); what arrived is committed, run again to continue`);
+    case 'server':
+      return new MailgitError(`account ${account.name}: server said: ${e.detail}`, 'EPROTOCOL', EX.PROTOCOL);
+    case 'busy':
+      return new MailgitError(`account ${account.name}: internal error: ${e.detail}`, 'EFETCH', EX.SOFTWARE);
   }
-  const code = e?.code ?? '';
-  const tls = /CERT|SSL|TLS|SELF_SIGNED|ERR_TLS/i.test(code + ' ' + (e?.message ?? ''));
-  const why = tls ? `TLS failure (${code || 'handshake'}); for a self-signed server use "mailgit account add … --insecure"` : code || e?.message || 'connection failed';
-  return new UnavailableError(`account ${account.name}: cannot connect to ${where}: ${why}`);
 }
 
-/** Maps a failure after login (connection dropped, server gone) to 69 unless already typed. */
-function runError(err: unknown, account: Account): MailgitError {
+/** Maps a failure during a run to a typed error (source failures, local write failures). */
+function runError(err: unknown, account: Account): unknown {
   if (err instanceof MailgitError) return err;
-  const e = err as { code?: string; message?: string; responseText?: string };
-  if (e && typeof e === 'object' && (e.code === 'EConnectionClosed' || e.code === 'NoConnection' || /ECONN|EPIPE|ETIMEDOUT|closed|socket/i.test(`${e.code} ${e.message}`))) {
-    return new UnavailableError(`account ${account.name}: connection to ${account.host}:${account.port} lost (${e.code ?? e.message}); what arrived is committed, run again to continue`);
-  }
-  if (e && typeof e === 'object' && typeof e.responseText === 'string') {
-    return new MailgitError(`account ${account.name}: server said: ${e.responseText}`, 'EPROTOCOL', EX.PROTOCOL);
-  }
+  if (err instanceof MailSourceError) return sourceError(err, account);
   const fs = err as NodeJS.ErrnoException;
   if (fs && (fs.code === 'ENOSPC' || fs.code === 'EIO' || fs.code === 'EDQUOT' || fs.code === 'EACCES')) {
     return new MailgitError(`account ${account.name}: cannot write: ${fs.message}`, fs.code, EX.IOERR);
   }
-  return err as MailgitError;
+  return err;
 }
 
 /** Records pending work: UID maps, checkpoint, one commit. */
@@ -177,11 +165,11 @@ function bump(ctx: Ctx, folder: string, fetched: number, flags: number): void {
 interface Planned {
   remote: string;
   local: string;
-  list: ListResponse;
+  list: SourceFolder;
 }
 
 /** Decides which remote folders to fetch and under which local names. */
-function planFolders(ctx: Ctx, listed: ListResponse[]): Planned[] {
+function planFolders(ctx: Ctx, listed: SourceFolder[]): Planned[] {
   const out: Planned[] = [];
   const seen = new Map<string, string>();
   for (const l of listed) {
@@ -213,49 +201,48 @@ function unchanged(ctx: Ctx, p: Planned): boolean {
   const st = p.list.status;
   const cp = ctx.checkpoint[p.local];
   if (!st || !cp || ctx.opts.rescan) return false;
-  if (st.uidValidity === undefined || st.uidValidity.toString() !== cp.uidValidity) return false;
-  if (st.uidNext === undefined || st.uidNext - 1 > cp.uid) return false;
-  if (st.highestModseq !== undefined && (cp.modseq === undefined || st.highestModseq.toString() !== cp.modseq)) return false;
+  if (st.uidValidity !== cp.uidValidity) return false;
+  if (st.uidNext - 1 > cp.uid) return false;
+  if (st.highestModseq !== undefined && (cp.modseq === undefined || st.highestModseq !== cp.modseq)) return false;
   return true;
 }
 
-/** Downloads `uids` (already filtered) and hands each complete message to `onMessage`. */
-async function download(
-  ctx: Ctx,
-  store: FolderStore,
-  metas: FetchMessageObject[],
-  onMessage: (m: FetchMessageObject, t: TmpMessage) => void,
-): Promise<void> {
+/**
+ * Downloads `metas` (already filtered) and hands each complete message to `onMessage`:
+ * small ones in one round trip (written to `tmp/` as they arrive; no other source call
+ * meanwhile), large ones streamed one by one straight to `tmp/`.
+ */
+async function download(ctx: Ctx, store: FolderStore, metas: MessageMeta[], onMessage: (m: MessageMeta, t: TmpMessage) => void): Promise<void> {
   const threshold = ctx.opts.streamThreshold ?? 1 << 20;
   const byUid = new Map(metas.map((m) => [m.uid, m]));
-  const small = metas.filter((m) => (m.size ?? 0) < threshold).map((m) => m.uid);
-  const large = metas.filter((m) => (m.size ?? 0) >= threshold).map((m) => m.uid);
+  const small = metas.filter((m) => m.size < threshold).map((m) => m.uid);
+  const large = metas.filter((m) => m.size >= threshold).map((m) => m.uid);
   if (small.length) {
-    for await (const msg of ctx.client.fetch(small.join(','), { uid: true, source: true }, { uid: true })) {
+    for await (const msg of ctx.source.downloadMany(small)) {
       const meta = byUid.get(msg.uid);
-      if (!meta || !msg.source) continue;
-      onMessage(meta, await store.writeBuffer(msg.source));
+      if (!meta) continue;
+      onMessage(meta, await store.writeBuffer(msg.content));
     }
   }
   for (const uid of large) {
-    const d = await ctx.client.download(String(uid), undefined, { uid: true, chunkSize: 1 << 20 });
-    if (!d.content) continue; // expunged meanwhile
-    onMessage(byUid.get(uid)!, await store.writeStream(d.content));
+    const content = await ctx.source.download(uid);
+    if (!content) continue; // expunged meanwhile
+    onMessage(byUid.get(uid)!, await store.writeStream(content));
   }
 }
 
 async function fetchFolder(ctx: Ctx, p: Planned): Promise<FolderResult> {
   const res: FolderResult = { folder: p.local, remote: p.remote, fetched: 0, bytes: 0, existing: 0, tooLarge: 0, flagsUpdated: 0, uidValidityReset: false };
   ctx.result.folders.push(res);
-  const { client, repo, opts } = ctx;
+  const { source, repo, opts } = ctx;
   const dir = folderDir(repo.layout, p.local);
   const store = new FolderStore(join(repo.root, dir));
   await store.prepare(repo.root, dir);
   ctx.progress.label(`${ctx.account.name}/${p.local}`);
 
-  const mb = await client.mailboxOpen(p.remote, { readOnly: true });
-  const uidValidity = mb.uidValidity.toString();
-  const hms = !mb.noModseq && mb.highestModseq !== undefined ? mb.highestModseq.toString() : undefined;
+  const mb = await source.open(p.remote);
+  const uidValidity = mb.uidValidity;
+  const hms = mb.condstore ? mb.highestModseq : undefined;
   const old = ctx.checkpoint[p.local];
   res.uidValidityReset = old !== undefined && old.uidValidity !== uidValidity;
   if (res.uidValidityReset) opts.log?.(`${p.local}: UIDVALIDITY changed (${old!.uidValidity} → ${uidValidity}): re-reading the folder`);
@@ -267,8 +254,8 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<FolderResult> {
   let flagsCurrent = hms !== undefined && (valid === undefined || valid.uid === 0);
   if (valid && valid.uid > 0 && hms !== undefined && valid.modseq !== undefined) {
     if (BigInt(hms) > BigInt(valid.modseq)) {
-      const changed = await client.fetchAll(`1:${valid.uid}`, { uid: true, flags: true }, { uid: true, changedSince: BigInt(valid.modseq) });
-      const unknown: FetchMessageObject[] = [];
+      const changed = await source.changedSince(valid.modseq, valid.uid);
+      const unknown: MessageMeta[] = [];
       for (const c of changed) {
         const e = map.entries.get(c.uid);
         if (!e) {
@@ -281,9 +268,8 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<FolderResult> {
       }
       if (unknown.length) {
         // Fetched by another replica (or the map was lost): learn the key from the content.
-        const metas = await client.fetchAll(unknown.map((u) => u.uid).join(','), { uid: true, flags: true, internalDate: true, size: true }, { uid: true });
-        const learned: { m: FetchMessageObject; t: TmpMessage }[] = [];
-        await download(ctx, store, metas, (m, t) => learned.push({ m, t }));
+        const learned: { m: MessageMeta; t: TmpMessage }[] = [];
+        await download(ctx, store, unknown, (m, t) => learned.push({ m, t }));
         for (const { m, t } of learned) {
           await store.discard(t);
           const key = messageKey(m.internalDate, t.sha256);
@@ -301,10 +287,8 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<FolderResult> {
   // 3. New messages.
   const baseUid = opts.rescan ? 0 : (valid?.uid ?? 0);
   const from = baseUid + 1;
-  let metas: FetchMessageObject[] = [];
-  if (mb.exists > 0 && (mb.uidNext === undefined || from < mb.uidNext || opts.rescan)) {
-    metas = (await client.fetchAll(`${from}:*`, { uid: true, flags: true, internalDate: true, size: true }, { uid: true })).filter((m) => m.uid >= from);
-  }
+  let metas: MessageMeta[] = [];
+  if (mb.exists > 0 && (from < mb.uidNext || opts.rescan)) metas = await source.messagesAfter(baseUid);
   metas.sort((a, b) => a.uid - b.uid);
   const maxListed = metas.length ? metas[metas.length - 1].uid : 0;
   if (opts.newestFirst) metas.reverse();
@@ -321,17 +305,17 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<FolderResult> {
   let i = 0;
   while (i < metas.length) {
     // One chunk: up to N messages / B bytes.
-    const chunk: FetchMessageObject[] = [];
+    const chunk: MessageMeta[] = [];
     let bytes = 0;
     while (i < metas.length && chunk.length < (opts.chunkMessages ?? 200) && (chunk.length === 0 || bytes < (opts.chunkBytes ?? 16 << 20))) {
       chunk.push(metas[i]);
-      bytes += metas[i].size ?? 0;
+      bytes += metas[i].size;
       i++;
     }
-    const want: FetchMessageObject[] = [];
+    const want: MessageMeta[] = [];
     let skipped = 0;
     for (const m of chunk) {
-      if (opts.maxSize !== undefined && (m.size ?? 0) > opts.maxSize) {
+      if (opts.maxSize !== undefined && m.size > opts.maxSize) {
         res.tooLarge++;
         skipped++;
         continue;
@@ -344,7 +328,7 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<FolderResult> {
       }
       want.push(m);
     }
-    const got: { t: TmpMessage; key: string; letters: string; m: FetchMessageObject }[] = [];
+    const got: { t: TmpMessage; key: string; letters: string; m: MessageMeta }[] = [];
     const keepArrived = async () => {
       const r = await store.commitBatch(got);
       for (const g of got) map.set(g.m.uid, g.key, g.letters);
@@ -371,22 +355,18 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<FolderResult> {
     if (dueCommit(ctx)) await commitNow(ctx);
   }
   // Folder complete: every UID below UIDNEXT at SELECT time was listed and handled.
-  position(Math.max(maxListed, (mb.uidNext ?? 1) - 1));
+  position(Math.max(maxListed, mb.uidNext - 1));
   return res;
 }
 
 /** Fetches one account (the caller holds the repo lock). Never throws: errors are in the result. */
 export async function fetchAccount(repo: Repo, account: Account, password: string, opts: FetchOptions = {}): Promise<AccountResult> {
   const result: AccountResult = { account: account.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [] };
-  const client = clientFor(account, password);
-  let lastSocketError: unknown = null;
-  client.on('error', (e: unknown) => {
-    lastSocketError = e;
-  });
+  const source = (opts.source ?? imapSource)(account, password);
   const ctx: Ctx = {
     repo,
     account,
-    client,
+    source,
     opts,
     progress: opts.progress ?? silentProgress,
     checkpoint: await readCheckpoint(repo.root, account.name),
@@ -397,15 +377,9 @@ export async function fetchAccount(repo: Repo, account: Account, password: strin
     maps: [],
   };
   try {
-    try {
-      await client.connect();
-    } catch (err) {
-      throw connectError(lastSocketError ?? err, account);
-    }
+    await source.connect();
     opts.log?.(`${account.name}: connected to ${account.host}:${account.port}`);
-    const listed = await client.list(
-      client.capabilities.has('LIST-STATUS') ? { statusQuery: { uidNext: true, uidValidity: true, highestModseq: true, messages: true } } : {},
-    );
+    const listed = await source.list();
     const planned = planFolders(ctx, listed);
     for (const r of result.refused) opts.log?.(`${account.name}: skipping folder ${JSON.stringify(r.remote)}: ${r.reason}`);
     for (const p of planned) {
@@ -423,8 +397,7 @@ export async function fetchAccount(repo: Repo, account: Account, password: strin
     if (e instanceof MailgitError) result.error = { message: e.message, code: e.code, exitCode: e.exitCode };
     else result.error = { message: `account ${account.name}: ${(e as Error)?.message ?? String(e)}`, code: 'EFETCH', exitCode: EX.SOFTWARE };
   } finally {
-    if (client.usable) await client.logout().catch(() => undefined);
-    else client.close();
+    await source.close();
   }
   return result;
 }
