@@ -11,7 +11,7 @@
  * the file. An exit status of 75 therefore never leaves a copy behind that the MTA's
  * retry would duplicate.
  */
-import { link, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -23,7 +23,7 @@ import { record } from '../repo/record.js';
 import type { RecordResult } from '../repo/record.js';
 import type { Repo } from '../repo/repo.js';
 import { fsyncDir } from '../util/atomic.js';
-import { EX, MailgitError, UsageError } from '../util/errors.js';
+import { EX, IoError, MailgitError, UsageError } from '../util/errors.js';
 
 /** Options for {@link deliver}. */
 export interface DeliverOptions {
@@ -165,20 +165,33 @@ export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions 
       async () => {
         const sub = flags === null ? 'new' : 'cur';
         let path = '';
-        for (let attempt = 0; ; attempt++) {
+        for (let attempt = 0; attempt < 10; attempt++) {
           const name = flags === null ? key : key + infoOfFlags(flags);
           const target = join(abs, sub, name);
+          let linked = true;
           try {
             await link(tmp, target); // never replaces an existing message (rename would)
-            path = `${dir === '' ? '' : dir + '/'}${sub}/${name}`;
-            delivered = path;
-            break;
           } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw e;
-            key = uniqueKey();
+            const code = (e as NodeJS.ErrnoException).code;
+            if (code === 'EEXIST' && attempt < 5) {
+              key = uniqueKey();
+              continue;
+            }
+            // No hard links here (some FUSE and USB file systems): rename, after checking.
+            if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
+            if (await stat(target).then(() => true, () => false)) {
+              key = uniqueKey();
+              continue;
+            }
+            await rename(tmp, target);
+            linked = false;
           }
+          if (linked) await unlink(tmp);
+          path = `${dir === '' ? '' : dir + '/'}${sub}/${name}`;
+          delivered = path;
+          break;
         }
-        await unlink(tmp);
+        if (path === '') throw new IoError(`cannot find a free message name in ${join(abs, sub)}`, 'ENAME');
         await fsyncDir(join(abs, sub));
         await fsyncDir(join(abs, 'tmp')).catch(() => undefined);
         try {
