@@ -9,8 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { withRepoLock } from '../repo/lock.js';
 import { MailgitError, EX, UsageError } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
-import { fetchAccount, type AccountResult } from '../fetch/fetch.js';
-import { barProgress, silentProgress } from '../fetch/progress.js';
+import type { AccountResult } from '../fetch/fetch.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 
@@ -58,6 +57,9 @@ export const fetchCommand: CommandModule<GlobalArgs, FetchArgs> = {
     const maxSize = argv['max-size'] !== undefined ? parseSize(argv['max-size']) : undefined;
     const override = argv['password-command'] !== undefined ? splitCommand(argv['password-command']) : undefined;
     const showBar = argv.progress ?? (process.stderr.isTTY === true && !argv.json);
+    // imapflow and cli-progress load only when fetch runs: every other verb starts faster.
+    const { fetchAccount } = await import('../fetch/fetch.js');
+    const { barProgress, silentProgress } = await import('../fetch/progress.js');
     const progress = showBar ? barProgress() : silentProgress;
     const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
 

@@ -5,7 +5,6 @@ import type { Argv, CommandModule } from 'yargs';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 import { readHistory, messageStory } from '../repo/history.js';
-import { readHeaders } from '../maildir/headers.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import type { HistoryEntry } from '../repo/history.js';
 
@@ -34,6 +33,8 @@ export const logCommand: CommandModule<GlobalArgs, LogArgs> = {
     const repo = await repoFromArgs(argv);
     if (argv.message) {
       const story = await messageStory(repo, argv.message);
+      // mailparser loads only for a message's story.
+      const { readHeaders } = await import('../maildir/headers.js');
       const headers = story.blob ? await readHeaders(await gitCommitStore(repo.root).readBlob(story.blob)) : null;
       if (argv.json) {
         printJson(story.entries);
