@@ -3,7 +3,7 @@
  * fetch engine needs, nothing more. One implementation speaks IMAP through imapflow
  * (`imapSource.ts`); one keeps folders in memory (`memorySource.ts`) for fast tests of the
  * fetch logic, including failures. Both pass the same contract test
- * (`test/e2e/mailSource.contract.test.ts`).
+ * (`test/unit/mailSource.contract.test.ts`, the IMAP one against Dovecot).
  *
  * Conventions shared by every implementation:
  *  - a source is read-only: nothing on the server changes (folders are opened read-only);

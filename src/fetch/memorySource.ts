@@ -217,7 +217,7 @@ export class MemoryMailServer {
       out.push({
         path: p,
         delimiter: d,
-        flags: [children],
+        flags: [children, ...(f.specialUse ? [f.specialUse] : [])].sort(),
         ...(f.specialUse ? { specialUse: f.specialUse } : {}),
         ...(this.opts.listStatus
           ? {

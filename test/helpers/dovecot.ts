@@ -43,6 +43,11 @@ export interface DovecotOptions {
   parentDir?: string;
   /** Port to listen on. Default: a free loopback port. */
   port?: number;
+  /**
+   * SPECIAL-USE attributes by folder name, e.g. `{ Sent: '\\Sent' }` (the folders are not
+   * created: append to one, or create it, to see it listed with its attribute).
+   */
+  specialUse?: Record<string, string>;
 }
 
 /** Options of {@link Dovecot.append}. */
@@ -227,6 +232,9 @@ userdb {
 namespace inbox {
   inbox = yes
   separator = /
+${Object.entries(opts.specialUse ?? {})
+  .map(([name, use]) => `  mailbox "${name.replace(/["\\]/g, '')}" {\n    special_use = ${use}\n  }`)
+  .join('\n')}
 }
 service imap-login {
   inet_listener imap {
