@@ -38,7 +38,9 @@ export const syncCommand: CommandModule<GlobalArgs, SyncArgs> = {
         for (const l of r.decisions) console.log(`  conflict: ${l}`);
       }
     } else {
-      // Under cron: silent on success, but decisions are always worth a line.
+      // Under cron: silent on success, but decisions are always worth a line, including
+      // those made merging what a peer pushed into refs/mailgit/incoming/.
+      for (const l of report.received) if (/^[^:]*: conflict: /.test(l)) console.log(l);
       for (const r of report.remotes) for (const l of r.decisions) console.log(`${r.remote}: conflict: ${l}`);
     }
     if (failed.length > 0) {
