@@ -2,7 +2,7 @@
 /**
  * Watching a large Maildir: mailgit's directory-level watcher against chokidar 5.
  *
- *   node bench/watch.mjs [--messages 100000] [--folders 5] [--no-e2e] [--keep]
+ *   node bench/watch.mjs [--messages 100000] [--folders 5] [--no-watchers] [--no-e2e] [--keep]
  *
  * 1. Watcher alone, each in its own process over the same tree: time to ready, RSS
  *    added, inotify watches held, and latency from a rename to its event (20 renames).
@@ -173,9 +173,15 @@ async function endToEnd(root) {
   const one = await burst(names.slice(0, 1));
   const five = await burst(names.slice(1, 501));
   const rssAfter = rssMb(w.pid);
+  // Flat memory: RSS after each of 8 more commits (single renames).
+  const more = [];
+  for (let i = 0; i < 8; i++) {
+    const b = await burst(names.slice(501 + i, 502 + i));
+    more.push({ ms: Math.round(b.ms), rssMb: Math.round(rssMb(w.pid)) });
+  }
   w.kill('SIGTERM');
   await new Promise((r) => w.on('exit', r));
-  return { adoptMs, readyMs, watches, rssStartMb: rssStart, rssAfterBurstsMb: rssAfter, oneRename: one, burst500: five };
+  return { adoptMs, readyMs, watches, rssStartMb: rssStart, rssAfterBurstsMb: rssAfter, oneRename: one, burst500: five, more };
 }
 
 // ---------------------------------------------------------------- main
@@ -193,7 +199,7 @@ makeTree(root, messages, folders);
 console.error(`  ${((performance.now() - t) / 1000).toFixed(1)} s`);
 const maxWatches = Number(readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8'));
 const results = [];
-for (const kind of ['mailgit', 'chokidar-depth0', 'chokidar']) {
+for (const kind of args.includes('--no-watchers') ? [] : ['mailgit', 'chokidar-depth0', 'chokidar']) {
   console.error(`watcher: ${kind} ...`);
   results.push(runChild(kind, root));
   console.error(`  ${JSON.stringify(results.at(-1))}`);
@@ -216,6 +222,7 @@ if (e2e) {
   console.log(`\nmailgit watch end to end: adopt ${f(e2e.adoptMs / 1000, 1)} s; ready ${f(e2e.readyMs)} ms with ${e2e.watches} inotify watches; RSS ${f(e2e.rssStartMb, 1)} MB at start, ${f(e2e.rssAfterBurstsMb, 1)} MB after the bursts`);
   console.log(`- 1 rename → commit ${f(e2e.oneRename.ms)} ms after it (${e2e.oneRename.commits} commit)`);
   console.log(`- 500 renames → commit ${f(e2e.burst500.ms)} ms after the last (${e2e.burst500.commits} commit: ${e2e.burst500.summary?.join('; ')})`);
+  console.log(`- 8 more single renames: commit after ${e2e.more.map((m) => m.ms).join(', ')} ms; RSS ${e2e.more.map((m) => m.rssMb).join(', ')} MB`);
 }
 console.log('\n' + JSON.stringify({ messages, folders, results, e2e }));
 if (!args.includes('--keep')) rmSync(base, { recursive: true, force: true });
