@@ -20,6 +20,22 @@ export async function readHead(cwd: string): Promise<string | null> {
   return r.code === 0 && s !== '' ? s : null;
 }
 
+/** HEAD's commit, tree and Lamport clock, read with one git process. */
+export interface HeadInfo {
+  commit: string;
+  tree: string;
+  clock: number;
+}
+
+/** Reads HEAD's commit, tree and clock in one process, or `null` in a repo with no commit yet. */
+export async function readHeadInfo(cwd: string): Promise<HeadInfo | null> {
+  const r = await git(['log', '-1', '--format=%H %T %(trailers:key=Mailgit-Clock,valueonly,separator=%x20)', 'HEAD', '--'], { cwd, okCodes: [128] });
+  const [commit, tree, clock] = r.stdout.toString('utf8').trim().split(/\s+/);
+  if (r.code !== 0 || !commit || !tree) return null;
+  const n = Number.parseInt(clock ?? '', 10);
+  return { commit, tree, clock: Number.isFinite(n) && n >= 0 ? n : 0 };
+}
+
 /** Resolves a ref or revision to a commit id, or `null` when it does not exist. */
 export async function resolveCommit(cwd: string, rev: string): Promise<string | null> {
   const r = await git(['rev-parse', '--verify', '-q', `${rev}^{commit}`], { cwd, okCodes: [1, 128] });
@@ -37,13 +53,6 @@ export async function readClock(cwd: string, commit: string): Promise<number> {
 /** Reads the replica name of a commit ("" when absent). */
 export async function readReplica(cwd: string, commit: string): Promise<string> {
   return gitText(['log', '-1', '--format=%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)', commit], { cwd });
-}
-
-/** The clock a new commit on top of `parents` gets: one more than the highest parent clock. */
-export async function nextClock(cwd: string, parents: string[]): Promise<number> {
-  let max = 0;
-  for (const p of parents) max = Math.max(max, await readClock(cwd, p));
-  return max + 1;
 }
 
 /** Formats a commit message: subject, optional body, then the trailers. */

@@ -70,9 +70,11 @@ function baseName(path: string): string {
 /**
  * Applies file edits to the tree of `baseTreeish` (or the empty tree when null) and
  * returns the new root tree id. Only directories that contain an edit are read and
- * rewritten, deepest first; directories left empty disappear, as in git.
+ * rewritten, deepest first; directories left empty disappear, as in git. `known` holds
+ * listings of directories of `baseTreeish` that the caller already read (full paths),
+ * so that a big `cur/` is not listed twice.
  */
-export async function editTree(cwd: string, baseTreeish: string | null, edits: TreeEdit[]): Promise<string> {
+export async function editTree(cwd: string, baseTreeish: string | null, edits: TreeEdit[], known?: ReadonlyMap<string, TreeEntry[]>): Promise<string> {
   // Directory → (name → entry|null). Directory entries are filled in bottom-up.
   const changes = new Map<string, Map<string, { mode: string; type: string; oid: string } | null>>();
   const touch = (dir: string) => {
@@ -90,7 +92,7 @@ export async function editTree(cwd: string, baseTreeish: string | null, edits: T
   const dirs = [...changes.keys()].sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1));
   let root = EMPTY_TREE;
   for (const dir of dirs) {
-    const existing = baseTreeish === null ? [] : await lsTreeDir(cwd, baseTreeish, dir);
+    const existing = baseTreeish === null ? [] : (known?.get(dir) ?? (await lsTreeDir(cwd, baseTreeish, dir)));
     const merged = new Map<string, { mode: string; type: string; oid: string }>();
     for (const e of existing) merged.set(baseName(e.path), e);
     for (const [name, entry] of changes.get(dir)!) {

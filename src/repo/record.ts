@@ -9,7 +9,7 @@
  * done is finished first (see apply.ts), so that it is never mistaken for client changes.
  */
 import { editTree } from '../git/tree.js';
-import { BRANCH, commitTree, formatMessage, nextClock, treeOf, updateRef } from '../git/commit.js';
+import { BRANCH, commitTree, formatMessage, updateRef } from '../git/commit.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
 import type { FolderEvents } from '../maildir/describe.js';
 import { folderName } from '../maildir/layout.js';
@@ -66,15 +66,15 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
     await saveDirState(repo, scan.state);
     return null;
   }
-  const tree = await editTree(repo.root, scan.head, scan.edits);
-  if (scan.head && tree === (await treeOf(repo.root, scan.head))) {
+  const tree = await editTree(repo.root, scan.head, scan.edits, scan.listings);
+  if (tree === scan.headTree) {
     await saveDirState(repo, scan.state);
     return null;
   }
   const lines = formatEvents(summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed)));
   const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
   const parents = scan.head ? [scan.head] : [];
-  const clock = await nextClock(repo.root, parents);
+  const clock = scan.headClock + 1;
   const commit = await commitTree(repo.root, tree, parents, formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock }));
   await updateRef(repo.root, BRANCH, commit, scan.head, 'mailgit: record');
   await saveDirState(repo, { ...scan.state, head: commit });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeBlobs } from '../git/blobs.js';
 import { lsTreeDirs, lsTreeDir, lsTreeRecursive } from '../git/tree.js';
 import type { TreeEdit, TreeEntry } from '../git/tree.js';
-import { readHead } from '../git/commit.js';
+import { readHeadInfo } from '../git/commit.js';
 import { parseMessagePath } from '../maildir/name.js';
 import { classifyPath } from '../maildir/paths.js';
 import type { Repo } from './repo.js';
@@ -25,6 +25,11 @@ export interface FileDelta {
 /** The result of a scan: what to commit, and the cache to save once it is committed. */
 export interface Scan {
   head: string | null;
+  /** HEAD's tree and clock (null and 0 in a repo with no commit). */
+  headTree: string | null;
+  headClock: number;
+  /** HEAD's listings of the message directories read (full paths), for {@link editTree}. */
+  listings: Map<string, TreeEntry[]>;
   edits: TreeEdit[];
   added: FileDelta[];
   removed: FileDelta[];
@@ -57,7 +62,8 @@ async function listNames(root: string, dir: string): Promise<string[]> {
  */
 export async function scanChanges(repo: Repo): Promise<Scan> {
   const root = repo.root;
-  const head = await readHead(root);
+  const info = await readHeadInfo(root);
+  const head = info?.commit ?? null;
   const old = await loadDirState(repo);
   const warm = head !== null && old.head === head;
   const now = Date.now();
@@ -169,5 +175,8 @@ export async function scanChanges(repo: Repo): Promise<Scan> {
     ...added.map((a) => ({ path: a.path, oid: a.oid })),
     ...files.map((f) => ({ path: f.path, oid: f.oid })),
   ];
-  return { head, edits, added, removed, files, state };
+  // Listings of message directories are complete (they hold no subtrees), so the tree
+  // writer can reuse them instead of listing a big cur/ again.
+  const listings = new Map([...headEntries].filter(([d]) => /(^|\/)(cur|new)$/.test(d)));
+  return { head, headTree: info?.tree ?? null, headClock: info?.clock ?? 0, listings, edits, added, removed, files, state };
 }
