@@ -15,6 +15,11 @@ export interface GitOptions {
   env?: Record<string, string>;
   /** Exit codes other than 0 that are not errors (e.g. 1 for `diff --quiet`). */
   okCodes?: number[];
+  /**
+   * Give up after this many ms: git is killed and its pipes are closed (so that a stalled
+   * ssh it started cannot keep mailgit from exiting), and the promise rejects with `error()`.
+   */
+  timeout?: { ms: number; error: () => Error };
 }
 
 /** What git printed. */
@@ -62,7 +67,21 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e) => reject(new IoError(`cannot run git: ${e.message}`)));
     child.stdin.on('error', () => undefined);
+    let timedOut = false;
+    const timer = opts.timeout
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+          // A grandchild (ssh) may hold our pipes open: close our ends so nothing waits on it.
+          child.stdout.destroy();
+          child.stderr.destroy();
+          child.stdin.destroy();
+          reject(opts.timeout!.error());
+        }, opts.timeout.ms)
+      : undefined;
     child.on('close', (code) => {
+      clearTimeout(timer);
+      if (timedOut) return;
       const stderr = Buffer.concat(err).toString('utf8');
       const status = code ?? 128;
       if (status === 0 || opts.okCodes?.includes(status)) {

@@ -30,24 +30,17 @@ export function transportTimeoutMs(): number {
   return (Number.isFinite(s) && s > 0 ? s : 600) * 1000;
 }
 
-async function withTimeout<T>(p: Promise<T>, remote: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = transportTimeoutMs();
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new UnavailableError(`remote ${remote} did not answer within ${limit / 1000} s`)), limit);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** The time limit of one fetch or push: git (and the pipes of an ssh it started) is killed. */
+function limit(remote: string): { ms: number; error: () => Error } {
+  const ms = transportTimeoutMs();
+  return { ms, error: () => new UnavailableError(`remote ${remote} did not answer within ${ms / 1000} s`) };
 }
 
 /** Fetches the remote's `main` into `refs/remotes/NAME/main`. */
 export async function fetchRemote(cwd: string, name: string, url: string): Promise<void> {
   const extra = isLocalUrl(url) ? [`--upload-pack=${SAFE_UPLOAD}`] : [];
   try {
-    await withTimeout(git(['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', ...extra, name, `+refs/heads/main:refs/remotes/${name}/main`], { cwd, okCodes: [] }), name);
+    await git(['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', ...extra, name, `+refs/heads/main:refs/remotes/${name}/main`], { cwd, okCodes: [], timeout: limit(name) });
   } catch (e) {
     if (e instanceof GitError && /couldn't find remote ref refs\/heads\/main/.test(e.stderr)) return;
     throw transportError(e, name);
@@ -61,7 +54,7 @@ export type PushResult = 'pushed' | 'rejected' | 'checked-out';
 export async function pushRemote(cwd: string, name: string, url: string, ref: string, force = false): Promise<PushResult> {
   const extra = isLocalUrl(url) ? [`--receive-pack=${SAFE_RECEIVE}`] : [];
   try {
-    await withTimeout(git(['-c', 'protocol.ext.allow=never', 'push', '-q', '--no-verify', ...extra, name, `${force ? '+' : ''}HEAD:${ref}`], { cwd }), name);
+    await git(['-c', 'protocol.ext.allow=never', 'push', '-q', '--no-verify', ...extra, name, `${force ? '+' : ''}HEAD:${ref}`], { cwd, timeout: limit(name) });
     return 'pushed';
   } catch (e) {
     if (e instanceof GitError) {
