@@ -168,5 +168,5 @@ describe.skipIf(!haveDovecot)(`story 3: Dovecot serving the repo${haveDovecot ? 
       await dcA?.stop();
       await dcB?.stop();
     }
-  });
+  }, 300_000);
 });

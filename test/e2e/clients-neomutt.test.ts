@@ -110,5 +110,5 @@ describe.skipIf(missing.length > 0)(`story 1: neomutt through tmux${missing.leng
     });
     const st = JSON.parse(run(['-C', repo, 'status', '--json']).stdout) as { clean: boolean };
     expect(st.clean).toBe(true);
-  });
+  }, 300_000);
 });

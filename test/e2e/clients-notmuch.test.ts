@@ -78,5 +78,5 @@ describe.skipIf(!haveNotmuch)(`story 2: notmuch with synchronize_flags${haveNotm
     notmuch(cfgA, ['new', '--quiet']);
     expect(tags(cfgA, flagged)).toEqual(['flagged', 'inbox']);
     expect(headFiles(b).filter((p) => p.includes('.notmuch'))).toEqual([]);
-  });
+  }, 300_000);
 });

@@ -24,7 +24,7 @@ describe('mailgit deliver', () => {
   beforeAll(() => {
     repo = join(tempDir(), 'Mail');
     expect(run(['init', repo, '--name', 'desk']).code).toBe(0);
-  });
+  }, 300_000);
 
   it('delivers stdin into INBOX/new and commits it; drops an mbox From_ line', () => {
     const before = commitCount(repo);
@@ -39,7 +39,7 @@ describe('mailgit deliver', () => {
     expect(gitOut(repo, ['log', '-1', '--format=%s'])).toBe('INBOX: 1 delivered\n');
     expect(headFiles(repo)).toContain(out.path);
     expect(ls(repo, 'INBOX', 'tmp' as 'new')).toEqual([]);
-  });
+  }, 300_000);
 
   it('--folder creates the folder; --flags delivers into cur/ with sorted :2,FLAGS', () => {
     const r = run(['-C', repo, 'deliver', '--folder', 'Lists/rust', '--flags', 'SF', '--json'], { input: message(2, 'list mail') });
@@ -48,7 +48,7 @@ describe('mailgit deliver', () => {
     expect(out.path).toMatch(/^Lists\/rust\/cur\/.*:2,FS$/);
     expect(gitOut(repo, ['log', '-1', '--format=%B'])).toMatch(/Lists\/rust: 1 delivered, 1 folder created/);
     expect(headFiles(repo)).toContain('Lists/rust/maildirfolder');
-  });
+  }, 300_000);
 
   it('exits 65 on empty input and 64 on bad options, delivering nothing', () => {
     const before = commitCount(repo);
@@ -59,7 +59,7 @@ describe('mailgit deliver', () => {
     expect(commitCount(repo)).toBe(before);
     expect(ls(repo, 'INBOX', 'tmp' as 'new')).toEqual([]);
     expect(ls(repo, 'INBOX', 'new')).toHaveLength(1);
-  });
+  }, 300_000);
 
   it('with the lock held too long: exit 75 and nothing delivered (the MTA retries, no duplicate)', async () => {
     const holder = spawn('sleep', ['30']);
@@ -90,7 +90,7 @@ describe('mailgit deliver', () => {
     } finally {
       holder.kill();
     }
-  });
+  }, 300_000);
 
   it('parallel deliveries (procmail, postfix with concurrency) each get a unique name and a commit', async () => {
     const before = ls(repo, 'INBOX', 'new').length;
@@ -103,7 +103,7 @@ describe('mailgit deliver', () => {
     const st = JSON.parse(run(['-C', repo, 'status', '--json']).stdout) as { clean: boolean };
     expect(st.clean).toBe(true);
     for (const name of names) expect(headFiles(repo)).toContain(`INBOX/new/${name}`);
-  });
+  }, 300_000);
 
   it('works as a postfix mailbox_command / procmail pipe through a shell', () => {
     const r = run(['-C', repo, 'deliver', '--folder', 'INBOX'], { input: message(200, 'via shell') });
@@ -117,5 +117,5 @@ describe('mailgit deliver', () => {
         resolve();
       });
     });
-  });
+  }, 300_000);
 });

@@ -68,7 +68,7 @@ describe('mailgit watch', () => {
     expect(w.events.slice(from).filter((x) => x.event === 'commit')).toHaveLength(1);
     expect(commitCount(repo)).toBe(before + 1);
     expect(clean(repo)).toBe(true);
-  });
+  }, 300_000);
 
   it('follows folders being created, filled, removed and created again; ignores other writers’ commits', async () => {
     const repo = join(tempDir(), 'Mail');
@@ -116,7 +116,7 @@ describe('mailgit watch', () => {
     renameSync(join(repo, 'INBOX', 'new', inbox[2]!), join(repo, 'INBOX', 'cur', `${inbox[2]}:2,F`));
     expect(await w.stop()).toBe(0);
     expect(headFiles(repo)).toContain(`INBOX/cur/${inbox[2]}:2,F`);
-  });
+  }, 300_000);
 
   it('with --sync: commits go to the hub; changes from the hub are applied and not re-recorded', async () => {
     const dir = tempDir();
@@ -153,7 +153,7 @@ describe('mailgit watch', () => {
     expect(ownSubjects(a, 'a')).toEqual(ownBefore);
     expect(clean(a)).toBe(true);
     expect(w.stderr()).not.toMatch(/sync failed|cannot record/);
-  });
+  }, 300_000);
 
   it('a sync arriving in the middle of a burst: nothing lost, nothing recorded twice, incoming flags not re-recorded', async () => {
     const dir = tempDir();
@@ -198,5 +198,5 @@ describe('mailgit watch', () => {
     expect(run(['-C', a, 'sync', 'hub']).code).toBe(0);
     expect(run(['-C', b, 'sync']).code).toBe(0);
     expect(ls(b, 'INBOX', 'cur')).toHaveLength(40);
-  });
+  }, 300_000);
 });
