@@ -1,13 +1,15 @@
 /**
  * `mailgit deliver [--folder F] [--flags S]` — an MDA: one message on stdin.
  *
- * Exit status as MTAs expect: 0 delivered, 75 temporary failure (the repo lock stayed
- * held; nothing was delivered, the MTA retries), 65 empty input, 64 bad options.
+ * Exit status as MTAs expect: 0 delivered, 65 empty input, 64 bad options, and 75 for
+ * every other failure (lock held too long, repo missing, disk full): nothing was
+ * delivered and the MTA retries.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { deliver } from '../deliver/deliver.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
+import { EX, MailgitError } from '../util/errors.js';
 
 interface DeliverArgs extends GlobalArgs {
   folder?: string;
@@ -27,8 +29,18 @@ export const deliverCommand: CommandModule<GlobalArgs, DeliverArgs> = {
       .option('wait', { type: 'number', default: 30, describe: 'seconds to wait for the repo lock before exit 75' })
       .option('message', { alias: 'm', type: 'string', describe: 'commit subject line', requiresArg: true }) as Argv<DeliverArgs>,
   handler: async (argv) => {
-    const repo = await repoFromArgs(argv);
-    const r = await deliver(repo, process.stdin, { folder: argv.folder, flags: argv.flags, lockWaitMs: Math.max(0, (argv.wait ?? 30) * 1000), message: argv.message });
+    let r;
+    try {
+      const repo = await repoFromArgs(argv);
+      r = await deliver(repo, process.stdin, { folder: argv.folder, flags: argv.flags, lockWaitMs: Math.max(0, (argv.wait ?? 30) * 1000), message: argv.message });
+    } catch (e) {
+      // Nothing was delivered. Only bad input is permanent; anything else (the repo not
+      // there because a disk is not mounted, a full disk, a bug) must not bounce mail:
+      // 75 makes the MTA keep the message and retry.
+      if (e instanceof MailgitError && (e.exitCode === EX.DATAERR || e.exitCode === EX.USAGE || e.exitCode === EX.TEMPFAIL)) throw e;
+      const why = e instanceof Error ? e.message : String(e);
+      throw new MailgitError(`${why} (nothing delivered; the MTA will retry)`, e instanceof MailgitError ? e.code : 'EDELIVER', EX.TEMPFAIL);
+    }
     if (argv.json) {
       printJson({ path: r.path, size: r.size, commit: r.record?.commit ?? null, warning: r.warning ?? null });
       return;

@@ -50,12 +50,14 @@ describe('mailgit deliver', () => {
     expect(headFiles(repo)).toContain('Lists/rust/maildirfolder');
   }, 300_000);
 
-  it('exits 65 on empty input and 64 on bad options, delivering nothing', () => {
+  it('exits 65 on empty input, 64 on bad options, 75 without a repo, delivering nothing', () => {
     const before = commitCount(repo);
     expect(run(['-C', repo, 'deliver'], { input: '' }).code).toBe(65);
     expect(run(['-C', repo, 'deliver'], { input: 'From someone Mon Jan  1 00:00:00 2024\n' }).code).toBe(65);
     expect(run(['-C', repo, 'deliver', '--flags', 'S,'], { input: message(3) }).code).toBe(64);
     expect(run(['-C', repo, 'deliver', '--folder', '../x'], { input: message(3) }).code).toBe(64);
+    // No repo there (a home not mounted yet): temporary, never a bounce.
+    expect(run(['-C', join(repo, '..', 'not-mounted'), 'deliver'], { input: message(3) }).code).toBe(75);
     expect(commitCount(repo)).toBe(before);
     expect(ls(repo, 'INBOX', 'tmp' as 'new')).toEqual([]);
     expect(ls(repo, 'INBOX', 'new')).toHaveLength(1);
