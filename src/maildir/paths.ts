@@ -14,8 +14,12 @@ export const ROOT_FILES = new Set(['.gitignore', '.gitattributes']);
 /** What kind of recorded path this is, or `null` if mailgit neither records nor accepts it. */
 export type PathKind = 'message' | 'folder-file' | 'meta' | 'root-file';
 
-/** Classifies a repo-relative path (no validation of the characters; see {@link unsafeReason}). */
+/**
+ * Classifies a repo-relative path. A path that {@link unsafeReason} refuses is none of
+ * these: what a remote would refuse is never recorded either.
+ */
 export function classifyPath(path: string): PathKind | null {
+  if (unsafeReason(path) !== null) return null;
   if (path.startsWith('.mailgit/')) return 'meta';
   if (ROOT_FILES.has(path)) return 'root-file';
   if (parseMessagePath(path)) return 'message';
@@ -34,13 +38,14 @@ export function unsafeReason(path: string): string | null {
   if (path.length > 4096) return 'path too long';
   if (path.startsWith('/')) return 'absolute path';
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(path)) return 'control character in name';
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(path)) return 'control character in name'; // C0, DEL and C1 (U+009B is a terminal CSI)
   if (path.includes('\\')) return 'backslash in name';
   if (path.includes('\ufffd')) return 'name is not valid UTF-8';
   for (const part of path.split('/')) {
     if (part === '' || part === '.' || part === '..') return `"${part}" component`;
     if (part.length > 255) return 'name too long';
-    const lower = part.toLowerCase().replace(/[. ]+$/, '');
+    // HFS+ ignores these code points in names, so `.g\u200cit` is `.git` there (as git's fsck knows).
+    const lower = part.toLowerCase().replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, '').replace(/[. ]+$/, '');
     if (lower === '.git' || lower === 'git~1' || lower === '.gitmodules') return `"${part}" component`;
   }
   return null;

@@ -10,7 +10,7 @@ import { lsTreeDirs, lsTreeDir, lsTreeRecursive } from '../git/tree.js';
 import type { TreeEdit, TreeEntry } from '../git/tree.js';
 import { readHeadInfo } from '../git/commit.js';
 import { parseMessagePath } from '../maildir/name.js';
-import { classifyPath } from '../maildir/paths.js';
+import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import type { Repo } from './repo.js';
 import { loadDirState, sameStamp, stampOf } from './dirstate.js';
 import type { DirState } from './dirstate.js';
@@ -49,7 +49,9 @@ function parentDir(p: string): string {
 async function listNames(root: string, dir: string): Promise<string[]> {
   try {
     const entries = await readdir(join(root, dir), { withFileTypes: true });
-    return entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
+    // A name every peer would refuse (control characters, invalid UTF-8…) is not recorded:
+    // recorded, it would stop every other replica from syncing with the hub it reached.
+    return entries.filter((e) => e.isFile() && !e.name.startsWith('.') && unsafeReason(dir === '' ? e.name : `${dir}/${e.name}`) === null).map((e) => e.name);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;

@@ -24,6 +24,11 @@ export function maxMessageBytes(): number {
 /** The largest `.mailgit/` file accepted from a remote. */
 export const MAX_META_BYTES = 1024 * 1024;
 
+/** A path quoted for an error line: JSON escapes, plus DEL and C1 controls, so no raw control byte reaches a terminal. */
+export function quote(path: string): string {
+  return JSON.stringify(path).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Returns why one entry is refused, or `null` if it is acceptable. */
 export function entryProblem(e: Pick<TreeEntry, 'mode' | 'type' | 'path'>): string | null {
   const bad = unsafeReason(e.path);
@@ -54,7 +59,7 @@ export async function validateIncoming(store: CommitStore, entries: TreeEntry[],
   };
   for (const e of entries) {
     const why = entryProblem(e);
-    if (why) note(`${JSON.stringify(e.path)}: ${why}`);
+    if (why) note(`${quote(e.path)}: ${why}`);
   }
   if (total === 0 && entries.length > 0) {
     const sizes = await store.blobSizes(entries.map((e) => e.oid));
@@ -63,17 +68,17 @@ export async function validateIncoming(store: CommitStore, entries: TreeEntry[],
     entries.forEach((e, i) => {
       const size = sizes[i];
       const isMeta = e.path.startsWith('.mailgit/');
-      if (size === null || size === undefined) note(`${JSON.stringify(e.path)}: missing object`);
-      else if (size > (isMeta ? MAX_META_BYTES : maxMessage)) note(`${JSON.stringify(e.path)}: ${size} bytes is too large`);
+      if (size === null || size === undefined) note(`${quote(e.path)}: missing object`);
+      else if (size > (isMeta ? MAX_META_BYTES : maxMessage)) note(`${quote(e.path)}: ${size} bytes is too large`);
       else if (isMeta && e.path.endsWith('.json')) meta.push(e);
     });
     for (const e of meta) {
       const text = (await store.readBlob(e.oid)).toString('utf8');
       try {
         const v = JSON.parse(text) as unknown;
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) note(`${JSON.stringify(e.path)}: not a JSON object`);
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) note(`${quote(e.path)}: not a JSON object`);
       } catch {
-        note(`${JSON.stringify(e.path)}: not valid JSON`);
+        note(`${quote(e.path)}: not valid JSON`);
       }
     }
   }
