@@ -67,6 +67,11 @@ export class MemoryMailServer {
   readonly connections: MemorySource[] = [];
   /** Messages served, counted over all connections. */
   downloads = 0;
+  /**
+   * Called with every method call of every connection (`open INBOX`, `downloadMany 1,2`)
+   * before it is answered: a test changes the server at an exact moment through it.
+   */
+  onCall: ((call: string) => void) | null = null;
 
   constructor(opts: MemoryServerOptions = {}) {
     this.opts = { delimiter: opts.delimiter ?? '/', listStatus: opts.listStatus ?? true, condstore: opts.condstore ?? true, password: opts.password };
@@ -281,6 +286,7 @@ export class MemorySource implements MailSource {
 
   private check(call: string): void {
     this.calls.push(call);
+    this.server.onCall?.(call);
     if (this.iterating) throw new MailSourceError('busy', 'a downloadMany() iteration is still running');
     if (this.state === 'lost') throw new MailSourceError('lost', 'EConnectionClosed');
     if (this.state !== 'open') throw new MailSourceError('lost', 'NoConnection');

@@ -271,6 +271,42 @@ describe('fetch against the in-memory source', () => {
     expect(head(repo)).toBe(before);
   });
 
+  it('a server without CONDSTORE and LIST-STATUS: no modseq in the checkpoint, every folder opened, incremental still by UID', async () => {
+    const server = new MemoryMailServer({ password: PASSWORD, condstore: false, listStatus: false });
+    server.append('INBOX', [gen(1, 'plain'), gen(2, 'plain')], { flags: ['\\Seen'] });
+    server.append('Other', [gen(3, 'plain')]);
+    const repo = await newRepo();
+    expect((await run(repo, server)).error).toBeUndefined();
+    const cp = checkpoint(repo);
+    expect(cp.INBOX.uid).toBe(2);
+    expect(cp.INBOX.modseq).toBeUndefined();
+    server.append('INBOX', [gen(4, 'plain')]);
+    server.addFlags('INBOX', 1, ['\\Flagged']); // invisible without CONDSTORE: not asked for
+    const r = await run(repo, server);
+    expect(r.error).toBeUndefined();
+    expect(r.fetched).toBe(1);
+    const calls = server.connections.at(-1)!.calls;
+    expect(calls).toEqual(expect.arrayContaining(['open INBOX', 'open Other', 'messagesAfter 2']));
+    expect(calls.some((c) => c.startsWith('changedSince'))).toBe(false);
+    expect(headMessages(repo).size).toBe(4);
+  });
+
+  it('a message expunged between listing and download is skipped; the checkpoint moves past it', async () => {
+    const server = new MemoryMailServer({ password: PASSWORD });
+    server.append('INBOX', [gen(1, 'gone'), gen(2, 'gone'), gen(3, 'gone')]);
+    server.append('INBOX', [gen(4, 'gone', 400)]);
+    server.onCall = (call) => {
+      if (call.startsWith('downloadMany')) server.expunge('INBOX', [2]);
+      if (call === 'download 4') server.expunge('INBOX', [4]);
+    };
+    const repo = await newRepo();
+    const r = await run(repo, server, { streamThreshold: 5000 });
+    expect(r.error).toBeUndefined();
+    expect(r.fetched).toBe(2);
+    expect(checkpoint(repo).INBOX.uid).toBe(4);
+    expect([...headMessages(repo).keys()].map((p) => sha(readFileSync(join(repo.root, p)))).sort()).toEqual([sha(gen(1, 'gone')), sha(gen(3, 'gone'))].sort());
+  });
+
   it('--max-size skips (checkpoint moves past), --rescan later picks the message up without duplicating', async () => {
     const server = new MemoryMailServer({ password: PASSWORD });
     server.append('INBOX', [gen(1, 'm'), gen(2, 'm', 2000)]);
