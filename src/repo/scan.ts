@@ -58,11 +58,34 @@ async function listNames(root: string, dir: string): Promise<string[]> {
   }
 }
 
+/** How often a scan is retried when a client changes a directory while it is read. */
+const SCAN_ATTEMPTS = 3;
+
+async function stampOrNull(path: string): Promise<string | null> {
+  try {
+    const st = await stat(path, { bigint: true });
+    return st.isDirectory() ? JSON.stringify(stampOf(st)) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Compares the work tree with HEAD and returns the edits that would record it.
- * Writes nothing but folder markers for folders a client created.
+ * Writes nothing but folder markers for folders a client created. A client that renames
+ * a message from one directory to another while the scan reads them could make it seem
+ * gone (or doubled): the directories are stat'ed again after listing, and the scan is
+ * redone when any of them moved meanwhile.
  */
 export async function scanChanges(repo: Repo): Promise<Scan> {
+  for (let attempt = 1; ; attempt++) {
+    const { scan, stable } = await scanOnce(repo);
+    // A scan that stayed unstable is still exact for what it read; the next one completes it.
+    if (stable || attempt >= SCAN_ATTEMPTS) return scan;
+  }
+}
+
+async function scanOnce(repo: Repo): Promise<{ scan: Scan; stable: boolean }> {
   const root = repo.root;
   const info = await readHeadInfo(root);
   const head = info?.commit ?? null;
@@ -82,6 +105,7 @@ export async function scanChanges(repo: Repo): Promise<Scan> {
   }
   const state: DirState = { head, dirs: {}, files: {} };
   const changed: string[] = [];
+  const before = new Map<string, string | null>();
   for (const d of candidates) {
     let st;
     try {
@@ -90,6 +114,7 @@ export async function scanChanges(repo: Repo): Promise<Scan> {
       st = null;
     }
     if (st && !st.isDirectory()) st = null;
+    before.set(d, st ? JSON.stringify(stampOf(st)) : null);
     if (st) {
       const stamp = stampOf(st);
       const racy = now - Number(st.mtimeMs) < RACY_MS;
@@ -180,5 +205,7 @@ export async function scanChanges(repo: Repo): Promise<Scan> {
   // Listings of message directories are complete (they hold no subtrees), so the tree
   // writer can reuse them instead of listing a big cur/ again.
   const listings = new Map([...headEntries].filter(([d]) => /(^|\/)(cur|new)$/.test(d)));
-  return { head, headTree: info?.tree ?? null, headClock: info?.clock ?? 0, listings, edits, added, removed, files, state };
+  let stable = true;
+  for (const [d, stamp] of before) if ((await stampOrNull(join(root, d))) !== stamp) stable = false;
+  return { scan: { head, headTree: info?.tree ?? null, headClock: info?.clock ?? 0, listings, edits, added, removed, files, state }, stable };
 }
