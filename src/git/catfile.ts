@@ -7,9 +7,15 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { gitEnv } from './run.js';
 import { IoError } from '../util/errors.js';
 
+/** An object as `cat-file --batch` gives it. */
+export interface GitObject {
+  type: string;
+  data: Buffer;
+}
+
 interface Pending {
   oid: string;
-  resolve: (b: Buffer) => void;
+  resolve: (o: GitObject) => void;
   reject: (e: Error) => void;
 }
 
@@ -19,6 +25,7 @@ export class CatFile {
   private readonly queue: Pending[] = [];
   private buf: Buffer = Buffer.alloc(0);
   private need: number | null = null;
+  private type = '';
   private failed: Error | null = null;
 
   /** Starts `git cat-file --batch` in repo `cwd`. */
@@ -51,6 +58,7 @@ export class CatFile {
           head.reject(new IoError(`object ${head.oid} is missing`, 'EMISSING'));
           continue;
         }
+        this.type = parts[1]!;
         this.need = Number(parts[2]);
       }
       if (this.buf.length < this.need + 1) return;
@@ -58,17 +66,22 @@ export class CatFile {
       this.buf = this.buf.subarray(this.need + 1);
       this.need = null;
       this.queue.shift();
-      head.resolve(body);
+      head.resolve({ type: this.type, data: body });
     }
   }
 
-  /** Reads one object's content. */
-  read(oid: string): Promise<Buffer> {
+  /** Reads one object (any name git understands, e.g. `HEAD:INBOX/cur`) with its type. */
+  readObject(name: string): Promise<GitObject> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      this.queue.push({ oid, resolve, reject });
-      this.child.stdin.write(`${oid}\n`);
+      this.queue.push({ oid: name, resolve, reject });
+      this.child.stdin.write(`${name}\n`);
     });
+  }
+
+  /** Reads one object's content. */
+  async read(oid: string): Promise<Buffer> {
+    return (await this.readObject(oid)).data;
   }
 
   /** Ends the child process. */

@@ -1,8 +1,10 @@
 /**
- * Reading and writing git trees with plumbing, one process per changed directory and
- * never one per file: `ls-tree` of one directory, `mktree` of one directory.
+ * Reading and writing git trees with plumbing, never a process per file: listings of
+ * whole trees with `ls-tree`, and edits that read and rewrite only the changed
+ * directories through one `cat-file --batch` and one `mktree --batch` (treeio.ts).
  */
 import { git, splitZ } from './run.js';
+import { TreeIO } from './treeio.js';
 
 /** One entry of a tree listing. */
 export interface TreeEntry {
@@ -42,22 +44,6 @@ export async function lsTreeDirs(cwd: string, treeish: string): Promise<TreeEntr
   return parseEntries((await git(['ls-tree', '-r', '-d', '-z', '--full-tree', treeish], { cwd })).stdout);
 }
 
-/**
- * Lists the direct children of directory `dir` ("" for the root) in `treeish`, with
- * full paths. A missing directory lists as empty.
- */
-export async function lsTreeDir(cwd: string, treeish: string, dir: string): Promise<TreeEntry[]> {
-  const spec = dir === '' ? [] : ['--', dir + '/'];
-  return parseEntries((await git(['ls-tree', '-z', '--full-tree', treeish, ...spec], { cwd })).stdout);
-}
-
-/** Writes a tree object from entries named relative to that tree; returns its id. */
-export async function mktree(cwd: string, entries: { mode: string; type: string; oid: string; name: string }[]): Promise<string> {
-  if (entries.length === 0) return EMPTY_TREE;
-  const input = entries.map((e) => `${e.mode} ${e.type} ${e.oid}\t${e.name}\0`).join('');
-  return (await git(['mktree', '-z'], { cwd, input })).stdout.toString('utf8').trim();
-}
-
 function parentOf(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? '' : path.slice(0, i);
@@ -91,8 +77,10 @@ export async function editTree(cwd: string, baseTreeish: string | null, edits: T
   }
   const dirs = [...changes.keys()].sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1));
   let root = EMPTY_TREE;
+  const io = new TreeIO(cwd);
+  try {
   for (const dir of dirs) {
-    const existing = baseTreeish === null ? [] : (known?.get(dir) ?? (await lsTreeDir(cwd, baseTreeish, dir)));
+    const existing = baseTreeish === null ? [] : (known?.get(dir) ?? (await io.list(baseTreeish, dir)));
     const merged = new Map<string, { mode: string; type: string; oid: string }>();
     for (const e of existing) merged.set(baseName(e.path), e);
     for (const [name, entry] of changes.get(dir)!) {
@@ -100,9 +88,12 @@ export async function editTree(cwd: string, baseTreeish: string | null, edits: T
       else merged.set(name, entry);
     }
     const entries = [...merged].map(([name, e]) => ({ ...e, name }));
-    const oid = entries.length === 0 ? null : await mktree(cwd, entries);
+    const oid = entries.length === 0 ? null : await io.write(entries);
     if (dir === '') root = oid ?? EMPTY_TREE;
     else touch(parentOf(dir)).set(baseName(dir), oid === null ? null : { mode: '040000', type: 'tree', oid });
+  }
+  } finally {
+    io.close();
   }
   return root;
 }

@@ -6,7 +6,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeBlobs } from '../git/blobs.js';
-import { lsTreeDirs, lsTreeDir, lsTreeRecursive } from '../git/tree.js';
+import { lsTreeDirs, lsTreeRecursive } from '../git/tree.js';
+import { TreeIO } from '../git/treeio.js';
 import type { TreeEdit, TreeEntry } from '../git/tree.js';
 import { readHeadInfo } from '../git/commit.js';
 import { parseMessagePath } from '../maildir/name.js';
@@ -86,6 +87,15 @@ export async function scanChanges(repo: Repo): Promise<Scan> {
 }
 
 async function scanOnce(repo: Repo): Promise<{ scan: Scan; stable: boolean }> {
+  const io = new TreeIO(repo.root);
+  try {
+    return await scanWith(repo, io);
+  } finally {
+    io.close();
+  }
+}
+
+async function scanWith(repo: Repo, io: TreeIO): Promise<{ scan: Scan; stable: boolean }> {
   const root = repo.root;
   const info = await readHeadInfo(root);
   const head = info?.commit ?? null;
@@ -138,7 +148,7 @@ async function scanOnce(repo: Repo): Promise<{ scan: Scan; stable: boolean }> {
         list.push(e);
       }
     } else {
-      for (const d of changed) headEntries.set(d, await lsTreeDir(root, head, d));
+      for (const d of changed) headEntries.set(d, await io.list(head, d));
     }
   }
 
@@ -175,7 +185,7 @@ async function scanOnce(repo: Repo): Promise<{ scan: Scan; stable: boolean }> {
   const files: Scan['files'] = [];
   const headFileOid = async (p: string): Promise<string | null> => {
     if (!head) return null;
-    const listed = headEntries.get(parentDir(p)) ?? (await lsTreeDir(root, head, parentDir(p)));
+    const listed = headEntries.get(parentDir(p)) ?? (await io.list(head, parentDir(p)));
     headEntries.set(parentDir(p), listed);
     return listed.find((e) => e.path === p)?.oid ?? null;
   };
