@@ -171,8 +171,8 @@ async function ensureFolderDirs(root: string, changes: PathChange[]): Promise<vo
   for (const f of folders) for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, f, sub), { recursive: true, mode: 0o700 });
 }
 
-async function finish(repo: Repo, j: Journal): Promise<void> {
-  const changes = await diffTrees(repo.root, j.from, j.to);
+async function finish(repo: Repo, j: Journal, known?: PathChange[]): Promise<void> {
+  const changes = known ?? (await diffTrees(repo.root, j.from, j.to));
   await ensureFolderDirs(repo.root, changes);
   const touched = await applyChanges(repo, changes);
   const state = await loadDirState(repo);
@@ -187,14 +187,15 @@ async function finish(repo: Repo, j: Journal): Promise<void> {
 
 /**
  * Moves the branch from commit `from` to `to` and brings the Maildir along (see the
- * order above). The caller holds the repo lock and has recorded local changes first.
+ * order above). The caller holds the repo lock and has recorded local changes first;
+ * `changes` is the diff from `from` to `to` when the caller already has it.
  */
-export async function applyCommit(repo: Repo, from: string, to: string): Promise<void> {
+export async function applyCommit(repo: Repo, from: string, to: string, changes?: PathChange[]): Promise<void> {
   await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
   const j: Journal = { from, to };
   await writeFileAtomic(journalPath(repo), JSON.stringify(j), 0o600);
   await updateRef(repo.root, BRANCH, to, from, 'mailgit: apply');
-  await finish(repo, j);
+  await finish(repo, j, changes);
 }
 
 /** Finishes an apply that a killed mailgit left half done (no-op when there is none). */
