@@ -34,3 +34,18 @@ export function folderName(layout: Layout, dir: string): string {
 export function folderMarker(dir: string): string | null {
   return dir === '' ? null : `${dir}/maildirfolder`;
 }
+
+/**
+ * Decides from a directory's entries whether it is a Maildir folder: it has `cur/`, or
+ * its `maildirfolder` marker, or both `new/` and `tmp/`. A directory with only a `new/`
+ * child is a container whose subfolder happens to be called `new` (`Lists/new`).
+ */
+export function isFolderDir(entries: Iterable<{ name: string; isDirectory(): boolean }>): boolean {
+  const dirs = new Set<string>();
+  let marker = false;
+  for (const e of entries) {
+    if (e.isDirectory()) dirs.add(e.name);
+    else if (e.name === 'maildirfolder') marker = true;
+  }
+  return dirs.has('cur') || marker || (dirs.has('new') && dirs.has('tmp'));
+}

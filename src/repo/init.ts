@@ -5,7 +5,7 @@ import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Layout } from '../maildir/layout.js';
-import { folderDir } from '../maildir/layout.js';
+import { folderDir, isFolderDir } from '../maildir/layout.js';
 import { git } from '../git/run.js';
 import { EX, MailgitError, UsageError } from '../util/errors.js';
 import { ATTRIBUTES, IGNORE_LINES } from './ignore.js';
@@ -58,10 +58,10 @@ async function walkWorktreeReadOnly(dir: string): Promise<Set<string>> {
   const folders = new Set<string>();
   const visit = async (rel: string): Promise<void> => {
     const entries = await readdir(join(dir, rel), { withFileTypes: true });
-    const names = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
-    if (names.has('cur') || names.has('new')) folders.add(rel);
+    const folder = isFolderDir(entries);
+    if (folder) folders.add(rel);
     for (const e of entries) {
-      if (!e.isDirectory() || ['cur', 'new', 'tmp', '.git', '.notmuch'].includes(e.name)) continue;
+      if (!e.isDirectory() || ['tmp', '.git', '.notmuch'].includes(e.name) || (folder && (e.name === 'cur' || e.name === 'new'))) continue;
       await visit(rel === '' ? e.name : `${rel}/${e.name}`);
     }
   };
@@ -76,6 +76,9 @@ export async function configureGit(root: string, replica: string): Promise<void>
     ['core.safecrlf', 'false'],
     ['core.fsync', 'committed'],
     ['core.quotePath', 'false'],
+    // A push to a checked-out replica must never move its branch under its Maildir, over
+    // any transport: it lands in refs/mailgit/incoming/* instead (see docs/design.md).
+    ['receive.denyCurrentBranch', 'refuse'],
     ['gc.auto', '0'],
     ['mailgit.replica', replica],
   ];

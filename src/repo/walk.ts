@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { isIgnoredDir, isIgnoredFile } from './ignore.js';
 import { classifyPath } from '../maildir/paths.js';
-import { folderMarker } from '../maildir/layout.js';
+import { folderMarker, isFolderDir } from '../maildir/layout.js';
 
 /** What the walk found. */
 export interface Walk {
@@ -32,7 +32,7 @@ export async function walkWorktree(root: string): Promise<Walk> {
   const visit = async (dir: string): Promise<void> => {
     const entries = await readdir(join(root, dir), { withFileTypes: true });
     const names = new Set(entries.map((e) => e.name));
-    const isFolder = (names.has('cur') || names.has('new') || names.has('maildirfolder')) && !dir.startsWith('.mailgit');
+    const isFolder = isFolderDir(entries) && !dir.startsWith('.mailgit');
     if (isFolder) {
       folders.add(dir);
       const marker = folderMarker(dir);

@@ -15,6 +15,7 @@ import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isIgnoredDir, isIgnoredFile } from '../repo/ignore.js';
 import { classifyPath } from '../maildir/paths.js';
+import { isFolderDir } from '../maildir/layout.js';
 
 /** What a watched directory holds. */
 type Kind = 'messages' | 'tree';
@@ -78,7 +79,7 @@ export class DirWatcher {
       const st = await stat(join(this.root, rel)).catch(() => null);
       if (!st) return;
       want.set(rel, { kind: 'tree', ino: st.ino });
-      const isFolder = entries.some((e) => e.isDirectory() && (e.name === 'cur' || e.name === 'new'));
+      const isFolder = isFolderDir(entries);
       for (const e of entries) {
         if (!e.isDirectory()) continue;
         const p = rel === '' ? e.name : `${rel}/${e.name}`;

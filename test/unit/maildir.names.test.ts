@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { flagsOfInfo, infoOfFlags, messagePath, parseMessagePath, splitName } from '../../src/maildir/name.js';
 import { classifyPath, unsafeReason } from '../../src/maildir/paths.js';
-import { folderDir, folderMarker, folderName } from '../../src/maildir/layout.js';
+import { folderDir, folderMarker, folderName, isFolderDir } from '../../src/maildir/layout.js';
 import { entryProblem } from '../../src/sync/validate.js';
 
 describe('message names', () => {
@@ -48,6 +48,18 @@ describe('layouts', () => {
   ] as const)('%s: folder %s lives in %j', (layout, name, dir) => {
     expect(folderDir(layout, name)).toBe(dir);
     expect(folderName(layout, dir)).toBe(name);
+  });
+
+  const ents = (dirs: string[], files: string[] = []) => [...dirs.map((name) => ({ name, isDirectory: () => true })), ...files.map((name) => ({ name, isDirectory: () => false }))];
+  it.each([
+    [['cur', 'new', 'tmp'], [], true],
+    [['cur'], [], true],
+    [['new', 'tmp'], [], true],
+    [[], ['maildirfolder'], true],
+    [['new'], [], false], // Lists/ holding a subfolder called "new"
+    [['rust', 'go'], [], false],
+  ])('a directory with %j and files %j is a folder: %s', (dirs, files, folder) => {
+    expect(isFolderDir(ents(dirs, files))).toBe(folder);
   });
 
   it('marks every folder but the root', () => {
