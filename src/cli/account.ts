@@ -20,6 +20,8 @@ import {
   validateAccount,
   writeAccount,
   writeLocalSettings,
+  serverOf,
+  trustAccount,
   type Account,
 } from '../fetch/account.js';
 import type { GlobalArgs } from './context.js';
@@ -104,7 +106,8 @@ const addCommand: CommandModule<GlobalArgs, AddArgs> = {
         throw new MailgitError(`account ${argv.name} exists (use --force to replace it, or "account password-command" to set this machine's password command)`, 'EEXIST', EX.CANTCREAT);
       }
       await writeAccount(repo, account);
-      if (passCmd) await writeLocalSettings(repo.gitDir, argv.name, { passwordCommand: passCmd });
+      const local = await readLocalSettings(repo.gitDir, argv.name);
+      await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...(passCmd ? { passwordCommand: passCmd } : {}), server: serverOf(account) });
       return record(repo, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
     });
     if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
@@ -161,20 +164,34 @@ const passwordCommand: CommandModule<GlobalArgs, PassCmdArgs> = {
       .option('clear', { type: 'boolean', describe: 'forget the command' }) as unknown as Argv<PassCmdArgs>,
   handler: async (argv) => {
     const repo = await repoFromArgs(argv);
-    await readAccount(repo.root, argv.name);
+    const account = await readAccount(repo.root, argv.name);
+    const local = await readLocalSettings(repo.gitDir, argv.name);
     if (argv.clear) {
-      await writeLocalSettings(repo.gitDir, argv.name, {});
+      await writeLocalSettings(repo.gitDir, argv.name, { server: local.server });
       return;
     }
     if (!argv.command) {
-      const s = await readLocalSettings(repo.gitDir, argv.name);
-      if (argv.json) printJson({ account: argv.name, passwordCommand: s.passwordCommand ?? null });
-      else console.log(s.passwordCommand ? JSON.stringify(s.passwordCommand) : '(none)');
+      if (argv.json) printJson({ account: argv.name, passwordCommand: local.passwordCommand ?? null });
+      else console.log(local.passwordCommand ? JSON.stringify(local.passwordCommand) : '(none)');
       return;
     }
     const argvCmd = splitCommand(argv.command);
     if (argvCmd.length === 0) throw new UsageError('empty password command');
-    await writeLocalSettings(repo.gitDir, argv.name, { passwordCommand: argvCmd });
+    // Setting a password here is trusting the server the definition names now.
+    await writeLocalSettings(repo.gitDir, argv.name, { passwordCommand: argvCmd, server: serverOf(account) });
+  },
+};
+
+const trustCommand: CommandModule<GlobalArgs, NameArgs> = {
+  command: 'trust <name>',
+  describe: "trust the account's current server settings on this machine (after a change made on another replica)",
+  builder: (y: Argv<GlobalArgs>) => y.positional('name', { type: 'string', demandOption: true }) as unknown as Argv<NameArgs>,
+  handler: async (argv) => {
+    const repo = await repoFromArgs(argv);
+    const account = await readAccount(repo.root, argv.name);
+    await trustAccount(repo.gitDir, account);
+    if (argv.json) printJson({ account: argv.name, server: serverOf(account) });
+    else if (process.stdout.isTTY || argv.verbose) console.log(`account ${argv.name}: trusting ${account.user} on ${account.host}:${account.port} (${account.security}${account.insecure ? ', insecure' : ''})`);
   },
 };
 
@@ -188,6 +205,7 @@ export const accountCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       .command(listCommand)
       .command(removeCommand)
       .command(passwordCommand)
-      .demandCommand(1, 'name an account sub-command: add, list, remove, password-command'),
+      .command(trustCommand)
+      .demandCommand(1, 'name an account sub-command: add, list, remove, password-command, trust'),
   handler: () => undefined,
 };

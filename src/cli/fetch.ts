@@ -69,7 +69,7 @@ export const fetchCommand: CommandModule<GlobalArgs, FetchArgs> = {
         for (const a of accounts) {
           let password: string;
           try {
-            password = await resolvePassword(repo.gitDir, a.name, override);
+            password = await resolvePassword(repo.gitDir, a, override);
           } catch (err) {
             if (!(err instanceof MailgitError)) throw err;
             out.push({ account: a.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], error: { message: err.message, code: err.code, exitCode: err.exitCode } });

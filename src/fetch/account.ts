@@ -37,9 +37,33 @@ export interface Account {
   map?: Record<string, string>;
 }
 
+/**
+ * The server an account's password may be sent to. Account definitions are synced, so
+ * another replica could change them; this machine pins the identity it agreed to.
+ */
+export interface ServerIdentity {
+  host: string;
+  port: number;
+  security: Security;
+  user: string;
+  insecure: boolean;
+}
+
 /** Per-machine settings of an account. */
 export interface LocalAccountSettings {
   passwordCommand?: string[];
+  /** The server this machine trusts with the password (set by add, password-command, trust). */
+  server?: ServerIdentity;
+}
+
+/** Returns the server identity of an account definition. */
+export function serverOf(a: Account): ServerIdentity {
+  return { host: a.host, port: a.port, security: a.security, user: a.user, insecure: a.insecure === true };
+}
+
+function isServer(v: unknown): v is ServerIdentity {
+  const o = v as ServerIdentity;
+  return !!o && typeof o.host === 'string' && typeof o.port === 'number' && typeof o.security === 'string' && typeof o.user === 'string' && typeof o.insecure === 'boolean';
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -147,7 +171,10 @@ export async function readLocalSettings(gitDir: string, name: string): Promise<L
   try {
     const raw = JSON.parse(await readFile(localPath(gitDir, name), 'utf8')) as LocalAccountSettings;
     const cmd = raw.passwordCommand;
-    return Array.isArray(cmd) && cmd.length && cmd.every((x) => typeof x === 'string') ? { passwordCommand: cmd } : {};
+    const out: LocalAccountSettings = {};
+    if (Array.isArray(cmd) && cmd.length && cmd.every((x) => typeof x === 'string')) out.passwordCommand = cmd;
+    if (isServer(raw.server)) out.server = raw.server;
+    return out;
   } catch {
     return {};
   }
@@ -239,10 +266,42 @@ export function runPasswordCommand(argv: string[], account: string): Promise<str
 }
 
 /**
- * Returns the password for an account: `MAILGIT_PASSWORD_<NAME>` if set, else the command
- * given (on the command line) or stored for this machine. Throws (exit 78) when neither.
+ * Checks that the account still names the server this machine trusts with its password;
+ * the first use on a machine pins it. A definition changed on another replica (host,
+ * port, security, user, certificate checks) is refused with exit 78 until
+ * `mailgit account trust NAME` here: a compromised replica must not be able to send this
+ * machine's password to a server of its choosing.
  */
-export async function resolvePassword(gitDir: string, name: string, commandOverride?: string[]): Promise<string> {
+export async function checkTrusted(gitDir: string, a: Account): Promise<void> {
+  const local = await readLocalSettings(gitDir, a.name);
+  const now = serverOf(a);
+  if (!local.server) {
+    await writeLocalSettings(gitDir, a.name, { ...local, server: now });
+    return;
+  }
+  const was = local.server;
+  const changed = (Object.keys(now) as (keyof ServerIdentity)[]).filter((k) => now[k] !== was[k]).map((k) => `${k} ${JSON.stringify(was[k])} -> ${JSON.stringify(now[k])}`);
+  if (changed.length === 0) return;
+  throw new MailgitError(
+    `account ${a.name}: its server settings changed since this machine last trusted them (${changed.join(', ')}); no password was sent. If the change is yours, run "mailgit account trust ${a.name}"`,
+    'EUNTRUSTED',
+    EX.CONFIG,
+  );
+}
+
+/** Makes this machine trust the account's current server settings. */
+export async function trustAccount(gitDir: string, a: Account): Promise<void> {
+  await writeLocalSettings(gitDir, a.name, { ...(await readLocalSettings(gitDir, a.name)), server: serverOf(a) });
+}
+
+/**
+ * Returns the password for an account after {@link checkTrusted}: `MAILGIT_PASSWORD_<NAME>`
+ * if set, else the command given (on the command line) or stored for this machine.
+ * Throws (exit 78) when neither.
+ */
+export async function resolvePassword(gitDir: string, account: Account, commandOverride?: string[]): Promise<string> {
+  await checkTrusted(gitDir, account);
+  const name = account.name;
   const env = process.env[passwordEnvVar(name)];
   if (env !== undefined && env !== '') return env;
   const cmd = commandOverride ?? (await readLocalSettings(gitDir, name)).passwordCommand;
