@@ -14,28 +14,12 @@
  * Prints a Markdown table; --out FILE writes it too.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, lstatSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync, lstatSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { BIN, GITENV, fmtB, fmtS, median, parseArgs, writeMaildir } from './lib.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.MAILGIT_BIN ? resolve(process.env.MAILGIT_BIN) : resolve(HERE, '../bin/mailgit.js');
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i < 0) return dflt;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
-const flag = (name) => {
-  const i = args.indexOf(name);
-  if (i < 0) return false;
-  args.splice(i, 1);
-  return true;
-};
+const { opt, flag, rest: args } = parseArgs();
 const COMMITS = Number(opt('--commits', '100'));
 /** The git CLI side of the growth test may run fewer commits (it is slow and its growth per commit is flat). */
 const GIT_COMMITS = Number(opt('--git-commits', String(COMMITS)));
@@ -43,93 +27,8 @@ const OUT = opt('--out', null);
 const KEEP = flag('--keep');
 const SIZES = (args[0] ?? '10000,100000').split(',').map(Number);
 
-const FOLDERS = [
-  ['INBOX', 0.4],
-  ['Archive', 0.3],
-  ['Sent', 0.1],
-  ['Lists/rust', 0.1],
-  ['Trash', 0.1],
-];
-
-// Deterministic PRNG (mulberry32).
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const WORDS = (
-  'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there ' +
-  'mail message server build release patch review merge branch commit thanks regards meeting tomorrow project update please attached ' +
-  'report question issue fixed version test rust compiler cargo async trait lifetime borrow checker crate docs example performance'
-).split(' ');
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-function message(r, i, date) {
-  const pick = (a) => a[Math.floor(r() * a.length)];
-  const name = () => pick(['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy']);
-  const dom = () => pick(['example.org', 'lists.example.com', 'mail.example.net', 'corp.example']);
-  const b64 = (n) => Array.from({ length: n }, () => B64[Math.floor(r() * 64)]).join('');
-  const d = new Date(date).toUTCString().replace('GMT', '+0000');
-  const subject = Array.from({ length: 3 + Math.floor(r() * 6) }, () => pick(WORDS)).join(' ');
-  const from = `${name()}@${dom()}`;
-  const h = [
-    `Return-Path: <${from}>`,
-    `Delivered-To: me@example.org`,
-    `Received: from mx${Math.floor(r() * 9)}.${dom()} (mx.${dom()} [192.0.2.${Math.floor(r() * 250)}])`,
-    `\tby mail.example.org (Postfix) with ESMTPS id ${b64(10)}`,
-    `\tfor <me@example.org>; ${d}`,
-    `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=${dom()}; s=s1;`,
-    `\th=from:to:subject:date:message-id; bh=${b64(44)};`,
-    `\tb=${b64(76)}`,
-    `\t${b64(76)}`,
-    `\t${b64(76)}`,
-    `Message-ID: <${i}.${b64(12)}@${dom()}>`,
-    `Date: ${d}`,
-    `From: ${from}`,
-    `To: me@example.org`,
-    `Subject: ${subject}`,
-    `MIME-Version: 1.0`,
-    `Content-Type: text/plain; charset=utf-8`,
-    `Content-Transfer-Encoding: 8bit`,
-  ];
-  const target = 3000 + Math.floor(r() * 2000);
-  let body = '';
-  let line = '';
-  while (body.length < target) {
-    line += pick(WORDS) + ' ';
-    if (line.length > 66) {
-      body += line.trimEnd() + '\n';
-      line = '';
-    }
-  }
-  return h.join('\n') + '\n\n' + body;
-}
-
-/** Writes a Maildir tree of `n` messages to `dir` (fs layout); returns rename candidates in INBOX/cur. */
-function generate(dir, n) {
-  const r = rng(n);
-  const t0 = Date.UTC(2020, 0, 1);
-  let i = 0;
-  for (const [folder, share] of FOLDERS) {
-    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, folder, sub), { recursive: true });
-    const count = folder === FOLDERS[FOLDERS.length - 1][0] ? n - i : Math.round(n * share);
-    for (let k = 0; k < count; k++, i++) {
-      const date = t0 + i * 600_000;
-      const body = message(r, i, date);
-      const key = `${Math.floor(date / 1000)}.M${i}P${1000 + (i % 5000)}.bench,S=${Buffer.byteLength(body)}`;
-      const isNew = folder === 'INBOX' && r() < 0.1;
-      const flags = r() < 0.8 ? 'S' : '';
-      const path = isNew ? join(dir, folder, 'new', key) : join(dir, folder, 'cur', `${key}:2,${flags}`);
-      writeFileSync(path, body);
-    }
-  }
-}
+/** Writes a Maildir tree of `n` messages to `dir` (fs layout; 10% of INBOX in new/). */
+const generate = (dir, n) => writeMaildir(dir, n, { newShare: 0.1 });
 
 function run(cmd, argv, cwd, env = {}) {
   const t = process.hrtime.bigint();
@@ -139,7 +38,6 @@ function run(cmd, argv, cwd, env = {}) {
   return ms;
 }
 
-const GITENV = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b', GIT_CONFIG_NOSYSTEM: '1' };
 const gitCli = (cwd, a) => run('git', a, cwd, GITENV);
 const mg = (cwd, a) => run(process.execPath, [BIN, ...a], cwd);
 
@@ -161,10 +59,6 @@ function flipOne(root, i) {
   const next = flags.includes('F') ? flags.replace('F', '') : [...flags, 'F'].sort().join('');
   renameSync(join(cur, name), join(cur, `${key}:2,${next}`));
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmtS = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
-const fmtB = (b) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KB` : `${b} B`);
 
 function flagTimes(root, isMail, reps, offset) {
   const ts = [];

@@ -30,27 +30,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
+import { BIN, FOLDERS, GITENV, T0, fmtB, fmtS, generateMessage, messageKey, parseArgs, rng, writeMaildir } from './lib.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.MAILGIT_BIN ? resolve(process.env.MAILGIT_BIN) : resolve(HERE, '../bin/mailgit.js');
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i < 0) return dflt;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
-const flag = (name) => {
-  const i = args.indexOf(name);
-  if (i < 0) return false;
-  args.splice(i, 1);
-  return true;
-};
+const { opt, flag, rest: args } = parseArgs();
 const N = Number(opt('--messages', '100000'));
 const OUT = opt('--out', null);
 const PROFILE = opt('--profile', null);
@@ -62,102 +46,11 @@ if (args.length > 0) throw new Error(`unknown arguments: ${args.join(' ')}`);
 const DAY = { fresh: 200, flags: 1000, moves: 50, deletes: 100 };
 const CHANGES = DAY.fresh + DAY.flags + DAY.moves + DAY.deletes;
 
-const FOLDERS = [
-  ['INBOX', 0.4],
-  ['Archive', 0.3],
-  ['Sent', 0.1],
-  ['Lists/rust', 0.1],
-  ['Trash', 0.1],
-];
-
 // ---------------------------------------------------------------------------------------
-// Generated mail (deterministic).
+// Generated mail (deterministic; bench/lib.mjs).
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const WORDS = (
-  'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there ' +
-  'mail message server build release patch review merge branch commit thanks regards meeting tomorrow project update please attached ' +
-  'report question issue fixed version test rust compiler cargo async trait lifetime borrow checker crate docs example performance'
-).split(' ');
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy'];
-const DOMS = ['example.org', 'lists.example.com', 'mail.example.net', 'corp.example'];
-
-function message(r, i, date) {
-  const pick = (a) => a[Math.floor(r() * a.length)];
-  const b64 = (n) => {
-    let s = '';
-    for (let k = 0; k < n; k++) s += B64[Math.floor(r() * 64)];
-    return s;
-  };
-  const d = new Date(date).toUTCString().replace('GMT', '+0000');
-  const words = 3 + Math.floor(r() * 6);
-  let subject = pick(WORDS);
-  for (let k = 1; k < words; k++) subject += ' ' + pick(WORDS);
-  const from = `${pick(NAMES)}@${pick(DOMS)}`;
-  const h = [
-    `Return-Path: <${from}>`,
-    `Delivered-To: me@example.org`,
-    `Received: from mx${Math.floor(r() * 9)}.${pick(DOMS)} (mx.${pick(DOMS)} [192.0.2.${Math.floor(r() * 250)}])`,
-    `\tby mail.example.org (Postfix) with ESMTPS id ${b64(10)}`,
-    `\tfor <me@example.org>; ${d}`,
-    `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=${pick(DOMS)}; s=s1;`,
-    `\th=from:to:subject:date:message-id; bh=${b64(44)};`,
-    `\tb=${b64(76)}`,
-    `\t${b64(76)}`,
-    `\t${b64(76)}`,
-    `Message-ID: <${i}.${b64(12)}@${pick(DOMS)}>`,
-    `Date: ${d}`,
-    `From: ${from}`,
-    `To: me@example.org`,
-    `Subject: ${subject}`,
-    `MIME-Version: 1.0`,
-    `Content-Type: text/plain; charset=utf-8`,
-    `Content-Transfer-Encoding: 8bit`,
-  ];
-  const target = 3000 + Math.floor(r() * 2000);
-  let body = '';
-  let line = '';
-  while (body.length < target) {
-    line += pick(WORDS) + ' ';
-    if (line.length > 66) {
-      body += line.trimEnd() + '\n';
-      line = '';
-    }
-  }
-  return h.join('\n') + '\n\n' + body;
-}
-
-const T0 = Date.UTC(2020, 0, 1);
-const keyOf = (i, date, body) => `${Math.floor(date / 1000)}.M${i}P${1000 + (i % 5000)}.bench,S=${Buffer.byteLength(body)}`;
-
-/** Writes `n` messages (fs layout) to `dir`. */
-function generate(dir, n) {
-  const r = rng(n);
-  let i = 0;
-  for (const [folder, share] of FOLDERS) {
-    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, folder, sub), { recursive: true });
-    const count = folder === FOLDERS[FOLDERS.length - 1][0] ? n - i : Math.round(n * share);
-    for (let k = 0; k < count; k++, i++) {
-      const date = T0 + i * 600_000;
-      const body = message(r, i, date);
-      const key = keyOf(i, date, body);
-      const isNew = folder === 'INBOX' && r() < 0.02;
-      const flags = r() < 0.8 ? 'S' : '';
-      writeFileSync(isNew ? join(dir, folder, 'new', key) : join(dir, folder, 'cur', `${key}:2,${flags}`), body);
-    }
-  }
-}
+/** Writes `n` messages (fs layout) to `dir`; 2% of INBOX in new/. */
+const generate = (dir, n) => writeMaildir(dir, n, { newShare: 0.02 });
 
 /** Every message in FOLDER/cur of a Maildir root, as {folder, key}, sorted. */
 function curKeys(root) {
@@ -190,8 +83,8 @@ function planDay(keys, n, round) {
   for (let k = 0; k < DAY.fresh; k++) {
     const i = n + round * DAY.fresh + k;
     const date = T0 + i * 600_000;
-    const body = message(r, i, date);
-    fresh.push({ folder: k % 4 === 3 ? 'Lists/rust' : 'INBOX', key: keyOf(i, date, body), body });
+    const body = generateMessage(r, i, date);
+    fresh.push({ folder: k % 4 === 3 ? 'Lists/rust' : 'INBOX', key: messageKey(i, date, body), body });
   }
   return { flags, moves, deletes, fresh };
 }
@@ -242,8 +135,6 @@ function applyDay(root, day) {
 // ---------------------------------------------------------------------------------------
 // Running and measuring.
 
-const fmtS = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
-const fmtB = (b) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KB` : `${b} B`);
 const log = (s) => console.error(`[sync-bench ${N}] ${s}`);
 
 /** Runs a command under /usr/bin/time; returns wall ms, peak RSS (KB) of the largest process, output. */
@@ -263,7 +154,6 @@ function run(cmd, argv, { cwd, env = {}, okCodes = [0] } = {}) {
   return { ms, cpuMs, rssKB, stdout: r.stdout, stderr: r.stderr };
 }
 
-const GITENV = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b', GIT_CONFIG_NOSYSTEM: '1' };
 const git = (cwd, a, env = {}) => run('git', a, { cwd, env: { ...GITENV, ...env } });
 const gitOut = (cwd, a) => git(cwd, a).stdout.trim();
 const mg = (cwd, a, env = {}, nodeArgs = []) => run(process.execPath, [...nodeArgs, BIN, ...a], { cwd, env });

@@ -17,17 +17,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT, median, parseArgs } from './lib.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '..');
+/** This checkout's CLI (the watcher measured in-process is this checkout's dist/ too). */
 const BIN = join(ROOT, 'bin', 'mailgit.js');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const { opt, flag, rest: args } = parseArgs();
 
 function rssMb(pid = process.pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -48,7 +44,6 @@ function inotifyWatches(pid = process.pid) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
 
 // ---------------------------------------------------------------- child: one watcher
 async function child(kind, root) {
@@ -189,8 +184,8 @@ if (args[0] === '--child') {
   await child(args[1], args[2]);
   process.exit(0);
 }
-const messages = Number(opt('messages', '100000'));
-const folders = Number(opt('folders', '5'));
+const messages = Number(opt('--messages', '100000'));
+const folders = Number(opt('--folders', '5'));
 const base = mkdtempSync(join(tmpdir(), 'mailgit-bench-watch-'));
 const root = join(base, 'Mail');
 console.error(`making ${messages} messages in ${folders} folders under ${root} ...`);
@@ -199,13 +194,13 @@ makeTree(root, messages, folders);
 console.error(`  ${((performance.now() - t) / 1000).toFixed(1)} s`);
 const maxWatches = Number(readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8'));
 const results = [];
-for (const kind of args.includes('--no-watchers') ? [] : ['mailgit', 'chokidar-depth0', 'chokidar']) {
+for (const kind of flag('--no-watchers') ? [] : ['mailgit', 'chokidar-depth0', 'chokidar']) {
   console.error(`watcher: ${kind} ...`);
   results.push(runChild(kind, root));
   console.error(`  ${JSON.stringify(results.at(-1))}`);
 }
 let e2e = null;
-if (!args.includes('--no-e2e')) {
+if (!flag('--no-e2e')) {
   console.error('end to end: adopt + mailgit watch ...');
   e2e = await endToEnd(root);
   console.error(`  ${JSON.stringify(e2e)}`);
@@ -225,4 +220,4 @@ if (e2e) {
   console.log(`- 8 more single renames: commit after ${e2e.more.map((m) => m.ms).join(', ')} ms; RSS ${e2e.more.map((m) => m.rssMb).join(', ')} MB`);
 }
 console.log('\n' + JSON.stringify({ messages, folders, results, e2e }));
-if (!args.includes('--keep')) rmSync(base, { recursive: true, force: true });
+if (!flag('--keep')) rmSync(base, { recursive: true, force: true });

@@ -1,0 +1,165 @@
+/**
+ * What the benchmark scripts share: argument parsing, the seeded PRNG, the generated
+ * Maildir (folders, ~4 KB messages with realistic headers), formatting and the git
+ * identity for the git CLI side. Plain Node ESM, no build step; the tests import `rng`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The CLI to measure: $MAILGIT_BIN (another build's bin/mailgit.js) or this checkout's. */
+export const BIN = process.env.MAILGIT_BIN ? resolve(process.env.MAILGIT_BIN) : join(ROOT, 'bin/mailgit.js');
+
+/**
+ * Options from an argument list. `opt(name, dflt)` and `flag(name)` take what they find out
+ * of `rest` (so what is left are the positional arguments and anything unknown).
+ * @param {string[]} [argv]
+ */
+export function parseArgs(argv = process.argv.slice(2)) {
+  const rest = [...argv];
+  /** The value after `name`, or `dflt`. */
+  const opt = (name, dflt) => {
+    const i = rest.indexOf(name);
+    if (i < 0) return dflt;
+    const v = rest[i + 1];
+    rest.splice(i, 2);
+    return v;
+  };
+  /** Whether `name` is given. */
+  const flag = (name) => {
+    const i = rest.indexOf(name);
+    if (i < 0) return false;
+    rest.splice(i, 1);
+    return true;
+  };
+  return { opt, flag, rest };
+}
+
+/**
+ * mulberry32: a small, fast, seeded PRNG returning [0, 1).
+ * @param {number} seed
+ * @returns {() => number}
+ */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The generated mailbox's folders (fs layout) and each one's share of the messages. */
+export const FOLDERS = [
+  ['INBOX', 0.4],
+  ['Archive', 0.3],
+  ['Sent', 0.1],
+  ['Lists/rust', 0.1],
+  ['Trash', 0.1],
+];
+
+const WORDS = (
+  'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there ' +
+  'mail message server build release patch review merge branch commit thanks regards meeting tomorrow project update please attached ' +
+  'report question issue fixed version test rust compiler cargo async trait lifetime borrow checker crate docs example performance'
+).split(' ');
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy'];
+const DOMS = ['example.org', 'lists.example.com', 'mail.example.net', 'corp.example'];
+
+/**
+ * Message number `i`, dated `date` (ms): 3000–5000 bytes of body under realistic headers
+ * (Received, DKIM-Signature, ...), all drawn from `r`.
+ * @param {() => number} r
+ * @param {number} i
+ * @param {number} date
+ */
+export function generateMessage(r, i, date) {
+  const pick = (a) => a[Math.floor(r() * a.length)];
+  const b64 = (n) => {
+    let s = '';
+    for (let k = 0; k < n; k++) s += B64[Math.floor(r() * 64)];
+    return s;
+  };
+  const d = new Date(date).toUTCString().replace('GMT', '+0000');
+  const words = 3 + Math.floor(r() * 6);
+  let subject = pick(WORDS);
+  for (let k = 1; k < words; k++) subject += ' ' + pick(WORDS);
+  const from = `${pick(NAMES)}@${pick(DOMS)}`;
+  const h = [
+    `Return-Path: <${from}>`,
+    `Delivered-To: me@example.org`,
+    `Received: from mx${Math.floor(r() * 9)}.${pick(DOMS)} (mx.${pick(DOMS)} [192.0.2.${Math.floor(r() * 250)}])`,
+    `\tby mail.example.org (Postfix) with ESMTPS id ${b64(10)}`,
+    `\tfor <me@example.org>; ${d}`,
+    `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=${pick(DOMS)}; s=s1;`,
+    `\th=from:to:subject:date:message-id; bh=${b64(44)};`,
+    `\tb=${b64(76)}`,
+    `\t${b64(76)}`,
+    `\t${b64(76)}`,
+    `Message-ID: <${i}.${b64(12)}@${pick(DOMS)}>`,
+    `Date: ${d}`,
+    `From: ${from}`,
+    `To: me@example.org`,
+    `Subject: ${subject}`,
+    `MIME-Version: 1.0`,
+    `Content-Type: text/plain; charset=utf-8`,
+    `Content-Transfer-Encoding: 8bit`,
+  ];
+  const target = 3000 + Math.floor(r() * 2000);
+  let body = '';
+  let line = '';
+  while (body.length < target) {
+    line += pick(WORDS) + ' ';
+    if (line.length > 66) {
+      body += line.trimEnd() + '\n';
+      line = '';
+    }
+  }
+  return h.join('\n') + '\n\n' + body;
+}
+
+/** Date of message 0; message `i` is dated `T0 + i * 10 min`. */
+export const T0 = Date.UTC(2020, 0, 1);
+
+/** The Maildir key (file name before `:2,`) of message `i`. */
+export const messageKey = (i, date, body) => `${Math.floor(date / 1000)}.M${i}P${1000 + (i % 5000)}.bench,S=${Buffer.byteLength(body)}`;
+
+/**
+ * Writes a Maildir tree of `n` generated messages to `dir` (fs layout, {@link FOLDERS}),
+ * seeded with `n`: in INBOX a share `newShare` lands in new/, the rest in cur/, 80% of
+ * the cur/ ones marked seen.
+ * @param {string} dir
+ * @param {number} n
+ * @param {{ newShare?: number }} [opts]
+ */
+export function writeMaildir(dir, n, { newShare = 0.1 } = {}) {
+  const r = rng(n);
+  let i = 0;
+  for (const [folder, share] of FOLDERS) {
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, folder, sub), { recursive: true });
+    const count = folder === FOLDERS[FOLDERS.length - 1][0] ? n - i : Math.round(n * share);
+    for (let k = 0; k < count; k++, i++) {
+      const date = T0 + i * 600_000;
+      const body = generateMessage(r, i, date);
+      const key = messageKey(i, date, body);
+      const isNew = folder === 'INBOX' && r() < newShare;
+      const flags = r() < 0.8 ? 'S' : '';
+      writeFileSync(isNew ? join(dir, folder, 'new', key) : join(dir, folder, 'cur', `${key}:2,${flags}`), body);
+    }
+  }
+}
+
+/** Committer identity and no system config, for the git CLI the benchmarks run. */
+export const GITENV = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b', GIT_CONFIG_NOSYSTEM: '1' };
+
+/** Milliseconds as `812 ms` or `3.42 s`. */
+export const fmtS = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+/** Bytes as `512 B`, `3.5 KB` or `1.25 MB`. */
+export const fmtB = (b) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KB` : `${b} B`);
+/** The middle value (the upper one of an even count); NaN for none. */
+export const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
