@@ -15,11 +15,12 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile, rm, chmod, chown, readFile } from 'node:fs/promises';
-import { createServer, connect as netConnect } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import { freePort, stopProcess } from './ports.js';
 
 const execFileP = promisify(execFile);
 
@@ -112,20 +113,6 @@ function installExitHook(): void {
         /* already gone */
       }
     }
-  });
-}
-
-/** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
   });
 }
 
@@ -300,28 +287,8 @@ ${opts.extraConfig ?? ''}
   const halt = async (): Promise<void> => {
     const c = child;
     child = null;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise<void>((r) => c.once('exit', () => r()));
-    try {
-      process.kill(-c.pid!, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-c.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, 5000);
-    await exited;
-    clearTimeout(timer);
-    // The master is gone; make sure no imap/auth child of its group lingers.
-    try {
-      process.kill(-c.pid!, 'SIGKILL');
-    } catch {
-      /* none left */
-    }
+    // The master and its imap/auth children: the whole process group.
+    if (c) await stopProcess(c, { group: true });
   };
 
   await launch();

@@ -10,10 +10,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { tempDir } from './cli.js';
+import { freePort, stopProcess } from './ports.js';
 
 /** A running sshd and how to reach it. */
 export interface Sshd {
@@ -35,18 +35,6 @@ export function sshdUnavailable(): string | null {
   if (!existsSync('/usr/sbin/sshd')) return '/usr/sbin/sshd is not installed (apt-get install openssh-server)';
   if (spawnSync('ssh', ['-V']).status !== 0) return 'ssh client is not installed';
   return null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function keygen(file: string): void {
@@ -92,17 +80,11 @@ export async function startSshd(): Promise<Sshd> {
     const child: ChildProcess = spawn('/usr/sbin/sshd', ['-f', cfg, '-D', '-e'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    let exited = false;
-    child.on('exit', () => (exited = true));
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
     const sshCmd = `ssh -i ${join(dir, 'client_key')} -p ${port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10`;
-    const stop = () =>
-      new Promise<void>((resolve) => {
-        if (exited) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
+    const stop = () => stopProcess(child);
     const deadline = Date.now() + 20_000;
-    while (!exited && Date.now() < deadline) {
+    while (!exited() && Date.now() < deadline) {
       const probe = spawnSync('sh', ['-c', `${sshCmd} ${user}@127.0.0.1 true`], { encoding: 'utf8', timeout: 15_000 });
       if (probe.status === 0) {
         return {

@@ -14,7 +14,8 @@ import type { Readable } from 'node:stream';
 import { MailSourceError, type MailSource, type MessageMeta, type SourceFolder } from '../../src/fetch/mailSource.js';
 import { imapSource } from '../../src/fetch/imapSource.js';
 import { MemoryMailServer } from '../../src/fetch/memorySource.js';
-import { freePort, startDovecot, type Dovecot, type DovecotUser } from '../helpers/dovecot.js';
+import { startDovecot, type Dovecot, type DovecotUser } from '../helpers/dovecot.js';
+import { freePort } from '../helpers/ports.js';
 
 /** How a test drives "the server" behind a source. */
 interface Server {
