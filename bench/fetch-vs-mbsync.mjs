@@ -24,22 +24,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT, median, parseArgs } from './lib.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '..');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const { opt, flag } = parseArgs();
 const N = Number(opt('--messages', '10000'));
 const RUNS = Number(opt('--runs', '3'));
-const KEEP = args.includes('--keep');
+const KEEP = flag('--keep');
 const OUT = opt('--out', null);
-const WRITE_DOCS = args.includes('--write-docs');
-const VERBOSE = args.includes('--verbose');
+const WRITE_DOCS = flag('--write-docs');
+const VERBOSE = flag('--verbose');
 
 // ---------------------------------------------------------------- the CLI to run
 const CLI = [join(ROOT, 'bin/mailgit.js')];
@@ -132,7 +126,6 @@ function listMessages(root) {
   return out;
 }
 const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---------------------------------------------------------------- main
 const { startDovecot } = await loadHarness();
