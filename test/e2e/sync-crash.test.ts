@@ -11,29 +11,28 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, gitOut, tempDir } from '../helpers/cli.js';
-import { addFlags, addRemote, arrive, bareHub, cloneReplica, diskFiles, foldersMissingDirs, fsck, headFiles, headTree, initReplica, listing, messagesAt, mg, moveTo, remove } from '../helpers/replica.js';
+// A seeded PRNG (mulberry32), so a failing run can be replayed.
+import { rng } from '../../bench/lib.mjs';
+import { addFlags, addRemote, arrive, bareHub, cloneReplica, diskFiles, expectDiskIsHead, fsck, headTree, initReplica, messagesAt, mg, moveTo, remove } from '../helpers/replica.js';
 
 // Each test drives a dozen CLI runs (~0.5 s each idle); a busy shared CI box can be 5x slower.
 vi.setConfig({ testTimeout: 600_000 });
 
 const SEED = Number(process.env.MAILGIT_CRASH_SEED ?? 20240611);
-const ITERATIONS = Number(process.env.MAILGIT_CRASH_ITERATIONS ?? 10);
+const ITERATIONS = Number(process.env.MAILGIT_CRASH_ITERATIONS ?? 6);
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function expectDiskIsHead(repo: string): void {
-  expect(listing(diskFiles(repo))).toEqual(listing(headFiles(repo)));
-  expect(foldersMissingDirs(repo)).toEqual([]);
+/**
+ * The state a sync of `b` leaves when killed right after moving its branch from `from` to
+ * the hub's main: fetched, journal (.git/mailgit/apply.json) written, branch moved, nothing
+ * applied to the Maildir. Returns the commit the branch now points at.
+ */
+function killedAfterBranchMoved(b: string, hub: string, from: string): string {
+  const to = gitOut(hub, ['rev-parse', 'main']).trim();
+  gitOut(b, ['fetch', '-q', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
+  mkdirSync(join(b, '.git/mailgit'), { recursive: true });
+  writeFileSync(join(b, '.git/mailgit/apply.json'), JSON.stringify({ from, to }));
+  gitOut(b, ['update-ref', 'refs/heads/main', to, from]);
+  return to;
 }
 
 /** Runs `mailgit -C repo sync` in its own process group; resolves with code and time taken. */
@@ -64,7 +63,7 @@ function keys(repo: string): string[] {
 
 describe('sync survives SIGKILL', () => {
   test(`killed at ${ITERATIONS} seeded random moments (seed ${SEED}): rerun succeeds, fsck clean, messages as expected, Maildir = HEAD`, async () => {
-    const rand = prng(SEED);
+    const rand = rng(SEED);
     const dir = tempDir('mailgit-crash-');
     const hub = bareHub(join(dir, 'hub.git'));
     const a = initReplica(join(dir, 'a'), 'a');
@@ -138,13 +137,9 @@ describe('sync survives SIGKILL', () => {
     moveTo(a, old[1]!, 'Archive');
     remove(a, old[2]!);
     mg(a, ['sync']);
-    const to = gitOut(hub, ['rev-parse', 'main']).trim();
-    gitOut(b, ['fetch', '-q', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
 
     // State 1: journal written, branch moved, nothing applied yet (plus a client change).
-    mkdirSync(join(b, '.git/mailgit'), { recursive: true });
-    writeFileSync(join(b, '.git/mailgit/apply.json'), JSON.stringify({ from, to }));
-    gitOut(b, ['update-ref', 'refs/heads/main', to, from]);
+    killedAfterBranchMoved(b, hub, from);
     addFlags(b, old[3]!, 'F');
     mg(b, ['commit']);
     const k = messagesAt(b);
@@ -174,11 +169,7 @@ describe('sync survives SIGKILL', () => {
     addFlags(a, old[0]!, 'S');
     addFlags(a, old[1]!, 'S');
     mg(a, ['sync']);
-    const to = gitOut(hub, ['rev-parse', 'main']).trim();
-    gitOut(b, ['fetch', '-q', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
-    mkdirSync(join(b, '.git/mailgit'), { recursive: true });
-    writeFileSync(join(b, '.git/mailgit/apply.json'), JSON.stringify({ from, to }));
-    gitOut(b, ['update-ref', 'refs/heads/main', to, from]);
+    const to = killedAfterBranchMoved(b, hub, from);
     // The apply got as far as renaming old[0] and writing n1; old[1] still has its old name.
     const target = gitOut(b, ['ls-tree', '-r', '--name-only', to]).split('\n');
     const p0 = target.find((p) => p.includes(old[0]!))!;

@@ -191,5 +191,5 @@ async function runCase(seed: number): Promise<void> {
 }
 
 describe('convergence fuzz: random topologies, client operations and sync orders', () => {
-  test.each(seeds([1, 2], 5))('seed %i', async (seed) => runCase(seed), 1_800_000);
+  test.each(seeds([1], 5))('seed %i', async (seed) => runCase(seed), 1_800_000);
 });
