@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
-import { addRemote, arrive, bareHub, cloneReplica, diskFiles, foldersMissingDirs, headFiles, headTree, initReplica, listing, messagesAt, mg, moveTo, msg, remove, setFlags } from '../helpers/replica.js';
+import { addRemote, arrive, bareHub, cloneReplica, expectDiskIsHead, headTree, initReplica, messagesAt, mg, moveTo, msg, remove, setFlags } from '../helpers/replica.js';
 import { sshdUnavailable, startSshd } from '../helpers/sshd.js';
 import type { Sshd } from '../helpers/sshd.js';
 
@@ -15,11 +15,6 @@ import type { Sshd } from '../helpers/sshd.js';
 vi.setConfig({ testTimeout: 600_000 });
 
 const skip = sshdUnavailable();
-
-function expectDiskIsHead(repo: string): void {
-  expect(listing(diskFiles(repo))).toEqual(listing(headFiles(repo)));
-  expect(foldersMissingDirs(repo)).toEqual([]);
-}
 
 describe.skipIf(skip !== null)('sync over ssh', () => {
   let sshd: Sshd;

@@ -21,7 +21,7 @@ import {
   deliver,
   diskFiles,
   dropMessage,
-  foldersMissingDirs,
+  expectDiskIsHead,
   headFiles,
   headTree,
   initReplica,
@@ -35,12 +35,6 @@ import {
   remove,
   setFlags,
 } from '../helpers/replica.js';
-
-/** The Maildir on disk holds exactly what HEAD holds, and every folder has cur/new/tmp. */
-function expectDiskIsHead(repo: string): void {
-  expect(listing(diskFiles(repo))).toEqual(listing(headFiles(repo)));
-  expect(foldersMissingDirs(repo)).toEqual([]);
-}
 
 /** A replica A with `n` INBOX messages, synced to a fresh bare hub, and a clone B. */
 function hubPair(n: number): { dir: string; hub: string; a: string; b: string; keys: string[] } {

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
 import { gitOut, mailgit } from './cli.js';
 import type { Run } from './cli.js';
 
@@ -143,6 +144,12 @@ export function foldersMissingDirs(repo: string): string[] {
     }
   }
   return missing;
+}
+
+/** The Maildir on disk holds exactly what HEAD holds, and every folder has cur/new/tmp. */
+export function expectDiskIsHead(repo: string): void {
+  expect(listing(diskFiles(repo))).toEqual(listing(headFiles(repo)));
+  expect(foldersMissingDirs(repo)).toEqual([]);
 }
 
 /** A message as HEAD has it. */
