@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync, renameSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDovecot, type Dovecot, type DovecotUser } from '../helpers/dovecot.js';
+import { diskMessages, headMessages, keyOf, sha } from '../helpers/messages.js';
 
 const ROOT = resolve(__dirname, '../..');
 const CORPORA = resolve(ROOT, '../shared/corpora');
@@ -67,41 +67,6 @@ async function repoFor(u: DovecotUser, name: string, extra: string[] = []): Prom
   const add = await mg(['-C', dir, 'account', 'add', 'work', '--host', '127.0.0.1', '--port', String(dc.port), '--no-tls', '--user', u.user, ...extra]);
   expect(add.code, add.stderr).toBe(0);
   return { dir, env: { MAILGIT_PASSWORD_WORK: u.password } };
-}
-
-/** `path → blob` of every message file in HEAD. */
-function headMessages(dir: string): Map<string, string> {
-  const out = execFileSync('git', ['-C', dir, 'ls-tree', '-r', '-z', 'HEAD'], { encoding: 'utf8' });
-  const m = new Map<string, string>();
-  for (const rec of out.split('\0')) {
-    if (!rec) continue;
-    const [meta, path] = rec.split('\t');
-    if (/(^|\/)(cur|new)\/[^/]+$/.test(path)) m.set(path, meta.split(' ')[2]);
-  }
-  return m;
-}
-
-/** Message files on disk (cur/ and new/ of every folder), relative paths. */
-function diskMessages(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
-      if (e.name === '.git' || e.name === '.mailgit' || e.name === 'tmp') continue;
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(p);
-      else if (/(^|\/)(cur|new)\/[^/]+$/.test(p)) out.push(p);
-    }
-  };
-  walk('');
-  return out.sort();
-}
-
-function keyOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1).split(':')[0];
-}
-
-function sha(b: Buffer | string): string {
-  return createHash('sha256').update(b).digest('hex');
 }
 
 /** The server's raw bytes of every message in a folder, by UID. */

@@ -4,7 +4,6 @@
  * against a real Dovecot are in test/e2e/fetch.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initRepo } from '../../src/repo/init.js';
@@ -15,6 +14,7 @@ import type { Account } from '../../src/fetch/account.js';
 import { fetchAccount, type AccountResult, type FetchOptions } from '../../src/fetch/fetch.js';
 import { MemoryMailServer } from '../../src/fetch/memorySource.js';
 import { gitOut, tempDir } from '../helpers/cli.js';
+import { diskMessages, headMessages, keyOf, sha } from '../helpers/messages.js';
 
 const PASSWORD = 'mem-pw-0815';
 const ACCOUNT: Account = { name: 'work', host: 'imap.example.invalid', port: 143, security: 'none', user: 'me' };
@@ -32,35 +32,6 @@ function gen(i: number, tag: string, lines = 3): string {
   return `From: s${i}@example.org\r\nSubject: ${tag} ${i}\r\nMessage-ID: <${tag}.${i}@example.org>\r\n\r\n${body}\r\n`;
 }
 
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const keyOf = (path: string) => path.slice(path.lastIndexOf('/') + 1).split(':')[0];
-
-/** `path → blob` of every message file in HEAD. */
-function headMessages(repo: Repo): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of gitOut(repo.root, ['ls-tree', '-r', 'HEAD']).split('\n')) {
-    if (!line) continue;
-    const [meta, path] = line.split('\t');
-    if (/(^|\/)(cur|new)\/[^/]+$/.test(path)) m.set(path, meta.split(' ')[2]);
-  }
-  return m;
-}
-
-/** Message files on disk, relative paths. */
-function diskMessages(repo: Repo): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const e of readdirSync(join(repo.root, rel), { withFileTypes: true })) {
-      if (e.name === '.git' || e.name === '.mailgit' || e.name === 'tmp') continue;
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(p);
-      else if (/(^|\/)(cur|new)\/[^/]+$/.test(p)) out.push(p);
-    }
-  };
-  walk('');
-  return out.sort();
-}
-
 function checkpoint(repo: Repo, rev = 'HEAD'): Record<string, { uidValidity: string; uid: number; modseq?: string }> {
   return JSON.parse(gitOut(repo.root, ['show', `${rev}:.mailgit/checkpoints/work.json`]));
 }
@@ -70,7 +41,7 @@ const head = (repo: Repo) => gitOut(repo.root, ['rev-parse', 'HEAD']).trim();
 /** The on-disk path of the message with this content. */
 function pathOf(repo: Repo, content: string | Buffer): string {
   const want = sha(content);
-  const hit = diskMessages(repo).find((p) => sha(readFileSync(join(repo.root, p))) === want);
+  const hit = diskMessages(repo.root).find((p) => sha(readFileSync(join(repo.root, p))) === want);
   if (!hit) throw new Error('message not on disk');
   return hit;
 }
@@ -92,7 +63,7 @@ describe('fetch against the in-memory source', () => {
       ['INBOX', 5],
       ['Lists/rust', 2],
     ]);
-    const files = headMessages(repo);
+    const files = headMessages(repo.root);
     expect(files.size).toBe(7);
     for (const m of inbox) {
       const p = pathOf(repo, m);
@@ -118,7 +89,7 @@ describe('fetch against the in-memory source', () => {
     const calls = server.connections.at(-1)!.calls;
     expect(calls).toContain('messagesAfter 5');
     expect(calls.some((c) => c.startsWith('open Lists/rust'))).toBe(false); // LIST-STATUS said unchanged
-    expect(headMessages(repo).size).toBe(9);
+    expect(headMessages(repo.root).size).toBe(9);
     expect(checkpoint(repo).INBOX.uid).toBe(7);
 
     // Nothing new: no folder is opened, no commit is made.
@@ -155,9 +126,9 @@ describe('fetch against the in-memory source', () => {
     expect(pathOf(repo, m[0])).toMatch(/:2,FS$/);
     expect(pathOf(repo, m[1])).toMatch(/\/cur\/[^:]+:2,$/);
     expect(pathOf(repo, m[2])).toMatch(/:2,PRS$/);
-    const files = headMessages(repo);
+    const files = headMessages(repo.root);
     expect(files.size).toBe(5);
-    for (const p of diskMessages(repo)) expect(files.has(p)).toBe(true);
+    for (const p of diskMessages(repo.root)) expect(files.has(p)).toBe(true);
     expect(gitOut(repo.root, ['log', '-1', '--format=%s'])).toBe('fetch work: INBOX +0 (3 flag changes)\n');
 
     // The UID map is lost (or the messages came through sync): a flag change still finds
@@ -168,7 +139,7 @@ describe('fetch against the in-memory source', () => {
     expect(r2.error).toBeUndefined();
     expect(r2.folders[0].flagsUpdated).toBe(1);
     expect(pathOf(repo, m[3])).toMatch(/:2,FS$/);
-    expect(headMessages(repo).size).toBe(5);
+    expect(headMessages(repo.root).size).toBe(5);
     expect(readdirSync(join(repo.root, 'INBOX', 'tmp'))).toEqual([]);
   });
 
@@ -177,7 +148,7 @@ describe('fetch against the in-memory source', () => {
     server.append('INBOX', [gen(1, 'r'), gen(2, 'r'), gen(3, 'r')]);
     const repo = await newRepo();
     expect((await run(repo, server)).error).toBeUndefined();
-    const head1 = headMessages(repo);
+    const head1 = headMessages(repo.root);
     expect(head1.size).toBe(3);
 
     server.expunge('INBOX', [1]); // gone on the server: stays here
@@ -189,7 +160,7 @@ describe('fetch against the in-memory source', () => {
     expect(f.uidValidityReset).toBe(true);
     expect(f.fetched).toBe(1);
     expect(f.existing).toBe(2);
-    const head2 = headMessages(repo);
+    const head2 = headMessages(repo.root);
     expect(head2.size).toBe(4);
     for (const [p, b] of head1) expect(head2.get(p)).toBe(b);
     expect(checkpoint(repo).INBOX).toMatchObject({ uidValidity: '4242', uid: 3 });
@@ -199,7 +170,7 @@ describe('fetch against the in-memory source', () => {
     const r2 = await run(repo, server);
     expect(r2.folders[0]).toMatchObject({ fetched: 1, uidValidityReset: false });
     expect(server.connections.at(-1)!.calls).toContain('messagesAfter 3');
-    expect(headMessages(repo).size).toBe(5);
+    expect(headMessages(repo.root).size).toBe(5);
   });
 
   for (const [how, streamThreshold] of [
@@ -217,8 +188,8 @@ describe('fetch against the in-memory source', () => {
       expect(r.error?.exitCode).toBe(69);
       expect(r.error?.message).toMatch(/connection to imap\.example\.invalid:143 lost .*what arrived is committed/);
       // 23 messages arrived whole: all committed; the checkpoint stops at the last full chunk.
-      expect(headMessages(repo).size).toBe(23);
-      expect(diskMessages(repo).length).toBe(23);
+      expect(headMessages(repo.root).size).toBe(23);
+      expect(diskMessages(repo.root).length).toBe(23);
       expect(checkpoint(repo).INBOX.uid).toBe(20);
       expect(readdirSync(join(repo.root, 'INBOX', 'tmp'))).toEqual([]);
 
@@ -227,7 +198,7 @@ describe('fetch against the in-memory source', () => {
       expect(again.error).toBeUndefined();
       expect(server.downloads - before).toBe(N - 23); // 21–23 are known from the UID map
       expect(again.folders[0].existing).toBe(3);
-      const files = headMessages(repo);
+      const files = headMessages(repo.root);
       expect(files.size).toBe(N);
       expect(new Set([...files.keys()].map(keyOf)).size).toBe(N);
       for (const [, content] of server.contents('INBOX')) expect(files.has(pathOf(repo, content))).toBe(true);
@@ -288,7 +259,7 @@ describe('fetch against the in-memory source', () => {
     const calls = server.connections.at(-1)!.calls;
     expect(calls).toEqual(expect.arrayContaining(['open INBOX', 'open Other', 'messagesAfter 2']));
     expect(calls.some((c) => c.startsWith('changedSince'))).toBe(false);
-    expect(headMessages(repo).size).toBe(4);
+    expect(headMessages(repo.root).size).toBe(4);
   });
 
   it('a message expunged between listing and download is skipped; the checkpoint moves past it', async () => {
@@ -304,7 +275,7 @@ describe('fetch against the in-memory source', () => {
     expect(r.error).toBeUndefined();
     expect(r.fetched).toBe(2);
     expect(checkpoint(repo).INBOX.uid).toBe(4);
-    expect([...headMessages(repo).keys()].map((p) => sha(readFileSync(join(repo.root, p)))).sort()).toEqual([sha(gen(1, 'gone')), sha(gen(3, 'gone'))].sort());
+    expect([...headMessages(repo.root).keys()].map((p) => sha(readFileSync(join(repo.root, p)))).sort()).toEqual([sha(gen(1, 'gone')), sha(gen(3, 'gone'))].sort());
   });
 
   it('--max-size skips (checkpoint moves past), --rescan later picks the message up without duplicating', async () => {
@@ -314,9 +285,9 @@ describe('fetch against the in-memory source', () => {
     const r = await run(repo, server, { maxSize: 10_000 });
     expect(r.folders[0]).toMatchObject({ fetched: 1, tooLarge: 1 });
     expect(checkpoint(repo).INBOX.uid).toBe(2);
-    expect(headMessages(repo).size).toBe(1);
+    expect(headMessages(repo.root).size).toBe(1);
     const r2 = await run(repo, server, { rescan: true });
     expect(r2.folders[0]).toMatchObject({ fetched: 1, existing: 1 });
-    expect(headMessages(repo).size).toBe(2);
+    expect(headMessages(repo.root).size).toBe(2);
   });
 });
