@@ -7,68 +7,12 @@
 import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { addRemote, arrive, diskFiles, initReplica, listing, mg } from '../helpers/replica.js';
+import { blob, commitMain, entriesOf, plumb, type Entry } from '../helpers/plumbing.js';
 
 // Each test drives a dozen CLI runs (~0.5 s each idle); a busy shared CI box can be 5x slower.
 vi.setConfig({ testTimeout: 600_000 });
-
-/** Runs git in a bare repo with stdin, returning trimmed stdout. */
-function plumb(gitDir: string, args: string[], input?: string | Buffer): string {
-  const r = spawnSync('git', ['--git-dir', gitDir, ...args], { input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-interface Entry {
-  path: string;
-  mode: string;
-  oid: string;
-}
-
-/** Writes nested trees for flat `entries` with `mktree -z --missing`; returns the root tree. */
-function buildTree(gitDir: string, entries: Entry[]): string {
-  const here: string[] = [];
-  const subdirs = new Map<string, Entry[]>();
-  for (const e of entries) {
-    const slash = e.path.indexOf('/');
-    if (slash < 0) {
-      const type = e.mode === '160000' ? 'commit' : e.mode === '040000' ? 'tree' : 'blob';
-      here.push(`${e.mode} ${type} ${e.oid}\t${e.path}`);
-    } else {
-      const dir = e.path.slice(0, slash);
-      subdirs.set(dir, [...(subdirs.get(dir) ?? []), { ...e, path: e.path.slice(slash + 1) }]);
-    }
-  }
-  for (const [dir, list] of subdirs) here.push(`040000 tree ${buildTree(gitDir, list)}\t${dir}`);
-  return plumb(gitDir, ['mktree', '-z', '--missing'], here.map((l) => `${l}\0`).join(''));
-}
-
-/** Entries of a commit's tree. */
-function entriesOf(gitDir: string, rev: string): Entry[] {
-  return plumb(gitDir, ['ls-tree', '-r', '-z', rev])
-    .split('\0')
-    .filter(Boolean)
-    .map((rec) => {
-      const tab = rec.indexOf('\t');
-      const [mode, , oid] = rec.slice(0, tab).split(' ') as [string, string, string];
-      return { path: rec.slice(tab + 1), mode, oid };
-    });
-}
-
-function blob(gitDir: string, content: string | Buffer): string {
-  return plumb(gitDir, ['hash-object', '-w', '--stdin'], content);
-}
-
-/** Commits `entries` on top of `parent` as main of `gitDir`, in the trailers' format. */
-function commitMain(gitDir: string, entries: Entry[], parent: string | null): string {
-  const tree = buildTree(gitDir, entries);
-  const msg = 'INBOX: 1 delivered\n\nMailgit-Replica: evil\nMailgit-Clock: 999\n';
-  const commit = plumb(gitDir, ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', msg]);
-  plumb(gitDir, ['update-ref', 'refs/heads/main', commit]);
-  return commit;
-}
 
 /** Each hostile thing: extra entries added to a valid mail tree, and a path the error must name. */
 const HOSTILE: { name: string; add: (g: string) => Entry[]; names: string | RegExp; env?: Record<string, string> }[] = [
