@@ -26,7 +26,6 @@ import {
   headTree,
   initReplica,
   listing,
-  logText,
   messagesAt,
   messageText,
   mg,

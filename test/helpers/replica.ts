@@ -232,7 +232,3 @@ export function fsck(repo: string): { code: number; out: string } {
   return { code: r.status ?? 128, out: r.stdout + r.stderr };
 }
 
-/** Commit message bodies of HEAD's history. */
-export function logText(repo: string): string {
-  return gitOut(repo, ['log', '--format=%B%n----']);
-}
