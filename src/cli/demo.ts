@@ -87,8 +87,9 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
       await flag(desktop, keys[0]!, 'F');
       for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(desktop.root, 'Archive', sub), { recursive: true, mode: 0o700 });
       await flag(desktop, keys[3]!, 'S', 'Archive');
+      await flag(desktop, keys[2]!, 'F');
       keys.push(await deliver(desktop, 5, ['dave@example.org', 'New mail while you were away', 'Hello from the desktop.']));
-      say('desktop (at the same time): flagged "Lunch on Friday?", archived the photos, new mail arrived', await commit(desktop));
+      say('desktop (at the same time): flagged "Lunch on Friday?" and the digest, archived the photos, new mail arrived', await commit(desktop));
 
       say('laptop: sync', await sync(laptop));
       say('desktop: sync', await sync(desktop));
