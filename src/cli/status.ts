@@ -17,7 +17,8 @@ export const statusCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'show what commit would record, and how the remotes stand',
   handler: async (argv) => {
     const repo = await repoFromArgs(argv);
-    const scan = await scanChanges(repo);
+    // Hash without writing objects: status must work in a read-only repo.
+    const scan = await scanChanges(repo, { write: false });
     const events = summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed));
     const head = await readHead(repo.root);
     const remotes = await remoteStatus(repo);

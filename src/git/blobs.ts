@@ -33,9 +33,10 @@ function gitFailure(args: string[], stderr: string, code: number): Error {
   return new GitError(args, stderr, code);
 }
 
-async function hashLoose(root: string, paths: string[]): Promise<string[]> {
+async function hashLoose(root: string, paths: string[], write = true): Promise<string[]> {
   try {
-    const out = await git(['-c', 'core.fsyncMethod=batch', 'hash-object', '-w', '--no-filters', '--stdin-paths'], { cwd: root, input: paths.join('\n') + '\n' });
+    const args = ['-c', 'core.fsyncMethod=batch', 'hash-object', ...(write ? ['-w'] : []), '--no-filters', '--stdin-paths'];
+    const out = await git(args, { cwd: root, input: paths.join('\n') + '\n' });
     return out.stdout.toString('utf8').trim().split('\n');
   } catch (e) {
     if (e instanceof GitError) {
@@ -120,12 +121,14 @@ async function importBlobs(root: string, gitDir: string, paths: string[]): Promi
 
 /**
  * Writes the files at `paths` (relative to `root`) as blobs and returns their ids, in
- * order. Never runs a process per file.
+ * order. Never runs a process per file. With `write: false` the ids are only computed
+ * (for `status`, which must work in a read-only repo).
  */
-export async function writeBlobs(root: string, gitDir: string, paths: string[]): Promise<string[]> {
+export async function writeBlobs(root: string, gitDir: string, paths: string[], opts: { write?: boolean } = {}): Promise<string[]> {
   if (paths.length === 0) return [];
   for (const p of paths) {
     if (p.includes('\n')) throw new IoError(`cannot record a file whose name contains a newline: ${JSON.stringify(p)}`, 'EBADNAME');
   }
+  if (opts.write === false) return hashLoose(root, paths, false);
   return paths.length >= FAST_IMPORT_MIN ? importBlobs(root, gitDir, paths) : hashLoose(root, paths);
 }

@@ -76,26 +76,27 @@ async function stampOrNull(path: string): Promise<string | null> {
  * Writes nothing but folder markers for folders a client created. A client that renames
  * a message from one directory to another while the scan reads them could make it seem
  * gone (or doubled): the directories are stat'ed again after listing, and the scan is
- * redone when any of them moved meanwhile.
+ * redone when any of them moved meanwhile. With `write: false` (status) blob ids are only
+ * computed, never written.
  */
-export async function scanChanges(repo: Repo): Promise<Scan> {
+export async function scanChanges(repo: Repo, opts: { write?: boolean } = {}): Promise<Scan> {
   for (let attempt = 1; ; attempt++) {
-    const { scan, stable } = await scanOnce(repo);
+    const { scan, stable } = await scanOnce(repo, opts.write ?? true);
     // A scan that stayed unstable is still exact for what it read; the next one completes it.
     if (stable || attempt >= SCAN_ATTEMPTS) return scan;
   }
 }
 
-async function scanOnce(repo: Repo): Promise<{ scan: Scan; stable: boolean }> {
+async function scanOnce(repo: Repo, write: boolean): Promise<{ scan: Scan; stable: boolean }> {
   const io = new TreeIO(repo.root);
   try {
-    return await scanWith(repo, io);
+    return await scanWith(repo, io, write);
   } finally {
     io.close();
   }
 }
 
-async function scanWith(repo: Repo, io: TreeIO): Promise<{ scan: Scan; stable: boolean }> {
+async function scanWith(repo: Repo, io: TreeIO, write: boolean): Promise<{ scan: Scan; stable: boolean }> {
   const root = repo.root;
   const info = await readHeadInfo(root);
   const head = info?.commit ?? null;
@@ -180,7 +181,7 @@ async function scanWith(repo: Repo, io: TreeIO): Promise<{ scan: Scan; stable: b
     if (warm && cached && sameStamp(cached, stamp) && cached.size === Number(st.size)) state.files[p] = cached;
     else fileCandidates.push(p);
   }
-  const oids = await writeBlobs(root, repo.gitDir, [...toHash, ...fileCandidates]);
+  const oids = await writeBlobs(root, repo.gitDir, [...toHash, ...fileCandidates], { write });
   toHash.forEach((p, i) => added.push({ path: p, oid: oids[i]! }));
   const files: Scan['files'] = [];
   const headFileOid = async (p: string): Promise<string | null> => {
