@@ -9,6 +9,8 @@ import { IoError } from '../util/errors.js';
 
 /** An object as `cat-file --batch` gives it. */
 export interface GitObject {
+  /** The object's id (what the name resolved to). */
+  oid: string;
   type: string;
   data: Buffer;
 }
@@ -24,8 +26,12 @@ export class CatFile {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly queue: Pending[] = [];
   private buf: Buffer = Buffer.alloc(0);
+  /** Chunks received after {@link buf} that are not joined yet (a big object arrives in many). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private need: number | null = null;
   private type = '';
+  private oid = '';
   private failed: Error | null = null;
 
   /** Starts `git cat-file --batch` in repo `cwd`. */
@@ -43,7 +49,16 @@ export class CatFile {
   }
 
   private onData(d: Buffer): void {
-    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    // Join chunks only once the awaited object is complete: joining on every chunk
+    // copies a 2 MB tree dozens of times.
+    if (this.need !== null && this.buf.length + this.pendingBytes + d.length < this.need + 1) {
+      this.pending.push(d);
+      this.pendingBytes += d.length;
+      return;
+    }
+    this.buf = this.buf.length === 0 && this.pending.length === 0 ? d : Buffer.concat([this.buf, ...this.pending, d]);
+    this.pending = [];
+    this.pendingBytes = 0;
     for (;;) {
       const head = this.queue[0];
       if (!head) return;
@@ -58,6 +73,7 @@ export class CatFile {
           head.reject(new IoError(`object ${head.oid} is missing`, 'EMISSING'));
           continue;
         }
+        this.oid = parts[0]!;
         this.type = parts[1]!;
         this.need = Number(parts[2]);
       }
@@ -66,7 +82,7 @@ export class CatFile {
       this.buf = this.buf.subarray(this.need + 1);
       this.need = null;
       this.queue.shift();
-      head.resolve({ type: this.type, data: body });
+      head.resolve({ oid: this.oid, type: this.type, data: body });
     }
   }
 

@@ -3,6 +3,7 @@
  * and the `Mailgit-*` trailers that the merge reads.
  */
 import { git, gitText } from './run.js';
+import { IoError } from '../util/errors.js';
 
 /** The branch every mail repo uses. */
 export const BRANCH = 'refs/heads/main';
@@ -25,6 +26,21 @@ export interface HeadInfo {
   commit: string;
   tree: string;
   clock: number;
+}
+
+/**
+ * Reads a commit object's tree and Lamport clock (the `Mailgit-Clock` trailer of its
+ * message's last paragraph; 0 without one).
+ */
+export function parseCommitInfo(commit: string, data: Buffer): HeadInfo {
+  const text = data.toString('utf8');
+  const tree = /^tree ([0-9a-f]{40,64})$/m.exec(text)?.[1];
+  if (!tree) throw new IoError(`commit ${commit} has no tree`, 'EBADCOMMIT');
+  const body = text.slice(text.indexOf('\n\n') + 2).replace(/\s+$/, '');
+  const lastParagraph = body.slice(body.lastIndexOf('\n\n') + 1);
+  const m = /^Mailgit-Clock:[ \t]*(\d+)[ \t]*$/m.exec(lastParagraph);
+  const clock = m ? Number.parseInt(m[1]!, 10) : 0;
+  return { commit, tree, clock: Number.isSafeInteger(clock) ? clock : 0 };
 }
 
 /** Reads HEAD's commit, tree and clock in one process, or `null` in a repo with no commit yet. */

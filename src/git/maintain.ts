@@ -22,9 +22,11 @@ import { join } from 'node:path';
 import { git } from './run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
+/** Fold young packs (each record writes one) once there are this many ... */
+export const YOUNG_COUNT_MAX = 16;
 /** Pack loose objects once there are this many of them ... */
 export const LOOSE_COUNT_MAX = 256;
-/** ... or once they take this many bytes (a few big tree versions). */
+/** ... or once they (or the young packs) take this many bytes (a few big tree versions). */
 export const LOOSE_BYTES_MAX = 64 * 1024;
 /**
  * A history pack bigger than this is left alone and a new one is started (with one
@@ -87,44 +89,86 @@ async function packObjects(cwd: string, objects: string, oids: string[]): Promis
   return `pack-${out.stdout.toString('utf8').trim()}`;
 }
 
+/** Work that {@link maintain} would do: loose objects, and young packs (e.g. from recording). */
+export interface PendingWork {
+  loose: { oids: string[]; bytes: number };
+  /** Packs smaller than the history pack's limit that are not the history pack. */
+  young: string[];
+  youngBytes: number;
+  history: string | undefined;
+}
+
+/** Looks at `.git/objects` (one listing per directory) and says what packing is due. */
+export async function pendingWork(gitDir: string): Promise<PendingWork> {
+  const objects = join(gitDir, 'objects');
+  const loose = await looseObjects(objects);
+  const state = await readState(join(gitDir, 'mailgit', 'maintain.json'));
+  const packs = await packNames(objects);
+  const history = state.historyPack && packs.includes(state.historyPack) ? state.historyPack : undefined;
+  const young: string[] = [];
+  let youngBytes = 0;
+  for (const p of packs) {
+    if (p === history || (await stat(join(objects, 'pack', `${p}.keep`)).then(() => true, () => false))) continue;
+    const size = (await stat(join(objects, 'pack', `${p}.pack`)).catch(() => ({ size: Infinity }))).size;
+    if (size < HISTORY_MAX) {
+      young.push(p);
+      youngBytes += size;
+    }
+  }
+  return { loose, young, youngBytes, history };
+}
+
+/** True when {@link maintain} has something to do (see the module comment). */
+export function isDue(w: PendingWork): boolean {
+  return w.young.length >= YOUNG_COUNT_MAX || w.youngBytes >= LOOSE_BYTES_MAX || w.loose.oids.length >= LOOSE_COUNT_MAX || w.loose.bytes >= LOOSE_BYTES_MAX;
+}
+
+async function packOids(cwd: string, objects: string, pack: string): Promise<string[]> {
+  const idx = (await git(['show-index'], { cwd, input: await readFile(join(objects, 'pack', `${pack}.idx`)) })).stdout.toString('utf8');
+  const oids: string[] = [];
+  for (const line of idx.split('\n')) {
+    const oid = line.split(' ')[1];
+    if (oid) oids.push(oid);
+  }
+  return oids;
+}
+
 /**
- * Packs loose objects when they pass a threshold (see the module comment). Cheap when
- * there is nothing to do: one directory listing of `.git/objects`.
+ * Folds loose objects and young packs into the history pack when due (see the module
+ * comment). Cheap when there is nothing to do: a listing of `.git/objects`. The caller
+ * makes sure only one maintenance runs at a time; recording may go on meanwhile (a pack
+ * or loose object that appears during the run is left for the next one).
  */
 export async function maintain(cwd: string, gitDir: string, opts: { force?: boolean } = {}): Promise<MaintainResult> {
   const t0 = Date.now();
   const objects = join(gitDir, 'objects');
-  const loose = await looseObjects(objects);
+  const work = await pendingWork(gitDir);
   const none: MaintainResult = { packed: 0, rolledUp: false, ms: 0 };
-  if (loose.oids.length === 0 || (!opts.force && loose.oids.length < LOOSE_COUNT_MAX && loose.bytes < LOOSE_BYTES_MAX)) return { ...none, ms: Date.now() - t0 };
+  const somethingToPack = work.loose.oids.length > 0 || work.young.length > 0;
+  if (!somethingToPack || (!opts.force && !isDue(work))) return { ...none, ms: Date.now() - t0 };
 
-  const statePath = join(gitDir, 'mailgit', 'maintain.json');
-  const state = await readState(statePath);
-  const packs = await packNames(objects);
-  let history = state.historyPack && packs.includes(state.historyPack) ? state.historyPack : undefined;
+  let history = work.history;
   if (history && (await stat(join(objects, 'pack', `${history}.pack`))).size > HISTORY_MAX) history = undefined;
 
-  // Every loose object joins the history pack, whose old objects are copied as they are
-  // (deltas reused); new tree versions are searched for a delta against the old ones.
-  const historyOids = [...loose.oids];
-  if (history) {
-    const idx = (await git(['show-index'], { cwd, input: await readFile(join(objects, 'pack', `${history}.idx`)) })).stdout.toString('utf8');
-    for (const line of idx.split('\n')) {
-      const oid = line.split(' ')[1];
-      if (oid) historyOids.push(oid);
-    }
+  // Every loose object and young pack joins the history pack, whose old objects are
+  // copied as they are (deltas reused); new tree versions are searched for a delta
+  // against the old ones.
+  const oids = [...work.loose.oids];
+  const folded = history ? [history, ...work.young] : work.young;
+  for (const p of folded) oids.push(...(await packOids(cwd, objects, p)));
+  const newHistory = await packObjects(cwd, objects, [...new Set(oids)]);
+  await writeFileAtomic(join(gitDir, 'mailgit', 'maintain.json'), JSON.stringify({ historyPack: newHistory } satisfies State), 0o600);
+  // The new pack is complete and fsynced (by git) before anything it replaces goes.
+  for (const p of folded) {
+    if (p === newHistory) continue;
+    for (const ext of ['.idx', '.pack', '.rev']) await rm(join(objects, 'pack', p + ext), { force: true });
   }
-  const newHistory = await packObjects(cwd, objects, historyOids);
-  await writeFileAtomic(statePath, JSON.stringify({ historyPack: newHistory } satisfies State), 0o600);
-  if (history && newHistory !== history) {
-    for (const ext of ['.idx', '.pack', '.rev']) await rm(join(objects, 'pack', history + ext), { force: true });
-  }
-  await git(['prune-packed', '-q'], { cwd });
+  if (work.loose.oids.length > 0) await git(['prune-packed', '-q'], { cwd });
 
   let rolledUp = false;
   if ((await packNames(objects)).length > PACKS_MAX) {
     await git(['repack', '-d', '-q', '--geometric=2'], { cwd });
     rolledUp = true;
   }
-  return { packed: loose.oids.length, rolledUp, ms: Date.now() - t0 };
+  return { packed: oids.length, rolledUp, ms: Date.now() - t0 };
 }

@@ -180,6 +180,8 @@ async function finish(repo: Repo, j: Journal, known?: PathChange[]): Promise<voi
     delete state.dirs[d];
   }
   for (const c of changes) delete state.files[c.path];
+  // Directories the apply wrote to are stat'ed by the next scan, as those HEAD now has.
+  if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
   await saveDirState(repo, { ...state, head: j.to });
   await unlink(journalPath(repo));
   await fsyncDir(stateDir(repo));

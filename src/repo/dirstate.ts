@@ -28,6 +28,11 @@ export interface DirState {
   head: string | null;
   dirs: Record<string, DirStamp>;
   files: Record<string, FileStamp>;
+  /**
+   * The message directories (`cur/`, `new/`) that existed on disk at the last scan;
+   * with HEAD's own they are the directories a warm scan stats (absent in old caches).
+   */
+  tracked?: string[];
 }
 
 /** Returns a stamp of a stat result (nanosecond mtime when available). */

@@ -64,7 +64,14 @@ export interface LockOptions {
 export async function withRepoLock<T>(repo: Repo, what: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const dir = stateDir(repo);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, 'lock');
+  return withLockFile(join(dir, 'lock'), what, fn, opts);
+}
+
+/**
+ * Runs `fn` while holding the lock file `path` (same rules as the repo lock: O_EXCL,
+ * the holder's pid inside, a dead holder's lock taken over).
+ */
+export async function withLockFile<T>(path: string, what: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const deadline = Date.now() + (opts.waitMs ?? 0);
   for (;;) {
     if (await tryCreate(path, what)) break;

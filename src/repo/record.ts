@@ -1,15 +1,16 @@
 /**
  * Recording the work tree as one commit. Order is important:
  *   1. scan (stat directories, list changed ones, hash unseen keys: objects only),
- *   2. write the trees of the changed directories and the commit object,
- *   3. move the branch with a compare-and-swap (`update-ref NEW OLD`),
- *   4. save the directory cache, stamped with the new HEAD.
- * A crash before 3 leaves unreferenced objects only; before 4 a stale cache, which is
- * ignored because its head no longer matches. An apply that a killed sync left half
+ *   2. one `git fast-import` writes the trees of the changed directories and the commit
+ *      into a pack (fsynced), then moves the branch, only as a fast-forward of HEAD,
+ *   3. save the directory cache, stamped with the new HEAD,
+ *   4. fold the new pack into the history pack (maintain.ts), maybe in the background.
+ * A crash before the branch moves leaves an unreferenced pack only; before 3 a stale
+ * cache, which is ignored because its head no longer matches. An apply that a killed sync left half
  * done is finished first (see apply.ts), so that it is never mistaken for client changes.
  */
-import { editTree } from '../git/tree.js';
-import { BRANCH, commitTree, formatMessage, updateRef } from '../git/commit.js';
+import { BRANCH, formatMessage } from '../git/commit.js';
+import { fastCommit } from '../git/fastCommit.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
 import type { FolderEvents } from '../maildir/describe.js';
 import { folderName } from '../maildir/layout.js';
@@ -17,7 +18,7 @@ import type { Repo } from './repo.js';
 import { scanChanges } from './scan.js';
 import type { Scan } from './scan.js';
 import { saveDirState } from './dirstate.js';
-import { maintain } from '../git/maintain.js';
+import { scheduleMaintenance } from './maintenance.js';
 import { copyAliases } from './copies.js';
 import { finishPendingApply } from './apply.js';
 
@@ -66,20 +67,13 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
     await saveDirState(repo, scan.state);
     return null;
   }
-  const tree = await editTree(repo.root, scan.head, scan.edits, scan.listings);
-  if (tree === scan.headTree) {
-    await saveDirState(repo, scan.state);
-    return null;
-  }
   const lines = formatEvents(summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed)));
   const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
-  const parents = scan.head ? [scan.head] : [];
-  const clock = scan.headClock + 1;
-  const commit = await commitTree(repo.root, tree, parents, formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock }));
-  await updateRef(repo.root, BRANCH, commit, scan.head, 'mailgit: record');
+  const message = formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock: scan.headClock + 1 });
+  const commit = await fastCommit(repo.root, { ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: Date.now() / 1000 });
   await saveDirState(repo, { ...scan.state, head: commit });
   // Pack the new tree versions as deltas (see maintain.ts). The commit is already safe:
-  // a failure here only leaves loose objects for the next run.
-  await maintain(repo.root, repo.gitDir).catch((e: unknown) => process.stderr.write(`mailgit: warning: packing skipped: ${(e as Error).message}\n`));
+  // a failure here only leaves a pack that the next run folds in.
+  await scheduleMaintenance(repo.root, repo.gitDir);
   return { commit, summary: lines };
 }

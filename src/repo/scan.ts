@@ -3,13 +3,16 @@
  * change: one stat per `cur/`/`new/` directory, a listing only of the directories whose
  * (mtime, inode) moved, and a hash only for message keys that history has never seen.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { writeBlobs } from '../git/blobs.js';
 import { lsTreeDirs, lsTreeRecursive } from '../git/tree.js';
 import { TreeIO } from '../git/treeio.js';
+import type { TreeIndex } from '../git/treeio.js';
 import type { TreeEdit, TreeEntry } from '../git/tree.js';
-import { readHeadInfo } from '../git/commit.js';
+import { parseCommitInfo } from '../git/commit.js';
 import { parseMessagePath } from '../maildir/name.js';
 import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import type { Repo } from './repo.js';
@@ -29,8 +32,6 @@ export interface Scan {
   /** HEAD's tree and clock (null and 0 in a repo with no commit). */
   headTree: string | null;
   headClock: number;
-  /** HEAD's listings of the message directories read (full paths), for {@link editTree}. */
-  listings: Map<string, TreeEntry[]>;
   edits: TreeEdit[];
   added: FileDelta[];
   removed: FileDelta[];
@@ -47,16 +48,38 @@ function parentDir(p: string): string {
   return i < 0 ? '' : p.slice(0, i);
 }
 
-async function listNames(root: string, dir: string): Promise<string[]> {
+/**
+ * Diffs one message directory on disk against HEAD's listing of it, by name: a name on
+ * both sides is unchanged (messages are immutable). Only names new to the directory are
+ * checked: a name every peer would refuse (control characters, invalid UTF-8…) is not
+ * recorded, since it would stop every other replica from syncing with the hub it
+ * reached. Names already in HEAD passed that check when recorded.
+ */
+async function diffDir(root: string, dir: string, inHead: TreeIndex, removed: FileDelta[], addedPaths: string[]): Promise<void> {
+  let entries: Dirent[];
   try {
-    const entries = await readdir(join(root, dir), { withFileTypes: true });
-    // A name every peer would refuse (control characters, invalid UTF-8…) is not recorded:
-    // recorded, it would stop every other replica from syncing with the hub it reached.
-    return entries.filter((e) => e.isFile() && !e.name.startsWith('.') && unsafeReason(dir === '' ? e.name : `${dir}/${e.name}`) === null).map((e) => e.name);
+    // Synchronous: for a 36k-entry cur/ it is ~2x faster than the thread-pool version.
+    entries = readdirSync(join(root, dir), { withFileTypes: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    entries = [];
   }
+  const prefix = dir === '' ? '' : `${dir}/`;
+  const onDisk = new Set<string>();
+  for (const e of entries) if (e.isFile() && !e.name.startsWith('.')) onDisk.add(e.name);
+  // What is left in onDisk after crossing off HEAD's names was added.
+  for (let i = 0; i < inHead.names.length; i++) {
+    const name = inHead.names[i]!;
+    if (!inHead.isBlob[i] || name.startsWith('.')) continue;
+    if (!onDisk.delete(name)) removed.push({ path: prefix + name, oid: inHead.oidAt(i) });
+  }
+  for (const name of onDisk) if (unsafeReason(prefix + name) === null) addedPaths.push(prefix + name);
+}
+
+/** A {@link TreeIndex} of entries already listed (full paths under `dir`). */
+function indexOf(dir: string, list: readonly TreeEntry[]): TreeIndex {
+  const cut = dir === '' ? 0 : dir.length + 1;
+  return { names: list.map((e) => e.path.slice(cut)), isBlob: list.map((e) => e.type === 'blob'), oidAt: (i) => list[i]!.oid };
 }
 
 /** How often a scan is retried when a client changes a directory while it is read. */
@@ -98,23 +121,26 @@ async function scanOnce(repo: Repo, write: boolean): Promise<{ scan: Scan; stabl
 
 async function scanWith(repo: Repo, io: TreeIO, write: boolean): Promise<{ scan: Scan; stable: boolean }> {
   const root = repo.root;
-  const info = await readHeadInfo(root);
+  const headObject = await io.read('HEAD^{commit}');
+  const info = headObject ? parseCommitInfo(headObject.oid, headObject.data) : null;
   const head = info?.commit ?? null;
   const old = await loadDirState(repo);
-  const warm = head !== null && old.head === head;
+  const warm = head !== null && old.head === head && old.tracked !== undefined;
   const now = Date.now();
   const walk = await walkWorktree(root);
-  const headDirs = new Map<string, string>();
-  if (head) for (const d of await lsTreeDirs(root, head)) headDirs.set(d.path, d.oid);
+  // Message directories in HEAD: the cache's list when it describes HEAD, else one listing.
+  const headDirs = new Set<string>(warm ? old.tracked : []);
+  if (head && !warm) {
+    for (const d of await lsTreeDirs(root, head)) {
+      const base = d.path.slice(d.path.lastIndexOf('/') + 1);
+      if (base === 'cur' || base === 'new') headDirs.add(d.path);
+    }
+  }
 
   // Candidate message directories: on disk, or in HEAD.
-  const candidates = new Set<string>();
+  const candidates = new Set<string>(headDirs);
   for (const f of walk.folders) for (const sub of ['cur', 'new']) candidates.add(f === '' ? sub : `${f}/${sub}`);
-  for (const d of headDirs.keys()) {
-    const base = d.slice(d.lastIndexOf('/') + 1);
-    if (base === 'cur' || base === 'new') candidates.add(d);
-  }
-  const state: DirState = { head, dirs: {}, files: {} };
+  const state: DirState = { head, dirs: {}, files: {}, tracked: [] };
   const changed: string[] = [];
   const before = new Map<string, string | null>();
   for (const d of candidates) {
@@ -126,6 +152,7 @@ async function scanWith(repo: Repo, io: TreeIO, write: boolean): Promise<{ scan:
     }
     if (st && !st.isDirectory()) st = null;
     before.set(d, st ? JSON.stringify(stampOf(st)) : null);
+    if (st) state.tracked!.push(d);
     if (st) {
       const stamp = stampOf(st);
       const racy = now - Number(st.mtimeMs) < RACY_MS;
@@ -138,28 +165,25 @@ async function scanWith(repo: Repo, io: TreeIO, write: boolean): Promise<{ scan:
     changed.push(d);
   }
 
-  // HEAD's entries for the changed directories (one full listing when cold).
+  // HEAD's entries: one full listing when cold or when many directories changed; else
+  // each changed directory's tree is read on its own below.
   const headEntries = new Map<string, TreeEntry[]>();
-  if (head && (changed.length > 0 || !warm)) {
-    if (!warm || changed.length > 16) {
-      for (const e of await lsTreeRecursive(root, head)) {
-        const d = parentDir(e.path);
-        let list = headEntries.get(d);
-        if (!list) headEntries.set(d, (list = []));
-        list.push(e);
-      }
-    } else {
-      for (const d of changed) headEntries.set(d, await io.list(head, d));
+  const fullListing = head !== null && (!warm || changed.length > 16);
+  if (fullListing) {
+    for (const e of await lsTreeRecursive(root, head)) {
+      const d = parentDir(e.path);
+      let list = headEntries.get(d);
+      if (!list) headEntries.set(d, (list = []));
+      list.push(e);
     }
   }
 
   const removed: FileDelta[] = [];
   const addedPaths: string[] = [];
   for (const d of changed) {
-    const inTree = new Map((headEntries.get(d) ?? []).filter((e) => parseMessagePath(e.path)).map((e) => [e.path, e.oid]));
-    const onDisk = new Set((await listNames(root, d)).map((n) => `${d}/${n}`.replace(/^\//, '')));
-    for (const [p, oid] of inTree) if (!onDisk.has(p)) removed.push({ path: p, oid });
-    for (const p of onDisk) if (!inTree.has(p)) addedPaths.push(p);
+    const listed = headEntries.get(d);
+    const inHead = listed || fullListing || !head ? indexOf(d, listed ?? []) : await io.index(head, d);
+    await diffDir(root, d, inHead, removed, addedPaths);
   }
 
   // Renames keep their blob (messages are immutable); only unseen keys are hashed.
@@ -213,10 +237,7 @@ async function scanWith(repo: Repo, io: TreeIO, write: boolean): Promise<{ scan:
     ...added.map((a) => ({ path: a.path, oid: a.oid })),
     ...files.map((f) => ({ path: f.path, oid: f.oid })),
   ];
-  // Listings of message directories are complete (they hold no subtrees), so the tree
-  // writer can reuse them instead of listing a big cur/ again.
-  const listings = new Map([...headEntries].filter(([d]) => /(^|\/)(cur|new)$/.test(d)));
   let stable = true;
   for (const [d, stamp] of before) if ((await stampOrNull(join(root, d))) !== stamp) stable = false;
-  return { scan: { head, headTree: info?.tree ?? null, headClock: info?.clock ?? 0, listings, edits, added, removed, files, state }, stable };
+  return { scan: { head, headTree: info?.tree ?? null, headClock: info?.clock ?? 0, edits, added, removed, files, state }, stable };
 }
