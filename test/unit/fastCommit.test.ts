@@ -1,0 +1,139 @@
+/**
+ * The recording write path: fast-import streams (pure), and one commit written by the
+ * real git (trees, ref, refusal of a moved branch); plus the readers it relies on
+ * (commit trailers, raw tree index) checked against git's own listing.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fastCommit, fastImportStream, quotePath } from '../../src/git/fastCommit.js';
+import { parseCommitInfo } from '../../src/git/commit.js';
+import { indexTree } from '../../src/git/treeio.js';
+import { gitOut, tempDir } from '../helpers/cli.js';
+
+function gitIn(cwd: string, args: string[], input?: string | Buffer): string {
+  const r = spawnSync('git', args, { cwd, input });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr.toString()}`);
+  return r.stdout.toString('utf8').trim();
+}
+
+function newRepo(): string {
+  const dir = tempDir('mailgit-fc-');
+  gitIn(dir, ['init', '-q', '-b', 'main']);
+  return dir;
+}
+
+const blob = (dir: string, text: string) => gitIn(dir, ['hash-object', '-w', '--stdin'], text);
+const ls = (dir: string, rev: string) => gitOut(dir, ['ls-tree', '-r', '--name-only', rev]).trim().split('\n').filter(Boolean);
+
+describe('quotePath', () => {
+  it.each([
+    ['INBOX/cur/1.M1P1.h:2,S', '"INBOX/cur/1.M1P1.h:2,S"'],
+    ['a "b"/c', '"a \\"b\\"/c"'],
+    ['back\\slash', '"back\\\\slash"'],
+    ['tab\there', '"tab\\011here"'],
+    ['Entwürfe/cur/x', '"Entwürfe/cur/x"'],
+  ])('%j → %s', (path, quoted) => {
+    expect(quotePath(path)).toBe(quoted);
+  });
+});
+
+describe('fastImportStream', () => {
+  it('counts the message in bytes, names the parent, and deletes before it adds', () => {
+    const s = fastImportStream({
+      ref: 'refs/heads/main',
+      parent: 'a'.repeat(40),
+      edits: [
+        { path: 'INBOX/cur/k:2,S', oid: 'b'.repeat(40) },
+        { path: 'INBOX/cur/k:2,', oid: null },
+      ],
+      message: 'Posteingang: 1 gelesen — ü\n',
+      when: 1700000000.9,
+    }).toString('utf8');
+    expect(s).toContain(`data ${Buffer.byteLength('Posteingang: 1 gelesen — ü\n')}\n`);
+    expect(s).toContain('committer mailgit <mailgit@localhost> 1700000000 +0000');
+    expect(s).toContain(`from ${'a'.repeat(40)}`);
+    expect(s.indexOf('D "INBOX/cur/k:2,"')).toBeLessThan(s.indexOf(`M 100644 ${'b'.repeat(40)} "INBOX/cur/k:2,S"`));
+    expect(s.trimEnd().endsWith('get-mark :1\ndone')).toBe(true);
+  });
+
+  it('writes a first commit without a parent', () => {
+    const s = fastImportStream({ ref: 'refs/heads/main', parent: null, edits: [], message: 'x\n', when: 1 }).toString('utf8');
+    expect(s).not.toContain('from ');
+  });
+});
+
+describe('fastCommit (real git)', () => {
+  it('writes a commit, edits nested trees, drops emptied directories and moves the branch', async () => {
+    const dir = newRepo();
+    const a = blob(dir, 'a\n');
+    const b = blob(dir, 'b\n');
+    const first = await fastCommit(dir, {
+      ref: 'refs/heads/main',
+      parent: null,
+      edits: [
+        { path: 'INBOX/cur/1.M1P1.h:2,', oid: a },
+        { path: 'Archive/cur/2.M1P1.h:2,S', oid: b },
+      ],
+      message: 'first\n\nMailgit-Replica: t\nMailgit-Clock: 1\n',
+      when: 1700000000,
+    });
+    expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(first);
+    expect(ls(dir, first)).toEqual(['Archive/cur/2.M1P1.h:2,S', 'INBOX/cur/1.M1P1.h:2,']);
+
+    const second = await fastCommit(dir, {
+      ref: 'refs/heads/main',
+      parent: first,
+      edits: [
+        { path: 'INBOX/cur/1.M1P1.h:2,', oid: null },
+        { path: 'INBOX/cur/1.M1P1.h:2,FS', oid: a },
+        { path: 'Archive/cur/2.M1P1.h:2,S', oid: null },
+      ],
+      message: 'second\n',
+      when: 1700000001,
+    });
+    expect(gitIn(dir, ['rev-parse', `${second}^`])).toBe(first);
+    expect(ls(dir, second)).toEqual(['INBOX/cur/1.M1P1.h:2,FS']);
+    expect(gitOut(dir, ['ls-tree', second]).includes('Archive')).toBe(false);
+    expect(gitIn(dir, ['fsck', '--strict'])).toBe('');
+  });
+
+  it('refuses to move a branch that no longer points to the parent, and moves nothing', async () => {
+    const dir = newRepo();
+    const a = blob(dir, 'a\n');
+    const base = await fastCommit(dir, { ref: 'refs/heads/main', parent: null, edits: [{ path: 'x/cur/1', oid: a }], message: 'base\n', when: 1 });
+    const other = await fastCommit(dir, { ref: 'refs/heads/main', parent: base, edits: [{ path: 'x/cur/2', oid: a }], message: 'other\n', when: 2 });
+    await expect(fastCommit(dir, { ref: 'refs/heads/main', parent: base, edits: [{ path: 'x/cur/3', oid: a }], message: 'stale\n', when: 3 })).rejects.toMatchObject({
+      code: 'ERACE',
+      exitCode: 75,
+    });
+    expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(other);
+  });
+});
+
+describe('readers', () => {
+  it('parseCommitInfo reads the tree and the clock trailer of the last paragraph only', () => {
+    const tree = 'c'.repeat(40);
+    const body = (msg: string) => Buffer.from(`tree ${tree}\nauthor a <a> 1 +0000\ncommitter a <a> 1 +0000\n\n${msg}`);
+    expect(parseCommitInfo('x', body('INBOX: 1 read\n\nMailgit-Replica: a\nMailgit-Clock: 42\n'))).toEqual({ commit: 'x', tree, clock: 42 });
+    expect(parseCommitInfo('x', body('Mailgit-Clock: 9 in the subject\n\nplain body\n')).clock).toBe(0);
+    expect(parseCommitInfo('x', body('no trailers\n')).clock).toBe(0);
+    expect(() => parseCommitInfo('x', Buffer.from('garbage'))).toThrow(/no tree/);
+  });
+
+  it('indexTree lists what git ls-tree lists (files, subtrees, executables, non-ASCII names)', () => {
+    const dir = newRepo();
+    const a = blob(dir, 'a\n');
+    const sub = gitIn(dir, ['mktree'], `100644 blob ${a}\tinner\n`);
+    const tree = gitIn(dir, ['mktree'], [`100644 blob ${a}\t1.M1P1.h:2,S`, `100755 blob ${a}\tx.sh`, `100644 blob ${a}\tEntwürfe`, `040000 tree ${sub}\tsub`].join('\n') + '\n');
+    const raw = spawnSync('git', ['cat-file', 'tree', tree], { cwd: dir }).stdout;
+    const ix = indexTree(raw);
+    const expected = gitOut(dir, ['-c', 'core.quotepath=false', 'ls-tree', tree]).trim().split('\n').map((l) => {
+      const [meta, name] = l.split('\t') as [string, string];
+      const [mode, , oid] = meta.split(' ');
+      return { name, blob: mode !== '040000', oid };
+    });
+    expect(ix.names.map((name, i) => ({ name, blob: ix.isBlob[i], oid: ix.oidAt(i) }))).toEqual(expected);
+    expect(() => indexTree(readFileSync(__filename).subarray(0, 30))).toThrow(/damaged/);
+  });
+});
