@@ -137,7 +137,7 @@ describe('hostile remotes: size', () => {
     const { root, a, evil, snapshot } = await setup();
     const long = longRun();
     const size = long ? 2 * 1024 * 1024 * 1024 : 3 * 1024 * 1024;
-    const env = long ? {} : { MAILGIT_MAX_MESSAGE_BYTES: String(1024 * 1024) };
+    const env: Record<string, string> = long ? {} : { MAILGIT_MAX_MESSAGE_BYTES: String(1024 * 1024) };
     const sparse = join(root, 'sparse');
     spawnSync('truncate', ['-s', String(size), sparse]);
     evil('big', (g) => [{ path: 'INBOX/cur/1700000099.M1P1.big:2,S', mode: '100644', oid: plumb(g, ['hash-object', '-w', sparse]) }]);

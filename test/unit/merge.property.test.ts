@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { FileEntry, MessageEntry, Snapshot } from '../../src/maildir/snapshot.js';
 import { flagsOf, mergeFlags, sortFlags } from '../../src/merge/flags.js';
 import { merge } from '../../src/merge/merge.js';
-import { brief, cpFile, mirror, side, st } from './merge.helpers.js';
+import { brief, cpFile, mirror, side } from './merge.helpers.js';
 
 const IDS = ['k0', 'k1', 'k2', 'k3', 'n1', 'n2'];
 const entryArb: fc.Arbitrary<Omit<MessageEntry, 'key'>> = fc.record({
