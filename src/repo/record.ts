@@ -21,6 +21,8 @@ import { saveDirState } from './dirstate.js';
 import { scheduleMaintenance } from './maintenance.js';
 import { copyAliases } from './copies.js';
 import { finishPendingApply } from './apply.js';
+import type { ListingCache } from './listingCache.js';
+import { perfMark } from '../util/perf.js';
 
 /** What a recording made. */
 export interface RecordResult {
@@ -33,6 +35,8 @@ export interface RecordResult {
 export interface RecordOptions {
   /** Subject line (default: the summary). */
   message?: string;
+  /** HEAD's directory listings kept between records by a long-running caller. */
+  cache?: ListingCache;
 }
 
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
@@ -61,8 +65,10 @@ export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, 
  * `null` when there is nothing to record. The caller holds the repo lock.
  */
 export async function record(repo: Repo, opts: RecordOptions = {}): Promise<RecordResult | null> {
+  perfMark('record: start');
   await finishPendingApply(repo);
-  const scan = await scanChanges(repo);
+  const scan = await scanChanges(repo, { cache: opts.cache });
+  perfMark('record: scanned');
   if (scan.edits.length === 0) {
     await saveDirState(repo, scan.state);
     return null;
@@ -71,7 +77,10 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
   const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
   const message = formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock: scan.headClock + 1 });
   const commit = await fastCommit(repo.root, { ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: Date.now() / 1000 });
+  perfMark('record: committed');
+  opts.cache?.advance(scan.head, commit, scan.edits);
   await saveDirState(repo, { ...scan.state, head: commit });
+  perfMark('record: cache saved');
   // Pack the new tree versions as deltas (see maintain.ts). The commit is already safe:
   // a failure here only leaves a pack that the next run folds in.
   await scheduleMaintenance(repo.root, repo.gitDir);

@@ -11,6 +11,7 @@ import { writeBlobs } from '../git/blobs.js';
 import { lsTreeDirs, lsTreeRecursive } from '../git/tree.js';
 import { TreeIO } from '../git/treeio.js';
 import type { TreeIndex } from '../git/treeio.js';
+import type { ListingCache } from './listingCache.js';
 import type { TreeEdit, TreeEntry } from '../git/tree.js';
 import { parseCommitInfo } from '../git/commit.js';
 import { parseMessagePath } from '../maildir/name.js';
@@ -19,6 +20,7 @@ import type { Repo } from './repo.js';
 import { loadDirState, sameStamp, stampOf } from './dirstate.js';
 import type { DirState } from './dirstate.js';
 import { walkWorktree } from './walk.js';
+import { perfMark } from '../util/perf.js';
 
 /** One message file that appeared or disappeared. */
 export interface FileDelta {
@@ -102,32 +104,42 @@ async function stampOrNull(path: string): Promise<string | null> {
  * redone when any of them moved meanwhile. With `write: false` (status) blob ids are only
  * computed, never written.
  */
-export async function scanChanges(repo: Repo, opts: { write?: boolean } = {}): Promise<Scan> {
+export async function scanChanges(repo: Repo, opts: ScanOptions = {}): Promise<Scan> {
   for (let attempt = 1; ; attempt++) {
-    const { scan, stable } = await scanOnce(repo, opts.write ?? true);
+    const { scan, stable } = await scanOnce(repo, opts);
     // A scan that stayed unstable is still exact for what it read; the next one completes it.
     if (stable || attempt >= SCAN_ATTEMPTS) return scan;
   }
 }
 
-async function scanOnce(repo: Repo, write: boolean): Promise<{ scan: Scan; stable: boolean }> {
+/** Options for {@link scanChanges}. */
+export interface ScanOptions {
+  /** False: compute blob ids without writing objects (status in a read-only repo). */
+  write?: boolean;
+  /** HEAD's directory listings kept by a long-running caller (see listingCache.ts). */
+  cache?: ListingCache;
+}
+
+async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
   const io = new TreeIO(repo.root);
   try {
-    return await scanWith(repo, io, write);
+    return await scanWith(repo, io, opts.write ?? true, opts.cache);
   } finally {
     io.close();
   }
 }
 
-async function scanWith(repo: Repo, io: TreeIO, write: boolean): Promise<{ scan: Scan; stable: boolean }> {
+async function scanWith(repo: Repo, io: TreeIO, write: boolean, cache: ListingCache | undefined): Promise<{ scan: Scan; stable: boolean }> {
   const root = repo.root;
   const headObject = await io.read('HEAD^{commit}');
   const info = headObject ? parseCommitInfo(headObject.oid, headObject.data) : null;
+  perfMark('scan: HEAD read');
   const head = info?.commit ?? null;
   const old = await loadDirState(repo);
   const warm = head !== null && old.head === head && old.tracked !== undefined;
   const now = Date.now();
   const walk = await walkWorktree(root);
+  perfMark('scan: folders walked');
   // Message directories in HEAD: the cache's list when it describes HEAD, else one listing.
   const headDirs = new Set<string>(warm ? old.tracked : []);
   if (head && !warm) {
@@ -182,8 +194,14 @@ async function scanWith(repo: Repo, io: TreeIO, write: boolean): Promise<{ scan:
   const addedPaths: string[] = [];
   for (const d of changed) {
     const listed = headEntries.get(d);
-    const inHead = listed || fullListing || !head ? indexOf(d, listed ?? []) : await io.index(head, d);
+    let inHead = listed || fullListing || !head ? indexOf(d, listed ?? []) : cache?.get(head, d);
+    if (!inHead) {
+      inHead = await io.index(head!, d);
+      cache?.put(head!, d, inHead);
+    }
+    perfMark(`scan: HEAD's ${d} read`);
     await diffDir(root, d, inHead, removed, addedPaths);
+    perfMark(`scan: ${d} listed and compared`);
   }
 
   // Renames keep their blob (messages are immutable); only unseen keys are hashed.

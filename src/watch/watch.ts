@@ -15,6 +15,7 @@ import type { Repo } from '../repo/repo.js';
 import { withRepoLock } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import type { RecordResult } from '../repo/record.js';
+import { ListingCache } from '../repo/listingCache.js';
 import { LockedError } from '../util/errors.js';
 import { DirWatcher } from './dirwatch.js';
 import type { WatchEvent } from './dirwatch.js';
@@ -92,6 +93,8 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
   };
 
   const dirs = new DirWatcher(repo.root, onEvent);
+  // HEAD's listings of the directories recorded, kept between records (see listingCache.ts).
+  const listings = new ListingCache();
 
   function kick(): void {
     if (timer !== null) clearTimeout(timer);
@@ -130,7 +133,7 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
       if (needRecord) {
         needRecord = false;
         try {
-          const r = await withRepoLock(repo, 'watch', () => record(repo), { waitMs: lockWaitMs });
+          const r = await withRepoLock(repo, 'watch', () => record(repo, { cache: listings }), { waitMs: lockWaitMs });
           if (r) {
             commits++;
             opts.onCommit?.(r);
@@ -223,7 +226,7 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
       // Record what is pending (one attempt); a sync is left to the next run.
       if (needRecord) {
         try {
-          const r = await withRepoLock(repo, 'watch', () => record(repo), { waitMs: lockWaitMs });
+          const r = await withRepoLock(repo, 'watch', () => record(repo, { cache: listings }), { waitMs: lockWaitMs });
           if (r) {
             commits++;
             opts.onCommit?.(r);
