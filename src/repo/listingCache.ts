@@ -30,6 +30,11 @@ export class ListingCache {
     return { names, isBlob: names.map(() => true), oidAt: (i) => listing.get(names[i]!)! };
   }
 
+  /** Returns `dir`'s name → blob map as of `head`, or undefined when not cached. */
+  lookup(head: string, dir: string): ReadonlyMap<string, string> | undefined {
+    return head === this.head ? this.dirs.get(dir) : undefined;
+  }
+
   /** Remembers the files of `dir` as of `head` (subtrees are not kept). */
   put(head: string, dir: string, index: TreeIndex): void {
     if (head !== this.head) {

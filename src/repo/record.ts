@@ -16,7 +16,7 @@ import type { FolderEvents } from '../maildir/describe.js';
 import { folderName } from '../maildir/layout.js';
 import type { Repo } from './repo.js';
 import { scanChanges } from './scan.js';
-import type { Scan } from './scan.js';
+import type { Scan, ScanOptions } from './scan.js';
 import { saveDirState } from './dirstate.js';
 import { scheduleMaintenance } from './maintenance.js';
 import { copyAliases } from './copies.js';
@@ -35,8 +35,10 @@ export interface RecordResult {
 export interface RecordOptions {
   /** Subject line (default: the summary). */
   message?: string;
-  /** HEAD's directory listings kept between records by a long-running caller. */
+  /** What a long-running caller keeps between records (see {@link ScanOptions}). */
   cache?: ListingCache;
+  hints?: ScanOptions['hints'];
+  io?: ScanOptions['io'];
 }
 
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
@@ -67,7 +69,7 @@ export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, 
 export async function record(repo: Repo, opts: RecordOptions = {}): Promise<RecordResult | null> {
   perfMark('record: start');
   await finishPendingApply(repo);
-  const scan = await scanChanges(repo, { cache: opts.cache });
+  const scan = await scanChanges(repo, { cache: opts.cache, hints: opts.hints, io: opts.io });
   perfMark('record: scanned');
   if (scan.edits.length === 0) {
     await saveDirState(repo, scan.state);

@@ -3,7 +3,7 @@
  * change: one stat per `cur/`/`new/` directory, a listing only of the directories whose
  * (mtime, inode) moved, and a hash only for message keys that history has never seen.
  */
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
@@ -118,18 +118,43 @@ export interface ScanOptions {
   write?: boolean;
   /** HEAD's directory listings kept by a long-running caller (see listingCache.ts). */
   cache?: ListingCache;
+  /**
+   * Names a watcher saw change, per message directory: with a cached listing, such a
+   * directory is compared for these names only, and its stamp is not kept, so that a
+   * scan without hints lists it in full (an event the watcher lost is found then).
+   */
+  hints?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** A long-lived tree reader owned by the caller (else one is started and ended here). */
+  io?: TreeIO;
 }
 
 async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
-  const io = new TreeIO(repo.root);
+  const io = opts.io ?? new TreeIO(repo.root);
   try {
-    return await scanWith(repo, io, opts.write ?? true, opts.cache);
+    return await scanWith(repo, io, opts);
   } finally {
-    io.close();
+    if (!opts.io) io.close();
   }
 }
 
-async function scanWith(repo: Repo, io: TreeIO, write: boolean, cache: ListingCache | undefined): Promise<{ scan: Scan; stable: boolean }> {
+/** Compares only `names` of directory `dir` on disk with HEAD's listing of it. */
+async function diffNamed(root: string, dir: string, names: ReadonlySet<string>, inHead: ReadonlyMap<string, string>, removed: FileDelta[], addedPaths: string[]): Promise<void> {
+  const prefix = dir === '' ? '' : `${dir}/`;
+  for (const name of names) {
+    if (name.startsWith('.') || name.includes('/')) continue;
+    const isFile = await lstat(join(root, dir, name)).then(
+      (st) => st.isFile(),
+      () => false,
+    );
+    const oid = inHead.get(name);
+    if (isFile && oid === undefined && unsafeReason(prefix + name) === null) addedPaths.push(prefix + name);
+    else if (!isFile && oid !== undefined) removed.push({ path: prefix + name, oid });
+  }
+}
+
+async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
+  const write = opts.write ?? true;
+  const cache = opts.cache;
   const root = repo.root;
   const headObject = await io.read('HEAD^{commit}');
   const info = headObject ? parseCommitInfo(headObject.oid, headObject.data) : null;
@@ -193,6 +218,14 @@ async function scanWith(repo: Repo, io: TreeIO, write: boolean, cache: ListingCa
   const removed: FileDelta[] = [];
   const addedPaths: string[] = [];
   for (const d of changed) {
+    const named = opts.hints?.get(d);
+    const cachedListing = head && named && !fullListing ? cache?.lookup(head, d) : undefined;
+    if (named && cachedListing) {
+      await diffNamed(root, d, named, cachedListing, removed, addedPaths);
+      delete state.dirs[d];
+      perfMark(`scan: ${d} compared for ${named.size} names`);
+      continue;
+    }
     const listed = headEntries.get(d);
     let inHead = listed || fullListing || !head ? indexOf(d, listed ?? []) : cache?.get(head, d);
     if (!inHead) {

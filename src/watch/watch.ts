@@ -16,6 +16,7 @@ import { withRepoLock } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import type { RecordResult } from '../repo/record.js';
 import { ListingCache } from '../repo/listingCache.js';
+import { TreeIO } from '../git/treeio.js';
 import { LockedError } from '../util/errors.js';
 import { DirWatcher } from './dirwatch.js';
 import type { WatchEvent } from './dirwatch.js';
@@ -84,6 +85,11 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
   const onEvent = (e: WatchEvent) => {
     if (stopped) return;
     if (e.type === 'structure') needRefresh = true;
+    if (e.type === 'change' && e.name !== null) {
+      let names = hints.get(e.dir);
+      if (!names) hints.set(e.dir, (names = new Set()));
+      names.add(e.name);
+    } else unhinted.add(e.dir);
     needRecord = true;
     const now = Date.now();
     if (timer === null) burstStart = now;
@@ -93,8 +99,25 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
   };
 
   const dirs = new DirWatcher(repo.root, onEvent);
-  // HEAD's listings of the directories recorded, kept between records (see listingCache.ts).
+  // Kept between records so that one flag change costs little in a big folder: HEAD's
+  // listings of the directories recorded, one tree reader, and the names events named
+  // (a directory with an event without a name is compared in full).
   const listings = new ListingCache();
+  let io = new TreeIO(repo.root);
+  let hints = new Map<string, Set<string>>();
+  let unhinted = new Set<string>();
+  const recordNow = (): Promise<RecordResult | null> => {
+    const named = hints;
+    for (const d of unhinted) named.delete(d);
+    hints = new Map();
+    unhinted = new Set();
+    return withRepoLock(repo, 'watch', () => record(repo, { cache: listings, hints: named, io }), { waitMs: lockWaitMs }).catch((e: unknown) => {
+      // A reader that broke (its git gone) is replaced; the next record compares in full.
+      io.close();
+      io = new TreeIO(repo.root);
+      throw e;
+    });
+  };
 
   function kick(): void {
     if (timer !== null) clearTimeout(timer);
@@ -133,7 +156,7 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
       if (needRecord) {
         needRecord = false;
         try {
-          const r = await withRepoLock(repo, 'watch', () => record(repo, { cache: listings }), { waitMs: lockWaitMs });
+          const r = await recordNow();
           if (r) {
             commits++;
             opts.onCommit?.(r);
@@ -226,7 +249,7 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
       // Record what is pending (one attempt); a sync is left to the next run.
       if (needRecord) {
         try {
-          const r = await withRepoLock(repo, 'watch', () => record(repo, { cache: listings }), { waitMs: lockWaitMs });
+          const r = await recordNow();
           if (r) {
             commits++;
             opts.onCommit?.(r);
@@ -235,6 +258,7 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
           warn(`not recorded at exit: ${(e as Error).message}; the next commit records it`);
         }
       }
+      io.close();
       const w = idleWaiters;
       idleWaiters = [];
       for (const f of w) f();

@@ -1,0 +1,88 @@
+/**
+ * What `mailgit watch` keeps between records (HEAD's listings, the names its events
+ * named, one tree reader) makes recording cheap, and never loses a change the events
+ * missed: a directory compared by names only keeps no stamp, so the next record without
+ * hints (the periodic full check, or `mailgit commit`) compares it in full.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openRepo } from '../../src/repo/repo.js';
+import { record } from '../../src/repo/record.js';
+import { ListingCache } from '../../src/repo/listingCache.js';
+import { TreeIO } from '../../src/git/treeio.js';
+import { mailgit, tempDir } from '../helpers/cli.js';
+import { diskMessages, headMessages } from '../helpers/messages.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function repoWith(n: number): string {
+  const base = tempDir('mailgit-hints-');
+  dirs.push(base);
+  const root = join(base, 'mail');
+  for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(root, 'INBOX', sub), { recursive: true });
+  for (let i = 0; i < n; i++) writeFileSync(join(root, 'INBOX', 'cur', `${1600000000 + i}.M${i}P1.host:2,S`), `Subject: ${i}\n\n${i}\n`);
+  expect(mailgit(['init', root, '--name', 'w']).code).toBe(0);
+  return root;
+}
+
+const flag = (root: string, i: number) => {
+  const from = `${1600000000 + i}.M${i}P1.host:2,S`;
+  const to = `${1600000000 + i}.M${i}P1.host:2,FS`;
+  renameSync(join(root, 'INBOX', 'cur', from), join(root, 'INBOX', 'cur', to));
+  return [from, to];
+};
+
+describe('records with what watch keeps', () => {
+  it('records the named change, and a change no event named at the next full record', async () => {
+    const root = repoWith(50);
+    const repo = await openRepo(root);
+    const cache = new ListingCache();
+    const io = new TreeIO(root);
+    try {
+      flag(root, 1);
+      const first = await record(repo, { cache, io, hints: new Map() }); // full: fills the cache
+      expect(first?.summary).toEqual(['INBOX: 1 flagged']);
+
+      const named = flag(root, 2);
+      flag(root, 3); // an event the watcher lost
+      const hinted = await record(repo, { cache, io, hints: new Map([['INBOX/cur', new Set(named)]]) });
+      expect(hinted?.summary).toEqual(['INBOX: 1 flagged']);
+      const head = headMessages(root);
+      expect(head.has(`INBOX/cur/${named[1]}`)).toBe(true);
+      expect(head.has(`INBOX/cur/${1600000003}.M3P1.host:2,S`)).toBe(true); // not yet
+
+      const full = await record(repo, { cache, io, hints: new Map() });
+      expect(full?.summary).toEqual(['INBOX: 1 flagged']);
+      expect([...headMessages(root).keys()].sort()).toEqual(diskMessages(root));
+      // And the CLI agrees nothing is left.
+      expect(mailgit(['status', '--json'], { cwd: root }).stdout).toContain('"clean": true');
+    } finally {
+      io.close();
+    }
+  });
+
+  it('a hint for a name that did not change, or a delivery, is recorded exactly', async () => {
+    const root = repoWith(20);
+    const repo = await openRepo(root);
+    const cache = new ListingCache();
+    const io = new TreeIO(root);
+    try {
+      flag(root, 0);
+      await record(repo, { cache, io });
+      writeFileSync(join(root, 'INBOX', 'cur', '1700000000.M9P9.host:2,'), 'Subject: new\n\nx\n');
+      const r = await record(repo, {
+        cache,
+        io,
+        hints: new Map([['INBOX/cur', new Set(['1700000000.M9P9.host:2,', `${1600000005}.M5P1.host:2,S`, 'gone-before-we-looked'])]]),
+      });
+      expect(r?.summary).toEqual(['INBOX: 1 delivered']);
+      expect([...headMessages(root).keys()].sort()).toEqual(diskMessages(root));
+    } finally {
+      io.close();
+    }
+  });
+});
