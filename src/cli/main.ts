@@ -41,7 +41,11 @@ export async function main(args: string[]): Promise<number> {
   return EX.OK;
 }
 
-/** Entry point used by `bin/mailgit.js`. */
+/**
+ * Entry point used by `bin/mailgit.js`. A status a handler set itself (`demo` when the
+ * replicas differ) is kept when the run otherwise succeeded.
+ */
 export async function run(): Promise<void> {
-  process.exitCode = await main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  if (code !== EX.OK || !process.exitCode) process.exitCode = code;
 }
