@@ -1,11 +1,10 @@
 /**
- * `mailgit account add|list|remove|password-command`
+ * `mailgit account add|list|remove|password-command|trust`
  *
  * Definitions are synced (`.mailgit/accounts/NAME.json`, committed at once); the password
  * command is per machine (`.git/mailgit/accounts/NAME.json`); the password itself is never
  * stored by mailgit.
  */
-import type { Argv, CommandModule } from 'yargs';
 import { record } from '../repo/record.js';
 import { withRepoLock } from '../repo/lock.js';
 import { MailgitError, EX, UsageError } from '../util/errors.js';
@@ -35,7 +34,7 @@ interface AddArgs extends GlobalArgs {
   starttls?: boolean;
   insecure?: boolean;
   user: string;
-  'password-command'?: string;
+  passwordCommand?: string;
   folders?: string[];
   exclude?: string[];
   map?: string[];
@@ -64,148 +63,97 @@ export function parseMaps(maps: string[] | undefined): Record<string, string> | 
   return out;
 }
 
-const addCommand: CommandModule<GlobalArgs, AddArgs> = {
-  command: 'add <name>',
-  describe: 'define an IMAP account (synced; the password is not stored)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('name', { type: 'string', demandOption: true, describe: 'account name (letters, digits, - and _)' })
-      .option('host', { type: 'string', demandOption: true, requiresArg: true, describe: 'IMAP server' })
-      .option('port', { type: 'number', requiresArg: true, describe: 'port (default 993 with TLS, 143 otherwise)' })
-      .option('tls', { type: 'boolean', default: true, describe: 'implicit TLS (default); --no-tls for plaintext (loopback/testing only)' })
-      .option('starttls', { type: 'boolean', describe: 'STARTTLS on port 143' })
-      .option('insecure', { type: 'boolean', describe: 'do not verify the server certificate (self-signed servers)' })
-      .option('user', { type: 'string', demandOption: true, requiresArg: true, describe: 'login name' })
-      .option('password-command', { type: 'string', requiresArg: true, describe: 'command printing the password (this machine only; run without a shell)' })
-      .option('folders', { type: 'string', array: true, describe: 'folders to fetch (patterns: * any, % one level, ?)' })
-      .option('exclude', { type: 'string', array: true, describe: 'folders not to fetch (patterns)' })
-      .option('map', { type: 'string', array: true, describe: 'REMOTE=LOCAL folder name mapping' })
-      .option('force', { type: 'boolean', describe: 'replace an existing definition' }) as unknown as Argv<AddArgs>,
-  handler: async (argv) => {
-    checkAccountName(argv.name);
-    const repo = await repoFromArgs(argv);
-    const security = argv.starttls ? 'starttls' : argv.tls === false ? 'none' : 'tls';
-    const account: Account = validateAccount(
-      {
-        host: argv.host,
-        port: argv.port,
-        security,
-        user: argv.user,
-        insecure: argv.insecure,
-        folders: argv.folders,
-        exclude: argv.exclude,
-        map: parseMaps(argv.map),
-      },
-      argv.name,
-    );
-    const passCmd = argv['password-command'] !== undefined ? splitCommand(argv['password-command']) : undefined;
-    if (passCmd !== undefined && passCmd.length === 0) throw new UsageError('--password-command is empty');
-    const commit = await withRepoLock(repo, `account add ${argv.name}`, async () => {
-      const exists = (await listAccounts(repo.root)).includes(argv.name);
-      if (exists && !argv.force) {
-        throw new MailgitError(`account ${argv.name} exists (use --force to replace it, or "account password-command" to set this machine's password command)`, 'EEXIST', EX.CANTCREAT);
-      }
-      await writeAccount(repo, account);
-      const local = await readLocalSettings(repo.gitDir, argv.name);
-      await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...(passCmd ? { passwordCommand: passCmd } : {}), server: serverOf(account) });
-      return record(repo, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
-    });
-    if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
-    else if (process.stdout.isTTY || argv.verbose) console.log(`account ${argv.name}: ${account.user} on ${account.host}:${account.port} (${account.security})`);
-  },
-};
-
-const listCommand: CommandModule<GlobalArgs, GlobalArgs> = {
-  command: 'list',
-  describe: 'list the defined accounts',
-  handler: async (argv) => {
-    const repo = await repoFromArgs(argv);
-    const names = await listAccounts(repo.root);
-    const rows = [];
-    for (const n of names) {
-      const a = await readAccount(repo.root, n);
-      const local = await readLocalSettings(repo.gitDir, n);
-      const pw = process.env[passwordEnvVar(n)] ? 'env' : local.passwordCommand ? 'command' : 'none';
-      rows.push({ ...a, password: pw });
+/** The `account add` verb: defines an IMAP account and commits it; the password command stays on this machine. */
+export async function add(argv: AddArgs): Promise<void> {
+  checkAccountName(argv.name);
+  const repo = await repoFromArgs(argv);
+  const security = argv.starttls ? 'starttls' : argv.tls === false ? 'none' : 'tls';
+  const account: Account = validateAccount(
+    {
+      host: argv.host,
+      port: argv.port,
+      security,
+      user: argv.user,
+      insecure: argv.insecure,
+      folders: argv.folders,
+      exclude: argv.exclude,
+      map: parseMaps(argv.map),
+    },
+    argv.name,
+  );
+  const passCmd = argv.passwordCommand !== undefined ? splitCommand(argv.passwordCommand) : undefined;
+  if (passCmd !== undefined && passCmd.length === 0) throw new UsageError('--password-command is empty');
+  const commit = await withRepoLock(repo, `account add ${argv.name}`, async () => {
+    const exists = (await listAccounts(repo.root)).includes(argv.name);
+    if (exists && !argv.force) {
+      throw new MailgitError(`account ${argv.name} exists (use --force to replace it, or "account password-command" to set this machine's password command)`, 'EEXIST', EX.CANTCREAT);
     }
-    if (argv.json) {
-      printJson(rows);
-      return;
-    }
-    for (const r of rows) {
-      console.log(`${r.name}\t${r.user}@${r.host}:${r.port}\t${r.security}${r.insecure ? ' insecure' : ''}\tpassword: ${r.password}`);
-    }
-  },
-};
-
-const removeCommand: CommandModule<GlobalArgs, NameArgs> = {
-  command: 'remove <name>',
-  describe: 'remove an account definition and its checkpoint (mail stays)',
-  builder: (y: Argv<GlobalArgs>) => y.positional('name', { type: 'string', demandOption: true }) as unknown as Argv<NameArgs>,
-  handler: async (argv) => {
-    checkAccountName(argv.name);
-    const repo = await repoFromArgs(argv);
-    await readAccount(repo.root, argv.name);
-    const commit = await withRepoLock(repo, `account remove ${argv.name}`, async () => {
-      await removeAccount(repo, argv.name);
-      return record(repo, { message: `account remove ${argv.name}` });
-    });
-    if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
-  },
-};
-
-const passwordCommand: CommandModule<GlobalArgs, PassCmdArgs> = {
-  command: 'password-command <name> [command]',
-  describe: "set (or --clear) this machine's password command for an account",
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('name', { type: 'string', demandOption: true })
-      .positional('command', { type: 'string', describe: 'command line, split like a shell does but run without one' })
-      .option('clear', { type: 'boolean', describe: 'forget the command' }) as unknown as Argv<PassCmdArgs>,
-  handler: async (argv) => {
-    const repo = await repoFromArgs(argv);
-    const account = await readAccount(repo.root, argv.name);
+    await writeAccount(repo, account);
     const local = await readLocalSettings(repo.gitDir, argv.name);
-    if (argv.clear) {
-      await writeLocalSettings(repo.gitDir, argv.name, { server: local.server });
-      return;
-    }
-    if (!argv.command) {
-      if (argv.json) printJson({ account: argv.name, passwordCommand: local.passwordCommand ?? null });
-      else console.log(local.passwordCommand ? JSON.stringify(local.passwordCommand) : '(none)');
-      return;
-    }
-    const argvCmd = splitCommand(argv.command);
-    if (argvCmd.length === 0) throw new UsageError('empty password command');
-    // Setting a password here is trusting the server the definition names now.
-    await writeLocalSettings(repo.gitDir, argv.name, { passwordCommand: argvCmd, server: serverOf(account) });
-  },
-};
+    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...(passCmd ? { passwordCommand: passCmd } : {}), server: serverOf(account) });
+    return record(repo, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
+  });
+  if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
+  else if (process.stdout.isTTY || argv.verbose) console.log(`account ${argv.name}: ${account.user} on ${account.host}:${account.port} (${account.security})`);
+}
 
-const trustCommand: CommandModule<GlobalArgs, NameArgs> = {
-  command: 'trust <name>',
-  describe: "trust the account's current server settings on this machine (after a change made on another replica)",
-  builder: (y: Argv<GlobalArgs>) => y.positional('name', { type: 'string', demandOption: true }) as unknown as Argv<NameArgs>,
-  handler: async (argv) => {
-    const repo = await repoFromArgs(argv);
-    const account = await readAccount(repo.root, argv.name);
-    await trustAccount(repo.gitDir, account);
-    if (argv.json) printJson({ account: argv.name, server: serverOf(account) });
-    else if (process.stdout.isTTY || argv.verbose) console.log(`account ${argv.name}: trusting ${account.user} on ${account.host}:${account.port} (${account.security}${account.insecure ? ', insecure' : ''})`);
-  },
-};
+/** The `account list` verb: prints the defined accounts and where each password would come from. */
+export async function list(argv: GlobalArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  const names = await listAccounts(repo.root);
+  const rows = [];
+  for (const n of names) {
+    const a = await readAccount(repo.root, n);
+    const local = await readLocalSettings(repo.gitDir, n);
+    const pw = process.env[passwordEnvVar(n)] ? 'env' : local.passwordCommand ? 'command' : 'none';
+    rows.push({ ...a, password: pw });
+  }
+  if (argv.json) {
+    printJson(rows);
+    return;
+  }
+  for (const r of rows) {
+    console.log(`${r.name}\t${r.user}@${r.host}:${r.port}\t${r.security}${r.insecure ? ' insecure' : ''}\tpassword: ${r.password}`);
+  }
+}
 
-/** The `account` verb. */
-export const accountCommand: CommandModule<GlobalArgs, GlobalArgs> = {
-  command: 'account',
-  describe: 'manage IMAP accounts for fetch',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .command(addCommand)
-      .command(listCommand)
-      .command(removeCommand)
-      .command(passwordCommand)
-      .command(trustCommand)
-      .demandCommand(1, 'name an account sub-command: add, list, remove, password-command, trust'),
-  handler: () => undefined,
-};
+/** The `account remove` verb: removes an account definition and its checkpoint, and commits. */
+export async function remove(argv: NameArgs): Promise<void> {
+  checkAccountName(argv.name);
+  const repo = await repoFromArgs(argv);
+  await readAccount(repo.root, argv.name);
+  const commit = await withRepoLock(repo, `account remove ${argv.name}`, async () => {
+    await removeAccount(repo, argv.name);
+    return record(repo, { message: `account remove ${argv.name}` });
+  });
+  if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
+}
+
+/** The `account password-command` verb: sets, prints or (`--clear`) forgets this machine's password command. */
+export async function passwordCommand(argv: PassCmdArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  const account = await readAccount(repo.root, argv.name);
+  const local = await readLocalSettings(repo.gitDir, argv.name);
+  if (argv.clear) {
+    await writeLocalSettings(repo.gitDir, argv.name, { server: local.server });
+    return;
+  }
+  if (!argv.command) {
+    if (argv.json) printJson({ account: argv.name, passwordCommand: local.passwordCommand ?? null });
+    else console.log(local.passwordCommand ? JSON.stringify(local.passwordCommand) : '(none)');
+    return;
+  }
+  const argvCmd = splitCommand(argv.command);
+  if (argvCmd.length === 0) throw new UsageError('empty password command');
+  // Setting a password here is trusting the server the definition names now.
+  await writeLocalSettings(repo.gitDir, argv.name, { passwordCommand: argvCmd, server: serverOf(account) });
+}
+
+/** The `account trust` verb: trusts the account's current server settings on this machine. */
+export async function trust(argv: NameArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  const account = await readAccount(repo.root, argv.name);
+  await trustAccount(repo.gitDir, account);
+  if (argv.json) printJson({ account: argv.name, server: serverOf(account) });
+  else if (process.stdout.isTTY || argv.verbose) console.log(`account ${argv.name}: trusting ${account.user} on ${account.host}:${account.port} (${account.security}${account.insecure ? ', insecure' : ''})`);
+}

@@ -1,20 +1,224 @@
 /**
- * The command table: one entry per verb, each in its own file.
+ * The command table: every verb's name, description, arguments and options, and a loader
+ * for its handler (one file per verb).
+ *
+ * This module is loaded on every start, so it holds data only: a verb's implementation and
+ * the modules it needs are imported when that verb runs, never here.
  */
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from './context.js';
-import { initCommand } from './init.js';
-import { cloneCommand } from './clone.js';
-import { commitCommand } from './commit.js';
-import { statusCommand } from './status.js';
-import { logCommand } from './log.js';
-import { syncCommand } from './sync.js';
-import { demoCommand } from './demo.js';
-import { fetchCommand } from './fetch.js';
-import { accountCommand } from './account.js';
-import { watchCommand } from './watch.js';
-import { deliverCommand } from './deliver.js';
+import { LAYOUTS } from '../maildir/layout.js';
 
-/** Every verb mailgit has. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<GlobalArgs, any>[] = [initCommand, cloneCommand, commitCommand, statusCommand, logCommand, syncCommand, fetchCommand, accountCommand, demoCommand, watchCommand, deliverCommand];
+/** One option of a verb, or a global one. Its name in the table is the `--long-name`. */
+export interface OptionSpec {
+  /** A `number` is given as text and checked: anything but a finite number is a usage error. */
+  type: 'string' | 'boolean' | 'number';
+  /** One-letter alias (`-m`). */
+  short?: string;
+  /**
+   * A list: the option takes every following word up to the next option, and may be
+   * repeated (`--exclude Junk Trash --exclude Spam`).
+   */
+  array?: boolean;
+  /** For a list: may be given without values (`watch --sync`, meaning every remote). */
+  allowEmpty?: boolean;
+  /** Must be given. */
+  required?: boolean;
+  /** Value when the option is not given. */
+  default?: string | boolean | number;
+  /** The only values accepted. */
+  choices?: readonly string[];
+  /** Placeholder for the value in help (default: the option name in capitals). */
+  arg?: string;
+  /** One line for help. */
+  description: string;
+}
+
+/** One positional argument of a verb. */
+export interface PositionalSpec {
+  name: string;
+  required?: boolean;
+  /** Takes all remaining words (only the last positional). */
+  variadic?: boolean;
+  description?: string;
+}
+
+/**
+ * A verb's handler. It gets the parsed arguments with camelCase names (`--dry-run` is
+ * `dryRun`) and the global options; its own argument type is checked by the verb file.
+ */
+export type Handler = (argv: never) => Promise<void>;
+
+/** One verb: either it runs (`load`), or it groups sub-verbs (`verbs`). */
+export interface VerbSpec {
+  name: string;
+  /** One line for help. */
+  description: string;
+  positionals?: PositionalSpec[];
+  options?: Record<string, OptionSpec>;
+  /** Imports the verb's file and returns its handler. */
+  load?: () => Promise<Handler>;
+  verbs?: VerbSpec[];
+}
+
+/** Options every verb accepts, before or after the verb. */
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  C: { type: 'string', short: 'C', arg: 'DIR', description: 'run as if started in DIR' },
+  verbose: { type: 'boolean', short: 'v', description: 'say more' },
+  json: { type: 'boolean', description: 'machine-readable output' },
+  help: { type: 'boolean', short: 'h', description: 'show help' },
+  version: { type: 'boolean', description: 'show the version number' },
+};
+
+const ACCOUNT_NAME: PositionalSpec = { name: 'name', required: true, description: 'account name (letters, digits, - and _)' };
+
+/** Every verb mailgit has, in the order help lists them. */
+export const COMMANDS: VerbSpec[] = [
+  {
+    name: 'init',
+    description: 'create a mail repo, or adopt the Maildir tree in DIR',
+    positionals: [{ name: 'dir', description: 'directory (default: current)' }],
+    options: {
+      name: { type: 'string', description: 'replica name of this machine (default: host name)' },
+      layout: { type: 'string', choices: LAYOUTS, description: 'folder layout (detected when adopting)' },
+    },
+    load: async () => (await import('./init.js')).handler,
+  },
+  {
+    name: 'clone',
+    description: 'make a new replica from a git URL or path',
+    positionals: [
+      { name: 'src', required: true, description: 'git URL or path' },
+      { name: 'dir', description: 'directory (default: from SRC)' },
+    ],
+    options: {
+      name: { type: 'string', description: 'replica name of this machine (default: host name)' },
+    },
+    load: async () => (await import('./clone.js')).handler,
+  },
+  {
+    name: 'commit',
+    description: 'record what the mail client changed since the last commit',
+    options: {
+      message: { type: 'string', short: 'm', description: 'subject line of the commit' },
+    },
+    load: async () => (await import('./commit.js')).handler,
+  },
+  {
+    name: 'status',
+    description: 'show what commit would record, and how the remotes stand',
+    load: async () => (await import('./status.js')).handler,
+  },
+  {
+    name: 'log',
+    description: 'show history: what happened, where and when',
+    options: {
+      folder: { type: 'string', description: 'only what happened in this folder' },
+      message: { type: 'string', arg: 'KEY', description: "one message's whole story (its Maildir key)" },
+      n: { type: 'number', short: 'n', arg: 'N', description: 'at most N entries' },
+    },
+    load: async () => (await import('./log.js')).handler,
+  },
+  {
+    name: 'sync',
+    description: 'record local changes, then fetch, merge, apply and push with each remote',
+    positionals: [{ name: 'remotes', variadic: true, description: 'git remotes (default: all)' }],
+    options: {
+      'dry-run': { type: 'boolean', short: 'n', description: 'show what would come in and go out; change nothing' },
+    },
+    load: async () => (await import('./sync.js')).handler,
+  },
+  {
+    name: 'fetch',
+    description: 'download new mail from IMAP accounts into the repo',
+    positionals: [{ name: 'accounts', variadic: true, description: 'accounts to fetch (default: all)' }],
+    options: {
+      folder: { type: 'string', array: true, description: 'only this folder (remote or local name; patterns allowed); repeatable' },
+      'newest-first': { type: 'boolean', description: 'download the newest messages of each folder first' },
+      'max-size': { type: 'string', arg: 'SIZE', description: 'skip messages larger than this (e.g. 10M)' },
+      rescan: { type: 'boolean', description: 're-read whole folders, ignoring the checkpoint (never duplicates)' },
+      'password-command': { type: 'string', arg: 'CMD', description: 'password command for this run (one account)' },
+      batch: { type: 'number', arg: 'N', description: 'messages per download chunk and commit (default 200)' },
+      progress: { type: 'boolean', description: 'progress bar (default: when stderr is a terminal)' },
+    },
+    load: async () => (await import('./fetch.js')).handler,
+  },
+  {
+    name: 'account',
+    description: 'manage IMAP accounts for fetch',
+    verbs: [
+      {
+        name: 'add',
+        description: 'define an IMAP account (synced; the password is not stored)',
+        positionals: [ACCOUNT_NAME],
+        options: {
+          host: { type: 'string', required: true, description: 'IMAP server' },
+          port: { type: 'number', description: 'port (default 993 with TLS, 143 otherwise)' },
+          tls: { type: 'boolean', default: true, description: 'implicit TLS (default); --no-tls for plaintext (loopback/testing only)' },
+          starttls: { type: 'boolean', description: 'STARTTLS on port 143' },
+          insecure: { type: 'boolean', description: 'do not verify the server certificate (self-signed servers)' },
+          user: { type: 'string', required: true, description: 'login name' },
+          'password-command': { type: 'string', arg: 'CMD', description: 'command printing the password (this machine only; run without a shell)' },
+          folders: { type: 'string', array: true, arg: 'PAT', description: 'folders to fetch (patterns: * any, % one level, ?)' },
+          exclude: { type: 'string', array: true, arg: 'PAT', description: 'folders not to fetch (patterns)' },
+          map: { type: 'string', array: true, arg: 'REMOTE=LOCAL', description: 'folder name mapping; repeatable' },
+          force: { type: 'boolean', description: 'replace an existing definition' },
+        },
+        load: async () => (await import('./account.js')).add,
+      },
+      {
+        name: 'list',
+        description: 'list the defined accounts',
+        load: async () => (await import('./account.js')).list,
+      },
+      {
+        name: 'remove',
+        description: 'remove an account definition and its checkpoint (mail stays)',
+        positionals: [ACCOUNT_NAME],
+        load: async () => (await import('./account.js')).remove,
+      },
+      {
+        name: 'password-command',
+        description: "set (or --clear) this machine's password command for an account",
+        positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
+        options: {
+          clear: { type: 'boolean', description: 'forget the command' },
+        },
+        load: async () => (await import('./account.js')).passwordCommand,
+      },
+      {
+        name: 'trust',
+        description: "trust the account's current server settings on this machine (after a change made on another replica)",
+        positionals: [ACCOUNT_NAME],
+        load: async () => (await import('./account.js')).trust,
+      },
+    ],
+  },
+  {
+    name: 'demo',
+    description: 'run the built-in story: two replicas, mail, changes on both, sync, history',
+    options: {
+      keep: { type: 'boolean', description: 'keep the demo directory' },
+    },
+    load: async () => (await import('./demo.js')).handler,
+  },
+  {
+    name: 'watch',
+    description: 'record what mail clients change as it happens (one commit per burst); optionally sync',
+    options: {
+      sync: { type: 'string', array: true, allowEmpty: true, arg: 'REMOTE', description: 'sync with these remotes after commits and every interval (no names: all remotes)' },
+      interval: { type: 'number', default: 300, arg: 'S', description: 'seconds between full checks (and syncs with --sync)' },
+      debounce: { type: 'number', default: 300, arg: 'MS', description: 'milliseconds of quiet that end a burst of changes' },
+    },
+    load: async () => (await import('./watch.js')).handler,
+  },
+  {
+    name: 'deliver',
+    description: 'deliver one message from stdin into a folder and commit it (an MDA for postfix, procmail, fdm)',
+    options: {
+      folder: { type: 'string', short: 'f', description: 'folder to deliver to (default INBOX; created if missing)' },
+      flags: { type: 'string', description: 'Maildir flags, e.g. S: deliver into cur/ as already read' },
+      wait: { type: 'number', default: 30, arg: 'S', description: 'seconds to wait for the repo lock before exit 75' },
+      message: { type: 'string', short: 'm', description: 'commit subject line' },
+    },
+    load: async () => (await import('./deliver.js')).handler,
+  },
+];

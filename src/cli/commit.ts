@@ -1,7 +1,6 @@
 /**
  * `mailgit commit [-m MSG]`
  */
-import type { Argv, CommandModule } from 'yargs';
 import { record } from '../repo/record.js';
 import { withRepoLock } from '../repo/lock.js';
 import type { GlobalArgs } from './context.js';
@@ -11,23 +10,18 @@ interface CommitArgs extends GlobalArgs {
   message?: string;
 }
 
-/** The `commit` verb: record everything the mail client changed as one commit. */
-export const commitCommand: CommandModule<GlobalArgs, CommitArgs> = {
-  command: 'commit',
-  describe: 'record what the mail client changed since the last commit',
-  builder: (y: Argv<GlobalArgs>) => y.option('message', { alias: 'm', type: 'string', describe: 'subject line of the commit' }) as Argv<CommitArgs>,
-  handler: async (argv) => {
-    const repo = await repoFromArgs(argv);
-    const result = await withRepoLock(repo, 'commit', () => record(repo, { message: argv.message }));
-    if (argv.json) {
-      printJson({ commit: result?.commit ?? null, summary: result?.summary ?? [] });
-      return;
-    }
-    if (!result) {
-      if (process.stdout.isTTY || argv.verbose) console.log('nothing to record');
-      return;
-    }
-    console.log(`[main ${result.commit.slice(0, 10)}]`);
-    for (const line of result.summary) console.log(`  ${line}`);
-  },
-};
+/** The `commit` verb: records everything the mail client changed as one commit. */
+export async function handler(argv: CommitArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  const result = await withRepoLock(repo, 'commit', () => record(repo, { message: argv.message }));
+  if (argv.json) {
+    printJson({ commit: result?.commit ?? null, summary: result?.summary ?? [] });
+    return;
+  }
+  if (!result) {
+    if (process.stdout.isTTY || argv.verbose) console.log('nothing to record');
+    return;
+  }
+  console.log(`[main ${result.commit.slice(0, 10)}]`);
+  for (const line of result.summary) console.log(`  ${line}`);
+}

@@ -5,7 +5,6 @@
  * every other failure (lock held too long, repo missing, disk full): nothing was
  * delivered and the MTA retries.
  */
-import type { Argv, CommandModule } from 'yargs';
 import { deliver } from '../deliver/deliver.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
@@ -18,34 +17,24 @@ interface DeliverArgs extends GlobalArgs {
   message?: string;
 }
 
-/** The `deliver` verb. */
-export const deliverCommand: CommandModule<GlobalArgs, DeliverArgs> = {
-  command: 'deliver',
-  describe: 'deliver one message from stdin into a folder and commit it (an MDA for postfix, procmail, fdm)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('folder', { alias: 'f', type: 'string', describe: 'folder to deliver to (default INBOX; created if missing)', requiresArg: true })
-      .option('flags', { type: 'string', describe: 'Maildir flags, e.g. S: deliver into cur/ as already read', requiresArg: true })
-      .option('wait', { type: 'number', default: 30, describe: 'seconds to wait for the repo lock before exit 75' })
-      .option('message', { alias: 'm', type: 'string', describe: 'commit subject line', requiresArg: true }) as Argv<DeliverArgs>,
-  handler: async (argv) => {
-    let r;
-    try {
-      const repo = await repoFromArgs(argv);
-      r = await deliver(repo, process.stdin, { folder: argv.folder, flags: argv.flags, lockWaitMs: Math.max(0, (argv.wait ?? 30) * 1000), message: argv.message });
-    } catch (e) {
-      // Nothing was delivered. Only bad input is permanent; anything else (the repo not
-      // there because a disk is not mounted, a full disk, a bug) must not bounce mail:
-      // 75 makes the MTA keep the message and retry.
-      if (e instanceof MailgitError && (e.exitCode === EX.DATAERR || e.exitCode === EX.USAGE || e.exitCode === EX.TEMPFAIL)) throw e;
-      const why = e instanceof Error ? e.message : String(e);
-      throw new MailgitError(`${why} (nothing delivered; the MTA will retry)`, e instanceof MailgitError ? e.code : 'EDELIVER', EX.TEMPFAIL);
-    }
-    if (argv.json) {
-      printJson({ path: r.path, size: r.size, commit: r.record?.commit ?? null, warning: r.warning ?? null });
-      return;
-    }
-    if (r.warning) process.stderr.write(`mailgit: warning: ${r.warning}\n`);
-    if (argv.verbose) console.log(`delivered ${r.path}${r.record ? ` [main ${r.record.commit.slice(0, 10)}]` : ''}`);
-  },
-};
+/** The `deliver` verb: delivers the message on stdin and commits it. */
+export async function handler(argv: DeliverArgs): Promise<void> {
+  let r;
+  try {
+    const repo = await repoFromArgs(argv);
+    r = await deliver(repo, process.stdin, { folder: argv.folder, flags: argv.flags, lockWaitMs: Math.max(0, (argv.wait ?? 30) * 1000), message: argv.message });
+  } catch (e) {
+    // Nothing was delivered. Only bad input is permanent; anything else (the repo not
+    // there because a disk is not mounted, a full disk, a bug) must not bounce mail:
+    // 75 makes the MTA keep the message and retry.
+    if (e instanceof MailgitError && (e.exitCode === EX.DATAERR || e.exitCode === EX.USAGE || e.exitCode === EX.TEMPFAIL)) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new MailgitError(`${why} (nothing delivered; the MTA will retry)`, e instanceof MailgitError ? e.code : 'EDELIVER', EX.TEMPFAIL);
+  }
+  if (argv.json) {
+    printJson({ path: r.path, size: r.size, commit: r.record?.commit ?? null, warning: r.warning ?? null });
+    return;
+  }
+  if (r.warning) process.stderr.write(`mailgit: warning: ${r.warning}\n`);
+  if (argv.verbose) console.log(`delivered ${r.path}${r.record ? ` [main ${r.record.commit.slice(0, 10)}]` : ''}`);
+}

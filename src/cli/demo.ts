@@ -3,7 +3,6 @@
  * and a hub in a temporary directory; mail arrives, is read, flagged, moved and deleted
  * on both machines at once, the replicas sync, and the history is shown.
  */
-import type { Argv, CommandModule } from 'yargs';
 import { mkdir, mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,56 +58,51 @@ async function sync(repo: Repo): Promise<string[]> {
   return r.remotes.flatMap((x) => [...x.incoming.map((l) => `in   ${l}`), ...x.outgoing.map((l) => `out  ${l}`), ...x.decisions.map((l) => `conflict: ${l}`)]);
 }
 
-/** The `demo` verb. */
-export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
-  command: 'demo',
-  describe: 'run the built-in story: two replicas, mail, changes on both, sync, history',
-  builder: (y: Argv<GlobalArgs>) => y.option('keep', { type: 'boolean', describe: 'keep the demo directory' }) as Argv<DemoArgs>,
-  handler: async (argv) => {
-    const base = await mkdtemp(join(tmpdir(), 'mailgit-demo-'));
-    try {
-      const { repo: desktop } = await initRepo(join(base, 'desktop'), { name: 'desktop' });
-      await git(['init', '-q', '--bare', '-b', 'main', join(base, 'hub.git')], { cwd: base });
-      await git(['remote', 'add', 'hub', join(base, 'hub.git')], { cwd: desktop.root });
-      say(`desktop: mail repo at ${desktop.root}`);
-      const keys = [];
-      for (const [i, m] of MAILS.entries()) keys.push(await deliver(desktop, i + 1, m));
-      say('desktop: 4 messages delivered, recorded', await commit(desktop));
-      say('desktop: sync to the hub', await sync(desktop));
-      const laptop = await cloneRepo(join(base, 'hub.git'), join(base, 'laptop'), { name: 'laptop' });
-      await git(['remote', 'rename', 'origin', 'hub'], { cwd: laptop.root });
-      say(`laptop: cloned from the hub into ${laptop.root}`);
+/** The `demo` verb: runs the built-in story in a temporary directory. */
+export async function handler(argv: DemoArgs): Promise<void> {
+  const base = await mkdtemp(join(tmpdir(), 'mailgit-demo-'));
+  try {
+    const { repo: desktop } = await initRepo(join(base, 'desktop'), { name: 'desktop' });
+    await git(['init', '-q', '--bare', '-b', 'main', join(base, 'hub.git')], { cwd: base });
+    await git(['remote', 'add', 'hub', join(base, 'hub.git')], { cwd: desktop.root });
+    say(`desktop: mail repo at ${desktop.root}`);
+    const keys = [];
+    for (const [i, m] of MAILS.entries()) keys.push(await deliver(desktop, i + 1, m));
+    say('desktop: 4 messages delivered, recorded', await commit(desktop));
+    say('desktop: sync to the hub', await sync(desktop));
+    const laptop = await cloneRepo(join(base, 'hub.git'), join(base, 'laptop'), { name: 'laptop' });
+    await git(['remote', 'rename', 'origin', 'hub'], { cwd: laptop.root });
+    say(`laptop: cloned from the hub into ${laptop.root}`);
 
-      await flag(laptop, keys[0]!, 'S');
-      await flag(laptop, keys[1]!, 'S');
-      await unlink(join(laptop.root, 'INBOX', 'new', keys[2]!));
-      say('laptop (offline): read 2 messages, deleted the digest', await commit(laptop));
+    await flag(laptop, keys[0]!, 'S');
+    await flag(laptop, keys[1]!, 'S');
+    await unlink(join(laptop.root, 'INBOX', 'new', keys[2]!));
+    say('laptop (offline): read 2 messages, deleted the digest', await commit(laptop));
 
-      await flag(desktop, keys[0]!, 'F');
-      for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(desktop.root, 'Archive', sub), { recursive: true, mode: 0o700 });
-      await flag(desktop, keys[3]!, 'S', 'Archive');
-      await flag(desktop, keys[2]!, 'F');
-      keys.push(await deliver(desktop, 5, ['dave@example.org', 'New mail while you were away', 'Hello from the desktop.']));
-      say('desktop (at the same time): flagged "Lunch on Friday?" and the digest, archived the photos, new mail arrived', await commit(desktop));
+    await flag(desktop, keys[0]!, 'F');
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(desktop.root, 'Archive', sub), { recursive: true, mode: 0o700 });
+    await flag(desktop, keys[3]!, 'S', 'Archive');
+    await flag(desktop, keys[2]!, 'F');
+    keys.push(await deliver(desktop, 5, ['dave@example.org', 'New mail while you were away', 'Hello from the desktop.']));
+    say('desktop (at the same time): flagged "Lunch on Friday?" and the digest, archived the photos, new mail arrived', await commit(desktop));
 
-      say('laptop: sync', await sync(laptop));
-      say('desktop: sync', await sync(desktop));
-      say('laptop: sync again', await sync(laptop));
+    say('laptop: sync', await sync(laptop));
+    say('desktop: sync', await sync(desktop));
+    say('laptop: sync again', await sync(laptop));
 
-      const same = (await treeOf(desktop.root, (await readHead(desktop.root))!)) === (await treeOf(laptop.root, (await readHead(laptop.root))!));
-      say(`both replicas hold the same mail: ${same ? 'yes' : 'NO'}`, [
-        `INBOX/new on the laptop: ${(await readdir(join(laptop.root, 'INBOX', 'new'))).sort().join('  ')}`,
-        `INBOX/cur on the laptop: ${(await readdir(join(laptop.root, 'INBOX', 'cur'))).sort().join('  ')}`,
-        `Archive/cur on the laptop: ${(await readdir(join(laptop.root, 'Archive', 'cur'))).sort().join('  ')}`,
-      ]);
-      console.log('\n== mailgit log (laptop)');
-      for (const e of await readHistory(laptop)) {
-        console.log(`   ${e.commit.slice(0, 8)} ${e.replica.padEnd(8)} clock ${String(e.clock).padStart(2)}  ${e.lines.join('; ')}`);
-      }
-      if (!same) process.exitCode = 1;
-    } finally {
-      if (argv.keep) console.log(`\n(kept ${base})`);
-      else await rm(base, { recursive: true, force: true });
+    const same = (await treeOf(desktop.root, (await readHead(desktop.root))!)) === (await treeOf(laptop.root, (await readHead(laptop.root))!));
+    say(`both replicas hold the same mail: ${same ? 'yes' : 'NO'}`, [
+      `INBOX/new on the laptop: ${(await readdir(join(laptop.root, 'INBOX', 'new'))).sort().join('  ')}`,
+      `INBOX/cur on the laptop: ${(await readdir(join(laptop.root, 'INBOX', 'cur'))).sort().join('  ')}`,
+      `Archive/cur on the laptop: ${(await readdir(join(laptop.root, 'Archive', 'cur'))).sort().join('  ')}`,
+    ]);
+    console.log('\n== mailgit log (laptop)');
+    for (const e of await readHistory(laptop)) {
+      console.log(`   ${e.commit.slice(0, 8)} ${e.replica.padEnd(8)} clock ${String(e.clock).padStart(2)}  ${e.lines.join('; ')}`);
     }
-  },
-};
+    if (!same) process.exitCode = 1;
+  } finally {
+    if (argv.keep) console.log(`\n(kept ${base})`);
+    else await rm(base, { recursive: true, force: true });
+  }
+}

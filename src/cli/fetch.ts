@@ -5,7 +5,6 @@
  * summary. Exit status: 77 wrong password, 69 server unreachable / TLS failure /
  * connection lost, 75 repo locked, 78 account or password configuration.
  */
-import type { Argv, CommandModule } from 'yargs';
 import { withRepoLock } from '../repo/lock.js';
 import { MailgitError, EX, UsageError } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
@@ -16,10 +15,10 @@ import { printJson, repoFromArgs } from './context.js';
 interface FetchArgs extends GlobalArgs {
   accounts?: string[];
   folder?: string[];
-  'newest-first'?: boolean;
-  'max-size'?: string;
+  newestFirst?: boolean;
+  maxSize?: string;
   rescan?: boolean;
-  'password-command'?: string;
+  passwordCommand?: string;
   progress?: boolean;
   batch?: number;
 }
@@ -32,78 +31,64 @@ export function parseSize(s: string): number {
   return Math.floor(Number(m[1]) * mult);
 }
 
-/** The `fetch` verb. */
-export const fetchCommand: CommandModule<GlobalArgs, FetchArgs> = {
-  command: 'fetch [accounts..]',
-  describe: 'download new mail from IMAP accounts into the repo',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('accounts', { type: 'string', array: true, describe: 'accounts to fetch (default: all)' })
-      .option('folder', { type: 'string', array: true, requiresArg: true, describe: 'only this folder (remote or local name; patterns allowed); repeatable' })
-      .option('newest-first', { type: 'boolean', describe: 'download the newest messages of each folder first' })
-      .option('max-size', { type: 'string', requiresArg: true, describe: 'skip messages larger than this (e.g. 10M)' })
-      .option('rescan', { type: 'boolean', describe: 're-read whole folders, ignoring the checkpoint (never duplicates)' })
-      .option('password-command', { type: 'string', requiresArg: true, describe: 'password command for this run (one account)' })
-      .option('batch', { type: 'number', requiresArg: true, describe: 'messages per download chunk and commit (default 200)' })
-      .option('progress', { type: 'boolean', describe: 'progress bar (default: when stderr is a terminal)' }) as unknown as Argv<FetchArgs>,
-  handler: async (argv) => {
-    const repo = await repoFromArgs(argv);
-    const names = argv.accounts?.length ? argv.accounts : await listAccounts(repo.root);
-    if (names.length === 0) throw new MailgitError('no accounts defined: see "mailgit account add"', 'ENOACCOUNT', EX.CONFIG);
-    if (argv['password-command'] !== undefined && names.length !== 1) throw new UsageError('--password-command needs exactly one account');
-    const accounts: Account[] = [];
-    for (const n of names) accounts.push(await readAccount(repo.root, n));
-    if (argv.batch !== undefined && (!Number.isInteger(argv.batch) || argv.batch < 1)) throw new UsageError('--batch wants a positive integer');
-    const maxSize = argv['max-size'] !== undefined ? parseSize(argv['max-size']) : undefined;
-    const override = argv['password-command'] !== undefined ? splitCommand(argv['password-command']) : undefined;
-    const showBar = argv.progress ?? (process.stderr.isTTY === true && !argv.json);
-    // imapflow and cli-progress load only when fetch runs: every other verb starts faster.
-    const { fetchAccount } = await import('../fetch/fetch.js');
-    const { barProgress, silentProgress } = await import('../fetch/progress.js');
-    const progress = showBar ? barProgress() : silentProgress;
-    const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
+/** The `fetch` verb: downloads new mail from IMAP accounts and commits it. */
+export async function handler(argv: FetchArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  const names = argv.accounts?.length ? argv.accounts : await listAccounts(repo.root);
+  if (names.length === 0) throw new MailgitError('no accounts defined: see "mailgit account add"', 'ENOACCOUNT', EX.CONFIG);
+  if (argv.passwordCommand !== undefined && names.length !== 1) throw new UsageError('--password-command needs exactly one account');
+  const accounts: Account[] = [];
+  for (const n of names) accounts.push(await readAccount(repo.root, n));
+  if (argv.batch !== undefined && (!Number.isInteger(argv.batch) || argv.batch < 1)) throw new UsageError('--batch wants a positive integer');
+  const maxSize = argv.maxSize !== undefined ? parseSize(argv.maxSize) : undefined;
+  const override = argv.passwordCommand !== undefined ? splitCommand(argv.passwordCommand) : undefined;
+  const showBar = argv.progress ?? (process.stderr.isTTY === true && !argv.json);
+  // imapflow and cli-progress load only when fetch runs: every other verb starts faster.
+  const { fetchAccount } = await import('../fetch/fetch.js');
+  const { barProgress, silentProgress } = await import('../fetch/progress.js');
+  const progress = showBar ? barProgress() : silentProgress;
+  const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
 
-    const results: AccountResult[] = await withRepoLock(repo, `fetch ${names.join(' ')}`, async () => {
-      const out: AccountResult[] = [];
-      try {
-        for (const a of accounts) {
-          let password: string;
-          try {
-            password = await resolvePassword(repo.gitDir, a, override);
-          } catch (err) {
-            if (!(err instanceof MailgitError)) throw err;
-            out.push({ account: a.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], error: { message: err.message, code: err.code, exitCode: err.exitCode } });
-            continue;
-          }
-          out.push(await fetchAccount(repo, a, password, { folders: argv.folder, newestFirst: argv['newest-first'], maxSize, rescan: argv.rescan, progress, log, chunkMessages: argv.batch, commitMessages: argv.batch }));
+  const results: AccountResult[] = await withRepoLock(repo, `fetch ${names.join(' ')}`, async () => {
+    const out: AccountResult[] = [];
+    try {
+      for (const a of accounts) {
+        let password: string;
+        try {
+          password = await resolvePassword(repo.gitDir, a, override);
+        } catch (err) {
+          if (!(err instanceof MailgitError)) throw err;
+          out.push({ account: a.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], error: { message: err.message, code: err.code, exitCode: err.exitCode } });
+          continue;
         }
-      } finally {
-        progress.stop();
+        out.push(await fetchAccount(repo, a, password, { folders: argv.folder, newestFirst: argv.newestFirst, maxSize, rescan: argv.rescan, progress, log, chunkMessages: argv.batch, commitMessages: argv.batch }));
       }
-      return out;
-    });
+    } finally {
+      progress.stop();
+    }
+    return out;
+  });
 
-    if (argv.json) {
-      printJson({
-        accounts: results,
-        fetched: results.reduce((s, r) => s + r.fetched, 0),
-        bytes: results.reduce((s, r) => s + r.bytes, 0),
-        ok: results.every((r) => !r.error),
-      });
-    } else if (process.stdout.isTTY || argv.verbose) {
-      for (const r of results) {
-        if (r.error) continue;
-        const flags = r.folders.reduce((s, f) => s + f.flagsUpdated, 0);
-        console.log(`${r.account}: ${r.fetched} new message(s), ${r.bytes} bytes${flags ? `, ${flags} flag change(s)` : ''}`);
-      }
+  if (argv.json) {
+    printJson({
+      accounts: results,
+      fetched: results.reduce((s, r) => s + r.fetched, 0),
+      bytes: results.reduce((s, r) => s + r.bytes, 0),
+      ok: results.every((r) => !r.error),
+    });
+  } else if (process.stdout.isTTY || argv.verbose) {
+    for (const r of results) {
+      if (r.error) continue;
+      const flags = r.folders.reduce((s, f) => s + f.flagsUpdated, 0);
+      console.log(`${r.account}: ${r.fetched} new message(s), ${r.bytes} bytes${flags ? `, ${flags} flag change(s)` : ''}`);
     }
-    for (const r of results) for (const f of r.refused) process.stderr.write(`mailgit: ${r.account}: folder ${JSON.stringify(f.remote)} skipped: ${f.reason}\n`);
-    const failed = results.filter((r) => r.error);
-    if (failed.length) {
-      // Other failing accounts get a line each; the first one is the exit status.
-      for (const r of failed.slice(1)) process.stderr.write(`mailgit: ${r.error!.message}\n`);
-      const first = failed[0].error!;
-      throw new MailgitError(first.message, first.code, first.exitCode);
-    }
-  },
-};
+  }
+  for (const r of results) for (const f of r.refused) process.stderr.write(`mailgit: ${r.account}: folder ${JSON.stringify(f.remote)} skipped: ${f.reason}\n`);
+  const failed = results.filter((r) => r.error);
+  if (failed.length) {
+    // Other failing accounts get a line each; the first one is the exit status.
+    for (const r of failed.slice(1)) process.stderr.write(`mailgit: ${r.error!.message}\n`);
+    const first = failed[0].error!;
+    throw new MailgitError(first.message, first.code, first.exitCode);
+  }
+}

@@ -1,7 +1,6 @@
 /**
  * `mailgit log [--folder F] [--message KEY] [--json] [-n N]`
  */
-import type { Argv, CommandModule } from 'yargs';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 import { readHistory, messageStory } from '../repo/history.js';
@@ -20,37 +19,28 @@ function show(e: HistoryEntry): void {
   for (const line of e.lines) console.log(`    ${line}`);
 }
 
-/** The `log` verb: history in a person's words, for the repo, a folder, or one message. */
-export const logCommand: CommandModule<GlobalArgs, LogArgs> = {
-  command: 'log',
-  describe: 'show history: what happened, where and when',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('folder', { type: 'string', describe: 'only what happened in this folder' })
-      .option('message', { type: 'string', describe: "one message's whole story (its Maildir key)" })
-      .option('n', { type: 'number', describe: 'at most N entries' }) as Argv<LogArgs>,
-  handler: async (argv) => {
-    const repo = await repoFromArgs(argv);
-    if (argv.message) {
-      const story = await messageStory(repo, argv.message);
-      // mailparser loads only for a message's story.
-      const { readHeaders } = await import('../maildir/headers.js');
-      const headers = story.blob ? await readHeaders(await gitCommitStore(repo.root).readBlob(story.blob)) : null;
-      if (argv.json) {
-        printJson(story.entries);
-        return;
-      }
-      if (headers) console.log(`${headers.subject ?? '(no subject)'} — ${headers.from ?? '(no sender)'}${headers.date ? `, ${headers.date.slice(0, 10)}` : ''}`);
-      if (story.entries.length === 0) console.log(`no history for message ${argv.message}`);
-      for (const e of story.entries) show(e);
-      return;
-    }
-    const entries = await readHistory(repo, { folder: argv.folder, limit: argv.n });
+/** The `log` verb: prints history in a person's words, for the repo, a folder, or one message. */
+export async function handler(argv: LogArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  if (argv.message) {
+    const story = await messageStory(repo, argv.message);
+    // mailparser loads only for a message's story.
+    const { readHeaders } = await import('../maildir/headers.js');
+    const headers = story.blob ? await readHeaders(await gitCommitStore(repo.root).readBlob(story.blob)) : null;
     if (argv.json) {
-      printJson(entries);
+      printJson(story.entries);
       return;
     }
-    if (entries.length === 0) console.log('no history');
-    for (const e of entries) show(e);
-  },
-};
+    if (headers) console.log(`${headers.subject ?? '(no subject)'} — ${headers.from ?? '(no sender)'}${headers.date ? `, ${headers.date.slice(0, 10)}` : ''}`);
+    if (story.entries.length === 0) console.log(`no history for message ${argv.message}`);
+    for (const e of story.entries) show(e);
+    return;
+  }
+  const entries = await readHistory(repo, { folder: argv.folder, limit: argv.n });
+  if (argv.json) {
+    printJson(entries);
+    return;
+  }
+  if (entries.length === 0) console.log('no history');
+  for (const e of entries) show(e);
+}

@@ -3,10 +3,14 @@
  * sysexits codes. A {@link MailgitError} prints one clear line; anything else is a bug
  * and says so (exit 70) without a stack trace unless MAILGIT_DEBUG is set.
  */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { COMMANDS } from './commands.js';
+import { readFileSync } from 'node:fs';
+import { parseCommandLine } from './args.js';
 import { EX, MailgitError } from '../util/errors.js';
+
+/** The version in package.json (two directories up from `dist/cli/`). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 function errorLine(err: unknown): { line: string; code: number } {
   if (err instanceof MailgitError) return { line: err.message, code: err.exitCode };
@@ -18,38 +22,30 @@ function errorLine(err: unknown): { line: string; code: number } {
   return { line: `internal error: ${e?.message ?? String(err)}`, code: EX.SOFTWARE };
 }
 
-/** Runs mailgit with the given arguments and returns the exit status. */
+/**
+ * Runs mailgit with the given arguments (without `node` and the script) and returns the
+ * exit status. Only the verb that runs is loaded, with the modules it needs.
+ */
 export async function main(args: string[]): Promise<number> {
-  let usageFailed = false;
-  const parser = yargs(args)
-    .scriptName('mailgit')
-    .option('C', { type: 'string', describe: 'run as if started in DIR', global: true, requiresArg: true })
-    .option('verbose', { alias: 'v', type: 'boolean', describe: 'say more', global: true })
-    .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
-    .command(COMMANDS)
-    .demandCommand(1, 'name a command (see mailgit --help)')
-    .strict()
-    .recommendCommands()
-    .fail((msg, err, y) => {
-      if (err) throw err;
-      usageFailed = true;
-      process.stderr.write(`${y.help() && ''}mailgit: ${msg}\n`);
-    })
-    .help()
-    .version();
   try {
-    await parser.parseAsync();
+    const request = parseCommandLine(args);
+    if (request.kind === 'help') process.stdout.write(request.text);
+    else if (request.kind === 'version') process.stdout.write(`${version()}\n`);
+    else await (await request.load())(request.argv as never);
   } catch (err) {
     const { line, code } = errorLine(err);
     process.stderr.write(`mailgit: ${line}\n`);
     if (process.env.MAILGIT_DEBUG && !(err instanceof MailgitError)) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     return code;
   }
-  return usageFailed ? EX.USAGE : EX.OK;
+  return EX.OK;
 }
 
-/** Entry point used by `bin/mailgit.js`. */
+/**
+ * Entry point used by `bin/mailgit.js`. A status a handler set itself (`demo` when the
+ * replicas differ) is kept when the run otherwise succeeded.
+ */
 export async function run(): Promise<void> {
-  const code = await main(hideBin(process.argv));
-  process.exitCode = code;
+  const code = await main(process.argv.slice(2));
+  if (code !== EX.OK || !process.exitCode) process.exitCode = code;
 }

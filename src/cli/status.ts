@@ -1,7 +1,6 @@
 /**
  * `mailgit status [--json]`
  */
-import type { CommandModule } from 'yargs';
 import { scanChanges } from '../repo/scan.js';
 import { summarize } from '../repo/record.js';
 import { copyAliases } from '../repo/copies.js';
@@ -11,29 +10,25 @@ import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 import { remoteStatus } from '../sync/remoteStatus.js';
 
-/** The `status` verb: what `commit` would record, per folder, and how each remote stands. */
-export const statusCommand: CommandModule<GlobalArgs, GlobalArgs> = {
-  command: 'status',
-  describe: 'show what commit would record, and how the remotes stand',
-  handler: async (argv) => {
-    const repo = await repoFromArgs(argv);
-    // Hash without writing objects: status must work in a read-only repo.
-    const scan = await scanChanges(repo, { write: false });
-    const events = summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed));
-    const head = await readHead(repo.root);
-    const remotes = await remoteStatus(repo);
-    if (argv.json) {
-      const folders = Object.fromEntries([...events].map(([f, m]) => [f, Object.fromEntries(m)]));
-      printJson({ replica: repo.replica, head, clean: scan.edits.length === 0, folders, remotes });
-      return;
-    }
-    console.log(`replica ${repo.replica}, head ${head ? head.slice(0, 10) : '(none)'}`);
-    const lines = formatEvents(events);
-    if (lines.length === 0) console.log('nothing to record');
-    else for (const line of lines) console.log(`  ${line}`);
-    for (const r of remotes) {
-      const state = r.tracking === null ? 'never synced' : r.identical ? 'identical' : `${r.ahead} ahead, ${r.behind} behind`;
-      console.log(`remote ${r.name}: ${state}`);
-    }
-  },
-};
+/** The `status` verb: prints what `commit` would record, per folder, and how each remote stands. */
+export async function handler(argv: GlobalArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  // Hash without writing objects: status must work in a read-only repo.
+  const scan = await scanChanges(repo, { write: false });
+  const events = summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed));
+  const head = await readHead(repo.root);
+  const remotes = await remoteStatus(repo);
+  if (argv.json) {
+    const folders = Object.fromEntries([...events].map(([f, m]) => [f, Object.fromEntries(m)]));
+    printJson({ replica: repo.replica, head, clean: scan.edits.length === 0, folders, remotes });
+    return;
+  }
+  console.log(`replica ${repo.replica}, head ${head ? head.slice(0, 10) : '(none)'}`);
+  const lines = formatEvents(events);
+  if (lines.length === 0) console.log('nothing to record');
+  else for (const line of lines) console.log(`  ${line}`);
+  for (const r of remotes) {
+    const state = r.tracking === null ? 'never synced' : r.identical ? 'identical' : `${r.ahead} ahead, ${r.behind} behind`;
+    console.log(`remote ${r.name}: ${state}`);
+  }
+}

@@ -1,7 +1,6 @@
 /**
  * `mailgit sync [REMOTE...] [--dry-run] [--json]`
  */
-import type { Argv, CommandModule } from 'yargs';
 import { withRepoLock } from '../repo/lock.js';
 import { syncRepo } from '../sync/sync.js';
 import type { GlobalArgs } from './context.js';
@@ -13,40 +12,32 @@ interface SyncArgs extends GlobalArgs {
   dryRun?: boolean;
 }
 
-/** The `sync` verb: record, fetch, merge, apply, push — for every remote or the named ones. */
-export const syncCommand: CommandModule<GlobalArgs, SyncArgs> = {
-  command: 'sync [remotes..]',
-  describe: 'record local changes, then fetch, merge, apply and push with each remote',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('remotes', { type: 'string', array: true, describe: 'git remotes (default: all)' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'show what would come in and go out; change nothing' }) as Argv<SyncArgs>,
-  handler: async (argv) => {
-    const repo = await repoFromArgs(argv);
-    const report = await withRepoLock(repo, 'sync', () => syncRepo(repo, argv.remotes ?? [], { dryRun: argv.dryRun }), { waitMs: 10_000 });
-    const failed = report.remotes.filter((r) => !r.ok);
-    if (argv.json) printJson(report);
-    else if (process.stdout.isTTY || argv.verbose || argv.dryRun) {
-      for (const l of report.recorded) console.log(`recorded  ${l}`);
-      for (const l of report.received) console.log(`received  ${l}`);
-      for (const r of report.remotes) {
-        if (!r.ok) continue;
-        const quiet = r.incoming.length + r.outgoing.length + r.decisions.length === 0;
-        console.log(`${r.remote}: ${quiet ? 'up to date' : argv.dryRun ? 'would sync' : 'synced'}`);
-        for (const l of r.incoming) console.log(`  in   ${l}`);
-        for (const l of r.outgoing) console.log(`  out  ${l}`);
-        for (const l of r.decisions) console.log(`  conflict: ${l}`);
-      }
-    } else {
-      // Under cron: silent on success, but decisions are always worth a line, including
-      // those made merging what a peer pushed into refs/mailgit/incoming/.
-      for (const l of report.received) if (/^[^:]*: conflict: /.test(l)) console.log(l);
-      for (const r of report.remotes) for (const l of r.decisions) console.log(`${r.remote}: conflict: ${l}`);
+/** The `sync` verb: records, then fetches, merges, applies and pushes, for every remote or the named ones. */
+export async function handler(argv: SyncArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  const report = await withRepoLock(repo, 'sync', () => syncRepo(repo, argv.remotes ?? [], { dryRun: argv.dryRun }), { waitMs: 10_000 });
+  const failed = report.remotes.filter((r) => !r.ok);
+  if (argv.json) printJson(report);
+  else if (process.stdout.isTTY || argv.verbose || argv.dryRun) {
+    for (const l of report.recorded) console.log(`recorded  ${l}`);
+    for (const l of report.received) console.log(`received  ${l}`);
+    for (const r of report.remotes) {
+      if (!r.ok) continue;
+      const quiet = r.incoming.length + r.outgoing.length + r.decisions.length === 0;
+      console.log(`${r.remote}: ${quiet ? 'up to date' : argv.dryRun ? 'would sync' : 'synced'}`);
+      for (const l of r.incoming) console.log(`  in   ${l}`);
+      for (const l of r.outgoing) console.log(`  out  ${l}`);
+      for (const l of r.decisions) console.log(`  conflict: ${l}`);
     }
-    if (failed.length > 0) {
-      for (const r of failed.slice(1)) process.stderr.write(`mailgit: ${r.error!.message}\n`);
-      const first = failed[0]!;
-      throw new MailgitError(first.error!.message, first.error!.code, first.exitCode);
-    }
-  },
-};
+  } else {
+    // Under cron: silent on success, but decisions are always worth a line, including
+    // those made merging what a peer pushed into refs/mailgit/incoming/.
+    for (const l of report.received) if (/^[^:]*: conflict: /.test(l)) console.log(l);
+    for (const r of report.remotes) for (const l of r.decisions) console.log(`${r.remote}: conflict: ${l}`);
+  }
+  if (failed.length > 0) {
+    for (const r of failed.slice(1)) process.stderr.write(`mailgit: ${r.error!.message}\n`);
+    const first = failed[0]!;
+    throw new MailgitError(first.error!.message, first.error!.code, first.exitCode);
+  }
+}

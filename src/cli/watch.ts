@@ -2,7 +2,6 @@
  * `mailgit watch [--sync [REMOTE...]] [--interval S]` — record client changes as they
  * happen; runs until SIGINT/SIGTERM, then records what is pending and exits 0.
  */
-import type { Argv, CommandModule } from 'yargs';
 import { startWatch } from '../watch/watch.js';
 import { makeSync } from '../watch/sync.js';
 import { UsageError } from '../util/errors.js';
@@ -19,49 +18,40 @@ function stamp(): string {
   return new Date().toISOString().replace('T', ' ').slice(0, 19);
 }
 
-/** The `watch` verb. */
-export const watchCommand: CommandModule<GlobalArgs, WatchArgs> = {
-  command: 'watch',
-  describe: 'record what mail clients change as it happens (one commit per burst); optionally sync',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('sync', { type: 'array', string: true, describe: 'sync with these remotes after commits and every interval (no names: all remotes)' })
-      .option('interval', { type: 'number', default: 300, describe: 'seconds between full checks (and syncs with --sync)' })
-      .option('debounce', { type: 'number', default: 300, describe: 'milliseconds of quiet that end a burst of changes' }) as Argv<WatchArgs>,
-  handler: async (argv) => {
-    const interval = argv.interval ?? 300;
-    const debounce = argv.debounce ?? 300;
-    if (!(interval >= 0) || !(debounce >= 0) || debounce > 60_000) throw new UsageError('--interval and --debounce must be non-negative numbers (debounce at most 60000 ms)');
-    const repo = await repoFromArgs(argv);
-    const json = argv.json === true;
-    const out = (obj: Record<string, unknown>, text: string) => {
-      if (json) process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...obj }) + '\n');
-      else process.stdout.write(`${stamp()} ${text}\n`);
+/** The `watch` verb: records client changes as they happen until a signal, optionally syncing. */
+export async function handler(argv: WatchArgs): Promise<void> {
+  const interval = argv.interval ?? 300;
+  const debounce = argv.debounce ?? 300;
+  if (!(interval >= 0) || !(debounce >= 0) || debounce > 60_000) throw new UsageError('--interval and --debounce must be non-negative numbers (debounce at most 60000 ms)');
+  const repo = await repoFromArgs(argv);
+  const json = argv.json === true;
+  const out = (obj: Record<string, unknown>, text: string) => {
+    if (json) process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...obj }) + '\n');
+    else process.stdout.write(`${stamp()} ${text}\n`);
+  };
+  const w = await startWatch(repo, {
+    quietMs: debounce,
+    intervalMs: interval * 1000,
+    sync: argv.sync !== undefined ? makeSync(repo, argv.sync) : undefined,
+    onCommit: (r) => out({ event: 'commit', commit: r.commit, summary: r.summary }, `[main ${r.commit.slice(0, 10)}] ${r.summary.join('; ')}`),
+    onSync: (o, ms) => {
+      if (json) out({ event: 'sync', ms, lines: o.lines, failures: o.failures }, '');
+      else if (o.lines.length > 0 || argv.verbose) out({}, `synced in ${ms} ms${o.lines.map((l) => `\n    ${l}`).join('')}`);
+    },
+    onWarning: (m) => process.stderr.write(`${stamp()} mailgit watch: ${m}\n`),
+  });
+  out({ event: 'ready', root: repo.root, folders: w.folders, watches: w.watches }, `watching ${repo.root}: ${w.folders} folders, ${w.watches} directory watches`);
+  await new Promise<void>((resolve) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
+      resolve();
     };
-    const w = await startWatch(repo, {
-      quietMs: debounce,
-      intervalMs: interval * 1000,
-      sync: argv.sync !== undefined ? makeSync(repo, argv.sync) : undefined,
-      onCommit: (r) => out({ event: 'commit', commit: r.commit, summary: r.summary }, `[main ${r.commit.slice(0, 10)}] ${r.summary.join('; ')}`),
-      onSync: (o, ms) => {
-        if (json) out({ event: 'sync', ms, lines: o.lines, failures: o.failures }, '');
-        else if (o.lines.length > 0 || argv.verbose) out({}, `synced in ${ms} ms${o.lines.map((l) => `\n    ${l}`).join('')}`);
-      },
-      onWarning: (m) => process.stderr.write(`${stamp()} mailgit watch: ${m}\n`),
-    });
-    out({ event: 'ready', root: repo.root, folders: w.folders, watches: w.watches }, `watching ${repo.root}: ${w.folders} folders, ${w.watches} directory watches`);
-    await new Promise<void>((resolve) => {
-      const onSignal = () => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        process.off('SIGHUP', onSignal);
-        resolve();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      process.on('SIGHUP', onSignal);
-    });
-    await w.stop();
-    out({ event: 'stopped', commits: w.commits }, `stopped after ${w.commits} commits`);
-  },
-};
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+  });
+  await w.stop();
+  out({ event: 'stopped', commits: w.commits }, `stopped after ${w.commits} commits`);
+}
