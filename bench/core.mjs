@@ -6,7 +6,8 @@
  *
  * SIZES is a comma list of message counts (default 10000,100000). For each size:
  *   - adopt: `mailgit init DIR` on an existing Maildir vs `git init && git add -A && git commit`;
- *   - one flag rename recorded: `mailgit commit` vs `git add -A && git commit` (median of 5);
+ *   - one flag rename recorded: `git add -A && git commit` vs `mailgit commit` (a cold CLI
+ *     process) and vs the resident record `mailgit watch` runs after a burst (median of 5);
  *   - `.git` bytes added per single-flag-change commit over N commits in a row (default 100),
  *     for both, including mailgit's own maintenance (it packs as it goes).
  * Messages are ~4 KB with realistic headers, in 5 folders (fs layout), 90% in cur/.
@@ -14,7 +15,7 @@
  * Prints a Markdown table; --out FILE writes it too.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, renameSync, rmSync, lstatSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, lstatSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, GITENV, fmtB, fmtS, median, parseArgs, writeMaildir } from './lib.mjs';
@@ -58,6 +59,7 @@ function flipOne(root, i) {
   const flags = info.slice(3);
   const next = flags.includes('F') ? flags.replace('F', '') : [...flags, 'F'].sort().join('');
   renameSync(join(cur, name), join(cur, `${key}:2,${next}`));
+  return [name, `${key}:2,${next}`];
 }
 
 function flagTimes(root, isMail, reps, offset) {
@@ -75,13 +77,58 @@ function flagTimes(root, isMail, reps, offset) {
   return ts;
 }
 
-function growth(root, isMail, n, offset) {
+/**
+ * Times recording one flag rename the way `mailgit watch` does after a burst, in this
+ * process: the same `record()` with what watch keeps between records (HEAD's listings,
+ * one tree reader, the names its events gave). No node start-up and no debounce wait
+ * are counted: that is the cost of the record itself. The first record (which fills the
+ * listing, as watch's first record does) is not counted.
+ */
+async function residentTimes(root, reps, offset) {
+  const dist = (m) => import(new URL(`../dist/${m}`, import.meta.url).href);
+  const [{ openRepo }, { record }, { withRepoLock }, { ListingCache }, { TreeIO }] = await Promise.all(
+    ['repo/repo.js', 'repo/record.js', 'repo/lock.js', 'repo/listingCache.js', 'git/treeio.js'].map(dist),
+  );
+  const repo = await openRepo(root);
+  const cache = new ListingCache();
+  const io = new TreeIO(root);
+  const ts = [];
+  try {
+    for (let k = 0; k <= reps; k++) {
+      const names = flipOne(root, offset + k);
+      const hints = k === 0 ? new Map() : new Map([['INBOX/cur', new Set(names)]]);
+      const t = process.hrtime.bigint();
+      const r = await withRepoLock(repo, 'bench', () => record(repo, { cache, io, hints }));
+      if (k > 0) ts.push(Number(process.hrtime.bigint() - t) / 1e6);
+      if (!r) throw new Error('resident record found nothing to record');
+    }
+  } finally {
+    io.close();
+  }
+  return ts;
+}
+
+/** Waits until no detached maintenance runs in the repo (packing that a record started); returns the ms waited. */
+async function settle(root) {
+  const t = Date.now();
+  const lock = join(root, '.git', 'mailgit', 'maintain.lock');
+  let quiet = 0;
+  while (quiet < 3) {
+    quiet = existsSync(lock) ? 0 : quiet + 1;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return Date.now() - t - 600;
+}
+
+async function growth(root, isMail, n, offset) {
   const before = dirBytes(join(root, '.git'));
   const t = process.hrtime.bigint();
   flagTimes(root, isMail, n, offset);
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  // mailgit may still be packing in the background (as git's gc --auto would): wait for it.
+  const packingMs = isMail ? await settle(root) : 0;
   const after = dirBytes(join(root, '.git'));
-  return { perCommit: (after - before) / n, totalMs: ms };
+  return { perCommit: (after - before) / n, totalMs: ms, packingMs };
 }
 
 const GEN = opt('--generate', null);
@@ -120,15 +167,18 @@ try {
     await new Promise((r) => setTimeout(r, 2100));
     mg(dirM, ['commit']);
     const fM = median(flagTimes(dirM, true, 5, 0));
+    await settle(dirM);
+    const fR = median(await residentTimes(dirM, 5, 50));
+    await settle(dirM);
     const fG = median(flagTimes(dirG, false, 5, 0));
-    console.error(`one flag: mailgit ${fmtS(fM)}, git ${fmtS(fG)}`);
+    console.error(`one flag: mailgit commit ${fmtS(fM)}, mailgit resident record ${fmtS(fR)}, git ${fmtS(fG)}`);
 
-    const gM = growth(dirM, true, COMMITS, 100);
-    const gG = growth(dirG, false, GIT_COMMITS, 100);
+    const gM = await growth(dirM, true, COMMITS, 100);
+    const gG = await growth(dirG, false, GIT_COMMITS, 100);
     console.error(`growth over ${COMMITS}/${GIT_COMMITS}: mailgit ${fmtB(gM.perCommit)}/commit (${fmtS(gM.totalMs)}), git ${fmtB(gG.perCommit)}/commit (${fmtS(gG.totalMs)})`);
     const loose = (root) => spawnSync('git', ['count-objects', '-v'], { cwd: root, encoding: 'utf8' }).stdout.replace(/\n/g, ' ');
     console.error(`mailgit objects: ${loose(dirM)}`);
-    rows.push({ n, bytes, adoptM, adoptG, gitBytesM, gitBytesG, fM, fG, gM, gG });
+    rows.push({ n, bytes, adoptM, adoptG, gitBytesM, gitBytesG, fM, fR, fG, gM, gG });
     if (!KEEP) {
       rmSync(dirM, { recursive: true, force: true });
       rmSync(dirG, { recursive: true, force: true });
@@ -141,11 +191,11 @@ try {
 
 const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
 const lines = [
-  `| messages | tree | adopt mailgit | adopt git CLI | ratio (≤ 1.0×) | .git after adopt (mailgit / git) | one flag mailgit | one flag git CLI | ratio (≤ 0.1× at 100k) | .git per flag commit mailgit (≤ 10 KB) | .git per flag commit git CLI | ${COMMITS} / ${GIT_COMMITS} flag commits, time mailgit / git |`,
-  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  `| messages | tree | adopt mailgit | adopt git CLI | ratio (≤ 1.0×) | .git after adopt (mailgit / git) | one flag: git CLI | \`mailgit commit\` (ratio) | resident record, as \`mailgit watch\` (ratio; ≤ 0.1× at 100k) | .git per flag commit mailgit (≤ 10 KB) | .git per flag commit git CLI | ${COMMITS} / ${GIT_COMMITS} flag commits, time mailgit / git | background packing after the last commit |`,
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.n.toLocaleString('en')} | ${fmtB(r.bytes)} | ${fmtS(r.adoptM)} | ${fmtS(r.adoptG)} | ${ratio(r.adoptM, r.adoptG)} | ${fmtB(r.gitBytesM)} / ${fmtB(r.gitBytesG)} | ${fmtS(r.fM)} | ${fmtS(r.fG)} | ${ratio(r.fM, r.fG)} | ${fmtB(r.gM.perCommit)} | ${fmtB(r.gG.perCommit)} | ${fmtS(r.gM.totalMs)} / ${fmtS(r.gG.totalMs)} |`,
+      `| ${r.n.toLocaleString('en')} | ${fmtB(r.bytes)} | ${fmtS(r.adoptM)} | ${fmtS(r.adoptG)} | ${ratio(r.adoptM, r.adoptG)} | ${fmtB(r.gitBytesM)} / ${fmtB(r.gitBytesG)} | ${fmtS(r.fG)} | ${fmtS(r.fM)} (${ratio(r.fM, r.fG)}) | ${fmtS(r.fR)} (${ratio(r.fR, r.fG)}) | ${fmtB(r.gM.perCommit)} | ${fmtB(r.gG.perCommit)} | ${fmtS(r.gM.totalMs)} / ${fmtS(r.gG.totalMs)} | ${fmtS(r.gM.packingMs)} |`,
   ),
 ];
 const table = lines.join('\n') + '\n';
