@@ -121,6 +121,13 @@ async function settle(root) {
 }
 
 async function growth(root, isMail, n, offset) {
+  if (isMail) {
+    // Start from a packed state, so that young packs of the runs above (folded later,
+    // when due) do not count as shrinkage here.
+    await settle(root);
+    const { maintain } = await import(new URL('../dist/git/maintain.js', import.meta.url).href);
+    await maintain(root, join(root, '.git'), { force: true });
+  }
   const before = dirBytes(join(root, '.git'));
   const t = process.hrtime.bigint();
   flagTimes(root, isMail, n, offset);
