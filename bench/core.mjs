@@ -3,6 +3,8 @@
  * Repo-core benchmark: mailgit vs the git CLI on the same generated Maildir.
  *
  *   node bench/core.mjs [SIZES] [--commits N] [--keep] [--out FILE]
+ *   node bench/core.mjs [SIZES] --adopt-only [--reps 3] [--from DIR] [--out FILE]
+ *   node bench/core.mjs N --generate DIR
  *
  * SIZES is a comma list of message counts (default 10000,100000). For each size:
  *   - adopt: `mailgit init DIR` on an existing Maildir vs `git init && git add -A && git commit`;
@@ -11,11 +13,20 @@
  *   - `.git` bytes added per single-flag-change commit over N commits in a row (default 100),
  *     for both, including mailgit's own maintenance (it packs as it goes).
  * Messages are ~4 KB with realistic headers, in 5 folders (fs layout), 90% in cur/.
+ * --adopt-only times only the adopt, `--reps` times (default 3), mailgit and the git CLI
+ * back to back on fresh `cp -a` copies, and reports medians with the load average;
+ * --from DIR copies an already generated Maildir (see --generate) instead of generating.
+ * The git CLI's adopt runs with gc.auto=0: its `commit` would otherwise start a detached
+ * `gc --auto` (10k loose objects) that disturbs the next timing. Its flag commits keep
+ * git's default; a gc they start may delete loose objects while `.git` is measured, which
+ * the size count tolerates. mailgit runs without NODE_EXTRA_CA_CERTS: that variable alone
+ * costs ~80–90 ms per node start (loading the CA bundle) on the benchmark machine, and
+ * nothing measured here uses TLS.
  * Run `npx tsc -p tsconfig.json` first (or point MAILGIT_BIN at another build's bin/mailgit.js). Work dirs go to $TMPDIR (removed unless --keep).
  * Prints a Markdown table; --out FILE writes it too.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, lstatSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, lstatSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, GITENV, fmtB, fmtS, median, parseArgs, writeMaildir } from './lib.mjs';
@@ -26,6 +37,9 @@ const COMMITS = Number(opt('--commits', '100'));
 const GIT_COMMITS = Number(opt('--git-commits', String(COMMITS)));
 const OUT = opt('--out', null);
 const KEEP = flag('--keep');
+const ADOPT_ONLY = flag('--adopt-only');
+const REPS = Number(opt('--reps', ADOPT_ONLY ? '3' : '1'));
+const FROM = opt('--from', null);
 const SIZES = (args[0] ?? '10000,100000').split(',').map(Number);
 
 /** Writes a Maildir tree of `n` messages to `dir` (fs layout; 10% of INBOX in new/). */
@@ -40,15 +54,38 @@ function run(cmd, argv, cwd, env = {}) {
 }
 
 const gitCli = (cwd, a) => run('git', a, cwd, GITENV);
-const mg = (cwd, a) => run(process.execPath, [BIN, ...a], cwd);
+/** The git CLI's adopt; gc.auto=0 so that its commit does not leave a detached gc running. */
+function gitAdopt(cwd) {
+  const t = process.hrtime.bigint();
+  for (const a of [['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'adopt']]) gitCli(cwd, ['-c', 'gc.auto=0', ...a]);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+const mg = (cwd, a) => run(process.execPath, [BIN, ...a], cwd, { NODE_EXTRA_CA_CERTS: undefined });
 
+/** Bytes under `p`; files that vanish during the walk (a git gc deleting loose objects) count 0. */
 function dirBytes(p) {
   let total = 0;
-  const st = lstatSync(p);
+  let st;
+  try {
+    st = lstatSync(p);
+  } catch (e) {
+    if (e.code === 'ENOENT') return 0;
+    throw e;
+  }
   if (!st.isDirectory()) return st.size;
-  for (const e of readdirSync(p)) total += dirBytes(join(p, e));
+  let names;
+  try {
+    names = readdirSync(p);
+  } catch (e) {
+    if (e.code === 'ENOENT') return 0;
+    throw e;
+  }
+  for (const e of names) total += dirBytes(join(p, e));
   return total;
 }
+
+/** The 1-minute load average, from /proc/loadavg. */
+const load1 = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
 /** Renames one message in INBOX/cur (toggles F); returns nothing. Picks the i-th file. */
 function flipOne(root, i) {
@@ -145,13 +182,72 @@ if (GEN) {
   process.exit(0);
 }
 
+/** Adopt only: mailgit and the git CLI back to back on fresh copies, REPS times; medians. */
+async function adoptOnly() {
+  const rows = [];
+  const base = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), 'mailgit-bench-'));
+  try {
+    for (const n of SIZES) {
+      const src = FROM ?? join(base, `src${n}`);
+      if (!FROM) generate(src, n);
+      const bytes = dirBytes(src);
+      const ms = [];
+      const gs = [];
+      const loads = [];
+      let gitBytesM = 0;
+      let gitBytesG = 0;
+      for (let k = 0; k < REPS; k++) {
+        const dirM = join(base, `m${n}.${k}`);
+        const dirG = join(base, `g${n}.${k}`);
+        run('cp', ['-a', src, dirM], base);
+        run('cp', ['-a', src, dirG], base);
+        run('sync', [], base);
+        const l0 = load1();
+        const tm = mg(base, ['init', dirM, '--name', 'bench']);
+        const tg = gitAdopt(dirG);
+        const l1 = load1();
+        ms.push(tm);
+        gs.push(tg);
+        loads.push(l0, l1);
+        gitBytesM = dirBytes(join(dirM, '.git'));
+        gitBytesG = dirBytes(join(dirG, '.git'));
+        console.error(`${n} #${k + 1}: mailgit ${fmtS(tm)} (.git ${fmtB(gitBytesM)}), git ${fmtS(tg)} (.git ${fmtB(gitBytesG)}), ratio ${(tm / tg).toFixed(2)}, load ${l0} → ${l1}`);
+        if (!KEEP) {
+          rmSync(dirM, { recursive: true, force: true });
+          rmSync(dirG, { recursive: true, force: true });
+        }
+      }
+      rows.push({ n, bytes, adoptM: median(ms), adoptG: median(gs), gitBytesM, gitBytesG, loads });
+    }
+  } finally {
+    if (!KEEP) rmSync(base, { recursive: true, force: true });
+    else console.error(`kept ${base}`);
+  }
+  const lines = [
+    `| messages | tree | adopt mailgit (median of ${REPS}) | adopt git CLI | ratio (≤ 1.0×) | .git after adopt (mailgit / git) | load average (1 min) during the runs |`,
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.n.toLocaleString('en')} | ${fmtB(r.bytes)} | ${fmtS(r.adoptM)} | ${fmtS(r.adoptG)} | ${(r.adoptM / r.adoptG).toFixed(2)}× | ${fmtB(r.gitBytesM)} / ${fmtB(r.gitBytesG)} | ${Math.min(...r.loads)}–${Math.max(...r.loads)} |`,
+    ),
+  ];
+  const table = lines.join('\n') + '\n';
+  process.stdout.write(table);
+  if (OUT) writeFileSync(OUT, table);
+}
+
+if (ADOPT_ONLY) {
+  await adoptOnly();
+  process.exit(0);
+}
+
 const rows = [];
 const base = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), 'mailgit-bench-'));
 try {
   for (const n of SIZES) {
     const dirM = join(base, `m${n}`);
     const dirG = join(base, `g${n}`);
-    let t = process.hrtime.bigint();
+    const t = process.hrtime.bigint();
     generate(dirM, n);
     console.error(`generated in ${fmtS(Number(process.hrtime.bigint() - t) / 1e6)}`);
     run('cp', ['-a', dirM, dirG], base);
@@ -161,11 +257,7 @@ try {
     run('sync', [], base);
 
     const adoptM = mg(base, ['init', dirM, '--name', 'bench']);
-    t = process.hrtime.bigint();
-    gitCli(dirG, ['init', '-q']);
-    gitCli(dirG, ['add', '-A']);
-    gitCli(dirG, ['commit', '-q', '-m', 'adopt']);
-    const adoptG = Number(process.hrtime.bigint() - t) / 1e6;
+    const adoptG = gitAdopt(dirG);
     const gitBytesM = dirBytes(join(dirM, '.git'));
     const gitBytesG = dirBytes(join(dirG, '.git'));
     console.error(`adopt: mailgit ${fmtS(adoptM)} (.git ${fmtB(gitBytesM)}), git ${fmtS(adoptG)} (.git ${fmtB(gitBytesG)})`);

@@ -6,20 +6,38 @@
  * `git fast-import`, which writes one pack instead of a loose file per message: at
  * 100k messages that is one fsync instead of 100k, and a compressed pack instead of
  * 100k files in `.git/objects`. Files are read by mailgit itself, so an unreadable file
- * is named in the error and nothing is recorded.
+ * is named in the error and nothing is recorded. Thousands of files (an adopt) are split
+ * between one fast-import per core, each writing its own pack; every pack is complete
+ * and fsynced when its process exits, before the caller writes trees or moves a ref.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { git, gitEnv, GitError } from './run.js';
 import { IoError } from '../util/errors.js';
 
 /** At or above this many files, blobs are written with `fast-import` into one pack. */
 export const FAST_IMPORT_MIN = 200;
 
-/** How many files are read ahead of the one being written. */
-const READ_AHEAD = 32;
+/** Most fast-import processes run at once, and fewest files each one is given. */
+const IMPORT_JOBS_MAX = 4;
+const IMPORT_JOB_MIN = 2000;
+/** The code of an import stopped because a parallel one failed. */
+const STOPPED = 'ESTOPPED';
+
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * glibc returns freed heap to the kernel when more than 128 KB is free at its top. zlib's
+ * deflate state for every object is about that big, so fast-import grew and shrank its
+ * heap for every blob: 40,000 brk calls and 190,000 page faults for 10k messages, ~60% of
+ * its wall time on the benchmark VM. A 4 MB threshold keeps the pages (other C libraries
+ * ignore the variable; a GLIBC_TUNABLES the user set is kept in front).
+ */
+const GIT_MALLOC_ENV = { GLIBC_TUNABLES: [process.env.GLIBC_TUNABLES, 'glibc.malloc.trim_threshold=4194304'].filter(Boolean).join(':') };
 
 function readError(path: string, e: unknown): IoError {
   const err = e as NodeJS.ErrnoException;
@@ -47,14 +65,54 @@ async function hashLoose(root: string, paths: string[], write = true): Promise<s
   }
 }
 
+/** Bytes of a write to fast-import's stdin: many small messages go in one write. */
+const CHUNK = 256 * 1024;
+/** Writes queued (not yet taken by the pipe) before reading waits for git. */
+const WINDOW = 4;
+
+/** Reads all of `fd` from offset 0 into `scratch` (grown as needed); returns the length. */
+function readAll(fd: number, scratch: { buf: Buffer }): number {
+  let n = 0;
+  for (;;) {
+    if (n === scratch.buf.length) {
+      const bigger = Buffer.allocUnsafe(scratch.buf.length * 2);
+      scratch.buf.copy(bigger, 0, 0, n);
+      scratch.buf = bigger;
+    }
+    const got = readSync(fd, scratch.buf, n, scratch.buf.length - n, n);
+    if (got === 0) return n;
+    n += got;
+  }
+}
+
+/**
+ * Opens a file to import: non-blocking, so that a FIFO put in place of a message cannot
+ * hang the read, and refusing anything but a regular file. Returns the fd and its size.
+ */
+function openMessage(path: string): { fd: number; size: number } {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EFTYPE' });
+    return { fd, size: st.size };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
 /**
  * Streams files into `git fast-import` as blobs (marks 1..n) and returns their ids in
- * order. Reading is done here, a window ahead, so the disk and git overlap.
+ * order. Files are read here, synchronously, into chunks of many messages; up to
+ * {@link WINDOW} chunks wait in the pipe, so reading (node, one core) and deflating and
+ * hashing (git, the other core) overlap. fast-import runs with `--depth=0` (no delta
+ * search between unrelated messages) and a glibc heap that is not trimmed after every
+ * object (see docs/design.md for both measurements).
  */
-async function importBlobs(root: string, gitDir: string, paths: string[]): Promise<string[]> {
+async function importBlobs(root: string, gitDir: string, paths: string[], stop: { failed: boolean } = { failed: false }): Promise<string[]> {
   const marks = join(gitDir, `mailgit-marks.${process.pid}.${randomBytes(4).toString('hex')}`);
-  const args = ['-c', 'core.fsyncMethod=batch', 'fast-import', '--quiet', '--done', `--export-marks=${marks}`];
-  const child = spawn('git', args, { cwd: root, env: gitEnv(), stdio: ['pipe', 'ignore', 'pipe'] });
+  const args = ['-c', 'core.fsyncMethod=batch', '-c', 'pack.compression=1', 'fast-import', '--quiet', '--done', '--depth=0', `--export-marks=${marks}`];
+  const child = spawn('git', args, { cwd: root, env: gitEnv(GIT_MALLOC_ENV), stdio: ['pipe', 'ignore', 'pipe'] });
   const err: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => err.push(d));
   const exited = new Promise<number>((resolve, reject) => {
@@ -65,42 +123,80 @@ async function importBlobs(root: string, gitDir: string, paths: string[]): Promi
   child.stdin.on('error', () => {
     broken = true;
   });
-  const write = (b: Buffer | string): Promise<void> | void => {
-    if (broken || child.stdin.write(b)) return;
-    return new Promise((r) => {
-      const done = () => {
-        child.stdin.off('drain', done);
-        child.stdin.off('close', done);
-        r();
-      };
-      child.stdin.on('drain', done);
-      child.stdin.on('close', done);
-    });
+  // Chunks handed to the pipe whose write has not completed yet, oldest first.
+  const pending: Promise<void>[] = [];
+  const send = async (b: Buffer): Promise<void> => {
+    pending.push(
+      new Promise<void>((r) =>
+        child.stdin.write(b, (e) => {
+          if (e) broken = true;
+          r();
+        }),
+      ),
+    );
+    if (pending.length >= WINDOW) await pending.shift();
+    // Let the event loop move queued bytes into the pipe before the next chunk is read.
+    else await new Promise<void>((r) => setImmediate(r));
   };
   try {
-    const reads: Promise<Buffer>[] = [];
-    const start = (i: number) => {
-      const p = readFile(join(root, paths[i]!));
-      p.catch(() => undefined); // handled when awaited
-      reads[i] = p;
+    const scratch = { buf: Buffer.allocUnsafe(64 * 1024) };
+    let chunk = Buffer.allocUnsafe(CHUNK);
+    let used = 0;
+    const flush = async () => {
+      if (used === 0) return;
+      const full = chunk.subarray(0, used);
+      chunk = Buffer.allocUnsafe(CHUNK);
+      used = 0;
+      await send(full);
     };
-    for (let i = 0; i < Math.min(READ_AHEAD, paths.length); i++) start(i);
-    for (let i = 0; i < paths.length; i++) {
-      let data: Buffer;
+    // Synchronous reads on purpose: a message is a few KB in the page cache, and
+    // open/fstat/read/close on the main thread cost a fraction of a promise round trip
+    // through the thread pool each. A message is read straight into the chunk, after
+    // its header, when its size at fstat is what the read returns (a file that changes
+    // size meanwhile is read again whole).
+    for (let i = 0; i < paths.length && !broken; i++) {
+      if (stop.failed) throw new IoError('stopped: another import failed', STOPPED);
+      const path = paths[i]!;
+      let n = -1;
+      let fd = -1;
       try {
-        data = await reads[i]!;
+        const f = openMessage(join(root, path));
+        fd = f.fd;
+        const head = `blob\nmark :${i + 1}\ndata ${f.size}\n`;
+        const size = head.length + f.size + 1;
+        if (size + 1 > CHUNK - used) await flush();
+        if (size + 1 <= CHUNK - used) {
+          const at = used + head.length;
+          if (readSync(fd, chunk, at, f.size + 1, 0) === f.size) {
+            chunk.write(head, used, 'latin1');
+            used = at + f.size;
+            chunk[used++] = 0x0a;
+            continue;
+          }
+        }
+        n = readAll(fd, scratch);
       } catch (e) {
-        throw readError(paths[i]!, e);
+        throw readError(path, e);
+      } finally {
+        if (fd >= 0) closeSync(fd);
       }
-      delete reads[i];
-      if (i + READ_AHEAD < paths.length) start(i + READ_AHEAD);
-      await write(`blob\nmark :${i + 1}\ndata ${data.length}\n`);
-      await write(data);
-      await write('\n');
-      if (broken) break;
+      // Bigger than a chunk, or changed size while read.
+      const head = Buffer.from(`blob\nmark :${i + 1}\ndata ${n}\n`, 'latin1');
+      if (head.length + n + 1 > CHUNK - used) await flush();
+      if (head.length + n + 1 > CHUNK) {
+        await send(Buffer.concat([head, scratch.buf.subarray(0, n), NEWLINE]));
+        continue;
+      }
+      used += head.copy(chunk, used);
+      used += scratch.buf.copy(chunk, used, 0, n);
+      chunk[used++] = 0x0a;
     }
-    await write('done\n');
+    if (used + 5 > CHUNK) await flush();
+    chunk.write('done\n', used, 'latin1');
+    used += 5;
+    await flush();
     child.stdin.end();
+    await Promise.all(pending);
     const code = await exited;
     if (code !== 0) throw gitFailure(args.slice(2), Buffer.concat(err).toString('utf8'), code);
     const oids = new Array<string>(paths.length);
@@ -111,6 +207,7 @@ async function importBlobs(root: string, gitDir: string, paths: string[]): Promi
     for (let i = 0; i < oids.length; i++) if (!oids[i]) throw new IoError(`git fast-import lost ${paths[i]}`, 'EIO');
     return oids;
   } catch (e) {
+    stop.failed = true;
     child.kill('SIGTERM');
     await exited.catch(() => undefined);
     throw e;
@@ -130,5 +227,18 @@ export async function writeBlobs(root: string, gitDir: string, paths: string[], 
     if (p.includes('\n')) throw new IoError(`cannot record a file whose name contains a newline: ${JSON.stringify(p)}`, 'EBADNAME');
   }
   if (opts.write === false) return hashLoose(root, paths, false);
-  return paths.length >= FAST_IMPORT_MIN ? importBlobs(root, gitDir, paths) : hashLoose(root, paths);
+  if (paths.length < FAST_IMPORT_MIN) return hashLoose(root, paths);
+  // One fast-import per core (up to 4), each writing its own pack from a slice of the
+  // files: git's deflate and hash are the bottleneck, node's reading is not.
+  const jobs = Math.max(1, Math.min(availableParallelism(), IMPORT_JOBS_MAX, Math.floor(paths.length / IMPORT_JOB_MIN)));
+  const stop = { failed: false };
+  const per = Math.ceil(paths.length / jobs);
+  const parts: Promise<string[]>[] = [];
+  for (let k = 0; k < jobs; k++) parts.push(importBlobs(root, gitDir, paths.slice(k * per, (k + 1) * per), stop));
+  const done = await Promise.allSettled(parts);
+  // The error that stopped the others (the unreadable file), not their "stopped".
+  const failed = done.filter((d): d is PromiseRejectedResult => d.status === 'rejected');
+  const first = failed.find((d) => (d.reason as { code?: string }).code !== STOPPED) ?? failed[0];
+  if (first) throw first.reason;
+  return done.flatMap((d) => (d as PromiseFulfilledResult<string[]>).value);
 }

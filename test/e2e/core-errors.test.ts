@@ -3,7 +3,7 @@
  * a full disk. Each: a clear message, a sysexits code, nothing half-recorded.
  */
 import { describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -73,6 +73,34 @@ describe('core errors', () => {
     const ok = run(['commit']);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/INBOX: 2 delivered/);
+  });
+
+  it('adopt: an unreadable file among thousands (fast-import, one pack per core) is named and nothing is committed', () => {
+    const base = tempDir();
+    const dir = join(base, 'mail');
+    const who = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']);
+    if (who.status !== 0) return void console.warn('skipped: setpriv cannot drop to nobody here');
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'INBOX', sub), { recursive: true });
+    // 4,100 files: enough for two parallel imports on a 2-core machine; the bad one is
+    // near the end, in the last import's slice, so the first import is stopped midway or done.
+    const n = 4100;
+    for (let i = 0; i < n; i++) writeFileSync(join(dir, 'INBOX', 'cur', `${1700000000 + i}.M${i}P1.h:2,S`), `Subject: ${i}\n\nbody ${i}\n`);
+    spawnSync('chown', ['-R', '65534:65534', base]);
+    const bad = join(dir, 'INBOX', 'cur', `${1700000000 + n - 7}.M${n - 7}P1.h:2,S`);
+    chownSync(bad, 0, 0);
+    chmodSync(bad, 0o600);
+    const run = (args: string[]) =>
+      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { cwd: base, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } });
+    const r = run(['init', dir, '--name', 'nobody']);
+    expect(r.status, r.stderr).toBe(74);
+    expect(r.stderr).toMatch(new RegExp(`cannot read INBOX/cur/${1700000000 + n - 7}\\.M${n - 7}P1\\.h:2,S: permission denied; nothing recorded`));
+    expect(spawnSync('git', ['-c', 'safe.directory=*', 'rev-parse', '--verify', '-q', 'HEAD'], { cwd: dir }).status).not.toBe(0);
+    chownSync(bad, 65534, 65534);
+    const ok = run(['-C', dir, 'commit']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`INBOX: ${n} delivered`));
+    expect(gitOut(dir, ['-c', 'safe.directory=*', 'ls-tree', '-r', '--name-only', 'HEAD', 'INBOX/cur']).trim().split('\n')).toHaveLength(n);
+    expect(spawnSync('git', ['-c', 'safe.directory=*', 'fsck', '--no-progress', '--strict'], { cwd: dir }).status).toBe(0);
   });
 
   it('disk full: clear error, exit 74, repo still fsck-clean, a rerun after freeing space records it', () => {
