@@ -16,10 +16,11 @@
  * --adopt-only times only the adopt, `--reps` times (default 3), mailgit and the git CLI
  * back to back on fresh `cp -a` copies, and reports medians with the load average;
  * --from DIR copies an already generated Maildir (see --generate) instead of generating.
- * The git CLI's adopt runs with gc.auto=0: its `commit` would otherwise start a detached
- * `gc --auto` (10k loose objects) that disturbs the next timing. Its flag commits keep
- * git's default; a gc they start may delete loose objects while `.git` is measured, which
- * the size count tolerates. mailgit runs without NODE_EXTRA_CA_CERTS: that variable alone
+ * The git CLI runs with gc.auto=0: its `commit` would otherwise start a detached
+ * `gc --auto` (10k+ loose objects) that disturbs the next timings and shrinks `.git`
+ * under the growth count. mailgit's detached packing is waited for (untimed) before each
+ * single flag commit and before `.git` is measured; its duration after the last of the
+ * growth commits is reported. mailgit runs without NODE_EXTRA_CA_CERTS: that variable alone
  * costs ~80–90 ms per node start (loading the CA bundle) on the benchmark machine, and
  * nothing measured here uses TLS.
  * Run `npx tsc -p tsconfig.json` first (or point MAILGIT_BIN at another build's bin/mailgit.js). Work dirs go to $TMPDIR (removed unless --keep).
@@ -99,15 +100,24 @@ function flipOne(root, i) {
   return [name, `${key}:2,${next}`];
 }
 
-function flagTimes(root, isMail, reps, offset) {
+/**
+ * Times `reps` flag commits. With `settled`, each mailgit commit starts once the packing
+ * the previous one left to a detached process has ended (not timed): a person's flag
+ * changes are seconds apart, and the commit should not be charged for competing with it.
+ */
+async function flagTimes(root, isMail, reps, offset, settled = false) {
   const ts = [];
   for (let k = 0; k < reps; k++) {
+    if (settled && isMail) await settle(root);
     flipOne(root, offset + k);
     if (isMail) ts.push(mg(root, ['commit']));
     else {
       const t = process.hrtime.bigint();
-      gitCli(root, ['add', '-A']);
-      gitCli(root, ['commit', '-q', '-m', 'flag']);
+      // gc.auto=0: after the 100k-object adopt, git's first commit would start a
+      // detached `gc --auto` that competes with the next timings and shrinks `.git`
+      // under the growth count. (mailgit's own detached packing is likewise waited for.)
+      gitCli(root, ['-c', 'gc.auto=0', 'add', '-A']);
+      gitCli(root, ['-c', 'gc.auto=0', 'commit', '-q', '-m', 'flag']);
       ts.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
   }
@@ -132,6 +142,7 @@ async function residentTimes(root, reps, offset) {
   const ts = [];
   try {
     for (let k = 0; k <= reps; k++) {
+      await settle(root);
       const names = flipOne(root, offset + k);
       const hints = k === 0 ? new Map() : new Map([['INBOX/cur', new Set(names)]]);
       const t = process.hrtime.bigint();
@@ -167,7 +178,7 @@ async function growth(root, isMail, n, offset) {
   }
   const before = dirBytes(join(root, '.git'));
   const t = process.hrtime.bigint();
-  flagTimes(root, isMail, n, offset);
+  await flagTimes(root, isMail, n, offset);
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   // mailgit may still be packing in the background (as git's gc --auto would): wait for it.
   const packingMs = isMail ? await settle(root) : 0;
@@ -265,11 +276,11 @@ try {
     // Settle mtimes (mailgit does not trust directory stamps younger than 2 s).
     await new Promise((r) => setTimeout(r, 2100));
     mg(dirM, ['commit']);
-    const fM = median(flagTimes(dirM, true, 5, 0));
+    const fM = median(await flagTimes(dirM, true, 5, 0, true));
     await settle(dirM);
     const fR = median(await residentTimes(dirM, 5, 50));
     await settle(dirM);
-    const fG = median(flagTimes(dirG, false, 5, 0));
+    const fG = median(await flagTimes(dirG, false, 5, 0));
     console.error(`one flag: mailgit commit ${fmtS(fM)}, mailgit resident record ${fmtS(fR)}, git ${fmtS(fG)}`);
 
     const gM = await growth(dirM, true, COMMITS, 100);
