@@ -6,8 +6,13 @@
  * `mktree` + `commit-tree` + `update-ref` of the general tree writer on the recording
  * path. The branch moves only as a fast-forward of the parent named here: a branch
  * that moved elsewhere meanwhile is left alone and the commit fails.
+ *
+ * `fastimport.unpackLimit=0` keeps even a 4-object import as a pack (no `unpack-objects`
+ * process, no loose copy of a big tree): maintain.ts folds such young packs into the
+ * history pack. `pack.compression=1`, because that packing recompresses anyway.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { gitEnv } from './run.js';
 import { IoError, MailgitError, EX } from '../util/errors.js';
 import type { TreeEdit } from './tree.js';
@@ -41,18 +46,105 @@ export function quotePath(path: string): string {
   return `${out}"`;
 }
 
-/** Builds the fast-import stream for one commit (pure; exported for tests). */
-export function fastImportStream(input: FastCommitInput): Buffer {
+/**
+ * Builds the fast-import commands for one commit (pure; exported for tests): the commit
+ * as mark `:mark`, then (for a long-lived importer) a `checkpoint`, which finishes the
+ * pack and moves the ref, then `get-mark`, whose answer therefore comes once both are done.
+ */
+export function fastImportStream(input: FastCommitInput, mark = 1, opts: { checkpoint?: boolean; done?: boolean } = { done: true }): Buffer {
   const msg = Buffer.from(input.message, 'utf8');
   const who = `${COMMIT_IDENT.name} <${COMMIT_IDENT.email}> ${Math.floor(input.when)} +0000`;
-  const lines = [`commit ${input.ref}`, 'mark :1', `author ${who}`, `committer ${who}`, `data ${msg.length}`];
+  const lines = [`commit ${input.ref}`, `mark :${mark}`, `author ${who}`, `committer ${who}`, `data ${msg.length}`];
   const tail: string[] = [];
   if (input.parent) tail.push(`from ${input.parent}`);
   // Deletions first, so that a rename within a directory never sees both names.
   for (const e of input.edits) if (e.oid === null) tail.push(`D ${quotePath(e.path)}`);
   for (const e of input.edits) if (e.oid !== null) tail.push(`M ${e.mode ?? '100644'} ${e.oid} ${quotePath(e.path)}`);
-  tail.push('', 'get-mark :1', 'done', '');
+  tail.push('');
+  if (opts.checkpoint) tail.push('checkpoint');
+  tail.push(`get-mark :${mark}`);
+  if (opts.done) tail.push('done');
+  tail.push('');
   return Buffer.concat([Buffer.from(lines.join('\n') + '\n'), msg, Buffer.from('\n' + tail.join('\n'))]);
+}
+
+/** The arguments every importer runs with (see the module comment and docs/design.md). */
+const IMPORT_ARGS = ['-c', 'pack.compression=1', '-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet', '--done', '--date-format=raw'];
+
+function importFailure(stderr: string, ref: string, code: number | null): Error {
+  if (/No space left on device/i.test(stderr)) return new IoError(`disk full while committing: ${stderr.trim().split('\n').pop()}`, 'ENOSPC');
+  if (/Not updating|does not contain/i.test(stderr)) return new MailgitError(`${ref} moved while recording; nothing recorded, try again`, 'ERACE', EX.TEMPFAIL);
+  return new IoError(`git fast-import failed: ${stderr.trim().split('\n').pop() || `exit ${code ?? 'signal'}`}`, 'EGIT');
+}
+
+/**
+ * A long-lived `git fast-import` for a process that records again and again
+ * (`mailgit watch`): no process start per record, and the branch's trees stay loaded
+ * between commits. Each commit ends with a `checkpoint` (pack finished and fsynced, ref
+ * moved). fast-import only warns when a checkpoint cannot move the ref, so the caller
+ * must check that the ref points to the returned commit (record.ts does, through its
+ * `cat-file`), and {@link FastCommitter.close} a committer that failed.
+ */
+export class FastCommitter {
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private mark = 0;
+  private out = '';
+  private err = '';
+  private waiting: { resolve: (oid: string) => void; reject: (e: Error) => void } | null = null;
+  private broken: Error | null = null;
+
+  /** Prepares an importer for repo `cwd` (git starts at the first commit). */
+  constructor(private readonly cwd: string) {}
+
+  private start(): ChildProcessWithoutNullStreams {
+    if (this.child) return this.child;
+    const child = spawn('git', IMPORT_ARGS, { cwd: this.cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => {
+      this.out += d.toString('utf8');
+      const nl = this.out.indexOf('\n');
+      if (nl < 0 || !this.waiting) return;
+      const oid = this.out.slice(0, nl).trim();
+      this.out = this.out.slice(nl + 1);
+      const w = this.waiting;
+      this.waiting = null;
+      if (/^[0-9a-f]{40,64}$/.test(oid)) w.resolve(oid);
+      else w.reject(new IoError(`git fast-import gave no commit id (${JSON.stringify(oid.slice(0, 80))})`, 'EGIT'));
+    });
+    child.stderr.on('data', (d: Buffer) => (this.err += d.toString('utf8')));
+    const fail = (e: Error) => {
+      this.broken ??= e;
+      this.waiting?.reject(e);
+      this.waiting = null;
+    };
+    child.on('error', (e) => fail(new IoError(`cannot run git: ${e.message}`)));
+    child.on('close', (code) => fail(importFailure(this.err, 'the branch', code)));
+    child.stdin.on('error', () => undefined);
+    this.child = child;
+    return child;
+  }
+
+  /** Writes one commit, moves its ref (see the class comment) and returns the commit id. */
+  commit(input: FastCommitInput): Promise<string> {
+    if (this.broken) return Promise.reject(this.broken);
+    if (this.waiting) return Promise.reject(new IoError('fast-import is busy with another commit', 'EBUSY'));
+    const child = this.start();
+    this.mark++;
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      child.stdin.write(fastImportStream(input, this.mark, { checkpoint: true }));
+    });
+  }
+
+  /** Ends the importer (a pack it had started and not finished is discarded by git). */
+  async close(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child) return;
+    child.removeAllListeners('close');
+    const exited = new Promise<void>((r) => child.once('close', () => r()));
+    child.stdin.end('done\n');
+    await exited;
+  }
 }
 
 /**
@@ -60,10 +152,7 @@ export function fastImportStream(input: FastCommitInput): Buffer {
  * Fails with a clear error when the ref no longer points to `parent` (nothing moves).
  */
 export async function fastCommit(cwd: string, input: FastCommitInput): Promise<string> {
-  // unpackLimit=0: keep even a 4-object import as a pack (no `unpack-objects` process, no
-  // loose copy of a big tree); maintain.ts folds such young packs into the history pack.
-  const args = ['-c', 'pack.compression=1', '-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet', '--done', '--date-format=raw'];
-  const child = spawn('git', args, { cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('git', IMPORT_ARGS, { cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -74,12 +163,7 @@ export async function fastCommit(cwd: string, input: FastCommitInput): Promise<s
     child.on('close', (c) => resolve(c ?? 128));
     child.stdin.end(fastImportStream(input));
   });
-  const stderr = Buffer.concat(err).toString('utf8');
-  if (code !== 0) {
-    if (/No space left on device/i.test(stderr)) throw new IoError(`disk full while committing: ${stderr.trim().split('\n').pop()}`, 'ENOSPC');
-    if (/Not updating|does not contain/i.test(stderr)) throw new MailgitError(`${input.ref} moved while recording; nothing recorded, try again`, 'ERACE', EX.TEMPFAIL);
-    throw new IoError(`git fast-import failed: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`, 'EGIT');
-  }
+  if (code !== 0) throw importFailure(Buffer.concat(err).toString('utf8'), input.ref, code);
   const oid = Buffer.concat(out).toString('utf8').trim();
   if (!/^[0-9a-f]{40,64}$/.test(oid)) throw new IoError(`git fast-import gave no commit id (${JSON.stringify(oid.slice(0, 80))})`, 'EGIT');
   return oid;

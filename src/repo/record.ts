@@ -11,6 +11,8 @@
  */
 import { BRANCH, formatMessage } from '../git/commit.js';
 import { fastCommit } from '../git/fastCommit.js';
+import type { FastCommitter } from '../git/fastCommit.js';
+import { EX, MailgitError } from '../util/errors.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
 import type { FolderEvents } from '../maildir/describe.js';
 import { folderName } from '../maildir/layout.js';
@@ -39,6 +41,10 @@ export interface RecordOptions {
   cache?: ListingCache;
   hints?: ScanOptions['hints'];
   io?: ScanOptions['io'];
+  /** A long-lived importer to commit with (needs `io`, through which the ref is checked). */
+  committer?: FastCommitter;
+  /** The caller packs (see maintenance.ts) instead of the record scheduling it. */
+  callerPacks?: boolean;
 }
 
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
@@ -78,13 +84,18 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
   const lines = formatEvents(summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed)));
   const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
   const message = formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock: scan.headClock + 1 });
-  const commit = await fastCommit(repo.root, { ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: Date.now() / 1000 });
+  const input = { ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: Date.now() / 1000 };
+  const commit = opts.committer && opts.io ? await opts.committer.commit(input) : await fastCommit(repo.root, input);
+  // A long-lived importer only warns when it cannot move the branch: look.
+  if (opts.committer && opts.io && (await opts.io.read(`${BRANCH}^{commit}`))?.oid !== commit) {
+    throw new MailgitError(`${BRANCH} moved while recording; nothing recorded, try again`, 'ERACE', EX.TEMPFAIL);
+  }
   perfMark('record: committed');
   opts.cache?.advance(scan.head, commit, scan.edits);
   await saveDirState(repo, { ...scan.state, head: commit });
   perfMark('record: cache saved');
   // Pack the new tree versions as deltas (see maintain.ts). The commit is already safe:
   // a failure here only leaves a pack that the next run folds in.
-  await scheduleMaintenance(repo.root, repo.gitDir);
+  if (!opts.callerPacks) await scheduleMaintenance(repo.root, repo.gitDir);
   return { commit, summary: lines };
 }

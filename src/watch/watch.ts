@@ -17,6 +17,8 @@ import { record } from '../repo/record.js';
 import type { RecordResult } from '../repo/record.js';
 import { ListingCache } from '../repo/listingCache.js';
 import { TreeIO } from '../git/treeio.js';
+import { FastCommitter } from '../git/fastCommit.js';
+import { maintainUntilDone } from '../repo/maintenance.js';
 import { LockedError } from '../util/errors.js';
 import { DirWatcher } from './dirwatch.js';
 import type { WatchEvent } from './dirwatch.js';
@@ -104,6 +106,14 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
   // (a directory with an event without a name is compared in full).
   const listings = new ListingCache();
   let io = new TreeIO(repo.root);
+  let committer = new FastCommitter(repo.root);
+  // Packing after a record runs here, alongside the next records (maintenance.ts).
+  let packing: Promise<unknown> | null = null;
+  const pack = () => {
+    packing ??= maintainUntilDone(repo.root, repo.gitDir)
+      .catch((e: Error) => warn(`packing skipped: ${e.message}`))
+      .finally(() => (packing = null));
+  };
   let hints = new Map<string, Set<string>>();
   let unhinted = new Set<string>();
   const recordNow = (): Promise<RecordResult | null> => {
@@ -111,12 +121,21 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
     for (const d of unhinted) named.delete(d);
     hints = new Map();
     unhinted = new Set();
-    return withRepoLock(repo, 'watch', () => record(repo, { cache: listings, hints: named, io }), { waitMs: lockWaitMs }).catch((e: unknown) => {
-      // A reader that broke (its git gone) is replaced; the next record compares in full.
-      io.close();
-      io = new TreeIO(repo.root);
-      throw e;
-    });
+    return withRepoLock(repo, 'watch', () => record(repo, { cache: listings, hints: named, io, committer, callerPacks: true }), { waitMs: lockWaitMs }).then(
+      (r) => {
+        if (r) pack();
+        return r;
+      },
+      async (e: unknown) => {
+        // Readers and importer are replaced (their git may be gone); the next record
+        // compares in full.
+        io.close();
+        io = new TreeIO(repo.root);
+        await committer.close();
+        committer = new FastCommitter(repo.root);
+        throw e;
+      },
+    );
   };
 
   function kick(): void {
@@ -259,6 +278,8 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
         }
       }
       io.close();
+      await committer.close();
+      if (packing) await packing;
       const w = idleWaiters;
       idleWaiters = [];
       for (const f of w) f();

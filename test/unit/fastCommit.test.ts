@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fastCommit, fastImportStream, quotePath } from '../../src/git/fastCommit.js';
+import { FastCommitter, fastCommit, fastImportStream, quotePath } from '../../src/git/fastCommit.js';
 import { parseCommitInfo } from '../../src/git/commit.js';
 import { indexTree } from '../../src/git/treeio.js';
 import { gitOut, tempDir } from '../helpers/cli.js';
@@ -107,6 +107,48 @@ describe('fastCommit (real git)', () => {
       code: 'ERACE',
       exitCode: 75,
     });
+    expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(other);
+  });
+});
+
+describe('FastCommitter (one long-lived fast-import, real git)', () => {
+  it('commits again and again, each moving the ref at once; follows a ref another writer moved', async () => {
+    const dir = newRepo();
+    const a = blob(dir, 'a\n');
+    const fc = new FastCommitter(dir);
+    try {
+      const c1 = await fc.commit({ ref: 'refs/heads/main', parent: null, edits: [{ path: 'INBOX/cur/1:2,', oid: a }], message: 'one\n', when: 1 });
+      expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(c1);
+      const c2 = await fc.commit({ ref: 'refs/heads/main', parent: c1, edits: [{ path: 'INBOX/cur/1:2,', oid: null }, { path: 'INBOX/cur/1:2,S', oid: a }], message: 'two\n', when: 2 });
+      expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(c2);
+      // Another writer commits meanwhile (as a sync's apply would): the next commit starts from it.
+      const other = await fastCommit(dir, { ref: 'refs/heads/main', parent: c2, edits: [{ path: 'Archive/cur/9:2,S', oid: a }], message: 'other\n', when: 3 });
+      const c3 = await fc.commit({ ref: 'refs/heads/main', parent: other, edits: [{ path: 'INBOX/cur/2:2,', oid: a }], message: 'three\n', when: 4 });
+      expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(c3);
+      expect(ls(dir, c3)).toEqual(['Archive/cur/9:2,S', 'INBOX/cur/1:2,S', 'INBOX/cur/2:2,']);
+    } finally {
+      await fc.close();
+    }
+    // Closing does not move the ref back to the importer's own tip.
+    expect(gitIn(dir, ['rev-list', '--count', 'refs/heads/main'])).toBe('4');
+    expect(gitIn(dir, ['fsck', '--strict'])).toBe('');
+  });
+
+  it('leaves a ref alone that moved to a commit its new one does not contain', async () => {
+    const dir = newRepo();
+    const a = blob(dir, 'a\n');
+    const fc = new FastCommitter(dir);
+    let other = '';
+    try {
+      const base = await fc.commit({ ref: 'refs/heads/main', parent: null, edits: [{ path: 'x/cur/1', oid: a }], message: 'base\n', when: 1 });
+      other = await fastCommit(dir, { ref: 'refs/heads/main', parent: base, edits: [{ path: 'x/cur/2', oid: a }], message: 'other\n', when: 2 });
+      const stale = await fc.commit({ ref: 'refs/heads/main', parent: base, edits: [{ path: 'x/cur/3', oid: a }], message: 'stale\n', when: 3 });
+      expect(stale).not.toBe(other);
+      expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(other);
+    } finally {
+      await fc.close();
+    }
+    // Nor does closing the importer, whose own tip is the stale commit.
     expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(other);
   });
 });
