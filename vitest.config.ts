@@ -7,5 +7,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Packing after a record runs in the foreground, so that no detached packer is still
+    // writing into a test's directory when the test removes it. The detached mode has its
+    // own test (test/e2e/core-packing.test.ts), which asks for it explicitly.
+    env: { MAILGIT_MAINTAIN: 'foreground' },
   },
 });
