@@ -218,7 +218,9 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const removed: FileDelta[] = [];
   const addedPaths: string[] = [];
   for (const d of changed) {
-    const named = opts.hints?.get(d);
+    // Names only for a directory that still exists: a vanished one is compared in full,
+    // since it leaves the cache's list of directories (`tracked`) with this scan.
+    const named = before.get(d) !== null ? opts.hints?.get(d) : undefined;
     const cachedListing = head && named && !fullListing ? cache?.lookup(head, d) : undefined;
     if (named && cachedListing) {
       await diffNamed(root, d, named, cachedListing, removed, addedPaths);

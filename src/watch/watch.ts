@@ -116,11 +116,15 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
   };
   let hints = new Map<string, Set<string>>();
   let unhinted = new Set<string>();
+  // Set by the periodic full check: the next record compares every changed directory in
+  // full, whatever events named (so that one whose events keep coming is still checked).
+  let fullNext = false;
   const recordNow = (): Promise<RecordResult | null> => {
-    const named = hints;
+    const named = fullNext ? new Map<string, Set<string>>() : hints;
     for (const d of unhinted) named.delete(d);
     hints = new Map();
     unhinted = new Set();
+    fullNext = false;
     return withRepoLock(repo, 'watch', () => record(repo, { cache: listings, hints: named, io, committer, callerPacks: true }), { waitMs: lockWaitMs }).then(
       (r) => {
         if (r) pack();
@@ -226,6 +230,7 @@ export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<W
   async function check(): Promise<void> {
     needRefresh = true;
     needRecord = true;
+    fullNext = true;
     if (opts.sync) needSync = true;
     kick();
     await idle();

@@ -65,6 +65,27 @@ describe('records with what watch keeps', () => {
     }
   });
 
+  it('a folder removed while only some of its removals were named is recorded as removed in full', async () => {
+    // Found by the watch crash test: a vanished directory leaves the cache's directory
+    // list, so comparing it for the named files only would leave the rest in HEAD forever.
+    const root = repoWith(5);
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(root, 'Archive', sub), { recursive: true });
+    for (let i = 0; i < 6; i++) writeFileSync(join(root, 'Archive', 'cur', `${1650000000 + i}.M${i}P2.host:2,S`), `Subject: a${i}\n\n`);
+    const repo = await openRepo(root);
+    const cache = new ListingCache();
+    const io = new TreeIO(root);
+    try {
+      await record(repo, { cache, io });
+      expect([...headMessages(root).keys()].filter((p) => p.startsWith('Archive/'))).toHaveLength(6);
+      rmSync(join(root, 'Archive'), { recursive: true, force: true });
+      const r = await record(repo, { cache, io, hints: new Map([['Archive/cur', new Set([`${1650000000}.M0P2.host:2,S`])]]) });
+      expect(r?.summary.join(' ')).toMatch(/Archive: .*6 deleted/);
+      expect([...headMessages(root).keys()].sort()).toEqual(diskMessages(root));
+    } finally {
+      io.close();
+    }
+  });
+
   it('a hint for a name that did not change, or a delivery, is recorded exactly', async () => {
     const root = repoWith(20);
     const repo = await openRepo(root);
