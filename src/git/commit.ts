@@ -21,7 +21,7 @@ export async function readHead(cwd: string): Promise<string | null> {
   return r.code === 0 && s !== '' ? s : null;
 }
 
-/** HEAD's commit, tree and Lamport clock, read with one git process. */
+/** A commit's id, tree and Lamport clock. */
 export interface HeadInfo {
   commit: string;
   tree: string;
@@ -41,15 +41,6 @@ export function parseCommitInfo(commit: string, data: Buffer): HeadInfo {
   const m = /^Mailgit-Clock:[ \t]*(\d+)[ \t]*$/m.exec(lastParagraph);
   const clock = m ? Number.parseInt(m[1]!, 10) : 0;
   return { commit, tree, clock: Number.isSafeInteger(clock) ? clock : 0 };
-}
-
-/** Reads HEAD's commit, tree and clock in one process, or `null` in a repo with no commit yet. */
-export async function readHeadInfo(cwd: string): Promise<HeadInfo | null> {
-  const r = await git(['log', '-1', '--format=%H %T %(trailers:key=Mailgit-Clock,valueonly,separator=%x20)', 'HEAD', '--'], { cwd, okCodes: [128] });
-  const [commit, tree, clock] = r.stdout.toString('utf8').trim().split(/\s+/);
-  if (r.code !== 0 || !commit || !tree) return null;
-  const n = Number.parseInt(clock ?? '', 10);
-  return { commit, tree, clock: Number.isFinite(n) && n >= 0 ? n : 0 };
 }
 
 /** Resolves a ref or revision to a commit id, or `null` when it does not exist. */

@@ -56,11 +56,11 @@ function baseName(path: string): string {
 /**
  * Applies file edits to the tree of `baseTreeish` (or the empty tree when null) and
  * returns the new root tree id. Only directories that contain an edit are read and
- * rewritten, deepest first; directories left empty disappear, as in git. `known` holds
- * listings of directories of `baseTreeish` that the caller already read (full paths),
- * so that a big `cur/` is not listed twice.
+ * rewritten, deepest first; directories left empty disappear, as in git. Used where
+ * a tree is built without a commit of its own (the merge); recording commits through
+ * `fast-import` (fastCommit.ts).
  */
-export async function editTree(cwd: string, baseTreeish: string | null, edits: TreeEdit[], known?: ReadonlyMap<string, TreeEntry[]>): Promise<string> {
+export async function editTree(cwd: string, baseTreeish: string | null, edits: TreeEdit[]): Promise<string> {
   // Directory → (name → entry|null). Directory entries are filled in bottom-up.
   const changes = new Map<string, Map<string, { mode: string; type: string; oid: string } | null>>();
   const touch = (dir: string) => {
@@ -80,7 +80,7 @@ export async function editTree(cwd: string, baseTreeish: string | null, edits: T
   const io = new TreeIO(cwd);
   try {
   for (const dir of dirs) {
-    const existing = baseTreeish === null ? [] : (known?.get(dir) ?? (await io.list(baseTreeish, dir)));
+    const existing = baseTreeish === null ? [] : await io.list(baseTreeish, dir);
     const merged = new Map<string, { mode: string; type: string; oid: string }>();
     for (const e of existing) merged.set(baseName(e.path), e);
     for (const [name, entry] of changes.get(dir)!) {
