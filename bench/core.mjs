@@ -63,24 +63,23 @@ function gitAdopt(cwd) {
 }
 const mg = (cwd, a) => run(process.execPath, [BIN, ...a], cwd, { NODE_EXTRA_CA_CERTS: undefined });
 
+/** `fn()`, or `fallback` when what it reads vanished meanwhile (ENOENT). */
+function unlessGone(fn, fallback) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e.code === 'ENOENT') return fallback;
+    throw e;
+  }
+}
+
 /** Bytes under `p`; files that vanish during the walk (a git gc deleting loose objects) count 0. */
 function dirBytes(p) {
   let total = 0;
-  let st;
-  try {
-    st = lstatSync(p);
-  } catch (e) {
-    if (e.code === 'ENOENT') return 0;
-    throw e;
-  }
+  const st = unlessGone(() => lstatSync(p), null);
+  if (st === null) return 0;
   if (!st.isDirectory()) return st.size;
-  let names;
-  try {
-    names = readdirSync(p);
-  } catch (e) {
-    if (e.code === 'ENOENT') return 0;
-    throw e;
-  }
+  const names = unlessGone(() => readdirSync(p), []);
   for (const e of names) total += dirBytes(join(p, e));
   return total;
 }

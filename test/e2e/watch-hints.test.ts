@@ -36,33 +36,40 @@ const flag = (root: string, i: number) => {
   return [from, to];
 };
 
+/** Runs `fn` with a record function that keeps what watch keeps between records. */
+async function resident(root: string, fn: (rec: (hints?: Map<string, Set<string>>) => ReturnType<typeof record>) => Promise<void>): Promise<void> {
+  const repo = await openRepo(root);
+  const cache = new ListingCache();
+  const io = new TreeIO(root);
+  try {
+    await fn((hints) => record(repo, { cache, io, hints }));
+  } finally {
+    io.close();
+  }
+}
+
 describe('records with what watch keeps', () => {
   it('records the named change, and a change no event named at the next full record', async () => {
     const root = repoWith(50);
-    const repo = await openRepo(root);
-    const cache = new ListingCache();
-    const io = new TreeIO(root);
-    try {
+    await resident(root, async (rec) => {
       flag(root, 1);
-      const first = await record(repo, { cache, io, hints: new Map() }); // full: fills the cache
+      const first = await rec(new Map()); // full: fills the cache
       expect(first?.summary).toEqual(['INBOX: 1 flagged']);
 
       const named = flag(root, 2);
       flag(root, 3); // an event the watcher lost
-      const hinted = await record(repo, { cache, io, hints: new Map([['INBOX/cur', new Set(named)]]) });
+      const hinted = await rec(new Map([['INBOX/cur', new Set(named)]]));
       expect(hinted?.summary).toEqual(['INBOX: 1 flagged']);
       const head = headMessages(root);
       expect(head.has(`INBOX/cur/${named[1]}`)).toBe(true);
       expect(head.has(`INBOX/cur/${1600000003}.M3P1.host:2,S`)).toBe(true); // not yet
 
-      const full = await record(repo, { cache, io, hints: new Map() });
+      const full = await rec(new Map());
       expect(full?.summary).toEqual(['INBOX: 1 flagged']);
       expect([...headMessages(root).keys()].sort()).toEqual(diskMessages(root));
       // And the CLI agrees nothing is left.
       expect(mailgit(['status', '--json'], { cwd: root }).stdout).toContain('"clean": true');
-    } finally {
-      io.close();
-    }
+    });
   });
 
   it('a folder removed while only some of its removals were named is recorded as removed in full', async () => {
@@ -71,39 +78,25 @@ describe('records with what watch keeps', () => {
     const root = repoWith(5);
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(root, 'Archive', sub), { recursive: true });
     for (let i = 0; i < 6; i++) writeFileSync(join(root, 'Archive', 'cur', `${1650000000 + i}.M${i}P2.host:2,S`), `Subject: a${i}\n\n`);
-    const repo = await openRepo(root);
-    const cache = new ListingCache();
-    const io = new TreeIO(root);
-    try {
-      await record(repo, { cache, io });
+    await resident(root, async (rec) => {
+      await rec();
       expect([...headMessages(root).keys()].filter((p) => p.startsWith('Archive/'))).toHaveLength(6);
       rmSync(join(root, 'Archive'), { recursive: true, force: true });
-      const r = await record(repo, { cache, io, hints: new Map([['Archive/cur', new Set([`${1650000000}.M0P2.host:2,S`])]]) });
+      const r = await rec(new Map([['Archive/cur', new Set([`${1650000000}.M0P2.host:2,S`])]]));
       expect(r?.summary.join(' ')).toMatch(/Archive: .*6 deleted/);
       expect([...headMessages(root).keys()].sort()).toEqual(diskMessages(root));
-    } finally {
-      io.close();
-    }
+    });
   });
 
   it('a hint for a name that did not change, or a delivery, is recorded exactly', async () => {
     const root = repoWith(20);
-    const repo = await openRepo(root);
-    const cache = new ListingCache();
-    const io = new TreeIO(root);
-    try {
+    await resident(root, async (rec) => {
       flag(root, 0);
-      await record(repo, { cache, io });
+      await rec();
       writeFileSync(join(root, 'INBOX', 'cur', '1700000000.M9P9.host:2,'), 'Subject: new\n\nx\n');
-      const r = await record(repo, {
-        cache,
-        io,
-        hints: new Map([['INBOX/cur', new Set(['1700000000.M9P9.host:2,', `${1600000005}.M5P1.host:2,S`, 'gone-before-we-looked'])]]),
-      });
+      const r = await rec(new Map([['INBOX/cur', new Set(['1700000000.M9P9.host:2,', `${1600000005}.M5P1.host:2,S`, 'gone-before-we-looked'])]]));
       expect(r?.summary).toEqual(['INBOX: 1 delivered']);
       expect([...headMessages(root).keys()].sort()).toEqual(diskMessages(root));
-    } finally {
-      io.close();
-    }
+    });
   });
 });
