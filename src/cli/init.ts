@@ -1,9 +1,10 @@
 /**
- * `mailgit init [DIR] [--name REPLICA] [--layout fs|maildir++]`
+ * `mailgit init [DIR] [--name REPLICA] [--layout fs|fs-root|maildir++|mbsync-legacy]`
  */
 import { resolve } from 'node:path';
 import { initRepo } from '../repo/init.js';
 import type { Layout } from '../maildir/layout.js';
+import { describeLayout } from '../maildir/layout.js';
 import type { GlobalArgs } from './context.js';
 import { printJson } from './context.js';
 
@@ -16,11 +17,13 @@ interface InitArgs extends GlobalArgs {
 /** The `init` verb: create an empty mail repo or adopt an existing Maildir tree. */
 export async function handler(argv: InitArgs): Promise<void> {
   const dir = resolve(argv.C ?? process.cwd(), argv.dir ?? '.');
-  const { repo, result, adopted } = await initRepo(dir, { name: argv.name, layout: argv.layout });
+  const { repo, result, adopted, detected, warning } = await initRepo(dir, { name: argv.name, layout: argv.layout });
+  if (warning) process.stderr.write(`mailgit: warning: ${warning}\n`);
   if (argv.json) {
-    printJson({ root: repo.root, replica: repo.replica, layout: repo.layout, adopted, commit: result?.commit ?? null, summary: result?.summary ?? [] });
+    printJson({ root: repo.root, replica: repo.replica, layout: repo.layout, detected, adopted, warning, commit: result?.commit ?? null, summary: result?.summary ?? [] });
     return;
   }
   console.log(`${adopted ? 'Adopted' : 'Created'} mail repo ${repo.root} (replica ${repo.replica}, layout ${repo.layout})`);
+  if (adopted) console.log(`Layout ${repo.layout}${detected ? ' (detected)' : ''}: ${describeLayout(repo.layout)}`);
   for (const line of result?.summary ?? []) console.log(`  ${line}`);
 }

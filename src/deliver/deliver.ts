@@ -15,7 +15,7 @@ import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { folderDir } from '../maildir/layout.js';
+import { folderDir, folderNameProblem } from '../maildir/layout.js';
 import { infoOfFlags } from '../maildir/name.js';
 import { unsafeReason } from '../maildir/paths.js';
 import { withRepoLock } from '../repo/lock.js';
@@ -24,6 +24,7 @@ import type { RecordResult } from '../repo/record.js';
 import type { Repo } from '../repo/repo.js';
 import { fsyncDir } from '../util/atomic.js';
 import { EX, IoError, MailgitError, UsageError } from '../util/errors.js';
+import { MAIL_DIR_MODE, MAIL_FILE_MODE } from '../repo/perms.js';
 
 /** Options for {@link deliver}. */
 export interface DeliverOptions {
@@ -79,11 +80,11 @@ export function normalizeFlags(flags: string): string {
 }
 
 /**
- * Streams `input` into `file` (created exclusively, mode 0600), dropping a leading mbox
+ * Streams `input` into `file` (created exclusively, mode 0600 in a private tree: see src/repo/perms.ts), dropping a leading mbox
  * `From ` envelope line as dovecot-lda and maildrop do, and fsyncs it. Returns the size.
  */
 async function writeMessage(input: Readable, file: string): Promise<number> {
-  const fh = await open(file, 'wx', 0o600);
+  const fh = await open(file, 'wx', MAIL_FILE_MODE);
   let size = 0;
   try {
     let head: Buffer | null = Buffer.alloc(0); // bytes held back until the first line is known
@@ -130,17 +131,13 @@ async function isDir(p: string): Promise<boolean> {
 export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions = {}): Promise<DeliverResult> {
   const folder = opts.folder ?? 'INBOX';
   const bad = unsafeReason(folder);
-  if (bad || folder.split('/').some((p) => p.startsWith('.') || ['cur', 'new', 'tmp'].includes(p))) {
-    throw new UsageError(`invalid folder name ${JSON.stringify(folder)}${bad ? `: ${bad}` : ''}`);
-  }
-  if (repo.layout === 'maildir++' && folder !== 'INBOX' && folder.includes('.')) {
-    throw new UsageError(`invalid folder name ${JSON.stringify(folder)}: '.' is the hierarchy separator in a maildir++ repo`);
-  }
+  const problem = bad ?? folderNameProblem(repo.layout, folder);
+  if (problem) throw new UsageError(`invalid folder name ${JSON.stringify(folder)}: ${problem}`);
   const flags = opts.flags === undefined ? null : normalizeFlags(opts.flags);
   const dir = folderDir(repo.layout, folder);
   const abs = join(repo.root, dir);
   const created = !(await isDir(join(abs, 'cur'))) || !(await isDir(join(abs, 'new')));
-  for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(abs, sub), { recursive: true, mode: 0o700 });
+  for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(abs, sub), { recursive: true, mode: MAIL_DIR_MODE });
   if (created) await fsyncDir(abs).catch(() => undefined);
 
   let key = uniqueKey();

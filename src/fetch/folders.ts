@@ -6,9 +6,7 @@
  * separator. A name that cannot be written safely is refused with a reason, never written.
  */
 import type { Layout } from '../maildir/layout.js';
-
-/** Maildir sub-directory names: a folder segment with one of these names would collide. */
-const RESERVED = new Set(['cur', 'new', 'tmp']);
+import { folderNameProblem } from '../maildir/layout.js';
 
 /** Why a local folder name is unsafe, or `null` when it is fine. */
 export function unsafeFolderReason(local: string, layout: Layout): string | null {
@@ -17,14 +15,13 @@ export function unsafeFolderReason(local: string, layout: Layout): string | null
   for (const seg of local.split('/')) {
     if (seg === '') return 'empty path segment';
     if (seg === '.' || seg === '..') return `"${seg}" segment`;
-    if (seg.startsWith('.')) return 'segment starts with "."';
     // eslint-disable-next-line no-control-regex
     if (/[\x00-\x1f\x7f]/.test(seg)) return 'control character';
     if (seg.includes('\\')) return 'backslash';
-    if (RESERVED.has(seg)) return `segment "${seg}" is a Maildir sub-directory name`;
     if (Buffer.byteLength(seg) > 200) return 'segment longer than 200 bytes';
-    if (layout === 'maildir++' && seg.includes('.')) return 'segment contains "." (not representable in maildir++)';
   }
+  const problem = folderNameProblem(layout, local);
+  if (problem) return problem;
   if (local.toUpperCase() === 'INBOX' || local.toUpperCase().startsWith('INBOX/')) {
     if (!local.startsWith('INBOX')) return 'differs from INBOX only in case';
   }

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { fsyncDir } from '../util/atomic.js';
 import { flagsOfInfo, infoOfFlags, splitName } from '../maildir/name.js';
 import { folderMarker } from '../maildir/layout.js';
+import { MAIL_DIR_MODE, MAIL_FILE_MODE } from '../repo/perms.js';
 
 /** Server flag → Maildir letter. Other flags and keywords are not mapped. */
 const FLAG_LETTERS: Record<string, string> = {
@@ -68,14 +69,14 @@ export class FolderStore {
 
   /** Creates `cur/ new/ tmp/` (and the folder marker, for a non-root folder); removes stale fetch temporaries. */
   async prepare(root: string, dir: string): Promise<void> {
-    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(this.abs, sub), { recursive: true, mode: 0o700 });
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(this.abs, sub), { recursive: true, mode: MAIL_DIR_MODE });
     const marker = folderMarker(dir);
     if (marker) {
       const p = join(root, marker);
       try {
         await stat(p);
       } catch {
-        await writeFile(p, '', { mode: 0o644 });
+        await writeFile(p, '', { mode: MAIL_FILE_MODE });
       }
     }
     // The repo lock is held: any fetch temporary is left over from a killed run.
@@ -111,7 +112,7 @@ export class FolderStore {
   /** Writes a buffered message to `tmp/` (not yet fsynced: see {@link commitBatch}). */
   async writeBuffer(data: Buffer): Promise<TmpMessage> {
     const tmp = this.tmpPath();
-    await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
+    await writeFile(tmp, data, { mode: MAIL_FILE_MODE, flag: 'wx' });
     return { tmp, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
   }
 
@@ -128,7 +129,7 @@ export class FolderStore {
       },
     });
     try {
-      await pipeline(src, tap, createWriteStream(tmp, { mode: 0o600, flags: 'wx' }));
+      await pipeline(src, tap, createWriteStream(tmp, { mode: MAIL_FILE_MODE, flags: 'wx' }));
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw err;

@@ -1,29 +1,103 @@
 /**
  * Folder layouts: how a folder's logical name (`INBOX`, `Lists/rust`) maps to the
- * directory that holds its `cur/ new/ tmp/`.
+ * directory that holds its `cur/ new/ tmp/`. This is the one mapping: recording, reports,
+ * deliver, fetch and init all go through {@link folderDir} and {@link folderName}.
  */
 
-/** `fs`: `INBOX/cur`, `Lists/rust/cur`. `maildir++`: root `cur` is INBOX, `.Lists.rust/cur`. */
-export type Layout = 'fs' | 'maildir++';
+/**
+ * - `fs`: `INBOX/cur`, `Lists/rust/cur` (mutt, mbsync `SubFolders Verbatim`, Dovecot
+ *   `LAYOUT=fs` with `INBOX=…/INBOX`, offlineimap and mbsync `Flatten`, whose `Lists.rust`
+ *   is a folder of that name).
+ * - `fs-root`: the root `cur` is INBOX, `Lists/rust/cur` (Dovecot `LAYOUT=fs`'s default).
+ * - `maildir++`: the root `cur` is INBOX, `.Lists.rust/cur` (Dovecot's default, Courier,
+ *   mbsync `SubFolders Maildir++`).
+ * - `mbsync-legacy`: `INBOX/cur`, `Lists/.rust/cur` (mbsync `SubFolders Legacy`: the first
+ *   level as it is, every deeper one with a `.` in front).
+ */
+export type Layout = 'fs' | 'fs-root' | 'maildir++' | 'mbsync-legacy';
 
 /** The layouts mailgit knows, for validation of user input. */
-export const LAYOUTS: readonly Layout[] = ['fs', 'maildir++'];
+export const LAYOUTS: readonly Layout[] = ['fs', 'fs-root', 'maildir++', 'mbsync-legacy'];
+
+/** Whether INBOX is the root Maildir (`""`) in this layout. */
+function inboxAtRoot(layout: Layout): boolean {
+  return layout === 'fs-root' || layout === 'maildir++';
+}
 
 /**
  * Returns the repo-relative directory of a folder given its logical name, whose
- * hierarchy separator is `/`. INBOX is `INBOX` in `fs` and the root (`""`) in `maildir++`.
+ * hierarchy separator is `/`. INBOX is the root (`""`) in `fs-root` and `maildir++`.
  */
 export function folderDir(layout: Layout, name: string): string {
-  if (layout === 'fs') return name;
-  if (name === 'INBOX') return '';
-  return '.' + name.split('/').join('.');
+  if (name === 'INBOX' && inboxAtRoot(layout)) return '';
+  if (layout === 'maildir++') return '.' + name.split('/').join('.');
+  if (layout === 'mbsync-legacy') return name.split('/').map((s, i) => (i === 0 ? s : '.' + s)).join('/');
+  return name;
 }
 
-/** Returns the logical name of the folder stored in `dir` (the inverse of {@link folderDir}). */
+/**
+ * Returns the logical name of the folder stored in `dir` (the inverse of {@link folderDir}
+ * for every directory {@link fitsLayout} accepts; another directory is named by its path).
+ */
 export function folderName(layout: Layout, dir: string): string {
-  if (layout === 'fs') return dir;
-  if (dir === '') return 'INBOX';
-  return dir.slice(1).split('.').join('/');
+  if (dir === '' && inboxAtRoot(layout)) return 'INBOX';
+  if (!fitsLayout(layout, dir)) return dir;
+  if (layout === 'maildir++') return dir.slice(1).split('.').join('/');
+  if (layout === 'mbsync-legacy') return dir.split('/').map((s, i) => (i === 0 ? s : s.slice(1))).join('/');
+  return dir;
+}
+
+/**
+ * Whether a folder directory is one this layout makes, so that {@link folderName} inverts
+ * {@link folderDir}. `fs` and `fs-root` take any directory as the folder of that name.
+ */
+export function fitsLayout(layout: Layout, dir: string): boolean {
+  if (dir === '') return inboxAtRoot(layout);
+  const parts = dir.split('/');
+  const dotted = (s: string) => s.length > 1 && s.startsWith('.');
+  if (layout === 'maildir++') return parts.length === 1 && dotted(parts[0]!) && !parts[0]!.slice(1).split('.').includes('');
+  if (layout === 'mbsync-legacy') return !dotted(parts[0]!) && parts.slice(1).every(dotted);
+  return true;
+}
+
+/** Maildir sub-directory names: a folder segment with one of these names would collide. */
+const RESERVED = new Set(['cur', 'new', 'tmp']);
+
+/**
+ * Returns why a logical folder name cannot be a folder of this layout, or `null`. Generic
+ * path safety (control characters, length, `.git`) is `unsafeReason`'s, in paths.ts.
+ */
+export function folderNameProblem(layout: Layout, name: string): string | null {
+  if (name === 'INBOX') return null;
+  for (const seg of name.split('/')) {
+    if (seg === '') return 'empty path segment';
+    if (seg.startsWith('.')) return 'segment starts with "."';
+    if (RESERVED.has(seg)) return `segment "${seg}" is a Maildir sub-directory name`;
+    if (layout === 'maildir++' && seg.includes('.')) return `segment contains "." (the hierarchy separator of a maildir++ tree)`;
+  }
+  if (layout === 'fs-root' && name.split('/')[0] === 'INBOX') return 'INBOX is the root of an fs-root tree and has no sub-folders there';
+  return null;
+}
+
+/**
+ * Detects the layout of a tree from its folder directories (see {@link isFolderDir}), or
+ * returns `null` when there are none. With a root Maildir: `maildir++` when every other
+ * folder is a `.Name` (also when there is none: Dovecot's default), else `fs-root`. Without
+ * one: `mbsync-legacy` when a deeper level starts with `.` and all fit it, `maildir++` when
+ * all are `.Name`, else `fs`.
+ */
+export function detectLayout(folders: Iterable<string>): Layout | null {
+  const all = [...folders];
+  if (all.length === 0) return null;
+  const deeperDot = all.some((d) => d.split('/').slice(1).some((s) => s.startsWith('.')));
+  const order: Layout[] = all.includes('') ? ['maildir++', 'fs-root'] : deeperDot ? ['mbsync-legacy', 'fs'] : ['maildir++', 'fs'];
+  return order.find((l) => all.every((d) => fitsLayout(l, d)))!;
+}
+
+/** Describes where a layout keeps INBOX and `Lists/rust`, for init's output. */
+export function describeLayout(layout: Layout): string {
+  const inbox = folderDir(layout, 'INBOX');
+  return `INBOX in ${inbox === '' ? 'the root' : `${inbox}/`}, Lists/rust in ${folderDir(layout, 'Lists/rust')}/`;
 }
 
 /**

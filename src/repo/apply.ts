@@ -24,6 +24,7 @@ import { open } from 'node:fs/promises';
 import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { loadDirState, saveDirState } from './dirstate.js';
+import { MAIL_DIR_MODE, MAIL_FILE_MODE } from './perms.js';
 
 interface Journal {
   from: string;
@@ -50,11 +51,11 @@ async function writeMessage(root: string, path: string, data: Buffer, made: Set<
   const tmpDir = join(folder, 'tmp');
   for (const d of [tmpDir, join(folder, m.sub)]) {
     if (made.has(d)) continue;
-    await mkdir(d, { recursive: true, mode: 0o700 });
+    await mkdir(d, { recursive: true, mode: MAIL_DIR_MODE });
     made.add(d);
   }
   const tmp = tmpName(join(root, path), tmpDir);
-  const fh = await open(tmp, 'wx', 0o600);
+  const fh = await open(tmp, 'wx', MAIL_FILE_MODE);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -99,8 +100,8 @@ async function applyChanges(repo: Repo, changes: PathChange[]): Promise<Set<stri
       const m = parseMessagePath(c.path);
       if (!m) {
         if (c.oldOid === c.newOid && (await exists(target))) continue;
-        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-        await writeFileAtomic(target, await cat.read(c.newOid), 0o600);
+        await mkdir(dirname(target), { recursive: true, mode: MAIL_DIR_MODE });
+        await writeFileAtomic(target, await cat.read(c.newOid), MAIL_FILE_MODE);
         continue;
       }
       if (await exists(target)) {
@@ -114,7 +115,7 @@ async function applyChanges(repo: Repo, changes: PathChange[]): Promise<Set<stri
       for (const s of sources) {
         if (renamedAway.has(s.path)) continue;
         try {
-          await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+          await mkdir(dirname(target), { recursive: true, mode: MAIL_DIR_MODE });
           await rename(join(root, s.path), target);
           renamedAway.add(s.path);
           touched.add(dirname(s.path));
@@ -168,7 +169,7 @@ async function ensureFolderDirs(root: string, changes: PathChange[]): Promise<vo
     if (m) folders.add(m.folder);
     else if (c.path === 'maildirfolder' || c.path.endsWith('/maildirfolder')) folders.add(dirname(c.path) === '.' ? '' : dirname(c.path));
   }
-  for (const f of folders) for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, f, sub), { recursive: true, mode: 0o700 });
+  for (const f of folders) for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, f, sub), { recursive: true, mode: MAIL_DIR_MODE });
 }
 
 async function finish(repo: Repo, j: Journal, known?: PathChange[]): Promise<void> {

@@ -1,11 +1,11 @@
 /**
  * Creating a mail repo, or adopting an existing Maildir tree as one.
  */
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Layout } from '../maildir/layout.js';
-import { folderDir, isFolderDir } from '../maildir/layout.js';
+import { folderDir, folderMarker } from '../maildir/layout.js';
 import { git } from '../git/run.js';
 import { EX, MailgitError, UsageError } from '../util/errors.js';
 import { ATTRIBUTES, IGNORE_LINES } from './ignore.js';
@@ -16,6 +16,9 @@ import { record } from './record.js';
 import type { RecordResult } from './record.js';
 import { withRepoLock } from './lock.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { MAIL_DIR_MODE, MAIL_FILE_MODE, mailExposure, useTreeUmask } from './perms.js';
+import { checkWritable, planInit, undoInit } from './initPlan.js';
+import type { InitPlan } from './initPlan.js';
 
 /** Options for {@link initRepo}. */
 export interface InitOptions {
@@ -43,30 +46,6 @@ async function exists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/** Detects the layout of an existing Maildir tree, or `null` when it holds no Maildir. */
-export async function detectLayout(dir: string): Promise<Layout | null> {
-  const walk = await walkWorktreeReadOnly(dir);
-  if (walk.size === 0) return null;
-  if (walk.has('')) return 'maildir++';
-  const dotted = [...walk].every((f) => !f.includes('/') && f.startsWith('.'));
-  return dotted ? 'maildir++' : 'fs';
-}
-
-async function walkWorktreeReadOnly(dir: string): Promise<Set<string>> {
-  const folders = new Set<string>();
-  const visit = async (rel: string): Promise<void> => {
-    const entries = await readdir(join(dir, rel), { withFileTypes: true });
-    const folder = isFolderDir(entries);
-    if (folder) folders.add(rel);
-    for (const e of entries) {
-      if (!e.isDirectory() || ['tmp', '.git', '.notmuch'].includes(e.name) || (folder && (e.name === 'cur' || e.name === 'new'))) continue;
-      await visit(rel === '' ? e.name : `${rel}/${e.name}`);
-    }
-  };
-  await visit('');
-  return folders;
 }
 
 /**
@@ -103,16 +82,29 @@ export async function configureGit(root: string, replica: string): Promise<void>
 export async function ensureMaildirs(root: string): Promise<void> {
   const walk = await walkWorktree(root);
   for (const f of walk.folders) {
-    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, f, sub), { recursive: true, mode: 0o700 });
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, f, sub), { recursive: true, mode: MAIL_DIR_MODE });
   }
+}
+
+/** What {@link initRepo} made. */
+export interface InitResult {
+  repo: Repo;
+  result: RecordResult | null;
+  adopted: boolean;
+  /** True when the layout was detected in an adopted tree, not given. */
+  detected: boolean;
+  /** One line when other users can read the adopted mail (its permissions are kept). */
+  warning: string | null;
 }
 
 /**
  * Creates an empty mail repo in `dir` (INBOX ready), or adopts the Maildir tree that is
  * already there, committing every message as it is. Refuses a git repo of something
- * else and a non-empty directory that holds no Maildir.
+ * else and a non-empty directory that holds no Maildir. It checks that it can write all
+ * it must before it writes anything, and a failure after that leaves the tree as it was
+ * (src/repo/initPlan.ts).
  */
-export async function initRepo(dir: string, opts: InitOptions = {}): Promise<{ repo: Repo; result: RecordResult | null; adopted: boolean }> {
+export async function initRepo(dir: string, opts: InitOptions = {}): Promise<InitResult> {
   const root = resolve(dir);
   const replica = checkReplicaName(opts.name ?? defaultReplicaName());
   if (await exists(join(root, CONFIG_PATH))) {
@@ -121,23 +113,22 @@ export async function initRepo(dir: string, opts: InitOptions = {}): Promise<{ r
   if (await exists(join(root, '.git'))) {
     throw new MailgitError(`${root} is a git repository of something else; refusing to turn it into a mail repo`, 'EFOREIGNREPO', EX.CANTCREAT);
   }
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  if (!(await stat(root)).isDirectory()) throw new UsageError(`${root} is not a directory`);
-  const entries = await readdir(root);
-  let layout: Layout = opts.layout ?? 'fs';
-  let adopted = false;
-  if (entries.length > 0) {
-    const found = await detectLayout(root);
-    if (found === null) {
-      throw new MailgitError(`${root} is not empty and holds no Maildir (no folder with cur/ or new/); refusing`, 'ENOMAILDIR', EX.DATAERR);
-    }
-    if (opts.layout && opts.layout !== found) {
-      throw new UsageError(`${root} looks like a ${found} Maildir tree, not ${opts.layout}`);
-    }
-    layout = found;
-    adopted = true;
+  const plan = await planInit(root, opts.layout);
+  await checkWritable(plan);
+  try {
+    return await createRepo(plan, replica);
+  } catch (e) {
+    await undoInit(plan);
+    throw e;
   }
-  await chmod(root, 0o700);
+}
+
+/** The writing half of {@link initRepo}: a new repo is private (0700); an adopted root keeps its mode. */
+async function createRepo(plan: InitPlan, replica: string): Promise<InitResult> {
+  const { root, layout, adopted } = plan;
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  if (!adopted) await chmod(root, 0o700);
+  await useTreeUmask(root);
   await git(['init', '-q', '-b', 'main'], { cwd: root });
   await configureGit(root, replica);
   await writeFileAtomic(join(root, '.gitignore'), IGNORE_LINES.join('\n') + '\n', 0o600);
@@ -145,12 +136,14 @@ export async function initRepo(dir: string, opts: InitOptions = {}): Promise<{ r
   await mkdir(join(root, '.mailgit'), { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(root, CONFIG_PATH), JSON.stringify({ version: 1, layout }, null, 2) + '\n', 0o600);
   if (!adopted) {
-    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, folderDir(layout, 'INBOX'), sub), { recursive: true, mode: 0o700 });
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, folderDir(layout, 'INBOX'), sub), { recursive: true, mode: MAIL_DIR_MODE });
   }
   await ensureMaildirs(root);
-  if (layout === 'fs' && !adopted) await writeFile(join(root, 'INBOX', 'maildirfolder'), '', { mode: 0o600 });
+  const inboxMarker = folderMarker(folderDir(layout, 'INBOX'));
+  if (inboxMarker !== null && !adopted) await writeFile(join(root, inboxMarker), '', { mode: MAIL_FILE_MODE });
   // The repo as openRepo would find it, without a `git config --get` process.
   const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica };
   const result = await withRepoLock(repo, 'init', () => record(repo, { message: adopted ? 'adopt existing Maildir' : 'init' }));
-  return { repo, result, adopted };
+  const warning = adopted ? await mailExposure(root, plan.folders) : null;
+  return { repo, result, adopted, detected: plan.detected, warning };
 }

@@ -9,6 +9,7 @@ import { LAYOUTS } from '../maildir/layout.js';
 import { NotARepoError } from '../util/errors.js';
 import { gitText } from '../git/run.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { useTreeUmask } from './perms.js';
 
 /** An open mail repo. */
 export interface Repo {
@@ -71,7 +72,8 @@ async function readReplicaName(root: string, gitDir: string): Promise<string> {
 }
 
 /**
- * Finds the mail repo that contains `dir` (walking up like git does) and opens it.
+ * Finds the mail repo that contains `dir` (walking up like git does) and opens it; the
+ * process umask follows the repo root's mode from then on (src/repo/perms.ts).
  * Throws {@link NotARepoError} when there is none.
  */
 export async function openRepo(dir: string): Promise<Repo> {
@@ -89,6 +91,7 @@ export async function openRepo(dir: string): Promise<Repo> {
       } catch {
         throw new NotARepoError(cur);
       }
+      await useTreeUmask(cur);
       return { root: cur, gitDir, layout: await readLayout(cur), replica: await readReplicaName(cur, gitDir) };
     }
     const up = dirname(cur);

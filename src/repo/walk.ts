@@ -8,6 +8,7 @@ import type { BigIntStats } from 'node:fs';
 import { isIgnoredDir, isIgnoredFile } from './ignore.js';
 import { classifyPath } from '../maildir/paths.js';
 import { folderMarker, isFolderDir } from '../maildir/layout.js';
+import { MAIL_FILE_MODE } from './perms.js';
 
 /** What the walk found. */
 export interface Walk {
@@ -24,9 +25,10 @@ function rel(dir: string, name: string): string {
 /**
  * Walks the work tree under `root`. A directory with `cur/` or `new/` (or a
  * `maildirfolder` marker) is a folder; a folder without its marker gets one, so that
- * an empty folder made by a mail client reaches history.
+ * an empty folder made by a mail client reaches history, unless `opts.readOnly` (init's
+ * look before it writes anything).
  */
-export async function walkWorktree(root: string): Promise<Walk> {
+export async function walkWorktree(root: string, opts: { readOnly?: boolean } = {}): Promise<Walk> {
   const folders = new Set<string>();
   const files = new Map<string, BigIntStats>();
   const visit = async (dir: string): Promise<void> => {
@@ -36,8 +38,8 @@ export async function walkWorktree(root: string): Promise<Walk> {
     if (isFolder) {
       folders.add(dir);
       const marker = folderMarker(dir);
-      if (marker !== null && !names.has('maildirfolder')) {
-        await writeFile(join(root, marker), '', { mode: 0o600 });
+      if (marker !== null && !names.has('maildirfolder') && !opts.readOnly) {
+        await writeFile(join(root, marker), '', { mode: MAIL_FILE_MODE });
         entries.push(...(await readdir(join(root, dir), { withFileTypes: true })).filter((e) => e.name === 'maildirfolder'));
       }
     }

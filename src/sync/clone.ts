@@ -14,6 +14,7 @@ import { EX, MailgitError } from '../util/errors.js';
 import { validateIncoming } from './validate.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import { transportError } from './transport.js';
+import { useTreeUmask } from '../repo/perms.js';
 
 /**
  * Clones `src` (any git URL or path) into `dir` as a new replica. On any failure the
@@ -32,6 +33,7 @@ export async function cloneRepo(src: string, dir: string, opts: { name?: string 
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
+  await useTreeUmask(dir);
   try {
     await git(['init', '-q', '-b', 'main'], { cwd: dir });
     await configureGit(dir, replica);
