@@ -27,7 +27,7 @@ describe('usage errors: one line on stderr, exit 64, no stack trace', () => {
     ['option without its value', ['deliver', '--folder'], /option --folder needs a value/],
     ['-C without its value', ['-C'], /option -C needs a value/],
     ['list option without values', ['fetch', '--folder'], /option --folder needs a value/],
-    ['value not among the choices', ['init', '--layout', 'mbox'], /--layout wants one of fs, maildir\+\+/],
+    ['value not among the choices', ['init', '--layout', 'mbox'], /--layout wants one of fs, fs-root, maildir\+\+, mbsync-legacy, got "mbox"/],
     ['boolean given a value', ['commit', '--json=yes'], /option --json takes no value/],
   ];
   it.each(cases)('%s', (_what, args, message) => {
