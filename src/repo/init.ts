@@ -17,7 +17,7 @@ import type { RecordResult } from './record.js';
 import { withRepoLock } from './lock.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE, mailExposure, useTreeUmask } from './perms.js';
-import { checkWritable, planInit, undoInit } from './initPlan.js';
+import { checkWritable, finishInit, planInit, recoverInit, stageGitDir, undoInit } from './initPlan.js';
 import type { InitPlan } from './initPlan.js';
 
 /** Options for {@link initRepo}. */
@@ -107,6 +107,7 @@ export interface InitResult {
 export async function initRepo(dir: string, opts: InitOptions = {}): Promise<InitResult> {
   const root = resolve(dir);
   const replica = checkReplicaName(opts.name ?? defaultReplicaName());
+  await recoverInit(root, async () => (await git(['rev-parse', '--verify', '-q', 'refs/heads/main'], { cwd: root, okCodes: [1] })).code === 0);
   if (await exists(join(root, CONFIG_PATH))) {
     throw new MailgitError(`${root} is already a mail repo`, 'EEXIST', EX.CANTCREAT);
   }
@@ -129,8 +130,10 @@ async function createRepo(plan: InitPlan, replica: string): Promise<InitResult> 
   await mkdir(root, { recursive: true, mode: 0o700 });
   if (!adopted) await chmod(root, 0o700);
   await useTreeUmask(root);
-  await git(['init', '-q', '-b', 'main'], { cwd: root });
-  await configureGit(root, replica);
+  await stageGitDir(plan, async (dir) => {
+    await git(['init', '-q', '-b', 'main', dir], { cwd: root });
+    await configureGit(dir, replica);
+  });
   await writeFileAtomic(join(root, '.gitignore'), IGNORE_LINES.join('\n') + '\n', 0o600);
   await writeFileAtomic(join(root, '.gitattributes'), ATTRIBUTES, 0o600);
   await mkdir(join(root, '.mailgit'), { recursive: true, mode: 0o700 });
@@ -144,6 +147,7 @@ async function createRepo(plan: InitPlan, replica: string): Promise<InitResult> 
   // The repo as openRepo would find it, without a `git config --get` process.
   const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica };
   const result = await withRepoLock(repo, 'init', () => record(repo, { message: adopted ? 'adopt existing Maildir' : 'init' }));
+  await finishInit(root);
   const warning = adopted ? await mailExposure(root, plan.folders) : null;
   return { repo, result, adopted, detected: plan.detected, warning };
 }

@@ -1,10 +1,16 @@
 /**
  * What `init` looks at before it writes anything: the tree's folders and layout, whether
  * it can write everything it must, and how to put the tree back exactly as it was when a
- * later step fails. Order (src/repo/init.ts): plan (read only) → check writable (read
- * only) → write → on any failure, undo what the plan says init added.
+ * later step fails. Order (src/repo/init.ts), crash-safe at every step:
+ *   1. plan and check (read only);
+ *   2. `git init` into `.mailgit-init/` (a name of ours: a leftover is removed by the rerun),
+ *      settings and the plan as a journal (`mailgit/init.json`) inside that `.git`;
+ *   3. rename that `.git` to the root's `.git`, then write files, markers, `cur/ new/ tmp/`;
+ *   4. record the first commit, then delete the journal.
+ * A failure undoes what the plan says init added. After a crash, the rerun finds the
+ * journal in a `.git` whose `main` has no commit, undoes the same way and starts afresh.
  */
-import { access, chmod, constants, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Layout } from '../maildir/layout.js';
 import { detectLayout, fitsLayout } from '../maildir/layout.js';
@@ -32,8 +38,8 @@ export interface InitPlan {
   newMarkers: string[];
   /** `cur/ new/ tmp/` directories the tree lacks and init will make. */
   newDirs: string[];
-  /** Root files (`.gitignore`, `.gitattributes`) that exist, with their bytes and mode. */
-  saved: Map<string, { data: Buffer; mode: number }>;
+  /** Root files (`.gitignore`, `.gitattributes`) that exist, with their bytes (base64) and mode. */
+  saved: Record<string, { data: string; mode: number }>;
   /** Whether `.mailgit/` existed (without a config: that is "already a mail repo"). */
   hadMetaDir: boolean;
 }
@@ -80,7 +86,7 @@ export async function planInit(root: string, wanted?: Layout): Promise<InitPlan>
     folders: [],
     newMarkers: [],
     newDirs: [],
-    saved: new Map(),
+    saved: {},
     hadMetaDir: st !== null && (await statOrNull(join(root, '.mailgit'))) !== null,
   };
   if (!st || (await readdir(root)).length === 0) return plan;
@@ -99,7 +105,7 @@ export async function planInit(root: string, wanted?: Layout): Promise<InitPlan>
   }
   for (const name of ROOT_FILES) {
     const s = await statOrNull(join(root, name));
-    if (s?.isFile()) plan.saved.set(name, { data: await readFile(join(root, name)), mode: s.mode & 0o777 });
+    if (s?.isFile()) plan.saved[name] = { data: (await readFile(join(root, name))).toString('base64'), mode: s.mode & 0o777 };
   }
   return plan;
 }
@@ -149,6 +155,7 @@ export async function undoInit(plan: InitPlan): Promise<void> {
   const { root } = plan;
   const quiet = (p: Promise<unknown>) => p.catch(() => undefined);
   if (plan.creates) return void (await quiet(rm(plan.creates, { recursive: true, force: true })));
+  await quiet(rm(join(root, STAGING), { recursive: true, force: true }));
   if (!plan.adopted) {
     // The root was empty: everything in it is init's.
     for (const name of await readdir(root).catch(() => [])) await quiet(rm(join(root, name), { recursive: true, force: true }));
@@ -156,12 +163,54 @@ export async function undoInit(plan: InitPlan): Promise<void> {
     await quiet(rm(join(root, '.git'), { recursive: true, force: true }));
     await quiet(rm(join(root, plan.hadMetaDir ? '.mailgit/config.json' : '.mailgit'), { recursive: true, force: true }));
     for (const name of ROOT_FILES) {
-      const old = plan.saved.get(name);
-      await quiet(old ? writeFileAtomic(join(root, name), old.data, old.mode) : rm(join(root, name), { force: true }));
+      const old = plan.saved[name];
+      await quiet(old ? writeFileAtomic(join(root, name), Buffer.from(old.data, 'base64'), old.mode) : rm(join(root, name), { force: true }));
       if (old) await quiet(chmod(join(root, name), old.mode));
     }
     for (const m of plan.newMarkers) await quiet(rm(join(root, m), { force: true }));
     for (const d of plan.newDirs) await quiet(rmdir(join(root, d)));
   }
   if (plan.rootMode !== null) await quiet(chmod(root, plan.rootMode));
+}
+
+/** Where init makes its `.git` before it moves it into place. */
+const STAGING = '.mailgit-init';
+
+const JOURNAL = join('mailgit', 'init.json');
+
+/**
+ * Creates the repo's `.git` with `setup(gitDir)` (git init, settings) and the plan as its
+ * journal, in `.mailgit-init/` first, then moves it to the root (steps 2 and 3 above).
+ */
+export async function stageGitDir(plan: InitPlan, setup: (worktree: string) => Promise<void>): Promise<void> {
+  const staging = join(plan.root, STAGING);
+  await setup(staging);
+  await mkdir(join(staging, '.git', 'mailgit'), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(join(staging, '.git', JOURNAL), JSON.stringify(plan), 0o600);
+  await rename(join(staging, '.git'), join(plan.root, '.git'));
+  await rmdir(staging);
+}
+
+/** Deletes the journal once the first commit is in (step 4). */
+export async function finishInit(root: string): Promise<void> {
+  await unlink(join(root, '.git', JOURNAL));
+}
+
+/**
+ * Puts back a tree whose init was killed: removes a leftover `.mailgit-init/`, and undoes an
+ * init whose journal is still in `.git` while `main` has no commit. Returns quietly when
+ * there is nothing of a killed init.
+ */
+export async function recoverInit(root: string, hasCommit: () => Promise<boolean>): Promise<void> {
+  if ((await statOrNull(join(root, STAGING))) !== null && (await statOrNull(join(root, '.git'))) === null) {
+    await rm(join(root, STAGING), { recursive: true, force: true });
+  }
+  let plan: InitPlan;
+  try {
+    plan = JSON.parse(await readFile(join(root, '.git', JOURNAL), 'utf8')) as InitPlan;
+  } catch {
+    return;
+  }
+  if (plan.root !== root || (await hasCommit())) return;
+  await undoInit(plan);
 }

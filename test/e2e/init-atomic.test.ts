@@ -33,6 +33,9 @@ function snapshot(dir: string): string[] {
   return out;
 }
 
+/** {@link snapshot} without `.git`. */
+const worktree = (dir: string) => snapshot(dir).filter((l) => !/^\.git[/ ]/.test(l));
+
 /** A Dovecot-style fs-root tree that lacks markers and a `tmp/`, with a `.gitignore` of its own. */
 function makeTree(dir: string): void {
   for (const d of ['cur', 'new', 'tmp', 'Work/cur', 'Work/new', 'Lists/rust/cur', 'Lists/rust/new', 'Lists/rust/tmp']) mkdirSync(join(dir, d), { recursive: true });
@@ -44,14 +47,18 @@ function makeTree(dir: string): void {
   chmodSync(dir, 0o750);
 }
 
-/** A `git` that logs its calls to `log` and fails the `failAt`-th one (0: none). */
+/**
+ * A `git` that logs its calls to `$SHIM_LOG`, fails the `$SHIM_FAIL_AT`-th one and
+ * SIGKILLs its caller (mailgit) at the `$SHIM_KILL_AT`-th one (0: none).
+ */
 function gitShim(dir: string): string {
   const bin = join(dir, 'shim');
   mkdirSync(bin, { recursive: true });
   writeFileSync(
     join(bin, 'git'),
     `#!/bin/sh\nn=$(( $(cat "$SHIM_LOG" 2>/dev/null | wc -l) + 1 ))\necho "$1" >> "$SHIM_LOG"\n` +
-      `if [ "$n" = "$SHIM_FAIL_AT" ]; then echo "fatal: injected failure" >&2; exit 128; fi\nexec ${realGit} "$@"\n`,
+      `if [ "$n" = "$SHIM_FAIL_AT" ]; then echo "fatal: injected failure" >&2; exit 128; fi\n` +
+      `if [ "$n" = "$SHIM_KILL_AT" ]; then kill -9 $PPID; exit 137; fi\nexec ${realGit} "$@"\n`,
     { mode: 0o755 },
   );
   return bin;
@@ -95,6 +102,41 @@ describe('init is all or nothing', () => {
       }
       expect(failed, c.name).toBeGreaterThan(1);
     }
+  });
+
+  test('init killed at every git call: the rerun finishes it as if it had never been interrupted', () => {
+    const base = tempDir('mailgit-init-kill-');
+    const bin = gitShim(base);
+    const env = (log: string, killAt: number) => ({ PATH: `${bin}:${process.env.PATH}`, SHIM_LOG: log, SHIM_KILL_AT: String(killAt) });
+    const clean = join(base, 'clean');
+    makeTree(clean);
+    const log = join(base, 'clean.log');
+    expect(mailgit(['init', clean, '--name', 'r'], { env: env(log, 0) }).code).toBe(0);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    const want = gitOut(clean, ['ls-tree', '-r', 'HEAD']);
+    let killed = 0;
+    for (let k = 1; k <= calls.length; k++) {
+      for (const kind of ['adopt', 'new']) {
+        const dir = join(base, `${kind}-${k}`);
+        if (kind === 'adopt') makeTree(dir);
+        const r = mailgit(['init', dir, '--name', 'r'], { env: env(join(base, `${kind}-${k}.log`), k) });
+        if (r.code !== 0) killed++;
+        const again = mailgit(['init', dir, '--name', 'r']);
+        if (r.code === 0) {
+          expect(again.code, `${kind}, call ${k}: ${again.stderr}`).toBe(73); // it had finished: "already a mail repo"
+          continue;
+        }
+        expect(again.code, `${kind}, killed at call ${k} (${calls[k - 1]}): ${again.stderr}`).toBe(0);
+        gitOut(dir, ['fsck', '--strict']);
+        if (kind === 'adopt') {
+          expect(gitOut(dir, ['ls-tree', '-r', 'HEAD']), `killed at call ${k}`).toBe(want);
+          // The same tree as an uninterrupted init made (the killed run's leftovers are gone).
+          expect(worktree(dir), `killed at call ${k}`).toEqual(worktree(clean));
+          expect(existsSync(join(dir, '.mailgit-init'))).toBe(false);
+        }
+      }
+    }
+    expect(killed).toBeGreaterThan(2);
   });
 
   test.skipIf(isRoot && !haveSetpriv)('a directory it cannot write is refused before anything is written (exit 77, one line)', () => {
