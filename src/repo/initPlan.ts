@@ -65,7 +65,7 @@ function checkFits(root: string, wanted: Layout, found: Layout, folders: string[
   const misfit = folders.find((d) => !fitsLayout(wanted, d));
   if (misfit === undefined) return;
   const what = misfit === '' ? 'a Maildir at its root, which that layout does not have' : `folder directory ${misfit}/, which that layout would not make`;
-  throw new UsageError(`${root} does not fit --layout ${wanted}: it has ${what} (it looks like ${found})`);
+  throw new UsageError(`${root} does not fit --layout ${wanted}: it has ${what}; it looks like ${found} (use --layout ${found}, or leave --layout out)`);
 }
 
 /**

@@ -83,7 +83,7 @@ describe.skipIf(!haveDovecot)('trees made by Dovecot', () => {
     expect(bad.stderr).toMatch(/does not fit --layout maildir\+\+: it has folder directory Lists\/rust\/.*looks like fs-root/);
     const fs = mailgit(['init', other, '--layout', 'fs']);
     expect(fs.code).toBe(64);
-    expect(fs.stderr).toMatch(/a Maildir at its root/);
+    expect(fs.stderr).toMatch(/a Maildir at its root.*looks like fs-root \(use --layout fs-root/);
     expect(existsSync(join(other, '.git'))).toBe(false);
   });
 
