@@ -76,6 +76,22 @@ describe.skipIf(!haveDovecot)('trees made by Dovecot', () => {
     expect(w.code, w.stderr).toBe(0);
     expect(existsSync(join(tree, '.Work'))).toBe(false);
     expect(readdirSync(join(tree, 'Work', 'new'))).toHaveLength(workBefore + 1);
+    // Dovecot serving the repo (LAYOUT=fs, INBOX at the root) sees mailgit's deliveries in
+    // its Work and Lists/rust. As root, Dovecot reads mail as its `mail` user: hand it over.
+    if (process.getuid?.() === 0) {
+      execFileSync('chown', ['-R', '8:8', tree]);
+      execFileSync('chmod', ['755', join(tree, '..')]);
+    }
+    const served = await startDovecot({ mailLocation: `maildir:${tree}:LAYOUT=fs` });
+    try {
+      const count = async (f: string) => (await served.doveadm(['mailbox', 'status', '-u', served.user, 'messages', f])).trim();
+      const onDisk = ['new', 'cur'].reduce((n, sub) => n + readdirSync(join(tree, 'Work', sub)).length, 0);
+      expect(onDisk).toBeGreaterThan(workBefore);
+      expect(await count('Work')).toBe(`Work messages=${onDisk}`);
+      expect(await count('Lists/rust')).toBe('Lists/rust messages=2');
+    } finally {
+      await served.stop();
+    }
     // --layout is honoured, and one that cannot hold the tree is refused with the reason.
     const other = copyTree(dc.mailRoot);
     const bad = mailgit(['init', other, '--layout', 'maildir++']);
