@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
@@ -148,10 +148,14 @@ describe('permissions', () => {
     const mg = (u: (typeof users)[number], args: string[], input?: string) => as(u, [process.execPath, BIN, ...args], input);
     const [alice, bob] = users as [(typeof users)[number], (typeof users)[number]];
     as(alice, ['git', 'init', '-q', '--bare', '--shared=group', hub]);
-    // The hub belongs to alice: bob declares it safe once (git's safe.directory check).
-    as(bob, ['git', 'config', '--global', '--add', 'safe.directory', hub]);
     const mailA = join(alice.home, 'mail');
     const mailB = join(bob.home, 'mail');
+    // The hub belongs to alice: git refuses it to bob until he declares it safe, once.
+    const refused = spawnSync('setpriv', [`--reuid=${bob.uid}`, `--regid=${bob.uid}`, `--groups=${group}`, 'env', `HOME=${bob.home}`, process.execPath, BIN, 'clone', hub, mailB], { encoding: 'utf8' });
+    expect(refused.status, refused.stderr).toBe(77);
+    expect(refused.stderr).toBe(`mailgit: remote origin: ${hub} belongs to another user; if it is a hub you share, declare it once with: git config --global --add safe.directory ${hub}\n`);
+    expect(existsSync(mailB)).toBe(false);
+    as(bob, ['git', 'config', '--global', '--add', 'safe.directory', hub]);
     mg(alice, ['init', mailA, '--name', 'alice']);
     mg(alice, ['-C', mailA, 'deliver'], message('from alice'));
     as(alice, ['git', '-C', mailA, 'remote', 'add', 'hub', hub]);
