@@ -80,8 +80,9 @@ export function normalizeFlags(flags: string): string {
 }
 
 /**
- * Streams `input` into `file` (created exclusively, mode 0600 in a private tree: see src/repo/perms.ts), dropping a leading mbox
- * `From ` envelope line as dovecot-lda and maildrop do, and fsyncs it. Returns the size.
+ * Streams `input` into `file` (created exclusively; 0600 in a private tree, see
+ * src/repo/perms.ts), dropping a leading mbox `From ` envelope line as dovecot-lda and
+ * maildrop do, and fsyncs it. Returns the size.
  */
 async function writeMessage(input: Readable, file: string): Promise<number> {
   const fh = await open(file, 'wx', MAIL_FILE_MODE);

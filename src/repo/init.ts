@@ -107,7 +107,7 @@ export interface InitResult {
 export async function initRepo(dir: string, opts: InitOptions = {}): Promise<InitResult> {
   const root = resolve(dir);
   const replica = checkReplicaName(opts.name ?? defaultReplicaName());
-  await recoverInit(root, async () => (await git(['rev-parse', '--verify', '-q', 'refs/heads/main'], { cwd: root, okCodes: [1] })).code === 0);
+  await recoverInit(root);
   if (await exists(join(root, CONFIG_PATH))) {
     throw new MailgitError(`${root} is already a mail repo`, 'EEXIST', EX.CANTCREAT);
   }

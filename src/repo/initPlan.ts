@@ -18,7 +18,7 @@ import { ROOT_FILES } from '../maildir/paths.js';
 import { MailgitError, EX, PermissionError, UsageError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { walkWorktree } from './walk.js';
-import { gitText } from '../git/run.js';
+import { git, gitText } from '../git/run.js';
 
 /** What init found, and what it will add to a tree that exists. */
 export interface InitPlan {
@@ -201,7 +201,7 @@ export async function finishInit(root: string): Promise<void> {
  * init whose journal is still in `.git` while `main` has no commit. Returns quietly when
  * there is nothing of a killed init.
  */
-export async function recoverInit(root: string, hasCommit: () => Promise<boolean>): Promise<void> {
+export async function recoverInit(root: string): Promise<void> {
   if ((await statOrNull(join(root, STAGING))) !== null && (await statOrNull(join(root, '.git'))) === null) {
     await rm(join(root, STAGING), { recursive: true, force: true });
   }
@@ -211,6 +211,8 @@ export async function recoverInit(root: string, hasCommit: () => Promise<boolean
   } catch {
     return;
   }
-  if (plan.root !== root || (await hasCommit())) return;
+  if (plan.root !== root) return;
+  const main = await git(['rev-parse', '--verify', '-q', 'refs/heads/main'], { cwd: root, okCodes: [1] });
+  if (main.code === 0) return;
   await undoInit(plan);
 }
