@@ -1,0 +1,99 @@
+/**
+ * Which commit made a side's version of a message: the input of last-writer-wins.
+ *
+ * A conflict goes to the later *change to that message*, not to the later head: each
+ * side's change is the commit that introduced the version that side's head holds, found
+ * by walking back from the head the way git's history simplification does — through a
+ * parent that holds the same version, until a commit that changed it.
+ */
+import type { Stamp } from '../maildir/snapshot.js';
+import { MAX_CLOCK_LEAD } from './clock.js';
+import { compareStamps } from './stamp.js';
+
+/** One commit of a history listing (what `CommitStore.history` returns). */
+export interface HistoryCommit {
+  commit: string;
+  parents: string[];
+  /** The commit's stamp, with `commit` set; a commit without trailers: see `CommitStore.stamp`. */
+  stamp: Stamp;
+  /** Commit (committer) time, ms since the epoch: the writer's wall clock (0: unknown). */
+  time: number;
+  /**
+   * Per parent, in order (one list against the empty tree for a root commit): the message
+   * keys asked about whose files differ between that parent and this commit.
+   */
+  touched: string[][];
+}
+
+/**
+ * Finds, for each of `keys`, the stamp of the change that gave `head` its version of the
+ * message. `history` lists the commits after the merge base (reachable from `head`, not
+ * from the base); a key unchanged in them has no entry. A commit that took one parent's
+ * version passes the question to that parent; a merge that combined its parents'
+ * versions (flags merged letter by letter) counts as the latest of their changes, so a
+ * replica that merges often gains nothing; any other commit is the change.
+ *
+ * A clock may lie (a machine whose clock is far ahead): a change's clock is believed only
+ * up to {@link MAX_CLOCK_LEAD} past the wall time of the earliest commit in `history` made
+ * on top of it, so a skewed clock wins at most until another replica has built on it.
+ */
+export function lastChanges(head: string, keys: readonly string[], history: readonly HistoryCommit[]): Map<string, Stamp> {
+  const byId = new Map(history.map((c) => [c.commit, c]));
+  const cap = descendantTimes(history, byId);
+  const touched = new Map(history.map((c) => [c.commit, c.touched.map((t) => new Set(t))]));
+  const out = new Map<string, Stamp>();
+  for (const key of keys) {
+    const memo = new Map<string, Stamp | undefined>();
+    const own = (c: HistoryCommit): Stamp => {
+      const limit = cap.get(c.commit);
+      return limit !== undefined && limit !== Infinity && c.stamp.clock > limit + MAX_CLOCK_LEAD ? { ...c.stamp, clock: limit + MAX_CLOCK_LEAD } : c.stamp;
+    };
+    const changeAt = (id: string): Stamp | undefined => {
+      if (memo.has(id)) return memo.get(id);
+      memo.set(id, undefined); // a cycle cannot happen in a commit graph; this only guards the walk
+      const c = byId.get(id);
+      let s: Stamp | undefined;
+      if (c !== undefined) {
+        const sets = touched.get(id)!;
+        const same = c.parents.findIndex((_, i) => !sets[i]?.has(key));
+        if (same >= 0) s = changeAt(c.parents[same]!);
+        else if (c.parents.length > 1) s = latest(c.parents.map(changeAt)) ?? own(c);
+        else s = sets[0]?.has(key) ? own(c) : undefined;
+      }
+      memo.set(id, s);
+      return s;
+    };
+    const s = changeAt(head);
+    if (s !== undefined) out.set(key, s);
+  }
+  return out;
+}
+
+/** The latest of some stamps (undefined ones ignored). */
+function latest(stamps: (Stamp | undefined)[]): Stamp | undefined {
+  let best: Stamp | undefined;
+  for (const s of stamps) if (s !== undefined && (best === undefined || compareStamps(s, best) > 0)) best = s;
+  return best;
+}
+
+/** For each commit, the earliest wall time among the listed commits made on top of it. */
+function descendantTimes(history: readonly HistoryCommit[], byId: Map<string, HistoryCommit>): Map<string, number> {
+  const children = new Map<string, number>();
+  for (const c of history) for (const p of c.parents) if (byId.has(p)) children.set(p, (children.get(p) ?? 0) + 1);
+  // Children before parents (Kahn's order from the tips).
+  const ready = history.filter((c) => !children.has(c.commit));
+  const earliest = new Map<string, number>();
+  while (ready.length > 0) {
+    const c = ready.pop()!;
+    // Time 0 is unknown (a virtual merge base, which every replica must build alike).
+    const mine = Math.min(c.time > 0 ? c.time : Infinity, earliest.get(c.commit) ?? Infinity);
+    for (const p of c.parents) {
+      if (!byId.has(p)) continue;
+      earliest.set(p, Math.min(earliest.get(p) ?? Infinity, mine));
+      const left = children.get(p)! - 1;
+      children.set(p, left);
+      if (left === 0) ready.push(byId.get(p)!);
+    }
+  }
+  return earliest;
+}
