@@ -7,6 +7,7 @@
  */
 import { messagePath } from '../maildir/name.js';
 import type { MessageEntry } from '../maildir/snapshot.js';
+import { duplicateKey } from './duplicateKeys.js';
 
 type Messages = Map<string, MessageEntry>;
 
@@ -26,9 +27,10 @@ export function messageMap(entries: Iterable<MessageEntry>): Messages {
 
 /**
  * Gives the files of every key that has several files in any of the three maps the id
- * `key\0folder` in all three (`key\0path` for two files of one key in one folder), and
- * leaves every other id as it is. Input maps are not changed; they are returned as they
- * are when no key has copies (the common case costs one look at each id).
+ * `key\0folder` in all three (for two files of one key in one folder, the first by path;
+ * the others `key\0path`), and leaves every other id as it is. Input maps are not changed;
+ * they are returned as they are when no key has copies (the common case costs one look at
+ * each id).
  */
 export function identifyCopies(base: Messages, ours: Messages, theirs: Messages): [Messages, Messages, Messages] {
   const copied = new Set<string>();
@@ -38,15 +40,48 @@ export function identifyCopies(base: Messages, ours: Messages, theirs: Messages)
 }
 
 function byFolder(map: Messages, copied: ReadonlySet<string>): Messages {
-  const perFolder = new Map<string, number>();
-  for (const e of map.values()) if (copied.has(e.key)) perFolder.set(`${e.key}\0${e.folder}`, (perFolder.get(`${e.key}\0${e.folder}`) ?? 0) + 1);
+  const first = new Map<string, string>();
+  for (const e of map.values()) {
+    if (!copied.has(e.key)) continue;
+    const id = `${e.key}\0${e.folder}`;
+    const path = messagePath(e);
+    const known = first.get(id);
+    if (known === undefined || path < known) first.set(id, path);
+  }
   const out: Messages = new Map();
   for (const [id, e] of map) {
     if (!copied.has(e.key)) out.set(id, e);
     else {
       const folderId = `${e.key}\0${e.folder}`;
-      out.set(perFolder.get(folderId) === 1 ? folderId : `${e.key}\0${messagePath(e)}`, e);
+      const path = messagePath(e);
+      out.set(first.get(folderId) === path ? folderId : `${e.key}\0${path}`, e);
     }
+  }
+  return out;
+}
+
+/**
+ * Makes sure no two merged messages share a file name: of entries at one path, one with
+ * each blob is kept, the smallest blob at the path and any other renamed to its duplicate
+ * key (rule 6). Copies of one key can meet this way, e.g. two files of a key in one folder
+ * on one side and one on the other. Depends on the values only, so the merge stays symmetric.
+ */
+export function separatePaths(entries: Iterable<MessageEntry>): MessageEntry[] {
+  const byPath = new Map<string, MessageEntry[]>();
+  for (const e of entries) {
+    const path = messagePath(e);
+    const list = byPath.get(path);
+    if (list === undefined) byPath.set(path, [e]);
+    else list.push(e);
+  }
+  const out: MessageEntry[] = [];
+  for (const list of byPath.values()) {
+    if (list.length === 1) {
+      out.push(list[0]!);
+      continue;
+    }
+    const blobs = [...new Map(list.map((e) => [e.blob, e])).values()].sort((a, b) => (a.blob < b.blob ? -1 : a.blob > b.blob ? 1 : 0));
+    out.push(blobs[0]!, ...blobs.slice(1).map((e) => ({ ...e, key: duplicateKey(e.key, e.blob) })));
   }
   return out;
 }

@@ -4,7 +4,7 @@
 import type { MessageEntry, Sub } from '../maildir/snapshot.js';
 import type { Contest, MergeContext } from './context.js';
 import { splitDuplicateKeys } from './duplicateKeys.js';
-import { identifyCopies, messageMap } from './identity.js';
+import { identifyCopies, messageMap, separatePaths } from './identity.js';
 import { compareStrings, entryPath, folderName, sameEntry } from './entries.js';
 import { flagsOf, mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
@@ -66,7 +66,7 @@ export function mergeMessages(
     const e = mergeOne(id, b, undefined, undefined, ctx);
     if (e !== undefined) out.set(id, e);
   }
-  if ([...out].some(([id, e]) => id !== e.key)) return messageMap(out.values());
+  if ([...out].some(([id, e]) => id !== e.key)) return messageMap(separatePaths(out.values()));
   // Default sort compares UTF-16 code units, the same order as compareStrings, and is faster.
   const sorted = new Map<string, MessageEntry>();
   for (const id of [...out.keys()].sort()) sorted.set(id, out.get(id)!);
