@@ -90,7 +90,7 @@ describe.each(stores)('CommitStore contract: %s', (_name, make) => {
     const c2 = await s.commit(await s.editTree(c1, [{ path: 'INBOX/cur/k1:2,S', oid: null }, { path: 'INBOX/cur/k1:2,FS', oid: b1 }]), [c1], 'flag', '', { clock: T + 1000, replica: 'a' }, T + 1000);
     const c3 = await s.commit(await s.editTree(c1, [{ path: 'INBOX/cur/k2', oid: null }]), [c1], 'rm by hand', '', null, T + 2000);
     const m = await s.commit(await s.editTree(c2, [{ path: 'INBOX/cur/k2', oid: null }]), [c2, c3], 'merge', '', { clock: T + 3000, replica: 'b' }, T + 3000);
-    const byId = (l: { commit: string }[]) => [...l].sort((x, y) => (x.commit < y.commit ? -1 : 1));
+    const byId = <T extends { commit: string }>(l: T[]) => [...l].sort((x, y) => (x.commit < y.commit ? -1 : 1));
     const list = await s.history(m, [c1], ['k1', 'k2', 'k9']);
     expect(byId(list)).toEqual(
       byId([
