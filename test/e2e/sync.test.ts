@@ -122,20 +122,23 @@ describe('sync through a bare hub', () => {
   });
 
   test.each([
-    ['the deletion is newer', 'delete'],
-    ['the flag change is newer', 'flag'],
-  ])('delete on one replica, flag on the other: %s → it wins, reported and in the merge commit', (_label, newer) => {
+    ['the deletion is later', 'delete'],
+    ['the flag change is later', 'flag'],
+  ])('delete on one replica, flag on the other: %s → it wins whatever the other side did since, reported and in the merge commit', (_label, newer) => {
     const { a, b, keys } = hubPair(2);
     const [m0] = keys as [string];
-    remove(a, m0);
-    mg(a, ['commit']);
-    addFlags(b, m0, 'F');
-    mg(b, ['commit']);
-    // Raise the clock of the side that should be newer with unrelated deliveries.
+    const [early, late] = newer === 'delete' ? [b, a] : [a, b];
+    if (newer === 'delete') addFlags(b, m0, 'F');
+    else remove(a, m0);
+    mg(early, ['commit']);
+    // The earlier side goes on working: its head gets newer, its change to m0 does not.
     for (let i = 0; i < 3; i++) {
-      arrive(newer === 'delete' ? a : b, `bump${i}`);
-      mg(newer === 'delete' ? a : b, ['commit']);
+      arrive(early, `bump${i}`);
+      mg(early, ['commit']);
     }
+    if (newer === 'delete') remove(a, m0);
+    else addFlags(b, m0, 'F');
+    mg(late, ['commit']);
     mg(a, ['sync']);
     const r = mg(b, ['sync']); // B merges: no TTY, but a decision is always worth a line
     mg(a, ['sync']);
