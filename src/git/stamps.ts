@@ -4,6 +4,7 @@
  */
 import { git } from './run.js';
 import { clockBehind } from '../merge/clock.js';
+import { changeNamesOf } from '../merge/identity.js';
 import type { ClockRecord, HistoryCommit } from '../merge/index.js';
 import type { Stamp } from '../maildir/snapshot.js';
 
@@ -57,21 +58,15 @@ export async function readStamp(cwd: string, commit: string): Promise<Stamp> {
   return stampOf(me, map);
 }
 
-/** The last path component up to its first `:`: the key a message file's name carries. */
-function keyOfPath(path: string): string {
-  const name = path.slice(path.lastIndexOf('/') + 1);
-  const colon = name.indexOf(':');
-  return colon < 0 ? name : name.slice(0, colon);
-}
-
 function globPathspecs(keys: readonly string[]): string[] {
   const esc = (k: string) => k.replace(/[*?[\\]/g, (c) => `\\${c}`);
-  return keys.filter((k) => k !== '' && !/[\n\r]/.test(k)).flatMap((k) => [`:(glob)**/${esc(k)}`, `:(glob)**/${esc(k)}:*`]);
+  const unique = [...new Set(keys.map((k) => k.split('\0')[0]!))];
+  return unique.filter((k) => k !== '' && !/[\n\r]/.test(k)).flatMap((k) => [`:(glob)**/${esc(k)}`, `:(glob)**/${esc(k)}:*`]);
 }
 
 /**
  * Lists the commits reachable from `head` and from none of `exclude`, with their stamps and,
- * per parent, which of `keys` they changed (see `HistoryCommit`). Two `git log` processes,
+ * per parent, which of `keys` (change names: `changeNamesOf`) they changed (see `HistoryCommit`). Two `git log` processes,
  * whatever the number of keys (the revisions and pathspecs go through stdin), plus one
  * {@link readStamp} per commit without trailers whose parents lie outside the range.
  */
@@ -104,9 +99,7 @@ async function touchedKeys(cwd: string, revs: string, keys: ReadonlySet<string>)
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!.replace(/^\n+/, '');
     if (tok.startsWith(':')) {
-      const path = tokens[++i] ?? '';
-      const key = keyOfPath(path);
-      if (keys.has(key)) current?.add(key);
+      for (const name of changeNamesOf(tokens[++i] ?? '')) if (keys.has(name)) current?.add(name);
       continue;
     }
     const m = /^([0-9a-f]{40,64})(?: \(from ([0-9a-f]{40,64})\))?/.exec(tok);

@@ -83,12 +83,12 @@ export class MergeContext {
   }
 
   /**
-   * The contest between the change that gave ours its version of message `keyOurs` and the
-   * one that gave theirs its version of `keyTheirs` (see {@link MergeSide.changes}).
+   * The contest between the change that gave ours its version of message `nameOurs` and the
+   * one that gave theirs its version of `nameTheirs` (names as in {@link MergeSide.changes}).
    */
-  contest(keyOurs: string, keyTheirs: string): Contest {
-    const o = this.o.changes?.(keyOurs) ?? this.ours;
-    const t = this.t.changes?.(keyTheirs) ?? this.theirs;
+  contest(nameOurs: string, nameTheirs: string): Contest {
+    const o = this.o.changes?.(nameOurs) ?? this.ours;
+    const t = this.t.changes?.(nameTheirs) ?? this.theirs;
     return new Contest(o, t, (side) => this.where(side));
   }
 

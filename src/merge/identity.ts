@@ -5,7 +5,7 @@
  * here and the other there deletes both, and a change to one copy is not read as a move of
  * the other.
  */
-import { messagePath } from '../maildir/name.js';
+import { messagePath, parseMessagePath } from '../maildir/name.js';
 import type { MessageEntry } from '../maildir/snapshot.js';
 import { duplicateKey } from './duplicateKeys.js';
 
@@ -84,4 +84,23 @@ export function separatePaths(entries: Iterable<MessageEntry>): MessageEntry[] {
     out.push(blobs[0]!, ...blobs.slice(1).map((e) => ({ ...e, key: duplicateKey(e.key, e.blob) })));
   }
   return out;
+}
+
+/**
+ * The name under which a side's change to a message is looked up in history (see
+ * `MergeSide.changes`): its key, or for one of several copies of a key (an id with a NUL,
+ * see {@link identifyCopies}) `key\0folder`, so that a change to one copy is not taken
+ * for a change to the other.
+ */
+export function changeName(id: string, e: MessageEntry): string {
+  return id.includes('\0') ? `${e.key}\0${e.folder}` : e.key;
+}
+
+/** The change names a file at `path` falls under: its key, and for a message `key\0folder`. */
+export function changeNamesOf(path: string): string[] {
+  const m = parseMessagePath(path);
+  if (m) return [m.key, `${m.key}\0${m.folder}`];
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const colon = name.indexOf(':');
+  return [colon < 0 ? name : name.slice(0, colon)];
 }

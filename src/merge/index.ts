@@ -19,4 +19,4 @@ export { HLC_START, MAX_CLOCK_LEAD, clockBehind, describeClock, nextClock } from
 export type { ClockRecord } from './clock.js';
 export { lastChanges } from './lastChange.js';
 export type { HistoryCommit } from './lastChange.js';
-export { identifyCopies, messageMap } from './identity.js';
+export { changeName, changeNamesOf, identifyCopies, messageMap } from './identity.js';

@@ -19,48 +19,65 @@ export interface HistoryCommit {
   /** Commit (committer) time, ms since the epoch: the writer's wall clock (0: unknown). */
   time: number;
   /**
-   * Per parent, in order (one list against the empty tree for a root commit): the message
-   * keys asked about whose files differ between that parent and this commit.
+   * Per parent, in order (one list against the empty tree for a root commit): the names
+   * asked about (`changeName`: a key, or `key\0folder`) whose files differ between that
+   * parent and this commit.
    */
   touched: string[][];
 }
 
 /**
- * Finds, for each of `keys`, the stamp of the change that gave `head` its version of the
- * message. `history` lists the commits after the merge base (reachable from `head`, not
- * from the base); a key unchanged in them has no entry. A commit that took one parent's
- * version passes the question to that parent; a merge that combined its parents'
- * versions (flags merged letter by letter) counts as the latest of their changes, so a
- * replica that merges often gains nothing; any other commit is the change.
+ * Finds, for each of `names` (keys, or `key\0folder` for a copy: `changeName`), the stamp
+ * of the change that gave `head` its version of the message. `history` lists the commits after the merge base (reachable from `head`, not
+ * from the base); a message unchanged in them (or whose version came from before them) has no entry. A commit that took one parent's
+ * version passes the question to that parent (to the latest change of several parents
+ * that hold that version: two replicas that both deleted a message); a merge that
+ * combined its parents' versions (flags merged letter by letter) counts as the latest of
+ * their changes, so a replica that merges often gains nothing; any other commit is the
+ * change.
  *
  * A clock may lie (a machine whose clock is far ahead): a change's clock is believed only
  * up to {@link MAX_CLOCK_LEAD} past the wall time of the earliest commit in `history` made
  * on top of it, so a skewed clock wins at most until another replica has built on it.
  */
-export function lastChanges(head: string, keys: readonly string[], history: readonly HistoryCommit[]): Map<string, Stamp> {
+export function lastChanges(head: string, names: readonly string[], history: readonly HistoryCommit[]): Map<string, Stamp> {
   const byId = new Map(history.map((c) => [c.commit, c]));
   const cap = descendantTimes(history, byId);
   const touched = new Map(history.map((c) => [c.commit, c.touched.map((t) => new Set(t))]));
   const out = new Map<string, Stamp>();
-  for (const key of keys) {
+  for (const key of names) {
     const memo = new Map<string, Stamp | undefined>();
     const own = (c: HistoryCommit): Stamp => {
       const limit = cap.get(c.commit);
       return limit !== undefined && limit !== Infinity && c.stamp.clock > limit + MAX_CLOCK_LEAD ? { ...c.stamp, clock: limit + MAX_CLOCK_LEAD } : c.stamp;
     };
-    const changeAt = (id: string): Stamp | undefined => {
-      if (memo.has(id)) return memo.get(id);
-      memo.set(id, undefined); // a cycle cannot happen in a commit graph; this only guards the walk
-      const c = byId.get(id);
+    // Iterative along a line of commits (thousands of watch records), recursive only at merges that combined.
+    const changeAt = (start: string): Stamp | undefined => {
+      const walked: string[] = [];
+      let id = start;
       let s: Stamp | undefined;
-      if (c !== undefined) {
+      for (;;) {
+        if (memo.has(id)) {
+          s = memo.get(id);
+          break;
+        }
+        const c = byId.get(id);
+        if (c === undefined) break;
+        walked.push(id);
         const sets = touched.get(id)!;
-        const same = c.parents.findIndex((_, i) => !sets[i]?.has(key));
-        if (same >= 0) s = changeAt(c.parents[same]!);
-        else if (c.parents.length > 1) s = latest(c.parents.map(changeAt)) ?? own(c);
-        else s = sets[0]?.has(key) ? own(c) : undefined;
+        const same = c.parents.filter((_, i) => !sets[i]?.has(key));
+        if (same.length === 1) {
+          id = same[0]!;
+          continue;
+        }
+        // Several parents with this version (both deleted it): the latest of their changes.
+        if (same.length > 1) s = latest(same.map(changeAt));
+        // A merge that combined versions: the latest change behind them (none found: before the range).
+        else if (c.parents.length > 1) s = latest(c.parents.map(changeAt));
+        else if (sets[0]?.has(key)) s = own(c);
+        break;
       }
-      memo.set(id, s);
+      for (const w of walked) memo.set(w, s);
       return s;
     };
     const s = changeAt(head);

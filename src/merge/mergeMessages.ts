@@ -4,7 +4,7 @@
 import type { MessageEntry, Sub } from '../maildir/snapshot.js';
 import type { Contest, MergeContext } from './context.js';
 import { splitDuplicateKeys } from './duplicateKeys.js';
-import { identifyCopies, messageMap, separatePaths } from './identity.js';
+import { changeName, identifyCopies, messageMap, separatePaths } from './identity.js';
 import { compareStrings, entryPath, folderName, sameEntry } from './entries.js';
 import { flagsOf, mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
@@ -89,7 +89,7 @@ function mergeOne(
     const changer: Side = o === undefined ? 'theirs' : 'ours';
     const deleter: Side = changer === 'ours' ? 'theirs' : 'ours';
     const changed = (o ?? t)!;
-    const c = ctx.contest(o?.key ?? b!.key, t?.key ?? b!.key);
+    const c = ctx.contest(changeName(id, o ?? b!), changeName(id, t ?? b!));
     const winner = c.winner(changer);
     ctx.decide(
       'delete-vs-change',
@@ -101,7 +101,7 @@ function mergeOne(
     return winner === changer ? changed : undefined;
   }
   const label = entryPath(b ?? o);
-  const m = combine(id, label, b, o, t, ctx, ctx.contest(o.key, t.key));
+  const m = combine(id, label, b, o, t, ctx, ctx.contest(changeName(id, o), changeName(id, t)));
   return { ...m, key: pick3(b?.key, o.key, t.key) };
 }
 
@@ -176,7 +176,7 @@ function mergeMoved(
   if (toOurs !== undefined && toTheirs !== undefined) {
     const o = ours.get(toOurs)!;
     const t = theirs.get(toTheirs)!;
-    const c = ctx.contest(o.key, t.key);
+    const c = ctx.contest(changeName(toOurs, o), changeName(toTheirs, t));
     const m = combine(old, label, b, o, t, ctx, c);
     const tie = o.folder !== t.folder ? o.folder < t.folder : toOurs < toTheirs;
     const keep = c.winner(tie ? 'ours' : 'theirs');
@@ -187,7 +187,8 @@ function mergeMoved(
   const newId = (toOurs ?? toTheirs)!;
   const moved = (mover === 'ours' ? ours : theirs).get(newId)!;
   const changed = (other === 'ours' ? ours : theirs).get(old);
-  const c = mover === 'ours' ? ctx.contest(moved.key, b.key) : ctx.contest(b.key, moved.key);
+  const [nameMoved, nameOther] = [changeName(newId, moved), changeName(old, changed ?? b)];
+  const c = mover === 'ours' ? ctx.contest(nameMoved, nameOther) : ctx.contest(nameOther, nameMoved);
   if (changed === undefined) {
     const winner = c.winner(mover);
     ctx.decide(
@@ -228,7 +229,7 @@ function mergeTwins(
   ctx: MergeContext,
 ): [string, MessageEntry] {
   const id = idOurs < idTheirs ? idOurs : idTheirs;
-  const c = ctx.contest(o.key, t.key);
+  const c = ctx.contest(changeName(idOurs, o), changeName(idTheirs, t));
   const m = combine(id, `${entryPath(o)} and ${entryPath(t)}`, undefined, o, t, ctx, c);
   const tie = o.folder !== t.folder ? o.folder < t.folder : idOurs < idTheirs;
   const keep = m.folder === o.folder && m.folder !== t.folder ? 'ours' : m.folder === t.folder && m.folder !== o.folder ? 'theirs' : c.winner(tie ? 'ours' : 'theirs');

@@ -10,11 +10,12 @@ export interface MergeSide {
   /** Who made the head commit: it decides file conflicts, and message ones when `changes` cannot. */
   stamp: Stamp;
   /**
-   * The stamp of the change that gave this side its version of the message with key `key`
-   * (see `lastChanges`); the later change wins a conflict over that message. Undefined (or
-   * no function): the head stamp stands in.
+   * The stamp of the change that gave this side its version of a message (see
+   * `lastChanges`); the later change wins a conflict over that message. `name` is the
+   * message's key, or `key\0folder` for one of several copies of a key (`changeName`).
+   * Undefined (or no function): the head stamp stands in.
    */
-  changes?: (key: string) => Stamp | undefined;
+  changes?: (name: string) => Stamp | undefined;
 }
 
 /** What kind of conflict (or notable automatic resolution) a decision records. */

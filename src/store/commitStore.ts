@@ -29,8 +29,9 @@ export interface CommitStore {
   stamp(commit: string): Promise<Stamp>;
   /**
    * The commits reachable from `head` and from none of `exclude` (any order), each with its
-   * stamp, committer time and, per parent, which of `keys` it changed: a key is the last
-   * component of a path up to its first `:`. For finding who last changed a message.
+   * stamp, committer time and, per parent, which of `keys` it changed: the names a path
+   * falls under are its key (last component up to the first `:`) and, for a message file,
+   * `key\0folder` (`changeNamesOf`). For finding who last changed a message.
    */
   history(head: string, exclude: readonly string[], keys: readonly string[]): Promise<HistoryCommit[]>;
   /** The tree of a commit. */

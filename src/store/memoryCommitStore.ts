@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Stamp } from '../maildir/snapshot.js';
 import { clockBehind } from '../merge/clock.js';
+import { changeNamesOf } from '../merge/identity.js';
 import type { ClockRecord } from '../merge/clock.js';
 import type { CommitStore, HistoryCommit, PathChange, TreeEdit } from './commitStore.js';
 
@@ -19,13 +20,6 @@ interface Commit extends ClockRecord {
   /** Commit time, ms. */
   time: number;
   message: string;
-}
-
-/** The key a path's last component carries (up to its first `:`). */
-function keyOfPath(path: string): string {
-  const name = path.slice(path.lastIndexOf('/') + 1);
-  const colon = name.indexOf(':');
-  return colon < 0 ? name : name.slice(0, colon);
 }
 
 function sha1(s: string | Uint8Array): string {
@@ -104,7 +98,7 @@ export class MemoryCommitStore implements CommitStore {
     for (const e of exclude) for (const a of this.ancestors(e)) out.add(a);
     const wanted = new Set(keys);
     const touched = async (from: string | null, to: string): Promise<string[]> =>
-      [...new Set((await this.diff(from, to)).map((c) => keyOfPath(c.path)).filter((k) => wanted.has(k)))].sort();
+      [...new Set((await this.diff(from, to)).flatMap((c) => changeNamesOf(c.path)).filter((k) => wanted.has(k)))].sort();
     const list: HistoryCommit[] = [];
     for (const id of [...this.ancestors(head)].filter((a) => !out.has(a)).sort()) {
       const c = this.commits.get(id)!;

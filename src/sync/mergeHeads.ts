@@ -41,13 +41,16 @@ const CHANGE_ROUNDS = 3;
  */
 async function mergeWithChanges(store: CommitStore, base: string | null, ours: string, theirs: string, parts: PartialSnapshots): Promise<MergeResult> {
   const [so, st] = [await store.stamp(ours), await store.stamp(theirs)];
+  // A version whose change lies before the base (virtual bases can leave such) is no later than the base.
+  const before: Stamp = base === null ? { clock: 0, replica: '' } : await store.stamp(base);
   const known = [new Map<string, Stamp>(), new Map<string, Stamp>()] as const;
   let asked = new Set<string>();
   for (let round = 0; ; round++) {
     const wanted = new Set<string>();
-    const look = (m: Map<string, Stamp>) => (key: string) => {
-      if (!asked.has(key)) wanted.add(key);
-      return m.get(key);
+    const look = (m: Map<string, Stamp>) => (name: string) => {
+      if (asked.has(name)) return m.get(name) ?? before;
+      wanted.add(name);
+      return undefined;
     };
     const result = merge(parts.base, { snapshot: parts.ours, stamp: so, changes: look(known[0]) }, { snapshot: parts.theirs, stamp: st, changes: look(known[1]) });
     if (wanted.size === 0 || round === CHANGE_ROUNDS) return result;

@@ -9,6 +9,7 @@ import type { Decision, MergeSide } from '../../src/merge/merge.js';
 import { merge } from '../../src/merge/merge.js';
 import { messageMap } from '../../src/merge/identity.js';
 import { nextClock } from '../../src/merge/clock.js';
+import { compareStamps } from '../../src/merge/stamp.js';
 import { type HistoryCommit, lastChanges } from '../../src/merge/lastChange.js';
 import { type CommitGraph, foldBases, mergeBases } from '../../src/merge/virtualBase.js';
 
@@ -91,9 +92,11 @@ export class Dag {
    * version among the commits after `bases` (as `mergeHeads` does with `CommitStore.history`).
    */
   sideAfter(head: Commit, bases: readonly Commit[]): MergeSide {
-    const before = new Set<number>();
-    for (const b of bases) for (const a of b.anc) before.add(a);
-    const range = [...head.anc].filter((a) => !before.has(a)).map((a) => this.commits[a]!);
+    const older = new Set<number>();
+    for (const b of bases) for (const a of b.anc) older.add(a);
+    const range = [...head.anc].filter((a) => !older.has(a)).map((a) => this.commits[a]!);
+    // A version from before the bases is no later than they are.
+    const before = bases.map((b) => sideOf(b).stamp).reduce((x, y) => (compareStamps(x, y) >= 0 ? x : y), { clock: 0, replica: '' });
     const memo = new Map<string, Stamp | undefined>();
     const changes = (key: string): Stamp | undefined => {
       if (!memo.has(key)) {
@@ -104,7 +107,7 @@ export class Dag {
           time: c.time,
           touched: (c.parents.length === 0 ? [undefined] : c.parents).map((p) => (sameFiles(key, c.snapshot, p?.snapshot) ? [] : [key])),
         }));
-        memo.set(key, lastChanges(String(head.n), [key], list).get(key));
+        memo.set(key, lastChanges(String(head.n), [key], list).get(key) ?? before);
       }
       return memo.get(key);
     };
@@ -143,10 +146,17 @@ export function sideOf(c: Commit): MergeSide {
   return { snapshot: c.snapshot, stamp: { clock: c.clock, replica: c.replica, commit: String(c.n) } };
 }
 
-/** Tells whether two snapshots hold the same files for `key` (`b` undefined: an empty tree). */
-function sameFiles(key: string, a: Snapshot, b: Snapshot | undefined): boolean {
+/** Tells whether two snapshots hold the same files for change name `name` (`b` undefined: an empty tree). */
+function sameFiles(name: string, a: Snapshot, b: Snapshot | undefined): boolean {
+  const [key, folder] = name.split('\0');
   const files = (s: Snapshot | undefined) =>
-    s === undefined ? '' : [...s.messages.values()].filter((e) => e.key === key).map((e) => `${e.folder}/${e.sub}/${e.key}${e.info}@${e.blob}`).sort().join('\n');
+    s === undefined
+      ? ''
+      : [...s.messages.values()]
+          .filter((e) => e.key === key && (folder === undefined || e.folder === folder))
+          .map((e) => `${e.folder}/${e.sub}/${e.key}${e.info}@${e.blob}`)
+          .sort()
+          .join('\n');
   return files(a) === files(b);
 }
 
