@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { gitOut, tempDir } from '../helpers/cli.js';
-import { addFlags, addRemote, arrive, bareHub, cloneReplica, expectDiskIsHead, findOnDisk, headTree, initReplica, messagesAt, mg, remove } from '../helpers/replica.js';
+import { addFlags, arrive, expectDiskIsHead, findOnDisk, headTree, hubPair as sharedHubPair, initReplica, messagesAt, mg, remove } from '../helpers/replica.js';
 
 vi.setConfig({ testTimeout: 600_000 });
 
@@ -19,14 +19,7 @@ function clockOf(repo: string, rev = 'HEAD'): number {
 
 /** A replica A with `n` INBOX messages, synced to a fresh bare hub, and a clone B. */
 function hubPair(n: number): { a: string; b: string; keys: string[] } {
-  const dir = tempDir('mailgit-lww-');
-  const a = initReplica(join(dir, 'a'), 'a');
-  const keys: string[] = [];
-  for (let i = 0; i < n; i++) keys.push(arrive(a, `m${i}`));
-  const hub = bareHub(join(dir, 'hub.git'));
-  addRemote(a, 'hub', hub);
-  mg(a, ['sync']);
-  return { a, b: cloneReplica(hub, join(dir, 'b'), 'b'), keys };
+  return sharedHubPair(tempDir('mailgit-lww-'), n);
 }
 
 describe('last writer wins by the change to the message', () => {

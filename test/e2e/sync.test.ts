@@ -16,7 +16,6 @@ import {
   addFlags,
   arrive,
   addRemote,
-  bareHub,
   cloneReplica,
   deliver,
   diskFiles,
@@ -24,6 +23,7 @@ import {
   expectDiskIsHead,
   headFiles,
   headTree,
+  hubPair as sharedHubPair,
   initReplica,
   listing,
   messagesAt,
@@ -38,14 +38,7 @@ import {
 /** A replica A with `n` INBOX messages, synced to a fresh bare hub, and a clone B. */
 function hubPair(n: number): { dir: string; hub: string; a: string; b: string; keys: string[] } {
   const dir = tempDir('mailgit-sync-');
-  const a = initReplica(join(dir, 'a'), 'a');
-  const keys: string[] = [];
-  for (let i = 0; i < n; i++) keys.push(arrive(a, `m${i}`));
-  const hub = bareHub(join(dir, 'hub.git'));
-  addRemote(a, 'hub', hub);
-  mg(a, ['sync']);
-  const b = cloneReplica(hub, join(dir, 'b'), 'b');
-  return { dir, hub, a, b, keys };
+  return { dir, ...sharedHubPair(dir, n) };
 }
 
 describe('sync through a bare hub', () => {
