@@ -28,10 +28,11 @@ export interface HistoryCommit {
 
 /**
  * Finds, for each of `names` (keys, or `key\0folder` for a copy: `changeName`), the stamp
- * of the change that gave `head` its version of the message. `history` lists the commits after the merge base (reachable from `head`, not
- * from the base); a message unchanged in them (or whose version came from before them) has no entry. A commit that took one parent's
- * version passes the question to that parent (to the latest change of several parents
- * that hold that version: two replicas that both deleted a message); a merge that
+ * of the change that gave `head` its version of the message. `history` lists the commits
+ * after the merge base (reachable from `head`, not from the base); a message unchanged in
+ * them (or whose version came from before them) has no entry. A commit that took one
+ * parent's version passes the question to that parent (to the latest change of several
+ * parents that hold that version: two replicas that both deleted a message); a merge that
  * combined its parents' versions (flags merged letter by letter) counts as the latest of
  * their changes, so a replica that merges often gains nothing; any other commit is the
  * change.
@@ -45,7 +46,7 @@ export function lastChanges(head: string, names: readonly string[], history: rea
   const cap = descendantTimes(history, byId);
   const touched = new Map(history.map((c) => [c.commit, c.touched.map((t) => new Set(t))]));
   const out = new Map<string, Stamp>();
-  for (const key of names) {
+  for (const name of names) {
     const memo = new Map<string, Stamp | undefined>();
     const own = (c: HistoryCommit): Stamp => {
       const limit = cap.get(c.commit);
@@ -65,7 +66,7 @@ export function lastChanges(head: string, names: readonly string[], history: rea
         if (c === undefined) break;
         walked.push(id);
         const sets = touched.get(id)!;
-        const same = c.parents.filter((_, i) => !sets[i]?.has(key));
+        const same = c.parents.filter((_, i) => !sets[i]?.has(name));
         if (same.length === 1) {
           id = same[0]!;
           continue;
@@ -74,14 +75,14 @@ export function lastChanges(head: string, names: readonly string[], history: rea
         if (same.length > 1) s = latest(same.map(changeAt));
         // A merge that combined versions: the latest change behind them (none found: before the range).
         else if (c.parents.length > 1) s = latest(c.parents.map(changeAt));
-        else if (sets[0]?.has(key)) s = own(c);
+        else if (sets[0]?.has(name)) s = own(c);
         break;
       }
       for (const w of walked) memo.set(w, s);
       return s;
     };
     const s = changeAt(head);
-    if (s !== undefined) out.set(key, s);
+    if (s !== undefined) out.set(name, s);
   }
   return out;
 }

@@ -91,12 +91,13 @@ describe.each(stores)('CommitStore contract: %s', (_name, make) => {
     const c3 = await s.commit(await s.editTree(c1, [{ path: 'INBOX/cur/k2', oid: null }]), [c1], 'rm by hand', '', null, T + 2000);
     const m = await s.commit(await s.editTree(c2, [{ path: 'INBOX/cur/k2', oid: null }]), [c2, c3], 'merge', '', { clock: T + 3000, replica: 'b' }, T + 3000);
     const byId = <T extends { commit: string }>(l: T[]) => [...l].sort((x, y) => (x.commit < y.commit ? -1 : 1));
-    const list = await s.history(m, [c1], ['k1', 'k2', 'k9']);
+    // Names are keys, and key\0folder for one of several copies of a key.
+    const list = await s.history(m, [c1], ['k1', 'k1\0INBOX', 'k1\0Work', 'k2', 'k9']);
     expect(byId(list)).toEqual(
       byId([
-        { commit: c2, parents: [c1], stamp: { clock: T + 1000, replica: 'a', commit: c2 }, time: T + 1000, touched: [['k1']] },
+        { commit: c2, parents: [c1], stamp: { clock: T + 1000, replica: 'a', commit: c2 }, time: T + 1000, touched: [['k1', 'k1\0INBOX']] },
         { commit: c3, parents: [c1], stamp: { clock: T, replica: '', commit: c3 }, time: T + 2000, touched: [['k2']] },
-        { commit: m, parents: [c2, c3], stamp: { clock: T + 3000, replica: 'b', commit: m }, time: T + 3000, touched: [['k2'], ['k1']] },
+        { commit: m, parents: [c2, c3], stamp: { clock: T + 3000, replica: 'b', commit: m }, time: T + 3000, touched: [['k2'], ['k1', 'k1\0INBOX']] },
       ]),
     );
     expect((await s.history(c2, [], ['k2', 'k1'])).find((c) => c.commit === c1)?.touched).toEqual([['k1', 'k2']]);
