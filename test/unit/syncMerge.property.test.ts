@@ -121,7 +121,8 @@ describe('sync-level merge over random histories (in-memory store)', () => {
         for (const c of final) count.set(c.newOid!, (count.get(c.newOid!) ?? 0) + 1);
         for (const b of delivered) {
           if (!deleted.has(b)) expect(count.get(b) ?? 0).toBeGreaterThanOrEqual(1);
-          // A copy makes a second file; once a message fetched twice has a copy, the two fetches are no longer paired.
+          // A copy makes a second file. A message fetched twice and then copied on one replica under
+          // another key is, to the merge, two messages with one content: the other fetch is not paired.
           const c = copies.get(b) ?? 0;
           expect(count.get(b) ?? 0).toBeLessThanOrEqual(1 + c + (c > 0 && fetchedTwice.has(b) ? 1 : 0));
         }
