@@ -42,7 +42,7 @@ const CHANGE_ROUNDS = 3;
 async function mergeWithChanges(store: CommitStore, base: string | null, ours: string, theirs: string, parts: PartialSnapshots): Promise<MergeResult> {
   const [so, st] = [await store.stamp(ours), await store.stamp(theirs)];
   // A version whose change lies before the base (virtual bases can leave such) is no later than the base.
-  const before: Stamp = base === null ? { clock: 0, replica: '' } : await store.stamp(base);
+  let before: Stamp = { clock: 0, replica: '' };
   const known = [new Map<string, Stamp>(), new Map<string, Stamp>()] as const;
   let asked = new Set<string>();
   for (let round = 0; ; round++) {
@@ -54,6 +54,7 @@ async function mergeWithChanges(store: CommitStore, base: string | null, ours: s
     };
     const result = merge(parts.base, { snapshot: parts.ours, stamp: so, changes: look(known[0]) }, { snapshot: parts.theirs, stamp: st, changes: look(known[1]) });
     if (wanted.size === 0 || round === CHANGE_ROUNDS) return result;
+    if (round === 0 && base !== null) before = await store.stamp(base);
     asked = new Set([...asked, ...wanted]);
     const keys = [...asked].sort();
     const exclude = base === null ? [] : [base];
