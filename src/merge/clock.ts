@@ -13,9 +13,10 @@ export const HLC_START = 1e11;
 
 /**
  * How far a change's clock may run ahead of the wall time of a commit made on top of it
- * (by any replica) before the merge stops believing it: 5 minutes.
+ * (by any replica) before the merge stops believing it: an hour. Wide enough that a
+ * machine up to an hour behind never dates the changes it builds on too early.
  */
-export const MAX_CLOCK_LEAD = 5 * 60 * 1000;
+export const MAX_CLOCK_LEAD = 60 * 60 * 1000;
 
 /**
  * The clock of a new commit: `wall` (ms since the epoch), or one more than `parents` (the

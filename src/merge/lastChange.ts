@@ -37,9 +37,13 @@ export interface HistoryCommit {
  * their changes, so a replica that merges often gains nothing; any other commit is the
  * change.
  *
- * A clock may lie (a machine whose clock is far ahead): a change's clock is believed only
- * up to {@link MAX_CLOCK_LEAD} past the wall time of the earliest commit in `history` made
- * on top of it, so a skewed clock wins at most until another replica has built on it.
+ * A clock may lie (a machine whose clock is far ahead), and through the HLC it drags the
+ * clocks of every replica that merges from it. Concurrent changes need no causality between
+ * them (neither can be an ancestor of the other), only real time, so a change's clock is
+ * believed only up to its own commit time (its writer's wall clock, for a commit with
+ * trailers) and up to {@link MAX_CLOCK_LEAD} past the commit time of the earliest commit in
+ * `history` made on top of it: a far clock wins at most until another replica has built on
+ * it, and replicas with right clocks keep being ordered by real time after meeting it.
  */
 export function lastChanges(head: string, names: readonly string[], history: readonly HistoryCommit[]): Map<string, Stamp> {
   const byId = new Map(history.map((c) => [c.commit, c]));
@@ -49,8 +53,13 @@ export function lastChanges(head: string, names: readonly string[], history: rea
   for (const name of names) {
     const memo = new Map<string, Stamp | undefined>();
     const own = (c: HistoryCommit): Stamp => {
+      let clock = c.stamp.clock;
+      // No later than its writer's wall clock (second resolution): a right clock dragged ahead by a
+      // far clock it merged (HLC takes the parents' when later) still says when the change was made.
+      if (c.stamp.replica !== '' && c.time > 0) clock = Math.min(clock, c.time + 999);
       const limit = cap.get(c.commit);
-      return limit !== undefined && limit !== Infinity && c.stamp.clock > limit + MAX_CLOCK_LEAD ? { ...c.stamp, clock: limit + MAX_CLOCK_LEAD } : c.stamp;
+      if (limit !== undefined && limit !== Infinity) clock = Math.min(clock, limit + MAX_CLOCK_LEAD);
+      return clock === c.stamp.clock ? c.stamp : { ...c.stamp, clock };
     };
     // Iterative along a line of commits (thousands of watch records), recursive only at merges that combined.
     const changeAt = (start: string): Stamp | undefined => {

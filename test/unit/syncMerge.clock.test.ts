@@ -129,13 +129,32 @@ describe.each(stores)('last writer wins by the change to the message: %s', (_nam
     // ...but once desktop (a right clock) has merged it, it counts as made by then at the latest.
     w.now += H / 2;
     await w.pull('desktop', 'fast');
-    w.now += H;
+    w.now += 2 * H;
     await w.change('phone', [{ path: '', from: 'INBOX/cur/k2:2,' }]);
     const texts = await w.pull('phone', 'desktop');
     expect(await w.paths('phone')).not.toContain('INBOX/cur/k2:2,F');
     expect(texts).toEqual([
-      'INBOX/cur/k2: deleted here (by phone, 2026-12-03 11:00:00 UTC) and re-flagged (flags "F") on desktop (by fast, 2026-12-03 10:05:00 UTC); deleted it: the change here is later',
+      'INBOX/cur/k2: deleted here (by phone, 2026-12-03 12:00:00 UTC) and re-flagged (flags "F") on desktop (by fast, 2026-12-03 11:00:00 UTC); deleted it: the change here is later',
     ]);
+  });
+
+  it('right clocks dragged ahead by a far one (the HLC takes the parents\' when later) still order changes by real time', async () => {
+    const w = new World(make());
+    w.skew.set('fast', 10 * 365 * 24 * H);
+    await w.init(['fast', 'desktop', 'laptop'], ['INBOX/cur/k1:2,']);
+    await w.change('fast', [{ path: 'INBOX/new/f1' }]);
+    for (const r of ['desktop', 'laptop']) {
+      await w.change(r, [{ path: `INBOX/new/${r}1` }]);
+      await w.pull(r, 'fast');
+    }
+    w.now += H;
+    await w.change('laptop', [{ path: 'INBOX/cur/k1:2,F', from: 'INBOX/cur/k1:2,' }]);
+    await w.busy('laptop', 20); // its clock counts on from the far one: 20 more than desktop's
+    w.now += H;
+    await w.change('desktop', [{ path: '', from: 'INBOX/cur/k1:2,' }]);
+    const texts = await w.pull('desktop', 'laptop');
+    expect(await w.paths('desktop')).not.toContain('INBOX/cur/k1:2,F');
+    expect(texts.join('\n')).toMatch(/deleted here \(by desktop, 2026-12-03 10:00:20 UTC\) and re-flagged \(flags "F"\) on laptop \(by laptop, 2026-12-03 09:00:00 UTC\); deleted it: the change here is later/);
   });
 
   it('a plain git commit without trailers neither resets the clock nor counts as a later change', async () => {
