@@ -4,25 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import type { CommitStore } from '../../src/store/commitStore.js';
-import { gitCommitStore } from '../../src/store/gitCommitStore.js';
-import { MemoryCommitStore } from '../../src/store/memoryCommitStore.js';
 import { lastChanges } from '../../src/merge/lastChange.js';
-import { tempDir } from '../helpers/cli.js';
+import { commitStores } from '../helpers/commitStores.js';
 
-const stores: [string, () => CommitStore][] = [
-  [
-    'git',
-    () => {
-      const dir = tempDir('mailgit-store-');
-      execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-      return gitCommitStore(dir);
-    },
-  ],
-  ['memory', () => new MemoryCommitStore()],
-];
-
-describe.each(stores)('CommitStore contract: %s', (_name, make) => {
+describe.each(commitStores)('CommitStore contract: %s', (_name, make) => {
   it('stores blobs under git blob ids and reports their sizes', async () => {
     const s = make();
     const a = await s.writeBlob('Subject: a\r\n\r\nbody\r\n');

@@ -5,25 +5,10 @@
  * mailgit's trailers never resets a clock; copies of one key are two messages.
  */
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import type { CommitStore } from '../../src/store/commitStore.js';
-import { gitCommitStore } from '../../src/store/gitCommitStore.js';
-import { MemoryCommitStore } from '../../src/store/memoryCommitStore.js';
 import { mergeHeads } from '../../src/sync/mergeHeads.js';
 import { nextClock } from '../../src/merge/clock.js';
-import { tempDir } from '../helpers/cli.js';
-
-const stores: [string, () => CommitStore][] = [
-  [
-    'git',
-    () => {
-      const dir = tempDir('mailgit-lww-');
-      execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-      return gitCommitStore(dir);
-    },
-  ],
-  ['memory', () => new MemoryCommitStore()],
-];
+import { commitStores } from '../helpers/commitStores.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-12-03T08:00:00Z');
@@ -79,7 +64,7 @@ class World {
   }
 }
 
-describe.each(stores)('last writer wins by the change to the message: %s', (_name, make) => {
+describe.each(commitStores)('last writer wins by the change to the message: %s', (_name, make) => {
   it('a busy replica gains nothing: a deletion an hour after a flag wins, however many commits the flagger made', async () => {
     const w = new World(make());
     await w.init(['laptop', 'desktop'], ['INBOX/cur/k1:2,']);
