@@ -58,6 +58,7 @@ export async function readStamp(cwd: string, commit: string): Promise<Stamp> {
   return stampOf(me, map);
 }
 
+/** Pathspecs matching every file of the keys of `keys` (change names), glob characters escaped. */
 function globPathspecs(keys: readonly string[]): string[] {
   const esc = (k: string) => k.replace(/[*?[\\]/g, (c) => `\\${c}`);
   const unique = [...new Set(keys.map((k) => k.split('\0')[0]!))];
@@ -66,9 +67,10 @@ function globPathspecs(keys: readonly string[]): string[] {
 
 /**
  * Lists the commits reachable from `head` and from none of `exclude`, with their stamps and,
- * per parent, which of `keys` (change names: `changeNamesOf`) they changed (see `HistoryCommit`). Two `git log` processes,
- * whatever the number of keys (the revisions and pathspecs go through stdin), plus one
- * {@link readStamp} per commit without trailers whose parents lie outside the range.
+ * per parent, which of `keys` (change names: `changeNamesOf`) they changed (see
+ * `HistoryCommit`). Two `git log` processes, whatever the number of keys (the revisions and
+ * pathspecs go through stdin), plus one {@link readStamp} per commit without trailers whose
+ * parents lie outside the range.
  */
 export async function readHistory(cwd: string, head: string, exclude: readonly string[], keys: readonly string[]): Promise<HistoryCommit[]> {
   const revs = [head, ...exclude.map((e) => `^${e}`)].join('\n') + '\n';
