@@ -21,16 +21,16 @@ export async function readHead(cwd: string): Promise<string | null> {
   return r.code === 0 && s !== '' ? s : null;
 }
 
-/** A commit's id, tree and Lamport clock. */
+/** A commit's id, tree and clock (null when it carries no `Mailgit-Clock`). */
 export interface HeadInfo {
   commit: string;
   tree: string;
-  clock: number;
+  clock: number | null;
 }
 
 /**
- * Reads a commit object's tree and Lamport clock (the `Mailgit-Clock` trailer of its
- * message's last paragraph; 0 without one).
+ * Reads a commit object's tree and clock (the `Mailgit-Clock` trailer of its message's last
+ * paragraph; null without one, as after a user's plain `git commit`).
  */
 export function parseCommitInfo(commit: string, data: Buffer): HeadInfo {
   const text = data.toString('utf8');
@@ -39,8 +39,8 @@ export function parseCommitInfo(commit: string, data: Buffer): HeadInfo {
   const body = text.slice(text.indexOf('\n\n') + 2).replace(/\s+$/, '');
   const lastParagraph = body.slice(body.lastIndexOf('\n\n') + 1);
   const m = /^Mailgit-Clock:[ \t]*(\d+)[ \t]*$/m.exec(lastParagraph);
-  const clock = m ? Number.parseInt(m[1]!, 10) : 0;
-  return { commit, tree, clock: Number.isSafeInteger(clock) ? clock : 0 };
+  const clock = m ? Number(m[1]!) : null;
+  return { commit, tree, clock: clock !== null && Number.isSafeInteger(clock) ? clock : null };
 }
 
 /** Resolves a ref or revision to a commit id, or `null` when it does not exist. */
@@ -50,30 +50,19 @@ export async function resolveCommit(cwd: string, rev: string): Promise<string | 
   return r.code === 0 && s !== '' ? s : null;
 }
 
-/** Reads the Lamport clock of a commit (0 for a commit without the trailer). */
-export async function readClock(cwd: string, commit: string): Promise<number> {
-  const v = await gitText(['log', '-1', '--format=%(trailers:key=Mailgit-Clock,valueonly,separator=%x20)', commit], { cwd });
-  const n = Number.parseInt(v, 10);
-  return Number.isFinite(n) && n >= 0 ? n : 0;
-}
-
-/** Reads the replica name of a commit ("" when absent). */
-export async function readReplica(cwd: string, commit: string): Promise<string> {
-  return gitText(['log', '-1', '--format=%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)', commit], { cwd });
-}
-
-/** Formats a commit message: subject, optional body, then the trailers. */
-export function formatMessage(subject: string, body: string, t: Trailers): string {
+/** Formats a commit message: subject, optional body, then the trailers (none without `t`). */
+export function formatMessage(subject: string, body: string, t?: Trailers): string {
   const parts = [subject.trim()];
   if (body.trim() !== '') parts.push(body.trim());
-  parts.push(`Mailgit-Replica: ${t.replica}\nMailgit-Clock: ${t.clock}`);
+  if (t) parts.push(`Mailgit-Replica: ${t.replica}\nMailgit-Clock: ${t.clock}`);
   return parts.join('\n\n') + '\n';
 }
 
-/** Writes a commit object and returns its id (refs are not touched). */
-export async function commitTree(cwd: string, tree: string, parents: string[], message: string): Promise<string> {
+/** Writes a commit object and returns its id (refs are not touched); `time` in ms, default now. */
+export async function commitTree(cwd: string, tree: string, parents: string[], message: string, time?: number): Promise<string> {
   const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'];
-  return gitText(args, { cwd, input: message, env: { GIT_AUTHOR_NAME: 'mailgit', GIT_AUTHOR_EMAIL: 'mailgit@localhost', GIT_COMMITTER_NAME: 'mailgit', GIT_COMMITTER_EMAIL: 'mailgit@localhost' } });
+  const when: Record<string, string> = time === undefined ? {} : { GIT_AUTHOR_DATE: `@${Math.floor(time / 1000)} +0000`, GIT_COMMITTER_DATE: `@${Math.floor(time / 1000)} +0000` };
+  return gitText(args, { cwd, input: message, env: { GIT_AUTHOR_NAME: 'mailgit', GIT_AUTHOR_EMAIL: 'mailgit@localhost', GIT_COMMITTER_NAME: 'mailgit', GIT_COMMITTER_EMAIL: 'mailgit@localhost', ...when } });
 }
 
 /** Moves `ref` from `oldOid` (null: must not exist) to `newOid` atomically; fails if it moved meanwhile. */

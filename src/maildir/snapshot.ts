@@ -41,8 +41,14 @@ export interface Snapshot {
   files: Map<string, FileEntry>;
 }
 
-/** Who made a side's head commit, for last-writer-wins: higher (clock, replica) wins. */
+/**
+ * Who made a commit and when, for last-writer-wins: the higher (clock, replica, commit) wins.
+ * `clock` is the commit's `Mailgit-Clock` (see `src/merge/clock.ts`); `replica` its
+ * `Mailgit-Replica` ("" for a commit without mailgit's trailers).
+ */
 export interface Stamp {
   clock: number;
   replica: string;
+  /** The commit's id, when known: the last tie-breaker, unique even when two replicas share a name. */
+  commit?: string;
 }

@@ -13,13 +13,15 @@ export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './t
 /**
  * Merges `ours` and `theirs`, two descendants of `base`, message by message:
  *
+ * 0. copies of one key in several folders are told apart by folder (`identifyCopies`);
  * 1. unchanged on one side → the other side's entry;
  * 2. flags merge letter by letter, three-way; a message seen (`new` → `cur`) on either side
  *    ends in `cur`;
  * 3. new on either side → kept; new on both with the same blob → one copy, flags united;
  * 4. deleted on one side and unchanged on the other → deleted;
  * 5. both changed the same single-valued thing (moved to two folders, deleted against moved
- *    or re-flagged) → the side with the higher (clock, replica) wins, and a decision says so;
+ *    or re-flagged) → the later change to that message wins (by the stamps of the commits
+ *    that made the two changes, `MergeSide.changes`), and a decision says who did what when;
  * 6. the same id with different blobs on the two sides → both kept, one renamed;
  * 7. a copy under a new id plus deletion of the old one is recognised as a move by its blob;
  * 8. other files merge three-way with last-writer-wins, fetch checkpoints by maximum.
@@ -29,7 +31,7 @@ export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './t
  * both give `x`. Inputs are never modified; the result may share entry objects with them.
  */
 export function merge(base: Snapshot, ours: MergeSide, theirs: MergeSide): MergeResult {
-  const ctx = new MergeContext(ours.stamp, theirs.stamp);
+  const ctx = new MergeContext(ours, theirs);
   const messages = mergeMessages(
     base.messages,
     ours.snapshot.messages,

@@ -2,8 +2,9 @@
  * The message half of the merge: rules 1–7, id by id.
  */
 import type { MessageEntry, Sub } from '../maildir/snapshot.js';
-import type { MergeContext } from './context.js';
+import type { Contest, MergeContext } from './context.js';
 import { splitDuplicateKeys } from './duplicateKeys.js';
+import { changeName, identifyCopies, messageMap, separatePaths } from './identity.js';
 import { compareStrings, entryPath, folderName, sameEntry } from './entries.js';
 import { flagsOf, mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
@@ -13,9 +14,9 @@ type Messages = Map<string, MessageEntry>;
 type Side = 'ours' | 'theirs';
 
 /**
- * Merges the message maps of base, ours and theirs. Returns a new map in sorted id order;
- * entries that come through unchanged are shared with the inputs, which are never modified.
- * Decisions are recorded in `ctx`.
+ * Merges the message maps of base, ours and theirs. Returns a new map in sorted id order,
+ * with canonical ids (`messageMap`); entries that come through unchanged are shared with
+ * the inputs, which are never modified. Decisions are recorded in `ctx`.
  */
 export function mergeMessages(
   base0: Messages,
@@ -23,7 +24,7 @@ export function mergeMessages(
   theirs0: Messages,
   ctx: MergeContext,
 ): Messages {
-  const [base, ours, theirs] = splitDuplicateKeys(base0, ours0, theirs0, ctx);
+  const [base, ours, theirs] = splitDuplicateKeys(...identifyCopies(base0, ours0, theirs0), ctx);
   const out = new Map<string, MessageEntry>();
   const done = new Set<string>();
 
@@ -65,6 +66,7 @@ export function mergeMessages(
     const e = mergeOne(id, b, undefined, undefined, ctx);
     if (e !== undefined) out.set(id, e);
   }
+  if ([...out].some(([id, e]) => id !== e.key)) return messageMap(separatePaths(out.values()));
   // Default sort compares UTF-16 code units, the same order as compareStrings, and is faster.
   const sorted = new Map<string, MessageEntry>();
   for (const id of [...out.keys()].sort()) sorted.set(id, out.get(id)!);
@@ -87,18 +89,19 @@ function mergeOne(
     const changer: Side = o === undefined ? 'theirs' : 'ours';
     const deleter: Side = changer === 'ours' ? 'theirs' : 'ours';
     const changed = (o ?? t)!;
-    const winner = ctx.lww(changer);
+    const c = ctx.contest(changeName(id, o ?? b!), changeName(id, t ?? b!));
+    const winner = c.winner(changer);
     ctx.decide(
       'delete-vs-change',
       id,
       winner,
-      `${entryPath(b!)}: deleted ${ctx.where(deleter)} and ${describeChange(b!, changed)} ` +
-        `${ctx.where(changer)}; ${winner === changer ? 'kept it' : 'deleted it'} (${ctx.why(winner)})`,
+      `${entryPath(b!)}: deleted ${c.by(deleter)} and ${describeChange(b!, changed)} ` +
+        `${c.by(changer)}; ${winner === changer ? 'kept it' : 'deleted it'}: ${c.why(winner)}`,
     );
     return winner === changer ? changed : undefined;
   }
   const label = entryPath(b ?? o);
-  const m = combine(id, label, b, o, t, ctx);
+  const m = combine(id, label, b, o, t, ctx, ctx.contest(changeName(id, o), changeName(id, t)));
   return { ...m, key: pick3(b?.key, o.key, t.key) };
 }
 
@@ -109,7 +112,7 @@ type Combined = Omit<MessageEntry, 'key'>;
  * Merges two present versions of one message attribute by attribute: folder three-way with
  * last-writer-wins when both moved it to different folders (a recorded decision), `sub`
  * three-way with `cur` winning when there is no base, flags letter by letter, and the info
- * chosen by {@link chooseInfo}.
+ * chosen by {@link chooseInfo}. `c` orders the two sides' changes to the message.
  */
 function combine(
   id: string,
@@ -118,13 +121,14 @@ function combine(
   o: MessageEntry,
   t: MessageEntry,
   ctx: MergeContext,
+  c: Contest,
 ): Combined {
   let folder: string;
   if (o.folder === t.folder) folder = o.folder;
   else if (b !== undefined && b.folder === o.folder) folder = t.folder;
   else if (b !== undefined && b.folder === t.folder) folder = o.folder;
   else {
-    const winner = ctx.lww(o.folder < t.folder ? 'ours' : 'theirs');
+    const winner = c.winner(o.folder < t.folder ? 'ours' : 'theirs');
     folder = winner === 'ours' ? o.folder : t.folder;
     const verb = b === undefined ? 'is in' : 'moved to';
     const prep = b === undefined ? 'in' : 'to';
@@ -132,8 +136,8 @@ function combine(
       'move-conflict',
       id,
       winner,
-      `${label}: ${verb} ${folderName(o.folder)} here and ${prep} ${folderName(t.folder)} ` +
-        `${ctx.where('theirs')}; kept ${folderName(folder)} (${ctx.why(winner)})`,
+      `${label}: ${verb} ${folderName(o.folder)} ${c.by('ours')} and ${prep} ${folderName(t.folder)} ` +
+        `${c.by('theirs')}; kept ${folderName(folder)}: ${c.why(winner)}`,
     );
   }
   let sub: Sub;
@@ -172,9 +176,10 @@ function mergeMoved(
   if (toOurs !== undefined && toTheirs !== undefined) {
     const o = ours.get(toOurs)!;
     const t = theirs.get(toTheirs)!;
-    const m = combine(old, label, b, o, t, ctx);
+    const c = ctx.contest(changeName(toOurs, o), changeName(toTheirs, t));
+    const m = combine(old, label, b, o, t, ctx, c);
     const tie = o.folder !== t.folder ? o.folder < t.folder : toOurs < toTheirs;
-    const keep = ctx.lww(tie ? 'ours' : 'theirs');
+    const keep = c.winner(tie ? 'ours' : 'theirs');
     return keep === 'ours' ? [toOurs, { ...m, key: o.key }] : [toTheirs, { ...m, key: t.key }];
   }
   const mover: Side = toOurs !== undefined ? 'ours' : 'theirs';
@@ -182,21 +187,23 @@ function mergeMoved(
   const newId = (toOurs ?? toTheirs)!;
   const moved = (mover === 'ours' ? ours : theirs).get(newId)!;
   const changed = (other === 'ours' ? ours : theirs).get(old);
+  const [nameMoved, nameOther] = [changeName(newId, moved), changeName(old, changed ?? b)];
+  const c = mover === 'ours' ? ctx.contest(nameMoved, nameOther) : ctx.contest(nameOther, nameMoved);
   if (changed === undefined) {
-    const winner = ctx.lww(mover);
+    const winner = c.winner(mover);
     ctx.decide(
       'delete-vs-change',
       old,
       winner,
-      `${label}: moved to ${folderName(moved.folder)} (as ${moved.key}) ${ctx.where(mover)} and deleted ` +
-        `${ctx.where(other)}; ${winner === mover ? 'kept it' : 'deleted it'} (${ctx.why(winner)})`,
+      `${label}: moved to ${folderName(moved.folder)} (as ${moved.key}) ${c.by(mover)} and deleted ` +
+        `${c.by(other)}; ${winner === mover ? 'kept it' : 'deleted it'}: ${c.why(winner)}`,
     );
     return winner === mover ? [newId, moved] : undefined;
   }
   const m =
     mover === 'ours'
-      ? combine(old, label, b, moved, changed, ctx)
-      : combine(old, label, b, changed, moved, ctx);
+      ? combine(old, label, b, moved, changed, ctx, c)
+      : combine(old, label, b, changed, moved, ctx, c);
   if (changed.folder === b.folder) {
     ctx.decide(
       'flag-vs-move',
@@ -212,7 +219,7 @@ function mergeMoved(
 /**
  * The same message new on both sides under two ids (see `findTwins`): one copy is kept, merged
  * as when both sides add the same id (folder by last writer, `cur` wins, flags united), under
- * the id of the side whose folder won (the newer side when the folders agree).
+ * the id of the side whose folder won (the later change when the folders agree).
  */
 function mergeTwins(
   idOurs: string,
@@ -222,9 +229,10 @@ function mergeTwins(
   ctx: MergeContext,
 ): [string, MessageEntry] {
   const id = idOurs < idTheirs ? idOurs : idTheirs;
-  const m = combine(id, `${entryPath(o)} and ${entryPath(t)}`, undefined, o, t, ctx);
+  const c = ctx.contest(changeName(idOurs, o), changeName(idTheirs, t));
+  const m = combine(id, `${entryPath(o)} and ${entryPath(t)}`, undefined, o, t, ctx, c);
   const tie = o.folder !== t.folder ? o.folder < t.folder : idOurs < idTheirs;
-  const keep = m.folder === o.folder && m.folder !== t.folder ? 'ours' : m.folder === t.folder && m.folder !== o.folder ? 'theirs' : ctx.lww(tie ? 'ours' : 'theirs');
+  const keep = m.folder === o.folder && m.folder !== t.folder ? 'ours' : m.folder === t.folder && m.folder !== o.folder ? 'theirs' : c.winner(tie ? 'ours' : 'theirs');
   return keep === 'ours' ? [idOurs, { ...m, key: o.key }] : [idTheirs, { ...m, key: t.key }];
 }
 

@@ -43,11 +43,12 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
 }
 
 /**
- * Finds the same message added on both sides under different ids: a blob that is in neither
- * the base nor anywhere else on either side, new on ours under exactly one id and new on
- * theirs under exactly one other id. That happens when both replicas fetched a message and
- * one of them then moved it by copy + delete before they synced. Returns ours' id → theirs'
- * id. The answer is symmetric: swapping the sides inverts the map.
+ * Finds the same message added on both sides under different ids: a blob that is in no
+ * base entry and new on both sides, where each side holds it under one key only (several
+ * files of one key are copies of one message, a user's `cp`). That happens when both
+ * replicas fetched a message and one of them then moved it by copy + delete before they
+ * synced. The new files are paired folder by folder first, then in id order; returns
+ * ours' id → theirs' id. The answer is symmetric: swapping the sides inverts the map.
  */
 export function findTwins(base: Messages, ours: Messages, theirs: Messages): Map<string, string> {
   const twins = new Map<string, string>();
@@ -55,20 +56,40 @@ export function findTwins(base: Messages, ours: Messages, theirs: Messages): Map
   if (newOurs.length === 0) return twins;
   const newTheirs = newIds(base, theirs, ours);
   if (newTheirs.length === 0) return twins;
-  // Candidate blobs: new on both sides. Then count where else each candidate occurs.
+  // Candidate blobs: new on both sides. Then check where else each candidate occurs.
   const theirsBlobs = new Set(newTheirs.map((id) => theirs.get(id)!.blob));
   const candidates = new Set(newOurs.map((id) => ours.get(id)!.blob).filter((b) => theirsBlobs.has(b)));
   if (candidates.size === 0) return twins;
-  const count = new Map<string, number>();
-  for (const map of [base, ours, theirs]) {
-    for (const e of map.values()) if (candidates.has(e.blob)) count.set(e.blob, (count.get(e.blob) ?? 0) + 1);
-  }
-  const theirsByBlob = new Map(newTheirs.map((id) => [theirs.get(id)!.blob, id]));
-  for (const id of newOurs) {
-    const blob = ours.get(id)!.blob;
-    if (candidates.has(blob) && count.get(blob) === 2) twins.set(id, theirsByBlob.get(blob)!);
-  }
+  for (const e of base.values()) candidates.delete(e.blob);
+  const oneKey = (map: Messages) => {
+    const keys = new Map<string, string | null>();
+    for (const e of map.values()) if (candidates.has(e.blob)) keys.set(e.blob, keys.has(e.blob) && keys.get(e.blob) !== e.key ? null : e.key);
+    return keys;
+  };
+  const [keysOurs, keysTheirs] = [oneKey(ours), oneKey(theirs)];
+  const byBlob = (ids: string[], map: Messages) => {
+    const out = new Map<string, string[]>();
+    for (const id of [...ids].sort(compareStrings)) {
+      const blob = map.get(id)!.blob;
+      if (typeof keysOurs.get(blob) === 'string' && typeof keysTheirs.get(blob) === 'string') out.set(blob, [...(out.get(blob) ?? []), id]);
+    }
+    return out;
+  };
+  const theirsByBlob = byBlob(newTheirs, theirs);
+  for (const [blob, idsOurs] of byBlob(newOurs, ours)) pair(idsOurs, theirsByBlob.get(blob) ?? [], ours, theirs, twins);
   return twins;
+}
+
+/** Pairs two id lists (sorted) into `twins`: same folder first, then the rest in order. */
+function pair(idsOurs: string[], idsTheirs: string[], ours: Messages, theirs: Messages, twins: Map<string, string>): void {
+  const left = [...idsTheirs];
+  const rest: string[] = [];
+  for (const id of idsOurs) {
+    const i = left.findIndex((t) => theirs.get(t)!.folder === ours.get(id)!.folder);
+    if (i < 0) rest.push(id);
+    else twins.set(id, left.splice(i, 1)[0]!);
+  }
+  for (const [i, id] of rest.entries()) if (i < left.length) twins.set(id, left[i]!);
 }
 
 /** Lists the ids of `side` that are neither in the base nor in `other`. */

@@ -7,8 +7,15 @@ import type { Snapshot, Stamp } from '../maildir/snapshot.js';
 export interface MergeSide {
   /** The tree of the side's head commit. */
   snapshot: Snapshot;
-  /** Who made the head commit; the higher stamp wins a last-writer-wins conflict. */
+  /** Who made the head commit: it decides file conflicts, and message ones when `changes` cannot. */
   stamp: Stamp;
+  /**
+   * The stamp of the change that gave this side its version of a message (see
+   * `lastChanges`); the later change wins a conflict over that message. `name` is the
+   * message's key, or `key\0folder` for one of several copies of a key (`changeName`).
+   * Undefined (or no function): the head stamp stands in.
+   */
+  changes?: (name: string) => Stamp | undefined;
 }
 
 /** What kind of conflict (or notable automatic resolution) a decision records. */

@@ -11,6 +11,8 @@
  */
 import { BRANCH, formatMessage } from '../git/commit.js';
 import { fastCommit } from '../git/fastCommit.js';
+import { readStamp } from '../git/stamps.js';
+import { nextClock } from '../merge/clock.js';
 import type { FastCommitter } from '../git/fastCommit.js';
 import { EX, MailgitError } from '../util/errors.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
@@ -83,8 +85,11 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
   }
   const lines = formatEvents(summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed)));
   const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
-  const message = formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock: scan.headClock + 1 });
-  const input = { ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: Date.now() / 1000 };
+  // A HEAD without a clock (a user's plain `git commit`) takes its ancestors' (src/merge/clock.ts).
+  const behind = scan.headClock ?? (await readStamp(repo.root, scan.head!)).clock;
+  const now = Date.now();
+  const message = formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock: nextClock(behind, now) });
+  const input = { ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: now / 1000 };
   const commit = opts.committer && opts.io ? await opts.committer.commit(input) : await fastCommit(repo.root, input);
   // A long-lived importer only warns when it cannot move the branch: look.
   if (opts.committer && opts.io && (await opts.io.read(`${BRANCH}^{commit}`))?.oid !== commit) {

@@ -31,8 +31,8 @@ export interface FileDelta {
 /** The result of a scan: what to commit, and the cache to save once it is committed. */
 export interface Scan {
   head: string | null;
-  /** HEAD's Lamport clock (0 in a repo with no commit). */
-  headClock: number;
+  /** HEAD's clock (0 in a repo with no commit; null when HEAD carries none: a plain `git commit`). */
+  headClock: number | null;
   edits: TreeEdit[];
   added: FileDelta[];
   removed: FileDelta[];
@@ -291,5 +291,5 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   ];
   let stable = true;
   for (const [d, stamp] of before) if ((await stampOrNull(join(root, d))) !== stamp) stable = false;
-  return { scan: { head, headClock: info?.clock ?? 0, edits, added, removed, files, state }, stable };
+  return { scan: { head, headClock: info ? info.clock : 0, edits, added, removed, files, state }, stable };
 }

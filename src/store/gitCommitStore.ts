@@ -4,7 +4,8 @@
 import { git, gitText } from '../git/run.js';
 import { diffTrees } from '../git/diff.js';
 import { EMPTY_TREE, editTree } from '../git/tree.js';
-import { commitTree, formatMessage, readClock, readReplica, treeOf } from '../git/commit.js';
+import { commitTree, formatMessage, treeOf } from '../git/commit.js';
+import { readHistory, readStamp } from '../git/stamps.js';
 import type { Stamp } from '../maildir/snapshot.js';
 import type { CommitStore, PathChange, TreeEdit } from './commitStore.js';
 
@@ -15,7 +16,8 @@ export function gitCommitStore(cwd: string): CommitStore {
     isAncestor: async (a: string, b: string) => (await git(['merge-base', '--is-ancestor', a, b], { cwd, okCodes: [1] })).code === 0,
     mergeBases: async (a: string, b: string) =>
       (await git(['merge-base', '--all', a, b], { cwd, okCodes: [1] })).stdout.toString('utf8').split('\n').filter(Boolean),
-    stamp: async (commit: string): Promise<Stamp> => ({ clock: await readClock(cwd, commit), replica: await readReplica(cwd, commit) }),
+    stamp: (commit: string): Promise<Stamp> => readStamp(cwd, commit),
+    history: (head: string, exclude: readonly string[], keys: readonly string[]) => readHistory(cwd, head, exclude, keys),
     treeOf: (commit: string) => treeOf(cwd, commit),
     editTree: (base: string | null, edits: TreeEdit[]) => editTree(cwd, base, edits),
     writeBlob: (content: string | Uint8Array) => gitText(['hash-object', '-w', '--no-filters', '--stdin'], { cwd, input: Buffer.from(content) }),
@@ -31,6 +33,7 @@ export function gitCommitStore(cwd: string): CommitStore {
           return type === 'blob' ? Number(size) : null;
         });
     },
-    commit: (tree: string, parents: string[], subject: string, body: string, stamp: Stamp) => commitTree(cwd, tree, parents, formatMessage(subject, body, stamp)),
+    commit: (tree: string, parents: string[], subject: string, body: string, stamp: Stamp | null, time?: number) =>
+      commitTree(cwd, tree, parents, stamp === null ? formatMessage(subject, body) : formatMessage(subject, body, stamp), time),
   };
 }

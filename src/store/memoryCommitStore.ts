@@ -5,14 +5,20 @@
  */
 import { createHash } from 'node:crypto';
 import type { Stamp } from '../maildir/snapshot.js';
-import type { CommitStore, PathChange, TreeEdit } from './commitStore.js';
+import { clockBehind } from '../merge/clock.js';
+import { changeNamesOf } from '../merge/identity.js';
+import type { ClockRecord } from '../merge/clock.js';
+import type { CommitStore, HistoryCommit, PathChange, TreeEdit } from './commitStore.js';
 
 type Tree = Map<string, { mode: string; oid: string }>;
 
-interface Commit {
+interface Commit extends ClockRecord {
   tree: string;
   parents: string[];
-  stamp: Stamp;
+  /** The trailers; null for a commit without them. */
+  stamp: Stamp | null;
+  /** Commit time, ms. */
+  time: number;
   message: string;
 }
 
@@ -83,7 +89,23 @@ export class MemoryCommitStore implements CommitStore {
   async stamp(commit: string): Promise<Stamp> {
     const c = this.commits.get(commit);
     if (!c) throw new Error(`no such commit: ${commit}`);
-    return c.stamp;
+    return c.stamp !== null ? { ...c.stamp, commit } : { clock: clockBehind(commit, this.commits), replica: '', commit };
+  }
+
+  /** {@inheritDoc CommitStore.history} */
+  async history(head: string, exclude: readonly string[], keys: readonly string[]): Promise<HistoryCommit[]> {
+    const out = new Set<string>();
+    for (const e of exclude) for (const a of this.ancestors(e)) out.add(a);
+    const wanted = new Set(keys);
+    const touched = async (from: string | null, to: string): Promise<string[]> =>
+      [...new Set((await this.diff(from, to)).flatMap((c) => changeNamesOf(c.path)).filter((k) => wanted.has(k)))].sort();
+    const list: HistoryCommit[] = [];
+    for (const id of [...this.ancestors(head)].filter((a) => !out.has(a)).sort()) {
+      const c = this.commits.get(id)!;
+      const perParent = c.parents.length === 0 ? [await touched(null, id)] : await Promise.all(c.parents.map((p) => touched(p, id)));
+      list.push({ commit: id, parents: [...c.parents], stamp: await this.stamp(id), time: c.time, touched: perParent });
+    }
+    return list;
   }
 
   /** {@inheritDoc CommitStore.treeOf} */
@@ -126,10 +148,11 @@ export class MemoryCommitStore implements CommitStore {
   }
 
   /** {@inheritDoc CommitStore.commit} */
-  async commit(tree: string, parents: string[], subject: string, body: string, stamp: Stamp): Promise<string> {
+  async commit(tree: string, parents: string[], subject: string, body: string, stamp: Stamp | null, time = 0): Promise<string> {
     const message = `${subject}\n\n${body}`;
-    const id = sha1(JSON.stringify([tree, parents, stamp, message]));
-    this.commits.set(id, { tree, parents: [...parents], stamp, message });
+    const trailers = stamp === null ? null : { clock: stamp.clock, replica: stamp.replica };
+    const id = sha1(JSON.stringify([tree, parents, trailers, time, message]));
+    this.commits.set(id, { tree, parents: [...parents], stamp: trailers, clock: trailers?.clock ?? null, time, message });
     return id;
   }
 }

@@ -6,9 +6,11 @@
  * through a {@link CommitStore}.
  */
 import type { CommitStore, PathChange, TreeEdit } from '../store/commitStore.js';
-import { compareStamps, merge } from '../merge/index.js';
-import type { Decision } from '../merge/index.js';
+import { compareStamps, lastChanges, merge, nextClock } from '../merge/index.js';
+import type { Decision, MergeResult } from '../merge/index.js';
+import type { Stamp } from '../maildir/snapshot.js';
 import { partialSnapshots, snapshotPaths } from './partial.js';
+import type { PartialSnapshots } from './partial.js';
 import { validateIncoming } from './validate.js';
 
 /** How two heads came together. */
@@ -28,11 +30,46 @@ async function readContents(store: CommitStore, diffs: PathChange[]): Promise<Ma
   return out;
 }
 
+/** How many times a merge may ask history for the changes of keys it had not asked about before. */
+const CHANGE_ROUNDS = 3;
+
+/**
+ * Runs the pure merge of `ours` and `theirs` over `base`, giving it for every message in
+ * conflict the stamps of the changes that made each side's version (`lastChanges`). The
+ * first run uses none; only when it met a conflict is history read, once per side for all
+ * the conflicting keys together, and the merge run again: the common case costs nothing.
+ */
+async function mergeWithChanges(store: CommitStore, base: string | null, ours: string, theirs: string, parts: PartialSnapshots): Promise<MergeResult> {
+  const [so, st] = [await store.stamp(ours), await store.stamp(theirs)];
+  // A version whose change lies before the base (virtual bases can leave such) is no later than the base.
+  let before: Stamp = { clock: 0, replica: '' };
+  const known = [new Map<string, Stamp>(), new Map<string, Stamp>()] as const;
+  let asked = new Set<string>();
+  for (let round = 0; ; round++) {
+    const wanted = new Set<string>();
+    const look = (m: Map<string, Stamp>) => (name: string) => {
+      if (asked.has(name)) return m.get(name) ?? before;
+      wanted.add(name);
+      return undefined;
+    };
+    const result = merge(parts.base, { snapshot: parts.ours, stamp: so, changes: look(known[0]) }, { snapshot: parts.theirs, stamp: st, changes: look(known[1]) });
+    if (wanted.size === 0 || round === CHANGE_ROUNDS) return result;
+    if (round === 0 && base !== null) before = await store.stamp(base);
+    asked = new Set([...asked, ...wanted]);
+    const keys = [...asked].sort();
+    const exclude = base === null ? [] : [base];
+    for (const [i, head] of [ours, theirs].entries()) {
+      const found = lastChanges(head, keys, await store.history(head, exclude, keys));
+      for (const [k, v] of found) known[i]!.set(k, v);
+    }
+  }
+}
+
 /** Merges the trees of commits `ours` and `theirs` over `base` (a commit, or null: nothing in common). */
 async function mergeTrees(store: CommitStore, base: string | null, ours: string, theirs: string): Promise<{ tree: string; decisions: Decision[] }> {
   const [dOurs, dTheirs] = await Promise.all([store.diff(base, ours), store.diff(base, theirs)]);
   const parts = partialSnapshots(dOurs, dTheirs, await readContents(store, [...dOurs, ...dTheirs]));
-  const result = merge(parts.base, { snapshot: parts.ours, stamp: await store.stamp(ours) }, { snapshot: parts.theirs, stamp: await store.stamp(theirs) });
+  const result = await mergeWithChanges(store, base, ours, theirs, parts);
   const wanted = snapshotPaths(result.snapshot);
   const edits: TreeEdit[] = [];
   for (const p of parts.oursPaths.keys()) if (!wanted.has(p)) edits.push({ path: p, oid: null });
@@ -54,7 +91,8 @@ async function baseCommit(store: CommitStore, a: string, b: string): Promise<str
   for (const other of bases.slice(1)) {
     const { tree } = await mergeTrees(store, await baseCommit(store, v, other), v, other);
     const [sv, so] = [await store.stamp(v), await store.stamp(other)];
-    v = await store.commit(tree, [v, other], 'virtual merge base', '', { replica: 'virtual', clock: Math.max(sv.clock, so.clock) });
+    // No wall time here: every replica must build the same virtual base.
+    v = await store.commit(tree, [v, other], 'virtual merge base', '', { replica: 'virtual', clock: Math.max(sv.clock, so.clock) }, 0);
   }
   return v;
 }
@@ -62,7 +100,8 @@ async function baseCommit(store: CommitStore, a: string, b: string): Promise<str
 /**
  * Brings `theirs` (from `origin`, untrusted) together with `ours`. Refuses, before
  * anything is written, a remote tree with unsafe paths. `describe` turns the changes the
- * merge brings to ours into the lines of the merge commit's body.
+ * merge brings to ours into the lines of the merge commit's body; `wall` is the clock the
+ * merge commit's time and clock come from.
  */
 export async function mergeHeads(
   store: CommitStore,
@@ -71,6 +110,7 @@ export async function mergeHeads(
   origin: string,
   replica: string,
   describe: (c: PathChange[]) => string[],
+  wall: () => number = Date.now,
 ): Promise<MergeOutcome> {
   if (ours === theirs) return { kind: 'up-to-date', commit: theirs, decisions: [] };
   if (ours && (await store.isAncestor(theirs, ours))) return { kind: 'up-to-date', commit: ours, decisions: [] };
@@ -84,7 +124,8 @@ export async function mergeHeads(
   if (!ours || (await store.isAncestor(ours, theirs))) return { kind: 'fast-forward', commit: theirs, decisions: [] };
   const { tree, decisions } = await mergeTrees(store, base, ours, theirs);
   const body = [...describe(await store.diff(ours, tree)), ...decisions.map((d) => `conflict: ${d.text}`)].join('\n');
-  const clock = Math.max((await store.stamp(ours)).clock, (await store.stamp(theirs)).clock) + 1;
-  const commit = await store.commit(tree, [ours, theirs], `sync: merge ${origin}`, body, { replica, clock });
+  const now = wall();
+  const clock = nextClock(Math.max((await store.stamp(ours)).clock, (await store.stamp(theirs)).clock), now);
+  const commit = await store.commit(tree, [ours, theirs], `sync: merge ${origin}`, body, { replica, clock }, now);
   return { kind: 'merge', commit, decisions };
 }

@@ -6,6 +6,7 @@
 import type { PathChange } from '../git/diff.js';
 import { parseMessagePath, messagePath } from '../maildir/name.js';
 import type { FileEntry, MessageEntry, Snapshot } from '../maildir/snapshot.js';
+import { messageMap } from '../merge/identity.js';
 
 /** A path with its blob, as one side has it. */
 interface PathBlob {
@@ -27,19 +28,18 @@ function keyOf(path: string): string | null {
 }
 
 function toSnapshot(items: PathBlob[], contents: Map<string, string>): Snapshot {
-  const messages = new Map<string, MessageEntry>();
+  const entries: MessageEntry[] = [];
   const files = new Map<string, FileEntry>();
   for (const { path, oid } of [...items].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     const m = parseMessagePath(path);
     if (m) {
-      const id = messages.has(m.key) ? `${m.key}\0${path}` : m.key;
-      messages.set(id, { ...m, blob: oid });
+      entries.push({ ...m, blob: oid });
     } else {
       const content = contents.get(oid);
       files.set(path, content === undefined ? { blob: oid } : { blob: oid, content });
     }
   }
-  return { messages, files };
+  return { messages: messageMap(entries), files };
 }
 
 /**

@@ -16,7 +16,6 @@ import {
   addFlags,
   arrive,
   addRemote,
-  bareHub,
   cloneReplica,
   deliver,
   diskFiles,
@@ -24,6 +23,7 @@ import {
   expectDiskIsHead,
   headFiles,
   headTree,
+  hubPair as sharedHubPair,
   initReplica,
   listing,
   messagesAt,
@@ -38,14 +38,7 @@ import {
 /** A replica A with `n` INBOX messages, synced to a fresh bare hub, and a clone B. */
 function hubPair(n: number): { dir: string; hub: string; a: string; b: string; keys: string[] } {
   const dir = tempDir('mailgit-sync-');
-  const a = initReplica(join(dir, 'a'), 'a');
-  const keys: string[] = [];
-  for (let i = 0; i < n; i++) keys.push(arrive(a, `m${i}`));
-  const hub = bareHub(join(dir, 'hub.git'));
-  addRemote(a, 'hub', hub);
-  mg(a, ['sync']);
-  const b = cloneReplica(hub, join(dir, 'b'), 'b');
-  return { dir, hub, a, b, keys };
+  return { dir, ...sharedHubPair(dir, n) };
 }
 
 describe('sync through a bare hub', () => {
@@ -122,20 +115,23 @@ describe('sync through a bare hub', () => {
   });
 
   test.each([
-    ['the deletion is newer', 'delete'],
-    ['the flag change is newer', 'flag'],
-  ])('delete on one replica, flag on the other: %s → it wins, reported and in the merge commit', (_label, newer) => {
+    ['the deletion is later', 'delete'],
+    ['the flag change is later', 'flag'],
+  ])('delete on one replica, flag on the other: %s → it wins whatever the other side did since, reported and in the merge commit', (_label, newer) => {
     const { a, b, keys } = hubPair(2);
     const [m0] = keys as [string];
-    remove(a, m0);
-    mg(a, ['commit']);
-    addFlags(b, m0, 'F');
-    mg(b, ['commit']);
-    // Raise the clock of the side that should be newer with unrelated deliveries.
+    const [early, late] = newer === 'delete' ? [b, a] : [a, b];
+    if (newer === 'delete') addFlags(b, m0, 'F');
+    else remove(a, m0);
+    mg(early, ['commit']);
+    // The earlier side goes on working: its head gets newer, its change to m0 does not.
     for (let i = 0; i < 3; i++) {
-      arrive(newer === 'delete' ? a : b, `bump${i}`);
-      mg(newer === 'delete' ? a : b, ['commit']);
+      arrive(early, `bump${i}`);
+      mg(early, ['commit']);
     }
+    if (newer === 'delete') remove(a, m0);
+    else addFlags(b, m0, 'F');
+    mg(late, ['commit']);
     mg(a, ['sync']);
     const r = mg(b, ['sync']); // B merges: no TTY, but a decision is always worth a line
     mg(a, ['sync']);

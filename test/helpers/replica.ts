@@ -38,6 +38,17 @@ export function bareHub(dir: string): string {
   return dir;
 }
 
+/** A replica A with `n` INBOX messages in `dir`, synced to a fresh bare hub, and a clone B. */
+export function hubPair(dir: string, n: number): { hub: string; a: string; b: string; keys: string[] } {
+  const a = initReplica(join(dir, 'a'), 'a');
+  const keys: string[] = [];
+  for (let i = 0; i < n; i++) keys.push(arrive(a, `m${i}`));
+  const hub = bareHub(join(dir, 'hub.git'));
+  addRemote(a, 'hub', hub);
+  mg(a, ['sync']);
+  return { hub, a, b: cloneReplica(hub, join(dir, 'b'), 'b'), keys };
+}
+
 /** Adds a git remote. */
 export function addRemote(repo: string, name: string, url: string): void {
   gitOut(repo, ['remote', 'add', name, url]);

@@ -4,24 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import type { CommitStore } from '../../src/store/commitStore.js';
-import { gitCommitStore } from '../../src/store/gitCommitStore.js';
-import { MemoryCommitStore } from '../../src/store/memoryCommitStore.js';
-import { tempDir } from '../helpers/cli.js';
+import { lastChanges } from '../../src/merge/lastChange.js';
+import { commitStores } from '../helpers/commitStores.js';
 
-const stores: [string, () => CommitStore][] = [
-  [
-    'git',
-    () => {
-      const dir = tempDir('mailgit-store-');
-      execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-      return gitCommitStore(dir);
-    },
-  ],
-  ['memory', () => new MemoryCommitStore()],
-];
-
-describe.each(stores)('CommitStore contract: %s', (_name, make) => {
+describe.each(commitStores)('CommitStore contract: %s', (_name, make) => {
   it('stores blobs under git blob ids and reports their sizes', async () => {
     const s = make();
     const a = await s.writeBlob('Subject: a\r\n\r\nbody\r\n');
@@ -60,7 +46,7 @@ describe.each(stores)('CommitStore contract: %s', (_name, make) => {
     expect(await s.isAncestor(c2, c1)).toBe(false);
     expect(await s.isAncestor(c2, c2)).toBe(true);
     expect(await s.mergeBases(c2, c3)).toEqual([c1]);
-    expect(await s.stamp(c3)).toEqual({ clock: 2, replica: 'b' });
+    expect(await s.stamp(c3)).toEqual({ clock: 2, replica: 'b', commit: c3 });
 
     // Criss-cross: two merges of the same pair in opposite order have two best bases.
     const m1 = await s.commit(await s.treeOf(c2), [c2, c3], 'm1', '', { clock: 3, replica: 'a' });
@@ -68,5 +54,43 @@ describe.each(stores)('CommitStore contract: %s', (_name, make) => {
     expect((await s.mergeBases(m1, m2)).sort()).toEqual([c2, c3].sort());
     const lone = await s.commit(await s.editTree(null, []), [], 'lone', '', { clock: 1, replica: 'c' });
     expect(await s.mergeBases(lone, c2)).toEqual([]);
+  });
+
+  it('gives a commit without trailers the clock of its nearest ancestors that have one', async () => {
+    const s = make();
+    const t = await s.editTree(null, [{ path: 'INBOX/new/k1', oid: await s.writeBlob('one') }]);
+    const c1 = await s.commit(t, [], 'one', '', { clock: 1_800_000_000_000, replica: 'a' }, 1_800_000_000_000);
+    const c2 = await s.commit(t, [c1], 'two', '', { clock: 5, replica: 'b' }, 1_800_000_001_000);
+    const plain = await s.commit(t, [c2], 'plain git commit', '', null, 1_800_000_002_000);
+    const plain2 = await s.commit(t, [plain, c1], 'plain merge', '', null, 1_800_000_003_000);
+    expect(await s.stamp(plain)).toEqual({ clock: 5, replica: '', commit: plain });
+    expect(await s.stamp(plain2)).toEqual({ clock: 1_800_000_000_000, replica: '', commit: plain2 });
+  });
+
+  it('lists the history after a base with the keys each commit changed against each parent', async () => {
+    const s = make();
+    const [b1, b2] = [await s.writeBlob('one'), await s.writeBlob('two')];
+    const T = 1_800_000_000_000;
+    const c1 = await s.commit(await s.editTree(null, [{ path: 'INBOX/cur/k1:2,S', oid: b1 }, { path: 'INBOX/cur/k2', oid: b2 }, { path: 'INBOX/maildirfolder', oid: await s.writeBlob('') }]), [], 'one', '', { clock: T, replica: 'a' }, T);
+    const c2 = await s.commit(await s.editTree(c1, [{ path: 'INBOX/cur/k1:2,S', oid: null }, { path: 'INBOX/cur/k1:2,FS', oid: b1 }]), [c1], 'flag', '', { clock: T + 1000, replica: 'a' }, T + 1000);
+    const c3 = await s.commit(await s.editTree(c1, [{ path: 'INBOX/cur/k2', oid: null }]), [c1], 'rm by hand', '', null, T + 2000);
+    const m = await s.commit(await s.editTree(c2, [{ path: 'INBOX/cur/k2', oid: null }]), [c2, c3], 'merge', '', { clock: T + 3000, replica: 'b' }, T + 3000);
+    const byId = <T extends { commit: string }>(l: T[]) => [...l].sort((x, y) => (x.commit < y.commit ? -1 : 1));
+    // Names are keys, and key\0folder for one of several copies of a key.
+    const list = await s.history(m, [c1], ['k1', 'k1\0INBOX', 'k1\0Work', 'k2', 'k9']);
+    expect(byId(list)).toEqual(
+      byId([
+        { commit: c2, parents: [c1], stamp: { clock: T + 1000, replica: 'a', commit: c2 }, time: T + 1000, touched: [['k1', 'k1\0INBOX']] },
+        { commit: c3, parents: [c1], stamp: { clock: T, replica: '', commit: c3 }, time: T + 2000, touched: [['k2']] },
+        { commit: m, parents: [c2, c3], stamp: { clock: T + 3000, replica: 'b', commit: m }, time: T + 3000, touched: [['k2'], ['k1', 'k1\0INBOX']] },
+      ]),
+    );
+    expect((await s.history(c2, [], ['k2', 'k1'])).find((c) => c.commit === c1)?.touched).toEqual([['k1', 'k2']]);
+    expect(await s.history(c1, [c1], ['k1'])).toEqual([]);
+    // Who made m's version of each message: the merge took each from one parent.
+    const found = lastChanges(m, ['k1', 'k2', 'k9'], list);
+    expect(found.get('k1')).toEqual({ clock: T + 1000, replica: 'a', commit: c2 });
+    expect(found.get('k2')).toEqual({ clock: T, replica: '', commit: c3 });
+    expect(found.has('k9')).toBe(false);
   });
 });

@@ -158,8 +158,8 @@ describe('readers', () => {
     const tree = 'c'.repeat(40);
     const body = (msg: string) => Buffer.from(`tree ${tree}\nauthor a <a> 1 +0000\ncommitter a <a> 1 +0000\n\n${msg}`);
     expect(parseCommitInfo('x', body('INBOX: 1 read\n\nMailgit-Replica: a\nMailgit-Clock: 42\n'))).toEqual({ commit: 'x', tree, clock: 42 });
-    expect(parseCommitInfo('x', body('Mailgit-Clock: 9 in the subject\n\nplain body\n')).clock).toBe(0);
-    expect(parseCommitInfo('x', body('no trailers\n')).clock).toBe(0);
+    expect(parseCommitInfo('x', body('Mailgit-Clock: 9 in the subject\n\nplain body\n')).clock).toBe(null);
+    expect(parseCommitInfo('x', body('no trailers\n')).clock).toBe(null);
     expect(() => parseCommitInfo('x', Buffer.from('garbage'))).toThrow(/no tree/);
   });
 

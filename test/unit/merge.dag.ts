@@ -1,10 +1,16 @@
 /**
- * An in-memory commit graph for merge tests: commits hold a snapshot, a Lamport stamp and
- * their parents; replicas have heads and pull from each other as `mailgit sync` would.
+ * An in-memory commit graph for merge tests: commits hold a snapshot, a hybrid-clock stamp
+ * and their parents; replicas have heads and pull from each other as `mailgit sync` would,
+ * giving the merge the stamps of the changes behind each side's version of a message.
+ * Time is simulated: `now` is real time, and each replica's wall clock is `now` plus its skew.
  */
-import type { MessageEntry, Snapshot } from '../../src/maildir/snapshot.js';
+import type { MessageEntry, Snapshot, Stamp } from '../../src/maildir/snapshot.js';
 import type { Decision, MergeSide } from '../../src/merge/merge.js';
 import { merge } from '../../src/merge/merge.js';
+import { messageMap } from '../../src/merge/identity.js';
+import { nextClock } from '../../src/merge/clock.js';
+import { compareStamps } from '../../src/merge/stamp.js';
+import { type HistoryCommit, lastChanges } from '../../src/merge/lastChange.js';
 import { type CommitGraph, foldBases, mergeBases } from '../../src/merge/virtualBase.js';
 
 /** One commit. */
@@ -14,6 +20,10 @@ export interface Commit {
   snapshot: Snapshot;
   clock: number;
   replica: string;
+  /** The writer's wall time (ms): real time plus its skew. */
+  time: number;
+  /** Real time when it was made. */
+  real: number;
   parents: Commit[];
   /** Numbers of this commit and all its ancestors. */
   anc: Set<number>;
@@ -34,10 +44,14 @@ export type BaseMode = 'recursive' | 'union';
 export class Dag {
   readonly commits: Commit[] = [];
   readonly heads = new Map<string, Commit>();
+  /** Real time, ms; the test moves it on. */
+  now = 1_796_000_000_000;
+  /** Per replica, how far its wall clock is off (ms). */
+  readonly skew = new Map<string, number>();
 
   constructor(readonly mode: BaseMode = 'recursive') {}
 
-  /** Makes a commit; its clock is one more than the highest parent clock (Lamport). */
+  /** Makes a commit; its clock is its writer's wall time, or one more than the highest parent clock (HLC). */
   commit(replica: string, parents: Commit[], snapshot: Snapshot, touched: string[] = [], deleted: string[] = [], decisions: Decision[] = []): Commit {
     const n = this.commits.length;
     const anc = new Set<number>([n]);
@@ -46,8 +60,9 @@ export class Dag {
       for (const a of p.anc) anc.add(a);
       for (const s of p.seen) seen.add(s);
     }
-    const clock = 1 + Math.max(0, ...parents.map((p) => p.clock));
-    const c: Commit = { n, snapshot, clock, replica, parents, anc, seen, touched, deleted, decisions };
+    const time = this.now + (this.skew.get(replica) ?? 0);
+    const clock = nextClock(Math.max(0, ...parents.map((p) => p.clock)), time);
+    const c: Commit = { n, snapshot, clock, replica, time, real: this.now, parents, anc, seen, touched, deleted, decisions };
     this.commits.push(c);
     return c;
   }
@@ -72,6 +87,33 @@ export class Dag {
     return !a.anc.has(b.n) && !b.anc.has(a.n);
   }
 
+  /**
+   * A head as a merge side whose `changes` find, for a key, the change behind the head's
+   * version among the commits after `bases` (as `mergeHeads` does with `CommitStore.history`).
+   */
+  sideAfter(head: Commit, bases: readonly Commit[]): MergeSide {
+    const older = new Set<number>();
+    for (const b of bases) for (const a of b.anc) older.add(a);
+    const range = [...head.anc].filter((a) => !older.has(a)).map((a) => this.commits[a]!);
+    // A version from before the bases is no later than they are.
+    const before = bases.map((b) => sideOf(b).stamp).reduce((x, y) => (compareStamps(x, y) >= 0 ? x : y), { clock: 0, replica: '' });
+    const memo = new Map<string, Stamp | undefined>();
+    const changes = (key: string): Stamp | undefined => {
+      if (!memo.has(key)) {
+        const list: HistoryCommit[] = range.map((c) => ({
+          commit: String(c.n),
+          parents: c.parents.map((p) => String(p.n)),
+          stamp: { clock: c.clock, replica: c.replica, commit: String(c.n) },
+          time: c.time,
+          touched: (c.parents.length === 0 ? [undefined] : c.parents).map((p) => (sameFiles(key, c.snapshot, p?.snapshot) ? [] : [key])),
+        }));
+        memo.set(key, lastChanges(String(head.n), [key], list).get(key) ?? before);
+      }
+      return memo.get(key);
+    };
+    return { ...sideOf(head), changes };
+  }
+
   /** Records a local change on a replica's head. */
   change(replica: string, snapshot: Snapshot, touched: string[], deleted: string[]): Commit {
     const c = this.commit(replica, [this.heads.get(replica)!], snapshot, touched, deleted);
@@ -94,20 +136,34 @@ export class Dag {
     const bases = this.mergeBases(ha, [hb]);
     const base =
       this.mode === 'recursive' ? mergeBases(bases, this.graph) : foldBases(bases.map(sideOf));
-    const r = merge(base, sideOf(ha), sideOf(hb));
+    const r = merge(base, this.sideAfter(ha, bases), this.sideAfter(hb, bases));
     this.heads.set(a, this.commit(a, [ha, hb], r.snapshot, [], [], r.decisions));
   }
 }
 
-/** A commit as a merge side. */
+/** A commit as a merge side (head stamp only). */
 export function sideOf(c: Commit): MergeSide {
-  return { snapshot: c.snapshot, stamp: { clock: c.clock, replica: c.replica } };
+  return { snapshot: c.snapshot, stamp: { clock: c.clock, replica: c.replica, commit: String(c.n) } };
 }
 
-/** Returns a copy of a snapshot with `id` set to `e` (or removed when `e` is undefined). */
+/** Tells whether two snapshots hold the same files for change name `name` (`b` undefined: an empty tree). */
+function sameFiles(name: string, a: Snapshot, b: Snapshot | undefined): boolean {
+  const [key, folder] = name.split('\0');
+  const files = (s: Snapshot | undefined) =>
+    s === undefined
+      ? ''
+      : [...s.messages.values()]
+          .filter((e) => e.key === key && (folder === undefined || e.folder === folder))
+          .map((e) => `${e.folder}/${e.sub}/${e.key}${e.info}@${e.blob}`)
+          .sort()
+          .join('\n');
+  return files(a) === files(b);
+}
+
+/** Returns a copy of a snapshot with `id` set to `e` (or removed when `e` is undefined), ids made canonical. */
 export function withMessage(s: Snapshot, id: string, e: MessageEntry | undefined): Snapshot {
   const m = new Map(s.messages);
   if (e === undefined) m.delete(id);
   else m.set(id, e);
-  return { messages: m, files: s.files };
+  return { messages: messageMap(m.values()), files: s.files };
 }

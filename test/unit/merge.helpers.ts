@@ -3,6 +3,7 @@
  */
 import type { FileEntry, MessageEntry, Snapshot, Stamp, Sub } from '../../src/maildir/snapshot.js';
 import type { Decision, MergeSide } from '../../src/merge/merge.js';
+import { messageMap } from '../../src/merge/identity.js';
 
 /**
  * Parses `folder/sub/key[:info][@blob]` into `[id, entry]`. The folder may be empty
@@ -26,9 +27,9 @@ export function msg(spec: string): [string, MessageEntry] {
 /** Files in test notation: a blob id, or a full entry. */
 export type FileSpec = Record<string, string | FileEntry>;
 
-/** Builds a snapshot from message specs and optional files. */
+/** Builds a snapshot from message specs and optional files (copies of one key get canonical ids). */
 export function snap(messages: string[] = [], files: FileSpec = {}): Snapshot {
-  const m = new Map(messages.map(msg));
+  const m = messageMap(messages.map((spec) => msg(spec)[1]));
   const f = new Map<string, FileEntry>();
   for (const [p, v] of Object.entries(files)) f.set(p, typeof v === 'string' ? { blob: v } : v);
   return { messages: m, files: f };
@@ -49,9 +50,15 @@ export function st(clock: number, replica: string): Stamp {
   return { clock, replica };
 }
 
-/** A merge side. */
-export function side(snapshot: Snapshot, stamp: Stamp): MergeSide {
-  return { snapshot, stamp };
+/** A merge side; `changes` gives the stamp of the change behind each key's version. */
+export function side(snapshot: Snapshot, stamp: Stamp, changes?: Record<string, Stamp>): MergeSide {
+  return changes === undefined ? { snapshot, stamp } : { snapshot, stamp, changes: (key) => changes[key] };
+}
+
+/** An HLC stamp at `hh:mm` UTC on 2026-12-03. */
+export function at(hhmm: string, replica: string, commit?: string): Stamp {
+  const clock = Date.parse(`2026-12-03T${hhmm}:00Z`);
+  return commit === undefined ? { clock, replica } : { clock, replica, commit };
 }
 
 /** A checkpoint file entry with JSON content. */

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FileEntry, MessageEntry, Snapshot } from '../../src/maildir/snapshot.js';
+import type { FileEntry, MessageEntry, Snapshot, Stamp } from '../../src/maildir/snapshot.js';
+import { messageMap } from '../../src/merge/identity.js';
 import { flagsOf, mergeFlags, sortFlags } from '../../src/merge/flags.js';
 import { merge } from '../../src/merge/merge.js';
 import { brief, cpFile, mirror, side } from './merge.helpers.js';
@@ -44,30 +45,41 @@ const fileArb: fc.Arbitrary<FileEntry> = fc.oneof(
     }),
 );
 
-/** A random snapshot over a small universe, so that sides often touch the same ids. */
+/** Canonical message map of entries, one per path (as a tree holds them). */
+function messagesOf(entries: Iterable<MessageEntry>): Map<string, MessageEntry> {
+  const byPath = new Map<string, MessageEntry>();
+  for (const e of entries) byPath.set(`${e.folder}/${e.sub}/${e.key}${e.info}`, e);
+  return messageMap(byPath.values());
+}
+
+/** A random snapshot over a small universe, so that sides often touch the same ids; some keys have copies in several folders. */
 const snapArb: fc.Arbitrary<Snapshot> = fc
   .record({
     messages: fc.dictionary(fc.constantFrom(...IDS), entryArb, { maxKeys: 6 }),
+    copies: fc.array(fc.tuple(fc.constantFrom(...IDS), entryArb), { maxLength: 2 }),
     files: fc.dictionary(fc.constantFrom('.mailgit/checkpoints/a.json', '.mailgit/accounts.json', 'dovecot-keywords'), fileArb, { maxKeys: 3 }),
   })
-  .map(({ messages, files }) => ({
-    messages: new Map(Object.entries(messages).map(([id, e]) => [id, { ...e, key: id }])),
+  .map(({ messages, copies, files }) => ({
+    messages: messagesOf([...Object.entries(messages), ...copies].map(([key, e]) => ({ ...e, key }))),
     files: new Map(Object.entries(files)),
   }));
 
-/** A snapshot derived from another by a few edits, so that triples are related like real histories. */
+/** A snapshot derived from another by a few edits (on any file of a key), so that triples are related like real histories. */
 function derived(s: Snapshot): fc.Arbitrary<Snapshot> {
   return fc
-    .array(fc.tuple(fc.constantFrom(...IDS), fc.option(entryArb, { nil: undefined }), fc.boolean()), { maxLength: 4 })
+    .array(fc.tuple(fc.constantFrom(...IDS), fc.option(entryArb, { nil: undefined }), fc.constantFrom('flag', 'set', 'copy'), fc.nat(3)), { maxLength: 4 })
     .map((edits) => {
       const m = new Map(s.messages);
-      for (const [id, e, flagOnly] of edits) {
+      for (const [key, e, how, pick] of edits) {
+        const ids = [...m].filter(([, x]) => x.key === key).map(([id]) => id);
+        const id = ids.length === 0 ? key : ids[pick % ids.length]!;
         const old = m.get(id);
         if (e === undefined) m.delete(id);
-        else if (flagOnly && old) m.set(id, { ...old, info: e.info });
-        else m.set(id, { ...e, key: id });
+        else if (how === 'flag' && old) m.set(id, { ...old, info: e.info });
+        else if (how === 'copy' && old) m.set(`${id}\0copy`, { ...old, folder: e.folder });
+        else m.set(id, { ...e, key });
       }
-      return { messages: m, files: s.files };
+      return { messages: messagesOf(m.values()), files: s.files };
     });
 }
 
@@ -75,16 +87,25 @@ const tripleArb = fc.oneof(
   fc.tuple(snapArb, snapArb, snapArb),
   snapArb.chain((b) => fc.tuple(fc.constant(b), fc.oneof(derived(b), snapArb), derived(b))),
 );
-const stampArb = fc.record({ clock: fc.integer({ min: 1, max: 3 }), replica: fc.constantFrom('a', 'b') });
+/** Old Lamport counts and hybrid clocks, names shared by two replicas, commit ids. */
+const stampArb: fc.Arbitrary<Stamp> = fc.record({
+  clock: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constantFrom(1_796_000_000_000, 1_796_000_000_001)),
+  replica: fc.constantFrom('a', 'b'),
+  commit: fc.constantFrom('c1', 'c2', 'c3'),
+});
+/** Per key, the stamp of the change behind a side's version (some keys without: the head stands in). */
+const changesArb = fc.dictionary(fc.constantFrom(...IDS), stampArb, { maxKeys: 4 });
+/** A side with its head stamp and the stamps of its changes. */
+const sideOf = (x: Snapshot, s: Stamp, c: Record<string, Stamp>) => side(x, s, c);
 
 const RUNS = { numRuns: 1000 };
 
 describe('merge properties', () => {
   it('is symmetric: same snapshot, mirrored decisions', () => {
     fc.assert(
-      fc.property(tripleArb, stampArb, stampArb, ([b, x, y], sx, sy) => {
-        const r1 = merge(b, side(x, sx), side(y, sy));
-        const r2 = merge(b, side(y, sy), side(x, sx));
+      fc.property(tripleArb, stampArb, stampArb, changesArb, changesArb, ([b, x, y], sx, sy, cx, cy) => {
+        const r1 = merge(b, sideOf(x, sx, cx), sideOf(y, sy, cy));
+        const r2 = merge(b, sideOf(y, sy, cy), sideOf(x, sx, cx));
         expect(r2.snapshot).toEqual(r1.snapshot);
         expect([...r2.snapshot.messages.keys()]).toEqual([...r1.snapshot.messages.keys()]);
         expect(mirror(r2.decisions)).toEqual(brief(r1.decisions));
@@ -95,8 +116,8 @@ describe('merge properties', () => {
 
   it('is idempotent: merge(b, x, x) = x with no decisions', () => {
     fc.assert(
-      fc.property(tripleArb, stampArb, stampArb, ([b, x], s1, s2) => {
-        const r = merge(b, side(x, s1), side(x, s2));
+      fc.property(tripleArb, stampArb, stampArb, changesArb, changesArb, ([b, x], s1, s2, c1, c2) => {
+        const r = merge(b, sideOf(x, s1, c1), sideOf(x, s2, c2));
         expect(r.snapshot).toEqual(x);
         expect(r.decisions).toEqual([]);
       }),
@@ -106,21 +127,24 @@ describe('merge properties', () => {
 
   it('gives way to the changed side: merge(b, b, x) = merge(b, x, b) = x', () => {
     fc.assert(
-      fc.property(tripleArb, stampArb, stampArb, ([b, x], s1, s2) => {
-        expect(merge(b, side(b, s1), side(x, s2)).snapshot).toEqual(x);
-        expect(merge(b, side(x, s1), side(b, s2)).snapshot).toEqual(x);
+      fc.property(tripleArb, stampArb, stampArb, changesArb, ([b, x], s1, s2, c) => {
+        expect(merge(b, sideOf(b, s1, c), sideOf(x, s2, c)).snapshot).toEqual(x);
+        expect(merge(b, sideOf(x, s1, c), sideOf(b, s2, c)).snapshot).toEqual(x);
       }),
       RUNS,
     );
   });
 
-  it('keeps every message both sides hold under the same id, and invents none', () => {
+  it('keeps every file both sides hold as it is, and invents none', () => {
     fc.assert(
-      fc.property(tripleArb, stampArb, stampArb, ([b, x, y], sx, sy) => {
-        const r = merge(b, side(x, sx), side(y, sy));
+      fc.property(tripleArb, stampArb, stampArb, changesArb, changesArb, ([b, x, y], sx, sy, cx, cy) => {
+        const r = merge(b, sideOf(x, sx, cx), sideOf(y, sy, cy));
         const blobs = (s: Snapshot) => new Set([...s.messages.values()].map((e) => e.blob));
         const out = blobs(r.snapshot);
-        for (const [id, e] of x.messages) if (y.messages.get(id)?.blob === e.blob) expect(out.has(e.blob)).toBe(true);
+        // A file both sides hold as it is (same name, same content) is kept.
+        const paths = (m: Snapshot) => new Map([...m.messages.values()].map((e) => [`${e.folder}/${e.sub}/${e.key}${e.info}`, e.blob]));
+        const py = paths(y);
+        for (const [p, blob] of paths(x)) if (py.get(p) === blob) expect(out.has(blob), p).toBe(true);
         const bx = blobs(x);
         const by = blobs(y);
         for (const blob of out) expect(bx.has(blob) || by.has(blob)).toBe(true);

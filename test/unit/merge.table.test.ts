@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Stamp } from '../../src/maildir/snapshot.js';
 import { merge } from '../../src/merge/merge.js';
-import { brief, cpFile, type FileSpec, mirror, show, side, snap, st } from './merge.helpers.js';
+import { at, brief, cpFile, type FileSpec, mirror, show, side, snap, st } from './merge.helpers.js';
 
 interface Row {
   name: string;
@@ -21,6 +21,10 @@ interface Row {
   decisions?: string[];
   /** Stamps of ours and theirs; by default theirs (laptop, clock 7) is newer than ours (desktop, 5). */
   stamps?: [Stamp, Stamp];
+  /** Stamps of the changes behind each side's version of a key (else the head stamps stand in). */
+  changes?: [Record<string, Stamp>, Record<string, Stamp>];
+  /** What the decisions' sentences must say, in order. */
+  texts?: RegExp[];
 }
 
 const OLD = st(5, 'desktop');
@@ -65,6 +69,72 @@ const rows: Row[] = [
   { name: 'clock beats replica name', base: ['INBOX/cur/k1:2,'], ours: ['Archive/cur/k1:2,'], theirs: ['Trash/cur/k1:2,'], expect: ['Trash/cur/k1:2,'], decisions: ['move-conflict k1 theirs'], stamps: [st(4, 'zeta'), st(10, 'alpha')] },
   { name: 'clocks compare numerically, not as text', base: ['INBOX/cur/k1:2,'], ours: ['Archive/cur/k1:2,'], theirs: ['Trash/cur/k1:2,'], expect: ['Archive/cur/k1:2,'], decisions: ['move-conflict k1 ours'], stamps: [st(10, 'a'), st(9, 'b')] },
   { name: 'moved to the same folder on both sides: no conflict', base: ['INBOX/cur/k1:2,'], ours: ['Archive/cur/k1:2,S'], theirs: ['Archive/cur/k1:2,'], expect: ['Archive/cur/k1:2,S'], decisions: [] },
+
+  // Rule 5 goes by the changes to that message, not by the heads.
+  {
+    name: 'a busy replica gains nothing: the later deletion wins over an earlier flag on the newer head',
+    base: ['INBOX/cur/k1:2,'], ours: [], theirs: ['INBOX/cur/k1:2,F'], expect: [],
+    stamps: [at('10:00', 'desktop'), at('12:00', 'laptop')],
+    changes: [{ k1: at('10:00', 'desktop') }, { k1: at('09:00', 'laptop') }],
+    decisions: ['delete-vs-change k1 ours'],
+    texts: [/^INBOX\/cur\/k1: deleted here \(by desktop, 2026-12-03 10:00:00 UTC\) and re-flagged \(flags "F"\) on laptop \(by laptop, 2026-12-03 09:00:00 UTC\); deleted it: the change here is later$/],
+  },
+  {
+    name: 'the change is named by who made it, not by whose head brought it',
+    base: ['INBOX/cur/k1:2,S'], ours: ['Archive/cur/k1:2,S'], theirs: ['Trash/cur/k1:2,S'], expect: ['Trash/cur/k1:2,S'],
+    stamps: [at('12:00', 'desktop'), at('11:00', 'laptop')],
+    changes: [{ k1: at('08:00', 'desktop') }, { k1: at('09:30', 'phone') }],
+    decisions: ['move-conflict k1 theirs'],
+    texts: [/moved to Archive here \(by desktop, 2026-12-03 08:00:00 UTC\) and to Trash on laptop \(by phone, 2026-12-03 09:30:00 UTC\); kept Trash: the change on laptop is later$/],
+  },
+  {
+    name: 'a tie of clocks is called a tie, and the replica name breaks it',
+    base: ['INBOX/cur/k1:2,'], ours: ['INBOX/cur/k1:2,F'], theirs: [], expect: ['INBOX/cur/k1:2,F'],
+    changes: [{ k1: at('09:00', 'zeta') }, { k1: at('09:00', 'alpha') }],
+    decisions: ['delete-vs-change k1 ours'],
+    texts: [/kept it: a tie: both changes have the same clock, chosen by a fixed rule$/],
+  },
+  {
+    name: 'two replicas with one name and one clock: the commit id breaks the tie',
+    base: ['INBOX/cur/k1:2,'], ours: ['Archive/cur/k1:2,'], theirs: ['Trash/cur/k1:2,'], expect: ['Trash/cur/k1:2,'],
+    stamps: [st(3, 'laptop'), st(3, 'laptop')],
+    changes: [{ k1: at('09:00', 'laptop', 'aaaa') }, { k1: at('09:00', 'laptop', 'bbbb') }],
+    decisions: ['move-conflict k1 theirs'],
+    texts: [/a tie/],
+  },
+  {
+    name: 'an old Lamport clock is older than any hybrid clock',
+    base: ['INBOX/cur/k1:2,'], ours: [], theirs: ['INBOX/cur/k1:2,F'], expect: ['INBOX/cur/k1:2,F'],
+    changes: [{ k1: st(900, 'desktop') }, { k1: at('09:00', 'laptop') }],
+    decisions: ['delete-vs-change k1 theirs'],
+    texts: [/deleted here \(by desktop, clock 900\)/],
+  },
+  {
+    name: 'copied+deleted here vs deleted there: the later change wins whatever the heads say',
+    base: ['INBOX/cur/k1:2,@b1'], ours: ['Archive/cur/n1:2,@b1'], theirs: [], expect: ['Archive/cur/n1:2,@b1'],
+    stamps: [at('08:00', 'desktop'), at('12:00', 'laptop')],
+    changes: [{ k1: at('11:00', 'desktop'), n1: at('11:00', 'desktop') }, { k1: at('10:00', 'laptop') }],
+    decisions: ['delete-vs-change k1 ours'],
+  },
+
+  // Copies of one key in two folders (a user's cp) are two messages.
+  { name: 'copies: one deleted here, the other there → both gone', base: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'], ours: ['Work/cur/k1:2,S@b1'], theirs: ['INBOX/cur/k1:2,S@b1'], expect: [], decisions: [] },
+  {
+    name: 'copies: one deleted here, the same one flagged there (later) → it is kept, the other copy untouched',
+    base: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'], ours: ['Work/cur/k1:2,S@b1'], theirs: ['INBOX/cur/k1:2,FS@b1', 'Work/cur/k1:2,S@b1'],
+    expect: ['INBOX/cur/k1:2,FS@b1', 'Work/cur/k1:2,S@b1'], decisions: ['delete-vs-change k1\0INBOX theirs'],
+    texts: [/^INBOX\/cur\/k1: deleted here .* and re-flagged \(flags "FS"\) on laptop/],
+  },
+  {
+    name: 'copies: one deleted here (later), the same one flagged there → gone, the other copy stays',
+    base: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'], ours: ['Work/cur/k1:2,S@b1'], theirs: ['INBOX/cur/k1:2,FS@b1', 'Work/cur/k1:2,S@b1'],
+    expect: ['Work/cur/k1:2,S@b1'], decisions: ['delete-vs-change k1\0INBOX ours'], stamps: [st(9, 'desktop'), st(8, 'laptop')],
+  },
+  { name: 'copies: copied here, flagged there → the flag on the original, the copy kept', base: ['INBOX/cur/k1:2,S@b1'], ours: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'], theirs: ['INBOX/cur/k1:2,FS@b1'], expect: ['INBOX/cur/k1:2,FS@b1', 'Work/cur/k1:2,S@b1'], decisions: [] },
+  { name: 'copies: one moved here, the other flagged there', base: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'], ours: ['Archive/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'], theirs: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,FS@b1'], expect: ['Archive/cur/k1:2,S@b1', 'Work/cur/k1:2,FS@b1'], decisions: [] },
+  { name: 'copies: each side flags a different copy', base: ['INBOX/cur/k1:2,@b1', 'Work/cur/k1:2,@b1'], ours: ['INBOX/cur/k1:2,F@b1', 'Work/cur/k1:2,@b1'], theirs: ['INBOX/cur/k1:2,@b1', 'Work/cur/k1:2,S@b1'], expect: ['INBOX/cur/k1:2,F@b1', 'Work/cur/k1:2,S@b1'], decisions: [] },
+  { name: 'copies: the same cp on both sides → one copy', base: ['INBOX/cur/k1:2,@b1'], ours: ['INBOX/cur/k1:2,@b1', 'Work/cur/k1:2,@b1'], theirs: ['INBOX/cur/k1:2,@b1', 'Work/cur/k1:2,@b1'], expect: ['INBOX/cur/k1:2,@b1', 'Work/cur/k1:2,@b1'], decisions: [] },
+  { name: 'copies: the original deleted here, the copy made there', base: ['INBOX/cur/k1:2,@b1'], ours: [], theirs: ['INBOX/cur/k1:2,@b1', 'Work/cur/k1:2,@b1'], expect: ['Work/cur/k1:2,@b1'], decisions: [] },
 
   // Rule 6: same key, different content.
   { name: 'same key, different blobs, both new: keep both', base: [], ours: ['INBOX/new/k1@b2'], theirs: ['INBOX/new/k1@b1'], expect: ['INBOX/new/k1.mgb2@b2', 'INBOX/new/k1@b1'], decisions: ['duplicate-key k1 both'] },
@@ -150,14 +220,15 @@ describe('merge table', () => {
     it(row.name, () => {
       const [so, sT] = row.stamps ?? [OLD, NEW];
       const base = snap(row.base, row.baseFiles);
-      const ours = side(snap(row.ours ?? row.base, row.oursFiles ?? row.baseFiles), so);
-      const theirs = side(snap(row.theirs ?? row.base, row.theirsFiles ?? row.baseFiles), sT);
+      const ours = side(snap(row.ours ?? row.base, row.oursFiles ?? row.baseFiles), so, row.changes?.[0]);
+      const theirs = side(snap(row.theirs ?? row.base, row.theirsFiles ?? row.baseFiles), sT, row.changes?.[1]);
       const expected = snap(row.expect, row.expectFiles ?? row.baseFiles);
       const r = merge(base, ours, theirs);
       expect(show(r.snapshot)).toEqual(show(expected));
       expect(r.snapshot).toEqual(expected);
       if (row.decisions !== undefined) expect(brief(r.decisions)).toEqual(row.decisions);
       for (const d of r.decisions) expect(d.text).toMatch(/\S.*: .*;/);
+      for (const [i, re] of (row.texts ?? []).entries()) expect(r.decisions[i]?.text).toMatch(re);
       const m = merge(base, theirs, ours);
       expect(m.snapshot).toEqual(r.snapshot);
       expect(mirror(m.decisions)).toEqual(brief(r.decisions));
