@@ -16,6 +16,7 @@ import { record } from './record.js';
 import type { RecordResult } from './record.js';
 import { withRepoLock } from './lock.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { markWorktree, newReplicaId } from './identity.js';
 
 /** Options for {@link initRepo}. */
 export interface InitOptions {
@@ -74,10 +75,12 @@ async function walkWorktreeReadOnly(dir: string): Promise<Set<string>> {
  * repo that `git init` has just created. They are appended to `.git/config` in one
  * atomic write instead of one `git config` process per key: seven processes were
  * ~0.15 s of an adopt (see docs/design.md). Later sections override earlier ones, as with
- * `git config`; every value is a fixed word or a checked replica name.
+ * `git config`; every value is a fixed word, a checked replica name or the new replica
+ * id, which is returned. Then marks the repo as having a work tree (`identity.ts`).
  */
-export async function configureGit(root: string, replica: string): Promise<void> {
+export async function configureGit(root: string, replica: string): Promise<string> {
   checkReplicaName(replica);
+  const id = newReplicaId();
   const settings: Record<string, [string, string][]> = {
     core: [
       ['autocrlf', 'false'],
@@ -89,7 +92,10 @@ export async function configureGit(root: string, replica: string): Promise<void>
     // any transport: it lands in refs/mailgit/incoming/* instead (see docs/design.md).
     receive: [['denyCurrentBranch', 'refuse']],
     gc: [['auto', '0']],
-    mailgit: [['replica', replica]],
+    mailgit: [
+      ['replica', replica],
+      ['id', id],
+    ],
   };
   const path = join(root, '.git', 'config');
   const text = Object.entries(settings)
@@ -97,6 +103,8 @@ export async function configureGit(root: string, replica: string): Promise<void>
     .join('');
   const old = await readFile(path, 'utf8');
   await writeFileAtomic(path, (old === '' || old.endsWith('\n') ? old : old + '\n') + text, (await stat(path)).mode & 0o777);
+  await markWorktree(root);
+  return id;
 }
 
 /** Makes sure every folder has `cur/ new/ tmp/`, so that mail clients can open it at once. */
@@ -139,7 +147,7 @@ export async function initRepo(dir: string, opts: InitOptions = {}): Promise<{ r
   }
   await chmod(root, 0o700);
   await git(['init', '-q', '-b', 'main'], { cwd: root });
-  await configureGit(root, replica);
+  const id = await configureGit(root, replica);
   await writeFileAtomic(join(root, '.gitignore'), IGNORE_LINES.join('\n') + '\n', 0o600);
   await writeFileAtomic(join(root, '.gitattributes'), ATTRIBUTES, 0o600);
   await mkdir(join(root, '.mailgit'), { recursive: true, mode: 0o700 });
@@ -150,7 +158,7 @@ export async function initRepo(dir: string, opts: InitOptions = {}): Promise<{ r
   await ensureMaildirs(root);
   if (layout === 'fs' && !adopted) await writeFile(join(root, 'INBOX', 'maildirfolder'), '', { mode: 0o600 });
   // The repo as openRepo would find it, without a `git config --get` process.
-  const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica };
+  const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica, id };
   const result = await withRepoLock(repo, 'init', () => record(repo, { message: adopted ? 'adopt existing Maildir' : 'init' }));
   return { repo, result, adopted };
 }
