@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
-import { addRemote, arrive, bareHub, cloneReplica, expectDiskIsHead, headTree, initReplica, messagesAt, mg } from '../helpers/replica.js';
+import { addRemote, arrive, cloneReplica, expectDiskIsHead, headTree, initReplica, messagesAt, mg } from '../helpers/replica.js';
 import { sshdUnavailable, startSshd } from '../helpers/sshd.js';
 import type { Sshd } from '../helpers/sshd.js';
 
@@ -68,6 +69,81 @@ describe('pushes to a checked-out peer by path', () => {
       pushToCheckedOutPeer(setting, (p) => p);
     });
   }
+});
+
+/** `git for-each-ref` names under `prefix` in `repo`. */
+function refsUnder(repo: string, prefix: string): string[] {
+  return gitOut(repo, ['for-each-ref', '--format=%(refname)', prefix]).split('\n').filter(Boolean);
+}
+
+describe('replica identity', () => {
+  test('two replicas cloned with one name both reach a checked-out peer: neither push overwrites the other', () => {
+    const dir = tempDir('mailgit-samename-');
+    const p = initReplica(join(dir, 'p'), 'p');
+    arrive(p, 'p0');
+    mg(p, ['commit']);
+    const x = cloneReplica(p, join(dir, 'x'), 'laptop');
+    const y = cloneReplica(p, join(dir, 'y'), 'laptop');
+    const idX = gitOut(x, ['config', 'mailgit.id']).trim();
+    const idY = gitOut(y, ['config', 'mailgit.id']).trim();
+    expect(idX).toMatch(/^[0-9a-f]{16}$/);
+    expect(idY).toMatch(/^[0-9a-f]{16}$/);
+    expect(idX).not.toBe(idY);
+    const x1 = arrive(x, 'x1');
+    const y1 = arrive(y, 'y1');
+    mg(x, ['sync']);
+    mg(y, ['sync']);
+    expect(refsUnder(p, 'refs/mailgit/incoming/').sort()).toEqual([`refs/mailgit/incoming/${idX}/laptop`, `refs/mailgit/incoming/${idY}/laptop`].sort());
+    const r = mg(p, ['sync', '-v']);
+    expect(r.stdout).toMatch(/received {2}laptop: /);
+    const have = messagesAt(p);
+    expect(have.has(x1), 'x1 reached p').toBe(true);
+    expect(have.has(y1), 'y1 reached p').toBe(true);
+    expect(refsUnder(p, 'refs/mailgit/incoming/')).toEqual([]);
+    expectDiskIsHead(p);
+  });
+
+  test('a copy of a replica directory (same id) pushing to the same peer merges what the other left there, never overwrites it', () => {
+    const dir = tempDir('mailgit-copy-');
+    const p = initReplica(join(dir, 'p'), 'p');
+    mg(p, ['commit']);
+    const x = cloneReplica(p, join(dir, 'x'), 'x');
+    const x2 = join(dir, 'x2');
+    execFileSync('cp', ['-a', x, x2]);
+    const k1 = arrive(x, 'k1');
+    const k2 = arrive(x2, 'k2');
+    mg(x, ['sync']);
+    mg(x2, ['sync']);
+    mg(p, ['sync']);
+    const have = messagesAt(p);
+    expect(have.has(k1), 'the first push survived').toBe(true);
+    expect(have.has(k2), 'the second push arrived').toBe(true);
+    expect(messagesAt(x2).has(k1)).toBe(true);
+    expectDiskIsHead(p);
+    expectDiskIsHead(x2);
+  });
+
+  test('a repo made before replica ids gets an id and its worktree marker at its first command, and is then pushed to as a checked-out peer', () => {
+    const dir = tempDir('mailgit-oldrepo-');
+    const a = initReplica(join(dir, 'a'), 'a');
+    mg(a, ['commit']);
+    const b = cloneReplica(a, join(dir, 'b'), 'b');
+    gitOut(b, ['config', '--unset', 'mailgit.id']);
+    gitOut(b, ['update-ref', '-d', 'refs/mailgit/worktree']);
+    gitOut(b, ['config', 'receive.denyCurrentBranch', 'ignore']);
+    mg(b, ['status']);
+    expect(gitOut(b, ['config', 'mailgit.id']).trim()).toMatch(/^[0-9a-f]{16}$/);
+    expect(refsUnder(b, 'refs/mailgit/worktree')).toEqual(['refs/mailgit/worktree']);
+    const bHead = gitOut(b, ['rev-parse', 'HEAD']).trim();
+    addRemote(a, 'b', `file://${b}`);
+    const k = arrive(a, 'k');
+    mg(a, ['sync', 'b']);
+    expect(refsUnder(a, 'refs/mailgit/fetched/b/worktree'), 'a saw b advertise its work tree').toEqual(['refs/mailgit/fetched/b/worktree']);
+    expect(gitOut(b, ['rev-parse', 'HEAD']).trim()).toBe(bHead);
+    mg(b, ['sync']);
+    expect(messagesAt(b).has(k)).toBe(true);
+    expectDiskIsHead(b);
+  });
 });
 
 test.skipIf(skip === null)(`ssh tests skipped: ${skip}`, () => undefined);
