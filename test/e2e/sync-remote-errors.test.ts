@@ -5,12 +5,14 @@
  * replaced. Each gives one line naming the remote, what is wrong and what to do, with a
  * sysexits status; nothing of ours is pushed over it, and the other remotes still sync.
  */
-import { describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { readdirSync, truncateSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import type { Run } from '../helpers/cli.js';
+import { sshdUnavailable, startSshd } from '../helpers/sshd.js';
+import type { Sshd } from '../helpers/sshd.js';
 import { addRemote, arrive, bareHub, cloneReplica, expectDiskIsHead, initReplica, messagesAt, mg } from '../helpers/replica.js';
 
 vi.setConfig({ testTimeout: 600_000 });
@@ -18,8 +20,8 @@ vi.setConfig({ testTimeout: 600_000 });
 const root = process.getuid?.() === 0;
 
 /** `mailgit -C repo ARGS`, whatever its exit status. */
-function run(repo: string, args: string[]): Run {
-  return mailgit(['-C', repo, ...args], { cwd: repo });
+function run(repo: string, args: string[], env?: Record<string, string>): Run {
+  return mailgit(['-C', repo, ...args], { cwd: repo, env });
 }
 
 /** The run failed with `code` and said so on exactly one line that names `remote`. */
@@ -38,13 +40,13 @@ const rev = (repo: string, ref: string) => gitOut(repo, ['rev-parse', ref]).trim
  * A with mail on hub `bad` (and a fresh hub `good`); C, a clone of the hub, pushes new
  * mail there that A has not fetched yet, so the damage done next lies in what A must fetch.
  */
-function twoHubs(): { dir: string; a: string; bad: string; good: string; newBlob: string } {
+function twoHubs(url: (path: string) => string = (p) => p, env: Record<string, string> = {}): { dir: string; a: string; bad: string; good: string; newBlob: string } {
   const dir = tempDir('mailgit-damaged-');
   const a = initReplica(join(dir, 'a'), 'a');
   arrive(a, 'a0');
   const bad = bareHub(join(dir, 'bad.git'));
-  addRemote(a, 'bad', bad);
-  mg(a, ['sync', 'bad']);
+  addRemote(a, 'bad', url(bad));
+  mg(a, ['sync', 'bad'], env);
   const c = cloneReplica(bad, join(dir, 'c'), 'c');
   const c1 = arrive(c, 'c1');
   mg(c, ['sync']);
@@ -86,20 +88,29 @@ describe('a damaged remote: one line, exit 65, the other remote still syncs', ()
     ['a main that points to a missing commit', (hub) => writeFileSync(join(hub, 'refs', 'heads', 'main'), `${'1234567890'.repeat(4)}\n`)],
     ['a main that points to a blob', (hub) => writeFileSync(join(hub, 'refs', 'heads', 'main'), `${gitOut(hub, ['rev-parse', 'main:.mailgit/config.json']).trim()}\n`)],
   ];
-  for (const [what, damage] of cases) {
-    test(what, () => {
-      const { a, bad, good, newBlob } = twoHubs();
-      damage(bad, newBlob);
-      mg(a, ['commit']);
-      const head = rev(a, 'HEAD');
-      const r = run(a, ['sync']);
-      expectOneLine(r, 65, 'bad', /damaged|not a commit/);
-      expect(r.stderr).toMatch(/repair|point its main/);
-      expect(rev(good, 'main'), 'the good remote was synced').toBe(rev(a, 'HEAD'));
-      expect(rev(a, 'HEAD'), 'nothing of the damaged remote was merged').toBe(head);
-      expectDiskIsHead(a);
+  const check = (what: string, damage: (hub: string, newBlob: string) => void, sshd?: Sshd) => {
+    const { a, bad, good, newBlob } = twoHubs(sshd && ((p) => sshd.url(p)), sshd?.env);
+    damage(bad, newBlob);
+    mg(a, ['commit']);
+    const head = rev(a, 'HEAD');
+    const r = run(a, ['sync'], sshd?.env);
+    expectOneLine(r, 65, 'bad', /damaged|not a commit/);
+    expect(r.stderr).toMatch(/repair|point its main/);
+    expect(rev(good, 'main'), 'the good remote was synced').toBe(rev(a, 'HEAD'));
+    expect(rev(a, 'HEAD'), `${what}: nothing of the damaged remote was merged`).toBe(head);
+    expectDiskIsHead(a);
+  };
+  for (const [what, damage] of cases) test(`${what}, by path`, () => check(what, damage));
+  describe.skipIf(sshdUnavailable() !== null)('over ssh', () => {
+    let sshd: Sshd;
+    beforeAll(async () => {
+      sshd = await startSshd();
     });
-  }
+    afterAll(async () => {
+      await sshd?.stop();
+    });
+    for (const [what, damage] of cases) test(`${what}, over ssh`, () => check(what, damage, sshd));
+  });
 
   test.skipIf(!root)('a hub owned by another user: 77, one line with what to do', () => {
     const { dir, a, bad, good } = twoHubs();
