@@ -35,12 +35,13 @@ async function refuseRewound(store: CommitStore, name: string, theirs: string, l
   throw new UnsafeDataError(`remote ${name}'s main ${what}; nothing was merged or pushed; if that is intended, run mailgit sync --allow-rewound ${name}`);
 }
 
-async function checkRelated(store: CommitStore, cwd: string, name: string, ours: string, theirs: string, opts: AdmitOptions): Promise<void> {
-  if (opts.allowUnrelated || (await store.mergeBases(ours, theirs)).length > 0) return;
-  if (!(await holdsMail(cwd, ours)) || !(await holdsMail(cwd, theirs))) return;
-  throw new UnsafeDataError(
-    `remote ${name} shares no history with this replica (another mailbox?); nothing was merged or pushed; to merge the two mailboxes run mailgit sync --allow-unrelated ${name}`,
-  );
+/**
+ * True when commits `ours` and `theirs` share history, or when either holds no mail yet
+ * (a new replica joining, a new hub): only then may they be merged without being asked.
+ */
+export async function mayMerge(store: CommitStore, cwd: string, ours: string, theirs: string): Promise<boolean> {
+  if ((await store.mergeBases(ours, theirs)).length > 0) return true;
+  return !(await holdsMail(cwd, ours)) || !(await holdsMail(cwd, theirs));
 }
 
 /**
@@ -58,6 +59,10 @@ export async function admitRemoteHead(store: CommitStore, cwd: string, name: str
   const last = fetched.lastSeen;
   const grew = last !== null && (main.oid === last || (await store.isAncestor(last, main.oid)));
   if (last && !grew && !opts.allowRewound) await refuseRewound(store, name, main.oid, last);
-  if (ours && !grew) await checkRelated(store, cwd, name, ours, main.oid, opts);
+  if (ours && !grew && !opts.allowUnrelated && !(await mayMerge(store, cwd, ours, main.oid))) {
+    throw new UnsafeDataError(
+      `remote ${name} shares no history with this replica (another mailbox?); nothing was merged or pushed; to merge the two mailboxes run mailgit sync --allow-unrelated ${name}`,
+    );
+  }
   return main.oid;
 }

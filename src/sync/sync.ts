@@ -10,12 +10,12 @@ import { readHead } from '../git/commit.js';
 import type { Repo } from '../repo/repo.js';
 import { record } from '../repo/record.js';
 import { applyCommit } from '../repo/apply.js';
-import { MailgitError, UnsafeDataError, UsageError, EX } from '../util/errors.js';
+import { MailgitError, UsageError, EX } from '../util/errors.js';
 import { mergeHeads } from './mergeHeads.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import { describeDiff } from './describeDiff.js';
 import { fetchedRef, fetchRef, fetchRemote, pushRemote } from './remotes.js';
-import { admitRemoteHead } from './admit.js';
+import { admitRemoteHead, mayMerge } from './admit.js';
 import type { AdmitOptions } from './admit.js';
 import { listRemotes } from './remoteStatus.js';
 
@@ -75,31 +75,32 @@ function pusherName(ref: string): string {
   return ref.slice(ref.lastIndexOf('/') + 1);
 }
 
+/** Merges one peer's push `oid`; returns its lines and whether the ref is done with. */
+async function receiveOne(repo: Repo, from: string, oid: string, type: string, opts: SyncOptions): Promise<{ lines: string[]; done: boolean }> {
+  if (type !== 'commit') return { lines: [`${from}: dropped a push that is a ${type}, not a commit`], done: true };
+  const head = await readHead(repo.root);
+  if (head && !opts.allowUnrelated && !(await mayMerge(gitCommitStore(repo.root), repo.root, head, oid))) {
+    return { lines: [`${from}: refused its push: it shares no history with this replica; to merge it run mailgit sync --allow-unrelated`], done: false };
+  }
+  const r = { incoming: [] as string[], decisions: [] as string[] };
+  await mergeAndApply(repo, oid, `${from} (pushed)`, r, opts.dryRun ?? false);
+  return { lines: [...r.incoming.map((l) => `${from}: ${l}`), ...r.decisions.map((d) => `${from}: conflict: ${d}`)], done: true };
+}
+
 /**
  * Merges pushes that peers left in `refs/mailgit/incoming/*` (this repo's branch is checked
- * out). A ref that is not a commit holds no mail and is dropped with a line; a ref that
- * moved while we merged it (the peer pushed again) is left for the next sync.
+ * out). A ref that is not a commit holds no mail and is dropped with a line; a history
+ * unrelated to ours waits, with a line, for `--allow-unrelated`; a ref that moved while
+ * we merged it (the peer pushed again) is left for the next sync.
  */
 async function receiveIncoming(repo: Repo, opts: SyncOptions): Promise<string[]> {
   const out = await git(['for-each-ref', '--format=%(refname) %(objectname) %(objecttype)', INCOMING], { cwd: repo.root });
   const lines: string[] = [];
   for (const line of out.stdout.toString('utf8').split('\n').filter(Boolean)) {
     const [ref, oid, type] = line.split(' ') as [string, string, string];
-    const from = pusherName(ref);
-    if (type !== 'commit') lines.push(`${from}: dropped a push that is a ${type}, not a commit`);
-    else {
-      const r = { incoming: [] as string[], decisions: [] as string[] };
-      try {
-        await admitRemoteHead(gitCommitStore(repo.root), repo.root, from, { main: { oid, type }, worktree: false, lastSeen: null }, await readHead(repo.root), opts);
-      } catch (e) {
-        if (!(e instanceof UnsafeDataError)) throw e;
-        lines.push(`${from}: refused its push: ${e.message}`);
-        continue;
-      }
-      await mergeAndApply(repo, oid, `${from} (pushed)`, r, opts.dryRun ?? false);
-      lines.push(...r.incoming.map((l) => `${from}: ${l}`), ...r.decisions.map((d) => `${from}: conflict: ${d}`));
-    }
-    if (!opts.dryRun) await git(['update-ref', '-d', ref, oid], { cwd: repo.root }).catch(() => undefined);
+    const one = await receiveOne(repo, pusherName(ref), oid, type, opts);
+    lines.push(...one.lines);
+    if (one.done && !opts.dryRun) await git(['update-ref', '-d', ref, oid], { cwd: repo.root }).catch(() => undefined);
   }
   return lines;
 }

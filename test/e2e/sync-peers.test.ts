@@ -146,4 +146,28 @@ describe('replica identity', () => {
   });
 });
 
+test('pushes a peer leaves in our incoming refs: an unrelated history waits for --allow-unrelated, a blob is dropped, neither wedges sync', () => {
+  const dir = tempDir('mailgit-incoming-hostile-');
+  const b = initReplica(join(dir, 'b'), 'b');
+  const mine = arrive(b, 'mine');
+  mg(b, ['commit']);
+  const s = initReplica(join(dir, 's'), 'stranger');
+  const theirs = arrive(s, 'theirs');
+  mg(s, ['commit']);
+  gitOut(s, ['push', '-q', b, 'HEAD:refs/mailgit/incoming/0123456789abcdef/stranger']);
+  const blob = gitOut(s, ['rev-parse', 'HEAD:.mailgit/config.json']).trim();
+  gitOut(s, ['push', '-q', b, `${blob}:refs/mailgit/incoming/fedcba9876543210/junk`]);
+  const head = gitOut(b, ['rev-parse', 'HEAD']).trim();
+  const r = mg(b, ['sync']);
+  expect(r.stdout).toMatch(/^stranger: refused its push: .*--allow-unrelated/m);
+  expect(r.stdout).toMatch(/^junk: dropped a push that is a blob/m);
+  expect(gitOut(b, ['rev-parse', 'HEAD']).trim()).toBe(head);
+  expect(refsUnder(b, 'refs/mailgit/incoming/')).toEqual(['refs/mailgit/incoming/0123456789abcdef/stranger']);
+  mg(b, ['sync', '--allow-unrelated']);
+  expect(messagesAt(b).has(mine)).toBe(true);
+  expect(messagesAt(b).has(theirs)).toBe(true);
+  expect(refsUnder(b, 'refs/mailgit/incoming/')).toEqual([]);
+  expectDiskIsHead(b);
+});
+
 test.skipIf(skip === null)(`ssh tests skipped: ${skip}`, () => undefined);
