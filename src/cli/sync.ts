@@ -33,7 +33,8 @@ export async function handler(argv: SyncArgs): Promise<void> {
     }
   } else {
     // Under cron: silent on success, but decisions are always worth a line, including
-    // those made merging what a peer pushed into refs/mailgit/incoming/.
+    // those made merging what a peer pushed into refs/mailgit/incoming/, and so is a push
+    // refused or dropped there.
     for (const l of report.received) if (/^[^:]*: (conflict|refused|dropped)/.test(l)) console.log(l);
     for (const r of report.remotes) for (const l of r.decisions) console.log(`${r.remote}: conflict: ${l}`);
   }
