@@ -68,9 +68,10 @@ interface Identity {
  * unique, not stable.
  */
 async function createIdentity(root: string): Promise<string> {
+  // Marker first: a run killed between the two leaves no id, so the next run does both again.
+  await markWorktree(root);
   const id = newReplicaId();
   await gitText(['config', 'mailgit.id', id], { cwd: root });
-  await markWorktree(root);
   return id;
 }
 

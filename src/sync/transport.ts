@@ -2,16 +2,17 @@
  * Classifying git transport failures into one line that names the remote, says what is
  * wrong and what to do: a repository another user owns is exit 77 like a refused login,
  * a damaged remote repository (truncated pack, missing objects, a ref to a missing
- * commit) 65, an unreachable remote 69; anything else stays a git error.
+ * commit) 65, an unreachable remote or a connection cut mid-transfer 69; anything else
+ * stays a git error.
  */
 import { GitError } from '../git/run.js';
 import { PermissionError, UnavailableError, UnsafeDataError } from '../util/errors.js';
 
-const UNREACHABLE = /Could not resolve|Connection refused|Connection timed out|No route to host|does not appear to be a git repository|Could not read from remote repository|not found|No such file or directory|unable to access|Network is unreachable|Connection closed|timed out/i;
+const UNREACHABLE = /early EOF|unexpected disconnect|the remote end hung up|Could not resolve|Connection refused|Connection timed out|No route to host|does not appear to be a git repository|Could not read from remote repository|not found|No such file or directory|unable to access|Network is unreachable|Connection closed|timed out/i;
 const DENIED = /Permission denied|Authentication failed|Host key verification failed|insufficient permission/i;
 const NOT_OURS = /dubious ownership/i;
 const DAMAGED =
-  /not our ref|possible repository corruption|does not match index|bad pack header|unable to read [0-9a-f]{7,}|pack has bad object|did not send all necessary objects|missing necessary objects|index-pack failed|unpack-objects abnormal exit|unpacker error|bad object [0-9a-f]{7,}|packfile .* cannot be accessed|inflate:/i;
+  /not our ref|possible repository corruption|does not match index|bad pack header|unable to read [0-9a-f]{7,}|pack has bad object|did not send all necessary objects|missing necessary objects|bad object [0-9a-f]{7,}|packfile .* cannot be accessed/i;
 
 /** The first line of git's complaint that says something, without `fatal:`/`remote:` prefixes. */
 function detail(err: GitError, pattern?: RegExp): string {
