@@ -135,7 +135,8 @@ async function syncOne(repo: Repo, name: string, url: string, opts: SyncOptions)
       let head = await readHead(repo.root);
       const theirs = await admitRemoteHead(store, repo.root, name, fetched, head, opts);
       if (theirs) head = await mergeAndApply(repo, theirs, name, report, dryRun);
-      if (theirs && theirs !== fetched.lastSeen && !dryRun) await git(['update-ref', `refs/remotes/${name}/main`, theirs], { cwd: repo.root });
+      // Admitted and merged (in memory on a dry run): what we saw there from now on.
+      if (theirs && theirs !== fetched.lastSeen) await git(['update-ref', `refs/remotes/${name}/main`, theirs], { cwd: repo.root });
       if (ownIncoming) head = await mergeOwnIncoming(repo, name, url, report, opts);
       if (!head || head === theirs) return report;
       const gained = describeDiff(repo.layout, await diffTrees(repo.root, theirs ?? EMPTY_TREE, head));
