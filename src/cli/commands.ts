@@ -123,6 +123,8 @@ export const COMMANDS: VerbSpec[] = [
     positionals: [{ name: 'remotes', variadic: true, description: 'git remotes (default: all)' }],
     options: {
       'dry-run': { type: 'boolean', short: 'n', description: 'show what would come in and go out; change nothing' },
+      'allow-unrelated': { type: 'boolean', description: 'merge a remote whose history shares no commit with ours (another mailbox)' },
+      'allow-rewound': { type: 'boolean', description: "accept a remote whose main went back or was replaced since the last sync, and push over it" },
     },
     load: async () => (await import('./sync.js')).handler,
   },

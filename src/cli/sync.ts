@@ -1,5 +1,5 @@
 /**
- * `mailgit sync [REMOTE...] [--dry-run] [--json]`
+ * `mailgit sync [REMOTE...] [--dry-run] [--allow-unrelated] [--allow-rewound] [--json]`
  */
 import { withRepoLock } from '../repo/lock.js';
 import { syncRepo } from '../sync/sync.js';
@@ -10,12 +10,14 @@ import { MailgitError } from '../util/errors.js';
 interface SyncArgs extends GlobalArgs {
   remotes?: string[];
   dryRun?: boolean;
+  allowUnrelated?: boolean;
+  allowRewound?: boolean;
 }
 
 /** The `sync` verb: records, then fetches, merges, applies and pushes, for every remote or the named ones. */
 export async function handler(argv: SyncArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const report = await withRepoLock(repo, 'sync', () => syncRepo(repo, argv.remotes ?? [], { dryRun: argv.dryRun }), { waitMs: 10_000 });
+  const report = await withRepoLock(repo, 'sync', () => syncRepo(repo, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }), { waitMs: 10_000 });
   const failed = report.remotes.filter((r) => !r.ok);
   if (argv.json) printJson(report);
   else if (process.stdout.isTTY || argv.verbose || argv.dryRun) {
@@ -31,8 +33,9 @@ export async function handler(argv: SyncArgs): Promise<void> {
     }
   } else {
     // Under cron: silent on success, but decisions are always worth a line, including
-    // those made merging what a peer pushed into refs/mailgit/incoming/.
-    for (const l of report.received) if (/^[^:]*: conflict: /.test(l)) console.log(l);
+    // those made merging what a peer pushed into refs/mailgit/incoming/, and so is a push
+    // refused or dropped there.
+    for (const l of report.received) if (/^[^:]*: (conflict|refused|dropped)/.test(l)) console.log(l);
     for (const r of report.remotes) for (const l of r.decisions) console.log(`${r.remote}: conflict: ${l}`);
   }
   if (failed.length > 0) {

@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE, mailExposure, useTreeUmask } from './perms.js';
 import { checkWritable, finishInit, planInit, recoverInit, stageGitDir, undoInit } from './initPlan.js';
 import type { InitPlan } from './initPlan.js';
+import { markWorktree, newReplicaId } from './identity.js';
 
 /** Options for {@link initRepo}. */
 export interface InitOptions {
@@ -53,10 +54,12 @@ async function exists(p: string): Promise<boolean> {
  * repo that `git init` has just created. They are appended to `.git/config` in one
  * atomic write instead of one `git config` process per key: seven processes were
  * ~0.15 s of an adopt (see docs/design.md). Later sections override earlier ones, as with
- * `git config`; every value is a fixed word or a checked replica name.
+ * `git config`; every value is a fixed word, a checked replica name or the new replica
+ * id, which is returned. Then marks the repo as having a work tree (`identity.ts`).
  */
-export async function configureGit(root: string, replica: string): Promise<void> {
+export async function configureGit(root: string, replica: string): Promise<string> {
   checkReplicaName(replica);
+  const id = newReplicaId();
   const settings: Record<string, [string, string][]> = {
     core: [
       ['autocrlf', 'false'],
@@ -68,7 +71,10 @@ export async function configureGit(root: string, replica: string): Promise<void>
     // any transport: it lands in refs/mailgit/incoming/* instead (see docs/design.md).
     receive: [['denyCurrentBranch', 'refuse']],
     gc: [['auto', '0']],
-    mailgit: [['replica', replica]],
+    mailgit: [
+      ['replica', replica],
+      ['id', id],
+    ],
   };
   const path = join(root, '.git', 'config');
   const text = Object.entries(settings)
@@ -76,6 +82,8 @@ export async function configureGit(root: string, replica: string): Promise<void>
     .join('');
   const old = await readFile(path, 'utf8');
   await writeFileAtomic(path, (old === '' || old.endsWith('\n') ? old : old + '\n') + text, (await stat(path)).mode & 0o777);
+  await markWorktree(root);
+  return id;
 }
 
 /** Makes sure every folder has `cur/ new/ tmp/`, so that mail clients can open it at once. */
@@ -130,9 +138,10 @@ async function createRepo(plan: InitPlan, replica: string): Promise<InitResult> 
   await mkdir(root, { recursive: true, mode: 0o700 });
   if (!adopted) await chmod(root, 0o700);
   await useTreeUmask(root);
+  let id = '';
   await stageGitDir(plan, async (dir) => {
     await git(['init', '-q', '-b', 'main', dir], { cwd: root });
-    await configureGit(dir, replica);
+    id = await configureGit(dir, replica);
   });
   await writeFileAtomic(join(root, '.gitignore'), IGNORE_LINES.join('\n') + '\n', 0o600);
   await writeFileAtomic(join(root, '.gitattributes'), ATTRIBUTES, 0o600);
@@ -145,7 +154,7 @@ async function createRepo(plan: InitPlan, replica: string): Promise<InitResult> 
   const inboxMarker = folderMarker(folderDir(layout, 'INBOX'));
   if (inboxMarker !== null && !adopted) await writeFile(join(root, inboxMarker), '', { mode: MAIL_FILE_MODE });
   // The repo as openRepo would find it, without a `git config --get` process.
-  const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica };
+  const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica, id };
   const result = await withRepoLock(repo, 'init', () => record(repo, { message: adopted ? 'adopt existing Maildir' : 'init' }));
   await finishInit(root);
   const warning = adopted ? await mailExposure(root, plan.folders) : null;

@@ -10,6 +10,7 @@ import { NotARepoError } from '../util/errors.js';
 import { gitText } from '../git/run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { useTreeUmask } from './perms.js';
+import { isReplicaId, markWorktree, newReplicaId } from './identity.js';
 
 /** An open mail repo. */
 export interface Repo {
@@ -19,8 +20,14 @@ export interface Repo {
   gitDir: string;
   /** Folder layout of the tree. */
   layout: Layout;
-  /** This machine's replica name (`mailgit.replica` in `.git/config`). */
+  /** This machine's replica name (`mailgit.replica` in `.git/config`), for display: two replicas may share one. */
   replica: string;
+  /**
+   * This replica's identity (`mailgit.id` in `.git/config`): 16 random hex digits made by
+   * `init`/`clone` (or on first use by an older repo), shared with no other replica. Peers
+   * name the incoming refs of our pushes by it.
+   */
+  id: string;
 }
 
 /** Synced settings in `.mailgit/config.json`. */
@@ -49,26 +56,57 @@ export async function readLayout(root: string): Promise<Layout> {
   }
 }
 
+/** The replica's name and id. */
+interface Identity {
+  replica: string;
+  id: string;
+}
+
 /**
- * Reads `mailgit.replica` from git's config. A git process costs ~20 ms on the machines
- * measured, a tenth of the budget for recording one flag change, so the answer is kept
- * in `.git/mailgit/replica.json` with the (mtime, size, inode) of `.git/config` and
- * reused while that file is unchanged.
+ * Gives a repo made before replica ids existed its id and its worktree marker (see
+ * `identity.ts`). Two commands doing this at once may each write an id; the last one
+ * stays, and a push made under the other is still merged by the peer: ids need only be
+ * unique, not stable.
  */
-async function readReplicaName(root: string, gitDir: string): Promise<string> {
+async function createIdentity(root: string): Promise<string> {
+  // Marker first: a run killed between the two leaves no id, so the next run does both again.
+  await markWorktree(root);
+  const id = newReplicaId();
+  await gitText(['config', 'mailgit.id', id], { cwd: root });
+  return id;
+}
+
+/**
+ * Reads `mailgit.replica` and `mailgit.id` from git's config (creating the id when
+ * missing). A git process costs ~20 ms on the machines measured, a tenth of the budget
+ * for recording one flag change, so the answer is kept in `.git/mailgit/replica.json`
+ * with the (mtime, size, inode) of `.git/config` and reused while that file is unchanged.
+ */
+async function readIdentity(root: string, gitDir: string): Promise<Identity> {
   const cachePath = join(gitDir, 'mailgit', 'replica.json');
+  const configStamp = async () => {
+    const st = await stat(join(gitDir, 'config'), { bigint: true });
+    return `${st.mtimeNs}/${st.size}/${st.ino}`;
+  };
   let stamp = '';
   try {
-    const st = await stat(join(gitDir, 'config'), { bigint: true });
-    stamp = `${st.mtimeNs}/${st.size}/${st.ino}`;
-    const cached = JSON.parse(await readFile(cachePath, 'utf8')) as { stamp?: string; replica?: string };
-    if (cached.stamp === stamp && typeof cached.replica === 'string') return cached.replica;
+    stamp = await configStamp();
+    const cached = JSON.parse(await readFile(cachePath, 'utf8')) as { stamp?: string; replica?: string; id?: string };
+    if (cached.stamp === stamp && typeof cached.replica === 'string' && typeof cached.id === 'string') return { replica: cached.replica, id: cached.id };
   } catch {
     // no cache yet, or no config: ask git
   }
-  const replica = (await gitText(['config', '--get', 'mailgit.replica'], { cwd: root }).catch(() => '')) || 'replica';
-  if (stamp !== '') await writeFileAtomic(cachePath, JSON.stringify({ stamp, replica }), 0o600).catch(() => undefined);
-  return replica;
+  const out = await gitText(['config', '--get-regexp', '^mailgit\\.(replica|id)$'], { cwd: root }).catch(() => '');
+  const values = new Map([...out.matchAll(/^mailgit\.(replica|id) (.*)$/gm)].map((m) => [m[1]!, m[2]!] as const));
+  const replica = values.get('replica') || 'replica';
+  let id = values.get('id') ?? '';
+  if (!isReplicaId(id)) {
+    // A repo we cannot write (another user's, a read-only mount) gets an id for this run only.
+    id = await createIdentity(root).catch(() => newReplicaId());
+    stamp = await configStamp().catch(() => '');
+  }
+  if (stamp !== '') await writeFileAtomic(cachePath, JSON.stringify({ stamp, replica, id }), 0o600).catch(() => undefined);
+  return { replica, id };
 }
 
 /**
@@ -92,7 +130,7 @@ export async function openRepo(dir: string): Promise<Repo> {
         throw new NotARepoError(cur);
       }
       await useTreeUmask(cur);
-      return { root: cur, gitDir, layout: await readLayout(cur), replica: await readReplicaName(cur, gitDir) };
+      return { root: cur, gitDir, layout: await readLayout(cur), ...(await readIdentity(cur, gitDir)) };
     }
     const up = dirname(cur);
     if (up === cur) throw new NotARepoError(resolve(dir));

@@ -6,6 +6,7 @@
 import { git, GitError } from '../git/run.js';
 import { transportError } from './transport.js';
 import { UnavailableError } from '../util/errors.js';
+import { WORKTREE_REF } from '../repo/identity.js';
 
 /** True for a remote URL that git reaches through the local file system. */
 export function isLocalUrl(url: string): boolean {
@@ -36,25 +37,80 @@ function limit(remote: string): { ms: number; error: () => Error } {
   return { ms, error: () => new UnavailableError(`remote ${remote} did not answer within ${ms / 1000} s`) };
 }
 
-/** Fetches the remote's `main` into `refs/remotes/NAME/main`. */
-export async function fetchRemote(cwd: string, name: string, url: string): Promise<void> {
+/** What one fetch found on a remote. */
+export interface Fetched {
+  /** The remote's `main` as just fetched (not yet accepted), or null when it has none. */
+  main: { oid: string; type: string } | null;
+  /** The remote holds {@link WORKTREE_REF}: a replica with a Maildir checked out. */
+  worktree: boolean;
+  /** Its `main` as we last accepted it or pushed it (`refs/remotes/NAME/main`), or null. */
+  lastSeen: string | null;
+}
+
+/** Where a fetch puts what it found, until sync accepts it into `refs/remotes/NAME/main`. */
+export function fetchedRef(name: string, what: 'main' | 'worktree' | 'incoming'): string {
+  return `refs/mailgit/fetched/${name}/${what}`;
+}
+
+async function readFetched(cwd: string, name: string, found: boolean): Promise<Fetched> {
+  const tracking = `refs/remotes/${name}/main`;
+  const out = await git(['for-each-ref', '--format=%(refname) %(objectname) %(objecttype)', `refs/mailgit/fetched/${name}/`, tracking], { cwd });
+  const refs = new Map(
+    out.stdout
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string, string])
+      .map(([ref, oid, type]) => [ref, { oid, type }] as const),
+  );
+  const last = refs.get(tracking);
+  return {
+    main: found ? (refs.get(fetchedRef(name, 'main')) ?? null) : null,
+    worktree: found && refs.has(fetchedRef(name, 'worktree')),
+    lastSeen: last?.type === 'commit' ? last.oid : null,
+  };
+}
+
+/**
+ * Runs one fetch from remote `name`; false when the remote lacks the first refspec's ref.
+ * `--refmap=` keeps git from also moving `refs/remotes/NAME/*` on its own.
+ */
+async function runFetch(cwd: string, name: string, url: string, refspecs: string[]): Promise<boolean> {
   const extra = isLocalUrl(url) ? [`--upload-pack=${SAFE_UPLOAD}`] : [];
   try {
-    await git(['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', ...extra, name, `+refs/heads/main:refs/remotes/${name}/main`], { cwd, okCodes: [], timeout: limit(name) });
+    await git(['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', '--prune', '--refmap=', ...extra, name, ...refspecs], { cwd, okCodes: [], timeout: limit(name) });
+    return true;
   } catch (e) {
-    if (e instanceof GitError && /couldn't find remote ref refs\/heads\/main/.test(e.stderr)) return;
+    if (e instanceof GitError && /couldn't find remote ref /.test(e.stderr)) return false;
     throw transportError(e, name);
   }
+}
+
+/**
+ * Fetches the remote's `main` into {@link fetchedRef} (sync moves `refs/remotes/NAME/main`
+ * only once it has accepted it), and with it, in the same request, the remote's
+ * {@link WORKTREE_REF} if it has one (`--prune` drops a marker the remote no longer has).
+ */
+export async function fetchRemote(cwd: string, name: string, url: string): Promise<Fetched> {
+  const found = await runFetch(cwd, name, url, [`+refs/heads/main:${fetchedRef(name, 'main')}`, `+${WORKTREE_REF}*:${fetchedRef(name, 'worktree')}*`]);
+  return readFetched(cwd, name, found);
+}
+
+/** Fetches the remote's `ref` into local `dst`; returns what it points to, or null when the remote has no such ref. */
+export async function fetchRef(cwd: string, name: string, url: string, ref: string, dst: string): Promise<{ oid: string; type: string } | null> {
+  if (!(await runFetch(cwd, name, url, [`+${ref}:${dst}`]))) return null;
+  const [oid, type] = (await git(['for-each-ref', '--format=%(objectname) %(objecttype)', dst], { cwd })).stdout.toString('utf8').trim().split(' ');
+  return oid && type ? { oid, type } : null;
 }
 
 /** The result of a push attempt. */
 export type PushResult = 'pushed' | 'rejected' | 'checked-out';
 
-/** Pushes HEAD to the remote's `ref`; tells apart a rejection that needs a merge first. */
-export async function pushRemote(cwd: string, name: string, url: string, ref: string, force = false): Promise<PushResult> {
+/** Pushes HEAD to the remote's `ref` (never forced); tells apart a rejection that needs a merge first. */
+export async function pushRemote(cwd: string, name: string, url: string, ref: string): Promise<PushResult> {
   const extra = isLocalUrl(url) ? [`--receive-pack=${SAFE_RECEIVE}`] : [];
   try {
-    await git(['-c', 'protocol.ext.allow=never', 'push', '-q', '--no-verify', ...extra, name, `${force ? '+' : ''}HEAD:${ref}`], { cwd, timeout: limit(name) });
+    await git(['-c', 'protocol.ext.allow=never', 'push', '-q', '--no-verify', ...extra, name, `HEAD:${ref}`], { cwd, timeout: limit(name) });
     return 'pushed';
   } catch (e) {
     if (e instanceof GitError) {

@@ -218,7 +218,8 @@ describe('sync with a checked-out peer', () => {
     const r = mg(a, ['sync', '--json']);
     const report = JSON.parse(r.stdout) as { remotes: { remote: string; ok: boolean; pushed: string }[] };
     expect(report.remotes).toEqual([expect.objectContaining({ remote: 'b', ok: true, pushed: 'incoming' })]);
-    expect(gitOut(b, ['rev-parse', 'refs/mailgit/incoming/a']).trim()).toBe(gitOut(a, ['rev-parse', 'HEAD']).trim());
+    const aId = gitOut(a, ['config', 'mailgit.id']).trim();
+    expect(gitOut(b, ['rev-parse', `refs/mailgit/incoming/${aId}/a`]).trim()).toBe(gitOut(a, ['rev-parse', 'HEAD']).trim());
     expect(gitOut(b, ['rev-parse', 'HEAD']).trim()).toBe(bHead);
     expect(listing(diskFiles(b))).toEqual(bDisk);
 

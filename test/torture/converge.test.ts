@@ -1,6 +1,7 @@
 /**
  * Convergence fuzz with real repos and the real CLI: 3–5 replicas in a random topology
- * (hub, chain, ring, USB sticks = bare repos on a path shared by two machines, or a mix),
+ * (hub, chain, ring, USB sticks = bare repos on a path shared by two machines, or a mix;
+ * some replicas share a name, each peer has its own receive.denyCurrentBranch),
  * random client operations (deliver, new→cur, flag renames, moves keeping the name,
  * copy + delete under a new name, expunges, folder creation and removal), random
  * commits and syncs; then every replica syncs until nothing changes. Then:
@@ -70,8 +71,14 @@ async function runCase(seed: number): Promise<void> {
   for (let i = 0; i < 12; i++) created.add(drop(reps[0]!.dir, r.chance(0.7) ? 'INBOX' : 'Lists/x', newKey(r, 'r0'), messageText(r, 'base'), r.chance(0.5) ? randomFlags(r) : undefined));
   await mgOk(['-C', reps[0]!.dir, 'commit']);
   for (const rep of reps.slice(1)) {
-    await mgOk(['clone', reps[0]!.dir, rep.dir, '--name', rep.name]);
+    // Replicas may share a name (names are for people; ids keep them apart), and a peer's
+    // own receive.denyCurrentBranch must not decide where a push lands.
+    const cliName = r.chance(0.3) ? 'laptop' : rep.name;
+    const deny = r.pick(['refuse', 'ignore', 'warn', 'updateInstead'] as const);
+    await mgOk(['clone', reps[0]!.dir, rep.dir, '--name', cliName]);
     git(rep.dir, ['remote', 'remove', 'origin']);
+    git(rep.dir, ['config', 'receive.denyCurrentBranch', deny]);
+    log.push(`${rep.name}: cloned as --name ${cliName}, receive.denyCurrentBranch=${deny}`);
   }
 
   // Wiring.
