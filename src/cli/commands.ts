@@ -143,6 +143,12 @@ export const COMMANDS: VerbSpec[] = [
     load: async () => (await import('./restore.js')).handler,
   },
   {
+    name: 'undo',
+    description: 'revert what one recorded commit did (a mass deletion, a fetch), as a new commit',
+    positionals: [{ name: 'commit', required: true, description: 'the commit to undo (from mailgit log)' }],
+    load: async () => (await import('./undo.js')).handler,
+  },
+  {
     name: 'sync',
     description: 'record local changes, then fetch, merge, apply and push with each remote',
     positionals: [{ name: 'remotes', variadic: true, description: 'git remotes (default: all)' }],

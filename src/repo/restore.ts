@@ -24,6 +24,7 @@ import { record } from './record.js';
 import { holding, readTreeMessages } from './treeMessages.js';
 import type { StoredMessage, TreeMessages } from './treeMessages.js';
 import { resolveMoment } from './when.js';
+import type { Moment } from './when.js';
 import type { Repo } from './repo.js';
 
 /** What a restore brought back, or would (dry run). */
@@ -74,12 +75,22 @@ async function finish(repo: Repo, head: string, subject: string, planned: { edit
   return report;
 }
 
-/** HEAD, after recording what the client changed (not in a dry run, which changes nothing). */
-async function headAfterRecording(repo: Repo, opts: RestoreOptions): Promise<string> {
-  if (!opts.dryRun) await record(repo, { message: 'record changes made before restore' });
+async function currentHead(repo: Repo): Promise<string> {
   const head = await readHead(repo.root);
   if (!head) throw new MailgitError('nothing to restore: the repo has no history yet', 'ENOHISTORY', EX.NOINPUT);
   return head;
+}
+
+/**
+ * Resolves the moment `spec` against HEAD as the user saw it (so that `HEAD~1` means what
+ * they read in the log), then records what the client changed (not in a dry run, which
+ * changes nothing) and returns the moment and the HEAD to build on.
+ */
+async function prepare(repo: Repo, spec: string | undefined, opts: RestoreOptions): Promise<{ head: string; moment: Moment | null }> {
+  const seen = await currentHead(repo);
+  const moment = spec === undefined ? null : await resolveMoment(repo, seen, spec);
+  if (!opts.dryRun) await record(repo, { message: 'record changes made before restore' });
+  return { head: await currentHead(repo), moment };
 }
 
 /**
@@ -87,10 +98,9 @@ async function headAfterRecording(repo: Repo, opts: RestoreOptions): Promise<str
  * moment `at` (default: just before each was last removed). The caller holds the lock.
  */
 export async function restoreMessages(repo: Repo, names: string[], at: string | undefined, opts: RestoreOptions = {}): Promise<RestoreReport> {
-  const head = await headAfterRecording(repo, opts);
-  const moment = at === undefined ? { commit: head, time: null } : await resolveMoment(repo, head, at);
+  const { head, moment } = await prepare(repo, at, opts);
   const wanted: Located[] = [];
-  for (const x of names) wanted.push(...(await locate(repo, x, moment)));
+  for (const x of names) wanted.push(...(await locate(repo, x, moment ?? { commit: head, time: null })));
   const planned = await plan(repo, await readTreeMessages(repo, head), wanted);
   const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${planned.report.restored.length} messages`;
   return finish(repo, head, subject, planned, opts);
@@ -102,10 +112,9 @@ export async function restoreMessages(repo: Repo, names: string[], at: string | 
  * The caller holds the lock.
  */
 export async function restoreFolder(repo: Repo, folder: string, asOf: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
-  const head = await headAfterRecording(repo, opts);
-  const moment = await resolveMoment(repo, head, asOf);
+  const { head, moment } = await prepare(repo, asOf, opts);
   const dir = folderDir(repo.layout, folder);
-  const then = await readTreeMessages(repo, moment.commit, [dir]);
+  const then = await readTreeMessages(repo, moment!.commit, [dir]);
   if (then.byKey.size === 0) throw new MailgitError(`folder ${JSON.stringify(folder)} held no mail at ${asOf}`, 'ENOMSG', EX.NOINPUT);
   const planned = await plan(repo, await readTreeMessages(repo, head), [...then.byKey.values()].flat());
   return finish(repo, head, `${folder}: restored as of ${asOf} (${planned.report.restored.length} messages)`, planned, opts);

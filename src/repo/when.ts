@@ -35,14 +35,20 @@ export function parseTime(spec: string, now: number): number | null {
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
 }
 
+/** The commit a revision (`abc1234`, `HEAD~2`) names, or null; never an option-like word. */
+export async function commitOf(repo: Repo, spec: string): Promise<string | null> {
+  return /^[\w./@{}~^-]+$/.test(spec) && !spec.startsWith('-') ? resolveCommit(repo.root, spec) : null;
+}
+
 /** The commit `spec` names; a {@link UsageError} when it is neither a time nor a commit. */
 async function commitNamed(repo: Repo, spec: string): Promise<string> {
-  const commit = /^[\w./@{}~^-]+$/.test(spec) && !spec.startsWith('-') ? await resolveCommit(repo.root, spec) : null;
+  const commit = await commitOf(repo, spec);
   if (!commit) throw new UsageError(`cannot read time ${JSON.stringify(spec)}: give a date (2026-12-01 14:30), a relative time ("2 days ago") or a commit`);
   return commit;
 }
 
-async function isAncestor(repo: Repo, commit: string, of: string): Promise<boolean> {
+/** Whether `commit` is `of` or one of its ancestors. */
+export async function isAncestor(repo: Repo, commit: string, of: string): Promise<boolean> {
   return (await git(['merge-base', '--is-ancestor', commit, of], { cwd: repo.root, okCodes: [1] })).code === 0;
 }
 
