@@ -149,6 +149,15 @@ export const COMMANDS: VerbSpec[] = [
     load: async () => (await import('./undo.js')).handler,
   },
   {
+    name: 'check',
+    description: 'compare every file with HEAD (edits in place, missing or unrecorded files, journal, lock, objects); exit 65 while anything is wrong',
+    options: {
+      repair: { type: 'boolean', description: 'record or restore until HEAD and the Maildir agree, reporting each action' },
+      remote: { type: 'string', arg: 'R', description: 'instead: whether this replica and remote R hold the same mail, and what differs' },
+    },
+    load: async () => (await import('./check.js')).handler,
+  },
+  {
     name: 'sync',
     description: 'record local changes, then fetch, merge, apply and push with each remote',
     positionals: [{ name: 'remotes', variadic: true, description: 'git remotes (default: all)' }],
