@@ -6,7 +6,8 @@
 import { printJson } from './context.js';
 import type { LogArgs } from './log.js';
 import { listDeleted } from '../repo/deleted.js';
-import { timeOf } from '../repo/when.js';
+import type { DeletedFilter } from '../repo/deleted.js';
+import { readBound } from '../repo/when.js';
 import type { Repo } from '../repo/repo.js';
 
 function stamp(seconds: number): string {
@@ -15,9 +16,18 @@ function stamp(seconds: number): string {
 
 /** Prints the deletions `argv` asks for. */
 export async function showDeleted(repo: Repo, argv: LogArgs): Promise<void> {
-  const since = argv.since === undefined ? undefined : await timeOf(repo, argv.since);
-  const until = argv.until === undefined ? undefined : await timeOf(repo, argv.until);
-  let list = await listDeleted(repo, { folder: argv.folder, since, until });
+  const filter: DeletedFilter = { folder: argv.folder };
+  if (argv.since !== undefined) {
+    const b = await readBound(repo, argv.since);
+    if ('time' in b) filter.since = b.time;
+    else filter.after = b.commit;
+  }
+  if (argv.until !== undefined) {
+    const b = await readBound(repo, argv.until);
+    if ('time' in b) filter.until = b.time;
+    else filter.upTo = b.commit;
+  }
+  let list = await listDeleted(repo, filter);
   if (argv.n) list = list.slice(0, argv.n);
   if (argv.json) {
     printJson(list);

@@ -41,6 +41,10 @@ export interface DeletedFilter {
   folder?: string;
   since?: number;
   until?: number;
+  /** Only deletions after this commit (not in its history). */
+  after?: string;
+  /** Only deletions in this commit's history (instead of HEAD's). */
+  upTo?: string;
   /** Read each message's subject, sender, date and Message-ID (default true). */
   headers?: boolean;
 }
@@ -70,7 +74,8 @@ export async function listDeleted(repo: Repo, filter: DeletedFilter = {}): Promi
   const dir = filter.folder === undefined ? null : folderDir(repo.layout, filter.folder);
   const paths = dir === null ? [] : ['--full-diff', '--', dir === '' ? 'cur' : `${dir}/cur`, dir === '' ? 'new' : `${dir}/new`];
   const range = [...(filter.since !== undefined ? [`--since=@${filter.since}`] : []), ...(filter.until !== undefined ? [`--until=@${filter.until}`] : [])];
-  const out = (await git([...RAW_LOG_ARGS, '--no-merges', ...range, head, ...paths], { cwd: repo.root })).stdout.toString('utf8');
+  const revs = [filter.upTo ?? head, ...(filter.after ? [`^${filter.after}`] : [])];
+  const out = (await git([...RAW_LOG_ARGS, '--no-merges', ...range, ...revs, ...paths], { cwd: repo.root })).stdout.toString('utf8');
   const now = await readTreeMessages(repo, head);
   const found: DeletedMessage[] = [];
   for (const entry of parseRawLog(out)) {

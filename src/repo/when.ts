@@ -75,13 +75,11 @@ export async function resolveMoment(repo: Repo, head: string, spec: string): Pro
 }
 
 /**
- * Reads `spec` as a point in time for filtering history (`log --since`): a date, a
- * relative time, or a commit (its commit time). Returns seconds since the epoch; throws
- * a {@link UsageError} for anything else.
+ * Reads `spec` as a bound for filtering history (`log --deleted --since`): a time (date
+ * or relative), or a commit, which bounds exactly by ancestry rather than by clock.
+ * Throws a {@link UsageError} for anything else.
  */
-export async function timeOf(repo: Repo, spec: string): Promise<number> {
+export async function readBound(repo: Repo, spec: string): Promise<{ time: number } | { commit: string }> {
   const time = parseTime(spec, Date.now());
-  if (time !== null) return time;
-  const commit = await commitNamed(repo, spec);
-  return Number((await git(['log', '-1', '--format=%ct', commit], { cwd: repo.root })).stdout.toString('utf8').trim());
+  return time !== null ? { time } : { commit: await commitNamed(repo, spec) };
 }

@@ -4,7 +4,7 @@
  * hub, and every bad input with its exit status and nothing changed.
  */
 import { describe, expect, test, vi } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { addRemote, arrive, bareHub, cloneReplica, deliver, expectDiskIsHead, findOnDisk, headTree, initReplica, messagesAt, mg, moveTo, msg, remove, setFlags } from '../helpers/replica.js';
@@ -62,6 +62,8 @@ describe('log --deleted and show', () => {
     expect(list[0]!.commit).toBe(gitOut(a, ['rev-parse', 'HEAD']).trim());
     expect(deletedList(a, ['--folder', 'Lists']).map((d) => d.key)).toEqual([k3]);
     expect(deletedList(a, ['--until', 'HEAD~1'])).toEqual([]);
+    expect(deletedList(a, ['--since', 'HEAD~1']).length).toBe(2);
+    expect(deletedList(a, ['--since', 'HEAD'])).toEqual([]);
     expect(deletedList(a, ['--since', '1 hour ago']).length).toBe(2);
     const text = mg(a, ['log', '--deleted']).stdout;
     expect(text).toContain(`deleted from INBOX: ${k1}`);
@@ -234,5 +236,127 @@ describe('restore across replicas', () => {
     mg(b, ['sync']);
     mg(a, ['sync']);
     expect(messagesAt(a).has(m0) && messagesAt(a).has(m1)).toBe(true);
+  });
+});
+
+describe('undo', () => {
+  test('undo of a mass deletion brings the mail back everywhere; undo of a delivery removes it; a second undo does nothing', () => {
+    const dir = tempDir('mailgit-undo-');
+    const a = initReplica(join(dir, 'a'), 'a');
+    const keys = [0, 1, 2, 3, 4].map((i) => arrive(a, `m${i}`));
+    setFlags(a, keys[0]!, 'FS');
+    const hub = bareHub(join(dir, 'hub.git'));
+    addRemote(a, 'hub', hub);
+    mg(a, ['sync']);
+    const b = cloneReplica(hub, join(dir, 'b'), 'b');
+    const c = cloneReplica(hub, join(dir, 'c'), 'c');
+    const held = messagesAt(a);
+    // B's client deletes everything; A and C see it.
+    for (const k of keys) remove(b, k);
+    mg(b, ['sync']);
+    mg(a, ['sync']);
+    mg(c, ['sync']);
+    expect(messagesAt(a).size).toBe(0);
+    const massDeletion = gitOut(b, ['rev-parse', 'HEAD']).trim();
+    const out = mg(c, ['undo', massDeletion]).stdout;
+    expect(out).toContain('INBOX: 5 restored');
+    mg(c, ['sync']);
+    mg(a, ['sync']);
+    mg(b, ['sync']);
+    for (const r of [a, b, c]) {
+      expect(messagesAt(r)).toEqual(held);
+      expectDiskIsHead(r);
+    }
+    const head = gitOut(c, ['rev-parse', 'HEAD']).trim();
+    expect(mg(c, ['undo', massDeletion]).stdout).toContain('undone already');
+    expect(gitOut(c, ['rev-parse', 'HEAD']).trim()).toBe(head);
+    // Undo of a delivery takes it away again.
+    const late = deliver(a, 'late');
+    mg(a, ['undo', 'HEAD']);
+    expect(messagesAt(a).has(late)).toBe(false);
+    expectDiskIsHead(a);
+  });
+
+  test('refuses, naming the messages, where later changes make the undo ambiguous; refuses a commit that is not mailgit\'s', () => {
+    const { a } = oneRepo();
+    const k1 = arrive(a, 'one');
+    const k2 = arrive(a, 'two');
+    mg(a, ['commit']);
+    setFlags(a, k1, 'S');
+    setFlags(a, k2, 'S');
+    mg(a, ['commit']);
+    const flagged = gitOut(a, ['rev-parse', 'HEAD']).trim();
+    setFlags(a, k1, 'FS');
+    mg(a, ['commit']);
+    const head = gitOut(a, ['rev-parse', 'HEAD']).trim();
+    const r = mailgit(['-C', a, 'undo', flagged]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`${k1} (now INBOX/cur/${k1}:2,FS)`);
+    expect(r.stderr).not.toContain(k2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(head);
+    // A commit made with plain git, not mailgit (same tree, no trailers).
+    const plainCommit = gitOut(a, ['-c', 'user.name=x', '-c', 'user.email=x@y', 'commit-tree', 'HEAD^{tree}', '-p', 'HEAD', '-m', 'plain']).trim();
+    gitOut(a, ['update-ref', 'refs/heads/main', plainCommit]);
+    const plain = mailgit(['-C', a, 'undo', 'HEAD']);
+    expect([plain.code, /not a mailgit commit/.test(plain.stderr)]).toEqual([65, true]);
+    expect(mailgit(['-C', a, 'undo', 'nope']).code).toBe(64);
+    expectDiskIsHead(a);
+  });
+});
+
+describe('check', () => {
+  test('finds an in-place edit, a removed file, a stray file, a missing tmp/ and an unreplicable name; --repair fixes what it can, nothing lost', () => {
+    const { a } = oneRepo();
+    const keys = [0, 1, 2].map((i) => arrive(a, `m${i}`));
+    mg(a, ['commit']);
+    expect(mg(a, ['check']).stdout).toContain('all good');
+    const edited = findOnDisk(a, keys[0]!);
+    const original = readFileSync(join(a, edited));
+    writeFileSync(join(a, edited), `${original.toString('utf8')}tampered\n`);
+    const gone = findOnDisk(a, keys[1]!);
+    rmSync(join(a, gone));
+    writeFileSync(join(a, 'INBOX/cur/stray:2,S'), 'Subject: stray\n\nx\n');
+    writeFileSync(join(a, 'INBOX/cur/bad\u0001name'), 'x');
+    rmSync(join(a, 'INBOX/tmp'), { recursive: true });
+    const head = gitOut(a, ['rev-parse', 'HEAD']).trim();
+
+    const r = mailgit(['-C', a, 'check']);
+    expect(r.code).toBe(65);
+    for (const line of [`edited in place: ${edited}`, `missing: ${gone}`, 'not recorded: INBOX/cur/stray:2,S', 'folder directory missing: INBOX/tmp/', 'cannot replicate: "INBOX/cur/bad\\u0001name"']) expect(r.stdout).toContain(line);
+    expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(head);
+
+    const fix = mailgit(['-C', a, 'check', '--repair']);
+    expect(fix.code).toBe(65); // the unreplicable name stays, reported
+    expect(fix.stderr).toMatch(/1 problem left .*cannot replicate/);
+    // The recorded bytes are back under the name; the edited ones live on under a new key.
+    expect(readFileSync(join(a, edited))).toEqual(original);
+    const copies = [...messagesAt(a).keys()].filter((k) => k.startsWith(`${keys[0]}.edited-`));
+    expect(copies).toHaveLength(1);
+    expect(messagesAt(a).has('stray')).toBe(true);
+    expect(messagesAt(a).has(keys[1]!)).toBe(false);
+    expect(fix.stdout).toContain('recorded as deleted');
+    rmSync(join(a, 'INBOX/cur/bad\u0001name'));
+    expectDiskIsHead(a);
+    expect(mg(a, ['check']).stdout).toContain('all good');
+    // The removed message is in history: restore brings it back.
+    mg(a, ['restore', keys[1]!]);
+    expect(messagesAt(a).has(keys[1]!)).toBe(true);
+  });
+
+  test('check --remote says whether two replicas hold the same mail, and what differs', () => {
+    const dir = tempDir('mailgit-chk-');
+    const a = initReplica(join(dir, 'a'), 'a');
+    arrive(a, 'm0');
+    const hub = bareHub(join(dir, 'hub.git'));
+    addRemote(a, 'hub', hub);
+    mg(a, ['sync']);
+    expect(mg(a, ['check', '--remote', 'hub']).stdout).toContain('same mail as hub');
+    arrive(a, 'm1');
+    mg(a, ['commit']);
+    const r = mailgit(['-C', a, 'check', '--remote', 'hub']);
+    expect(r.code).toBe(65);
+    expect(r.stdout).toContain('INBOX: 1 delivered');
+    expect(mailgit(['-C', a, 'check', '--remote', 'nowhere']).code).toBe(64);
   });
 });
