@@ -31,7 +31,9 @@ export function parseTime(spec: string, now: number): number | null {
   const rel = /^(\d+)\s*(second|minute|hour|day|week|month|year)s?\s+ago$/.exec(s);
   if (rel) return Math.floor(now / 1000) - Number(rel[1]) * UNITS[rel[2]!]!;
   if (!/^\d{4}-\d{2}-\d{2}([ t]\d{2}:\d{2}(:\d{2})?(\.\d+)?)?(z|[+-]\d{2}:?\d{2})?$/.test(s)) return null;
-  const ms = Date.parse(spec.trim().replace(' ', 'T'));
+  // A date alone is local midnight, like a date with a time (JavaScript reads it as UTC).
+  const text = spec.trim().replace(' ', 'T');
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00` : text);
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
 }
 
