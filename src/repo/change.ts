@@ -16,6 +16,7 @@ import type { TreeEdit } from '../git/tree.js';
 import { applyCommit } from './apply.js';
 import { scheduleMaintenance } from './maintenance.js';
 import type { Repo } from './repo.js';
+import { perfMark } from '../util/perf.js';
 
 /** A change to commit: its subject, its "FOLDER: …" lines and the path edits against HEAD. */
 export interface Change {
@@ -30,10 +31,12 @@ export interface Change {
  */
 export async function commitChange(repo: Repo, head: string, change: Change): Promise<string> {
   const tree = await editTree(repo.root, head, change.edits);
+  perfMark('change: tree written');
   const clock = (await readClock(repo.root, head)) + 1;
   const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
   const commit = await commitTree(repo.root, tree, [head], message);
   await applyCommit(repo, head, commit, await diffTrees(repo.root, head, commit));
+  perfMark('change: applied');
   await scheduleMaintenance(repo.root, repo.gitDir);
   return commit;
 }

@@ -26,6 +26,7 @@ import type { StoredMessage, TreeMessages } from './treeMessages.js';
 import { resolveMoment } from './when.js';
 import type { Moment } from './when.js';
 import type { Repo } from './repo.js';
+import { perfMark } from '../util/perf.js';
 
 /** What a restore brought back, or would (dry run). */
 export interface RestoreReport {
@@ -116,6 +117,8 @@ export async function restoreFolder(repo: Repo, folder: string, asOf: string, op
   const dir = folderDir(repo.layout, folder);
   const then = await readTreeMessages(repo, moment!.commit, [dir]);
   if (then.byKey.size === 0) throw new MailgitError(`folder ${JSON.stringify(folder)} held no mail at ${asOf}`, 'ENOMSG', EX.NOINPUT);
+  perfMark('restore: listed');
   const planned = await plan(repo, await readTreeMessages(repo, head), [...then.byKey.values()].flat());
+  perfMark('restore: planned');
   return finish(repo, head, `${folder}: restored as of ${asOf} (${planned.report.restored.length} messages)`, planned, opts);
 }
