@@ -167,6 +167,31 @@ describe('restore', () => {
     expectDiskIsHead(a);
   });
 
+  test('a removed folder comes back whole (marker and cur/new/tmp); a maildir++ INBOX at the root too', () => {
+    const { dir, a } = oneRepo();
+    const keys = [0, 1].map((i) => arrive(a, `l${i}`, 'Lists/rust'));
+    mg(a, ['commit']);
+    const held = messagesAt(a);
+    rmSync(join(a, 'Lists'), { recursive: true });
+    mg(a, ['commit']);
+    expect(gitOut(a, ['ls-tree', '-r', '--name-only', 'HEAD'])).not.toContain('Lists/');
+    mg(a, ['restore', '--folder', 'Lists/rust', '--as-of', 'HEAD~1']);
+    expect(messagesAt(a)).toEqual(held);
+    expect(gitOut(a, ['ls-tree', '-r', '--name-only', 'HEAD'])).toContain('Lists/rust/maildirfolder');
+    expectDiskIsHead(a);
+    expect(keys.every((k) => messagesAt(a).has(k))).toBe(true);
+
+    const p = join(dir, 'pp');
+    expect(mailgit(['init', p, '--name', 'pp', '--layout', 'maildir++']).code).toBe(0);
+    const k = deliver(p, 'root inbox');
+    remove(p, k);
+    mg(p, ['commit']);
+    expect(deletedList(p).map((d) => [d.key, d.folder, d.path])).toEqual([[k, 'INBOX', `new/${k}`]]);
+    expect(mg(p, ['restore', '--folder', 'INBOX', '--as-of', 'HEAD~1']).stdout).toContain('INBOX: 1 restored');
+    expect(msg(p, k).path).toBe(`new/${k}`);
+    expectDiskIsHead(p);
+  });
+
   test('bad input: one line and its exit status, nothing changed', () => {
     const { a } = oneRepo();
     const k = arrive(a, 'm');
