@@ -207,6 +207,10 @@ describe('restore', () => {
       [['restore', '--folder', 'Nowhere', '--as-of', 'HEAD'], 66, /held no mail/],
       [['restore'], 64, /name the messages/],
       [['show', 'no-such-key'], 66, /no message/],
+      // A glob character is part of a key, not a pattern; an option-like word is not a commit.
+      [['show', '*'], 66, /no message "\*"/],
+      [['show', '--at=--output=x', k], 64, /cannot read time/],
+      [['undo', '--', '--output=x'], 64, /no commit/],
       [['log', '--deleted', '--since', 'soon'], 64, /cannot read time/],
     ];
     for (const [args, code, re] of cases) {
