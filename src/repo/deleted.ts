@@ -9,14 +9,14 @@
 import { git } from '../git/run.js';
 import { readHead } from '../git/commit.js';
 import { CatFile } from '../git/catfile.js';
-import { folderDir, folderName } from '../maildir/layout.js';
+import { folderName } from '../maildir/layout.js';
 import { flagsOfInfo, parseMessagePath } from '../maildir/name.js';
 import type { Delta } from '../maildir/describe.js';
 import type { MessageHeaders } from '../maildir/headers.js';
 import { parseRawLog, RAW_LOG_ARGS } from './history.js';
 import type { RawLogEntry } from './history.js';
 import { copyAliases } from './copies.js';
-import { holding, readTreeMessages } from './treeMessages.js';
+import { folderDirOf, holding, readTreeMessages } from './treeMessages.js';
 import type { Repo } from './repo.js';
 
 /** One deletion. */
@@ -71,7 +71,7 @@ const NO_HEADERS: MessageHeaders = { subject: null, from: null, date: null, mess
 export async function listDeleted(repo: Repo, filter: DeletedFilter = {}): Promise<DeletedMessage[]> {
   const head = await readHead(repo.root);
   if (!head) return [];
-  const dir = filter.folder === undefined ? null : folderDir(repo.layout, filter.folder);
+  const dir = filter.folder === undefined ? null : folderDirOf(repo, filter.folder);
   const paths = dir === null ? [] : ['--full-diff', '--', dir === '' ? 'cur' : `${dir}/cur`, dir === '' ? 'new' : `${dir}/new`];
   const range = [...(filter.since !== undefined ? [`--since=@${filter.since}`] : []), ...(filter.until !== undefined ? [`--until=@${filter.until}`] : [])];
   const revs = [filter.upTo ?? head, ...(filter.after ? [`^${filter.after}`] : [])];

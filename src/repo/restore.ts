@@ -15,13 +15,13 @@
 import { readHead } from '../git/commit.js';
 import { gitText } from '../git/run.js';
 import type { TreeEdit } from '../git/tree.js';
-import { folderDir, folderMarker, folderName } from '../maildir/layout.js';
+import { folderMarker, folderName } from '../maildir/layout.js';
 import { EX, MailgitError } from '../util/errors.js';
 import { commitChange, countLines } from './change.js';
 import { locate } from './locate.js';
 import type { Located } from './locate.js';
 import { record } from './record.js';
-import { holding, readTreeMessages } from './treeMessages.js';
+import { folderDirOf, holding, readTreeMessages } from './treeMessages.js';
 import type { StoredMessage, TreeMessages } from './treeMessages.js';
 import { resolveMoment } from './when.js';
 import type { Moment } from './when.js';
@@ -113,8 +113,8 @@ export async function restoreMessages(repo: Repo, names: string[], at: string | 
  * The caller holds the lock.
  */
 export async function restoreFolder(repo: Repo, folder: string, asOf: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
+  const dir = folderDirOf(repo, folder);
   const { head, moment } = await prepare(repo, asOf, opts);
-  const dir = folderDir(repo.layout, folder);
   const then = await readTreeMessages(repo, moment!.commit, [dir]);
   if (then.byKey.size === 0) throw new MailgitError(`folder ${JSON.stringify(folder)} held no mail at ${asOf}`, 'ENOMSG', EX.NOINPUT);
   perfMark('restore: listed');

@@ -6,6 +6,9 @@ import { lsTreeRecursive } from '../git/tree.js';
 import { parseMessagePath } from '../maildir/name.js';
 import type { MessagePath } from '../maildir/name.js';
 import type { Repo } from './repo.js';
+import { folderDir } from '../maildir/layout.js';
+import { unsafeReason } from '../maildir/paths.js';
+import { UsageError } from '../util/errors.js';
 
 /** A message file of a tree. */
 export interface StoredMessage extends MessagePath {
@@ -45,4 +48,11 @@ export async function readTreeMessages(repo: Repo, treeish: string, dirs?: strin
 /** The message of the tree with this key or this content (under any name), if any. */
 export function holding(tree: TreeMessages, key: string, oid: string): StoredMessage | undefined {
   return tree.byKey.get(key)?.[0] ?? tree.byOid.get(oid);
+}
+
+/** The directory of folder `folder` (a name the user gave); a {@link UsageError} for a name that is not a plain relative path. */
+export function folderDirOf(repo: Repo, folder: string): string {
+  const bad = unsafeReason(folder);
+  if (bad) throw new UsageError(`invalid folder name ${JSON.stringify(folder)}: ${bad}`);
+  return folderDir(repo.layout, folder);
 }

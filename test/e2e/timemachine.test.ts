@@ -205,6 +205,7 @@ describe('restore', () => {
       [['restore', '--at', '0123456789abcdef', k], 64, /cannot read time/],
       [['restore', '--folder', 'INBOX'], 64, /needs --as-of/],
       [['restore', '--folder', 'Nowhere', '--as-of', 'HEAD'], 66, /held no mail/],
+      [['restore', '--folder', '../etc', '--as-of', 'HEAD'], 64, /invalid folder name/],
       [['restore'], 64, /name the messages/],
       [['show', 'no-such-key'], 66, /no message/],
       // A glob character is part of a key, not a pattern; an option-like word is not a commit.
@@ -212,6 +213,7 @@ describe('restore', () => {
       [['show', '--at=--output=x', k], 64, /cannot read time/],
       [['undo', '--', '--output=x'], 64, /no commit/],
       [['log', '--deleted', '--since', 'soon'], 64, /cannot read time/],
+      [['log', '--deleted', '--folder', '../x'], 64, /invalid folder name/],
     ];
     for (const [args, code, re] of cases) {
       const r = mailgit(['-C', a, ...args]);
