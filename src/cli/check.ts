@@ -16,7 +16,7 @@ interface CheckArgs extends GlobalArgs {
 
 async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const c = await withRepoLock(repo, 'check', () => compareRemote(repo, argv.remote));
+  const c = await withRepoLock(repo, 'check', () => compareRemote(repo, argv.remote), { waitMs: 10_000 });
   if (argv.json) printJson(c);
   else if (c.same) console.log(`same mail as ${c.remote} (tree ${c.here?.slice(0, 10) ?? 'empty'})`);
   else {
@@ -33,7 +33,7 @@ export async function handler(argv: CheckArgs): Promise<void> {
     return remote({ ...argv, remote: argv.remote });
   }
   const repo = await repoFromArgs(argv);
-  const r = argv.repair ? await withRepoLock(repo, 'check --repair', () => checkRepo(repo, { repair: true })) : await checkRepo(repo);
+  const r = argv.repair ? await withRepoLock(repo, 'check --repair', () => checkRepo(repo, { repair: true }), { waitMs: 10_000 }) : await checkRepo(repo);
   if (argv.json) printJson(r);
   else {
     for (const f of r.found) console.log(f.text);

@@ -14,7 +14,7 @@ interface UndoArgs extends GlobalArgs {
 /** The `undo` verb. */
 export async function handler(argv: UndoArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const r = await withRepoLock(repo, 'undo', () => undoCommit(repo, argv.commit));
+  const r = await withRepoLock(repo, 'undo', () => undoCommit(repo, argv.commit), { waitMs: 10_000 });
   if (argv.json) {
     printJson(r);
     return;
