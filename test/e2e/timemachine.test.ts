@@ -7,6 +7,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
+import { startWatchChild } from './clients-helpers.js';
 import { addRemote, arrive, bareHub, cloneReplica, deliver, expectDiskIsHead, findOnDisk, headTree, initReplica, messagesAt, mg, moveTo, msg, remove, setFlags } from '../helpers/replica.js';
 
 vi.setConfig({ testTimeout: 600_000 });
@@ -389,5 +390,30 @@ describe('check', () => {
     expect(r.code).toBe(65);
     expect(r.stdout).toContain('INBOX: 1 delivered');
     expect(mailgit(['-C', a, 'check', '--remote', 'nowhere']).code).toBe(64);
+  });
+});
+
+describe('restore while watch runs', () => {
+  test('watch records the deletion; a restore then lands without watch recording it again or taking it back', async () => {
+    const { a } = oneRepo();
+    const keys = [0, 1, 2].map((i) => arrive(a, `w${i}`));
+    mg(a, ['commit']);
+    const w = await startWatchChild(a, ['--debounce', '100']);
+    try {
+      const from = w.events.length;
+      for (const k of keys) remove(a, k);
+      const deletion = await w.waitFor((e) => e.event === 'commit', 30_000, from);
+      expect(deletion.summary).toEqual(['INBOX: 3 deleted']);
+      // (The watch child's output waits in its pipe while this runs.)
+      expect(mg(a, ['restore', '--folder', 'INBOX', '--as-of', 'HEAD~1']).stderr).toBe('');
+      const restored = gitOut(a, ['rev-parse', 'HEAD']).trim();
+      // The restore's own files raise events; watch finds nothing to record.
+      await new Promise((res) => setTimeout(res, 1500));
+      expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(restored);
+      expect(keys.every((k) => messagesAt(a).has(k))).toBe(true);
+      expectDiskIsHead(a);
+    } finally {
+      await w.stop();
+    }
   });
 });
