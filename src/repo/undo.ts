@@ -1,8 +1,9 @@
 /**
  * Undoing one recorded commit as a new commit: every message the commit changed goes
- * back to how it was before it (against its first parent: for a merge, what the merge
- * brought in and decided), so a mass deletion comes back, a fetch goes away, a flag
- * change is reverted. Only mail is undone (messages, folder markers and data files),
+ * back to how it was before it (against its first parent), so a mass deletion comes back,
+ * a fetch goes away, a flag change is reverted. For a merge commit with conflict
+ * decisions, the decisions are undone: each decided message takes the side that lost
+ * (a merge without decisions is undone against its first parent: what it brought in). Only mail is undone (messages, folder markers and data files),
  * never `.mailgit/` settings or checkpoints (a fetch undone is not fetched again).
  *
  * Per message (by key) and per other file (by path) the undo is decided against HEAD:
@@ -69,14 +70,55 @@ function current(now: TreeMessages, id: string): Map<string, string> {
   return new Map((now.byKey.get(id.slice(2)) ?? []).map((m) => [m.path, m.oid]));
 }
 
-async function checkedCommit(repo: Repo, head: string, spec: string): Promise<{ commit: string; parent: string; subject: string }> {
+interface Target {
+  commit: string;
+  parents: string[];
+  subject: string;
+  body: string;
+}
+
+async function checkedCommit(repo: Repo, head: string, spec: string): Promise<Target> {
   const commit = await commitOf(repo, spec);
   if (!commit) throw new UsageError(`no commit ${JSON.stringify(spec)}`);
   if (!(await isAncestor(repo, commit, head))) throw new UsageError(`commit ${spec} is not in this replica's history`);
   if ((await readReplica(repo.root, commit)) === '') throw new MailgitError(`commit ${spec} is not a mailgit commit (no Mailgit-Replica trailer); nothing undone`, 'ENOTMAILGIT', EX.DATAERR);
-  const [parent, subject] = (await git(['log', '-1', '--format=%P%x1f%s', commit], { cwd: repo.root })).stdout.toString('utf8').trim().split('\x1f');
-  if (!parent) throw new UsageError(`commit ${spec} is the repo's first commit; there is nothing before it to go back to`);
-  return { commit, parent: parent.split(' ')[0]!, subject: subject ?? '' };
+  const [parents, subject, body] = (await git(['log', '-1', '--format=%P%x1f%s%x1f%b', commit], { cwd: repo.root })).stdout.toString('utf8').split('\x1f');
+  if (!parents?.trim()) throw new UsageError(`commit ${spec} is the repo's first commit; there is nothing before it to go back to`);
+  return { commit, parents: parents.trim().split(' '), subject: subject ?? '', body: body ?? '' };
+}
+
+/** The message keys a merge commit's conflict lines name (`conflict: PATH: …`). */
+function decidedKeys(body: string): string[] {
+  const keys = body.split('\n').flatMap((l) => {
+    const m = /^conflict: (.+?): /.exec(l);
+    const key = m ? parseMessagePath(m[1]!)?.key : undefined;
+    return key ? [key] : [];
+  });
+  return [...new Set(keys)];
+}
+
+/**
+ * For a merge commit with conflict decisions: per decided message, the side that lost
+ * (the parent whose version the merge did not keep) as `before`, the merge's as `after`.
+ * A decision that kept both sides' changes has no losing side and is left out.
+ */
+async function decisionGroups(repo: Repo, t: Target, keys: string[]): Promise<Map<string, Side>> {
+  const [merged, ours, theirs] = await Promise.all([t.commit, ...t.parents.slice(0, 2)].map((c) => readTreeMessages(repo, c)));
+  const groups = new Map<string, Side>();
+  for (const key of keys) {
+    const id = `k:${key}`;
+    const [m, a, b] = [merged, ours, theirs].map((tree) => current(tree!, id));
+    if (state(m!) === state(a!)) groups.set(id, { before: b!, after: m! });
+    else if (state(m!) === state(b!)) groups.set(id, { before: a!, after: m! });
+  }
+  return groups;
+}
+
+/** What the undo reverts: a merge's decisions when it has any, else the diff against the first parent. */
+async function changesToUndo(repo: Repo, t: Target): Promise<Map<string, Side>> {
+  const keys = t.parents.length > 1 ? decidedKeys(t.body) : [];
+  if (keys.length > 0) return decisionGroups(repo, t, keys);
+  return groupChanges(await diffTrees(repo.root, t.parents[0]!, t.commit));
 }
 
 function ambiguity(spec: string, changed: string[]): MailgitError {
@@ -113,7 +155,8 @@ export async function undoCommit(repo: Repo, spec: string): Promise<UndoReport> 
   // The commit is named as the user read it, before recording moves HEAD.
   const seen = await readHead(repo.root);
   if (!seen) throw new UsageError('the repo has no history yet');
-  const { commit, parent, subject } = await checkedCommit(repo, seen, spec);
+  const target = await checkedCommit(repo, seen, spec);
+  const { commit, subject } = target;
   await record(repo, { message: 'record changes made before undo' });
   const head = (await readHead(repo.root))!;
   const now = await readTreeMessages(repo, head);
@@ -121,7 +164,7 @@ export async function undoCommit(repo: Repo, spec: string): Promise<UndoReport> 
   const reverted = new Map<string, string>();
   const changed: string[] = [];
   let already = 0;
-  for (const [id, side] of groupChanges(await diffTrees(repo.root, parent, commit))) {
+  for (const [id, side] of await changesToUndo(repo, target)) {
     const cur = current(now, id);
     if (state(cur) === state(side.before)) {
       already++;

@@ -309,6 +309,34 @@ describe('undo', () => {
     expectDiskIsHead(a);
   });
 
+  test('undo of a merge undoes its conflict decisions only: the deleted-and-flagged message comes back flagged, the rest of the merge stays', () => {
+    const dir = tempDir('mailgit-undo-merge-');
+    const a = initReplica(join(dir, 'a'), 'a');
+    const [m0, m1] = [0, 1].map((i) => arrive(a, `m${i}`)) as [string, string];
+    const hub = bareHub(join(dir, 'hub.git'));
+    addRemote(a, 'hub', hub);
+    mg(a, ['sync']);
+    const b = cloneReplica(hub, join(dir, 'b'), 'b');
+    // Concurrently: A flags m0; B deletes m0 and reads m1. B's stamp wins (same clock, "b" > "a").
+    setFlags(a, m0, 'F');
+    mg(a, ['commit']);
+    remove(b, m0);
+    setFlags(b, m1, 'S');
+    mg(b, ['sync']);
+    const merged = mg(a, ['sync']).stdout;
+    expect(merged).toMatch(/conflict: .*deleted it/);
+    expect(messagesAt(a).has(m0)).toBe(false);
+    const out = mg(a, ['undo', 'HEAD']).stdout;
+    expect(out).toContain('INBOX: 1 restored');
+    expect(msg(a, m0).flags).toBe('F');
+    expect(msg(a, m1).flags).toBe('S');
+    mg(a, ['sync']);
+    mg(b, ['sync']);
+    expect(headTree(b)).toBe(headTree(a));
+    expect(msg(b, m0).flags).toBe('F');
+    expectDiskIsHead(b);
+  });
+
   test('refuses, naming the messages, where later changes make the undo ambiguous; refuses a commit that is not mailgit\'s', () => {
     const { a } = oneRepo();
     const k1 = arrive(a, 'one');
