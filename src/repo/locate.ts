@@ -13,7 +13,7 @@ import { EX, MailgitError } from '../util/errors.js';
 import { keyPathspecs } from './history.js';
 import { messageIdOf } from './copies.js';
 import { listDeleted } from './deleted.js';
-import { readTreeMessages } from './treeMessages.js';
+import { TreeCache } from './treeMessages.js';
 import type { StoredMessage } from './treeMessages.js';
 import type { Moment } from './when.js';
 import type { Repo } from './repo.js';
@@ -59,12 +59,12 @@ function regexEscape(s: string): string {
 }
 
 /** Messages of `commit`'s tree whose Message-ID header is `id`: `git grep`, then each hit read to be sure. */
-async function byMessageId(repo: Repo, commit: string, id: string): Promise<Located[]> {
+async function byMessageId(repo: Repo, trees: TreeCache, commit: string, id: string): Promise<Located[]> {
   const re = `^message-id:[[:space:]]*${regexEscape(id)}`;
   const out = await git(['grep', '-l', '-z', '-i', '-E', '-e', re, commit, '--', ':(glob)**/cur/*', ':(glob)**/new/*'], { cwd: repo.root, okCodes: [1] });
   const paths = out.stdout.toString('utf8').split('\0').filter(Boolean).map((p) => p.slice(commit.length + 1));
   if (paths.length === 0) return [];
-  const tree = await readTreeMessages(repo, commit);
+  const tree = await trees.get(commit);
   const cat = new CatFile(repo.root);
   const found: Located[] = [];
   try {
@@ -83,19 +83,20 @@ async function byMessageId(repo: Repo, commit: string, id: string): Promise<Loca
  * Finds the messages `x` names as of moment `at`: the versions in its tree, or else
  * the last version of each that history had before `at`. A Message-ID may name several
  * messages (one version each). Throws {@link UnknownMessageError} when there is none.
+ * `trees` keeps the listings for the next name.
  */
-export async function locate(repo: Repo, x: string, at: Moment): Promise<Located[]> {
+export async function locate(repo: Repo, x: string, at: Moment, trees = new TreeCache(repo)): Promise<Located[]> {
   const name = parseMessageName(x);
   const where = at.time === null ? `in the history up to ${at.commit.slice(0, 10)}` : 'in the history up to then';
   if ('key' in name) {
     if (name.key === '') throw new UnknownMessageError(x, where);
-    const tree = await readTreeMessages(repo, at.commit);
+    const tree = await trees.get(at.commit);
     const here = (tree.byKey.get(name.key) ?? []).map((s) => ({ ...s, commit: at.commit }));
     const found = here.length > 0 ? here : await lastVersions(repo, name.key, at.commit);
     if (found.length === 0) throw new UnknownMessageError(x, where);
     return found;
   }
-  const here = await byMessageId(repo, at.commit, name.messageId);
+  const here = await byMessageId(repo, trees, at.commit, name.messageId);
   if (here.length > 0) return here;
   const seen = new Set<string>();
   const found: Located[] = [];

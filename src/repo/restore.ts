@@ -21,7 +21,7 @@ import { commitChange, countLines } from './change.js';
 import { locate } from './locate.js';
 import type { Located } from './locate.js';
 import { record } from './record.js';
-import { folderDirOf, holding, readTreeMessages } from './treeMessages.js';
+import { folderDirOf, holding, readTreeMessages, TreeCache } from './treeMessages.js';
 import type { StoredMessage, TreeMessages } from './treeMessages.js';
 import { resolveMoment } from './when.js';
 import type { Moment } from './when.js';
@@ -101,8 +101,9 @@ async function prepare(repo: Repo, spec: string | undefined, opts: RestoreOption
 export async function restoreMessages(repo: Repo, names: string[], at: string | undefined, opts: RestoreOptions = {}): Promise<RestoreReport> {
   const { head, moment } = await prepare(repo, at, opts);
   const wanted: Located[] = [];
-  for (const x of names) wanted.push(...(await locate(repo, x, moment ?? { commit: head, time: null })));
-  const planned = await plan(repo, await readTreeMessages(repo, head), wanted);
+  const trees = new TreeCache(repo);
+  for (const x of names) wanted.push(...(await locate(repo, x, moment ?? { commit: head, time: null }, trees)));
+  const planned = await plan(repo, await trees.get(head), wanted);
   const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${planned.report.restored.length} messages`;
   return finish(repo, head, subject, planned, opts);
 }

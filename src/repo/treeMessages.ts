@@ -56,3 +56,18 @@ export function folderDirOf(repo: Repo, folder: string): string {
   if (bad) throw new UsageError(`invalid folder name ${JSON.stringify(folder)}: ${bad}`);
   return folderDir(repo.layout, folder);
 }
+
+/** Whole-tree listings by commit, read once each (several names looked up in one tree). */
+export class TreeCache {
+  private readonly trees = new Map<string, Promise<TreeMessages>>();
+
+  /** Makes a cache for `repo`. */
+  constructor(private readonly repo: Repo) {}
+
+  /** The messages of `commit`'s whole tree. */
+  get(commit: string): Promise<TreeMessages> {
+    let t = this.trees.get(commit);
+    if (!t) this.trees.set(commit, (t = readTreeMessages(this.repo, commit)));
+    return t;
+  }
+}
