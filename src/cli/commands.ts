@@ -150,7 +150,7 @@ export const COMMANDS: VerbSpec[] = [
   },
   {
     name: 'check',
-    description: 'compare every file with HEAD (edits in place, missing or unrecorded files, journal, lock, objects); exit 65 while anything is wrong',
+    description: 'compare every file with HEAD, the journal, lock and objects; exit 65 while anything is wrong',
     options: {
       repair: { type: 'boolean', description: 'record or restore until HEAD and the Maildir agree, reporting each action' },
       remote: { type: 'string', arg: 'R', description: 'instead: whether this replica and remote R hold the same mail, and what differs' },
