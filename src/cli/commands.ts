@@ -114,8 +114,48 @@ export const COMMANDS: VerbSpec[] = [
       folder: { type: 'string', description: 'only what happened in this folder' },
       message: { type: 'string', arg: 'KEY', description: "one message's whole story (its Maildir key)" },
       n: { type: 'number', short: 'n', arg: 'N', description: 'at most N entries' },
+      deleted: { type: 'boolean', description: 'deleted messages: subject, sender, when, where and by which replica' },
+      since: { type: 'string', arg: 'T', description: 'with --deleted: from time T (date, "2 days ago" or commit)' },
+      until: { type: 'string', arg: 'T', description: 'with --deleted: up to time T' },
     },
     load: async () => (await import('./log.js')).handler,
+  },
+  {
+    name: 'show',
+    description: 'show one message as it was (headers and text; --raw for the bytes)',
+    positionals: [{ name: 'message', required: true, description: 'key, file name, path or Message-ID' }],
+    options: {
+      at: { type: 'string', arg: 'T', description: 'as it was at T (date, "2 days ago" or commit)' },
+      raw: { type: 'boolean', description: 'the stored bytes as they are' },
+    },
+    load: async () => (await import('./show.js')).handler,
+  },
+  {
+    name: 'restore',
+    description: 'bring deleted messages back, with their flags and folder (a new commit)',
+    positionals: [{ name: 'messages', variadic: true, description: 'keys, file names, paths or Message-IDs' }],
+    options: {
+      at: { type: 'string', arg: 'T', description: 'as they were at T (default: just before they were deleted)' },
+      folder: { type: 'string', arg: 'F', description: 'restore folder F as of --as-of (keeps what arrived since)' },
+      'as-of': { type: 'string', arg: 'T', description: 'with --folder: the time (date, "2 days ago" or commit)' },
+      'dry-run': { type: 'boolean', short: 'n', description: 'list what would come back; change nothing' },
+    },
+    load: async () => (await import('./restore.js')).handler,
+  },
+  {
+    name: 'undo',
+    description: 'revert what one recorded commit did (a mass deletion, a fetch), as a new commit',
+    positionals: [{ name: 'commit', required: true, description: 'the commit to undo (from mailgit log)' }],
+    load: async () => (await import('./undo.js')).handler,
+  },
+  {
+    name: 'check',
+    description: 'compare every file with HEAD, the journal, lock and objects; exit 65 while anything is wrong',
+    options: {
+      repair: { type: 'boolean', description: 'record or restore until HEAD and the Maildir agree, reporting each action' },
+      remote: { type: 'string', arg: 'R', description: 'instead: whether this replica and remote R hold the same mail, and what differs' },
+    },
+    load: async () => (await import('./check.js')).handler,
   },
   {
     name: 'sync',

@@ -14,6 +14,8 @@ import type { Repo } from '../repo/repo.js';
 import { cloneRepo } from '../sync/clone.js';
 import { syncRepo } from '../sync/sync.js';
 import { readHistory } from '../repo/history.js';
+import { listDeleted } from '../repo/deleted.js';
+import { restoreMessages } from '../repo/restore.js';
 import { treeOf, readHead } from '../git/commit.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { GlobalArgs } from './context.js';
@@ -58,6 +60,20 @@ async function sync(repo: Repo): Promise<string[]> {
   return r.remotes.flatMap((x) => [...x.incoming.map((l) => `in   ${l}`), ...x.outgoing.map((l) => `out  ${l}`), ...x.decisions.map((l) => `conflict: ${l}`)]);
 }
 
+/** The epilogue: the digest the laptop deleted is listed, restored on the desktop and synced back. */
+async function getItBack(desktop: Repo, laptop: Repo, key: string): Promise<boolean> {
+  const gone = await listDeleted(desktop);
+  say('desktop: mailgit log --deleted', gone.map((d) => `${d.replica} deleted "${d.subject ?? ''}" (${d.from ?? ''}) from ${d.folder}`));
+  const restored = await withRepoLock(desktop, 'demo', () => restoreMessages(desktop, [key], undefined));
+  say(`desktop: mailgit restore ${key}`, restored.lines);
+  say('desktop: sync', await sync(desktop));
+  say('laptop: sync', await sync(laptop));
+  const has = async (r: Repo): Promise<boolean> => (await readdir(join(r.root, 'INBOX', 'new'))).some((n) => n.startsWith(key));
+  const here = (await has(desktop)) && (await has(laptop));
+  say(`the digest is back on both replicas: ${here ? 'yes' : 'NO'}`);
+  return here;
+}
+
 /** The `demo` verb: runs the built-in story in a temporary directory. */
 export async function handler(argv: DemoArgs): Promise<void> {
   const base = await mkdtemp(join(tmpdir(), 'mailgit-demo-'));
@@ -100,7 +116,8 @@ export async function handler(argv: DemoArgs): Promise<void> {
     for (const e of await readHistory(laptop)) {
       console.log(`   ${e.commit.slice(0, 8)} ${e.replica.padEnd(8)} clock ${String(e.clock).padStart(2)}  ${e.lines.join('; ')}`);
     }
-    if (!same) process.exitCode = 1;
+    const back = await getItBack(desktop, laptop, keys[2]!);
+    if (!same || !back) process.exitCode = 1;
   } finally {
     if (argv.keep) console.log(`\n(kept ${base})`);
     else await rm(base, { recursive: true, force: true });

@@ -1,16 +1,22 @@
 /**
- * `mailgit log [--folder F] [--message KEY] [--json] [-n N]`
+ * `mailgit log [--folder F] [--message KEY] [--json] [-n N]`,
+ * `mailgit log --deleted [--folder F] [--since T] [--until T] [--json]`
  */
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 import { readHistory, messageStory } from '../repo/history.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import type { HistoryEntry } from '../repo/history.js';
+import { UsageError } from '../util/errors.js';
 
-interface LogArgs extends GlobalArgs {
+/** The arguments of `log`. */
+export interface LogArgs extends GlobalArgs {
   folder?: string;
   message?: string;
   n?: number;
+  deleted?: boolean;
+  since?: string;
+  until?: string;
 }
 
 function show(e: HistoryEntry): void {
@@ -22,6 +28,8 @@ function show(e: HistoryEntry): void {
 /** The `log` verb: prints history in a person's words, for the repo, a folder, or one message. */
 export async function handler(argv: LogArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
+  if (argv.deleted) return (await import('./logDeleted.js')).showDeleted(repo, argv);
+  if (argv.since !== undefined || argv.until !== undefined) throw new UsageError('--since and --until go with --deleted');
   if (argv.message) {
     const story = await messageStory(repo, argv.message);
     // mailparser loads only for a message's story.

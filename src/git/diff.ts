@@ -15,9 +15,9 @@ export interface PathChange {
 
 const ZERO = /^0+$/;
 
-/** Lists the paths that differ between two tree-ishes (no rename detection). */
-export async function diffTrees(cwd: string, from: string, to: string): Promise<PathChange[]> {
-  const out = (await git(['diff-tree', '-r', '-z', '--no-renames', '--no-abbrev', from, to], { cwd })).stdout.toString('utf8');
+/** Lists the paths that differ between two tree-ishes (no rename detection), or only those matching the pathspecs `paths`. */
+export async function diffTrees(cwd: string, from: string, to: string, paths: string[] = []): Promise<PathChange[]> {
+  const out = (await git(['diff-tree', '-r', '-z', '--no-renames', '--no-abbrev', from, to, ...(paths.length ? ['--', ...paths] : [])], { cwd })).stdout.toString('utf8');
   const fields = out.split('\0');
   const changes: PathChange[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {

@@ -33,9 +33,12 @@ function parseEntries(out: Buffer): TreeEntry[] {
   });
 }
 
-/** Lists every entry below `treeish` recursively (blobs, symlinks and submodules; trees with `withTrees`). */
-export async function lsTreeRecursive(cwd: string, treeish: string, withTrees = false): Promise<TreeEntry[]> {
-  const args = ['ls-tree', '-r', '-z', '--full-tree', ...(withTrees ? ['-t'] : []), treeish];
+/**
+ * Lists every entry below `treeish` recursively (blobs, symlinks and submodules; trees
+ * with `withTrees`), or only below the directories `paths` when given.
+ */
+export async function lsTreeRecursive(cwd: string, treeish: string, withTrees = false, paths: string[] = []): Promise<TreeEntry[]> {
+  const args = ['ls-tree', '-r', '-z', '--full-tree', ...(withTrees ? ['-t'] : []), treeish, ...(paths.length ? ['--', ...paths] : [])];
   return parseEntries((await git(args, { cwd })).stdout);
 }
 

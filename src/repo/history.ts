@@ -20,9 +20,11 @@ export interface HistoryEntry {
   lines: string[];
 }
 
-const FORMAT = '%H%x1f%ct%x1f%P%x1f%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)%x1f%(trailers:key=Mailgit-Clock,valueonly,separator=%x20)%x1f%B%x1e';
+/** The `git log --format` of every history reader: fields split by 0x1f, records ended by 0x1e. */
+export const FORMAT = '%H%x1f%ct%x1f%P%x1f%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)%x1f%(trailers:key=Mailgit-Clock,valueonly,separator=%x20)%x1f%B%x1e';
 
-interface RawCommit {
+/** A commit as the history readers parse it. */
+export interface RawCommit {
   commit: string;
   time: number;
   parents: string[];
@@ -78,6 +80,41 @@ function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
+/** One path a commit changed, as `git log --raw` gives it (blobs null where absent). */
+export interface RawChange {
+  path: string;
+  oldOid: string | null;
+  newOid: string | null;
+}
+
+/** A commit of a `git log --raw` run with the paths it changed. */
+export interface RawLogEntry extends RawCommit {
+  changes: RawChange[];
+}
+
+/** The `git log` options that make {@link readRawLog}'s input; the caller adds revisions and paths. */
+export const RAW_LOG_ARGS = ['log', '--no-renames', '--raw', '--no-abbrev', '-z', `--format=%x1d${FORMAT}`];
+
+const ZERO_OID = /^0+$/;
+
+/** Parses the output of `git log` run with {@link RAW_LOG_ARGS}. */
+export function parseRawLog(out: string): RawLogEntry[] {
+  const entries: RawLogEntry[] = [];
+  // Each record: \x1d header \x1e \0 raw-lines, where raw is ":modes oids status\0path\0" repeated.
+  for (const rec of out.split('\x1d')) {
+    const end = rec.indexOf('\x1e');
+    if (end < 0) continue;
+    const changes: RawChange[] = [];
+    const fields = rec.slice(end + 1).split('\0').map((f) => f.replace(/^\n/, '')).filter((f) => f !== '');
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const meta = fields[i]!.replace(/^:/, '').split(' ');
+      changes.push({ path: fields[i + 1]!, oldOid: ZERO_OID.test(meta[2]!) ? null : meta[2]!, newOid: ZERO_OID.test(meta[3]!) ? null : meta[3]! });
+    }
+    entries.push({ ...parseRaw(rec.slice(0, end)), changes });
+  }
+  return entries;
+}
+
 /**
  * Rebuilds one message's story, oldest first: delivered, seen, read, flagged, moved,
  * deleted — with the replica and time of each step, and the blob it was last stored as.
@@ -86,28 +123,19 @@ function globEscape(s: string): string {
 export async function messageStory(repo: Repo, key: string): Promise<{ entries: HistoryEntry[]; blob: string | null }> {
   if (!(await readHead(repo.root))) return { entries: [], blob: null };
   let blob: string | null = null;
-  const k = globEscape(key);
-  const specs = [`:(glob)**/cur/${k}`, `:(glob)**/cur/${k}:*`, `:(glob)**/new/${k}`, `:(glob)**/new/${k}:*`];
-  const args = ['log', '--reverse', '--no-merges', '--no-renames', '--raw', '--no-abbrev', '-z', `--format=%x1d${FORMAT}`, 'HEAD', '--', ...specs];
+  const args = [...RAW_LOG_ARGS, '--reverse', '--no-merges', 'HEAD', '--', ...keyPathspecs(key)];
   const out = (await git(args, { cwd: repo.root })).stdout.toString('utf8');
   const entries: HistoryEntry[] = [];
-  // Each record: \x1d header \x1e \0 raw-lines, where raw is ":modes oids status\0path\0" repeated.
-  for (const rec of out.split('\x1d')) {
-    const end = rec.indexOf('\x1e');
-    if (end < 0) continue;
-    const raw = parseRaw(rec.slice(0, end));
+  for (const raw of parseRawLog(out)) {
     const added = [];
     const removed = [];
-    const fields = rec.slice(end + 1).split('\0').map((f) => f.replace(/^\n/, '')).filter((f) => f !== '');
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const meta = fields[i]!.replace(/^:/, '').split(' ');
-      const path = fields[i + 1]!;
-      if (parseMessagePath(path)?.key !== key) continue;
-      if (meta[4] === 'A' || meta[4] === 'M') {
-        added.push({ path, oid: meta[3]! });
-        blob = meta[3]!;
+    for (const c of raw.changes) {
+      if (parseMessagePath(c.path)?.key !== key) continue;
+      if (c.newOid) {
+        added.push({ path: c.path, oid: c.newOid });
+        blob = c.newOid;
       }
-      if (meta[4] === 'D' || meta[4] === 'M') removed.push({ path, oid: meta[2]! });
+      if (c.oldOid) removed.push({ path: c.path, oid: c.oldOid });
     }
     if (removed.length > added.length) {
       // The key left without coming back: a client that copies and deletes (mutt's
@@ -120,4 +148,10 @@ export async function messageStory(repo: Repo, key: string): Promise<{ entries: 
     entries.push({ commit: raw.commit, time: raw.time, replica: raw.replica, clock: raw.clock, merge: false, subject: bodyLines(raw.body).subject, lines });
   }
   return { entries, blob };
+}
+
+/** Pathspecs that match every file name of message `key` in any folder. */
+export function keyPathspecs(key: string): string[] {
+  const k = globEscape(key);
+  return [`:(glob)**/cur/${k}`, `:(glob)**/cur/${k}:*`, `:(glob)**/new/${k}`, `:(glob)**/new/${k}:*`];
 }

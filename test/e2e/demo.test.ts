@@ -17,5 +17,9 @@ describe('mailgit demo', () => {
     expect(r.stdout).toMatch(/Archive\/cur on the laptop: 1700000004\.M4P1\.demo:2,S/);
     expect(r.stdout).toMatch(/INBOX\/new on the laptop: 1700000005\.M5P1\.demo/);
     expect(r.stdout).toMatch(/laptop +clock +\d+ +INBOX: 2 seen, 2 marked read, 1 deleted/);
+    // The epilogue: the deleted digest is listed with its subject, restored, and synced back.
+    expect(r.stdout).toContain('laptop deleted "Weekly digest" (news@lists.example.org) from INBOX');
+    expect(r.stdout).toContain('INBOX: 1 restored');
+    expect(r.stdout).toContain('the digest is back on both replicas: yes');
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * `mailgit check [--repair]` and `mailgit check --remote R`: compare every file with HEAD
+ * (and repair), or this replica's mail with a remote's. Exits 65 while anything differs.
+ */
+import type { GlobalArgs } from './context.js';
+import { printJson, repoFromArgs } from './context.js';
+import { checkRepo } from '../repo/check.js';
+import { compareRemote } from '../repo/checkRemote.js';
+import { withRepoLock } from '../repo/lock.js';
+import { MailgitError, UsageError, EX } from '../util/errors.js';
+
+interface CheckArgs extends GlobalArgs {
+  repair?: boolean;
+  remote?: string;
+}
+
+async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  const c = await withRepoLock(repo, 'check', () => compareRemote(repo, argv.remote), { waitMs: 10_000 });
+  if (argv.json) printJson(c);
+  else if (c.same) console.log(`same mail as ${c.remote} (tree ${c.here?.slice(0, 10) ?? 'empty'})`);
+  else {
+    console.log(`${c.remote} differs: ${c.ahead} commit${c.ahead === 1 ? '' : 's'} only here, ${c.behind} only there; from ${c.remote}'s mail to this replica's:`);
+    for (const line of c.differences) console.log(`  ${line}`);
+  }
+  if (!c.same) throw new MailgitError(`this replica and ${c.remote} hold different mail; mailgit sync ${c.remote} brings them together`, 'EDIFFER', EX.DATAERR);
+}
+
+/** The `check` verb. */
+export async function handler(argv: CheckArgs): Promise<void> {
+  if (argv.remote !== undefined) {
+    if (argv.repair) throw new UsageError('--repair works on this replica only; give it without --remote');
+    return remote({ ...argv, remote: argv.remote });
+  }
+  const repo = await repoFromArgs(argv);
+  const r = argv.repair ? await withRepoLock(repo, 'check --repair', () => checkRepo(repo, { repair: true }), { waitMs: 10_000 }) : await checkRepo(repo);
+  if (argv.json) printJson(r);
+  else {
+    for (const f of r.found) console.log(f.text);
+    for (const a of r.actions) console.log(`repaired: ${a}`);
+    if (r.remaining.length === 0) console.log(`all good: ${r.files} files agree with HEAD`);
+  }
+  if (r.remaining.length > 0) {
+    const n = r.remaining.length;
+    const what = argv.repair ? `${n} problem${n === 1 ? '' : 's'} left that check cannot repair${argv.json ? '' : `: ${r.remaining.map((f) => f.text).join('; ')}`}` : `${n} problem${n === 1 ? '' : 's'} found; mailgit check --repair fixes what it can`;
+    throw new MailgitError(what, 'ECHECK', EX.DATAERR);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * `mailgit undo COMMIT`: revert what one recorded commit did, as a new commit (see
+ * src/repo/undo.ts).
+ */
+import type { GlobalArgs } from './context.js';
+import { printJson, repoFromArgs } from './context.js';
+import { withRepoLock } from '../repo/lock.js';
+import { undoCommit } from '../repo/undo.js';
+
+interface UndoArgs extends GlobalArgs {
+  commit: string;
+}
+
+/** The `undo` verb. */
+export async function handler(argv: UndoArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  const r = await withRepoLock(repo, 'undo', () => undoCommit(repo, argv.commit), { waitMs: 10_000 });
+  if (argv.json) {
+    printJson(r);
+    return;
+  }
+  if (!r.commit) {
+    console.log(`nothing to undo: what ${r.undone.slice(0, 10)} did is undone already`);
+    return;
+  }
+  console.log(`[main ${r.commit.slice(0, 10)}] undo of ${r.undone.slice(0, 10)}`);
+  for (const line of r.lines) console.log(`  ${line}`);
+}

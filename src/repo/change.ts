@@ -1,0 +1,49 @@
+/**
+ * Writing a change that mailgit itself decides (a restore, an undo) as a new commit on
+ * the branch and bringing the Maildir along. Order is important:
+ *   1. the caller holds the repo lock and has recorded the client's changes first,
+ *   2. the new tree and commit are written as objects only (`mktree`, `commit-tree`),
+ *   3. the apply journal is written, the branch moves (compare-and-swap from HEAD), and
+ *      the files appear through `tmp/`, fsync, rename (apply.ts).
+ * A crash before the branch moves leaves an unreferenced commit only: nothing restored.
+ * A crash after it leaves the journal, and the next mailgit command finishes writing the
+ * files: the change is never left half done, and it replicates like any other commit.
+ */
+import { commitTree, formatMessage, readClock } from '../git/commit.js';
+import { diffTrees } from '../git/diff.js';
+import { editTree } from '../git/tree.js';
+import type { TreeEdit } from '../git/tree.js';
+import { applyCommit } from './apply.js';
+import { scheduleMaintenance } from './maintenance.js';
+import type { Repo } from './repo.js';
+import { perfMark } from '../util/perf.js';
+
+/** A change to commit: its subject, its "FOLDER: …" lines and the path edits against HEAD. */
+export interface Change {
+  subject: string;
+  lines: string[];
+  edits: TreeEdit[];
+}
+
+/**
+ * Commits `change` on top of `head` and applies it to the Maildir (see the module
+ * comment); returns the new commit. The caller holds the repo lock.
+ */
+export async function commitChange(repo: Repo, head: string, change: Change): Promise<string> {
+  const tree = await editTree(repo.root, head, change.edits);
+  perfMark('change: tree written');
+  const clock = (await readClock(repo.root, head)) + 1;
+  const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
+  const commit = await commitTree(repo.root, tree, [head], message);
+  await applyCommit(repo, head, commit, await diffTrees(repo.root, head, commit));
+  perfMark('change: applied');
+  await scheduleMaintenance(repo.root, repo.gitDir);
+  return commit;
+}
+
+/** Counts per folder as "FOLDER: N label" lines, sorted by folder. */
+export function countLines(folders: string[], label: string): string[] {
+  const counts = new Map<string, number>();
+  for (const f of folders) counts.set(f, (counts.get(f) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([f, n]) => `${f}: ${n} ${label}`);
+}

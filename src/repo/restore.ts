@@ -1,0 +1,125 @@
+/**
+ * Getting mail back from history. A restore is a new commit that adds the messages
+ * again, under the names (folder, flags) they had, and is applied to the Maildir like a
+ * sync's merge (change.ts); history is never rewritten, so the restore replicates at the
+ * next sync. A message that HEAD holds under its key or with its content (moved,
+ * renamed) is left as it is: a restore never makes a second copy.
+ *
+ * Why a restore is not undone by a replica that did not see the deletion (the merge
+ * rules of docs/design.md): the restored file has the key and blob it had before the
+ * deletion. Against a merge base from before the deletion, the restoring side is then
+ * unchanged for that message (rule 1: the other side's changes win, e.g. a flag set there
+ * meanwhile); against a base after it, the message is new on the restoring side and
+ * kept (rule 3). Only a deletion the other side made itself, concurrently, removes it.
+ */
+import { readHead } from '../git/commit.js';
+import { gitText } from '../git/run.js';
+import type { TreeEdit } from '../git/tree.js';
+import { folderMarker, folderName } from '../maildir/layout.js';
+import { EX, MailgitError } from '../util/errors.js';
+import { commitChange, countLines } from './change.js';
+import { locate } from './locate.js';
+import type { Located } from './locate.js';
+import { record } from './record.js';
+import { folderDirOf, holding, readTreeMessages, TreeCache } from './treeMessages.js';
+import type { StoredMessage, TreeMessages } from './treeMessages.js';
+import { resolveMoment } from './when.js';
+import type { Moment } from './when.js';
+import type { Repo } from './repo.js';
+import { perfMark } from '../util/perf.js';
+
+/** What a restore brought back, or would (dry run). */
+export interface RestoreReport {
+  /** The commit made (null for a dry run or when nothing came back). */
+  commit: string | null;
+  restored: StoredMessage[];
+  /** Messages asked for that HEAD already holds, with where they are. */
+  present: { message: StoredMessage; now: string }[];
+  /** Per-folder lines of the commit. */
+  lines: string[];
+}
+
+/** Options of a restore. */
+export interface RestoreOptions {
+  dryRun?: boolean;
+}
+
+async function emptyBlob(repo: Repo): Promise<string> {
+  return gitText(['hash-object', '-w', '--stdin'], { cwd: repo.root, input: '' });
+}
+
+/** Splits `wanted` into what comes back and what HEAD holds, and adds the markers of folders that come back. */
+async function plan(repo: Repo, now: TreeMessages, wanted: StoredMessage[]): Promise<{ edits: TreeEdit[]; report: RestoreReport }> {
+  const report: RestoreReport = { commit: null, restored: [], present: [], lines: [] };
+  const seen = new Set<string>();
+  for (const m of wanted) {
+    if (seen.has(m.path)) continue;
+    seen.add(m.path);
+    const there = holding(now, m.key, m.oid);
+    if (there) report.present.push({ message: m, now: there.path });
+    else report.restored.push(m);
+  }
+  const edits: TreeEdit[] = report.restored.map((m) => ({ path: m.path, oid: m.oid }));
+  const markers = [...new Set(report.restored.map((m) => folderMarker(m.folder)))].filter((p): p is string => p !== null && !now.files.has(p));
+  if (markers.length > 0) {
+    const oid = await emptyBlob(repo);
+    for (const p of markers) edits.push({ path: p, oid });
+  }
+  report.lines = countLines(report.restored.map((m) => folderName(repo.layout, m.folder)), 'restored');
+  return { edits, report };
+}
+
+async function finish(repo: Repo, head: string, subject: string, planned: { edits: TreeEdit[]; report: RestoreReport }, opts: RestoreOptions): Promise<RestoreReport> {
+  const { edits, report } = planned;
+  if (opts.dryRun || report.restored.length === 0) return report;
+  report.commit = await commitChange(repo, head, { subject, lines: report.lines, edits });
+  return report;
+}
+
+async function currentHead(repo: Repo): Promise<string> {
+  const head = await readHead(repo.root);
+  if (!head) throw new MailgitError('nothing to restore: the repo has no history yet', 'ENOHISTORY', EX.NOINPUT);
+  return head;
+}
+
+/**
+ * Resolves the moment `spec` against HEAD as the user saw it (so that `HEAD~1` means what
+ * they read in the log), then records what the client changed (not in a dry run, which
+ * changes nothing) and returns the moment and the HEAD to build on.
+ */
+async function prepare(repo: Repo, spec: string | undefined, opts: RestoreOptions): Promise<{ head: string; moment: Moment | null }> {
+  const seen = await currentHead(repo);
+  const moment = spec === undefined ? null : await resolveMoment(repo, seen, spec);
+  if (!opts.dryRun) await record(repo, { message: 'record changes made before restore' });
+  return { head: await currentHead(repo), moment };
+}
+
+/**
+ * Restores the messages `names` (keys, file names, paths or Message-IDs) as they were at
+ * moment `at` (default: just before each was last removed). The caller holds the lock.
+ */
+export async function restoreMessages(repo: Repo, names: string[], at: string | undefined, opts: RestoreOptions = {}): Promise<RestoreReport> {
+  const { head, moment } = await prepare(repo, at, opts);
+  const wanted: Located[] = [];
+  const trees = new TreeCache(repo);
+  for (const x of names) wanted.push(...(await locate(repo, x, moment ?? { commit: head, time: null }, trees)));
+  const planned = await plan(repo, await trees.get(head), wanted);
+  const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${planned.report.restored.length} messages`;
+  return finish(repo, head, subject, planned, opts);
+}
+
+/**
+ * Makes folder `folder` hold again every message it held at moment `asOf`, with the
+ * flags it had then, leaving alone what arrived since and what HEAD holds elsewhere.
+ * The caller holds the lock.
+ */
+export async function restoreFolder(repo: Repo, folder: string, asOf: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
+  const dir = folderDirOf(repo, folder);
+  const { head, moment } = await prepare(repo, asOf, opts);
+  const then = await readTreeMessages(repo, moment!.commit, [dir]);
+  if (then.byKey.size === 0) throw new MailgitError(`folder ${JSON.stringify(folder)} held no mail at ${asOf}`, 'ENOMSG', EX.NOINPUT);
+  perfMark('restore: listed');
+  const planned = await plan(repo, await readTreeMessages(repo, head), [...then.byKey.values()].flat());
+  perfMark('restore: planned');
+  return finish(repo, head, `${folder}: restored as of ${asOf} (${planned.report.restored.length} messages)`, planned, opts);
+}
