@@ -18,6 +18,7 @@ import { listDeleted } from '../repo/deleted.js';
 import { restoreMessages } from '../repo/restore.js';
 import { treeOf, readHead } from '../git/commit.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { describeClock } from '../merge/clock.js';
 import type { GlobalArgs } from './context.js';
 
 interface DemoArgs extends GlobalArgs {
@@ -60,17 +61,20 @@ async function sync(repo: Repo): Promise<string[]> {
   return r.remotes.flatMap((x) => [...x.incoming.map((l) => `in   ${l}`), ...x.outgoing.map((l) => `out  ${l}`), ...x.decisions.map((l) => `conflict: ${l}`)]);
 }
 
-/** The epilogue: the digest the laptop deleted is listed, restored on the desktop and synced back. */
+/** The epilogue: a message the laptop deletes by mistake is listed, restored on the desktop and synced back. */
 async function getItBack(desktop: Repo, laptop: Repo, key: string): Promise<boolean> {
-  const gone = await listDeleted(desktop);
+  await unlink(join(laptop.root, 'INBOX', 'cur', `${key}:2,S`));
+  say('laptop: deleted "Re: release notes" by mistake, synced', [...(await commit(laptop)), ...(await sync(laptop))]);
+  say('desktop: sync', await sync(desktop));
+  const gone = (await listDeleted(desktop)).filter((d) => d.now === null);
   say('desktop: mailgit log --deleted', gone.map((d) => `${d.replica} deleted "${d.subject ?? ''}" (${d.from ?? ''}) from ${d.folder}`));
   const restored = await withRepoLock(desktop, 'demo', () => restoreMessages(desktop, [key], undefined));
   say(`desktop: mailgit restore ${key}`, restored.lines);
   say('desktop: sync', await sync(desktop));
   say('laptop: sync', await sync(laptop));
-  const has = async (r: Repo): Promise<boolean> => (await readdir(join(r.root, 'INBOX', 'new'))).some((n) => n.startsWith(key));
+  const has = async (r: Repo): Promise<boolean> => (await readdir(join(r.root, 'INBOX', 'cur'))).some((n) => n.startsWith(key));
   const here = (await has(desktop)) && (await has(laptop));
-  say(`the digest is back on both replicas: ${here ? 'yes' : 'NO'}`);
+  say(`"Re: release notes" is back on both replicas: ${here ? 'yes' : 'NO'}`);
   return here;
 }
 
@@ -114,9 +118,9 @@ export async function handler(argv: DemoArgs): Promise<void> {
     ]);
     console.log('\n== mailgit log (laptop)');
     for (const e of await readHistory(laptop)) {
-      console.log(`   ${e.commit.slice(0, 8)} ${e.replica.padEnd(8)} clock ${String(e.clock).padStart(2)}  ${e.lines.join('; ')}`);
+      console.log(`   ${e.commit.slice(0, 8)} ${e.replica.padEnd(8)} ${describeClock(e.clock)}  ${e.lines.join('; ')}`);
     }
-    const back = await getItBack(desktop, laptop, keys[2]!);
+    const back = await getItBack(desktop, laptop, keys[1]!);
     if (!same || !back) process.exitCode = 1;
   } finally {
     if (argv.keep) console.log(`\n(kept ${base})`);

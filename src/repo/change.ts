@@ -9,7 +9,9 @@
  * A crash after it leaves the journal, and the next mailgit command finishes writing the
  * files: the change is never left half done, and it replicates like any other commit.
  */
-import { commitTree, formatMessage, readClock } from '../git/commit.js';
+import { commitTree, formatMessage } from '../git/commit.js';
+import { readStamp } from '../git/stamps.js';
+import { nextClock } from '../merge/clock.js';
 import { diffTrees } from '../git/diff.js';
 import { editTree } from '../git/tree.js';
 import type { TreeEdit } from '../git/tree.js';
@@ -32,9 +34,10 @@ export interface Change {
 export async function commitChange(repo: Repo, head: string, change: Change): Promise<string> {
   const tree = await editTree(repo.root, head, change.edits);
   perfMark('change: tree written');
-  const clock = (await readClock(repo.root, head)) + 1;
+  const now = Date.now();
+  const clock = nextClock((await readStamp(repo.root, head)).clock, now);
   const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
-  const commit = await commitTree(repo.root, tree, [head], message);
+  const commit = await commitTree(repo.root, tree, [head], message, now);
   await applyCommit(repo, head, commit, await diffTrees(repo.root, head, commit));
   perfMark('change: applied');
   await scheduleMaintenance(repo.root, repo.gitDir);

@@ -11,7 +11,8 @@
  * do; anything else (changed since: moved, re-flagged, deleted, restored elsewhere) →
  * ambiguous, and the whole undo is refused naming those messages, nothing changed.
  */
-import { readHead, readReplica } from '../git/commit.js';
+import { readHead } from '../git/commit.js';
+import { readStamp } from '../git/stamps.js';
 import { diffTrees } from '../git/diff.js';
 import { git } from '../git/run.js';
 import type { TreeEdit } from '../git/tree.js';
@@ -81,7 +82,7 @@ async function checkedCommit(repo: Repo, head: string, spec: string): Promise<Ta
   const commit = await commitOf(repo, spec);
   if (!commit) throw new UsageError(`no commit ${JSON.stringify(spec)}`);
   if (!(await isAncestor(repo, commit, head))) throw new UsageError(`commit ${spec} is not in this replica's history`);
-  if ((await readReplica(repo.root, commit)) === '') throw new MailgitError(`commit ${spec} is not a mailgit commit (no Mailgit-Replica trailer); nothing undone`, 'ENOTMAILGIT', EX.DATAERR);
+  if ((await readStamp(repo.root, commit)).replica === '') throw new MailgitError(`commit ${spec} is not a mailgit commit (no Mailgit-Replica trailer); nothing undone`, 'ENOTMAILGIT', EX.DATAERR);
   const [parents, subject, body] = (await git(['log', '-1', '--format=%P%x1f%s%x1f%b', commit], { cwd: repo.root })).stdout.toString('utf8').split('\x1f');
   if (!parents?.trim()) throw new UsageError(`commit ${spec} is the repo's first commit; there is nothing before it to go back to`);
   return { commit, parents: parents.trim().split(' '), subject: subject ?? '', body: body ?? '' };

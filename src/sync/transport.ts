@@ -10,7 +10,6 @@ import { PermissionError, UnavailableError, UnsafeDataError } from '../util/erro
 
 const UNREACHABLE = /early EOF|unexpected disconnect|the remote end hung up|Could not resolve|Connection refused|Connection timed out|No route to host|does not appear to be a git repository|Could not read from remote repository|not found|No such file or directory|unable to access|Network is unreachable|Connection closed|timed out/i;
 const DENIED = /Permission denied|Authentication failed|Host key verification failed|insufficient permission/i;
-const NOT_OURS = /dubious ownership/i;
 const FOREIGN = /detected dubious ownership in repository at '([^'\n]*)'/;
 const DAMAGED =
   /not our ref|possible repository corruption|does not match index|bad pack header|unable to read [0-9a-f]{7,}|pack has bad object|did not send all necessary objects|missing necessary objects|bad object [0-9a-f]{7,}|packfile .* cannot be accessed/i;
@@ -32,9 +31,6 @@ export function transportError(err: unknown, remote: string): unknown {
   if (foreign) {
     // A hub made by another user of a shared group (docs/security.md): git's own check.
     return new PermissionError(`remote ${remote}: ${foreign[1]} belongs to another user; if it is a hub you share, declare it once with: git config --global --add safe.directory ${foreign[1]}`);
-  }
-  if (NOT_OURS.test(s)) {
-    return new PermissionError(`remote ${remote}: ${detail(err, NOT_OURS)}; git refuses a repository that another user owns: have its owner make it yours, or trust it with git config --global --add safe.directory and its path`);
   }
   if (DENIED.test(s)) return new PermissionError(`remote ${remote}: ${detail(err, DENIED)}; check your key or login and the repository's permissions`);
   if (DAMAGED.test(s)) {

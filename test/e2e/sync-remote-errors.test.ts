@@ -117,7 +117,7 @@ describe('a damaged remote: one line, exit 65, the other remote still syncs', ()
     spawnSync('chmod', ['755', dir]);
     spawnSync('chown', ['-R', 'nobody', bad]);
     const r = run(a, ['sync']);
-    expectOneLine(r, 77, 'bad', /another user owns.*safe\.directory/);
+    expectOneLine(r, 77, 'bad', /belongs to another user.*safe\.directory/);
     expect(rev(good, 'main')).toBe(rev(a, 'HEAD'));
   });
 });
