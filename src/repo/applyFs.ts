@@ -1,0 +1,64 @@
+/**
+ * The file-system operations the apply performs, behind one small interface, so that
+ * tests can make any one of them fail (ENOSPC, EACCES, ENAMETOOLONG, EIO) or do a mail
+ * client's rename at a chosen moment. Production code always uses {@link nodeApplyFs}.
+ */
+import { mkdir, open, readFile, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { fsyncDir } from '../util/atomic.js';
+
+/** What the apply does to the file system; every path is absolute. */
+export interface ApplyFs {
+  /** True when `path` exists; false when it (or a parent) does not; throws on other errors. */
+  exists(path: string): Promise<boolean>;
+  /** Creates a directory and its parents (mode 0700); no error when it exists. */
+  mkdir(path: string): Promise<void>;
+  /** Lists a directory's names. */
+  readdir(path: string): Promise<string[]>;
+  /** Reads a small file as UTF-8 (the journal). */
+  readFile(path: string): Promise<string>;
+  /** Renames a file (atomic on one file system). */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file. */
+  unlink(path: string): Promise<void>;
+  /** Removes an empty directory. */
+  rmdir(path: string): Promise<void>;
+  /** Creates `path` exclusively (mode 0600), writes `data`, fsyncs it; removes it again on failure. */
+  writeFile(path: string, data: Uint8Array | string): Promise<void>;
+  /** Fsyncs a directory, making renames and unlinks in it durable. */
+  fsyncDir(path: string): Promise<void>;
+}
+
+async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const fh = await open(path, 'wx', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+}
+
+/** The real file system. */
+export const nodeApplyFs: ApplyFs = {
+  exists: (p) =>
+    stat(p).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return false;
+        throw e;
+      },
+    ),
+  mkdir: async (p) => {
+    await mkdir(p, { recursive: true, mode: 0o700 });
+  },
+  readdir: (p) => readdir(p),
+  readFile: (p) => readFile(p, 'utf8'),
+  rename: (a, b) => rename(a, b),
+  unlink: (p) => unlink(p),
+  rmdir: (p) => rmdir(p),
+  writeFile: writeSynced,
+  fsyncDir,
+};
