@@ -77,7 +77,8 @@ const WRITE_CONCURRENCY = 16;
 
 /**
  * Returns why the names `changes` would create under `root` cannot be written on this
- * system (a component over NAME_MAX bytes, a path or its temporary file over PATH_MAX),
+ * system (a component over NAME_MAX bytes, a path or its temporary file in the folder's
+ * `tmp/` over PATH_MAX),
  * one line per refused path; empty when all fit.
  */
 export function nameProblems(root: string, changes: PathChange[]): string[] {
@@ -86,8 +87,8 @@ export function nameProblems(root: string, changes: PathChange[]): string[] {
     if (c.newOid === null) continue;
     const long = c.path.split('/').find((p) => utf8Length(p) > NAME_MAX);
     const m = parseMessagePath(c.path);
-    const tmp = m ? join(root, m.folder, 'tmp', TMP_SAMPLE) : join(root, dirname(c.path), TMP_SAMPLE);
-    const bytes = Math.max(utf8Length(join(root, c.path)), utf8Length(tmp));
+    const tmp = m ? utf8Length(join(root, m.folder, 'tmp', TMP_SAMPLE)) : 0;
+    const bytes = Math.max(utf8Length(join(root, c.path)), tmp);
     if (long !== undefined) problems.push(`${quote(c.path)}: a name of ${utf8Length(long)} bytes (at most ${NAME_MAX})`);
     else if (bytes > PATH_MAX) problems.push(`${quote(c.path)}: a path of ${bytes} bytes here (at most ${PATH_MAX}; the repo's own path takes ${utf8Length(root)})`);
   }
@@ -100,7 +101,7 @@ async function readJournal(fs: ApplyFs, repo: Repo): Promise<Journal | null> {
     text = await fs.readFile(journalPath(repo));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    throw new MailgitError(`cannot read the apply journal (${messageOf(e)})`, errnoOf(e) || 'EAPPLY', exitOf(e));
   }
   try {
     const j = JSON.parse(text) as Journal;
@@ -123,8 +124,12 @@ async function writeJournal(fs: ApplyFs, repo: Repo, j: Journal): Promise<void> 
 }
 
 async function dropJournal(fs: ApplyFs, repo: Repo): Promise<void> {
-  await fs.unlink(journalPath(repo));
-  await fs.fsyncDir(stateDir(repo));
+  try {
+    await fs.unlink(journalPath(repo));
+    await fs.fsyncDir(stateDir(repo));
+  } catch (e) {
+    throw new MailgitError(`cannot remove the apply journal (${messageOf(e)})`, errnoOf(e) || 'EAPPLY', exitOf(e));
+  }
 }
 
 /** True for a folder's `maildirfolder` marker. */
@@ -147,14 +152,17 @@ class Applier {
   private readonly targets = new Set<string>();
   private readonly writes: PathChange[] = [];
 
-  constructor(
-    private readonly root: string,
-    private readonly fs: ApplyFs,
-    private readonly cat: CatFile,
-    private readonly changes: PathChange[],
-    private readonly origin: string,
-  ) {
-    for (const c of changes) {
+  private readonly root: string;
+  private readonly fs: ApplyFs;
+  private readonly cat: CatFile;
+  private readonly changes: PathChange[];
+  private readonly origin: string;
+  /** Where other files than messages are written first (`.git/mailgit`: same file system, never recorded). */
+  private readonly fileTmp: string;
+
+  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; changes: PathChange[]; origin: string; fileTmp: string }) {
+    ({ root: this.root, fs: this.fs, cat: this.cat, changes: this.changes, origin: this.origin, fileTmp: this.fileTmp } = o);
+    for (const c of this.changes) {
       if (c.newOid !== null) this.targets.add(c.path);
       const m = c.oldOid === null ? null : parseMessagePath(c.path);
       if (m && c.newOid !== c.oldOid) this.leaving.set(m.key, [...(this.leaving.get(m.key) ?? []), c]);
@@ -171,9 +179,9 @@ class Applier {
     this.made.add(dir);
   }
 
-  /** Writes `data` under a short name in `tmpDir`, then renames it to `path`. */
+  /** Writes `data` under a short name in `tmpDir` (absolute), then renames it to `path`. */
   private async writeVia(tmpDir: string, path: string, data: Buffer): Promise<void> {
-    const tmp = tmpFile(this.abs(tmpDir));
+    const tmp = tmpFile(tmpDir);
     await this.fs.writeFile(tmp, data);
     try {
       await this.fs.rename(tmp, this.abs(path));
@@ -185,10 +193,9 @@ class Applier {
 
   private async writeBlob(c: PathChange): Promise<void> {
     const m = parseMessagePath(c.path);
-    const dir = m ? join(m.folder, 'tmp') : dirname(c.path);
-    await this.mkdir(dir);
+    if (m) await this.mkdir(join(m.folder, 'tmp'));
     await this.mkdir(dirname(c.path));
-    await this.writeVia(dir, c.path, await this.cat.read(c.newOid!));
+    await this.writeVia(m ? this.abs(join(m.folder, 'tmp')) : this.fileTmp, c.path, await this.cat.read(c.newOid!));
   }
 
   /** Runs steps 3–5 for the whole diff. */
@@ -201,11 +208,9 @@ class Applier {
     };
     await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
     for (const c of this.changes) if (c.newOid === null) await this.leave(c);
-    for (const d of this.touched) {
-      await this.fs.fsyncDir(this.abs(d)).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'ENOENT') throw e;
-      });
-    }
+    // The renames are done and every written file was fsynced: a directory that cannot be
+    // fsynced (gone, or an I/O error) does not undo them.
+    for (const d of this.touched) await this.fs.fsyncDir(this.abs(d)).catch(() => undefined);
     await this.removeEmptyFolders();
   }
 
@@ -357,7 +362,7 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
   const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
   const changes = (!j.undo && opts.changes) || (await diffTrees(repo.root, from, to));
   const cat = new CatFile(repo.root);
-  const applier = new Applier(repo.root, opts.fs, cat, changes, opts.origin ?? 'the remote');
+  const applier = new Applier({ root: repo.root, fs: opts.fs, cat, changes, origin: opts.origin ?? 'the remote', fileTmp: stateDir(repo) });
   try {
     await applier.run();
   } finally {
@@ -384,6 +389,16 @@ const EXIT_OF_ERRNO: Record<string, number> = {
   ENAMETOOLONG: EX.DATAERR,
 };
 
+/** The stable code of a failure: a MailgitError's own, else the errno name (or ""). */
+function errnoOf(e: unknown): string {
+  return e instanceof MailgitError ? e.code : ((e as NodeJS.ErrnoException)?.code ?? '');
+}
+
+/** The exit status of a failure: a MailgitError's own, else by errno (70 for the unknown). */
+function exitOf(e: unknown): number {
+  return e instanceof MailgitError ? e.exitCode : (EXIT_OF_ERRNO[errnoOf(e)] ?? EX.SOFTWARE);
+}
+
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -393,9 +408,8 @@ function messageOf(e: unknown): string {
  * not (the same error as `cause` for an undo that failed again).
  */
 function applyError(cause: unknown, undoFailure: unknown): MailgitError {
-  const errno = (cause as NodeJS.ErrnoException)?.code ?? '';
-  const exit = cause instanceof MailgitError ? cause.exitCode : (EXIT_OF_ERRNO[errno] ?? EX.SOFTWARE);
-  const code = cause instanceof MailgitError ? cause.code : errno || 'EAPPLY';
+  const code = errnoOf(cause) || 'EAPPLY';
+  const exit = exitOf(cause);
   const tail =
     undoFailure === undefined
       ? 'undone: the Maildir and HEAD are as they were before; sync again once that is fixed'
@@ -450,9 +464,14 @@ export async function applyCommit(repo: Repo, from: string, to: string, opts: Ap
     const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
     throw new UnsafeDataError(`refusing ${opts.origin ?? 'the merged tree'}: ${problems.slice(0, 3).join('; ')}${more}; nothing was applied`);
   }
-  await fs.mkdir(stateDir(repo));
   const j: Journal = { from, to };
-  await writeJournal(fs, repo, j);
+  try {
+    await fs.mkdir(stateDir(repo));
+    await writeJournal(fs, repo, j);
+  } catch (e) {
+    await fs.unlink(journalPath(repo)).catch(() => undefined); // the branch did not move: nothing to finish
+    throw new MailgitError(`could not write the apply journal (${messageOf(e)}); nothing was applied`, errnoOf(e) || 'EAPPLY', exitOf(e));
+  }
   try {
     await updateRef(repo.root, BRANCH, to, from, 'mailgit: apply');
   } catch (e) {
