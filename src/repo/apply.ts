@@ -89,8 +89,9 @@ export function nameProblems(root: string, changes: PathChange[]): string[] {
     const m = parseMessagePath(c.path);
     const tmp = m ? utf8Length(join(root, m.folder, 'tmp', TMP_SAMPLE)) : 0;
     const bytes = Math.max(utf8Length(join(root, c.path)), tmp);
-    if (long !== undefined) problems.push(`${quote(c.path)}: a name of ${utf8Length(long)} bytes (at most ${NAME_MAX})`);
-    else if (bytes > PATH_MAX) problems.push(`${quote(c.path)}: a path of ${bytes} bytes here (at most ${PATH_MAX}; the repo's own path takes ${utf8Length(root)})`);
+    const shown = quote(c.path.length > 80 ? `${c.path.slice(0, 40)}…${c.path.slice(-39)}` : c.path);
+    if (long !== undefined) problems.push(`${shown}: a name of ${utf8Length(long)} bytes (at most ${NAME_MAX})`);
+    else if (bytes > PATH_MAX) problems.push(`${shown}: a path of ${bytes} bytes here (at most ${PATH_MAX}; the repo's own path takes ${utf8Length(root)})`);
   }
   return problems;
 }
