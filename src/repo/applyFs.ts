@@ -3,8 +3,8 @@
  * tests can make any one of them fail (ENOSPC, EACCES, ENAMETOOLONG, EIO) or do a mail
  * client's rename at a chosen moment. Production code always uses {@link nodeApplyFs}.
  */
-import { mkdir, open, readFile, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
-import { fsyncDir } from '../util/atomic.js';
+import { mkdir, readFile, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { fsyncDir, writeNewFile } from '../util/atomic.js';
 
 /** What the apply does to the file system; every path is absolute. */
 export interface ApplyFs {
@@ -28,19 +28,6 @@ export interface ApplyFs {
   fsyncDir(path: string): Promise<void>;
 }
 
-async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(path, 'wx', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw e;
-  }
-  await fh.close();
-}
-
 /** The real file system. */
 export const nodeApplyFs: ApplyFs = {
   exists: (p) =>
@@ -59,6 +46,6 @@ export const nodeApplyFs: ApplyFs = {
   rename: (a, b) => rename(a, b),
   unlink: (p) => unlink(p),
   rmdir: (p) => rmdir(p),
-  writeFile: writeSynced,
+  writeFile: (p, data) => writeNewFile(p, data),
   fsyncDir,
 };

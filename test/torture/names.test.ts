@@ -62,7 +62,12 @@ function operate(w: World, repo: string, host: string): void {
     w.created.add(put(repo, r.pick(FOLDERS), key + info, messageText(r, `long ${host}`)));
     w.log.push(`${host}: new ${bytes(key + info)}-byte name`);
   } else if (op === 'samekey') {
-    const key = r.pick(w.keys);
+    // Another replica's key for a different message (never over a file of this replica:
+    // Maildir files are never rewritten in place).
+    const mine = new Set(on.map((m) => m.key));
+    const free = w.keys.filter((k) => !mine.has(k));
+    if (free.length === 0) return;
+    const key = r.pick(free);
     w.created.add(put(repo, 'INBOX', key, messageText(r, `same key ${host}`)));
     w.log.push(`${host}: other content under a used ${bytes(key)}-byte key`);
   } else if (op === 'flag' && on.length > 0) {
