@@ -152,6 +152,8 @@ class Applier {
   private readonly leaving = new Map<string, PathChange[]>();
   private readonly targets = new Set<string>();
   private readonly writes: PathChange[] = [];
+  /** Directory listings by key, read by {@link findKey} when a name went missing. */
+  private readonly listings = new Map<string, Map<string, string[]>>();
 
   private readonly root: string;
   private readonly fs: ApplyFs;
@@ -291,16 +293,28 @@ class Applier {
     this.touched.add(dirname(merged));
   }
 
-  /** The path of the file with `m`'s key in `m`'s folder (cur/ or new/), other than this apply's own names. */
+  /**
+   * The path of an existing file with `m`'s key in `m`'s folder (cur/ or new/), other than
+   * this apply's own names. Each directory is listed once per apply, and only when a name
+   * went missing (a client's race, or the rerun of a killed apply).
+   */
   private async findKey(m: MessagePath): Promise<string | null> {
     for (const sub of ['cur', 'new'] as const) {
       const dir = join(m.folder, sub);
-      const names = await this.fs.readdir(this.abs(dir)).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return [] as string[];
-        throw e;
-      });
-      const name = names.find((n) => !n.startsWith('.') && splitName(n).key === m.key && !this.targets.has(join(dir, n)));
-      if (name !== undefined) return join(dir, name);
+      let keys = this.listings.get(dir);
+      if (keys === undefined) {
+        const names = await this.fs.readdir(this.abs(dir)).catch((e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return [] as string[];
+          throw e;
+        });
+        keys = new Map();
+        for (const n of names) if (!n.startsWith('.')) keys.set(splitName(n).key, [...(keys.get(splitName(n).key) ?? []), n]);
+        this.listings.set(dir, keys);
+      }
+      for (const n of keys.get(m.key) ?? []) {
+        const path = join(dir, n);
+        if (!this.targets.has(path) && (await this.fs.exists(this.abs(path)))) return path;
+      }
     }
     return null;
   }

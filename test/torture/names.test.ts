@@ -14,7 +14,7 @@
 import { describe, expect, test } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rand, blobCounts, blobId, cli, diskVsHead, fsckStrict, git, longRun, mgOk, reproduce, seeds, tempDir, treeFiles } from './lib.js';
+import { Rand, blobCounts, blobId, cli, diskVsHead, fsckStrict, git, isMessagePath, longRun, mgOk, reproduce, seeds, tempDir, treeFiles } from './lib.js';
 import { blobOf, folders, messageText, messages } from './client.js';
 
 const FILE = 'test/torture/names.test.ts';
@@ -62,9 +62,11 @@ function operate(w: World, repo: string, host: string): void {
     w.created.add(put(repo, r.pick(FOLDERS), key + info, messageText(r, `long ${host}`)));
     w.log.push(`${host}: new ${bytes(key + info)}-byte name`);
   } else if (op === 'samekey') {
-    // Another replica's key for a different message (never over a file of this replica:
-    // Maildir files are never rewritten in place).
+    // Another replica's key for a different message: never a key this replica has on disk
+    // or in HEAD (Maildir keys are unique: recording takes a key that left one name and
+    // arrived at another for a rename, and a file is never rewritten in place).
     const mine = new Set(on.map((m) => m.key));
+    for (const p of treeFiles(repo).keys()) if (isMessagePath(p)) mine.add(p.slice(p.lastIndexOf('/') + 1).split(':')[0]!);
     const free = w.keys.filter((k) => !mine.has(k));
     if (free.length === 0) return;
     const key = r.pick(free);
