@@ -3,6 +3,7 @@
  * a few per-folder data files, `.mailgit/` settings and the repo's own git attributes.
  * Everything else (caches, `tmp/`, stray files) is neither recorded nor accepted.
  */
+import { NAME_MAX, utf8Length } from './limits.js';
 import { parseMessagePath } from './name.js';
 
 /** Per-folder files that are data, not caches. */
@@ -43,7 +44,7 @@ export function unsafeReason(path: string): string | null {
   if (path.includes('\ufffd')) return 'name is not valid UTF-8';
   for (const part of path.split('/')) {
     if (part === '' || part === '.' || part === '..') return `"${part}" component`;
-    if (part.length > 255) return 'name too long';
+    if (utf8Length(part) > NAME_MAX) return `name too long (${utf8Length(part)} bytes, more than ${NAME_MAX})`;
     // HFS+ ignores these code points in names, so `.g\u200cit` is `.git` there (as git's fsck knows).
     const lower = part.toLowerCase().replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, '').replace(/[. ]+$/, '');
     if (lower === '.git' || lower === 'git~1' || lower === '.gitmodules') return `"${part}" component`;

@@ -4,8 +4,9 @@
 import type { Snapshot } from '../maildir/snapshot.js';
 import { MergeContext } from './context.js';
 import { compareStrings } from './entries.js';
-import { mergeFiles } from './mergeFiles.js';
+import { keepFoldersOfMail, mergeFiles } from './mergeFiles.js';
 import { mergeMessages } from './mergeMessages.js';
+import { fitNames } from './nameLimits.js';
 import type { MergeResult, MergeSide } from './types.js';
 
 export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './types.js';
@@ -24,7 +25,9 @@ export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './t
  *    that made the two changes, `MergeSide.changes`), and a decision says who did what when;
  * 6. the same id with different blobs on the two sides → both kept, one renamed;
  * 7. a copy under a new id plus deletion of the old one is recognised as a move by its blob;
- * 8. other files merge three-way with last-writer-wins, fetch checkpoints by maximum.
+ * 8. other files merge three-way with last-writer-wins, fetch checkpoints by maximum; a folder's
+ *    marker stays while merged mail is left in the folder;
+ * 9. a merged name longer than a file name may be (255 bytes) is kept under a shorter key.
  *
  * The result does not depend on which side is ours (`merge(b, x, y)` and `merge(b, y, x)`
  * give equal snapshots and mirrored decisions), and `merge(b, x, x)` and `merge(b, b, x)`
@@ -32,13 +35,9 @@ export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './t
  */
 export function merge(base: Snapshot, ours: MergeSide, theirs: MergeSide): MergeResult {
   const ctx = new MergeContext(ours, theirs);
-  const messages = mergeMessages(
-    base.messages,
-    ours.snapshot.messages,
-    theirs.snapshot.messages,
-    ctx,
-  );
-  const files = mergeFiles(base.files, ours.snapshot.files, theirs.snapshot.files, ctx);
+  const messages = fitNames(mergeMessages(base.messages, ours.snapshot.messages, theirs.snapshot.messages, ctx), ctx);
+  const merged = mergeFiles(base.files, ours.snapshot.files, theirs.snapshot.files, ctx);
+  const files = keepFoldersOfMail(merged, messages, { ours: ours.snapshot.files, theirs: theirs.snapshot.files }, ctx);
   const decisions = [...ctx.decisions].sort(
     (a, b) => compareStrings(a.id, b.id) || compareStrings(a.kind, b.kind),
   );

@@ -1,10 +1,10 @@
 /**
  * The non-message half of the merge (rule 8): settings and fetch checkpoints.
  */
-import type { FileEntry } from '../maildir/snapshot.js';
+import type { FileEntry, MessageEntry } from '../maildir/snapshot.js';
 import { isCheckpointPath, mergeCheckpointFile } from './checkpoints.js';
 import type { MergeContext } from './context.js';
-import { compareStrings } from './entries.js';
+import { compareStrings, folderName } from './entries.js';
 import { compareFiles, sameFile } from './files.js';
 
 type Files = Map<string, FileEntry>;
@@ -57,4 +57,44 @@ function mergeFile(
       `kept the version ${ctx.where(winner)}${kept === undefined ? ' (deleted)' : ''} (${ctx.why(winner)})`,
   );
   return kept;
+}
+
+/** The path of a folder's `maildirfolder` marker. */
+function markerPath(folder: string): string {
+  return folder === '' ? 'maildirfolder' : `${folder}/maildirfolder`;
+}
+
+/**
+ * Keeps the folder of every kept message (rule 8): when the merged files lose a folder's
+ * `maildirfolder` marker that one side still has (the other side removed the folder) while
+ * merged mail remains in that folder (the side that kept the marker delivered or changed
+ * it), the marker stays, with a `file-conflict` decision, so that the mail lives in a
+ * folder that replicates. Returns `files` itself when nothing is kept, else a new map in
+ * sorted path order.
+ */
+export function keepFoldersOfMail(
+  files: Files,
+  messages: Map<string, MessageEntry>,
+  sides: { ours: Files; theirs: Files },
+  ctx: MergeContext,
+): Files {
+  const restored: [string, FileEntry][] = [];
+  for (const folder of new Set([...messages.values()].map((m) => m.folder))) {
+    const path = markerPath(folder);
+    if (files.has(path)) continue;
+    const keeper = sides.ours.has(path) ? 'ours' : sides.theirs.has(path) ? 'theirs' : null;
+    if (keeper === null) continue;
+    restored.push([path, sides[keeper].get(path)!]);
+    const remover = keeper === 'ours' ? 'theirs' : 'ours';
+    ctx.decide(
+      'file-conflict',
+      path,
+      keeper,
+      `${folderName(folder)}: folder removed ${ctx.where(remover)} while it got mail ${ctx.where(keeper)}; ` +
+        'kept the folder with the mail that is left in it',
+    );
+  }
+  if (restored.length === 0) return files;
+  const all = [...files, ...restored].sort((a, b) => compareStrings(a[0], b[0]));
+  return new Map(all);
 }

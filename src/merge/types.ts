@@ -24,7 +24,8 @@ export type DecisionKind =
   | 'delete-vs-change'
   | 'flag-vs-move'
   | 'duplicate-key'
-  | 'file-conflict';
+  | 'file-conflict'
+  | 'name-too-long';
 
 /** Which side a decision kept: ours, theirs, or both (nothing was dropped). */
 export type Winner = 'ours' | 'theirs' | 'both';

@@ -1,219 +1,521 @@
 /**
  * Bringing the Maildir to a new HEAD (after a merge or fast-forward), safely while a
  * mail client runs. Order is important:
+ *   0. check every name the apply will create (NAME_MAX per component, PATH_MAX in all):
+ *      a tree that cannot be written here is refused before anything moves,
  *   1. write the journal `.git/mailgit/apply.json` {from, to} (tmp, fsync, rename),
  *   2. move the branch to `to` (compare-and-swap),
- *   3. make every new or renamed file appear: a rename of the old name when the client
- *      still has it, else the blob written to the folder's `tmp/`, fsynced, renamed in,
- *   4. only then remove names that are gone,
- *   5. drop the cache entries of the touched directories, then the journal.
- * Any command that records first finishes a journal it finds, so the work tree never
- * disagrees with HEAD after a command exits, and a SIGKILL anywhere is repaired by the
- * next run. A file the client renamed or deleted meanwhile is left as the client has
- * it: the next record turns that into a change of its own.
+ *   3. make sure every folder written into has `cur/ new/ tmp/`, then make every new or
+ *      renamed file appear: a rename of the old name when the client still has it, else
+ *      the blob written to the folder's `tmp/`, fsynced, renamed in,
+ *   4. only then remove names that are gone, and folders whose marker went and that hold
+ *      nothing,
+ *   5. fsync the touched directories, drop their cache entries, then the journal.
+ * If any step after 2 fails (disk full, permission, I/O error, a name too long), the apply
+ * is undone: the journal is marked `undo`, the Maildir is brought back from `to` to `from`
+ * by the same steps, the branch moves back (CAS), the journal goes. Any command that records
+ * first finishes a journal it finds (forward, or undone when forward fails again; an undo
+ * journal only undoes), so the work tree never disagrees with HEAD after a command exits and
+ * no failure wedges the replica. A message the client renamed meanwhile gets both renames,
+ * merged three-way (clientName.ts); one it deleted or moved away stays so, with a note.
  */
-import { mkdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { CatFile } from '../git/catfile.js';
 import { diffTrees } from '../git/diff.js';
 import type { PathChange } from '../git/diff.js';
 import { BRANCH, readHead, updateRef } from '../git/commit.js';
-import { parseMessagePath } from '../maildir/name.js';
-import { fsyncDir, writeFileAtomic, tmpName } from '../util/atomic.js';
-import { open } from 'node:fs/promises';
+import { NAME_MAX, PATH_MAX, utf8Length } from '../maildir/limits.js';
+import { messagePath, parseMessagePath, splitName } from '../maildir/name.js';
+import type { MessagePath } from '../maildir/name.js';
+import { mergeClientName } from '../merge/clientName.js';
+import { flagsOf } from '../merge/flags.js';
+import { quote } from '../sync/validate.js';
+import { EX, MailgitError, UnsafeDataError } from '../util/errors.js';
+import type { ApplyFs } from './applyFs.js';
+import { nodeApplyFs } from './applyFs.js';
 import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { loadDirState, saveDirState } from './dirstate.js';
-import { MAIL_DIR_MODE, MAIL_FILE_MODE } from './perms.js';
 
 interface Journal {
   from: string;
   to: string;
+  /** Set when the apply failed and is being undone: recovery then only undoes. */
+  undo?: boolean;
+}
+
+/** Options for {@link applyCommit}. */
+export interface ApplyOptions {
+  /** The diff from `from` to `to`, when the caller already has it. */
+  changes?: PathChange[];
+  /** Who the change comes from, for error lines and notes (a remote's name). */
+  origin?: string;
+  /** The file system (tests inject failures and client renames here). */
+  fs?: ApplyFs;
+}
+
+/** What an apply did that a person should hear: the changes it could not bring in as they were. */
+export interface ApplyResult {
+  notes: string[];
 }
 
 function journalPath(repo: Repo): string {
   return join(stateDir(repo), 'apply.json');
 }
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
+/** A short temporary file name in `dir`: its length never depends on the name being written. */
+function tmpFile(dir: string): string {
+  return join(dir, `.mailgit-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
+
+/** The longest name {@link tmpFile} makes (pids are at most 7 digits on Linux). */
+const TMP_SAMPLE = '.mailgit-4194304-00000000.tmp';
 
 /** Files written at once while applying: overlaps fsync and disk latency (a 100k-message apply). */
 const WRITE_CONCURRENCY = 16;
 
-async function writeMessage(root: string, path: string, data: Buffer, made: Set<string>): Promise<void> {
-  const m = parseMessagePath(path)!;
-  const folder = join(root, m.folder);
-  const tmpDir = join(folder, 'tmp');
-  for (const d of [tmpDir, join(folder, m.sub)]) {
-    if (made.has(d)) continue;
-    await mkdir(d, { recursive: true, mode: MAIL_DIR_MODE });
-    made.add(d);
+/**
+ * Returns why the names `changes` would create under `root` cannot be written on this
+ * system (a component over NAME_MAX bytes, a path or its temporary file in the folder's
+ * `tmp/` over PATH_MAX),
+ * one line per refused path; empty when all fit.
+ */
+export function nameProblems(root: string, changes: PathChange[]): string[] {
+  const problems: string[] = [];
+  for (const c of changes) {
+    if (c.newOid === null) continue;
+    const long = c.path.split('/').find((p) => utf8Length(p) > NAME_MAX);
+    const m = parseMessagePath(c.path);
+    const tmp = m ? utf8Length(join(root, m.folder, 'tmp', TMP_SAMPLE)) : 0;
+    const bytes = Math.max(utf8Length(join(root, c.path)), tmp);
+    const shown = quote(c.path.length > 80 ? `${c.path.slice(0, 40)}…${c.path.slice(-39)}` : c.path);
+    if (long !== undefined) problems.push(`${shown}: a name of ${utf8Length(long)} bytes (at most ${NAME_MAX})`);
+    else if (bytes > PATH_MAX) problems.push(`${shown}: a path of ${bytes} bytes here (at most ${PATH_MAX}; the repo's own path takes ${utf8Length(root)})`);
   }
-  const tmp = tmpName(join(root, path), tmpDir);
-  const fh = await open(tmp, 'wx', MAIL_FILE_MODE);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(root, path));
+  return problems;
 }
 
-async function applyChanges(repo: Repo, changes: PathChange[]): Promise<Set<string>> {
-  const root = repo.root;
-  const touched = new Set<string>();
-  const leaving = new Map<string, PathChange[]>();
-  for (const c of changes) {
-    if (c.oldOid === null) continue;
-    const m = parseMessagePath(c.path);
-    if (m && (c.newOid === null || c.newOid !== c.oldOid)) leaving.set(m.key, [...(leaving.get(m.key) ?? []), c]);
+async function readJournal(fs: ApplyFs, repo: Repo): Promise<Journal | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(journalPath(repo));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new MailgitError(`cannot read the apply journal (${messageOf(e)})`, errnoOf(e) || 'EAPPLY', exitOf(e));
   }
-  const cat = new CatFile(root);
-  const renamedAway = new Set<string>();
-  const made = new Set<string>();
-  // Blobs to write are decided in order (renames first come first) but written by a small
-  // pool; every write is done before step 4 removes anything.
-  const writes: string[] = [];
-  let next = 0;
-  const writeAll = async (): Promise<void> => {
+  try {
+    const j = JSON.parse(text) as Journal;
+    return typeof j.from === 'string' && typeof j.to === 'string' ? j : null;
+  } catch {
+    return null; // a torn journal is never renamed into place; treat garbage as none
+  }
+}
+
+async function writeJournal(fs: ApplyFs, repo: Repo, j: Journal): Promise<void> {
+  const tmp = tmpFile(stateDir(repo));
+  await fs.writeFile(tmp, JSON.stringify(j));
+  try {
+    await fs.rename(tmp, journalPath(repo));
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fs.fsyncDir(stateDir(repo));
+}
+
+async function dropJournal(fs: ApplyFs, repo: Repo): Promise<void> {
+  try {
+    await fs.unlink(journalPath(repo));
+    await fs.fsyncDir(stateDir(repo));
+  } catch (e) {
+    throw new MailgitError(`cannot remove the apply journal (${messageOf(e)})`, errnoOf(e) || 'EAPPLY', exitOf(e));
+  }
+}
+
+/** True for a folder's `maildirfolder` marker. */
+function isMarker(path: string): boolean {
+  return path === 'maildirfolder' || path.endsWith('/maildirfolder');
+}
+
+function folderOfMarker(path: string): string {
+  return dirname(path) === '.' ? '' : dirname(path);
+}
+
+/** Writes one diff (`from` → `to` of a journal, or back) into the Maildir: steps 3–5. */
+class Applier {
+  /** Directories written to, repo-relative. */
+  readonly touched = new Set<string>();
+  readonly notes: string[] = [];
+  private readonly made = new Set<string>();
+  private readonly renamedAway = new Set<string>();
+  private readonly leaving = new Map<string, PathChange[]>();
+  private readonly targets = new Set<string>();
+  private readonly writes: PathChange[] = [];
+  /** Directory listings by key, read by {@link findKey} when a name went missing. */
+  private readonly listings = new Map<string, Map<string, string[]>>();
+
+  private readonly root: string;
+  private readonly fs: ApplyFs;
+  private readonly cat: CatFile;
+  private readonly changes: PathChange[];
+  private readonly origin: string;
+  /** Where other files than messages are written first (`.git/mailgit`: same file system, never recorded). */
+  private readonly fileTmp: string;
+
+  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; changes: PathChange[]; origin: string; fileTmp: string }) {
+    ({ root: this.root, fs: this.fs, cat: this.cat, changes: this.changes, origin: this.origin, fileTmp: this.fileTmp } = o);
+    for (const c of this.changes) {
+      if (c.newOid !== null) this.targets.add(c.path);
+      const m = c.oldOid === null ? null : parseMessagePath(c.path);
+      if (m && c.newOid !== c.oldOid) this.leaving.set(m.key, [...(this.leaving.get(m.key) ?? []), c]);
+    }
+  }
+
+  private abs(path: string): string {
+    return join(this.root, path);
+  }
+
+  private async mkdir(dir: string): Promise<void> {
+    if (this.made.has(dir)) return;
+    await this.fs.mkdir(this.abs(dir));
+    this.made.add(dir);
+  }
+
+  /** Writes `data` under a short name in `tmpDir` (absolute), then renames it to `path`. */
+  private async writeVia(tmpDir: string, path: string, data: Buffer): Promise<void> {
+    const tmp = tmpFile(tmpDir);
+    await this.fs.writeFile(tmp, data);
+    try {
+      await this.fs.rename(tmp, this.abs(path));
+    } catch (e) {
+      await this.fs.unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async writeBlob(c: PathChange): Promise<void> {
+    const m = parseMessagePath(c.path);
+    if (m) await this.mkdir(join(m.folder, 'tmp'));
+    await this.mkdir(dirname(c.path));
+    await this.writeVia(m ? this.abs(join(m.folder, 'tmp')) : this.fileTmp, c.path, await this.cat.read(c.newOid!));
+  }
+
+  /** Runs steps 3–5 for the whole diff. */
+  async run(): Promise<void> {
+    await this.ensureFolderDirs();
+    for (const c of this.changes) if (c.newOid !== null) await this.arrive(c);
+    let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < writes.length) {
-        const p = writes[next++]!;
-        await writeMessage(root, p, await cat.read(byPath.get(p)!), made);
-      }
+      while (next < this.writes.length) await this.writeBlob(this.writes[next++]!);
     };
     await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
-  };
-  const byPath = new Map<string, string>();
-  try {
-    // 3. New names first.
-    for (const c of changes) {
+    for (const c of this.changes) if (c.newOid === null) await this.leave(c);
+    // The renames are done and every written file was fsynced: a directory that cannot be
+    // fsynced (gone, or an I/O error) does not undo them.
+    for (const d of this.touched) await this.fs.fsyncDir(this.abs(d)).catch(() => undefined);
+    await this.removeEmptyFolders();
+  }
+
+  /** Every folder a change writes into, or whose marker arrives, has `cur/ new/ tmp/`. */
+  private async ensureFolderDirs(): Promise<void> {
+    const folders = new Set<string>();
+    for (const c of this.changes) {
       if (c.newOid === null) continue;
-      const target = join(root, c.path);
-      touched.add(dirname(c.path));
       const m = parseMessagePath(c.path);
-      if (!m) {
-        if (c.oldOid === c.newOid && (await exists(target))) continue;
-        await mkdir(dirname(target), { recursive: true, mode: MAIL_DIR_MODE });
-        await writeFileAtomic(target, await cat.read(c.newOid), MAIL_FILE_MODE);
-        continue;
+      if (m) folders.add(m.folder);
+      else if (isMarker(c.path)) folders.add(folderOfMarker(c.path));
+    }
+    for (const f of folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
+  }
+
+  /** Step 3 for one new or changed path: a rename from the old name when possible, else a write (queued). */
+  private async arrive(c: PathChange): Promise<void> {
+    this.touched.add(dirname(c.path));
+    const m = parseMessagePath(c.path);
+    if (!m) {
+      if (c.oldOid === c.newOid && (await this.fs.exists(this.abs(c.path)))) return;
+      await this.writeBlob(c);
+      return;
+    }
+    if (await this.fs.exists(this.abs(c.path))) {
+      // Same name, new content: only a same-key clash does that (the local message went to a
+      // new name above or below, from its blob). Replace atomically.
+      if (c.oldOid !== null && c.oldOid !== c.newOid) this.writes.push(c);
+      return;
+    }
+    const sources = (this.leaving.get(m.key) ?? []).filter((s) => s.oldOid === c.newOid && s.path !== c.path);
+    for (const s of sources) {
+      if (this.renamedAway.has(s.path)) continue;
+      if (await this.renameIfThere(s.path, c.path)) return;
+    }
+    if (sources.length > 0 && sources.every((s) => !this.renamedAway.has(s.path))) {
+      await this.clientRenamed(sources[0]!, c);
+      return;
+    }
+    this.writes.push(c);
+  }
+
+  /** Renames `from` to `to`; false when `from` is gone (the client renamed or deleted it). */
+  private async renameIfThere(from: string, to: string): Promise<boolean> {
+    await this.mkdir(dirname(to));
+    try {
+      await this.fs.rename(this.abs(from), this.abs(to));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    this.renamedAway.add(from);
+    this.touched.add(dirname(from));
+    return true;
+  }
+
+  /**
+   * The client renamed (or deleted) the message at `s` while the sync ran, and the applied
+   * tree wants it at `c`: its current name and the wanted one are merged three-way over the
+   * old one, and the file goes to the merged name (the next record commits the client's part).
+   * Never a second copy: when the client's file is not in the folder any more, it stays so.
+   */
+  private async clientRenamed(s: PathChange, c: PathChange): Promise<void> {
+    const base = parseMessagePath(s.path)!;
+    const wanted = parseMessagePath(c.path)!;
+    this.renamedAway.add(s.path);
+    const now = await this.findKey(base);
+    if (now === null) {
+      this.notes.push(
+        `${base.folder === '' ? '' : `${base.folder}/`}${base.key}: changed on ${this.origin} (to ${describeName(wanted)}) ` +
+          'but moved or deleted here while the sync applied it; kept the change made here',
+      );
+      return;
+    }
+    const merged = messagePath(mergeClientName(base, parseMessagePath(now)!, wanted, c.newOid!));
+    if (merged !== now && !(await this.renameIfThere(now, merged))) return;
+    this.touched.add(dirname(merged));
+  }
+
+  /**
+   * The path of an existing file with `m`'s key in `m`'s folder (cur/ or new/), other than
+   * this apply's own names. Each directory is listed once per apply, and only when a name
+   * went missing (a client's race, or the rerun of a killed apply).
+   */
+  private async findKey(m: MessagePath): Promise<string | null> {
+    for (const sub of ['cur', 'new'] as const) {
+      const dir = join(m.folder, sub);
+      let keys = this.listings.get(dir);
+      if (keys === undefined) {
+        const names = await this.fs.readdir(this.abs(dir)).catch((e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return [] as string[];
+          throw e;
+        });
+        keys = new Map();
+        for (const n of names) if (!n.startsWith('.')) keys.set(splitName(n).key, [...(keys.get(splitName(n).key) ?? []), n]);
+        this.listings.set(dir, keys);
       }
-      if (await exists(target)) {
-        // Same name, new content: only a same-key clash does that (the local message
-        // went to a new name above or below, from its blob). Replace atomically.
-        if (c.oldOid !== null && c.oldOid !== c.newOid) await writeMessage(root, c.path, await cat.read(c.newOid), made);
-        continue;
+      for (const n of keys.get(m.key) ?? []) {
+        const path = join(dir, n);
+        if (!this.targets.has(path) && (await this.fs.exists(this.abs(path)))) return path;
       }
-      const sources = (leaving.get(m.key) ?? []).filter((s) => s.oldOid === c.newOid && s.path !== c.path);
-      let done = false;
-      for (const s of sources) {
-        if (renamedAway.has(s.path)) continue;
-        try {
-          await mkdir(dirname(target), { recursive: true, mode: MAIL_DIR_MODE });
-          await rename(join(root, s.path), target);
-          renamedAway.add(s.path);
-          touched.add(dirname(s.path));
-          done = true;
-          break;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    return null;
+  }
+
+  /** Step 4 for one path that is gone. */
+  private async leave(c: PathChange): Promise<void> {
+    this.touched.add(dirname(c.path));
+    if (this.renamedAway.has(c.path)) return;
+    try {
+      await this.fs.unlink(this.abs(c.path));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      const m = parseMessagePath(c.path);
+      const now = m && (await this.findKey(m));
+      if (m && now) {
+        this.notes.push(
+          `${m.folder === '' ? '' : `${m.folder}/`}${m.key}: deleted on ${this.origin} but changed here while the ` +
+            'sync applied it; kept it',
+        );
+      }
+    }
+  }
+
+  /**
+   * Removes the directories of folders whose marker went away and that hold nothing now,
+   * all of `cur/ new/ tmp/` or none: a folder with mail, or with a delivery under way in
+   * `tmp/`, stays complete.
+   */
+  private async removeEmptyFolders(): Promise<void> {
+    for (const c of this.changes) {
+      if (c.newOid !== null || !isMarker(c.path)) continue;
+      const folder = folderOfMarker(c.path);
+      const subs = ['cur', 'new', 'tmp'].map((s) => this.abs(join(folder, s)));
+      const listed = await Promise.all(subs.map((d) => this.fs.readdir(d).catch(() => null)));
+      if (listed.some((names) => names !== null && names.length > 0)) continue;
+      try {
+        for (const d of subs) {
+          await this.fs.rmdir(d).catch((e: NodeJS.ErrnoException) => {
+            if (e.code !== 'ENOENT') throw e;
+          });
         }
+      } catch (e) {
+        // A client wrote into the folder meanwhile, or rmdir failed: the folder stays whole.
+        for (const d of subs) await this.fs.mkdir(d);
+        if ((e as NodeJS.ErrnoException).code === 'ENOTEMPTY') continue;
+        throw e;
       }
-      if (done) continue;
-      // The client renamed or deleted this message while we synced: its change wins and
-      // is recorded next; never write a second copy beside its rename.
-      if (sources.length > 0 && sources.every((s) => !renamedAway.has(s.path))) continue;
-      byPath.set(c.path, c.newOid);
-      writes.push(c.path);
+      await this.fs.rmdir(this.abs(folder)).catch(() => undefined);
     }
-    await writeAll();
-    // 4. Then the old names go.
-    for (const c of changes) {
-      if (c.oldOid === null || c.newOid !== null) continue;
-      touched.add(dirname(c.path));
-      if (renamedAway.has(c.path)) continue;
-      await unlink(join(root, c.path)).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'ENOENT') throw e;
-      });
-    }
+  }
+}
+
+/** A message name in a few words, for a note: its folder and flags. */
+function describeName(m: MessagePath): string {
+  return `${m.folder === '' ? '(root)' : m.folder}, flags "${flagsOf(m.info)}"`;
+}
+
+/** Brings the Maildir from `from` to `to` of `j` (the diff is `changes` when known) and drops the journal. */
+async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs }): Promise<ApplyResult> {
+  const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
+  const changes = (!j.undo && opts.changes) || (await diffTrees(repo.root, from, to));
+  const cat = new CatFile(repo.root);
+  const applier = new Applier({ root: repo.root, fs: opts.fs, cat, changes, origin: opts.origin ?? 'the remote', fileTmp: stateDir(repo) });
+  try {
+    await applier.run();
   } finally {
     cat.close();
   }
-  for (const d of touched) await fsyncDir(join(root, d)).catch(() => undefined);
-  await removeEmptyFolders(repo, changes);
-  return touched;
-}
-
-/** Removes the directories of folders whose marker went away and that hold no mail now. */
-async function removeEmptyFolders(repo: Repo, changes: PathChange[]): Promise<void> {
-  for (const c of changes) {
-    if (c.newOid !== null || !(c.path === 'maildirfolder' || c.path.endsWith('/maildirfolder'))) continue;
-    const folder = join(repo.root, dirname(c.path));
-    for (const sub of ['cur', 'new', 'tmp']) await rmdir(join(folder, sub)).catch(() => undefined);
-    await rmdir(folder).catch(() => undefined);
-  }
-}
-
-/** Ensures every folder a change touches has `cur/ new/ tmp/`. */
-async function ensureFolderDirs(root: string, changes: PathChange[]): Promise<void> {
-  const folders = new Set<string>();
-  for (const c of changes) {
-    if (c.newOid === null) continue;
-    const m = parseMessagePath(c.path);
-    if (m) folders.add(m.folder);
-    else if (c.path === 'maildirfolder' || c.path.endsWith('/maildirfolder')) folders.add(dirname(c.path) === '.' ? '' : dirname(c.path));
-  }
-  for (const f of folders) for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, f, sub), { recursive: true, mode: MAIL_DIR_MODE });
-}
-
-async function finish(repo: Repo, j: Journal, known?: PathChange[]): Promise<void> {
-  const changes = known ?? (await diffTrees(repo.root, j.from, j.to));
-  await ensureFolderDirs(repo.root, changes);
-  const touched = await applyChanges(repo, changes);
+  if (j.undo) await updateRef(repo.root, BRANCH, j.from, j.to, 'mailgit: undo apply');
   const state = await loadDirState(repo);
-  for (const d of touched) {
-    delete state.dirs[d];
-  }
+  for (const d of applier.touched) delete state.dirs[d];
   for (const c of changes) delete state.files[c.path];
   // Directories the apply wrote to are stat'ed by the next scan, as those HEAD now has.
-  if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
-  await saveDirState(repo, { ...state, head: j.to });
-  await unlink(journalPath(repo));
-  await fsyncDir(stateDir(repo));
+  if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...applier.touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
+  await saveDirState(repo, { ...state, head: j.undo ? j.from : j.to });
+  await dropJournal(opts.fs, repo);
+  return { notes: applier.notes };
+}
+
+const EXIT_OF_ERRNO: Record<string, number> = {
+  ENOSPC: EX.IOERR,
+  EDQUOT: EX.IOERR,
+  EIO: EX.IOERR,
+  EACCES: EX.NOPERM,
+  EPERM: EX.NOPERM,
+  EROFS: EX.CANTCREAT,
+  ENAMETOOLONG: EX.DATAERR,
+};
+
+/** The stable code of a failure: a MailgitError's own, else the errno name (or ""). */
+function errnoOf(e: unknown): string {
+  return e instanceof MailgitError ? e.code : ((e as NodeJS.ErrnoException)?.code ?? '');
+}
+
+/** The exit status of a failure: a MailgitError's own, else by errno (70 for the unknown). */
+function exitOf(e: unknown): number {
+  return e instanceof MailgitError ? e.exitCode : (EXIT_OF_ERRNO[errnoOf(e)] ?? EX.SOFTWARE);
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The one line for an apply that failed with `cause`: undone, unless `undoFailure` says why
+ * not (the same error as `cause` for an undo that failed again).
+ */
+function applyError(cause: unknown, undoFailure: unknown): MailgitError {
+  const code = errnoOf(cause) || 'EAPPLY';
+  const exit = exitOf(cause);
+  const tail =
+    undoFailure === undefined
+      ? 'undone: the Maildir and HEAD are as they were before; sync again once that is fixed'
+      : undoFailure === cause
+        ? 'while undoing an earlier failed apply; the next mailgit command tries again'
+        : `and undoing it failed too (${messageOf(undoFailure)}); the next mailgit command finishes or undoes it`;
+  return new MailgitError(`could not write the merged mail into the Maildir (${messageOf(cause)}); ${tail}`, code, exit);
+}
+
+/** Undoes the apply of `j`: marks the journal, brings the Maildir back, moves the branch back. */
+async function undo(repo: Repo, j: Journal, fs: ApplyFs): Promise<void> {
+  const u = { ...j, undo: true };
+  if (!j.undo) await writeJournal(fs, repo, u);
+  await finish(repo, u, { fs });
+}
+
+/**
+ * Finishes the apply of `j` (branch already at `to`), or undoes it when that fails: says
+ * which, with the failure that made it undo. Throws when the undo fails too.
+ */
+async function forwardOrUndo(
+  repo: Repo,
+  j: Journal,
+  opts: ApplyOptions & { fs: ApplyFs },
+): Promise<{ done: ApplyResult } | { undone: unknown }> {
+  try {
+    return { done: await finish(repo, j, opts) };
+  } catch (cause) {
+    try {
+      await undo(repo, j, opts.fs);
+    } catch (undoFailure) {
+      throw applyError(cause, undoFailure);
+    }
+    return { undone: cause };
+  }
 }
 
 /**
  * Moves the branch from commit `from` to `to` and brings the Maildir along (see the
- * order above). The caller holds the repo lock and has recorded local changes first;
- * `changes` is the diff from `from` to `to` when the caller already has it.
+ * order above). The caller holds the repo lock and has recorded local changes first.
+ * Throws {@link UnsafeDataError} (65), with nothing moved, when a name cannot be written
+ * here, and a one-line error with the failure's exit status when writing fails (undone).
  */
-export async function applyCommit(repo: Repo, from: string, to: string, changes?: PathChange[]): Promise<void> {
-  await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
+export async function applyCommit(repo: Repo, from: string, to: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const fs = opts.fs ?? nodeApplyFs;
+  if ((await finishPendingApply(repo, fs)) !== 'none' && (await readHead(repo.root)) !== from) {
+    throw new MailgitError('an unfinished earlier apply moved HEAD; nothing applied, sync again', 'ERACE', EX.TEMPFAIL);
+  }
+  const changes = opts.changes ?? (await diffTrees(repo.root, from, to));
+  const problems = nameProblems(repo.root, changes);
+  if (problems.length > 0) {
+    const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
+    throw new UnsafeDataError(`refusing ${opts.origin ?? 'the merged tree'}: ${problems.slice(0, 3).join('; ')}${more}; nothing was applied`);
+  }
   const j: Journal = { from, to };
-  await writeFileAtomic(journalPath(repo), JSON.stringify(j), 0o600);
-  await updateRef(repo.root, BRANCH, to, from, 'mailgit: apply');
-  await finish(repo, j, changes);
+  try {
+    await fs.mkdir(stateDir(repo));
+    await writeJournal(fs, repo, j);
+  } catch (e) {
+    await fs.unlink(journalPath(repo)).catch(() => undefined); // the branch did not move: nothing to finish
+    throw new MailgitError(`could not write the apply journal (${messageOf(e)}); nothing was applied`, errnoOf(e) || 'EAPPLY', exitOf(e));
+  }
+  try {
+    await updateRef(repo.root, BRANCH, to, from, 'mailgit: apply');
+  } catch (e) {
+    await dropJournal(fs, repo).catch(() => undefined);
+    throw e;
+  }
+  const outcome = await forwardOrUndo(repo, j, { ...opts, changes, fs });
+  if ('undone' in outcome) throw applyError(outcome.undone, undefined);
+  return outcome.done;
 }
 
-/** Finishes an apply that a killed mailgit left half done (no-op when there is none). */
-export async function finishPendingApply(repo: Repo): Promise<boolean> {
-  let j: Journal;
-  try {
-    j = JSON.parse(await readFile(journalPath(repo), 'utf8')) as Journal;
-  } catch {
-    return false;
-  }
+/**
+ * Finishes an apply that a killed or failed mailgit left (no-op when there is none):
+ * forward, or undone when forward fails; a journal already being undone is only undone.
+ * Throws when neither works. Says what it did.
+ */
+export async function finishPendingApply(repo: Repo, fs: ApplyFs = nodeApplyFs): Promise<'none' | 'finished' | 'undone'> {
+  const j = await readJournal(fs, repo);
+  if (j === null) return 'none';
   if ((await readHead(repo.root)) !== j.to) {
-    // Killed before the branch moved: the work tree was not touched; forget the journal.
-    await unlink(journalPath(repo));
-    return false;
+    // The branch never moved (or an undo already moved it back): the journal is all that is left.
+    await dropJournal(fs, repo);
+    return 'none';
   }
-  await finish(repo, j);
-  return true;
+  if (j.undo) {
+    await finish(repo, j, { fs }).catch((e: unknown) => {
+      throw applyError(e, e);
+    });
+    return 'undone';
+  }
+  return 'undone' in (await forwardOrUndo(repo, j, { fs })) ? 'undone' : 'finished';
 }

@@ -38,7 +38,7 @@ export async function commitChange(repo: Repo, head: string, change: Change): Pr
   const clock = nextClock((await readStamp(repo.root, head)).clock, now);
   const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
   const commit = await commitTree(repo.root, tree, [head], message, now);
-  await applyCommit(repo, head, commit, await diffTrees(repo.root, head, commit));
+  await applyCommit(repo, head, commit, { changes: await diffTrees(repo.root, head, commit), origin: 'this replica' });
   perfMark('change: applied');
   await scheduleMaintenance(repo.root, repo.gitDir);
   return commit;

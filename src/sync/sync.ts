@@ -64,7 +64,7 @@ async function mergeAndApply(repo: Repo, theirs: string, origin: string, report:
   report.incoming.push(...describeDiff(repo.layout, change));
   report.decisions.push(...outcome.decisions.map((d) => d.text));
   if (dryRun) return outcome.commit;
-  if (head) await applyCommit(repo, head, outcome.commit, change);
+  if (head) report.decisions.push(...(await applyCommit(repo, head, outcome.commit, { changes: change, origin })).notes);
   else await git(['update-ref', 'refs/heads/main', outcome.commit], { cwd: repo.root });
   await record(repo, { message: 'record changes made during sync' });
   return readHead(repo.root);

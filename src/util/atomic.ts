@@ -24,19 +24,24 @@ export function tmpName(path: string, tmpDir?: string): string {
   return join(tmpDir ?? dirname(path), name);
 }
 
-/** Writes `data` to `path` atomically and durably (tmp, fsync, rename, fsync dir). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, tmpDir?: string): Promise<void> {
-  const tmp = tmpName(path, tmpDir);
-  const fh = await open(tmp, 'wx', mode);
+/** Creates `path` exclusively with `mode`, writes `data` and fsyncs it; removes it again on failure. */
+export async function writeNewFile(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const fh = await open(path, 'wx', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
+    await unlink(path).catch(() => undefined);
     throw err;
   }
   await fh.close();
+}
+
+/** Writes `data` to `path` atomically and durably (tmp, fsync, rename, fsync dir). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, tmpDir?: string): Promise<void> {
+  const tmp = tmpName(path, tmpDir);
+  await writeNewFile(tmp, data, mode);
   try {
     await rename(tmp, path);
   } catch (err) {
