@@ -17,7 +17,7 @@ import { gitOut, tempDir } from '../helpers/cli.js';
 import { diskMessages, headMessages, keyOf, sha } from '../helpers/messages.js';
 
 const PASSWORD = 'mem-pw-0815';
-const ACCOUNT: Account = { name: 'work', host: 'imap.example.invalid', port: 143, security: 'none', user: 'me' };
+const ACCOUNT: Account = { name: 'work', host: 'imap.example.invalid', port: 143, security: 'none', user: 'me', sync: 'pull' };
 
 async function newRepo(name = 'laptop'): Promise<Repo> {
   return (await initRepo(join(tempDir('mailgit-fetchmem-'), 'mail'), { name })).repo;

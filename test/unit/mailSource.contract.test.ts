@@ -42,7 +42,7 @@ const USERS: DovecotUser[] = Array.from({ length: 16 }, (_, i) => ({ user: `c${i
 function dovecotServer(): Server {
   const d = dc!;
   const u = USERS[nextUser++];
-  const account = (port = d.port) => ({ name: 'contract', host: d.host, port, security: 'none' as const, user: u.user });
+  const account = (port = d.port) => ({ name: 'contract', host: d.host, port, security: 'none' as const, user: u.user, sync: 'pull' as const });
   return {
     source: (password = u.password) => imapSource(account(), password),
     unreachableSource: async () => imapSource(account(await freePort()), u.password),
