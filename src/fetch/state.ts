@@ -72,10 +72,10 @@ export class FolderState {
       /* no state yet */
     }
     const files = await Promise.all(names.map(async (n) => parseImapState(await readFile(join(repo.root, dir, n), 'utf8').catch(() => undefined))));
-    const valid = files.length > 0 && files.every((f) => f?.uidValidity === uidValidity);
+    const valid = names.includes('0.state') && files.every((f) => f?.uidValidity === uidValidity);
     const s = new FolderState(repo.root, repo.gitDir, dir, uidValidity, valid);
     if (valid) for (const f of files) for (const l of f!.lines) s.put(l);
-    else for (const n of names) s.dirty.add(Number(n.slice(0, -'.state'.length)));
+    else for (const n of ['0.state', ...names]) s.dirty.add(Number(n.slice(0, -'.state'.length)));
     return s;
   }
 
@@ -137,7 +137,8 @@ export class FolderState {
       for (const [uid, e] of this.entries) if (Math.floor(uid / SHARD) === n) lines.push({ uid, ...e });
       if (n === 0) for (const [key, stamp] of this.held) lines.push({ uid: 0, key, flags: '', stamp });
       const path = join(abs, `${n}.state`);
-      if (lines.length === 0) await unlink(path).catch(() => undefined);
+      // Shard 0 always exists: it says that the folder's state does (even when empty).
+      if (lines.length === 0 && n !== 0) await unlink(path).catch(() => undefined);
       else await writeFileAtomic(path, formatImapState({ uidValidity: this.uidValidity, lines }), 0o644, tmpDir);
     }
     this.dirty.clear();

@@ -103,9 +103,12 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
     gone.length = 0;
     f.present = null;
   }
+  // While the state is being built, what it knows came from this machine's one-way
+  // fetches, which keep what the server expunged: forget the UID, keep the file.
+  const relearning = f.state.held.has(RELEARN_MARK);
   for (const uid of gone) {
     const e = f.state.entries.get(uid)!;
-    if (e.flags !== null && (await f.store.remove(e.key))) f.counts.deletedHere++;
+    if (e.flags !== null && !relearning && (await f.store.remove(e.key))) f.counts.deletedHere++;
     f.state.remove(uid);
   }
   if (gone.length) env.changed(f.local, gone.length);
