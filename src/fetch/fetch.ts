@@ -398,6 +398,8 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<void> {
   f.res.twoWay = tw.counts;
   ctx.twoWay.push(tw);
   await reconcileFolder(twoWayEnv(ctx), tw);
+  f.res.flagsUpdated += tw.counts.flagsPulled;
+  bump(ctx, p.local, 0, tw.counts.flagsPulled + tw.counts.flagsPushed);
 }
 
 /**
