@@ -15,7 +15,7 @@ import { BIN, gitOut, mailgit } from '../helpers/cli.js';
 import { diskMessages, headMessages, keyOf, sha } from '../helpers/messages.js';
 import { addRemote, bareHub, mg } from '../helpers/replica.js';
 
-const USERS: DovecotUser[] = ['ways', 'gone', 'mass', 'move', 'up', 'old', 'conv', 'kill', 'validity'].map((u) => ({ user: u, password: `pw-${u}-2way!` }));
+const USERS: DovecotUser[] = ['ways', 'gone', 'mass', 'move', 'up', 'old', 'conv1234567', 'conv42', 'conv9001', 'kill', 'validity'].map((u) => ({ user: u, password: `pw-${u}-2way!` }));
 /** Dovecot's default capabilities without CONDSTORE and QRESYNC (as Outlook/Microsoft 365 answer). */
 const NO_CONDSTORE =
   'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY SPECIAL-USE';
@@ -308,9 +308,9 @@ describe('two-way fetch: crashes and convergence (Dovecot)', () => {
     expect(new Set([...headMessages(r.dir).keys()].map(keyOf)).size).toBe(N - 10 + uploads.length);
   }, 300_000);
 
-  test('two replicas and another IMAP client, random changes and random fetch/sync order: they converge with the server, nothing doubled, nothing lost', async () => {
-    const u = user('conv');
-    let seed = 1234567;
+  test.each([1234567, 42, 9001])('two replicas and another IMAP client, random changes and random fetch/sync order (seed %i): they converge with the server, nothing doubled, nothing lost', async (first) => {
+    const u = user(`conv${first}`);
+    let seed = first;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed % n;
@@ -318,21 +318,24 @@ describe('two-way fetch: crashes and convergence (Dovecot)', () => {
     const base = Array.from({ length: 12 }, (_, i) => gen(i, 'c'));
     await dc.append('INBOX', base, { user: u });
     await imap(dc, u, (c) => c.mailboxCreate('Sent'));
-    const hub = bareHub(join(tmp, 'conv-hub.git'));
+    const hub = bareHub(join(tmp, `conv-hub-${first}.git`));
     const a = repoFor(dc, u, 'a');
     fetch(a);
     addRemote(a.dir, 'hub', hub);
     mg(a.dir, ['sync', 'hub']);
-    const bDir = join(tmp, 'conv-b');
+    const bDir = join(tmp, `conv-b-${first}`);
     expect(mailgit(['clone', hub, bDir, '--name', 'b']).code).toBe(0);
     const b = { dir: bDir, env: a.env, remote: 'origin' };
     mg(b.dir, ['account', 'trust', 'work']);
     const reps = [{ ...a, remote: 'hub' }, b];
     const uploaded: string[] = [];
     const LETTERS = ['S', 'F', 'R'];
-    for (let step = 0; step < 24; step++) {
+    const ops = [0, 0, 0, 0, 0];
+    for (let step = 0; step < 30; step++) {
       const rep = reps[rnd(2)];
-      switch (rnd(5)) {
+      const op = rnd(5);
+      ops[op]++;
+      switch (op) {
         case 0: {
           // A flag change in a replica.
           const files = diskMessages(rep.dir).filter((p) => p.startsWith('INBOX/'));
@@ -358,7 +361,7 @@ describe('two-way fetch: crashes and convergence (Dovecot)', () => {
           break;
         }
         case 2: {
-          const text = gen(step, `new-${rep.dir.endsWith('conv-b') ? 'b' : 'a'}`);
+          const text = gen(step, `new-${rep === b ? 'b' : 'a'}`);
           uploaded.push(text);
           writeFileSync(join(rep.dir, 'Sent', 'new', `17050${String(step).padStart(5, '0')}.M${step}P2.client`), text);
           break;
@@ -370,6 +373,7 @@ describe('two-way fetch: crashes and convergence (Dovecot)', () => {
           mg(rep.dir, ['sync', rep.remote]);
       }
     }
+    expect(Math.min(...ops)).toBeGreaterThan(0); // every kind of change happened
     // Quiesce: fetch and sync round until nothing moves.
     for (let round = 0; round < 3; round++) {
       for (const rep of reps) {
