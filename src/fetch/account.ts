@@ -59,6 +59,10 @@ export interface ServerIdentity {
   insecure: boolean;
   /** Present for OAuth 2 accounts (the token goes to the same server identity only). */
   auth?: 'oauth2';
+  /** Present for two-way accounts: a replica must not turn this machine's fetch into one that writes to the server. */
+  sync?: 'both';
+  /** Present when two-way deletions are expunged. */
+  expunge?: true;
 }
 
 /** Per-machine settings of an account. */
@@ -72,12 +76,21 @@ export interface LocalAccountSettings {
 
 /** Returns the server identity of an account definition. */
 export function serverOf(a: Account): ServerIdentity {
-  return { host: a.host, port: a.port, security: a.security, user: a.user, insecure: a.insecure === true, ...(a.auth === 'oauth2' ? { auth: 'oauth2' as const } : {}) };
+  return {
+    host: a.host,
+    port: a.port,
+    security: a.security,
+    user: a.user,
+    insecure: a.insecure === true,
+    ...(a.auth === 'oauth2' ? { auth: 'oauth2' as const } : {}),
+    ...(a.sync === 'both' ? { sync: 'both' as const } : {}),
+    ...(a.sync === 'both' && a.expunge ? { expunge: true as const } : {}),
+  };
 }
 
 function isServer(v: unknown): v is ServerIdentity {
   const o = v as ServerIdentity;
-  return !!o && typeof o.host === 'string' && typeof o.port === 'number' && typeof o.security === 'string' && typeof o.user === 'string' && typeof o.insecure === 'boolean' && (o.auth === undefined || o.auth === 'oauth2');
+  return !!o && typeof o.host === 'string' && typeof o.port === 'number' && typeof o.security === 'string' && typeof o.user === 'string' && typeof o.insecure === 'boolean' && (o.auth === undefined || o.auth === 'oauth2') && (o.sync === undefined || o.sync === 'both') && (o.expunge === undefined || o.expunge === true);
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -290,7 +303,7 @@ export function runPasswordCommand(argv: string[], account: string, what = 'pass
 /**
  * Checks that the account still names the server this machine trusts with its password;
  * the first use on a machine pins it. A definition changed on another replica (host,
- * port, security, user, certificate checks) is refused with exit 78 until
+ * port, security, user, certificate checks, login method, two-way, expunge) is refused with exit 78 until
  * `mailgit account trust NAME` here: a compromised replica must not be able to send this
  * machine's password to a server of its choosing.
  */

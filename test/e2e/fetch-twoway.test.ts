@@ -232,6 +232,7 @@ describe('two-way fetch (Dovecot)', () => {
     delete def.sync;
     writeFileSync(join(r.dir, '.mailgit/accounts/work.json'), JSON.stringify(def));
     mg(r.dir, ['commit']);
+    mg(r.dir, ['account', 'trust', 'work']); // as this machine trusted the old definition
     expect(mg(r.dir, ['account', 'list']).stdout).toMatch(/sync: pull/);
     fetch(r);
     setLocal(r.dir, m, 'F');
@@ -239,6 +240,16 @@ describe('two-way fetch (Dovecot)', () => {
     fetch(r);
     const st = await serverState(dc, u, 'INBOX');
     expect([...st]).toEqual([[sha(m), []]]);
+    // A definition turned two-way (with expunge) by another replica is not trusted here until "account trust".
+    writeFileSync(join(r.dir, '.mailgit/accounts/work.json'), JSON.stringify({ ...def, sync: 'both', expunge: true }));
+    mg(r.dir, ['commit']);
+    const refused = mailgit(['-C', r.dir, 'fetch'], { env: r.env });
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toMatch(/server settings changed since this machine last trusted them \(sync undefined -> "both", expunge undefined -> true\)/);
+    expect((await serverState(dc, u, 'INBOX')).get(sha(m))).toEqual([]);
+    mg(r.dir, ['account', 'trust', 'work']);
+    fetch(r);
+    expect((await serverState(dc, u, 'INBOX')).get(sha(m))).toEqual(['\\Flagged']);
   }, 120_000);
 
   test('UIDVALIDITY change on a two-way folder: nothing deleted, nothing uploaded', async () => {
