@@ -191,6 +191,12 @@ export const COMMANDS: VerbSpec[] = [
         load: async () => (await import('./account.js')).passwordCommand,
       },
       {
+        name: 'trust',
+        description: "trust the account's current server settings on this machine (after a change made on another replica)",
+        positionals: [ACCOUNT_NAME],
+        load: async () => (await import('./account.js')).trust,
+      },
+      {
         name: 'token-command',
         description: "set (or --clear) this machine's OAuth 2 access token command for an account",
         positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
@@ -198,12 +204,6 @@ export const COMMANDS: VerbSpec[] = [
           clear: { type: 'boolean', description: 'forget the command' },
         },
         load: async () => (await import('./account.js')).tokenCommand,
-      },
-      {
-        name: 'trust',
-        description: "trust the account's current server settings on this machine (after a change made on another replica)",
-        positionals: [ACCOUNT_NAME],
-        load: async () => (await import('./account.js')).trust,
       },
     ],
   },
