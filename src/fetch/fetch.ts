@@ -384,6 +384,11 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<void> {
   // Folder complete: every UID below UIDNEXT at SELECT time was listed and handled.
   positionFolder(ctx, f, Math.max(maxListed, f.mb.uidNext - 1));
   if (!f.state) return;
+  const present = await serverUids(ctx, f, view.scanned);
+  // UIDs below the checkpoint the state does not know (a checkpoint merged from a replica
+  // ahead of this one): learn their keys, so their flags and deletions are followed too.
+  const unknown = present ? [...present].filter((u) => u <= (f.valid?.uid ?? 0) && !f.state!.entries.has(u)) : [];
+  if (unknown.length) await learnKeys(ctx, f, unknown);
   const tw: TwoWayFolder = {
     remote: p.remote,
     local: p.local,
@@ -391,7 +396,7 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<void> {
     state: f.state,
     opened: f.mb,
     serverLetters: view.letters,
-    present: await serverUids(ctx, f, view.scanned),
+    present,
     missing: [],
     counts: noCounts(),
   };

@@ -98,10 +98,16 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
   const keys = await f.store.keys();
   const live = [...f.state.entries].filter(([, e]) => e.flags !== null);
   const gone = f.present ? [...f.state.entries.keys()].filter((u) => !f.present!.has(u)) : [];
-  if (gone.length && suspectDisappearance(gone.length, f.state.entries.size) && !env.acceptVanished) {
-    env.warn(`folder ${f.local}: ${gone.length} of ${f.state.entries.size} messages vanished from the server at once; kept here (suspect). If it is real, run "mailgit fetch --accept-vanished"`);
-    gone.length = 0;
-    f.present = null;
+  // Only what would be deleted here counts: UIDs whose file already left (moved or deleted here) just go.
+  const threat = gone.filter((u) => {
+    const e = f.state.entries.get(u)!;
+    return e.flags !== null && keys.has(e.key);
+  });
+  if (threat.length && suspectDisappearance(threat.length, f.state.entries.size) && !env.acceptVanished) {
+    env.warn(`folder ${f.local}: ${threat.length} of ${f.state.entries.size} messages vanished from the server at once; kept here (suspect). If it is real, run "mailgit fetch --accept-vanished"`);
+    const kept = new Set(threat);
+    for (const u of kept) f.present!.add(u);
+    gone.splice(0, gone.length, ...gone.filter((u) => !kept.has(u)));
   }
   // While the state is being built, what it knows came from this machine's one-way
   // fetches, which keep what the server expunged: forget the UID, keep the file.

@@ -146,6 +146,31 @@ describe('two-way fetch against the in-memory source', () => {
     expect(headMessages(repo.root).size).toBe(0);
   });
 
+  it('a crash after a big MOVE (server and repo moved, state not yet written) is not a suspect disappearance: no warning, nothing deleted or duplicated', async () => {
+    const server = new MemoryMailServer({ password: PASSWORD });
+    const m = Array.from({ length: 12 }, (_, i) => gen(i, 'bigmove'));
+    server.append('INBOX', m);
+    server.create('Archive');
+    const repo = await newRepo();
+    await ok(repo, server);
+    // What a killed run leaves: the MOVE done on the server, the files moved here, the old state.
+    const src = server.source(PASSWORD);
+    await src.connect();
+    await src.open('INBOX', { write: true });
+    await src.move([...server.contents('INBOX').keys()], 'Archive');
+    await src.close();
+    for (const x of m) {
+      const p = pathOf(repo, x);
+      renameSync(join(repo.root, p), join(repo.root, p.replace(/^INBOX\//, 'Archive/')));
+    }
+    const r = await ok(repo, server);
+    expect(r.warnings).toEqual([]);
+    expect(calls(server).filter((c) => /^(storeFlags|move|append|expunge)/.test(c))).toEqual([]);
+    expect(server.contents('Archive').size).toBe(12);
+    expect(diskMessages(repo.root).filter((p) => p.startsWith('Archive/')).length).toBe(12);
+    expect(headMessages(repo.root).size).toBe(12);
+  });
+
   it('a local deletion → \\Deleted on the server (expunged only with expunge); never downloaded again', async () => {
     const server = new MemoryMailServer({ password: PASSWORD });
     const m = [gen(1, 'd'), gen(2, 'd')];
