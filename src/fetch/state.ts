@@ -95,6 +95,11 @@ export class FolderState {
     return (this.byKey.get(key)?.size ?? 0) > 0;
   }
 
+  /** Whether a UID other than `uid` carries `key` (the same message under a new UID: moved away and back). */
+  sharedKey(key: string, uid: number): boolean {
+    return [...(this.byKey.get(key) ?? [])].some((u) => u !== uid);
+  }
+
   /** Records a UID's key and agreed letters (`null`: deleted here, `\Deleted` sent). */
   set(uid: number, key: string, flags: string | null): void {
     const old = this.entries.get(uid);

@@ -99,9 +99,10 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
   const live = [...f.state.entries].filter(([, e]) => e.flags !== null);
   const gone = f.present ? [...f.state.entries.keys()].filter((u) => !f.present!.has(u)) : [];
   // Only what would be deleted here counts: UIDs whose file already left (moved or deleted here) just go.
+  // A key another UID still carries (moved away and back on the server) stays too.
   const threat = gone.filter((u) => {
     const e = f.state.entries.get(u)!;
-    return e.flags !== null && keys.has(e.key);
+    return e.flags !== null && keys.has(e.key) && !f.state.sharedKey(e.key, u);
   });
   if (threat.length && suspectDisappearance(threat.length, f.state.entries.size) && !env.acceptVanished) {
     env.warn(`folder ${f.local}: ${threat.length} of ${f.state.entries.size} messages vanished from the server at once; kept here (suspect). If it is real, run "mailgit fetch --accept-vanished"`);
@@ -114,11 +115,19 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
   const relearning = f.state.held.has(RELEARN_MARK);
   for (const uid of gone) {
     const e = f.state.entries.get(uid)!;
-    if (e.flags !== null && !relearning && (await f.store.remove(e.key))) f.counts.deletedHere++;
     f.state.remove(uid);
+    if (e.flags !== null && !relearning && !f.state.hasKey(e.key) && (await f.store.remove(e.key))) f.counts.deletedHere++;
   }
   if (gone.length) env.changed(f.local, gone.length);
   const push = new Map<string, number[]>(); // "+S" → UIDs
+  for (const [uid, e] of f.state.entries) {
+    // Deleted here and marked \Deleted there, but the file is back (a merge kept a
+    // concurrent change to it): it is mail again — undelete it on the server.
+    const back = e.flags === null && keys.get(e.key);
+    if (!back || (f.present && !f.present.has(uid))) continue;
+    if (!mappedLettersOfName(back.name).includes('T')) push.set('-T', [...(push.get('-T') ?? []), uid]);
+    f.state.set(uid, e.key, mappedLettersOfName(back.name));
+  }
   for (const [uid, e] of live) {
     if (f.present && !f.present.has(uid)) continue;
     const loc = keys.get(e.key);

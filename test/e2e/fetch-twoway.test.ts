@@ -15,7 +15,9 @@ import { BIN, gitOut, mailgit } from '../helpers/cli.js';
 import { diskMessages, headMessages, keyOf, sha } from '../helpers/messages.js';
 import { addRemote, bareHub, mg } from '../helpers/replica.js';
 
-const USERS: DovecotUser[] = ['ways', 'gone', 'mass', 'move', 'up', 'old', 'conv1234567', 'conv42', 'conv9001', 'kill', 'validity'].map((u) => ({ user: u, password: `pw-${u}-2way!` }));
+/** Seeds of the convergence test; `MAILGIT_TWOWAY_SEEDS=N` adds N more. */
+const SEEDS = [1234567, 42, 9001, ...Array.from({ length: Number(process.env.MAILGIT_TWOWAY_SEEDS ?? 0) }, (_, i) => 100 + i * 7919)];
+const USERS: DovecotUser[] = ['ways', 'gone', 'mass', 'move', 'up', 'old', ...SEEDS.map((s) => `conv${s}`), 'kill', 'validity'].map((u) => ({ user: u, password: `pw-${u}-2way!` }));
 /** Dovecot's default capabilities without CONDSTORE and QRESYNC (as Outlook/Microsoft 365 answer). */
 const NO_CONDSTORE =
   'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY SPECIAL-USE';
@@ -31,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([dc?.stop(), plain?.stop()]);
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  if (tmp && !process.env.MAILGIT_TEST_KEEP) rmSync(tmp, { recursive: true, force: true });
 });
 
 const user = (name: string) => USERS.find((u) => u.user === name)!;
@@ -319,18 +321,21 @@ describe('two-way fetch: crashes and convergence (Dovecot)', () => {
     expect(new Set([...headMessages(r.dir).keys()].map(keyOf)).size).toBe(N - 10 + uploads.length);
   }, 300_000);
 
-  test.each([1234567, 42, 9001])('two replicas and another IMAP client, random changes and random fetch/sync order (seed %i): they converge with the server, nothing doubled, nothing lost', async (first) => {
+  test.each(SEEDS)('two replicas and another IMAP client, random flags, moves, deletions and uploads, random fetch/sync order (seed %i): they converge with the server, nothing doubled, nothing lost', async (first) => {
     const u = user(`conv${first}`);
     let seed = first;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed % n;
     };
-    const base = Array.from({ length: 12 }, (_, i) => gen(i, 'c'));
+    const base = Array.from({ length: 14 }, (_, i) => gen(i, `c${first}`));
     await dc.append('INBOX', base, { user: u });
-    await imap(dc, u, (c) => c.mailboxCreate('Sent'));
+    await imap(dc, u, async (c) => {
+      await c.mailboxCreate('Sent');
+      await c.mailboxCreate('Archive');
+    });
     const hub = bareHub(join(tmp, `conv-hub-${first}.git`));
-    const a = repoFor(dc, u, 'a');
+    const a = { ...repoFor(dc, u, 'a'), remote: 'hub' };
     fetch(a);
     addRemote(a.dir, 'hub', hub);
     mg(a.dir, ['sync', 'hub']);
@@ -338,54 +343,82 @@ describe('two-way fetch: crashes and convergence (Dovecot)', () => {
     expect(mailgit(['clone', hub, bDir, '--name', 'b']).code).toBe(0);
     const b = { dir: bDir, env: a.env, remote: 'origin' };
     mg(b.dir, ['account', 'trust', 'work']);
-    const reps = [{ ...a, remote: 'hub' }, b];
+    const reps = [a, b];
     const uploaded: string[] = [];
-    const LETTERS = ['S', 'F', 'R'];
-    const ops = [0, 0, 0, 0, 0];
-    for (let step = 0; step < 30; step++) {
+    const deleted = new Set<string>(); // sha of messages someone deleted (they may stay gone or come back)
+    const FOLDERS = ['INBOX', 'Archive', 'Sent'];
+    const mailFiles = (dir: string) => diskMessages(dir).filter((p) => FOLDERS.includes(p.split('/')[0]));
+    const ops = new Array(9).fill(0);
+    const trace: string[] = []; // what happened, for a failure's message
+    const subject = (file: string) => /^Subject: (.*)$/m.exec(readFileSync(file, 'latin1'))?.[1]?.trim();
+    for (let step = 0; step < 36; step++) {
       const rep = reps[rnd(2)];
-      const op = rnd(5);
+      const op = rnd(9);
       ops[op]++;
+      const files = mailFiles(rep.dir);
+      const pick = files.length ? files[rnd(files.length)] : undefined;
+      trace.push(`${step} ${rep === b ? 'b' : 'a'} op${op} ${pick ? `${pick.split('/')[0]}:${subject(join(rep.dir, pick))}` : ''}`);
       switch (op) {
-        case 0: {
-          // A flag change in a replica.
-          const files = diskMessages(rep.dir).filter((p) => p.startsWith('INBOX/'));
-          if (!files.length) break;
-          const p = files[rnd(files.length)];
-          const cur = p.includes(':2,') ? p.slice(p.indexOf(':2,') + 3) : '';
-          const l = LETTERS[rnd(3)];
-          const next = cur.includes(l) ? cur.replace(l, '') : [...cur, l].sort().join('');
-          renameSync(join(rep.dir, p), join(rep.dir, 'INBOX', 'cur', `${keyOf(p)}:2,${next}`));
-          break;
-        }
+        case 0:
         case 1: {
-          // Another IMAP client changes a flag on the server.
-          const l = ['\\Seen', '\\Flagged', '\\Answered'][rnd(3)];
-          await imap(dc, u, async (c) => {
-            await c.mailboxOpen('INBOX');
-            const uids = (await c.search({ all: true }, { uid: true })) || [];
-            if (!uids.length) return;
-            const uid = uids[rnd(uids.length)];
-            if (rnd(2)) await c.messageFlagsAdd(String(uid), [l], { uid: true });
-            else await c.messageFlagsRemove(String(uid), [l], { uid: true });
-          });
+          // A flag change in a replica.
+          if (!pick) break;
+          const cur = pick.includes(':2,') ? pick.slice(pick.indexOf(':2,') + 3) : '';
+          const l = ['S', 'F', 'R'][rnd(3)];
+          const next = cur.includes(l) ? cur.replace(l, '') : [...cur, l].sort().join('');
+          renameSync(join(rep.dir, pick), join(rep.dir, pick.split('/')[0], 'cur', `${keyOf(pick)}:2,${next}`));
           break;
         }
         case 2: {
-          const text = gen(step, `new-${rep === b ? 'b' : 'a'}`);
-          uploaded.push(text);
-          writeFileSync(join(rep.dir, 'Sent', 'new', `17050${String(step).padStart(5, '0')}.M${step}P2.client`), text);
+          // A move in a replica.
+          if (!pick) break;
+          const to = FOLDERS.filter((f) => f !== pick.split('/')[0])[rnd(2)];
+          renameSync(join(rep.dir, pick), join(rep.dir, to, pick.slice(pick.indexOf('/') + 1)));
           break;
         }
-        case 3:
+        case 3: {
+          // A deletion in a replica.
+          if (!pick) break;
+          deleted.add(sha(readFileSync(join(rep.dir, pick))));
+          unlinkSync(join(rep.dir, pick));
+          break;
+        }
+        case 4: {
+          // Another IMAP client: a flag, a move or an expunge on the server.
+          const folder = FOLDERS[rnd(3)];
+          const what = rnd(4);
+          const l = ['\\Seen', '\\Flagged', '\\Answered'][rnd(3)];
+          await imap(dc, u, async (c) => {
+            await c.mailboxOpen(folder);
+            const uids = (await c.search({ all: true }, { uid: true })) || [];
+            if (!uids.length) return;
+            const uid = String(uids[rnd(uids.length)]);
+            for await (const m of c.fetch(uid, { envelope: true }, { uid: true })) trace.push(`  server ${folder} uid ${uid} ${m.envelope?.subject} what${what}`);
+            if (what === 0) await c.messageMove(uid, FOLDERS.filter((f) => f !== folder)[rnd(2)], { uid: true });
+            else if (what === 1) {
+              for await (const m of c.fetch(uid, { source: true }, { uid: true })) if (m.source) deleted.add(sha(m.source));
+              await c.messageDelete(uid, { uid: true });
+            } else if (rnd(2)) await c.messageFlagsAdd(uid, [l], { uid: true });
+            else await c.messageFlagsRemove(uid, [l], { uid: true });
+          });
+          break;
+        }
+        case 5: {
+          const text = gen(step, `new${first}-${rep === b ? 'b' : 'a'}`);
+          uploaded.push(text);
+          writeFileSync(join(rep.dir, FOLDERS[1 + rnd(2)], 'new', `17050${String(step).padStart(5, '0')}.M${step}P2.client`), text);
+          break;
+        }
+        case 6:
+        case 7:
           fetch(rep);
           break;
         default:
           mg(rep.dir, ['sync', rep.remote]);
       }
     }
-    expect(Math.min(...ops)).toBeGreaterThan(0); // every kind of change happened
-    // Quiesce: fetch and sync round until nothing moves.
+    for (const kind of [[0, 1], [2, 3], [4], [5]]) expect(kind.reduce((s, k) => s + ops[k], 0)).toBeGreaterThan(0); // every kind of change happened
+    // Quiesce: fetch and sync in rounds.
     for (let round = 0; round < 3; round++) {
       for (const rep of reps) {
         fetch(rep);
@@ -393,28 +426,34 @@ describe('two-way fetch: crashes and convergence (Dovecot)', () => {
       }
     }
     for (const rep of reps) mg(rep.dir, ['sync', rep.remote]);
-    const inbox = await serverState(dc, u, 'INBOX');
-    const sent = await serverState(dc, u, 'Sent');
-    expect(sent.size).toBe(uploaded.length); // no double upload
-    for (const m of uploaded) expect(sent.has(sha(m))).toBe(true);
-    expect(inbox.size).toBe(base.length); // nothing lost
+    const letter: Record<string, string> = { '\\Seen': 'S', '\\Flagged': 'F', '\\Answered': 'R', '\\Deleted': 'T' };
+    const server = new Map<string, string>(); // "folder sha" → letters
+    for (const folder of FOLDERS) for (const [h, flags] of await serverState(dc, u, folder)) server.set(`${folder} ${h}`, flags.map((f) => letter[f] ?? '').sort().join(''));
     const view = (dir: string) =>
       new Map(
-        diskMessages(dir).map((p) => {
+        mailFiles(dir).map((p) => {
           const flags = p.includes(':2,') ? p.slice(p.indexOf(':2,') + 3) : '';
-          return [`${p.split('/')[0]} ${sha(readFileSync(join(dir, p)))}`, flags];
+          return [`${p.split('/')[0]} ${sha(readFileSync(join(dir, p)))}`, flags.replace(/[^DFPRST]/g, '')];
         }),
       );
     const va = view(a.dir);
-    expect(view(b.dir)).toEqual(va);
-    expect(va.size).toBe(base.length + uploaded.length);
-    const letter: Record<string, string> = { '\\Seen': 'S', '\\Flagged': 'F', '\\Answered': 'R' };
-    for (const [h, flags] of inbox) expect(va.get(`INBOX ${h}`)).toBe(flags.map((f) => letter[f] ?? '').sort().join(''));
-    // And no ping-pong: one more round changes nothing on the server or in the repos.
+    expect(view(b.dir), trace.join('\n')).toEqual(va); // the replicas agree
+    const shas = (m: Map<string, string>) => [...m.keys()].map((k) => k.split(' ')[1]);
+    expect(new Set(shas(va)).size).toBe(va.size); // nothing twice in the repo
+    expect(new Set(shas(server)).size).toBe(server.size); // nothing twice on the server (no double upload)
+    for (const [k, flags] of va) expect(server.get(k), `${k}\n${trace.join('\n')}`).toBe(flags); // the repo is on the server, same folder, same flags
+    for (const [k, flags] of server) if (!flags.includes('T')) expect(va.get(k), `${k}\n${trace.join('\n')}`).toBe(flags); // and the server's live mail in the repo
+    for (const text of [...base, ...uploaded]) {
+      if (deleted.has(sha(text))) continue;
+      expect(shas(va), `${/^Subject: (.*)$/m.exec(text)?.[1]} lost\n${trace.join('\n')}`).toContain(sha(text)); // nothing lost that no one deleted
+    }
+    // And no ping-pong: another round changes nothing on the server or in the repos.
     const headA = gitOut(a.dir, ['rev-parse', 'HEAD']);
-    fetch(reps[0]);
-    fetch(reps[1]);
-    expect(await serverState(dc, u, 'INBOX')).toEqual(inbox);
+    fetch(a);
+    fetch(b);
+    const again = new Map<string, string>();
+    for (const folder of FOLDERS) for (const [h, flags] of await serverState(dc, u, folder)) again.set(`${folder} ${h}`, flags.map((f) => letter[f] ?? '').sort().join(''));
+    expect(again).toEqual(server);
     expect(gitOut(a.dir, ['rev-parse', 'HEAD'])).toBe(headA);
   }, 600_000);
 });

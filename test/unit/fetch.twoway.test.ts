@@ -171,6 +171,28 @@ describe('two-way fetch against the in-memory source', () => {
     expect(headMessages(repo.root).size).toBe(12);
   });
 
+  it('a message moved away and back on the server (a new UID, the same file) is not deleted here (found by the convergence test)', async () => {
+    const server = new MemoryMailServer({ password: PASSWORD });
+    const m = gen(1, 'boomerang');
+    server.append('INBOX', [m, gen(2, 'boomerang')]);
+    server.create('Archive');
+    const repo = await newRepo();
+    await ok(repo, server);
+    const src = server.source(PASSWORD);
+    await src.connect();
+    await src.open('INBOX', { write: true });
+    const [[, inArchive]] = [...(await src.move([1], 'Archive'))];
+    await src.open('Archive', { write: true });
+    await src.move([inArchive], 'INBOX');
+    await src.close();
+    const r = await ok(repo, server);
+    expect(r.folders[0].twoWay?.deletedHere).toBe(0);
+    expect(has(repo, m)).toBe(true);
+    expect(headMessages(repo.root).has(pathOf(repo, m))).toBe(true);
+    await ok(repo, server);
+    expect(has(repo, m)).toBe(true);
+  });
+
   it('a local deletion → \\Deleted on the server (expunged only with expunge); never downloaded again', async () => {
     const server = new MemoryMailServer({ password: PASSWORD });
     const m = [gen(1, 'd'), gen(2, 'd')];
@@ -186,6 +208,17 @@ describe('two-way fetch against the in-memory source', () => {
     await ok(repo, server, { rescan: true });
     expect(server.downloads).toBe(downloads);
     expect(has(repo, m[0])).toBe(false);
+    // The file comes back (restored, or kept by a merge against a concurrent change): undeleted on the server.
+    const gone = gitOut(repo.root, ['log', '--diff-filter=D', '--name-only', '--format=']).trim();
+    writeFileSync(join(repo.root, gone), m[0]);
+    await ok(repo, server);
+    expect(flagsOf(server, 'INBOX', 1)).toEqual([]);
+    setLocalFlags(repo, m[0], 'F');
+    await ok(repo, server);
+    expect(flagsOf(server, 'INBOX', 1)).toEqual(['\\Flagged']);
+    unlinkSync(join(repo.root, pathOf(repo, m[0])));
+    await ok(repo, server);
+    expect(flagsOf(server, 'INBOX', 1)).toEqual(['\\Deleted', '\\Flagged']);
     // With expunge the account removes it for good.
     unlinkSync(join(repo.root, pathOf(repo, m[1])));
     await ok(repo, server, {}, { ...BOTH, expunge: true });
