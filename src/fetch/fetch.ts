@@ -111,6 +111,33 @@ interface Ctx {
   maps: { flush(): Promise<void> }[];
   /** Two-way folders fetched in this run (for passes 2 and 3). */
   twoWay: TwoWayFolder[];
+  /** Local folder → its store, one per folder and run (its key index is shared). */
+  stores: Map<string, FolderStore>;
+  /** Local names of the folders this run fetches. */
+  planned: string[];
+}
+
+/** The one store of a local folder in this run. */
+function storeOf(ctx: Ctx, local: string): FolderStore {
+  let s = ctx.stores.get(local);
+  if (!s) ctx.stores.set(local, (s = new FolderStore(join(ctx.repo.root, folderDir(ctx.repo.layout, local)))));
+  return s;
+}
+
+/**
+ * Two-way: whether `key` waits in another fetched folder of the account to be moved there
+ * (its file is there and that folder's state does not know it) — a message moved here by
+ * one replica and there by another before they synced. Its server copy is then not stored
+ * here but moved there (pass 2), instead of being uploaded there a second time.
+ */
+async function pendingMove(ctx: Ctx, local: string, key: string): Promise<boolean> {
+  for (const other of ctx.planned) {
+    if (other === local || !(await storeOf(ctx, other).keys()).has(key)) continue;
+    const uv = ctx.checkpoint[other]?.uidValidity;
+    const known = ctx.twoWay.find((t) => t.local === other)?.state ?? (uv ? await FolderState.load(ctx.repo, ctx.account.name, other, uv) : undefined);
+    if (!known?.hasKey(key)) return true;
+  }
+  return false;
 }
 
 /** Maps a mail source failure to wrong password (77), unreachable/TLS/lost (69) or protocol (76). */
@@ -274,7 +301,7 @@ async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun> {
   ctx.result.folders.push(res);
   const { source, repo, opts } = ctx;
   const dir = folderDir(repo.layout, p.local);
-  const store = new FolderStore(join(repo.root, dir));
+  const store = storeOf(ctx, p.local);
   await store.prepare(repo.root, dir);
   ctx.progress.label(`${ctx.account.name}/${p.local}`);
   const twoWay = ctx.account.sync === 'both';
@@ -422,6 +449,17 @@ async function serverUids(ctx: Ctx, f: FolderRun, scanned: Set<number> | null): 
   return new Set(await ctx.source.uids());
 }
 
+/** Two-way: arrivals that wait in another folder to be moved there are known, not stored (see {@link pendingMove}). */
+async function dropPendingMoves(ctx: Ctx, f: FolderRun, got: { t: TmpMessage; key: string; letters: string; m: MessageMeta }[], keys: Map<string, unknown>): Promise<void> {
+  for (let i = got.length - 1; i >= 0; i--) {
+    const g = got[i];
+    if (keys.has(g.key) || !(await pendingMove(ctx, f.p.local, g.key))) continue;
+    await f.store.discard(g.t);
+    f.map.set(g.m.uid, g.key, g.letters);
+    got.splice(i, 1);
+  }
+}
+
 /** Moves a folder's checkpoint to `uid` (never backwards), with the MODSEQ its flags are current to. */
 function positionFolder(ctx: Ctx, f: FolderRun, uid: number): void {
   const keep = f.valid?.uid ?? 0;
@@ -473,6 +511,7 @@ async function fetchNew(ctx: Ctx, f: FolderRun): Promise<number> {
     }
     const got: { t: TmpMessage; key: string; letters: string; m: MessageMeta }[] = [];
     const keepArrived = async () => {
+      if (f.state) await dropPendingMoves(ctx, f, got, keys);
       const r = await store.commitBatch(got);
       for (const g of got) map.set(g.m.uid, g.key, g.letters);
       res.fetched += r.added;
@@ -517,12 +556,15 @@ export async function fetchAccount(repo: Repo, account: Account, password: strin
     lastCommit: Date.now(),
     maps: [],
     twoWay: [],
+    stores: new Map(),
+    planned: [],
   };
   try {
     await source.connect();
     opts.log?.(`${account.name}: connected to ${account.host}:${account.port}`);
     const listed = await source.list();
     const planned = planFolders(ctx, listed);
+    ctx.planned = planned.map((p) => p.local);
     for (const r of result.refused) opts.log?.(`${account.name}: skipping folder ${JSON.stringify(r.remote)}: ${r.reason}`);
     for (const p of planned) {
       if (unchanged(ctx, p)) continue;
@@ -530,7 +572,9 @@ export async function fetchAccount(repo: Repo, account: Account, password: strin
     }
     if (ctx.twoWay.length) {
       const env = twoWayEnv(ctx);
-      await pushRemovals(env, ctx.twoWay);
+      // A run limited to some folders cannot tell a deletion from a move to a folder it does not see.
+      if (opts.folders?.length) opts.log?.(`${account.name}: --folder given: moves and deletions in the repo are sent by the next full fetch`);
+      else await pushRemovals(env, ctx.twoWay);
       for (const f of ctx.twoWay) await uploadNew(env, f);
     }
     await commitNow(ctx, true);

@@ -125,8 +125,10 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
     // concurrent change to it): it is mail again — undelete it on the server.
     const back = e.flags === null && keys.get(e.key);
     if (!back || (f.present && !f.present.has(uid))) continue;
-    if (!mappedLettersOfName(back.name).includes('T')) push.set('-T', [...(push.get('-T') ?? []), uid]);
-    f.state.set(uid, e.key, mappedLettersOfName(back.name));
+    const local = mappedLettersOfName(back.name);
+    // The file's flags are what the person last saw: send them (a STORE of a flag already set is harmless).
+    for (const op of [...(local.includes('T') ? [] : ['-T']), ...[...local].map((l) => '+' + l)]) push.set(op, [...(push.get(op) ?? []), uid]);
+    f.state.set(uid, e.key, local);
   }
   for (const [uid, e] of live) {
     if (f.present && !f.present.has(uid)) continue;

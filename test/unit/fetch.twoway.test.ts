@@ -193,6 +193,29 @@ describe('two-way fetch against the in-memory source', () => {
     expect(has(repo, m)).toBe(true);
   });
 
+  it('two replicas move one message to different folders before they sync: the server keeps one copy (the later move wins there), nothing is uploaded', async () => {
+    const server = new MemoryMailServer({ password: PASSWORD });
+    const m = gen(1, 'twomoves');
+    server.append('INBOX', [m]);
+    server.create('Archive');
+    server.create('Sent');
+    const a = await newRepo('a');
+    const b = await newRepo('b');
+    await ok(a, server);
+    await ok(b, server);
+    const pa = pathOf(a, m);
+    renameSync(join(a.root, pa), join(a.root, pa.replace(/^INBOX\//, 'Archive/')));
+    const pb = pathOf(b, m);
+    renameSync(join(b.root, pb), join(b.root, pb.replace(/^INBOX\//, 'Sent/')));
+    await ok(a, server);
+    const rb = await ok(b, server);
+    await ok(b, server);
+    expect(rb.folders.reduce((n, f) => n + (f.twoWay?.uploaded ?? 0), 0)).toBe(0);
+    const copies = ['INBOX', 'Archive', 'Sent'].flatMap((f) => [...server.contents(f).values()].filter((c) => sha(c) === sha(m)).map(() => f));
+    expect(copies).toEqual(['Sent']);
+    expect(diskMessages(b.root).filter((p) => sha(readFileSync(join(b.root, p))) === sha(m)).map((p) => p.split('/')[0])).toEqual(['Sent']);
+  });
+
   it('a local deletion → \\Deleted on the server (expunged only with expunge); never downloaded again', async () => {
     const server = new MemoryMailServer({ password: PASSWORD });
     const m = [gen(1, 'd'), gen(2, 'd')];
