@@ -57,6 +57,22 @@ function setLocalFlags(repo: Repo, content: string, letters: string): void {
   renameSync(join(repo.root, p), join(repo.root, folder, 'cur', `${key}:2,${letters}`));
 }
 
+/** Another IMAP client moves messages on the server; returns old UID → new UID. */
+async function serverMove(server: MemoryMailServer, from: string, uids: number[], to: string): Promise<Map<number, number>> {
+  const src = server.source(PASSWORD);
+  await src.connect();
+  await src.open(from, { write: true });
+  const map = await src.move(uids, to);
+  await src.close();
+  return map;
+}
+
+/** A mail client moves the message with this content to another folder of the repo. */
+function moveLocal(repo: Repo, content: string, to: string): void {
+  const p = pathOf(repo, content);
+  renameSync(join(repo.root, p), join(repo.root, to, p.slice(p.indexOf('/') + 1)));
+}
+
 const head = (repo: Repo) => gitOut(repo.root, ['rev-parse', 'HEAD']).trim();
 const calls = (server: MemoryMailServer) => server.connections.at(-1)!.calls;
 
@@ -154,15 +170,8 @@ describe('two-way fetch against the in-memory source', () => {
     const repo = await newRepo();
     await ok(repo, server);
     // What a killed run leaves: the MOVE done on the server, the files moved here, the old state.
-    const src = server.source(PASSWORD);
-    await src.connect();
-    await src.open('INBOX', { write: true });
-    await src.move([...server.contents('INBOX').keys()], 'Archive');
-    await src.close();
-    for (const x of m) {
-      const p = pathOf(repo, x);
-      renameSync(join(repo.root, p), join(repo.root, p.replace(/^INBOX\//, 'Archive/')));
-    }
+    await serverMove(server, 'INBOX', [...server.contents('INBOX').keys()], 'Archive');
+    for (const x of m) moveLocal(repo, x, 'Archive');
     const r = await ok(repo, server);
     expect(r.warnings).toEqual([]);
     expect(calls(server).filter((c) => /^(storeFlags|move|append|expunge)/.test(c))).toEqual([]);
@@ -178,13 +187,8 @@ describe('two-way fetch against the in-memory source', () => {
     server.create('Archive');
     const repo = await newRepo();
     await ok(repo, server);
-    const src = server.source(PASSWORD);
-    await src.connect();
-    await src.open('INBOX', { write: true });
-    const [[, inArchive]] = [...(await src.move([1], 'Archive'))];
-    await src.open('Archive', { write: true });
-    await src.move([inArchive], 'INBOX');
-    await src.close();
+    const [[, inArchive]] = [...(await serverMove(server, 'INBOX', [1], 'Archive'))];
+    await serverMove(server, 'Archive', [inArchive], 'INBOX');
     const r = await ok(repo, server);
     expect(r.folders[0].twoWay?.deletedHere).toBe(0);
     expect(has(repo, m)).toBe(true);
@@ -203,10 +207,8 @@ describe('two-way fetch against the in-memory source', () => {
     const b = await newRepo('b');
     await ok(a, server);
     await ok(b, server);
-    const pa = pathOf(a, m);
-    renameSync(join(a.root, pa), join(a.root, pa.replace(/^INBOX\//, 'Archive/')));
-    const pb = pathOf(b, m);
-    renameSync(join(b.root, pb), join(b.root, pb.replace(/^INBOX\//, 'Sent/')));
+    moveLocal(a, m, 'Archive');
+    moveLocal(b, m, 'Sent');
     await ok(a, server);
     const rb = await ok(b, server);
     await ok(b, server);
@@ -258,7 +260,7 @@ describe('two-way fetch against the in-memory source', () => {
     const repo = await newRepo();
     await ok(repo, server);
     const p = pathOf(repo, m);
-    renameSync(join(repo.root, p), join(repo.root, p.replace(/^INBOX\//, 'Archive/')));
+    moveLocal(repo, m, 'Archive');
     const downloads = server.downloads;
     const r = await ok(repo, server);
     expect(r.folders.find((f) => f.folder === 'INBOX')?.twoWay?.movedOnServer).toBe(1);
