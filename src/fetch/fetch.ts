@@ -19,6 +19,12 @@
  *      checkpoint is in the same commit as the messages it covers.
  * A crash anywhere leaves either uncommitted-but-complete files (recorded by the next
  * run, which skips them by key) or tmp files (removed by the next run).
+ *
+ * Pull accounts open folders read-only and keep a per-machine UID map. Two-way accounts
+ * (`sync: both`) open them read-write, keep the synced state of src/fetch/state.ts
+ * instead, and after each folder's new mail run the passes of src/fetch/twoway.ts
+ * (flags and server expunges per folder; then moves, deletions and uploads).
+ * Without CONDSTORE, step 2 is a `UID FETCH 1:n (FLAGS)` scan.
  */
 import { join } from 'node:path';
 import type { Repo } from '../repo/repo.js';
