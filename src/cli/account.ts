@@ -38,6 +38,10 @@ interface AddArgs extends GlobalArgs {
   folders?: string[];
   exclude?: string[];
   map?: string[];
+  sync?: string;
+  expunge?: boolean;
+  auth?: string;
+  tokenCommand?: string;
   force?: boolean;
 }
 
@@ -68,6 +72,11 @@ export async function add(argv: AddArgs): Promise<void> {
   checkAccountName(argv.name);
   const repo = await repoFromArgs(argv);
   const security = argv.starttls ? 'starttls' : argv.tls === false ? 'none' : 'tls';
+  if (argv.sync !== undefined && argv.sync !== 'both' && argv.sync !== 'pull') throw new UsageError(`--sync wants "both" or "pull", not ${JSON.stringify(argv.sync)}`);
+  if (argv.auth !== undefined && argv.auth !== 'password' && argv.auth !== 'oauth2') throw new UsageError(`--auth wants "password" or "oauth2", not ${JSON.stringify(argv.auth)}`);
+  if (argv.expunge && argv.sync === 'pull') throw new UsageError('--expunge needs --sync both');
+  if (argv.tokenCommand !== undefined && argv.auth !== 'oauth2') throw new UsageError('--token-command needs --auth oauth2');
+  if (argv.passwordCommand !== undefined && argv.auth === 'oauth2') throw new UsageError('--password-command is for --auth password; use --token-command');
   const account: Account = validateAccount(
     {
       host: argv.host,
@@ -78,11 +87,16 @@ export async function add(argv: AddArgs): Promise<void> {
       folders: argv.folders,
       exclude: argv.exclude,
       map: parseMaps(argv.map),
+      sync: argv.sync ?? 'both',
+      expunge: argv.expunge,
+      auth: argv.auth,
     },
     argv.name,
   );
   const passCmd = argv.passwordCommand !== undefined ? splitCommand(argv.passwordCommand) : undefined;
   if (passCmd !== undefined && passCmd.length === 0) throw new UsageError('--password-command is empty');
+  const tokenCmd = argv.tokenCommand !== undefined ? splitCommand(argv.tokenCommand) : undefined;
+  if (tokenCmd !== undefined && tokenCmd.length === 0) throw new UsageError('--token-command is empty');
   const commit = await withRepoLock(repo, `account add ${argv.name}`, async () => {
     const exists = (await listAccounts(repo.root)).includes(argv.name);
     if (exists && !argv.force) {
@@ -90,7 +104,7 @@ export async function add(argv: AddArgs): Promise<void> {
     }
     await writeAccount(repo, account);
     const local = await readLocalSettings(repo.gitDir, argv.name);
-    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...(passCmd ? { passwordCommand: passCmd } : {}), server: serverOf(account) });
+    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...(passCmd ? { passwordCommand: passCmd } : {}), ...(tokenCmd ? { tokenCommand: tokenCmd } : {}), server: serverOf(account) });
     return record(repo, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
@@ -105,7 +119,7 @@ export async function list(argv: GlobalArgs): Promise<void> {
   for (const n of names) {
     const a = await readAccount(repo.root, n);
     const local = await readLocalSettings(repo.gitDir, n);
-    const pw = process.env[passwordEnvVar(n)] ? 'env' : local.passwordCommand ? 'command' : 'none';
+    const pw = a.auth === 'oauth2' ? (local.tokenCommand ? 'token command' : 'none') : process.env[passwordEnvVar(n)] ? 'env' : local.passwordCommand ? 'command' : 'none';
     rows.push({ ...a, password: pw });
   }
   if (argv.json) {
@@ -113,7 +127,7 @@ export async function list(argv: GlobalArgs): Promise<void> {
     return;
   }
   for (const r of rows) {
-    console.log(`${r.name}\t${r.user}@${r.host}:${r.port}\t${r.security}${r.insecure ? ' insecure' : ''}\tpassword: ${r.password}`);
+    console.log(`${r.name}\t${r.user}@${r.host}:${r.port}\t${r.security}${r.insecure ? ' insecure' : ''}\tsync: ${r.sync}${r.expunge ? ' expunge' : ''}\t${r.auth === 'oauth2' ? 'oauth2' : 'password'}: ${r.password}`);
   }
 }
 
@@ -130,23 +144,34 @@ export async function remove(argv: NameArgs): Promise<void> {
 }
 
 /** The `account password-command` verb: sets, prints or (`--clear`) forgets this machine's password command. */
-export async function passwordCommand(argv: PassCmdArgs): Promise<void> {
+export function passwordCommand(argv: PassCmdArgs): Promise<void> {
+  return localCommand(argv, 'passwordCommand');
+}
+
+/** The `account token-command` verb: the same for an OAuth 2 account's access token command. */
+export function tokenCommand(argv: PassCmdArgs): Promise<void> {
+  return localCommand(argv, 'tokenCommand');
+}
+
+/** Sets, prints or forgets one of this machine's secret commands of an account. */
+async function localCommand(argv: PassCmdArgs, field: 'passwordCommand' | 'tokenCommand'): Promise<void> {
   const repo = await repoFromArgs(argv);
   const account = await readAccount(repo.root, argv.name);
   const local = await readLocalSettings(repo.gitDir, argv.name);
   if (argv.clear) {
-    await writeLocalSettings(repo.gitDir, argv.name, { server: local.server });
+    const { [field]: _gone, ...rest } = local;
+    await writeLocalSettings(repo.gitDir, argv.name, rest);
     return;
   }
   if (!argv.command) {
-    if (argv.json) printJson({ account: argv.name, passwordCommand: local.passwordCommand ?? null });
-    else console.log(local.passwordCommand ? JSON.stringify(local.passwordCommand) : '(none)');
+    if (argv.json) printJson({ account: argv.name, [field]: local[field] ?? null });
+    else console.log(local[field] ? JSON.stringify(local[field]) : '(none)');
     return;
   }
   const argvCmd = splitCommand(argv.command);
-  if (argvCmd.length === 0) throw new UsageError('empty password command');
-  // Setting a password here is trusting the server the definition names now.
-  await writeLocalSettings(repo.gitDir, argv.name, { passwordCommand: argvCmd, server: serverOf(account) });
+  if (argvCmd.length === 0) throw new UsageError('empty command');
+  // Setting a secret source here is trusting the server the definition names now.
+  await writeLocalSettings(repo.gitDir, argv.name, { ...local, [field]: argvCmd, server: serverOf(account) });
 }
 
 /** The `account trust` verb: trusts the account's current server settings on this machine. */

@@ -19,6 +19,8 @@ interface FetchArgs extends GlobalArgs {
   maxSize?: string;
   rescan?: boolean;
   passwordCommand?: string;
+  tokenCommand?: string;
+  acceptVanished?: boolean;
   progress?: boolean;
   batch?: number;
 }
@@ -36,12 +38,14 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   const names = argv.accounts?.length ? argv.accounts : await listAccounts(repo.root);
   if (names.length === 0) throw new MailgitError('no accounts defined: see "mailgit account add"', 'ENOACCOUNT', EX.CONFIG);
-  if (argv.passwordCommand !== undefined && names.length !== 1) throw new UsageError('--password-command needs exactly one account');
+  if ((argv.passwordCommand ?? argv.tokenCommand) !== undefined && names.length !== 1) throw new UsageError('--password-command and --token-command need exactly one account');
+  if (argv.passwordCommand !== undefined && argv.tokenCommand !== undefined) throw new UsageError('give --password-command or --token-command, not both');
   const accounts: Account[] = [];
   for (const n of names) accounts.push(await readAccount(repo.root, n));
   if (argv.batch !== undefined && (!Number.isInteger(argv.batch) || argv.batch < 1)) throw new UsageError('--batch wants a positive integer');
   const maxSize = argv.maxSize !== undefined ? parseSize(argv.maxSize) : undefined;
-  const override = argv.passwordCommand !== undefined ? splitCommand(argv.passwordCommand) : undefined;
+  const given = argv.passwordCommand ?? argv.tokenCommand;
+  const override = given !== undefined ? splitCommand(given) : undefined;
   const showBar = argv.progress ?? (process.stderr.isTTY === true && !argv.json);
   // imapflow and cli-progress load only when fetch runs: every other verb starts faster.
   const { fetchAccount } = await import('../fetch/fetch.js');
@@ -58,10 +62,10 @@ export async function handler(argv: FetchArgs): Promise<void> {
           password = await resolvePassword(repo.gitDir, a, override);
         } catch (err) {
           if (!(err instanceof MailgitError)) throw err;
-          out.push({ account: a.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], error: { message: err.message, code: err.code, exitCode: err.exitCode } });
+          out.push({ account: a.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], warnings: [], error: { message: err.message, code: err.code, exitCode: err.exitCode } });
           continue;
         }
-        out.push(await fetchAccount(repo, a, password, { folders: argv.folder, newestFirst: argv.newestFirst, maxSize, rescan: argv.rescan, progress, log, chunkMessages: argv.batch, commitMessages: argv.batch }));
+        out.push(await fetchAccount(repo, a, password, { folders: argv.folder, newestFirst: argv.newestFirst, maxSize, rescan: argv.rescan, acceptVanished: argv.acceptVanished, progress, log, chunkMessages: argv.batch, commitMessages: argv.batch }));
       }
     } finally {
       progress.stop();
@@ -84,6 +88,7 @@ export async function handler(argv: FetchArgs): Promise<void> {
     }
   }
   for (const r of results) for (const f of r.refused) process.stderr.write(`mailgit: ${r.account}: folder ${JSON.stringify(f.remote)} skipped: ${f.reason}\n`);
+  for (const r of results) for (const w of r.warnings) process.stderr.write(`mailgit: ${w}\n`);
   const failed = results.filter((r) => r.error);
   if (failed.length) {
     // Other failing accounts get a line each; the first one is the exit status.

@@ -35,6 +35,16 @@ export interface Account {
   exclude?: string[];
   /** Remote folder name → local folder name. */
   map?: Record<string, string>;
+  /**
+   * `both`: fetch also sends the repo's changes to the server (flags, moves, deletions,
+   * new messages); `pull`: fetch only reads. A definition without the field is `pull`
+   * (accounts defined before two-way fetch existed); `account add` writes `both` by default.
+   */
+  sync: 'both' | 'pull';
+  /** Two-way: expunge what the repo deleted (default: only mark it `\Deleted`). */
+  expunge?: boolean;
+  /** `password` (default) or `oauth2` (SASL OAUTHBEARER / XOAUTH2 with an access token from a token command). */
+  auth?: 'password' | 'oauth2';
 }
 
 /**
@@ -47,23 +57,40 @@ export interface ServerIdentity {
   security: Security;
   user: string;
   insecure: boolean;
+  /** Present for OAuth 2 accounts (the token goes to the same server identity only). */
+  auth?: 'oauth2';
+  /** Present for two-way accounts: a replica must not turn this machine's fetch into one that writes to the server. */
+  sync?: 'both';
+  /** Present when two-way deletions are expunged. */
+  expunge?: true;
 }
 
 /** Per-machine settings of an account. */
 export interface LocalAccountSettings {
   passwordCommand?: string[];
+  /** OAuth 2: the command printing an access token. */
+  tokenCommand?: string[];
   /** The server this machine trusts with the password (set by add, password-command, trust). */
   server?: ServerIdentity;
 }
 
 /** Returns the server identity of an account definition. */
 export function serverOf(a: Account): ServerIdentity {
-  return { host: a.host, port: a.port, security: a.security, user: a.user, insecure: a.insecure === true };
+  return {
+    host: a.host,
+    port: a.port,
+    security: a.security,
+    user: a.user,
+    insecure: a.insecure === true,
+    ...(a.auth === 'oauth2' ? { auth: 'oauth2' as const } : {}),
+    ...(a.sync === 'both' ? { sync: 'both' as const } : {}),
+    ...(a.sync === 'both' && a.expunge ? { expunge: true as const } : {}),
+  };
 }
 
 function isServer(v: unknown): v is ServerIdentity {
   const o = v as ServerIdentity;
-  return !!o && typeof o.host === 'string' && typeof o.port === 'number' && typeof o.security === 'string' && typeof o.user === 'string' && typeof o.insecure === 'boolean';
+  return !!o && typeof o.host === 'string' && typeof o.port === 'number' && typeof o.security === 'string' && typeof o.user === 'string' && typeof o.insecure === 'boolean' && (o.auth === undefined || o.auth === 'oauth2') && (o.sync === undefined || o.sync === 'both') && (o.expunge === undefined || o.expunge === true);
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -99,8 +126,12 @@ export function validateAccount(raw: unknown, name: string): Account {
   };
   const map = a.map === undefined ? undefined : (a.map as Record<string, string>);
   if (map !== undefined && (typeof map !== 'object' || Object.values(map).some((v) => typeof v !== 'string'))) throw bad('map must be an object of strings');
-  const out: Account = { name, host: a.host, port, security, user: a.user };
+  if (a.sync !== undefined && a.sync !== 'both' && a.sync !== 'pull') throw bad(`sync must be "both" or "pull", not ${JSON.stringify(a.sync)}`);
+  if (a.auth !== undefined && a.auth !== 'password' && a.auth !== 'oauth2') throw bad(`auth must be "password" or "oauth2", not ${JSON.stringify(a.auth)}`);
+  const out: Account = { name, host: a.host, port, security, user: a.user, sync: a.sync === 'both' ? 'both' : 'pull' };
   if (a.insecure) out.insecure = true;
+  if (a.expunge === true) out.expunge = true;
+  if (a.auth === 'oauth2') out.auth = 'oauth2';
   const folders = strings(a.folders, 'folders');
   const exclude = strings(a.exclude, 'exclude');
   if (folders?.length) out.folders = folders;
@@ -111,8 +142,10 @@ export function validateAccount(raw: unknown, name: string): Account {
 
 /** The canonical JSON of an account definition (stable key order, no name, no secret). */
 export function formatAccount(a: Account): string {
-  const o: Record<string, unknown> = { host: a.host, port: a.port, security: a.security, user: a.user };
+  const o: Record<string, unknown> = { host: a.host, port: a.port, security: a.security, user: a.user, sync: a.sync };
   if (a.insecure) o.insecure = true;
+  if (a.expunge) o.expunge = true;
+  if (a.auth === 'oauth2') o.auth = 'oauth2';
   if (a.folders) o.folders = a.folders;
   if (a.exclude) o.exclude = a.exclude;
   if (a.map) o.map = Object.fromEntries(Object.keys(a.map).sort().map((k) => [k, a.map![k]]));
@@ -172,7 +205,9 @@ export async function readLocalSettings(gitDir: string, name: string): Promise<L
     const raw = JSON.parse(await readFile(localPath(gitDir, name), 'utf8')) as LocalAccountSettings;
     const cmd = raw.passwordCommand;
     const out: LocalAccountSettings = {};
-    if (Array.isArray(cmd) && cmd.length && cmd.every((x) => typeof x === 'string')) out.passwordCommand = cmd;
+    const isArgv = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
+    if (isArgv(cmd)) out.passwordCommand = cmd;
+    if (isArgv(raw.tokenCommand)) out.tokenCommand = raw.tokenCommand;
     if (isServer(raw.server)) out.server = raw.server;
     return out;
   } catch {
@@ -245,19 +280,19 @@ export function passwordEnvVar(name: string): string {
   return `MAILGIT_PASSWORD_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
-/** Runs a password command (argv, no shell) and returns its first output line. */
-export function runPasswordCommand(argv: string[], account: string): Promise<string> {
+/** Runs a password (or token) command (argv, no shell) and returns its first output line. */
+export function runPasswordCommand(argv: string[], account: string, what = 'password command'): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(argv[0], argv.slice(1), { timeout: 120_000, maxBuffer: 1 << 20, encoding: 'utf8', windowsHide: true }, (err, stdout) => {
       if (err) {
         const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean };
         const why = e.code === 'ENOENT' ? 'not found' : typeof e.code === 'number' ? `exit status ${e.code}` : e.killed ? 'timed out' : (e.code ?? 'failed');
-        reject(new MailgitError(`account ${account}: password command ${JSON.stringify(argv[0])} failed (${why})`, 'EPASSCMD', EX.CONFIG));
+        reject(new MailgitError(`account ${account}: ${what} ${JSON.stringify(argv[0])} failed (${why})`, 'EPASSCMD', EX.CONFIG));
         return;
       }
       const line = stdout.split(/\r?\n/)[0] ?? '';
       if (line === '') {
-        reject(new MailgitError(`account ${account}: password command ${JSON.stringify(argv[0])} printed nothing`, 'EPASSCMD', EX.CONFIG));
+        reject(new MailgitError(`account ${account}: ${what} ${JSON.stringify(argv[0])} printed nothing`, 'EPASSCMD', EX.CONFIG));
         return;
       }
       resolve(line);
@@ -268,7 +303,7 @@ export function runPasswordCommand(argv: string[], account: string): Promise<str
 /**
  * Checks that the account still names the server this machine trusts with its password;
  * the first use on a machine pins it. A definition changed on another replica (host,
- * port, security, user, certificate checks) is refused with exit 78 until
+ * port, security, user, certificate checks, login method, two-way, expunge) is refused with exit 78 until
  * `mailgit account trust NAME` here: a compromised replica must not be able to send this
  * machine's password to a server of its choosing.
  */
@@ -297,11 +332,17 @@ export async function trustAccount(gitDir: string, a: Account): Promise<void> {
 /**
  * Returns the password for an account after {@link checkTrusted}: `MAILGIT_PASSWORD_<NAME>`
  * if set, else the command given (on the command line) or stored for this machine.
- * Throws (exit 78) when neither.
+ * For an OAuth 2 account, the access token printed by the token command given or stored
+ * for this machine. Throws (exit 78) when there is no source.
  */
 export async function resolvePassword(gitDir: string, account: Account, commandOverride?: string[]): Promise<string> {
   await checkTrusted(gitDir, account);
   const name = account.name;
+  if (account.auth === 'oauth2') {
+    const cmd = commandOverride ?? (await readLocalSettings(gitDir, name)).tokenCommand;
+    if (cmd && cmd.length) return runPasswordCommand(cmd, name, 'token command');
+    throw new MailgitError(`account ${name}: no access token: "mailgit account token-command ${name} CMD" (oama, pizauth, mutt_oauth2.py …)`, 'ENOPASSWORD', EX.CONFIG);
+  }
   const env = process.env[passwordEnvVar(name)];
   if (env !== undefined && env !== '') return env;
   const cmd = commandOverride ?? (await readLocalSettings(gitDir, name)).passwordCommand;

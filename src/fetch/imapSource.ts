@@ -14,7 +14,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import type { Account } from './account.js';
-import { MailSourceError, type DownloadedMessage, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder } from './mailSource.js';
+import { MailSourceError, type Appended, type DownloadedMessage, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder } from './mailSource.js';
 
 /** Options of {@link imapSource} beyond the account. */
 export interface ImapSourceOptions {
@@ -22,14 +22,14 @@ export interface ImapSourceOptions {
   chunkSize?: number;
 }
 
-/** Connection settings for imapflow from an account. */
-function clientFor(account: Account, password: string): ImapFlow {
+/** Connection settings for imapflow from an account; `secret` is the password or (`auth: oauth2`) the access token. */
+function clientFor(account: Account, secret: string): ImapFlow {
   return new ImapFlow({
     host: account.host,
     port: account.port,
     secure: account.security === 'tls',
     doSTARTTLS: account.security === 'starttls' ? true : account.security === 'none' ? false : undefined,
-    auth: { user: account.user, pass: password },
+    auth: account.auth === 'oauth2' ? { user: account.user, accessToken: secret } : { user: account.user, pass: secret },
     tls: { rejectUnauthorized: !account.insecure, servername: account.host },
     logger: false,
     connectionTimeout: 30_000,
@@ -69,8 +69,8 @@ function metaOf(m: FetchMessageObject): MessageMeta {
 }
 
 /** Opens (lazily: see `connect()`) the IMAP source of an account. */
-export function imapSource(account: Account, password: string, opts: ImapSourceOptions = {}): MailSource {
-  const client = clientFor(account, password);
+export function imapSource(account: Account, secret: string, opts: ImapSourceOptions = {}): MailSource {
+  const client = clientFor(account, secret);
   let lastSocketError: unknown = null;
   client.on('error', (e: unknown) => {
     lastSocketError = e;
@@ -107,7 +107,7 @@ export function imapSource(account: Account, password: string, opts: ImapSourceO
     list: () =>
       run(async (): Promise<SourceFolder[]> => {
         const listed = await client.list(
-          client.capabilities.has('LIST-STATUS') ? { statusQuery: { uidNext: true, uidValidity: true, highestModseq: true, messages: true } } : {},
+          client.capabilities.has('LIST-STATUS') ? { statusQuery: { uidNext: true, uidValidity: true, highestModseq: client.capabilities.has('CONDSTORE'), messages: true } } : {},
         );
         return listed.map((l) => {
           const st = l.status;
@@ -130,9 +130,9 @@ export function imapSource(account: Account, password: string, opts: ImapSourceO
         });
       }),
 
-    open: (path: string) =>
+    open: (path: string, o: { write?: boolean } = {}) =>
       run(async (): Promise<OpenedFolder> => {
-        const mb = await client.mailboxOpen(path, { readOnly: true });
+        const mb = await client.mailboxOpen(path, { readOnly: !o.write });
         const condstore = !mb.noModseq && mb.highestModseq !== undefined;
         return {
           uidValidity: mb.uidValidity.toString(),
@@ -161,6 +161,69 @@ export function imapSource(account: Account, password: string, opts: ImapSourceO
           .filter((m) => m.uid <= maxUid)
           .map(metaOf)
           .sort((a, b) => a.uid - b.uid);
+      }),
+
+    flagsUpTo: (maxUid: number) =>
+      run(async () => {
+        if (maxUid < 1) return [];
+        const all = await client.fetchAll(`1:${maxUid}`, { uid: true, flags: true }, { uid: true });
+        return all
+          .filter((m) => m.uid <= maxUid)
+          .map((m) => ({ uid: m.uid, flags: sortedFlags(m.flags) }))
+          .sort((a, b) => a.uid - b.uid);
+      }),
+
+    metasOf: (uids: number[]) =>
+      run(async () => {
+        if (uids.length === 0) return [];
+        const want = new Set(uids);
+        const all = await client.fetchAll(uids.join(','), { uid: true, flags: true, internalDate: true, size: true }, { uid: true });
+        return all
+          .filter((m) => want.has(m.uid))
+          .map(metaOf)
+          .sort((a, b) => a.uid - b.uid);
+      }),
+
+    uids: () =>
+      run(async () => {
+        const r = await client.search({ all: true }, { uid: true });
+        return (r || []).sort((a, b) => a - b);
+      }),
+
+    searchMessageId: (messageId: string) =>
+      run(async () => {
+        const r = await client.search({ header: { 'message-id': messageId } }, { uid: true });
+        return (r || []).sort((a, b) => a - b);
+      }),
+
+    storeFlags: (uids: number[], flags: string[], how: 'add' | 'remove') =>
+      run(async () => {
+        if (uids.length === 0 || flags.length === 0) return;
+        const ok = how === 'add' ? await client.messageFlagsAdd(uids.join(','), flags, { uid: true }) : await client.messageFlagsRemove(uids.join(','), flags, { uid: true });
+        if (!ok) throw new MailSourceError('server', `STORE ${how === 'add' ? '+' : '-'}FLAGS refused`);
+      }),
+
+    expunge: (uids: number[]) =>
+      run(async () => {
+        if (uids.length === 0) return;
+        if (!(await client.messageDelete(uids.join(','), { uid: true }))) throw new MailSourceError('server', 'EXPUNGE refused');
+      }),
+
+    move: (uids: number[], dest: string) =>
+      run(async () => {
+        const out = new Map<number, number>();
+        if (uids.length === 0) return out;
+        const r = await client.messageMove(uids.join(','), dest, { uid: true });
+        if (!r) throw new MailSourceError('server', `MOVE to ${dest} refused`);
+        for (const [from, to] of r.uidMap ?? new Map<number, number>()) out.set(Number(from), Number(to));
+        return out;
+      }),
+
+    append: (path: string, content: Buffer, flags: string[], date: Date) =>
+      run(async (): Promise<Appended> => {
+        const r = await client.append(path, content, flags, date);
+        if (!r) throw new MailSourceError('server', `APPEND to ${path} refused`);
+        return { ...(r.uid !== undefined ? { uid: r.uid } : {}), ...(r.uidValidity !== undefined ? { uidValidity: r.uidValidity.toString() } : {}) };
       }),
 
     download: (uid: number) =>

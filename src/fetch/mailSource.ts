@@ -6,7 +6,8 @@
  * (`test/unit/mailSource.contract.test.ts`, the IMAP one against Dovecot).
  *
  * Conventions shared by every implementation:
- *  - a source is read-only: nothing on the server changes (folders are opened read-only);
+ *  - a folder is opened read-only unless `open(path, { write: true })` (two-way accounts):
+ *    only then may the write methods (`storeFlags`, `expunge`, `move`, `append`) be called;
  *  - UIDVALIDITY and MODSEQ values are decimal strings (they are 64-bit on the wire and
  *    the checkpoint keeps them as strings); UIDs and sizes are numbers;
  *  - flags are the server's flag names, sorted, without the session-specific `\Recent`;
@@ -66,6 +67,19 @@ export interface DownloadedMessage {
   content: Buffer;
 }
 
+/** A message's UID and flags (a flag scan). */
+export interface UidFlags {
+  uid: number;
+  /** Sorted, without `\Recent`. */
+  flags: string[];
+}
+
+/** What `append` learned (APPENDUID, when the server has UIDPLUS). */
+export interface Appended {
+  uid?: number;
+  uidValidity?: string;
+}
+
 /** The kinds of failure a source reports. */
 export type MailSourceErrorKind =
   /** Login refused: wrong user or password. */
@@ -105,8 +119,8 @@ export interface MailSource {
   close(): Promise<void>;
   /** Every folder, with STATUS where the server can give it in the same round trip. */
   list(): Promise<SourceFolder[]>;
-  /** Opens a folder read-only; later message calls refer to it. */
-  open(path: string): Promise<OpenedFolder>;
+  /** Opens a folder (read-only unless `write`); later message calls refer to it. */
+  open(path: string, opts?: { write?: boolean }): Promise<OpenedFolder>;
   /** Messages of the open folder with a UID greater than `uid`, ascending by UID. */
   messagesAfter(uid: number): Promise<MessageMeta[]>;
   /**
@@ -114,6 +128,22 @@ export interface MailSource {
    * MODSEQ `modseq` (CONDSTORE), ascending by UID.
    */
   changedSince(modseq: string, maxUid: number): Promise<MessageMeta[]>;
+  /** The flags of every message of the open folder with a UID up to `maxUid` (`UID FETCH 1:n (FLAGS)`). */
+  flagsUpTo(maxUid: number): Promise<UidFlags[]>;
+  /** What fetch needs to know about these UIDs of the open folder (gone ones are left out), ascending. */
+  metasOf(uids: number[]): Promise<MessageMeta[]>;
+  /** Every UID of the open folder, ascending (`UID SEARCH ALL`). */
+  uids(): Promise<number[]>;
+  /** UIDs of the open folder whose Message-ID header contains `messageId`. */
+  searchMessageId(messageId: string): Promise<number[]>;
+  /** Adds or removes `flags` on `uids` of the open folder (opened with `write`). */
+  storeFlags(uids: number[], flags: string[], how: 'add' | 'remove'): Promise<void>;
+  /** Marks `uids` `\Deleted` and expunges exactly them (UID EXPUNGE). */
+  expunge(uids: number[]): Promise<void>;
+  /** Moves `uids` to folder `dest` (MOVE, or COPY + `\Deleted` + expunge); returns old UID → new UID where known. */
+  move(uids: number[], dest: string): Promise<Map<number, number>>;
+  /** APPENDs a message to folder `path` with `flags` and INTERNALDATE `date`. */
+  append(path: string, content: Buffer, flags: string[], date: Date): Promise<Appended>;
   /** Streams one message's raw bytes (exactly as stored, CRLF kept); `null` if it is gone. */
   download(uid: number): Promise<Readable | null>;
   /**

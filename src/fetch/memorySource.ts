@@ -13,7 +13,7 @@
  * Several sources (connections) may be open on one server at once.
  */
 import { Readable } from 'node:stream';
-import { MailSourceError, type DownloadedMessage, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder } from './mailSource.js';
+import { MailSourceError, type Appended, type DownloadedMessage, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder, type UidFlags } from './mailSource.js';
 
 interface MemMessage {
   uid: number;
@@ -270,6 +270,7 @@ function metaOf(m: MemMessage): MessageMeta {
 export class MemorySource implements MailSource {
   private state: 'new' | 'open' | 'lost' | 'closed' = 'new';
   private selected: string | null = null;
+  private writable = false;
   private iterating = false;
   /** Every method call, in order (`open INBOX`, `messagesAfter 3`, …). */
   readonly calls: string[] = [];
@@ -320,10 +321,11 @@ export class MemorySource implements MailSource {
     return this.server.listFolders();
   }
 
-  async open(path: string): Promise<OpenedFolder> {
-    this.check(`open ${path}`);
+  async open(path: string, opts: { write?: boolean } = {}): Promise<OpenedFolder> {
+    this.check(`open ${path}${opts.write ? ' (write)' : ''}`);
     const f = this.server.folder(path);
     this.selected = f.path;
+    this.writable = opts.write === true;
     const condstore = this.server.condstore();
     return {
       uidValidity: f.uidValidity.toString(),
@@ -350,6 +352,79 @@ export class MemorySource implements MailSource {
       .filter((m) => m.uid <= maxUid && m.modseq > since)
       .sort((a, b) => a.uid - b.uid)
       .map(metaOf);
+  }
+
+  async flagsUpTo(maxUid: number): Promise<UidFlags[]> {
+    this.check(`flagsUpTo ${maxUid}`);
+    return [...this.current().messages.values()]
+      .filter((m) => m.uid <= maxUid)
+      .sort((a, b) => a.uid - b.uid)
+      .map((m) => ({ uid: m.uid, flags: [...m.flags].sort() }));
+  }
+
+  async metasOf(uids: number[]): Promise<MessageMeta[]> {
+    this.check(`metasOf ${uids.join(',')}`);
+    const f = this.current();
+    return [...new Set(uids)]
+      .sort((a, b) => a - b)
+      .map((u) => f.messages.get(u))
+      .filter((m): m is MemMessage => m !== undefined)
+      .map(metaOf);
+  }
+
+  async uids(): Promise<number[]> {
+    this.check('uids');
+    return [...this.current().messages.keys()].sort((a, b) => a - b);
+  }
+
+  async searchMessageId(messageId: string): Promise<number[]> {
+    this.check(`searchMessageId ${messageId}`);
+    const want = messageId.toLowerCase();
+    return [...this.current().messages.values()]
+      .filter((m) => /^message-id:\s*(.*)$/im.exec(m.content.toString('latin1').split(/\r?\n\r?\n/)[0])?.[1]?.toLowerCase().includes(want))
+      .map((m) => m.uid)
+      .sort((a, b) => a - b);
+  }
+
+  private writableFolder(call: string): MemFolder {
+    this.check(call);
+    if (!this.writable) throw new MailSourceError('server', 'Mailbox is read-only');
+    return this.current();
+  }
+
+  async storeFlags(uids: number[], flags: string[], how: 'add' | 'remove'): Promise<void> {
+    const f = this.writableFolder(`storeFlags ${how} ${flags.join(' ')} ${uids.join(',')}`);
+    for (const u of uids) {
+      if (!f.messages.has(u)) continue;
+      if (how === 'add') this.server.addFlags(f.path, u, flags);
+      else this.server.removeFlags(f.path, u, flags);
+    }
+  }
+
+  async expunge(uids: number[]): Promise<void> {
+    const f = this.writableFolder(`expunge ${uids.join(',')}`);
+    this.server.expunge(f.path, uids);
+  }
+
+  async move(uids: number[], dest: string): Promise<Map<number, number>> {
+    const f = this.writableFolder(`move ${uids.join(',')} ${dest}`);
+    const to = this.server.folder(dest);
+    const out = new Map<number, number>();
+    for (const u of uids.sort((a, b) => a - b)) {
+      const m = f.messages.get(u);
+      if (!m) continue;
+      const [uid] = this.server.append(to.path, m.content, { flags: [...m.flags], internalDate: m.internalDate });
+      out.set(u, uid);
+    }
+    this.server.expunge(f.path, [...out.keys()]);
+    return out;
+  }
+
+  async append(path: string, content: Buffer, flags: string[], date: Date): Promise<Appended> {
+    this.check(`append ${path}`);
+    const f = this.server.folder(path);
+    const [uid] = this.server.append(f.path, content, { flags, internalDate: date });
+    return { uid, uidValidity: f.uidValidity.toString() };
   }
 
   async download(uid: number): Promise<Readable | null> {

@@ -28,6 +28,14 @@ const FLAG_LETTERS: Record<string, string> = {
 /** The Maildir letters that mirror server flags. */
 export const MAPPED_LETTERS = 'DFPRST';
 
+/** Maildir letter → IMAP flag (the inverse of the mapping above). */
+export const LETTER_FLAGS: Record<string, string> = { S: '\\Seen', R: '\\Answered', F: '\\Flagged', T: '\\Deleted', D: '\\Draft', P: '$Forwarded' };
+
+/** The mapped letters (sorted) of a Maildir file name. */
+export function mappedLettersOfName(name: string): string {
+  return [...flagsOfInfo(splitName(name).info)].filter((l) => MAPPED_LETTERS.includes(l)).sort().join('');
+}
+
 /** Maildir flag letters (sorted) for a set of IMAP flags. */
 export function lettersOfFlags(flags: Iterable<string> | undefined): string {
   const out = new Set<string>();
@@ -202,6 +210,40 @@ export class FolderStore {
     this.dirtyDirs.add(loc.sub).add(next.sub);
     idx.set(key, next);
     return true;
+  }
+
+  /**
+   * Gives a message exactly the mapped letters `mapped`, keeping its other letters
+   * (keywords). Returns true when the file was renamed.
+   */
+  async setMapped(key: string, mapped: string): Promise<boolean> {
+    const loc = (await this.keys()).get(key);
+    if (!loc) return false;
+    const others = [...flagsOfInfo(splitName(loc.name).info)].filter((l) => !MAPPED_LETTERS.includes(l));
+    return this.applyFlags(key, null, [...new Set([...others, ...mapped])].sort().join(''));
+  }
+
+  /** Removes a message from the folder (the server expunged it, or it is a duplicate). */
+  async remove(key: string): Promise<boolean> {
+    const idx = await this.keys();
+    const loc = idx.get(key);
+    if (!loc) return false;
+    await unlink(join(this.abs, loc.sub, loc.name));
+    this.dirtyDirs.add(loc.sub);
+    idx.delete(key);
+    return true;
+  }
+
+  /** Renames a message to another key (same content), keeping its sub-directory and letters. */
+  async rekey(key: string, next: string): Promise<void> {
+    const idx = await this.keys();
+    const loc = idx.get(key)!;
+    const info = splitName(loc.name).info;
+    const to: Located = { sub: loc.sub, name: next + info };
+    await rename(join(this.abs, loc.sub, loc.name), join(this.abs, to.sub, to.name));
+    this.dirtyDirs.add(loc.sub);
+    idx.delete(key);
+    idx.set(next, to);
   }
 
   /** Fsyncs the sub-directories renamed into since the last call. */

@@ -3,6 +3,7 @@
  */
 import type { FileEntry, MessageEntry } from '../maildir/snapshot.js';
 import { isCheckpointPath, mergeCheckpointFile } from './checkpoints.js';
+import { isImapStatePath, mergeImapStateFile } from './imapState.js';
 import type { MergeContext } from './context.js';
 import { compareStrings, folderName } from './entries.js';
 import { compareFiles, sameFile } from './files.js';
@@ -40,6 +41,10 @@ function mergeFile(
   if (sameFile(b, t)) return o;
   if (o !== undefined && t !== undefined && isCheckpointPath(path)) {
     const merged = mergeCheckpointFile(b, o, t, ctx);
+    if (merged !== undefined) return merged;
+  }
+  if (o !== undefined && t !== undefined && isImapStatePath(path)) {
+    const merged = mergeImapStateFile(b, o, t, ctx);
     if (merged !== undefined) return merged;
   }
   let tie: 'ours' | 'theirs';

@@ -49,6 +49,13 @@ export interface DovecotOptions {
    * created: append to one, or create it, to see it listed with its attribute).
    */
   specialUse?: Record<string, string>;
+  /** Replaces the post-login CAPABILITY list (Dovecot's `imap_capability`), e.g. one without CONDSTORE and QRESYNC. */
+  imapCapability?: string;
+  /**
+   * Adds SASL XOAUTH2 and OAUTHBEARER with an oauth2 passdb that validates tokens at this
+   * RFC 7662 introspection URL (POST `token=…`; the answer's `username` must be the login).
+   */
+  oauth2IntrospectionUrl?: string;
 }
 
 /** Options of {@link Dovecot.append}. */
@@ -182,6 +189,13 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<Dovecot> 
     { mode: 0o644 },
   );
 
+  if (opts.oauth2IntrospectionUrl) {
+    await writeFile(
+      join(dir, 'oauth2.conf'),
+      `introspection_mode = post\nintrospection_url = ${opts.oauth2IntrospectionUrl}\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n`,
+      { mode: 0o644 },
+    );
+  }
   let port = opts.port ?? (await freePort());
   const writeConf = () =>
     writeFile(
@@ -197,7 +211,7 @@ info_log_path = ${logFile}
 debug_log_path = ${logFile}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${opts.oauth2IntrospectionUrl ? ' xoauth2 oauthbearer' : ''}
 auth_failure_delay = 0
 default_login_user = ${loginUser}
 default_internal_user = ${internalUser}
@@ -212,7 +226,16 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/passwd
 }
-userdb {
+${
+  opts.oauth2IntrospectionUrl
+    ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/oauth2.conf
+}
+`
+    : ''
+}userdb {
   driver = passwd-file
   args = username_format=%u ${dir}/passwd
 }
@@ -243,7 +266,7 @@ service stats {
 }
 protocol imap {
   mail_max_userip_connections = 100
-}
+${opts.imapCapability ? `  imap_capability = ${opts.imapCapability}\n` : ''}}
 ${opts.extraConfig ?? ''}
 `,
     );

@@ -17,7 +17,7 @@ import { gitOut, tempDir } from '../helpers/cli.js';
 import { diskMessages, headMessages, keyOf, sha } from '../helpers/messages.js';
 
 const PASSWORD = 'mem-pw-0815';
-const ACCOUNT: Account = { name: 'work', host: 'imap.example.invalid', port: 143, security: 'none', user: 'me' };
+const ACCOUNT: Account = { name: 'work', host: 'imap.example.invalid', port: 143, security: 'none', user: 'me', sync: 'pull' };
 
 async function newRepo(name = 'laptop'): Promise<Repo> {
   return (await initRepo(join(tempDir('mailgit-fetchmem-'), 'mail'), { name })).repo;
@@ -242,25 +242,30 @@ describe('fetch against the in-memory source', () => {
     expect(head(repo)).toBe(before);
   });
 
-  it('a server without CONDSTORE and LIST-STATUS: no modseq in the checkpoint, every folder opened, incremental still by UID', async () => {
-    const server = new MemoryMailServer({ password: PASSWORD, condstore: false, listStatus: false });
-    server.append('INBOX', [gen(1, 'plain'), gen(2, 'plain')], { flags: ['\\Seen'] });
-    server.append('Other', [gen(3, 'plain')]);
-    const repo = await newRepo();
-    expect((await run(repo, server)).error).toBeUndefined();
-    const cp = checkpoint(repo);
-    expect(cp.INBOX.uid).toBe(2);
-    expect(cp.INBOX.modseq).toBeUndefined();
-    server.append('INBOX', [gen(4, 'plain')]);
-    server.addFlags('INBOX', 1, ['\\Flagged']); // invisible without CONDSTORE: not asked for
-    const r = await run(repo, server);
-    expect(r.error).toBeUndefined();
-    expect(r.fetched).toBe(1);
-    const calls = server.connections.at(-1)!.calls;
-    expect(calls).toEqual(expect.arrayContaining(['open INBOX', 'open Other', 'messagesAfter 2']));
-    expect(calls.some((c) => c.startsWith('changedSince'))).toBe(false);
-    expect(headMessages(repo.root).size).toBe(4);
-  });
+  for (const listStatus of [false, true]) {
+    it(`a server without CONDSTORE (LIST-STATUS ${listStatus ? 'with' : 'without'} STATUS): no modseq, every folder opened, flags by a UID FETCH 1:n (FLAGS) scan, new mail by UID`, async () => {
+      const server = new MemoryMailServer({ password: PASSWORD, condstore: false, listStatus });
+      server.append('INBOX', [gen(1, 'plain'), gen(2, 'plain')], { flags: ['\\Seen'] });
+      server.append('Other', [gen(3, 'plain')]);
+      const repo = await newRepo();
+      expect((await run(repo, server)).error).toBeUndefined();
+      const cp = checkpoint(repo);
+      expect(cp.INBOX.uid).toBe(2);
+      expect(cp.INBOX.modseq).toBeUndefined();
+      server.append('INBOX', [gen(4, 'plain')]);
+      server.addFlags('INBOX', 1, ['\\Flagged']);
+      server.addFlags('Other', 1, ['\\Answered']); // no new mail there: only the scan sees it
+      const r = await run(repo, server);
+      expect(r.error).toBeUndefined();
+      expect(r.fetched).toBe(1);
+      const calls = server.connections.at(-1)!.calls;
+      expect(calls).toEqual(expect.arrayContaining(['open INBOX', 'open Other', 'flagsUpTo 2', 'flagsUpTo 1', 'messagesAfter 2']));
+      expect(calls.some((c) => c.startsWith('changedSince'))).toBe(false);
+      expect(pathOf(repo, gen(1, 'plain'))).toMatch(/:2,FS$/);
+      expect(pathOf(repo, gen(3, 'plain'))).toMatch(/:2,R$/);
+      expect(headMessages(repo.root).size).toBe(4);
+    });
+  }
 
   it('a message expunged between listing and download is skipped; the checkpoint moves past it', async () => {
     const server = new MemoryMailServer({ password: PASSWORD });

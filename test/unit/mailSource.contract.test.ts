@@ -42,7 +42,7 @@ const USERS: DovecotUser[] = Array.from({ length: 16 }, (_, i) => ({ user: `c${i
 function dovecotServer(): Server {
   const d = dc!;
   const u = USERS[nextUser++];
-  const account = (port = d.port) => ({ name: 'contract', host: d.host, port, security: 'none' as const, user: u.user });
+  const account = (port = d.port) => ({ name: 'contract', host: d.host, port, security: 'none' as const, user: u.user, sync: 'pull' as const });
   return {
     source: (password = u.password) => imapSource(account(), password),
     unreachableSource: async () => imapSource(account(await freePort()), u.password),
@@ -329,6 +329,60 @@ describe.each(impls)('MailSource contract: %s', (_name, makeServer) => {
     expect((err as MailSourceError).kind).toBe('lost');
     await s.close(); // never rejects, also when lost
     await s.close();
+  });
+});
+
+describe.each(impls)('MailSource contract, two-way calls: %s', (_name, makeServer) => {
+  it('flag scan, UID list and metadata of chosen UIDs see exactly what the folder holds', async () => {
+    const server = makeServer();
+    await server.append('INBOX', [msg(1, 's'), msg(2, 's'), msg(3, 's')], { flags: ['\\Seen'] });
+    await server.addFlags('INBOX', 3, ['\\Flagged']);
+    await server.expunge('INBOX', 2);
+    const s = await connected(server);
+    await s.open('INBOX');
+    expect(await s.flagsUpTo(10)).toEqual([
+      { uid: 1, flags: ['\\Seen'] },
+      { uid: 3, flags: ['\\Flagged', '\\Seen'] },
+    ]);
+    expect(await s.flagsUpTo(2)).toEqual([{ uid: 1, flags: ['\\Seen'] }]);
+    expect(await s.uids()).toEqual([1, 3]);
+    const metas = await s.metasOf([3, 2, 1]);
+    expect(uids(metas)).toEqual([1, 3]);
+    expect(metas[1].size).toBe(Buffer.byteLength(msg(3, 's')));
+    expect(await s.searchMessageId('<s.3@example.org>')).toEqual([3]);
+    expect(await s.searchMessageId('<nobody@example.org>')).toEqual([]);
+  });
+
+  it('writes: refused read-only; STORE per flag, APPEND with APPENDUID, MOVE with new UIDs, expunge of exactly the UIDs given', async () => {
+    const server = makeServer();
+    await server.append('INBOX', [msg(1, 'w'), msg(2, 'w'), msg(3, 'w')]);
+    await server.create('Archive');
+    const s = await connected(server);
+    await s.open('INBOX');
+    expect((await rejection(s.storeFlags([1], ['\\Seen'], 'add'))).kind).toBe('server');
+    await s.open('INBOX', { write: true });
+    await s.storeFlags([1, 2], ['\\Seen'], 'add');
+    await s.storeFlags([2], ['\\Seen'], 'remove');
+    await s.storeFlags([3], ['$Forwarded'], 'add');
+    expect(await s.flagsUpTo(3)).toEqual([
+      { uid: 1, flags: ['\\Seen'] },
+      { uid: 2, flags: [] },
+      { uid: 3, flags: ['$Forwarded'] },
+    ]);
+    const date = new Date('2024-02-03T04:05:06Z');
+    const a = await s.append('INBOX', Buffer.from(msg(4, 'w')), ['\\Draft'], date);
+    expect(a.uid).toBe(4);
+    expect(a.uidValidity).toMatch(DIGITS);
+    const moved = await s.move([1, 3], 'Archive');
+    expect([...moved.keys()].sort()).toEqual([1, 3]);
+    await s.expunge([2]);
+    await s.open('INBOX', { write: true });
+    const left = await s.messagesAfter(0);
+    expect(left.map((m) => [m.uid, m.flags, m.internalDate?.toISOString()])).toEqual([[4, ['\\Draft'], date.toISOString()]]);
+    await s.open('Archive');
+    const arch = await s.messagesAfter(0);
+    expect(uids(arch).sort()).toEqual([...moved.values()].sort());
+    expect(arch.map((m) => m.flags).sort()).toEqual([['$Forwarded'], ['\\Seen']]);
   });
 });
 
