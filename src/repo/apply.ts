@@ -24,6 +24,7 @@ import { open } from 'node:fs/promises';
 import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { loadDirState, saveDirState } from './dirstate.js';
+import { syncGitIndex } from './gitIndex.js';
 
 interface Journal {
   from: string;
@@ -185,6 +186,7 @@ async function finish(repo: Repo, j: Journal, known?: PathChange[]): Promise<voi
   await saveDirState(repo, { ...state, head: j.to });
   await unlink(journalPath(repo));
   await fsyncDir(stateDir(repo));
+  await syncGitIndex(repo, j.from, j.to, changes.map((c) => ({ path: c.path, oid: c.newOid })));
 }
 
 /**

@@ -16,6 +16,7 @@ import { record } from './record.js';
 import type { RecordResult } from './record.js';
 import { withRepoLock } from './lock.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { installGitGuards } from './gitGuards.js';
 
 /** Options for {@link initRepo}. */
 export interface InitOptions {
@@ -97,6 +98,7 @@ export async function configureGit(root: string, replica: string): Promise<void>
     .join('');
   const old = await readFile(path, 'utf8');
   await writeFileAtomic(path, (old === '' || old.endsWith('\n') ? old : old + '\n') + text, (await stat(path)).mode & 0o777);
+  await installGitGuards(join(root, '.git'));
 }
 
 /** Makes sure every folder has `cur/ new/ tmp/`, so that mail clients can open it at once. */

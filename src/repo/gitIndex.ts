@@ -1,0 +1,115 @@
+/**
+ * Keeping git's index true, so that plain `git status` agrees with mailgit. Recording
+ * writes commits with fast-import, without the index; afterwards only the paths that
+ * commit (or an apply) changed are written into the index, by one
+ * `git update-index --index-info` on a split index (git rewrites only the small part
+ * that changed; the shared part with every message is rewritten when a fifth of it
+ * changed). `.git/mailgit/index.json` says which commit the index was last brought to
+ * and the index file's stamp then; when that commit is not the one the change starts
+ * from (a run killed in between, a repo made before this existed) the index is rebuilt
+ * from the tree once (`read-tree --reset`, which keeps the stat data of unchanged paths).
+ * Entries written from a commit carry no stat data: git reads those files once, at the
+ * next `git status`, and keeps their stat data from then on.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { git } from '../git/run.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { Repo } from './repo.js';
+import { stateDir } from './repo.js';
+import { installGitGuards } from './gitGuards.js';
+import { checkHeadState, GitStateError } from './headState.js';
+
+/** Bumped when the guards change, so that every replica installs them again once. */
+const GUARDS_VERSION = 1;
+
+interface IndexState {
+  /** The commit the index was last brought to by mailgit. */
+  head: string | null;
+  /** The index file's (mtime, size, inode) right after that. */
+  stamp: string | null;
+  guards: number;
+}
+
+/** One path whose index entry changes (oid null: removed). */
+export interface IndexChange {
+  path: string;
+  oid: string | null;
+}
+
+function statePath(repo: Pick<Repo, 'gitDir'>): string {
+  return join(stateDir(repo), 'index.json');
+}
+
+async function loadState(repo: Pick<Repo, 'gitDir'>): Promise<IndexState | null> {
+  try {
+    const s = JSON.parse(await readFile(statePath(repo), 'utf8')) as IndexState;
+    return typeof s === 'object' && s !== null ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+async function indexStamp(gitDir: string): Promise<string | null> {
+  try {
+    const st = await stat(join(gitDir, 'index'), { bigint: true });
+    return `${st.mtimeNs}/${st.size}/${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null): Promise<void> {
+  const s: IndexState = { head, stamp: await indexStamp(repo.gitDir), guards: GUARDS_VERSION };
+  await writeFileAtomic(statePath(repo), JSON.stringify(s), 0o600);
+}
+
+/** Git options for every index write: a split index, so a small change writes a small file. */
+const SPLIT = ['-c', 'core.splitIndex=true'];
+
+/**
+ * Checks, before a record, that plain git left the repo in a state mailgit can record
+ * in (see headState.ts; also an index with unmerged paths, looked for only when someone
+ * else wrote the index since mailgit did), and installs the guards into a repo that
+ * lacks them. Throws {@link GitStateError}.
+ */
+export async function checkGitView(repo: Repo): Promise<void> {
+  const s = await loadState(repo);
+  checkHeadState(repo, s?.head ?? null);
+  if (s?.guards !== GUARDS_VERSION) await installGitGuards(repo.gitDir);
+  if (s && s.stamp !== (await indexStamp(repo.gitDir))) {
+    const unmerged = (await git([...SPLIT, 'ls-files', '-u', '-z'], { cwd: repo.root })).stdout;
+    if (unmerged.length > 0) {
+      throw new GitStateError('the git index has unmerged paths (a plain git stash pop, merge or checkout stopped on a conflict)', 'git reset --merge');
+    }
+  }
+}
+
+/**
+ * Brings the index from commit `from` to commit `to`, given the paths that changed
+ * between them (see the module comment). Never fails the caller's command: the commit
+ * is made; an index that could not be written (a person's git holding `index.lock`) is
+ * rebuilt by the next run.
+ */
+export async function syncGitIndex(repo: Repo, from: string | null, to: string, changes: readonly IndexChange[]): Promise<void> {
+  const s = await loadState(repo);
+  try {
+    if (s?.head === to && from === to) return;
+    if (s?.head === from && from !== null) {
+      if (changes.length > 0) {
+        const input = changes.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `100644 ${c.oid}\t${c.path}\0`)).join('');
+        await git([...SPLIT, 'update-index', '-z', '--index-info'], { cwd: repo.root, input });
+      }
+    } else {
+      await git([...SPLIT, 'read-tree', '--reset', to], { cwd: repo.root });
+    }
+    await saveState(repo, to);
+  } catch {
+    // Left for the next run: the saved head no longer matches, so it rebuilds.
+  }
+}
+
+/** Notes that the index was just written for commit `head` by a checkout (clone). */
+export async function markGitIndex(repo: Pick<Repo, 'gitDir'>, head: string): Promise<void> {
+  await saveState(repo, head);
+}
