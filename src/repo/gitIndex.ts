@@ -11,7 +11,7 @@
  * Entries written from a commit carry no stat data: git reads those files once, at the
  * next `git status`, and keeps their stat data from then on.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git } from '../git/run.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -61,6 +61,7 @@ async function indexStamp(gitDir: string): Promise<string | null> {
 
 async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null): Promise<void> {
   const s: IndexState = { head, stamp: await indexStamp(repo.gitDir), guards: GUARDS_VERSION };
+  await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
   await writeFileAtomic(statePath(repo), JSON.stringify(s), 0o600);
 }
 
@@ -71,12 +72,12 @@ const SPLIT = ['-c', 'core.splitIndex=true'];
  * Checks, before a record, that plain git left the repo in a state mailgit can record
  * in (see headState.ts; also an index with unmerged paths, looked for only when someone
  * else wrote the index since mailgit did), and installs the guards into a repo that
- * lacks them. Throws {@link GitStateError}.
+ * lacks them (not with `readOnly`, for status). Throws {@link GitStateError}.
  */
-export async function checkGitView(repo: Repo): Promise<void> {
+export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}): Promise<void> {
   const s = await loadState(repo);
   checkHeadState(repo, s?.head ?? null);
-  if (s?.guards !== GUARDS_VERSION) await installGitGuards(repo.gitDir);
+  if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo.gitDir);
   if (s && s.stamp !== (await indexStamp(repo.gitDir))) {
     const unmerged = (await git([...SPLIT, 'ls-files', '-u', '-z'], { cwd: repo.root })).stdout;
     if (unmerged.length > 0) {
