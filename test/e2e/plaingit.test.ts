@@ -260,7 +260,6 @@ describe('odd HEAD states: one line naming the way back, then nothing lost', () 
     addRemote(a, 'origin', hub);
     mg(a, ['sync']);
     const b = cloneReplica(hub, join(tempDir(), 'B'), 'laptop');
-    const c = cloneReplica(hub, join(tempDir(), 'C'), 'phone');
     arrive(b, 'b1');
     mg(b, ['sync']);
     arrive(a, 'a1');
