@@ -75,7 +75,8 @@ async function walkWorktreeReadOnly(dir: string): Promise<Set<string>> {
  * repo that `git init` has just created. They are appended to `.git/config` in one
  * atomic write instead of one `git config` process per key: seven processes were
  * ~0.15 s of an adopt (see docs/design.md). Later sections override earlier ones, as with
- * `git config`; every value is a fixed word or a checked replica name.
+ * `git config`; every value is a fixed word or a checked replica name. Then the guards
+ * against plain git and a peer's attributes (gitGuards.ts), before anything is checked out.
  */
 export async function configureGit(root: string, replica: string): Promise<void> {
   checkReplicaName(replica);
