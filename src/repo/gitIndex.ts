@@ -10,8 +10,14 @@
  * from the tree once (`read-tree --reset`, which keeps the stat data of unchanged paths).
  * Entries written from a commit carry no stat data: git reads those files once, at the
  * next `git status`, and keeps their stat data from then on.
+ *
+ * Order: copy `.git/index` to `.git/mailgit/index.next`, let git write that copy
+ * (`GIT_INDEX_FILE`; its lock is `index.next.lock`, mailgit's own, which the repo lock
+ * lets a later run remove), fsync it, rename it over `.git/index`, then save the state. So
+ * a SIGKILL never leaves `.git/index.lock` behind (which would stop every git command that
+ * writes the index until a person removed it), and `.git/index` is always whole.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git } from '../git/run.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -24,8 +30,10 @@ import { checkHeadState, GitStateError } from './headState.js';
 const GUARDS_VERSION = 1;
 
 interface IndexState {
-  /** The commit the index was last brought to by mailgit. */
+  /** The commit the index was last brought to by mailgit (null: rebuild it). */
   head: string | null;
+  /** The last commit mailgit moved `main` to (the way back from a deleted `main`). */
+  known?: string;
   /** The index file's (mtime, size, inode) right after that. */
   stamp: string | null;
   guards: number;
@@ -59,14 +67,37 @@ async function indexStamp(gitDir: string): Promise<string | null> {
   }
 }
 
-async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null): Promise<void> {
-  const s: IndexState = { head, stamp: await indexStamp(repo.gitDir), guards: GUARDS_VERSION };
+async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null, known: string): Promise<void> {
+  const s: IndexState = { head, known, stamp: await indexStamp(repo.gitDir), guards: GUARDS_VERSION };
   await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
   await writeFileAtomic(statePath(repo), JSON.stringify(s), 0o600);
 }
 
 /** Git options for every index write: a split index, so a small change writes a small file. */
 const SPLIT = ['-c', 'core.splitIndex=true'];
+
+/** Runs one git index write on a copy of `.git/index` and puts the copy in place (see the module comment). */
+async function writeIndex(repo: Repo, args: string[], opts: { input?: string; fresh?: boolean } = {}): Promise<void> {
+  const index = join(repo.gitDir, 'index');
+  const next = join(stateDir(repo), 'index.next');
+  await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
+  // Leftovers of a killed run are mailgit's own: the caller holds the repo lock.
+  await rm(`${next}.lock`, { force: true });
+  await rm(next, { force: true });
+  if (!opts.fresh) {
+    await copyFile(index, next).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+  await git([...SPLIT, ...args], { cwd: repo.root, input: opts.input, env: { GIT_INDEX_FILE: next } });
+  const fh = await open(next, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(next, index);
+}
 
 /**
  * Checks, before a record, that plain git left the repo in a state mailgit can record
@@ -76,10 +107,11 @@ const SPLIT = ['-c', 'core.splitIndex=true'];
  */
 export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}): Promise<void> {
   const s = await loadState(repo);
-  checkHeadState(repo, s?.head ?? null);
+  checkHeadState(repo, s?.known ?? s?.head ?? null);
   if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo.gitDir);
   if (s && s.stamp !== (await indexStamp(repo.gitDir))) {
-    const unmerged = (await git([...SPLIT, 'ls-files', '-u', '-z'], { cwd: repo.root })).stdout;
+    // An index git cannot read is no merge stopped half way: it is rebuilt after the record.
+    const unmerged = (await git([...SPLIT, 'ls-files', '-u', '-z'], { cwd: repo.root }).catch(() => null))?.stdout ?? [];
     if (unmerged.length > 0) {
       throw new GitStateError('the git index has unmerged paths (a plain git stash pop, merge or checkout stopped on a conflict)', 'git reset --merge');
     }
@@ -89,8 +121,8 @@ export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}
 /**
  * Brings the index from commit `from` to commit `to`, given the paths that changed
  * between them (see the module comment). Never fails the caller's command: the commit
- * is made; an index that could not be written (a person's git holding `index.lock`) is
- * rebuilt by the next run.
+ * is made; an index that could not be written is rebuilt by the next run, from the tree
+ * alone when git cannot read the old one.
  */
 export async function syncGitIndex(repo: Repo, from: string | null, to: string, changes: readonly IndexChange[]): Promise<void> {
   const s = await loadState(repo);
@@ -99,18 +131,19 @@ export async function syncGitIndex(repo: Repo, from: string | null, to: string, 
     if (s?.head === from && from !== null) {
       if (changes.length > 0) {
         const input = changes.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `100644 ${c.oid}\t${c.path}\0`)).join('');
-        await git([...SPLIT, 'update-index', '-z', '--index-info'], { cwd: repo.root, input });
+        await writeIndex(repo, ['update-index', '-z', '--index-info'], { input });
       }
     } else {
-      await git([...SPLIT, 'read-tree', '--reset', to], { cwd: repo.root });
+      await writeIndex(repo, ['read-tree', '--reset', to]).catch(() => writeIndex(repo, ['read-tree', to], { fresh: true }));
     }
-    await saveState(repo, to);
+    await saveState(repo, to, to);
   } catch {
-    // Left for the next run: the saved head no longer matches, so it rebuilds.
+    // Left for the next run, which rebuilds.
+    await saveState(repo, null, to).catch(() => undefined);
   }
 }
 
 /** Notes that the index was just written for commit `head` by a checkout (clone). */
 export async function markGitIndex(repo: Pick<Repo, 'gitDir'>, head: string): Promise<void> {
-  await saveState(repo, head);
+  await saveState(repo, head, head);
 }

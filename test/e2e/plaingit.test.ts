@@ -96,6 +96,21 @@ describe('git status is clean after every mailgit command', () => {
     expect(gitStatus(a)).toBe('');
     expect(existsSync(join(a, '.git', 'hooks', 'pre-commit'))).toBe(true);
   });
+
+
+  it('an index write killed half way (its lock left in .git/mailgit) or a damaged index is rebuilt by the next command', () => {
+    const a = adopted();
+    writeFileSync(join(a, '.git', 'mailgit', 'index.next.lock'), '');
+    arrive(a, 'one');
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+    expect(existsSync(join(a, '.git', 'index.lock'))).toBe(false);
+    writeFileSync(join(a, '.git', 'index'), 'not an index');
+    arrive(a, 'two');
+    mg(a, ['commit']);
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+  });
 });
 
 describe('what would destroy mail is refused, naming the mailgit command', () => {
