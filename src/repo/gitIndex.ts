@@ -13,14 +13,15 @@
  *
  * Order: copy `.git/index` to `.git/mailgit/index.next`, let git write that copy
  * (`GIT_INDEX_FILE`; its lock is `index.next.lock`, mailgit's own, which the repo lock
- * lets a later run remove), fsync it, rename it over `.git/index`, then save the state. So
- * a SIGKILL never leaves `.git/index.lock` behind (which would stop every git command that
- * writes the index until a person removed it), and `.git/index` is always whole.
+ * lets a later run remove), rename it over `.git/index`, then save the state. So a
+ * SIGKILL never leaves `.git/index.lock` behind (which would stop every git command that
+ * writes the index until a person removed it). Nothing here is fsynced, as git does not
+ * fsync its index either: the index and its state are derived data, and an index that
+ * a power loss damaged is rebuilt from the tree by the next run.
  */
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git } from '../git/run.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { installGitGuards } from './gitGuards.js';
@@ -70,11 +71,21 @@ async function indexStamp(gitDir: string): Promise<string | null> {
 async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null, known: string): Promise<void> {
   const s: IndexState = { head, known, stamp: await indexStamp(repo.gitDir), guards: GUARDS_VERSION };
   await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(statePath(repo), JSON.stringify(s), 0o600);
+  const tmp = `${statePath(repo)}.tmp`;
+  await writeFile(tmp, JSON.stringify(s), { mode: 0o600 });
+  await rename(tmp, statePath(repo));
 }
 
 /** Git options for every index write: a split index, so a small change writes a small file. */
 const SPLIT = ['-c', 'core.splitIndex=true'];
+
+/**
+ * The size of `.git/index` from which the next update folds it into the shared index
+ * (`--split-index` again). git keeps every entry whose stat data a `git status` refreshed
+ * in the small part, so after the first status of an adopt it held all 100k entries
+ * (6.4 MB), and each record copied, rewrote and fsynced all of it (+300 ms at 100k).
+ */
+const FOLD_BYTES = 256 * 1024;
 
 /** Runs one git index write on a copy of `.git/index` and puts the copy in place (see the module comment). */
 async function writeIndex(repo: Repo, args: string[], opts: { input?: string; fresh?: boolean } = {}): Promise<void> {
@@ -90,12 +101,6 @@ async function writeIndex(repo: Repo, args: string[], opts: { input?: string; fr
     });
   }
   await git([...SPLIT, ...args], { cwd: repo.root, input: opts.input, env: { GIT_INDEX_FILE: next } });
-  const fh = await open(next, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
   await rename(next, index);
 }
 
@@ -131,7 +136,8 @@ export async function syncGitIndex(repo: Repo, from: string | null, to: string, 
     if (s?.head === from && from !== null) {
       if (changes.length > 0) {
         const input = changes.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `100644 ${c.oid}\t${c.path}\0`)).join('');
-        await writeIndex(repo, ['update-index', '-z', '--index-info'], { input });
+        const big = ((await stat(join(repo.gitDir, 'index')).catch(() => null))?.size ?? 0) > FOLD_BYTES;
+        await writeIndex(repo, ['update-index', ...(big ? ['--split-index'] : []), '-z', '--index-info'], { input });
       }
     } else {
       await writeIndex(repo, ['read-tree', '--reset', to]).catch(() => writeIndex(repo, ['read-tree', to], { fresh: true }));
