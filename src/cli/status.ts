@@ -9,10 +9,12 @@ import { readHead } from '../git/commit.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 import { remoteStatus } from '../sync/remoteStatus.js';
+import { checkGitView } from '../repo/gitIndex.js';
 
 /** The `status` verb: prints what `commit` would record, per folder, and how each remote stands. */
 export async function handler(argv: GlobalArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
+  await checkGitView(repo, { readOnly: true });
   // Hash without writing objects: status must work in a read-only repo.
   const scan = await scanChanges(repo, { write: false });
   const events = summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed));

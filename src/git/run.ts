@@ -45,14 +45,24 @@ function firstLine(s: string): string {
   return s.trim().split('\n').filter((l) => l.trim() !== '').slice(-1)[0] ?? '';
 }
 
-/** The environment every git child runs with: no prompts, no pager, no system surprises. */
+/**
+ * The environment every git child runs with: no prompts, no pager, no system surprises,
+ * and no hooks (`core.hooksPath=/dev/null`, added to any `GIT_CONFIG_COUNT` settings):
+ * the hooks mailgit installs guard the repo against plain git (src/repo/gitGuards.ts)
+ * and must neither block nor slow mailgit itself.
+ */
 export function gitEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+  const n = Number(process.env.GIT_CONFIG_COUNT);
+  const i = Number.isSafeInteger(n) && n > 0 ? n : 0;
   return {
     ...process.env,
     GIT_TERMINAL_PROMPT: '0',
     GIT_PAGER: 'cat',
     LC_ALL: 'C',
     GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_COUNT: String(i + 1),
+    [`GIT_CONFIG_KEY_${i}`]: 'core.hooksPath',
+    [`GIT_CONFIG_VALUE_${i}`]: '/dev/null',
     ...extra,
   };
 }

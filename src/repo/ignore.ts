@@ -22,6 +22,16 @@ export const IGNORE_LINES = [
 /** `.gitattributes` of a mail repo: no line-ending or text conversion, ever. */
 export const ATTRIBUTES = '* -text -diff -merge -ident -filter\n';
 
+/**
+ * The one content of each root file, which steer how git (a plain `git clone` of a
+ * hub, a backup) stores and checks out bytes: mailgit's own, never a peer's or an edit's.
+ * Any other content is neither recorded (rootFiles.ts) nor accepted (validate.ts).
+ */
+export const ROOT_FILE_TEXT: Readonly<Record<string, string>> = {
+  '.gitignore': IGNORE_LINES.join('\n') + '\n',
+  '.gitattributes': ATTRIBUTES,
+};
+
 const NAME_RES = [
   /^dovecot-uidlist$/,
   /^dovecot-uidvalidity/,

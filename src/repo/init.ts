@@ -20,6 +20,7 @@ import { MAIL_DIR_MODE, MAIL_FILE_MODE, mailExposure, useTreeUmask } from './per
 import { checkWritable, finishInit, planInit, recoverInit, stageGitDir, undoInit } from './initPlan.js';
 import type { InitPlan } from './initPlan.js';
 import { markWorktree, newReplicaId } from './identity.js';
+import { installGitGuards } from './gitGuards.js';
 
 /** Options for {@link initRepo}. */
 export interface InitOptions {
@@ -55,7 +56,8 @@ async function exists(p: string): Promise<boolean> {
  * atomic write instead of one `git config` process per key: seven processes were
  * ~0.15 s of an adopt (see docs/design.md). Later sections override earlier ones, as with
  * `git config`; every value is a fixed word, a checked replica name or the new replica
- * id, which is returned. Then marks the repo as having a work tree (`identity.ts`).
+ * id, which is returned. Then the guards against plain git and a peer's attributes
+ * (gitGuards.ts), before anything is checked out, and the work-tree marker (`identity.ts`).
  */
 export async function configureGit(root: string, replica: string): Promise<string> {
   checkReplicaName(replica);
@@ -82,6 +84,7 @@ export async function configureGit(root: string, replica: string): Promise<strin
     .join('');
   const old = await readFile(path, 'utf8');
   await writeFileAtomic(path, (old === '' || old.endsWith('\n') ? old : old + '\n') + text, (await stat(path)).mode & 0o777);
+  await installGitGuards(join(root, '.git'));
   await markWorktree(root);
   return id;
 }

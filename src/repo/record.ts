@@ -27,6 +27,9 @@ import { copyAliases } from './copies.js';
 import { finishPendingApply } from './apply.js';
 import type { ListingCache } from './listingCache.js';
 import { perfMark } from '../util/perf.js';
+import { checkGitView, syncGitIndex } from './gitIndex.js';
+import { keepRootFiles } from './rootFiles.js';
+import { removeStale } from './sameKey.js';
 
 /** What a recording made. */
 export interface RecordResult {
@@ -76,11 +79,15 @@ export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, 
  */
 export async function record(repo: Repo, opts: RecordOptions = {}): Promise<RecordResult | null> {
   perfMark('record: start');
+  await checkGitView(repo);
   await finishPendingApply(repo);
   const scan = await scanChanges(repo, { cache: opts.cache, hints: opts.hints, io: opts.io });
   perfMark('record: scanned');
+  await keepRootFiles(repo.root, scan);
+  await removeStale(repo.root, scan.stale);
   if (scan.edits.length === 0) {
     await saveDirState(repo, scan.state);
+    if (scan.head) await syncGitIndex(repo, scan.head, scan.head, []);
     return null;
   }
   const lines = formatEvents(summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed)));
@@ -99,6 +106,8 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
   opts.cache?.advance(scan.head, commit, scan.edits);
   await saveDirState(repo, { ...scan.state, head: commit });
   perfMark('record: cache saved');
+  await syncGitIndex(repo, scan.head, commit, scan.edits);
+  perfMark('record: index updated');
   // Pack the new tree versions as deltas (see maintain.ts). The commit is already safe:
   // a failure here only leaves a pack that the next run folds in.
   if (!opts.callerPacks) await scheduleMaintenance(repo.root, repo.gitDir);

@@ -21,6 +21,8 @@ import { loadDirState, sameStamp, stampOf } from './dirstate.js';
 import type { DirState } from './dirstate.js';
 import { walkWorktree } from './walk.js';
 import { perfMark } from '../util/perf.js';
+import { resolveSameKey } from './sameKey.js';
+import type { NamedBlob } from './sameKey.js';
 
 /** One message file that appeared or disappeared. */
 export interface FileDelta {
@@ -38,7 +40,36 @@ export interface Scan {
   removed: FileDelta[];
   /** Non-message files added, changed or removed (oid null). */
   files: { path: string; oid: string | null }[];
+  /** Second names of one key in a folder, to remove from disk before committing (sameKey.ts). */
+  stale: string[];
   state: DirState;
+}
+
+/** Calls `each` for every name and blob of HEAD's listing of one directory. */
+type HeadNames = (each: (name: string, oid: () => string) => void) => void;
+
+/** HEAD's names still on disk, in listed directories, that share folder and key with a new name. */
+function presentSameKey(fresh: readonly NamedBlob[], listed: ReadonlyMap<string, HeadNames>, removed: readonly FileDelta[]): NamedBlob[] {
+  const wanted = new Map<string, Set<string>>();
+  for (const p of fresh) {
+    const m = parseMessagePath(p.path)!;
+    let keys = wanted.get(m.folder);
+    if (!keys) wanted.set(m.folder, (keys = new Set()));
+    keys.add(m.key);
+  }
+  if (wanted.size === 0) return [];
+  const gone = new Set(removed.map((r) => r.path));
+  const out: NamedBlob[] = [];
+  for (const [dir, names] of listed) {
+    const keys = wanted.get(parentDir(dir));
+    if (!keys) continue;
+    names((name, oid) => {
+      const colon = name.indexOf(':');
+      const path = `${dir}/${name}`;
+      if (keys.has(colon < 0 ? name : name.slice(0, colon)) && !name.startsWith('.') && !gone.has(path)) out.push({ path, oid: oid() });
+    });
+  }
+  return out;
 }
 
 /** Directories younger than this are not cached: a change in the same clock tick could hide. */
@@ -216,6 +247,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
 
   const removed: FileDelta[] = [];
   const addedPaths: string[] = [];
+  const headNames = new Map<string, HeadNames>();
   for (const d of changed) {
     // Names only for a directory that still exists: a vanished one is compared in full,
     // since it leaves the cache's list of directories (`tracked`) with this scan.
@@ -223,6 +255,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
     const cachedListing = head && named && !fullListing ? cache?.lookup(head, d) : undefined;
     if (named && cachedListing) {
       await diffNamed(root, d, named, cachedListing, removed, addedPaths);
+      headNames.set(d, (each) => cachedListing.forEach((oid, name) => each(name, () => oid)));
       delete state.dirs[d];
       perfMark(`scan: ${d} compared for ${named.size} names`);
       continue;
@@ -235,6 +268,8 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
     }
     perfMark(`scan: HEAD's ${d} read`);
     await diffDir(root, d, inHead, removed, addedPaths);
+    const index = inHead;
+    headNames.set(d, (each) => index.names.forEach((name, i) => index.isBlob[i] && each(name, () => index.oidAt(i))));
     perfMark(`scan: ${d} listed and compared`);
   }
 
@@ -258,7 +293,10 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
     else fileCandidates.push(p);
   }
   const oids = await writeBlobs(root, repo.gitDir, [...toHash, ...fileCandidates], { write });
-  toHash.forEach((p, i) => added.push({ path: p, oid: oids[i]! }));
+  const fresh = toHash.map((p, i) => ({ path: p, oid: oids[i]! }));
+  const same = resolveSameKey(fresh, presentSameKey(fresh, headNames, removed));
+  added.push(...same.added);
+  removed.push(...same.removed);
   const files: Scan['files'] = [];
   const headFileOid = async (p: string): Promise<string | null> => {
     if (!head) return null;
@@ -291,5 +329,5 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   ];
   let stable = true;
   for (const [d, stamp] of before) if ((await stampOrNull(join(root, d))) !== stamp) stable = false;
-  return { scan: { head, headClock: info ? info.clock : 0, edits, added, removed, files, state }, stable };
+  return { scan: { head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, state }, stable };
 }

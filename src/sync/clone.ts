@@ -15,6 +15,7 @@ import { validateIncoming } from './validate.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import { transportError } from './transport.js';
 import { useTreeUmask } from '../repo/perms.js';
+import { markGitIndex } from '../repo/gitIndex.js';
 
 /**
  * Clones `src` (any git URL or path) into `dir` as a new replica. On any failure the
@@ -51,7 +52,8 @@ export async function cloneRepo(src: string, dir: string, opts: { name?: string 
     }
     await validateIncoming(gitCommitStore(dir), entries, `clone of ${src}`);
     await git(['update-ref', 'refs/heads/main', head], { cwd: dir });
-    await git(['checkout', '-q', '-f', 'main'], { cwd: dir });
+    await git(['-c', 'core.splitIndex=true', 'checkout', '-q', '-f', 'main'], { cwd: dir });
+    await markGitIndex({ gitDir: join(dir, '.git') }, head);
     await git(['branch', '-q', '--set-upstream-to=origin/main', 'main'], { cwd: dir });
     await ensureMaildirs(dir);
     return await openRepo(dir);

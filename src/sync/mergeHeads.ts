@@ -11,7 +11,7 @@ import type { Decision, MergeResult } from '../merge/index.js';
 import type { Stamp } from '../maildir/snapshot.js';
 import { partialSnapshots, snapshotPaths } from './partial.js';
 import type { PartialSnapshots } from './partial.js';
-import { validateIncoming } from './validate.js';
+import { refuseRootFileRemovals, validateIncoming } from './validate.js';
 
 /** How two heads came together. */
 export interface MergeOutcome {
@@ -115,7 +115,9 @@ export async function mergeHeads(
   if (ours === theirs) return { kind: 'up-to-date', commit: theirs, decisions: [] };
   if (ours && (await store.isAncestor(theirs, ours))) return { kind: 'up-to-date', commit: ours, decisions: [] };
   const base = ours ? await baseCommit(store, ours, theirs) : null;
-  const incoming = (await store.diff(base, theirs)).filter((c) => c.newOid !== null);
+  const changes = await store.diff(base, theirs);
+  refuseRootFileRemovals(changes, `changes from ${origin}`);
+  const incoming = changes.filter((c) => c.newOid !== null);
   await validateIncoming(
     store,
     incoming.map((c) => ({ path: c.path, mode: c.newMode!, oid: c.newOid!, type: c.newMode === '160000' ? 'commit' : c.newMode === '040000' ? 'tree' : 'blob' })),

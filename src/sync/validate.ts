@@ -2,12 +2,16 @@
  * Remote data is hostile until checked. Before any tree from a remote is merged or
  * checked out, every path it adds or changes must be a Maildir message, a folder data
  * file, a `.mailgit/` file or the repo's git attributes — a regular file of mode
- * 100644 with a plain relative name — and small enough to be mail.
+ * 100644 with a plain relative name — and small enough to be mail. `.gitignore` and
+ * `.gitattributes` must hold mailgit's own content and may not be removed: they decide
+ * how git stores and checks out bytes in every clone.
  */
 import type { CommitStore } from '../store/commitStore.js';
 import type { TreeEntry } from '../git/tree.js';
 import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import { UnsafeDataError } from '../util/errors.js';
+import { ROOT_FILE_TEXT } from '../repo/ignore.js';
+import { ROOT_FILES } from '../maildir/paths.js';
 
 /** The largest message file accepted from a remote (default). */
 export const MAX_BLOB_BYTES = 256 * 1024 * 1024;
@@ -67,12 +71,15 @@ export async function validateIncoming(store: CommitStore, entries: TreeEntry[],
     const maxMessage = maxMessageBytes();
     entries.forEach((e, i) => {
       const size = sizes[i];
-      const isMeta = e.path.startsWith('.mailgit/');
+      const isMeta = e.path.startsWith('.mailgit/') || ROOT_FILES.has(e.path);
       if (size === null || size === undefined) note(`${quote(e.path)}: missing object`);
       else if (size > (isMeta ? MAX_META_BYTES : maxMessage)) note(`${quote(e.path)}: ${size} bytes is too large`);
-      else if (isMeta && e.path.endsWith('.json')) meta.push(e);
+      else if (isMeta && (e.path.endsWith('.json') || ROOT_FILES.has(e.path))) meta.push(e);
     });
-    for (const e of meta) {
+    for (const e of meta.filter((m) => ROOT_FILES.has(m.path))) {
+      if (!(await store.readBlob(e.oid)).equals(Buffer.from(ROOT_FILE_TEXT[e.path]!))) note(`${quote(e.path)}: not mailgit's own content (it decides how git stores mail bytes)`);
+    }
+    for (const e of meta.filter((m) => !ROOT_FILES.has(m.path))) {
       const text = (await store.readBlob(e.oid)).toString('utf8');
       try {
         const v = JSON.parse(text) as unknown;
@@ -83,4 +90,13 @@ export async function validateIncoming(store: CommitStore, entries: TreeEntry[],
     }
   }
   if (total > 0) throw new UnsafeDataError(describe(problems, total, origin));
+}
+
+/**
+ * Refuses a remote change that removes `.gitignore` or `.gitattributes`: without them a
+ * plain clone of a hub converts bytes (ignore.ts: ROOT_FILE_TEXT).
+ */
+export function refuseRootFileRemovals(changes: readonly { path: string; newOid: string | null }[], origin: string): void {
+  const gone = changes.filter((c) => c.newOid === null && ROOT_FILES.has(c.path)).map((c) => `${quote(c.path)}: removed (it decides how git stores mail bytes)`);
+  if (gone.length > 0) throw new UnsafeDataError(describe(gone, gone.length, origin));
 }

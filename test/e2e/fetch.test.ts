@@ -227,6 +227,8 @@ describe('mailgit fetch (Dovecot)', () => {
     const ta = lsTree(a.dir);
     expect(ta.length).toBeGreaterThan(40);
     expect(lsTree(b.dir)).toEqual(ta); // same paths, same blobs, same checkpoint
+    // Plain git agrees: the index was brought along with the fetch's commit.
+    for (const d of [a.dir, b.dir]) expect(execFileSync('git', ['-C', d, 'status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' })).toBe('');
   }, 180_000);
 
   test('SIGKILL at any moment, then rerun: every server message exactly once', async () => {

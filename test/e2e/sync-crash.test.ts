@@ -31,7 +31,8 @@ function killedAfterBranchMoved(b: string, hub: string, from: string): string {
   gitOut(b, ['fetch', '-q', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
   mkdirSync(join(b, '.git/mailgit'), { recursive: true });
   writeFileSync(join(b, '.git/mailgit/apply.json'), JSON.stringify({ from, to }));
-  gitOut(b, ['update-ref', 'refs/heads/main', to, from]);
+  // As mailgit's own git does it: without the hooks that refuse plain git's moves of main.
+  gitOut(b, ['-c', 'core.hooksPath=/dev/null', 'update-ref', 'refs/heads/main', to, from]);
   return to;
 }
 

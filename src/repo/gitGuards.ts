@@ -1,0 +1,103 @@
+/**
+ * What keeps plain git from damaging a mail repo: settings only mailgit writes, in this
+ * replica's own `.git`, where no peer reaches.
+ *
+ * - `.git/info/attributes`, read by git before (and over) any committed `.gitattributes`:
+ *   no line-ending, encoding, ident or filter conversion of any path, whatever a peer
+ *   committed, so every checkout and every hash is byte-exact.
+ * - `.git/info/exclude`: names in `cur/` and `new/` that are not messages, so that
+ *   `git status` shows only what mailgit would record.
+ * - hooks that refuse what would destroy mail (a plain commit, merge, pull, rebase, any
+ *   move of `main` not made by mailgit), each naming the mailgit command to use. mailgit's
+ *   own git processes run with `core.hooksPath=/dev/null` (src/git/run.ts), so the hooks
+ *   never block mailgit and cost its hot path nothing.
+ */
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+
+/** Attributes that override whatever a tree carries (see the module comment). */
+export const INFO_ATTRIBUTES = '* -text -crlf -eol -ident -filter -diff -merge -working-tree-encoding\n';
+
+/** The line that marks a file as mailgit's own (rewritten freely; anything else is left alone). */
+const MARK = '# written by mailgit: a guard of this mail repo (see docs/design.md, "Plain git in a mail repo")';
+
+const EXCLUDE = [MARK, '**/cur/.*', '**/new/.*', ''].join('\n');
+
+/** Shell lines that print one refusal line and fail. */
+function refuse(text: string): string {
+  return `echo ${JSON.stringify(`mailgit: ${text}`).replace(/`/g, '\\`')} >&2; exit 1`;
+}
+
+const MOVE_MAIN =
+  'refusing to move main with plain git in a mail repo (mail history changes only through `mailgit commit` and `mailgit sync`); if git already changed files, run `git reset --merge`';
+
+/**
+ * The reference-transaction hook: refuses, before any ref moves, a `git pull` or
+ * `git rebase` (recognised by git's own `GIT_REFLOG_ACTION`) and any update or deletion
+ * of `refs/heads/main`. Creating a missing `main` stays possible: it is the way back
+ * from a deleted branch.
+ */
+const REFERENCE_TRANSACTION = `#!/bin/sh
+${MARK}
+[ "$1" = prepared ] || exit 0
+case "$GIT_REFLOG_ACTION" in
+pull*) ${refuse('refusing git pull in a mail repo (git merges mail by file name, which doubles and resurrects messages): run `mailgit sync`')} ;;
+rebase*) ${refuse('refusing git rebase in a mail repo: run `mailgit sync`; if one was started, run `git rebase --abort`')} ;;
+esac
+while read -r old new ref; do
+  [ "$ref" = refs/heads/main ] || continue
+  case "$new" in *[!0]*) ;; *) ${refuse(MOVE_MAIN)} ;; esac
+  case "$old" in *[!0]*) ;; *) old=$(git rev-parse -q --verify refs/heads/main) || continue ;; esac
+  [ "$old" = "$new" ] && continue
+  ${refuse(MOVE_MAIN)}
+done
+exit 0
+`;
+
+function hook(text: string): string {
+  return `#!/bin/sh\n${MARK}\n${refuse(text)}\n`;
+}
+
+/** The hooks mailgit installs, by name. */
+export const HOOKS: Readonly<Record<string, string>> = {
+  'reference-transaction': REFERENCE_TRANSACTION,
+  'pre-commit': hook('refusing a plain git commit in a mail repo: record changes with `mailgit commit`'),
+  'pre-merge-commit': hook('refusing a plain git merge in a mail repo: run `git merge --abort`, then `mailgit sync`'),
+  'pre-rebase': hook('refusing git rebase in a mail repo: run `mailgit sync`'),
+  'pre-applypatch': hook('refusing git am in a mail repo: run `git am --abort`'),
+};
+
+async function readOrNull(path: string): Promise<string | null> {
+  return readFile(path, 'utf8').catch(() => null);
+}
+
+/** Writes `path` unless it holds something a person wrote (a file without mailgit's mark that is not git's template). */
+async function writeOwned(path: string, text: string, mode: number, template?: (old: string) => boolean): Promise<void> {
+  const old = await readOrNull(path);
+  if (old === text) return;
+  if (old !== null && !old.includes(MARK) && !template?.(old)) return;
+  await writeFileAtomic(path, text, mode);
+  await chmod(path, mode);
+}
+
+/** True for git's own template of `info/exclude` (comments only). */
+function onlyComments(text: string): boolean {
+  return text.split('\n').every((l) => l.trim() === '' || l.startsWith('#'));
+}
+
+/**
+ * Installs the guards into a replica's `.git` (idempotent; a hook or exclude file a
+ * person wrote is kept). Called by `init` and `clone` before anything is checked out,
+ * and again by record for repos made before the guards existed (see gitIndex.ts).
+ */
+export async function installGitGuards(gitDir: string): Promise<void> {
+  await mkdir(join(gitDir, 'info'), { recursive: true, mode: 0o700 });
+  await mkdir(join(gitDir, 'hooks'), { recursive: true, mode: 0o700 });
+  // Attributes always: they decide what bytes git stores and checks out.
+  if ((await readOrNull(join(gitDir, 'info', 'attributes'))) !== INFO_ATTRIBUTES) {
+    await writeFileAtomic(join(gitDir, 'info', 'attributes'), INFO_ATTRIBUTES, 0o600);
+  }
+  await writeOwned(join(gitDir, 'info', 'exclude'), EXCLUDE, 0o600, onlyComments);
+  for (const [name, text] of Object.entries(HOOKS)) await writeOwned(join(gitDir, 'hooks', name), text, 0o700);
+}

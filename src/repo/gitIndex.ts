@@ -1,0 +1,155 @@
+/**
+ * Keeping git's index true, so that plain `git status` agrees with mailgit. Recording
+ * writes commits with fast-import, without the index; afterwards only the paths that
+ * commit (or an apply) changed are written into the index, by one
+ * `git update-index --index-info` on a split index (git rewrites only the small part
+ * that changed; the shared part with every message is rewritten when a fifth of it
+ * changed). `.git/mailgit/index.json` says which commit the index was last brought to
+ * and the index file's stamp then; when that commit is not the one the change starts
+ * from (a run killed in between, a repo made before this existed) the index is rebuilt
+ * from the tree once (`read-tree --reset`, which keeps the stat data of unchanged paths).
+ * Entries written from a commit carry no stat data: git reads those files once, at the
+ * next `git status`, and keeps their stat data from then on.
+ *
+ * Order: copy `.git/index` to `.git/mailgit/index.next`, let git write that copy
+ * (`GIT_INDEX_FILE`; its lock is `index.next.lock`, mailgit's own, which the repo lock
+ * lets a later run remove), rename it over `.git/index`, then save the state. So a
+ * SIGKILL never leaves `.git/index.lock` behind (which would stop every git command that
+ * writes the index until a person removed it). Nothing here is fsynced, as git does not
+ * fsync its index either: the index and its state are derived data, and an index that
+ * a power loss damaged is rebuilt from the tree by the next run.
+ */
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { git } from '../git/run.js';
+import type { Repo } from './repo.js';
+import { stateDir } from './repo.js';
+import { installGitGuards } from './gitGuards.js';
+import { checkHeadState, GitStateError } from './headState.js';
+
+/** Bumped when the guards change, so that every replica installs them again once. */
+const GUARDS_VERSION = 1;
+
+interface IndexState {
+  /** The commit the index was last brought to by mailgit (null: rebuild it). */
+  head: string | null;
+  /** The last commit mailgit moved `main` to (the way back from a deleted `main`). */
+  known?: string;
+  /** The index file's (mtime, size, inode) right after that. */
+  stamp: string | null;
+  guards: number;
+}
+
+/** One path whose index entry changes (oid null: removed). */
+export interface IndexChange {
+  path: string;
+  oid: string | null;
+}
+
+function statePath(repo: Pick<Repo, 'gitDir'>): string {
+  return join(stateDir(repo), 'index.json');
+}
+
+async function loadState(repo: Pick<Repo, 'gitDir'>): Promise<IndexState | null> {
+  try {
+    const s = JSON.parse(await readFile(statePath(repo), 'utf8')) as IndexState;
+    return typeof s === 'object' && s !== null ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+async function indexStamp(gitDir: string): Promise<string | null> {
+  try {
+    const st = await stat(join(gitDir, 'index'), { bigint: true });
+    return `${st.mtimeNs}/${st.size}/${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null, known: string): Promise<void> {
+  const s: IndexState = { head, known, stamp: await indexStamp(repo.gitDir), guards: GUARDS_VERSION };
+  await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
+  const tmp = `${statePath(repo)}.tmp`;
+  await writeFile(tmp, JSON.stringify(s), { mode: 0o600 });
+  await rename(tmp, statePath(repo));
+}
+
+/** Git options for every index write: a split index, so a small change writes a small file. */
+const SPLIT = ['-c', 'core.splitIndex=true'];
+
+/**
+ * The size of `.git/index` from which the next update folds it into the shared index
+ * (`--split-index` again). git keeps every entry whose stat data a `git status` refreshed
+ * in the small part, so after the first status of an adopt it held all 100k entries
+ * (6.4 MB), and each record copied, rewrote and fsynced all of it (+300 ms at 100k).
+ */
+const FOLD_BYTES = 256 * 1024;
+
+/** Runs one git index write on a copy of `.git/index` and puts the copy in place (see the module comment). */
+async function writeIndex(repo: Repo, args: string[], opts: { input?: string; fresh?: boolean } = {}): Promise<void> {
+  const index = join(repo.gitDir, 'index');
+  const next = join(stateDir(repo), 'index.next');
+  await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
+  // Leftovers of a killed run are mailgit's own: the caller holds the repo lock.
+  await rm(`${next}.lock`, { force: true });
+  await rm(next, { force: true });
+  if (!opts.fresh) {
+    await copyFile(index, next).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+  await git([...SPLIT, ...args], { cwd: repo.root, input: opts.input, env: { GIT_INDEX_FILE: next } });
+  await rename(next, index);
+}
+
+/**
+ * Checks, before a record, that plain git left the repo in a state mailgit can record
+ * in (see headState.ts; also an index with unmerged paths, looked for only when someone
+ * else wrote the index since mailgit did), and installs the guards into a repo that
+ * lacks them (not with `readOnly`, for status). Throws {@link GitStateError}.
+ */
+export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}): Promise<void> {
+  const s = await loadState(repo);
+  checkHeadState(repo, s?.known ?? s?.head ?? null);
+  if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo.gitDir);
+  if (s && s.stamp !== (await indexStamp(repo.gitDir))) {
+    // An index git cannot read is no merge stopped half way: it is rebuilt after the record.
+    const unmerged = (await git([...SPLIT, 'ls-files', '-u', '-z'], { cwd: repo.root }).catch(() => null))?.stdout ?? [];
+    if (unmerged.length > 0) {
+      throw new GitStateError('the git index has unmerged paths (a plain git stash pop, merge or checkout stopped on a conflict)', 'git reset --merge');
+    }
+  }
+}
+
+/**
+ * Brings the index from commit `from` to commit `to`, given the paths that changed
+ * between them (see the module comment). Never fails the caller's command: the commit
+ * is made; an index that could not be written is rebuilt by the next run, from the tree
+ * alone when git cannot read the old one.
+ */
+export async function syncGitIndex(repo: Repo, from: string | null, to: string, changes: readonly IndexChange[]): Promise<void> {
+  const s = await loadState(repo);
+  try {
+    if (s?.head === to && from === to) return;
+    if (s?.head === from && from !== null) {
+      if (changes.length > 0) {
+        const input = changes.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `100644 ${c.oid}\t${c.path}\0`)).join('');
+        const big = ((await stat(join(repo.gitDir, 'index')).catch(() => null))?.size ?? 0) > FOLD_BYTES;
+        await writeIndex(repo, ['update-index', ...(big ? ['--split-index'] : []), '-z', '--index-info'], { input });
+      }
+    } else {
+      await writeIndex(repo, ['read-tree', '--reset', to]).catch(() => writeIndex(repo, ['read-tree', to], { fresh: true }));
+    }
+    await saveState(repo, to, to);
+  } catch {
+    // Left for the next run, which rebuilds.
+    await saveState(repo, null, to).catch(() => undefined);
+  }
+}
+
+/** Notes that the index was just written for commit `head` by a checkout (clone). */
+export async function markGitIndex(repo: Pick<Repo, 'gitDir'>, head: string): Promise<void> {
+  await saveState(repo, head, head);
+}

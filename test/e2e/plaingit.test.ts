@@ -1,0 +1,312 @@
+/**
+ * Plain git in a repo made by mailgit, for real: `git status` agrees with mailgit after
+ * every mailgit command; what would destroy mail (commit -a, pull, merge, rebase, reset
+ * --hard to an old commit, deleting main) is refused by mailgit's hooks with a line
+ * naming the mailgit command; what git can still do (stash, checkout -f, checkout of an
+ * old commit, a stopped merge or stash pop, another branch, a deleted main) never
+ * doubles or loses mail, and mailgit names the way back in one line.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
+import { addFlags, addRemote, arrive, bareHub, cloneReplica, deliver, expectDiskIsHead, messagesAt, mg, remove } from '../helpers/replica.js';
+import { startWatchChild } from './clients-helpers.js';
+import type { WatchChild } from './clients-helpers.js';
+
+/** Runs plain git as a person would (their identity given; hooks as installed). */
+export function plain(repo: string, args: string[]): { code: number; out: string } {
+  const r = spawnSync('git', ['-c', 'user.name=Person', '-c', 'user.email=p@example.org', ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_EDITOR: 'true' } });
+  return { code: r.status ?? 128, out: r.stdout + r.stderr };
+}
+
+/** `git status --porcelain` (untracked files included): empty when git agrees with HEAD. */
+export function gitStatus(repo: string): string {
+  return gitOut(repo, ['status', '--porcelain', '--untracked-files=all']);
+}
+
+/** Keys with more than one name in one folder in HEAD. */
+function doubled(repo: string): string[] {
+  const out: string[] = [];
+  for (const [key, ms] of messagesAt(repo)) {
+    const folders = ms.map((m) => m.folder);
+    if (new Set(folders).size !== folders.length) out.push(key);
+  }
+  return out;
+}
+
+function adopted(): string {
+  const repo = join(tempDir(), 'Mail');
+  for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(repo, 'INBOX', sub), { recursive: true });
+  for (let i = 0; i < 6; i++) writeFileSync(join(repo, 'INBOX', i % 2 ? 'cur' : 'new', `17000000${i}.M${i}P1.host${i % 2 ? ':2,S' : ''}`), `Subject: ${i}\r\n\r\nbody ${i}\r\n`);
+  expect(mailgit(['init', repo, '--name', 'desk']).code).toBe(0);
+  return repo;
+}
+
+const watches: WatchChild[] = [];
+afterEach(async () => {
+  for (const w of watches.splice(0)) await w.stop();
+});
+
+describe('git status is clean after every mailgit command', () => {
+  it('init (adopt), commit, deliver, clone, sync with apply, watch', async () => {
+    const a = adopted();
+    expect(gitStatus(a)).toBe('');
+    addFlags(a, '170000001.M1P1.host', 'R');
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+    deliver(a, 'delivered');
+    expect(gitStatus(a)).toBe('');
+    const hub = bareHub(join(tempDir(), 'hub.git'));
+    addRemote(a, 'hub', hub);
+    mg(a, ['sync']);
+    const b = cloneReplica(hub, join(tempDir(), 'B'), 'laptop');
+    expect(gitStatus(b)).toBe('');
+    const k = arrive(b, 'from b');
+    remove(b, '170000000.M0P1.host');
+    mg(b, ['sync']);
+    expect(gitStatus(b)).toBe('');
+    mg(a, ['sync']); // fast-forward applied to a's Maildir
+    expect(messagesAt(a).has(k)).toBe(true);
+    expect(gitStatus(a)).toBe('');
+    // A merge applied: both sides changed.
+    arrive(a, 'from a');
+    addFlags(b, k, 'F');
+    mg(b, ['sync']);
+    mg(a, ['sync']);
+    expect(gitOut(a, ['rev-list', '--count', '--merges', 'HEAD']).trim()).not.toBe('0');
+    expect(gitStatus(a)).toBe('');
+    const w = await startWatchChild(a);
+    watches.push(w);
+    const from = w.events.length;
+    arrive(a, 'seen by watch');
+    await w.waitFor((x) => x.event === 'commit', 30_000, from);
+    expect(gitStatus(a)).toBe('');
+    expectDiskIsHead(a);
+  });
+
+  it('a repo whose index mailgit never wrote (made before this) is clean after its next command', () => {
+    const a = adopted();
+    gitOut(a, ['read-tree', '--empty']);
+    const state = join(a, '.git', 'mailgit', 'index.json');
+    spawnSync('rm', ['-f', state, join(a, '.git', 'hooks', 'pre-commit')]);
+    expect(gitStatus(a)).not.toBe('');
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+    expect(existsSync(join(a, '.git', 'hooks', 'pre-commit'))).toBe(true);
+  });
+
+
+  it('an index write killed half way (its lock left in .git/mailgit) or a damaged index is rebuilt by the next command', () => {
+    const a = adopted();
+    writeFileSync(join(a, '.git', 'mailgit', 'index.next.lock'), '');
+    arrive(a, 'one');
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+    expect(existsSync(join(a, '.git', 'index.lock'))).toBe(false);
+    writeFileSync(join(a, '.git', 'index'), 'not an index');
+    arrive(a, 'two');
+    mg(a, ['commit']);
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+  });
+});
+
+describe('what would destroy mail is refused, naming the mailgit command', () => {
+  it('git commit -a, git commit --no-verify, git merge, git pull, git rebase, git reset --hard to an old commit, deleting main', () => {
+    const a = adopted();
+    const hub = bareHub(join(tempDir(), 'hub.git'));
+    addRemote(a, 'origin', hub);
+    mg(a, ['sync']);
+    gitOut(a, ['branch', '-q', '--set-upstream-to=origin/main', 'main']);
+    const b = cloneReplica(hub, join(tempDir(), 'B'), 'laptop');
+    const c = cloneReplica(hub, join(tempDir(), 'C'), 'phone');
+    arrive(b, 'b1');
+    mg(b, ['sync']);
+    arrive(a, 'a1');
+    mg(a, ['commit']);
+    const head = gitOut(a, ['rev-parse', 'HEAD']).trim();
+    const key = '170000003.M3P1.host';
+    // Rebases before the client change: git itself refuses to rebase over one.
+    for (const args of [['pull', '-q', '--rebase'], ['fetch', '-q', 'origin'], ['rebase', '-q', 'origin/main']]) {
+      if (args[0] === 'fetch') {
+        expect(plain(a, args).code).toBe(0); // fetching alone harms nothing
+        continue;
+      }
+      const r = plain(a, args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.out, args.join(' ')).toMatch(/mailgit sync/);
+    }
+    addFlags(a, key, 'R'); // an unrecorded client change
+    const cases: [string[], RegExp][] = [
+      [['commit', '-q', '-a', '-m', 'x'], /mailgit commit/],
+      [['commit', '-q', '-a', '-n', '-m', 'x'], /mailgit commit/],
+      [['pull', '-q', '--no-rebase'], /mailgit sync/],
+      [['reset', '-q', '--hard', 'HEAD~1'], /mailgit commit/],
+      [['update-ref', '-d', 'refs/heads/main'], /mailgit/],
+    ];
+    for (const [args, says] of cases) {
+      const r = plain(a, args);
+      expect(r.code, `git ${args.join(' ')}: ${r.out}`).not.toBe(0);
+      expect(r.out, args.join(' ')).toMatch(says);
+      expect(gitOut(a, ['rev-parse', 'HEAD']).trim(), args.join(' ')).toBe(head);
+      // A refused merge commit leaves the merge half done, as git says: undo it as told.
+      if (existsSync(join(a, '.git', 'MERGE_HEAD'))) expect(plain(a, ['merge', '--abort']).code).toBe(0);
+    }
+    // A fast-forward merge changes files before git moves the branch: the hook refuses the
+    // move and names `git reset --merge`, which puts the files back. A merge commit is
+    // refused before it is made, naming `git merge --abort`.
+    const cHead = gitOut(c, ['rev-parse', 'HEAD']).trim();
+    expect(plain(c, ['fetch', '-q', 'origin']).code).toBe(0);
+    const ff = plain(c, ['merge', '-q', 'origin/main']);
+    expect(ff.code).not.toBe(0);
+    expect(ff.out).toMatch(/git reset --merge/);
+    expect(plain(c, ['reset', '-q', '--merge']).code).toBe(0);
+    const noff = plain(c, ['merge', '-q', '--no-ff', 'origin/main']);
+    expect(noff.code).not.toBe(0);
+    expect(noff.out).toMatch(/git merge --abort.*mailgit sync/);
+    expect(plain(c, ['merge', '--abort']).code).toBe(0);
+    expect(gitOut(c, ['rev-parse', 'HEAD']).trim()).toBe(cHead);
+    expectDiskIsHead(c);
+    expect(gitStatus(c)).toBe('');
+    // The client's change survived every refusal and is recorded once, by mailgit.
+    mg(a, ['commit']);
+    expect(messagesAt(a).get(key)!.map((x) => x.flags)).toEqual(['RS']);
+    expect(doubled(a)).toEqual([]);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+    // And mailgit itself is never blocked by its hooks.
+    mg(a, ['sync']);
+    expect(gitStatus(a)).toBe('');
+    expectDiskIsHead(a);
+  });
+});
+
+describe('what git can still do never doubles or loses mail', () => {
+  it('git stash (and pop), git checkout -f, git reset --hard: one name per key, the client change kept', () => {
+    const a = adopted();
+    const key = '170000001.M1P1.host';
+    const undos: [string[], string][] = [
+      [['stash', '-q'], 'F'],
+      [['checkout', '-q', '-f'], 'R'],
+      [['reset', '-q', '--hard'], 'T'],
+    ];
+    for (const [undo, flag] of undos) {
+      addFlags(a, key, flag); // renamed by the client, not yet recorded
+      const before = readdirSync(join(a, 'INBOX', 'cur')).length;
+      expect(plain(a, undo).code, undo.join(' ')).toBe(0);
+      expect(readdirSync(join(a, 'INBOX', 'cur')).length, `${undo.join(' ')} brings the old name back`).toBe(before + 1);
+      mg(a, ['commit']);
+      expect(messagesAt(a).get(key)!.length, undo.join(' ')).toBe(1);
+      expect(doubled(a)).toEqual([]);
+      expectDiskIsHead(a);
+      expect(gitStatus(a)).toBe('');
+    }
+    expect(messagesAt(a).get(key)![0]!.flags).toBe('FRST');
+    // The stash still holds the first rename, which git cannot put back over the later
+    // ones: the pop stops on a conflict, mailgit names the way back, and nothing is lost.
+    expect(plain(a, ['stash', 'pop', '-q']).code).not.toBe(0);
+    const r = mailgit(['-C', a, 'commit']);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/unmerged paths.*run `git reset --merge`/);
+    expect(plain(a, ['reset', '-q', '--merge']).code).toBe(0);
+    mg(a, ['commit']);
+    expect(messagesAt(a).get(key)!.length).toBe(1);
+    expect(messagesAt(a).size).toBe(6);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+  });
+
+  it('two new names of one key with the same bytes are recorded once; different bytes are both kept', () => {
+    const a = adopted();
+    const dir = join(a, 'INBOX', 'cur');
+    writeFileSync(join(dir, '1800.M1P1.x:2,S'), 'Subject: same\r\n\r\nx\r\n');
+    writeFileSync(join(a, 'INBOX', 'new', '1800.M1P1.x'), 'Subject: same\r\n\r\nx\r\n');
+    writeFileSync(join(dir, '1801.M1P1.y:2,'), 'Subject: one\r\n\r\n1\r\n');
+    writeFileSync(join(dir, '1801.M1P1.y:2,S'), 'Subject: two\r\n\r\n2\r\n');
+    mg(a, ['commit']);
+    expect(messagesAt(a).get('1800.M1P1.x')!.map((m) => m.path)).toEqual(['INBOX/cur/1800.M1P1.x:2,S']);
+    expect(messagesAt(a).get('1801.M1P1.y')!.length).toBe(2);
+    expectDiskIsHead(a);
+  });
+});
+
+describe('odd HEAD states: one line naming the way back, then nothing lost', () => {
+  function refused(repo: string, way: RegExp): void {
+    for (const verb of [['commit'], ['sync'], ['status']]) {
+      const r = mailgit(['-C', repo, ...verb]);
+      expect(r.code, `${verb[0]}: ${r.stderr}`).toBe(78);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(way);
+    }
+  }
+
+  it('a checkout of an old commit (detached HEAD), another branch, a deleted main', () => {
+    const a = adopted();
+    const newer = arrive(a, 'newer');
+    mg(a, ['commit']);
+    const head = gitOut(a, ['rev-parse', 'HEAD']).trim();
+    expect(plain(a, ['checkout', '-q', 'HEAD~1']).code).toBe(0);
+    const later = arrive(a, 'arrived while detached');
+    refused(a, /detached.*run `git checkout main`/);
+    expect(plain(a, ['checkout', '-q', 'main']).code).toBe(0);
+    mg(a, ['commit']);
+    expect(messagesAt(a).has(newer) && messagesAt(a).has(later)).toBe(true);
+    expect(gitStatus(a)).toBe('');
+
+    expect(plain(a, ['checkout', '-q', '-b', 'other']).code).toBe(0);
+    refused(a, /"other" is checked out.*run `git checkout main`/);
+    expect(plain(a, ['checkout', '-q', 'main']).code).toBe(0);
+
+    const now = gitOut(a, ['rev-parse', 'HEAD']).trim();
+    expect(now).not.toBe(head);
+    gitOut(a, ['-c', 'core.hooksPath=/dev/null', 'update-ref', '-d', 'refs/heads/main']);
+    refused(a, new RegExp(`main is gone.*run \`git update-ref refs/heads/main ${now}\``));
+    expect(plain(a, ['update-ref', 'refs/heads/main', now]).code).toBe(0); // the way back is not refused
+    mg(a, ['commit']);
+    expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(now);
+    expectDiskIsHead(a);
+  });
+
+  it('a stopped merge, rebase and stash pop', () => {
+    const a = adopted();
+    const hub = bareHub(join(tempDir(), 'hub.git'));
+    addRemote(a, 'origin', hub);
+    mg(a, ['sync']);
+    const b = cloneReplica(hub, join(tempDir(), 'B'), 'laptop');
+    arrive(b, 'b1');
+    mg(b, ['sync']);
+    arrive(a, 'a1');
+    mg(a, ['commit']);
+    plain(a, ['fetch', '-q', 'origin']);
+    // --no-commit: no hook runs, the merge stops half done.
+    expect(plain(a, ['merge', '-q', '--no-ff', '--no-commit', 'origin/main']).code).toBe(0);
+    refused(a, /merge is in progress.*run `git merge --abort`/);
+    expect(plain(a, ['merge', '--abort']).code).toBe(0);
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+
+    // A rebase stopped by hand (rebase itself is refused by the hook, so start one without hooks).
+    const r = plain(a, ['-c', 'core.hooksPath=/dev/null', 'rebase', '-q', '--exec', 'false', 'origin/main']);
+    expect(r.code).not.toBe(0);
+    refused(a, /rebase is in progress.*run `git rebase --abort`/);
+    expect(plain(a, ['-c', 'core.hooksPath=/dev/null', 'rebase', '--abort']).code).toBe(0);
+    mg(a, ['commit']);
+
+    // A stash pop that stops on a conflict (a folder data file changed both ways).
+    writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 one\n');
+    mg(a, ['commit']);
+    writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 two\n');
+    expect(plain(a, ['stash', '-q']).code).toBe(0);
+    writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 three\n');
+    mg(a, ['commit']);
+    expect(plain(a, ['stash', 'pop', '-q']).code).not.toBe(0);
+    refused(a, /unmerged paths.*run `git reset --merge`/);
+    expect(plain(a, ['reset', '-q', '--merge']).code).toBe(0);
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+    expect(doubled(a)).toEqual([]);
+    expectDiskIsHead(a);
+  });
+});
