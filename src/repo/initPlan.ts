@@ -213,6 +213,8 @@ export async function recoverInit(root: string): Promise<void> {
   }
   if (plan.root !== root) return;
   const main = await git(['rev-parse', '--verify', '-q', 'refs/heads/main'], { cwd: root, okCodes: [1] });
-  if (main.code === 0) return;
-  await undoInit(plan);
+  // Killed after the first commit (while the index was being written, say): the repo is
+  // whole, only the journal is left; the index is rebuilt by the next record.
+  if (main.code === 0) await finishInit(root);
+  else await undoInit(plan);
 }

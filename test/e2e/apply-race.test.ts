@@ -8,6 +8,7 @@
  * reference-transaction hook that renames the file when `sync` moves the branch, between
  * the apply's journal and its first change to the Maildir.
  */
+import { execFileSync } from 'node:child_process';
 import { describe, expect, test, vi } from 'vitest';
 import { chmodSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,22 +123,24 @@ describe("a client's rename while the sync applies", () => {
     const { root, a, b, key } = pair();
     setFlags(a, key, 'FS');
     mg(a, ['sync']);
-    const hooks = join(root, 'hooks');
-    mkdirSync(hooks);
+    // mailgit runs its git without hooks, so the client's rename rides on a `git` shim on
+    // PATH that does it when the apply moves the branch (journal written, update-ref).
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
     const from = `INBOX/cur/${key}:2,S`;
+    const git = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
     const script = [
       '#!/bin/sh',
       '# A mail client renames the message at the moment sync applies (journal written, branch moving).',
-      '[ "$1" = committed ] || exit 0',
-      '[ -f .git/mailgit/apply.json ] || exit 0',
-      '[ -f .git/raced ] && exit 0',
-      'touch .git/raced',
-      `mv "${from}" "INBOX/cur/${key}:2,RS"`,
+      `if [ "$PWD" = "${b}" ] && [ -f .git/mailgit/apply.json ] && [ ! -f .git/raced ]; then`,
+      '  case " $* " in *" update-ref "*) touch .git/raced; mv "' + from + '" "INBOX/cur/' + key + ':2,RS" ;; esac',
+      'fi',
+      `exec ${git} "$@"`,
       '',
     ].join('\n');
-    writeFileSync(join(hooks, 'reference-transaction'), script);
-    chmodSync(join(hooks, 'reference-transaction'), 0o755);
-    const env = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.hooksPath', GIT_CONFIG_VALUE_0: hooks };
+    writeFileSync(join(bin, 'git'), script);
+    chmodSync(join(bin, 'git'), 0o755);
+    const env = { PATH: `${bin}:${process.env.PATH}` };
     const r = mailgit(['-C', b, 'sync'], { cwd: b, env });
     expect(r.code, r.stderr).toBe(0);
     unlinkSync(join(b, '.git/raced')); // the hook did run

@@ -12,6 +12,11 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { BIN, gitOut, mailgit, tempDir } from '../helpers/cli.js';
 
+/** The exit status of a git command in `dir`. */
+function gitRun(dir: string, args: string[]): number | null {
+  return spawnSync('git', args, { cwd: dir }).status;
+}
+
 const isRoot = process.getuid?.() === 0;
 const haveSetpriv = spawnSync('sh', ['-c', 'command -v setpriv']).status === 0;
 const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
@@ -121,9 +126,19 @@ describe('init is all or nothing', () => {
         if (kind === 'adopt') makeTree(dir);
         const r = mailgit(['init', dir, '--name', 'r'], { env: env(join(base, `${kind}-${k}.log`), k) });
         if (r.code !== 0) killed++;
+        const committed = r.code !== 0 && gitRun(dir, ['rev-parse', '--verify', '-q', 'refs/heads/main']) === 0;
         const again = mailgit(['init', dir, '--name', 'r']);
         if (r.code === 0) {
           expect(again.code, `${kind}, call ${k}: ${again.stderr}`).toBe(73); // it had finished: "already a mail repo"
+          continue;
+        }
+        if (committed) {
+          // Killed after the first commit (the index being written): the repo is whole; the
+          // rerun says so, and the journal is gone.
+          expect(again.code, `${kind}, killed at call ${k} after the commit: ${again.stderr}`).toBe(73);
+          if (kind === 'adopt') expect(gitOut(dir, ['ls-tree', '-r', 'HEAD'])).toBe(want);
+          expect(existsSync(join(dir, '.git', 'mailgit', 'init.json'))).toBe(false);
+          expect(mailgit(['status', '-C', dir]).code).toBe(0);
           continue;
         }
         expect(again.code, `${kind}, killed at call ${k} (${calls[k - 1]}): ${again.stderr}`).toBe(0);

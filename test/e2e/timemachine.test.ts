@@ -355,9 +355,9 @@ describe('undo', () => {
     expect(r.stderr).not.toContain(k2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(head);
-    // A commit made with plain git, not mailgit (same tree, no trailers).
+    // A commit made with plain git past mailgit's guards (hooks off): same tree, no trailers.
     const plainCommit = gitOut(a, ['-c', 'user.name=x', '-c', 'user.email=x@y', 'commit-tree', 'HEAD^{tree}', '-p', 'HEAD', '-m', 'plain']).trim();
-    gitOut(a, ['update-ref', 'refs/heads/main', plainCommit]);
+    gitOut(a, ['-c', 'core.hooksPath=/dev/null', 'update-ref', 'refs/heads/main', plainCommit]);
     const plain = mailgit(['-C', a, 'undo', 'HEAD']);
     expect([plain.code, /not a mailgit commit/.test(plain.stderr)]).toEqual([65, true]);
     expect(mailgit(['-C', a, 'undo', 'nope']).code).toBe(64);
