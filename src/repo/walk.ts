@@ -21,12 +21,18 @@ function rel(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
 
+/** Options for {@link walkWorktree}. */
+export interface WalkOptions {
+  /** Whether a folder without its marker may be given one (default: every folder). */
+  mayMark?: (folder: string) => boolean;
+}
+
 /**
  * Walks the work tree under `root`. A directory with `cur/` or `new/` (or a
- * `maildirfolder` marker) is a folder; a folder without its marker gets one, so that
- * an empty folder made by a mail client reaches history.
+ * `maildirfolder` marker) is a folder; a folder without its marker gets one (where
+ * `mayMark` allows), so that an empty folder made by a mail client reaches history.
  */
-export async function walkWorktree(root: string): Promise<Walk> {
+export async function walkWorktree(root: string, opts: WalkOptions = {}): Promise<Walk> {
   const folders = new Set<string>();
   const files = new Map<string, BigIntStats>();
   const visit = async (dir: string): Promise<void> => {
@@ -36,7 +42,7 @@ export async function walkWorktree(root: string): Promise<Walk> {
     if (isFolder) {
       folders.add(dir);
       const marker = folderMarker(dir);
-      if (marker !== null && !names.has('maildirfolder')) {
+      if (marker !== null && !names.has('maildirfolder') && (opts.mayMark?.(dir) ?? true)) {
         await writeFile(join(root, marker), '', { mode: 0o600 });
         entries.push(...(await readdir(join(root, dir), { withFileTypes: true })).filter((e) => e.name === 'maildirfolder'));
       }
