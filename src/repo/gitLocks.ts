@@ -25,6 +25,12 @@
  *      found the lock there and failed to take it.
  * Who left the lock does not matter: with no one able to hold it, removing it loses
  * nothing (a lock holds only a git's unfinished new version of its file).
+ *
+ * The same rules clear what a killed `fast-import` leaves in `objects/pack/` (a SIGKILLed
+ * `watch` leaves its long-lived importer's): the `.keep` files it writes for each pack
+ * until it ends (they would keep those packs out of every later repack) and its
+ * unfinished `tmp_pack_*`. Only leftovers older than this process count, so that the
+ * importer of a running `watch` (its own child) never loses its keeps.
  */
 import { readFile, readdir, readlink, stat, unlink } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
@@ -54,13 +60,40 @@ async function locksIn(dir: string, recurse: boolean, out: Found[]): Promise<voi
   }
 }
 
-/** Every git lock file of the repository (mailgit's own locks live in `.git/mailgit/` and are not git's). */
-export async function findGitLocks(gitDir: string): Promise<Found[]> {
+/** When this process started: a pack leftover younger than that may be a child's, still at work. */
+const STARTED_MS = Date.now() - process.uptime() * 1000;
+/** The `.keep` a git writes while it adds a pack and removes when done (a user's own keeps say something else). */
+const TRANSIENT_KEEP = /^(fast-import|receive-pack |fetch-pack )/;
+
+/**
+ * A killed importer's pack leftovers: the `.keep` files fast-import (or a receive-pack or
+ * fetch-pack) removes when it ends, which would keep their packs out of every repack
+ * for good, and its unfinished `tmp_pack_*` / `tmp_idx_*` files.
+ */
+async function packLeftovers(packDir: string, out: Found[]): Promise<void> {
+  for (const name of await readdir(packDir).catch(() => [] as string[])) {
+    const keep = name.endsWith('.keep');
+    if (!keep && !/^tmp_(pack|idx|rev)_/.test(name)) continue;
+    const p = join(packDir, name);
+    const st = await stat(p).catch(() => null);
+    if (!st?.isFile() || st.mtimeMs >= STARTED_MS) continue;
+    if (keep && !TRANSIENT_KEEP.test(await readFile(p, 'utf8').catch(() => ''))) continue;
+    out.push({ path: p, ino: st.ino, mtimeMs: st.mtimeMs });
+  }
+}
+
+/**
+ * Every git lock file of the repository (mailgit's own locks live in `.git/mailgit/` and
+ * are not git's), and the pack leftovers of a killed importer made before this process
+ * started.
+ */
+export async function findLeftovers(gitDir: string): Promise<Found[]> {
   const out: Found[] = [];
   await locksIn(gitDir, false, out);
   await locksIn(join(gitDir, 'refs'), true, out);
   await locksIn(join(gitDir, 'objects', 'info'), true, out);
   await locksIn(join(gitDir, 'objects', 'pack'), false, out);
+  await packLeftovers(join(gitDir, 'objects', 'pack'), out);
   return out;
 }
 
@@ -122,12 +155,13 @@ export async function repoUsers(repo: Repo): Promise<number[]> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Removes the git lock files no live process can hold (rules in this module's comment);
+ * Removes the git lock files (and killed importers' pack leftovers) no live process can
+ * hold (rules in this module's comment);
  * returns their paths relative to `.git`. The caller holds the repo lock. Costs a few
  * directory reads when there is no lock file (the usual case).
  */
 export async function clearGitLeftovers(repo: Repo, opts: { waitMs?: number; minAgeMs?: number } = {}): Promise<string[]> {
-  const locks = await findGitLocks(repo.gitDir);
+  const locks = await findLeftovers(repo.gitDir);
   if (locks.length === 0) return [];
   const youngest = Math.max(...locks.map((l) => l.mtimeMs));
   const minAge = opts.minAgeMs ?? MIN_AGE_MS;

@@ -72,7 +72,7 @@ export async function withRepoLock<T>(repo: Repo, what: string, fn: () => Promis
     what,
     async () => {
       const removed = await clearGitLeftovers(repo);
-      if (removed.length > 0) process.stderr.write(`mailgit: removed git lock files that no running process held (left by a killed git): ${removed.join(', ')}\n`);
+      if (removed.length > 0) process.stderr.write(`mailgit: removed lock files and unfinished packs that no running git held (left by a killed git): ${removed.join(', ')}\n`);
       return fn();
     },
     opts,

@@ -5,10 +5,10 @@
  * with one line naming it and exit 75.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
+import { BIN, gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { GitError, heldLock } from '../../src/git/run.js';
 
 function newRepo(name: string): string {
@@ -45,7 +45,7 @@ describe('git lock files left by a killed git', () => {
     const r = mailgit(['-C', dir, 'commit']);
     expect(r.code, r.stderr).toBe(0);
     for (const l of locks) expect(existsSync(l), l).toBe(false);
-    expect(r.stderr).toMatch(/removed git lock files .*refs\/heads\/main\.lock/);
+    expect(r.stderr).toMatch(/removed lock files .*refs\/heads\/main\.lock/);
     expect(gitOut(dir, ['ls-tree', '-r', '--name-only', 'HEAD'])).toContain(path);
   });
 
@@ -101,12 +101,47 @@ describe('git lock files left by a killed git', () => {
       expect(r.code, r.stderr).toBe(75);
       expect(r.stderr).toMatch(/index\.lock is held by another git command/);
     }
-    expect(r.stderr).not.toMatch(/removed git lock/);
+    expect(r.stderr).not.toMatch(/removed lock files/);
     expect(existsSync(indexLock)).toBe(true);
     expect(await done).toBe(0);
     expect(gitOut(dir, ['log', '-1', '--format=%s'])).toMatch(/user commit/);
   }, 60_000);
 });
+
+describe("a killed watch's importer", () => {
+  it('leaves .keep files (its packs kept out of every repack) and tmp packs: the next command clears them', async () => {
+    const dir = newRepo('w');
+    const watch = spawn(process.execPath, [BIN, '-C', dir, 'watch', '--debounce', '50', '--interval', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    watch.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const commits = () => (out.match(/\[main /g) ?? []).length;
+    for (let i = 0; i < 400 && !/watching/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; commits() < 3 && i < 200; i++) {
+      if (i % 10 === 0) deliverFile(dir);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(commits()).toBeGreaterThanOrEqual(3);
+    const gone = new Promise((r) => watch.on('close', r));
+    watch.kill('SIGKILL'); // node only: its fast-import sees its input end and dies without removing its keeps
+    await gone;
+    const packDir = join(dir, '.git/objects/pack');
+    const keeps = () => readdirSync(packDir).filter((n) => n.endsWith('.keep') && readFileSync(join(packDir, n), 'utf8').startsWith('fast-import'));
+    for (let i = 0; i < 100 && pgrepIn(dir); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(keeps().length).toBeGreaterThan(0);
+    deliverFile(dir);
+    const r = mailgit(['-C', dir, 'commit']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(keeps()).toEqual([]);
+    expect(readdirSync(packDir).filter((n) => n.startsWith('tmp_'))).toEqual([]);
+    expect(spawnSync('git', ['fsck', '--no-dangling'], { cwd: dir }).status).toBe(0);
+  }, 120_000);
+});
+
+/** True while a git process works in `dir` (the killed watch's children). */
+function pgrepIn(dir: string): boolean {
+  const r = spawnSync('sh', ['-c', `for p in $(pgrep -x git); do [ "$(readlink /proc/$p/cwd)" = "${dir}" ] && echo $p; done`], { encoding: 'utf8' });
+  return r.stdout.trim() !== '';
+}
 
 describe('a held git lock is reported, not passed on as an internal error', () => {
   it("git's message is read for the lock's path; a remote's lock is not ours", () => {
