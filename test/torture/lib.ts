@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { rng } from '../../bench/lib.mjs';
+import { rng } from '../helpers/rng.mjs';
 
 /** Absolute path of the CLI entry point. */
 export const BIN = resolve(__dirname, '../../bin/mailgit.js');
