@@ -109,7 +109,7 @@ describe('crash injection: commit', () => {
 });
 
 describe('crash injection: watch (long-lived cat-file and fast-import, packing in-process)', () => {
-  test.each(seeds([31], 1))('seed %i', async (seed) => {
+  test.each(seeds([31], 7))('seed %i', async (seed) => {
     const r = new Rand(seed);
     const root = tempDir();
     const a = join(root, 'a');

@@ -46,14 +46,33 @@ export class Rand {
 }
 
 /**
+ * What the rotating seed of a run derives from: `MAILGIT_TORTURE_ROTATE` when set, else
+ * the checked-out commit (so a rerun of one commit meets the same seeds, and each new
+ * commit other ones), else the UTC date.
+ */
+export function rotationBasis(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MAILGIT_TORTURE_ROTATE) return env.MAILGIT_TORTURE_ROTATE;
+  const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: __dirname, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : new Date().toISOString().slice(0, 10);
+}
+
+/** The rotating seed of test `salt` for `basis`: in [100000, 999999], far from the fixed sets. */
+export function rotatingSeed(basis: string, salt: number): number {
+  return 100_000 + (parseInt(createHash('sha1').update(`${basis}:${salt}`).digest('hex').slice(0, 8), 16) % 900_000);
+}
+
+/**
  * The seeds to run: `MAILGIT_TORTURE_SEED=S` → just S (reproduce a failure);
- * `MAILGIT_TORTURE_SEEDS=N` → the CI set extended to N seeds; else the fixed CI set.
+ * `MAILGIT_TORTURE_SEEDS=N` → the CI set extended to N fixed seeds; else the fixed CI
+ * set plus one rotating seed ({@link rotatingSeed}), so that every commit the normal
+ * suite runs on tries a seed no earlier run tried and this class of bug cannot hide
+ * behind a fixed set. A failure's name and message carry the seed to rerun it.
  */
 export function seeds(ci: number[], salt = 0): number[] {
   const one = process.env.MAILGIT_TORTURE_SEED;
   if (one !== undefined && one !== '') return [Number(one)];
   const n = Number(process.env.MAILGIT_TORTURE_SEEDS ?? '0');
-  if (!Number.isFinite(n) || n <= ci.length) return ci;
+  if (!Number.isFinite(n) || n <= ci.length) return [...ci, rotatingSeed(rotationBasis(), salt)];
   const out = [...ci];
   for (let i = 0; out.length < n; i++) out.push(1000 + salt * 10007 + i * 7919);
   return out;
