@@ -13,7 +13,7 @@
 import { describe, expect, test } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rand, cli, diskVsHead, fsckStrict, git, longRun, messageShapes, mgOk, reproduce, restore, seeds, tempDir, treeFiles, blobId } from './lib.js';
+import { Rand, cli, diskVsHead, fsckStrict, git, longRun, messageShapes, mgOk, randomSkew, reproduce, restore, seeds, skewEnv, tempDir, treeFiles, blobId } from './lib.js';
 import type { Run } from './lib.js';
 import { drop, messageText, newKey, randomFlags, randomOp } from './client.js';
 
@@ -39,6 +39,30 @@ function clientOps(dir: string, r: Rand, host: string, n: number): string[] {
   while (log.length < n) {
     const op = randomOp(dir, r, host);
     if (op) log.push(op.text);
+  }
+  return log;
+}
+
+/**
+ * What the sync scenarios vary beside the kill (drawn from their own stream, so that a
+ * seed's client operations and kill points stay what they were): the clock of the second
+ * replica (skewed by minutes to days, or true), and whether the first is busy — it
+ * commits after every few changes, so the two have very different commit counts.
+ */
+function peerShape(seed: number): { envB: Record<string, string>; busyA: boolean; text: string } {
+  const x = new Rand(seed ^ 0x5eed);
+  const skew = randomSkew(x);
+  const busyA = x.chance(0.5);
+  return { envB: skewEnv(skew), busyA, text: `b's clock ${skew / 60_000} min off, a ${busyA ? 'busy' : 'not busy'}` };
+}
+
+/** Client operations, committed every 3 when `busy` (the stream of `r` is the same either way). */
+async function opsMaybeBusy(dir: string, r: Rand, host: string, n: number, busy: boolean): Promise<string[]> {
+  if (!busy) return clientOps(dir, r, host, n);
+  const log: string[] = [];
+  while (log.length < n) {
+    log.push(...clientOps(dir, r, host, Math.min(3, n - log.length)));
+    await mgOk(['-C', dir, 'commit']);
   }
   return log;
 }
@@ -69,8 +93,8 @@ function checkFsck(dirs: string[], ctx: string): void {
   }
 }
 
-async function rerun(args: string[], ctx: string): Promise<void> {
-  const r = await cli(args);
+async function rerun(args: string[], ctx: string, env?: Record<string, string>): Promise<void> {
+  const r = await cli(args, { env });
   if (r.code !== 0) throw new Error(`${ctx}\nrerun mailgit ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
 }
 
@@ -150,13 +174,14 @@ describe('crash injection: sync through a hub (merge, apply and push end)', () =
     const a = join(root, 'a');
     const b = join(root, 'b');
     git(root, ['init', '-q', '--bare', '-b', 'main', hub]);
+    const shape = peerShape(seed);
     await baseRepo(a, 'a', r);
     git(a, ['remote', 'add', 'hub', hub]);
     await mgOk(['-C', a, 'sync']);
-    await mgOk(['clone', hub, b, '--name', 'b']);
+    await mgOk(['clone', hub, b, '--name', 'b'], { env: shape.envB });
     const opsB = clientOps(b, r, 'b', 30);
-    await mgOk(['-C', b, 'sync']);
-    const opsA = clientOps(a, r, 'a', 30);
+    await mgOk(['-C', b, 'sync'], { env: shape.envB });
+    const opsA = await opsMaybeBusy(a, r, 'a', 30, shape.busyA);
     const snapA = join(root, 'snap-a');
     const snapHub = join(root, 'snap-hub');
     restore(a, snapA);
@@ -169,7 +194,7 @@ describe('crash injection: sync through a hub (merge, apply and push end)', () =
       restore(snapA, a);
       restore(snapHub, hub);
       const run = await cli(['-C', a, 'sync'], { killAfterMs: plan.ms, killGroup: plan.group });
-      const ctx = `${describeKill(seed, p, plan, run)}\nops on b: ${opsB.join('; ')}\nops on a: ${opsA.join('; ')}`;
+      const ctx = `${describeKill(seed, p, plan, run)} (${shape.text})\nops on b: ${opsB.join('; ')}\nops on a: ${opsA.join('; ')}`;
       note(`${seed}/${p}: ${plan.ms} ms ${plan.group ? 'group' : 'node'} killed=${run.killed} after ${run.ms} ms`);
       checkFsck([a, hub], ctx);
       await rerun(['-C', a, 'sync'], ctx);
@@ -187,24 +212,25 @@ describe('crash injection: sync between checked-out peers (both ends)', () => {
     const root = tempDir();
     const a = join(root, 'a');
     const b = join(root, 'b');
+    const shape = peerShape(seed);
     await baseRepo(a, 'a', r);
-    await mgOk(['clone', a, b, '--name', 'b']);
+    await mgOk(['clone', a, b, '--name', 'b'], { env: shape.envB });
     git(a, ['remote', 'add', 'b', b]);
-    const opsA = clientOps(a, r, 'a', 25);
+    const opsA = await opsMaybeBusy(a, r, 'a', 25, shape.busyA);
     const opsB = clientOps(b, r, 'b', 25);
     const snap1 = { a: join(root, 's1-a'), b: join(root, 's1-b') };
     restore(a, snap1.a);
     restore(b, snap1.b);
     // Reference: b pushes into a's incoming ref; a receives, merges and pushes back; b receives.
-    const refB = await mgOk(['-C', b, 'sync']);
+    const refB = await mgOk(['-C', b, 'sync'], { env: shape.envB });
     const snap2 = { a: join(root, 's2-a'), b: join(root, 's2-b') };
     restore(a, snap2.a);
     restore(b, snap2.b);
     const refA = await mgOk(['-C', a, 'sync']);
-    await mgOk(['-C', b, 'sync']);
+    await mgOk(['-C', b, 'sync'], { env: shape.envB });
     const refTree = tree(a);
     expect(tree(b)).toBe(refTree);
-    const ops = `ops on a: ${opsA.join('; ')}\nops on b: ${opsB.join('; ')}`;
+    const ops = `${shape.text}\nops on a: ${opsA.join('; ')}\nops on b: ${opsB.join('; ')}`;
     for (let p = 0; p < POINTS; p++) {
       const killB = p % 2 === 0; // the pushing end (b) or the receiving end (a)
       const plan = killPlan(r, killB ? refB.ms : refA.ms);
@@ -212,13 +238,14 @@ describe('crash injection: sync between checked-out peers (both ends)', () => {
       restore(snap.a, a);
       restore(snap.b, b);
       const victim = killB ? b : a;
-      const run = await cli(['-C', victim, 'sync'], { killAfterMs: plan.ms, killGroup: plan.group });
+      const envOf = (d: string) => (d === b ? shape.envB : {});
+      const run = await cli(['-C', victim, 'sync'], { killAfterMs: plan.ms, killGroup: plan.group, env: envOf(victim) });
       const ctx = `${describeKill(seed, p, plan, run)} (killed: sync in ${killB ? 'b, pushing' : 'a, receiving'})\n${ops}`;
       note(`${seed}/${p}: ${plan.ms} ms ${plan.group ? 'group' : 'node'} killed=${run.killed} after ${run.ms} ms`);
       checkFsck([a, b], ctx);
-      await rerun(['-C', victim, 'sync'], ctx);
+      await rerun(['-C', victim, 'sync'], ctx, envOf(victim));
       if (killB) await rerun(['-C', a, 'sync'], ctx);
-      await rerun(['-C', b, 'sync'], ctx);
+      await rerun(['-C', b, 'sync'], ctx, shape.envB);
       expect(tree(a), ctx).toBe(refTree);
       expect(tree(b), ctx).toBe(refTree);
       expect(diskVsHead(a), ctx).toBe('');

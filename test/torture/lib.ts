@@ -172,6 +172,23 @@ function waitGroupGone(pgid: number): void {
   }
 }
 
+/**
+ * The environment that runs mailgit with its clock `ms` off (ahead when positive): the
+ * preload test/torture/skew.cjs shifts `Date.now()` and `new Date()`.
+ */
+export function skewEnv(ms: number): Record<string, string> {
+  if (ms === 0) return {};
+  const preload = `--require ${resolve(__dirname, 'skew.cjs')}`;
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' '), MAILGIT_TEST_CLOCK_SKEW_MS: String(ms) };
+}
+
+/** A random clock skew for a replica: mostly none, else minutes, hours or days either way. */
+export function randomSkew(r: Rand): number {
+  if (r.chance(0.4)) return 0;
+  const unit = r.pick([60_000, 3_600_000, 86_400_000]);
+  return (r.chance(0.5) ? 1 : -1) * unit * r.int(1, 30);
+}
+
 /** Runs `mailgit ARGS` and throws with its output unless it exits 0. */
 export async function mgOk(args: string[], opts: CliOptions = {}): Promise<Run> {
   const r = await cli(args, opts);
