@@ -101,7 +101,7 @@ function inside(path: string, dirs: string[]): boolean {
   return dirs.some((d) => path === d || path.startsWith(d + sep));
 }
 
-async function procUsers(repo: Repo): Promise<number[] | null> {
+async function procUsers(repo: Pick<Repo, 'root' | 'gitDir'>): Promise<number[] | null> {
   const pids = await readdir('/proc').catch(() => null);
   if (pids === null || !(await stat('/proc/self/cwd').catch(() => null))) return null;
   const users: number[] = [];
@@ -113,7 +113,7 @@ async function procUsers(repo: Repo): Promise<number[] | null> {
   return users;
 }
 
-async function usesRepo(pid: number, repo: Repo): Promise<boolean> {
+async function usesRepo(pid: number, repo: Pick<Repo, 'root' | 'gitDir'>): Promise<boolean> {
   const isGit = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).startsWith('git');
   const cwd = await readlink(`/proc/${pid}/cwd`).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : null));
   if (cwd === '') return false; // gone meanwhile
@@ -140,7 +140,7 @@ function gitProcesses(): Promise<number[]> {
 }
 
 /** Processes other than this one (and its children) that may hold a lock in the repository. */
-export async function repoUsers(repo: Repo): Promise<number[]> {
+export async function repoUsers(repo: Pick<Repo, 'root' | 'gitDir'>): Promise<number[]> {
   const viaProc = await procUsers(repo);
   if (viaProc === null) return gitProcesses();
   const children = new Set<number>();
@@ -160,7 +160,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * returns their paths relative to `.git`. The caller holds the repo lock. Costs a few
  * directory reads when there is no lock file (the usual case).
  */
-export async function clearGitLeftovers(repo: Repo, opts: { waitMs?: number; minAgeMs?: number } = {}): Promise<string[]> {
+export async function clearGitLeftovers(repo: Pick<Repo, 'root' | 'gitDir'>, opts: { waitMs?: number; minAgeMs?: number } = {}): Promise<string[]> {
   const locks = await findLeftovers(repo.gitDir);
   if (locks.length === 0) return [];
   const youngest = Math.max(...locks.map((l) => l.mtimeMs));

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFile
 import { join } from 'node:path';
 import { BIN, gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { GitError, heldLock } from '../../src/git/run.js';
+import { RemoteLockError, remoteHeldLock } from '../../src/sync/remoteLocks.js';
 
 function newRepo(name: string): string {
   const dir = join(tempDir(), name);
@@ -68,6 +69,25 @@ describe('git lock files left by a killed git', () => {
     const d = mailgit(['-C', dir, 'deliver'], { input: 'Subject: delivered\n\nhello\n' });
     expect(d.code, d.stderr).toBe(0);
     expect(gitOut(dir, ['log', '-1', '--format=%s'])).toMatch(/delivered/);
+  });
+
+  it("a hub's lock left by a receive-pack killed mid-push is cleared, and the push goes through (it said 'kept moving' forever)", () => {
+    const root = tempDir();
+    const hub = join(root, 'hub.git');
+    gitOut(root, ['init', '-q', '--bare', '-b', 'main', hub]);
+    const dir = newRepo('h');
+    gitOut(dir, ['remote', 'add', 'hub', hub]);
+    deliverFile(dir);
+    expect(mailgit(['-C', dir, 'sync']).code).toBe(0);
+    const lock = join(hub, 'refs/heads/main.lock');
+    writeFileSync(lock, '');
+    const t = (Date.now() - 60_000) / 1000;
+    utimesSync(lock, t, t);
+    deliverFile(dir);
+    const s = mailgit(['-C', dir, 'sync']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+    expect(gitOut(hub, ['rev-parse', 'main'])).toBe(gitOut(dir, ['rev-parse', 'HEAD']));
   });
 
   it('a shell or mail client sitting in the Maildir does not stop the recovery', async () => {
@@ -153,5 +173,10 @@ describe('a held git lock is reported, not passed on as an internal error', () =
     expect(e.code).toBe('EGITLOCK');
     expect(e.message).toMatch(/^git update-ref: \/m\/\.git\/refs\/heads\/main\.lock is held/);
     expect(new GitError(['update-ref'], 'fatal: bad object', 128).exitCode).toBe(70);
+    const remote = "remote: error: cannot lock ref 'refs/heads/main': Unable to create '/hub/refs/heads/main.lock': File exists.";
+    expect(remoteHeldLock(remote)).toBe('/hub/refs/heads/main.lock');
+    expect(remoteHeldLock(local)).toBeNull();
+    const r = new RemoteLockError('hub', '/hub/refs/heads/main.lock');
+    expect([r.exitCode, r.message]).toEqual([75, 'remote hub: /hub/refs/heads/main.lock is held by another git command there; try again when it has finished']);
   });
 });
