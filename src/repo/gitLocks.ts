@@ -154,11 +154,17 @@ export async function repoUsers(repo: Pick<Repo, 'root' | 'gitDir'>): Promise<nu
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Leftovers found held by a live process earlier in this process: not waited for again. */
+const seenHeld = new Set<string>();
+const idOf = (l: Found) => `${l.path}\0${l.ino}\0${l.mtimeMs}`;
+
 /**
- * Removes the git lock files (and killed importers' pack leftovers) no live process can
- * hold (rules in this module's comment);
- * returns their paths relative to `.git`. The caller holds the repo lock. Costs a few
- * directory reads when there is no lock file (the usual case).
+ * Removes the git lock files (and killed importers' pack leftovers) that no live process
+ * can hold (rules in this module's comment); returns their paths relative to `.git`. The
+ * caller holds the repo lock (for a remote, src/sync/remoteLocks.ts holds the peer's).
+ * Costs a few directory reads when there is no leftover (the usual case). A lock found
+ * held once is not waited for again by the same process (a long-running `watch` would
+ * otherwise wait at every record while a user's `git commit` sits in its editor).
  */
 export async function clearGitLeftovers(repo: Pick<Repo, 'root' | 'gitDir'>, opts: { waitMs?: number; minAgeMs?: number } = {}): Promise<string[]> {
   const locks = await findLeftovers(repo.gitDir);
@@ -167,9 +173,12 @@ export async function clearGitLeftovers(repo: Pick<Repo, 'root' | 'gitDir'>, opt
   const minAge = opts.minAgeMs ?? MIN_AGE_MS;
   const ageWait = Math.min(minAge, youngest + minAge - Date.now());
   if (ageWait > 0) await sleep(ageWait);
-  const until = Date.now() + (opts.waitMs ?? WAIT_MS);
+  const until = locks.every((l) => seenHeld.has(idOf(l))) ? 0 : Date.now() + (opts.waitMs ?? WAIT_MS);
   while ((await repoUsers(repo)).length > 0) {
-    if (Date.now() >= until) return [];
+    if (Date.now() >= until) {
+      for (const l of locks) seenHeld.add(idOf(l));
+      return [];
+    }
     await sleep(100);
   }
   const removed: string[] = [];
