@@ -169,11 +169,11 @@ const idOf = (l: Found) => `${l.path}\0${l.ino}\0${l.mtimeMs}`;
 export async function clearGitLeftovers(repo: Pick<Repo, 'root' | 'gitDir'>, opts: { waitMs?: number; minAgeMs?: number } = {}): Promise<string[]> {
   const locks = await findLeftovers(repo.gitDir);
   if (locks.length === 0) return [];
-  const youngest = Math.max(...locks.map((l) => l.mtimeMs));
+  const fresh = locks.filter((l) => !seenHeld.has(idOf(l)));
   const minAge = opts.minAgeMs ?? MIN_AGE_MS;
-  const ageWait = Math.min(minAge, youngest + minAge - Date.now());
+  const ageWait = Math.min(minAge, Math.max(0, ...fresh.map((l) => l.mtimeMs)) + minAge - Date.now());
   if (ageWait > 0) await sleep(ageWait);
-  const until = locks.every((l) => seenHeld.has(idOf(l))) ? 0 : Date.now() + (opts.waitMs ?? WAIT_MS);
+  const until = fresh.length === 0 ? 0 : Date.now() + (opts.waitMs ?? WAIT_MS);
   while ((await repoUsers(repo)).length > 0) {
     if (Date.now() >= until) {
       for (const l of locks) seenHeld.add(idOf(l));
