@@ -75,7 +75,17 @@ export function seeds(ci: number[], salt = 0): number[] {
   if (!Number.isFinite(n) || n <= ci.length) return [...ci, rotatingSeed(rotationBasis(), salt)];
   const out = [...ci];
   for (let i = 0; out.length < n; i++) out.push(1000 + salt * 10007 + i * 7919);
-  return out;
+  return shard(out, process.env.MAILGIT_TORTURE_SHARD);
+}
+
+/**
+ * `MAILGIT_TORTURE_SHARD=i/n` keeps every n-th seed from the i-th (1-based), so that a
+ * long run can be spread over several processes (or machines); unset, all of them.
+ */
+export function shard<T>(xs: T[], spec: string | undefined): T[] {
+  const m = /^(\d+)\/(\d+)$/.exec(spec ?? '');
+  if (!m || Number(m[2]) < 1 || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) return xs;
+  return xs.filter((_, k) => k % Number(m[2]) === Number(m[1]) - 1);
 }
 
 /** True when more than the CI seed set was asked for. */

@@ -4,7 +4,7 @@
  * set misses is met on some commit; a seed given explicitly reruns just that one.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { rotatingSeed, rotationBasis, seeds } from '../torture/lib.js';
+import { rotatingSeed, rotationBasis, seeds, shard } from '../torture/lib.js';
 
 const saved = { ...process.env };
 afterEach(() => {
@@ -42,5 +42,13 @@ describe('torture seeds', () => {
     process.env.MAILGIT_TORTURE_SEEDS = '4';
     expect(seeds([11], 1)).toHaveLength(4);
     expect(seeds([11], 1)[0]).toBe(11);
+  });
+
+  it('shards split a long run without losing or repeating a seed', () => {
+    const all = Array.from({ length: 50 }, (_, i) => i);
+    const parts = [1, 2, 3].map((i) => shard(all, `${i}/3`));
+    expect(parts.flat().sort((a, b) => a - b)).toEqual(all);
+    expect(shard(all, undefined)).toEqual(all);
+    expect(shard(all, '4/3')).toEqual(all);
   });
 });
