@@ -90,6 +90,27 @@ describe('git lock files left by a killed git', () => {
     expect(gitOut(hub, ['rev-parse', 'main'])).toBe(gitOut(dir, ['rev-parse', 'HEAD']));
   });
 
+  it("a checked-out peer's incoming-ref lock left by a killed receive-pack: the push still arrives (it was dropped, reported synced)", () => {
+    const a = newRepo('pa');
+    deliverFile(a);
+    expect(mailgit(['-C', a, 'commit']).code).toBe(0);
+    const b = join(tempDir(), 'pb');
+    expect(mailgit(['clone', a, b, '--name', 'pb']).code).toBe(0);
+    const sent = deliverFile(b);
+    const lock = join(a, '.git/refs/mailgit/incoming');
+    mkdirSync(lock, { recursive: true });
+    for (const f of ['pb.lock', ...readdirSync(lock)]) {
+      const p = join(lock, f);
+      writeFileSync(p, '');
+      const t = (Date.now() - 60_000) / 1000;
+      utimesSync(p, t, t);
+    }
+    const s = mailgit(['-C', b, 'sync']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(mailgit(['-C', a, 'sync']).code).toBe(0);
+    expect(gitOut(a, ['ls-tree', '-r', '--name-only', 'HEAD'])).toContain(sent);
+  });
+
   it('a shell or mail client sitting in the Maildir does not stop the recovery', async () => {
     const dir = newRepo('c');
     deliverFile(dir);
