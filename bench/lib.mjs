@@ -1,11 +1,15 @@
 /**
  * What the benchmark scripts share: argument parsing, the seeded PRNG, the generated
  * Maildir (folders, ~4 KB messages with realistic headers), formatting and the git
- * identity for the git CLI side. Plain Node ESM, no build step; the tests import `rng`.
+ * identity for the git CLI side. Plain Node ESM, no build step. `rng` comes from
+ * test/helpers/rng.mjs: bench depends on test, never the reverse.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rng } from '../test/helpers/rng.mjs';
+
+export { rng };
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,21 +41,6 @@ export function parseArgs(argv = process.argv.slice(2)) {
   return { opt, flag, rest };
 }
 
-/**
- * mulberry32: a small, fast, seeded PRNG returning [0, 1).
- * @param {number} seed
- * @returns {() => number}
- */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The generated mailbox's folders (fs layout) and each one's share of the messages. */
 export const FOLDERS = [

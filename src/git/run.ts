@@ -29,7 +29,11 @@ export interface GitResult {
   code: number;
 }
 
-/** A git command that failed; `stderr` is kept for callers that classify failures. */
+/**
+ * A git command that failed; `stderr` is kept for callers that classify failures. One that
+ * failed because a lock file of this repository is held is a temporary failure (75) that
+ * names the lock (the next run clears it once no git holds it: src/repo/gitLocks.ts).
+ */
 export class GitError extends MailgitError {
   /** Creates the error for a failed `git args…`. */
   constructor(
@@ -37,8 +41,21 @@ export class GitError extends MailgitError {
     readonly stderr: string,
     readonly status: number,
   ) {
-    super(`git ${args[0]} failed: ${firstLine(stderr) || `exit ${status}`}`, 'EGIT', EX.SOFTWARE);
+    const lock = heldLock(stderr);
+    super(
+      lock ? `git ${args[0]}: ${lock} is held by another git command in this repository; try again when it has finished` : `git ${args[0]} failed: ${firstLine(stderr) || `exit ${status}`}`,
+      lock ? 'EGITLOCK' : 'EGIT',
+      lock ? EX.TEMPFAIL : EX.SOFTWARE,
+    );
   }
+}
+
+/**
+ * The lock file a local git found taken ("Unable to create 'X.lock': File exists"), or
+ * null. A remote's lock (a line of `remote: …`) is not ours and is left to the caller.
+ */
+export function heldLock(stderr: string): string | null {
+  return /^(?:error|fatal): (?:.*: )?Unable to create '([^'\n]+\.lock)': File exists/m.exec(stderr)?.[1] ?? null;
 }
 
 function firstLine(s: string): string {

@@ -3,13 +3,16 @@
  *
  * The lock is `.git/mailgit/lock`, created with O_EXCL and holding `pid what`. A lock
  * whose process is gone is stale and is taken over (renamed away, then retaken), so a
- * SIGKILLed mailgit never blocks the next run.
+ * SIGKILLed mailgit never blocks the next run. Holding it, a command first clears the git
+ * lock files a killed git left behind (src/repo/gitLocks.ts says how it tells them from
+ * a live git's), so that they cannot block it either.
  */
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LockedError } from '../util/errors.js';
 import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
+import { clearGitLeftovers } from './gitLocks.js';
 
 function alive(pid: number): boolean {
   try {
@@ -64,7 +67,16 @@ export interface LockOptions {
 export async function withRepoLock<T>(repo: Repo, what: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const dir = stateDir(repo);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  return withLockFile(join(dir, 'lock'), what, fn, opts);
+  return withLockFile(
+    join(dir, 'lock'),
+    what,
+    async () => {
+      const removed = await clearGitLeftovers(repo);
+      if (removed.length > 0) process.stderr.write(`mailgit: removed lock files and unfinished packs that no running git held (left by a killed git): ${removed.join(', ')}\n`);
+      return fn();
+    },
+    opts,
+  );
 }
 
 /**

@@ -193,8 +193,6 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const old = await loadDirState(repo);
   const warm = head !== null && old.head === head && old.tracked !== undefined;
   const now = Date.now();
-  const walk = await walkWorktree(root);
-  perfMark('scan: folders walked');
   // Message directories in HEAD: the cache's list when it describes HEAD, else one listing.
   const headDirs = new Set<string>(warm ? old.tracked : []);
   if (head && !warm) {
@@ -203,6 +201,12 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
       if (base === 'cur' || base === 'new') headDirs.add(d.path);
     }
   }
+  // A folder history already has keeps the marker it has there; one missing on disk was
+  // removed (a client removing the folder), and writing it again would leave the folder
+  // behind, holding only the marker, when the removal ends.
+  const inHistory = (f: string) => headDirs.has(`${f}/cur`) || headDirs.has(`${f}/new`);
+  const walk = await walkWorktree(root, { mayMark: (f) => !inHistory(f) });
+  perfMark('scan: folders walked');
 
   // Candidate message directories: on disk, or in HEAD.
   const candidates = new Set<string>(headDirs);

@@ -22,13 +22,21 @@ function rel(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
 
+/** Options for {@link walkWorktree}. */
+export interface WalkOptions {
+  /** Whether a folder without its marker may be given one (default: every folder). */
+  mayMark?: (folder: string) => boolean;
+  /** Writes nothing at all (no markers). */
+  readOnly?: boolean;
+}
+
 /**
  * Walks the work tree under `root`. A directory with `cur/` or `new/` (or a
- * `maildirfolder` marker) is a folder; a folder without its marker gets one, so that
- * an empty folder made by a mail client reaches history, unless `opts.readOnly` (init's
- * look before it writes anything).
+ * `maildirfolder` marker) is a folder; a folder without its marker gets one (where
+ * `mayMark` allows, and never with `readOnly`: init's look before it writes anything), so
+ * that an empty folder made by a mail client reaches history.
  */
-export async function walkWorktree(root: string, opts: { readOnly?: boolean } = {}): Promise<Walk> {
+export async function walkWorktree(root: string, opts: WalkOptions = {}): Promise<Walk> {
   const folders = new Set<string>();
   const files = new Map<string, BigIntStats>();
   const visit = async (dir: string): Promise<void> => {
@@ -38,7 +46,7 @@ export async function walkWorktree(root: string, opts: { readOnly?: boolean } = 
     if (isFolder) {
       folders.add(dir);
       const marker = folderMarker(dir);
-      if (marker !== null && !names.has('maildirfolder') && !opts.readOnly) {
+      if (marker !== null && !names.has('maildirfolder') && !opts.readOnly && (opts.mayMark?.(dir) ?? true)) {
         await writeFile(join(root, marker), '', { mode: MAIL_FILE_MODE });
         entries.push(...(await readdir(join(root, dir), { withFileTypes: true })).filter((e) => e.name === 'maildirfolder'));
       }

@@ -5,6 +5,7 @@
  */
 import { git, GitError } from '../git/run.js';
 import { transportError } from './transport.js';
+import { RemoteLockError, clearLocalRemoteLeftovers, remoteHeldLock } from './remoteLocks.js';
 import { UnavailableError } from '../util/errors.js';
 import { WORKTREE_REF } from '../repo/identity.js';
 
@@ -106,14 +107,28 @@ export async function fetchRef(cwd: string, name: string, url: string, ref: stri
 /** The result of a push attempt. */
 export type PushResult = 'pushed' | 'rejected' | 'checked-out';
 
-/** Pushes HEAD to the remote's `ref` (never forced); tells apart a rejection that needs a merge first. */
+/**
+ * Pushes HEAD to the remote's `ref` (never forced); tells apart a rejection that needs a merge first. A
+ * lock a killed git left on a local remote is cleared and the push made once more.
+ */
 export async function pushRemote(cwd: string, name: string, url: string, ref: string): Promise<PushResult> {
+  try {
+    return await pushOnce(cwd, name, url, ref);
+  } catch (e) {
+    if (!(e instanceof RemoteLockError) || !isLocalUrl(url) || !(await clearLocalRemoteLeftovers(url))) throw e;
+    return pushOnce(cwd, name, url, ref);
+  }
+}
+
+async function pushOnce(cwd: string, name: string, url: string, ref: string): Promise<PushResult> {
   const extra = isLocalUrl(url) ? [`--receive-pack=${SAFE_RECEIVE}`] : [];
   try {
     await git(['-c', 'protocol.ext.allow=never', 'push', '-q', '--no-verify', ...extra, name, `HEAD:${ref}`], { cwd, timeout: limit(name) });
     return 'pushed';
   } catch (e) {
     if (e instanceof GitError) {
+      const held = remoteHeldLock(e.stderr);
+      if (held) throw new RemoteLockError(name, held);
       if (/checked out|denyCurrentBranch|current branch/i.test(e.stderr)) return 'checked-out';
       // A rival push that won the race for the ref shows as "cannot lock ref … is at X but
       // expected Y" on a line of its own, then "[remote rejected] … (failed to update ref)".

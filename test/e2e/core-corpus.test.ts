@@ -4,20 +4,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, copyFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, copyFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { mailgit, tempDir } from '../helpers/cli.js';
+import { CORPORA, filesUnder } from '../helpers/corpora.js';
 
-const CORPORA = '/work/shared/corpora';
 
-function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
-}
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
-describe.skipIf(!existsSync(CORPORA))('corpus round trip', () => {
+describe.skipIf(!CORPORA)('corpus round trip', () => {
   it('init (adopt) → clone keeps every message byte-identical', () => {
-    const all = files(CORPORA).sort();
+    const all = filesUnder(CORPORA!);
     expect(all.length).toBeGreaterThanOrEqual(668);
     const src = join(tempDir(), 'src');
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(src, 'INBOX', sub), { recursive: true });
@@ -36,7 +33,7 @@ describe.skipIf(!existsSync(CORPORA))('corpus round trip', () => {
     const dst = join(tempDir(), 'dst');
     const c = mailgit(['clone', src, dst, '--name', 'b']);
     expect(c.code, c.stderr).toBe(0);
-    const got = new Map(files(join(dst, 'INBOX')).map((p) => [relative(dst, p), sha(p)]));
+    const got = new Map(filesUnder(join(dst, 'INBOX')).map((p) => [relative(dst, p), sha(p)]));
     const msgs = new Map([...got].filter(([k]) => !k.endsWith('maildirfolder')));
     expect(msgs.size).toBe(want.size);
     for (const [k, h] of want) expect(msgs.get(k), k).toBe(h);

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { BIN, gitOut, tempDir } from '../helpers/cli.js';
 // A seeded PRNG (mulberry32), so a failing run can be replayed.
-import { rng } from '../../bench/lib.mjs';
+import { rng } from '../helpers/rng.mjs';
 import { addFlags, addRemote, arrive, bareHub, cloneReplica, diskFiles, expectDiskIsHead, fsck, headTree, initReplica, messagesAt, mg, moveTo, remove } from '../helpers/replica.js';
 
 // Each test drives a dozen CLI runs (~0.5 s each idle); a busy shared CI box can be 5x slower.

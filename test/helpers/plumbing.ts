@@ -39,7 +39,9 @@ export function buildTree(gitDir: string, entries: Entry[]): string {
       here.push(Buffer.concat([Buffer.from(`${e.mode} ${type} ${e.oid}\t`), p, Buffer.from([0])]));
     } else {
       const dir = p.subarray(0, slash).toString('latin1');
-      sub.set(dir, [...(sub.get(dir) ?? []), { ...e, path: p.subarray(slash + 1) }]);
+      const list = sub.get(dir) ?? [];
+      list.push({ ...e, path: p.subarray(slash + 1) }); // in place: a copy per entry is quadratic at 100k
+      sub.set(dir, list);
     }
   }
   for (const [dir, list] of sub) here.push(Buffer.concat([Buffer.from(`040000 tree ${buildTree(gitDir, list)}\t`), Buffer.from(dir, 'latin1'), Buffer.from([0])]));

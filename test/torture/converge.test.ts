@@ -4,7 +4,9 @@
  * some replicas share a name, each peer has its own receive.denyCurrentBranch),
  * random client operations (deliver, new→cur, flag renames, moves keeping the name,
  * copy + delete under a new name, expunges, folder creation and removal), random
- * commits and syncs; then every replica syncs until nothing changes. Then:
+ * commits and syncs; replicas with skewed clocks (minutes to days either way) and busy
+ * ones that commit after every change (so commit counts differ widely); then every
+ * replica syncs until nothing changes. Then:
  *   - every replica has the same tree, its Maildir on disk equals HEAD, fsck is clean;
  *   - zero lost: a message no replica deleted is present exactly once;
  *   - zero resurrected: a message deleted by a replica that had seen every change made to
@@ -17,7 +19,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
-import { Rand, blobCounts, cli, diskVsHead, fsckStrict, git, longRun, mgOk, reproduce, seeds, tempDir, treeFiles } from './lib.js';
+import { Rand, blobCounts, cli, diskVsHead, fsckStrict, git, longRun, mgOk, randomSkew, reproduce, seeds, skewEnv, tempDir, treeFiles } from './lib.js';
 import { drop, messageText, newKey, randomFlags, randomOp } from './client.js';
 
 const FILE = 'test/torture/converge.test.ts';
@@ -44,6 +46,10 @@ interface Replica {
   disk: VC;
   main: VC;
   incoming: Map<string, VC>;
+  /** Runs this replica's mailgit with its clock skewed. */
+  env: Record<string, string>;
+  /** Commits after (almost) every change: many more commits than the others. */
+  busy: boolean;
 }
 
 interface Event {
@@ -62,20 +68,25 @@ async function runCase(seed: number): Promise<void> {
   const fail = (msg: string) => new Error(`${reproduce(FILE, seed)}\n${msg}\n--- op log ---\n${log.join('\n')}`);
 
   const reps: Replica[] = [];
-  for (let i = 0; i < n; i++) reps.push({ name: `r${i}`, dir: join(root, `r${i}`), remotes: [], disk: new Map(), main: new Map(), incoming: new Map() });
+  for (let i = 0; i < n; i++) {
+    const skew = randomSkew(r);
+    const busy = r.chance(0.3);
+    reps.push({ name: `r${i}`, dir: join(root, `r${i}`), remotes: [], disk: new Map(), main: new Map(), incoming: new Map(), env: skewEnv(skew), busy });
+    log.push(`r${i}: clock ${skew === 0 ? 'true' : `${skew > 0 ? '+' : ''}${skew / 60_000} min`}${busy ? ', busy (commits after every change)' : ''}`);
+  }
   const bare = new Map<string, VC>();
 
   // The base: r0 with some mail; the others are clones of it.
-  await mgOk(['init', reps[0]!.dir, '--name', 'r0']);
+  await mgOk(['init', reps[0]!.dir, '--name', 'r0'], { env: reps[0]!.env });
   const created = new Set<string>();
   for (let i = 0; i < 12; i++) created.add(drop(reps[0]!.dir, r.chance(0.7) ? 'INBOX' : 'Lists/x', newKey(r, 'r0'), messageText(r, 'base'), r.chance(0.5) ? randomFlags(r) : undefined));
-  await mgOk(['-C', reps[0]!.dir, 'commit']);
+  await mgOk(['-C', reps[0]!.dir, 'commit'], { env: reps[0]!.env });
   for (const rep of reps.slice(1)) {
     // Replicas may share a name (names are for people; ids keep them apart), and a peer's
     // own receive.denyCurrentBranch must not decide where a push lands.
     const cliName = r.chance(0.3) ? 'laptop' : rep.name;
     const deny = r.pick(['refuse', 'ignore', 'warn', 'updateInstead'] as const);
-    await mgOk(['clone', reps[0]!.dir, rep.dir, '--name', cliName]);
+    await mgOk(['clone', reps[0]!.dir, rep.dir, '--name', cliName], { env: rep.env });
     git(rep.dir, ['remote', 'remove', 'origin']);
     git(rep.dir, ['config', 'receive.denyCurrentBranch', deny]);
     log.push(`${rep.name}: cloned as --name ${cliName}, receive.denyCurrentBranch=${deny}`);
@@ -114,7 +125,7 @@ async function runCase(seed: number): Promise<void> {
 
   const sync = async (rep: Replica, remote: Remote) => {
     log.push(`${rep.name}: sync ${remote.name}`);
-    const res = await cli(['-C', rep.dir, 'sync', remote.name]);
+    const res = await cli(['-C', rep.dir, 'sync', remote.name], { env: rep.env });
     if (res.code !== 0) throw fail(`${rep.name}: sync ${remote.name} exited ${res.code}: ${res.stderr}`);
     rep.main = copy(rep.disk);
     for (const [, v] of rep.incoming) rep.main = join2(rep.main, v);
@@ -135,13 +146,17 @@ async function runCase(seed: number): Promise<void> {
       rep.disk.set(rep.name, (rep.disk.get(rep.name) ?? 0) + 1);
       const ev = { replica: rep.name, n: rep.disk.get(rep.name)! };
       log.push(`${rep.name}#${ev.n}: ${op.text}`);
+      if (rep.busy && r.chance(0.8)) {
+        await mgOk(['-C', rep.dir, 'commit'], { env: rep.env });
+        rep.main = copy(rep.disk);
+      }
       for (const b of op.created ?? []) created.add(b);
       for (const b of [...(op.modified ?? []), ...(op.moved ?? [])]) mods.set(b, [...(mods.get(b) ?? []), ev]);
       for (const b of op.deleted ?? []) dels.set(b, [...(dels.get(b) ?? []), { ev, seen: copy(rep.disk) }]);
     }
     if (r.chance(0.15)) {
       log.push(`${rep.name}: commit`);
-      await mgOk(['-C', rep.dir, 'commit']);
+      await mgOk(['-C', rep.dir, 'commit'], { env: rep.env });
       rep.main = copy(rep.disk);
     } else if (r.chance(0.6) && rep.remotes.length > 0) await sync(rep, r.pick(rep.remotes));
   }
@@ -152,7 +167,7 @@ async function runCase(seed: number): Promise<void> {
   for (let round = 0; round < 2 * n + 4 && !stable; round++) {
     const headsBefore = reps.map((x) => git(x.dir, ['rev-parse', 'HEAD']).trim()).join();
     for (const rep of reps) {
-      const res = await cli(['-C', rep.dir, 'sync']);
+      const res = await cli(['-C', rep.dir, 'sync'], { env: rep.env });
       if (res.code !== 0) throw fail(`${rep.name}: sync (round ${round}) exited ${res.code}: ${res.stderr}`);
     }
     const heads = reps.map((x) => git(x.dir, ['rev-parse', 'HEAD']).trim()).join();

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { rng } from '../../bench/lib.mjs';
+import { rng } from '../helpers/rng.mjs';
 
 /** Absolute path of the CLI entry point. */
 export const BIN = resolve(__dirname, '../../bin/mailgit.js');
@@ -46,17 +46,46 @@ export class Rand {
 }
 
 /**
+ * What the rotating seed of a run derives from: `MAILGIT_TORTURE_ROTATE` when set, else
+ * the checked-out commit (so a rerun of one commit meets the same seeds, and each new
+ * commit other ones), else the UTC date.
+ */
+export function rotationBasis(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MAILGIT_TORTURE_ROTATE) return env.MAILGIT_TORTURE_ROTATE;
+  const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: __dirname, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : new Date().toISOString().slice(0, 10);
+}
+
+/** The rotating seed of test `salt` for `basis`: in [100000, 999999], far from the fixed sets. */
+export function rotatingSeed(basis: string, salt: number): number {
+  return 100_000 + (parseInt(createHash('sha1').update(`${basis}:${salt}`).digest('hex').slice(0, 8), 16) % 900_000);
+}
+
+/**
  * The seeds to run: `MAILGIT_TORTURE_SEED=S` → just S (reproduce a failure);
- * `MAILGIT_TORTURE_SEEDS=N` → the CI set extended to N seeds; else the fixed CI set.
+ * `MAILGIT_TORTURE_SEEDS=N` → the CI set extended to N fixed seeds; else the fixed CI
+ * set plus one rotating seed ({@link rotatingSeed}), so that every commit the normal
+ * suite runs on tries a seed no earlier run tried and this class of bug cannot hide
+ * behind a fixed set. A failure's name and message carry the seed to rerun it.
  */
 export function seeds(ci: number[], salt = 0): number[] {
   const one = process.env.MAILGIT_TORTURE_SEED;
   if (one !== undefined && one !== '') return [Number(one)];
   const n = Number(process.env.MAILGIT_TORTURE_SEEDS ?? '0');
-  if (!Number.isFinite(n) || n <= ci.length) return ci;
+  if (!Number.isFinite(n) || n <= ci.length) return [...ci, rotatingSeed(rotationBasis(), salt)];
   const out = [...ci];
   for (let i = 0; out.length < n; i++) out.push(1000 + salt * 10007 + i * 7919);
-  return out;
+  return shard(out, process.env.MAILGIT_TORTURE_SHARD);
+}
+
+/**
+ * `MAILGIT_TORTURE_SHARD=i/n` keeps every n-th seed from the i-th (1-based), so that a
+ * long run can be spread over several processes (or machines); unset, all of them.
+ */
+export function shard<T>(xs: T[], spec: string | undefined): T[] {
+  const m = /^(\d+)\/(\d+)$/.exec(spec ?? '');
+  if (!m || Number(m[2]) < 1 || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) return xs;
+  return xs.filter((_, k) => k % Number(m[2]) === Number(m[1]) - 1);
 }
 
 /** True when more than the CI seed set was asked for. */
@@ -151,6 +180,23 @@ function waitGroupGone(pgid: number): void {
     }
     spawnSync('sleep', ['0.05']);
   }
+}
+
+/**
+ * The environment that runs mailgit with its clock `ms` off (ahead when positive): the
+ * preload test/torture/skew.cjs shifts `Date.now()` and `new Date()`.
+ */
+export function skewEnv(ms: number): Record<string, string> {
+  if (ms === 0) return {};
+  const preload = `--require ${resolve(__dirname, 'skew.cjs')}`;
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' '), MAILGIT_TEST_CLOCK_SKEW_MS: String(ms) };
+}
+
+/** A random clock skew for a replica: mostly none, else minutes, hours or days either way. */
+export function randomSkew(r: Rand): number {
+  if (r.chance(0.4)) return 0;
+  const unit = r.pick([60_000, 3_600_000, 86_400_000]);
+  return (r.chance(0.5) ? 1 : -1) * unit * r.int(1, 30);
 }
 
 /** Runs `mailgit ARGS` and throws with its output unless it exits 0. */

@@ -1,0 +1,40 @@
+/**
+ * A folder being removed while mailgit records (a client's `rm -rf`, or watch recording
+ * while the user deletes a folder): the walk must not write the folder's marker back
+ * into it, or the removal ends with ENOTEMPTY and a folder left holding only the marker
+ * (what the SIGKILL torture of watch met as files it could not remove).
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
+
+const tree = (dir: string) => gitOut(dir, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n').filter(Boolean);
+
+describe('folder markers and folders being removed', () => {
+  it('a folder in history whose marker is gone (its removal under way) is not given one again; the removal completes', () => {
+    const dir = join(tempDir(), 'a');
+    expect(mailgit(['init', dir, '--name', 'a']).code).toBe(0);
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'Lists/x', sub), { recursive: true });
+    for (let i = 0; i < 5; i++) writeFileSync(join(dir, 'Lists/x/cur', `170000000${i}.M1P1.a:2,S`), `Subject: ${i}\n\nx\n`);
+    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
+    expect(tree(dir)).toContain('Lists/x/maildirfolder');
+    // rm -rf has unlinked the marker and some mail, and is still at work when a record runs.
+    unlinkSync(join(dir, 'Lists/x/maildirfolder'));
+    unlinkSync(join(dir, 'Lists/x/cur/1700000000.M1P1.a:2,S'));
+    const c = mailgit(['-C', dir, 'commit']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(existsSync(join(dir, 'Lists/x/maildirfolder'))).toBe(false);
+    rmSync(join(dir, 'Lists'), { recursive: true }); // no ENOTEMPTY: nothing was written into it
+    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
+    expect(tree(dir).filter((p) => p.startsWith('Lists/'))).toEqual([]);
+  });
+
+  it('a folder a client just made still gets its marker at once (an empty folder reaches history)', () => {
+    const dir = join(tempDir(), 'b');
+    expect(mailgit(['init', dir, '--name', 'b']).code).toBe(0);
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'Empty', sub), { recursive: true });
+    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
+    expect(tree(dir)).toContain('Empty/maildirfolder');
+  });
+});

@@ -1,0 +1,21 @@
+/**
+ * Preloaded into a mailgit run (`NODE_OPTIONS=--require …/skew.cjs`) by the torture tests
+ * to give a replica a skewed clock: `MAILGIT_TEST_CLOCK_SKEW_MS` is added to `Date.now()`
+ * and to `new Date()`. Only the test harness sets it; mailgit itself knows nothing of it.
+ */
+'use strict';
+const skew = Number(process.env.MAILGIT_TEST_CLOCK_SKEW_MS || '0');
+if (Number.isFinite(skew) && skew !== 0) {
+  const RealDate = Date;
+  const realNow = RealDate.now.bind(RealDate);
+  class SkewedDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(realNow() + skew);
+      else super(...args);
+    }
+    static now() {
+      return realNow() + skew;
+    }
+  }
+  globalThis.Date = SkewedDate;
+}
