@@ -58,7 +58,12 @@ const gitCli = (cwd, a) => run('git', a, cwd, GITENV);
 /** The git CLI's adopt; gc.auto=0 so that its commit does not leave a detached gc running. */
 function gitAdopt(cwd) {
   const t = process.hrtime.bigint();
-  for (const a of [['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'adopt']]) gitCli(cwd, ['-c', 'gc.auto=0', ...a]);
+  for (const a of [
+    ['init', '-q'],
+    ['add', '-A'],
+    ['commit', '-q', '-m', 'adopt'],
+  ])
+    gitCli(cwd, ['-c', 'gc.auto=0', ...a]);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 const mg = (cwd, a) => run(process.execPath, [BIN, ...a], cwd, { NODE_EXTRA_CA_CERTS: undefined });
@@ -227,7 +232,9 @@ async function adoptOnly() {
         loads.push(l0, l1);
         gitBytesM = dirBytes(join(dirM, '.git'));
         gitBytesG = dirBytes(join(dirG, '.git'));
-        console.error(`${n} #${k + 1}: mailgit ${fmtS(tm)} (.git ${fmtB(gitBytesM)}), git ${fmtS(tg)} (.git ${fmtB(gitBytesG)}), ratio ${(tm / tg).toFixed(2)}, load ${l0} → ${l1}`);
+        console.error(
+          `${n} #${k + 1}: mailgit ${fmtS(tm)} (.git ${fmtB(gitBytesM)}), git ${fmtS(tg)} (.git ${fmtB(gitBytesG)}), ratio ${(tm / tg).toFixed(2)}, load ${l0} → ${l1}`,
+        );
         if (!KEEP) {
           rmSync(dirM, { recursive: true, force: true });
           rmSync(dirG, { recursive: true, force: true });
@@ -247,7 +254,7 @@ async function adoptOnly() {
         `| ${r.n.toLocaleString('en')} | ${fmtB(r.bytes)} | ${fmtS(r.adoptM)} | ${fmtS(r.adoptG)} | ${(r.adoptM / r.adoptG).toFixed(2)}× | ${fmtB(r.gitBytesM)} / ${fmtB(r.gitBytesG)} | ${Math.min(...r.loads)}–${Math.max(...r.loads)} |`,
     ),
   ];
-  const table = lines.join('\n') + '\n';
+  const table = `${lines.join('\n')}\n`;
   process.stdout.write(table);
   if (OUT) writeFileSync(OUT, table);
 }
@@ -290,7 +297,9 @@ try {
 
     const gM = await growth(dirM, true, COMMITS, 100);
     const gG = await growth(dirG, false, GIT_COMMITS, 100);
-    console.error(`growth over ${COMMITS}/${GIT_COMMITS}: mailgit ${fmtB(gM.perCommit)}/commit (${fmtS(gM.totalMs)}), git ${fmtB(gG.perCommit)}/commit (${fmtS(gG.totalMs)})`);
+    console.error(
+      `growth over ${COMMITS}/${GIT_COMMITS}: mailgit ${fmtB(gM.perCommit)}/commit (${fmtS(gM.totalMs)}), git ${fmtB(gG.perCommit)}/commit (${fmtS(gG.totalMs)})`,
+    );
     const loose = (root) => spawnSync('git', ['count-objects', '-v'], { cwd: root, encoding: 'utf8' }).stdout.replace(/\n/g, ' ');
     console.error(`mailgit objects: ${loose(dirM)}`);
     rows.push({ n, bytes, adoptM, adoptG, gitBytesM, gitBytesG, fM, fR, fG, gM, gG });
@@ -313,6 +322,6 @@ const lines = [
       `| ${r.n.toLocaleString('en')} | ${fmtB(r.bytes)} | ${fmtS(r.adoptM)} | ${fmtS(r.adoptG)} | ${ratio(r.adoptM, r.adoptG)} | ${fmtB(r.gitBytesM)} / ${fmtB(r.gitBytesG)} | ${fmtS(r.fG)} | ${fmtS(r.fM)} (${ratio(r.fM, r.fG)}) | ${fmtS(r.fR)} (${ratio(r.fR, r.fG)}) | ${fmtB(r.gM.perCommit)} | ${fmtB(r.gG.perCommit)} | ${fmtS(r.gM.totalMs)} / ${fmtS(r.gG.totalMs)} | ${fmtS(r.gM.packingMs)} |`,
   ),
 ];
-const table = lines.join('\n') + '\n';
+const table = `${lines.join('\n')}\n`;
 process.stdout.write(table);
 if (OUT) writeFileSync(OUT, table);

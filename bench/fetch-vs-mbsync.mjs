@@ -50,7 +50,18 @@ function loadHarness() {
   must(process.execPath, [
     join(ROOT, 'node_modules/typescript/bin/tsc'),
     join(ROOT, 'test/helpers/dovecot.ts'),
-    '--outDir', out, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--ignoreConfig',
+    '--outDir',
+    out,
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--skipLibCheck',
+    '--types',
+    'node',
+    '--ignoreConfig',
   ]);
   return import(join(out, 'dovecot.js'));
 }
@@ -60,12 +71,12 @@ const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiu
 function message(i) {
   const date = new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toUTCString().replace('GMT', '+0000');
   const lines = [];
-  let seed = i * 2654435761 >>> 0;
+  let seed = (i * 2654435761) >>> 0;
   while (lines.join('\n').length < 3600) {
     let l = '';
     while (l.length < 70) {
       seed = (seed * 1103515245 + 12345) >>> 0;
-      l += WORDS[seed % WORDS.length] + ' ';
+      l += `${WORDS[seed % WORDS.length]} `;
     }
     lines.push(l.trimEnd());
   }
@@ -74,7 +85,8 @@ function message(i) {
     `Received: from mx.example.org (mx.example.org [192.0.2.${i % 250}])\n\tby mail.example.net with ESMTPS id ${i.toString(36)}\n\tfor <you@example.net>; ${date}\n` +
     `From: Sender ${i % 101} <sender${i % 101}@example.org>\nTo: you@example.net\nSubject: [list-${i % 17}] message number ${i}\n` +
     `Date: ${date}\nMessage-ID: <${i}.bench@example.org>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n` +
-    lines.join('\n') + '\n'
+    lines.join('\n') +
+    '\n'
   );
 }
 
@@ -125,7 +137,6 @@ function listMessages(root) {
   walk(root);
   return out;
 }
-const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 // ---------------------------------------------------------------- main
 const { startDovecot } = await loadHarness();
@@ -185,7 +196,15 @@ try {
   const mb0 = rows.find((r) => r.tool === 'mbsync');
   // mbsync also inserts an X-TUID header line into every message it stores.
   const norm = (p) =>
-    createHash('sha256').update(readFileSync(p).toString('latin1').replace(/\r\n/g, '\n').replace(/^X-TUID: [^\n]*\n/m, ''), 'latin1').digest('hex');
+    createHash('sha256')
+      .update(
+        readFileSync(p)
+          .toString('latin1')
+          .replace(/\r\n/g, '\n')
+          .replace(/^X-TUID: [^\n]*\n/m, ''),
+        'latin1',
+      )
+      .digest('hex');
   const a = new Set(mg.files.map(norm));
   const b = new Set(mb0.files.map(norm));
   const sameContent = a.size === b.size && [...a].every((h) => b.has(h));
@@ -224,8 +243,8 @@ try {
       `mailgit's time includes committing every batch to git (checkpoint in the same commit); its process-tree peak includes those git children.`,
     '',
   ].join('\n');
-  process.stdout.write(md + '\n');
-  if (OUT) writeFileSync(OUT, md + '\n');
+  process.stdout.write(`${md}\n`);
+  if (OUT) writeFileSync(OUT, `${md}\n`);
   if (WRITE_DOCS) {
     const path = join(ROOT, 'docs/benchmarks.md');
     let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
@@ -233,9 +252,9 @@ try {
     if (start >= 0) {
       const rest = doc.slice(start + 1);
       const next = rest.search(/^## /m);
-      doc = doc.slice(0, start) + md + '\n' + (next >= 0 ? rest.slice(next) : '');
+      doc = `${doc.slice(0, start) + md}\n${next >= 0 ? rest.slice(next) : ''}`;
     } else {
-      doc = doc.replace(/\s*$/, '\n\n') + md + '\n';
+      doc = `${doc.replace(/\s*$/, '\n\n') + md}\n`;
     }
     writeFileSync(path, doc.replace(/\n{3,}/g, '\n\n'));
   }

@@ -41,7 +41,6 @@ export function parseArgs(argv = process.argv.slice(2)) {
   return { opt, flag, rest };
 }
 
-
 /** The generated mailbox's folders (fs layout) and each one's share of the messages. */
 export const FOLDERS = [
   ['INBOX', 0.4],
@@ -77,7 +76,7 @@ export function generateMessage(r, i, date) {
   const d = new Date(date).toUTCString().replace('GMT', '+0000');
   const words = 3 + Math.floor(r() * 6);
   let subject = pick(WORDS);
-  for (let k = 1; k < words; k++) subject += ' ' + pick(WORDS);
+  for (let k = 1; k < words; k++) subject += ` ${pick(WORDS)}`;
   const from = `${pick(NAMES)}@${pick(DOMS)}`;
   const h = [
     `Return-Path: <${from}>`,
@@ -103,13 +102,13 @@ export function generateMessage(r, i, date) {
   let body = '';
   let line = '';
   while (body.length < target) {
-    line += pick(WORDS) + ' ';
+    line += `${pick(WORDS)} `;
     if (line.length > 66) {
-      body += line.trimEnd() + '\n';
+      body += `${line.trimEnd()}\n`;
       line = '';
     }
   }
-  return h.join('\n') + '\n\n' + body;
+  return `${h.join('\n')}\n\n${body}`;
 }
 
 /** Date of message 0; message `i` is dated `T0 + i * 10 min`. */

@@ -148,7 +148,10 @@ const cell = (x) => `${x.s.toFixed(1)} s (cpu ${x.cpu.toFixed(1)} s) / ${x.rssMB
 const table = [
   '| messages | adopt (`init`) | first push | `clone` | commit of one change | `status` | `log --message` | sync of a day: push (other replica) | sync of a day: pull + apply | `.git` | load avg |',
   '|---:|---|---|---|---|---|---|---|---|---:|---:|',
-  ...rows.map((r) => `| ${r.n.toLocaleString('en')} | ${cell(r.adopt)} | ${cell(r.push0)} | ${cell(r.clone)} | ${cell(r.commit)} | ${cell(r.status)} | ${cell(r.logMsg)} | ${cell(r.pushDay)} | ${cell(r.pullDay)}${r.same ? '' : ' (trees differ!)'} | ${r.gitMB} MB | ${r.load} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.n.toLocaleString('en')} | ${cell(r.adopt)} | ${cell(r.push0)} | ${cell(r.clone)} | ${cell(r.commit)} | ${cell(r.status)} | ${cell(r.logMsg)} | ${cell(r.pushDay)} | ${cell(r.pullDay)}${r.same ? '' : ' (trees differ!)'} | ${r.gitMB} MB | ${r.load} |`,
+  ),
 ].join('\n');
 console.log(table);
 

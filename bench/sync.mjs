@@ -104,7 +104,7 @@ function toggled(name) {
   const key = c < 0 ? name : name.slice(0, c);
   const fl = c < 0 ? '' : name.slice(c + 3);
   // Reading unread mail, or flagging / unflagging read mail.
-  const next = !fl.includes('S') ? fl + 'S' : fl.includes('F') ? fl.replace('F', '') : fl + 'F';
+  const next = !fl.includes('S') ? `${fl}S` : fl.includes('F') ? fl.replace('F', '') : `${fl}F`;
   return `${key}:2,${[...next].sort().join('')}`;
 }
 
@@ -141,7 +141,12 @@ const log = (s) => console.error(`[sync-bench ${N}] ${s}`);
 function run(cmd, argv, { cwd, env = {}, okCodes = [0] } = {}) {
   const tfile = join(WORK, `.time-${process.pid}`);
   const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', tfile, cmd, ...argv], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', tfile, cmd, ...argv], {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (!okCodes.includes(r.status)) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   let rssKB = NaN;
@@ -168,7 +173,7 @@ function listing(root, { ignoreSub = false } = {}) {
       for (const n of readdirSync(d)) {
         if (n.startsWith('.')) continue;
         // Dovecot moves new/ mail to cur/ (adding ":2,") when it syncs a mailbox.
-        out.push(ignoreSub ? `${f}/${n.includes(':') ? n : n + ':2,'}` : `${f}/${sub}/${n}`);
+        out.push(ignoreSub ? `${f}/${n.includes(':') ? n : `${n}:2,`}` : `${f}/${sub}/${n}`);
       }
     }
   return out.sort();
@@ -334,7 +339,12 @@ try {
     const tag = (w) => `${w}${round + 1}`;
     const syncA = mg(P('A'), ['sync'], { GIT_TRACE_PACKET: P(`packet-A${round}.trace`), ...profEnv(tag('A')) }, profNode(tag('A')));
     const hubAfter = gitOut(P('hub.git'), ['rev-parse', 'main']);
-    const syncB = mg(P('B'), ['sync'], { GIT_TRACE_PACKET: P(`packet-B${round}.trace`), GIT_TRACE_PACKFILE: P(`fetch-B${round}.pack`), ...profEnv(tag('B')) }, profNode(tag('B')));
+    const syncB = mg(
+      P('B'),
+      ['sync'],
+      { GIT_TRACE_PACKET: P(`packet-B${round}.trace`), GIT_TRACE_PACKFILE: P(`fetch-B${round}.pack`), ...profEnv(tag('B')) },
+      profNode(tag('B')),
+    );
     log(`round ${round + 1}: mailgit sync A ${fmtS(syncA.ms)}, B ${fmtS(syncB.ms)}`);
     sameListing(after, listing(P('A')), 'mailgit A after sync');
     sameListing(after, listing(P('B')), 'mailgit B after sync');
@@ -369,7 +379,21 @@ try {
     sameListing(afterFlat, listing(P('DB'), { ignoreSub: true }), 'doveadm DB after sync');
     loadNow();
 
-    rounds.push({ syncA, syncB, uni, dv, pushPack, fetchPack, hubStored, commitsA, pktA: pktBytes(P(`packet-A${round}.trace`)), pktB: pktBytes(P(`packet-B${round}.trace`)), zlibNew, gzipNew, rawNew });
+    rounds.push({
+      syncA,
+      syncB,
+      uni,
+      dv,
+      pushPack,
+      fetchPack,
+      hubStored,
+      commitsA,
+      pktA: pktBytes(P(`packet-A${round}.trace`)),
+      pktB: pktBytes(P(`packet-B${round}.trace`)),
+      zlibNew,
+      gzipNew,
+      rawNew,
+    });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -406,15 +430,30 @@ try {
     '',
     `| bytes of a day | ${rn} | vs zlib new mail |`,
     '|---|---:|---:|',
-    `| pack pushed A → hub | ${perB((r) => r.pushPack)} | ${ratio(sum((r) => r.pushPack), sum((r) => r.zlibNew))} |`,
-    `| pack fetched hub → B | ${perB((r) => r.fetchPack)} | ${ratio(sum((r) => r.fetchPack), sum((r) => r.zlibNew))} |`,
+    `| pack pushed A → hub | ${perB((r) => r.pushPack)} | ${ratio(
+      sum((r) => r.pushPack),
+      sum((r) => r.zlibNew),
+    )} |`,
+    `| pack fetched hub → B | ${perB((r) => r.fetchPack)} | ${ratio(
+      sum((r) => r.fetchPack),
+      sum((r) => r.zlibNew),
+    )} |`,
     `| pkt-lines (refs, wants, haves), A + B | ${perB((r) => r.pktA.bytes + r.pktB.bytes)} | |`,
     `| hub growth on disk (the thin pack completed by index-pack --fix-thin) | ${perB((r) => r.hubStored)} | |`,
     `| new mail, zlib one message at a time | ${perB((r) => r.zlibNew)} | 1.00× |`,
-    `| new mail, one gzip stream | ${perB((r) => r.gzipNew)} | ${ratio(sum((r) => r.gzipNew), sum((r) => r.zlibNew))} |`,
-    `| budget: 1.2 × zlib new mail + 100 B × ${CHANGES} changes | ${perB(budget)} | ${ratio(sum(budget), sum((r) => r.zlibNew))} |`,
+    `| new mail, one gzip stream | ${perB((r) => r.gzipNew)} | ${ratio(
+      sum((r) => r.gzipNew),
+      sum((r) => r.zlibNew),
+    )} |`,
+    `| budget: 1.2 × zlib new mail + 100 B × ${CHANGES} changes | ${perB(budget)} | ${ratio(
+      sum(budget),
+      sum((r) => r.zlibNew),
+    )} |`,
     '',
-    `Pack fetched by B / budget: **${ratio(sum((r) => r.fetchPack), sum(budget))}** (target ≤ 1.0×). Commits pushed per day: ${rounds.map((r) => r.commitsA).join(' / ')}.`,
+    `Pack fetched by B / budget: **${ratio(
+      sum((r) => r.fetchPack),
+      sum(budget),
+    )}** (target ≤ 1.0×). Commits pushed per day: ${rounds.map((r) => r.commitsA).join(' / ')}.`,
     '',
     '| initial replica from the same hub | wall | CPU | peak RSS |',
     '|---|---:|---:|---:|',

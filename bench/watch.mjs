@@ -61,7 +61,11 @@ async function child(kind, root) {
   } else {
     const { watch } = await import('chokidar');
     const paths = kind === 'chokidar-depth0' ? folders.flatMap((f) => [join(root, f, 'cur'), join(root, f, 'new')]) : [root];
-    const w = watch(paths, { ignoreInitial: true, depth: kind === 'chokidar-depth0' ? 0 : undefined, ignored: (p) => /\/(\.git|tmp)(\/|$)/.test(p.slice(root.length)) });
+    const w = watch(paths, {
+      ignoreInitial: true,
+      depth: kind === 'chokidar-depth0' ? 0 : undefined,
+      ignored: (p) => /\/(\.git|tmp)(\/|$)/.test(p.slice(root.length)),
+    });
     for (const ev of ['add', 'unlink', 'addDir', 'unlinkDir', 'change']) w.on(ev, (p) => onEvent(p.slice(p.lastIndexOf('/') + 1)));
     let failed = null;
     w.on('error', (e) => (failed = e));
@@ -97,11 +101,17 @@ async function child(kind, root) {
     await sleep(30);
   }
   await close();
-  process.stdout.write(JSON.stringify({ kind, readyMs, rssAddedMb: rssReady - rss0, rssMb: rssReady, watches, latencyMedianMs: median(lat.filter(Number.isFinite)), latencyMaxMs: Math.max(...lat.filter(Number.isFinite)), lost: lat.filter((x) => Number.isNaN(x)).length }) + '\n');
+  process.stdout.write(
+    `${JSON.stringify({ kind, readyMs, rssAddedMb: rssReady - rss0, rssMb: rssReady, watches, latencyMedianMs: median(lat.filter(Number.isFinite)), latencyMaxMs: Math.max(...lat.filter(Number.isFinite)), lost: lat.filter((x) => Number.isNaN(x)).length })}\n`,
+  );
 }
 
 function runChild(kind, root) {
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', kind, root], { encoding: 'utf8', maxBuffer: 16 << 20, timeout: 600_000 });
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', kind, root], {
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+    timeout: 600_000,
+  });
   const line = (r.stdout ?? '').trim().split('\n').pop();
   try {
     return JSON.parse(line);
@@ -118,7 +128,10 @@ function makeTree(root, messages, folders) {
     for (const s of ['cur', 'new', 'tmp']) mkdirSync(join(dir, s), { recursive: true });
     for (let i = 0; i < per && f * per + i < messages; i++) {
       const k = f * per + i;
-      writeFileSync(join(dir, 'cur', `1700000000.M${k}P1Q1.bench:2,`), `From: a@example.org\nSubject: bench ${k}\nMessage-ID: <b${k}@example.org>\n\nbody ${k}\n`);
+      writeFileSync(
+        join(dir, 'cur', `1700000000.M${k}P1Q1.bench:2,`),
+        `From: a@example.org\nSubject: bench ${k}\nMessage-ID: <b${k}@example.org>\n\nbody ${k}\n`,
+      );
     }
   }
 }
@@ -189,7 +202,7 @@ const folders = Number(opt('--folders', '5'));
 const base = mkdtempSync(join(tmpdir(), 'mailgit-bench-watch-'));
 const root = join(base, 'Mail');
 console.error(`making ${messages} messages in ${folders} folders under ${root} ...`);
-let t = performance.now();
+const t = performance.now();
 makeTree(root, messages, folders);
 console.error(`  ${((performance.now() - t) / 1000).toFixed(1)} s`);
 const maxWatches = Number(readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8'));
@@ -211,13 +224,18 @@ console.log('| watcher | ready | RSS added | inotify watches | rename → event,
 console.log('|---|---|---|---|---|---|');
 for (const r of results) {
   if (r.error) console.log(`| ${r.kind} | failed: ${r.error} | | | | |`);
-  else console.log(`| ${r.kind} | ${f(r.readyMs)} ms | ${f(r.rssAddedMb, 1)} MB | ${r.watches} | ${f(r.latencyMedianMs, 1)} / ${f(r.latencyMaxMs, 1)} ms | ${r.lost}/20 not seen within 10 s |`);
+  else
+    console.log(
+      `| ${r.kind} | ${f(r.readyMs)} ms | ${f(r.rssAddedMb, 1)} MB | ${r.watches} | ${f(r.latencyMedianMs, 1)} / ${f(r.latencyMaxMs, 1)} ms | ${r.lost}/20 not seen within 10 s |`,
+    );
 }
 if (e2e) {
-  console.log(`\nmailgit watch end to end: adopt ${f(e2e.adoptMs / 1000, 1)} s; ready ${f(e2e.readyMs)} ms with ${e2e.watches} inotify watches; RSS ${f(e2e.rssStartMb, 1)} MB at start, ${f(e2e.rssAfterBurstsMb, 1)} MB after the bursts`);
+  console.log(
+    `\nmailgit watch end to end: adopt ${f(e2e.adoptMs / 1000, 1)} s; ready ${f(e2e.readyMs)} ms with ${e2e.watches} inotify watches; RSS ${f(e2e.rssStartMb, 1)} MB at start, ${f(e2e.rssAfterBurstsMb, 1)} MB after the bursts`,
+  );
   console.log(`- 1 rename → commit ${f(e2e.oneRename.ms)} ms after it (${e2e.oneRename.commits} commit)`);
   console.log(`- 500 renames → commit ${f(e2e.burst500.ms)} ms after the last (${e2e.burst500.commits} commit: ${e2e.burst500.summary?.join('; ')})`);
   console.log(`- 8 more single renames: commit after ${e2e.more.map((m) => m.ms).join(', ')} ms; RSS ${e2e.more.map((m) => m.rssMb).join(', ')} MB`);
 }
-console.log('\n' + JSON.stringify({ messages, folders, results, e2e }));
+console.log(`\n${JSON.stringify({ messages, folders, results, e2e })}`);
 if (!flag('--keep')) rmSync(base, { recursive: true, force: true });

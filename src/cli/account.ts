@@ -72,8 +72,10 @@ export async function add(argv: AddArgs): Promise<void> {
   checkAccountName(argv.name);
   const repo = await repoFromArgs(argv);
   const security = argv.starttls ? 'starttls' : argv.tls === false ? 'none' : 'tls';
-  if (argv.sync !== undefined && argv.sync !== 'both' && argv.sync !== 'pull') throw new UsageError(`--sync wants "both" or "pull", not ${JSON.stringify(argv.sync)}`);
-  if (argv.auth !== undefined && argv.auth !== 'password' && argv.auth !== 'oauth2') throw new UsageError(`--auth wants "password" or "oauth2", not ${JSON.stringify(argv.auth)}`);
+  if (argv.sync !== undefined && argv.sync !== 'both' && argv.sync !== 'pull')
+    throw new UsageError(`--sync wants "both" or "pull", not ${JSON.stringify(argv.sync)}`);
+  if (argv.auth !== undefined && argv.auth !== 'password' && argv.auth !== 'oauth2')
+    throw new UsageError(`--auth wants "password" or "oauth2", not ${JSON.stringify(argv.auth)}`);
   if (argv.expunge && argv.sync === 'pull') throw new UsageError('--expunge needs --sync both');
   if (argv.tokenCommand !== undefined && argv.auth !== 'oauth2') throw new UsageError('--token-command needs --auth oauth2');
   if (argv.passwordCommand !== undefined && argv.auth === 'oauth2') throw new UsageError('--password-command is for --auth password; use --token-command');
@@ -100,11 +102,20 @@ export async function add(argv: AddArgs): Promise<void> {
   const commit = await withRepoLock(repo, `account add ${argv.name}`, async () => {
     const exists = (await listAccounts(repo.root)).includes(argv.name);
     if (exists && !argv.force) {
-      throw new MailgitError(`account ${argv.name} exists (use --force to replace it, or "account password-command" to set this machine's password command)`, 'EEXIST', EX.CANTCREAT);
+      throw new MailgitError(
+        `account ${argv.name} exists (use --force to replace it, or "account password-command" to set this machine's password command)`,
+        'EEXIST',
+        EX.CANTCREAT,
+      );
     }
     await writeAccount(repo, account);
     const local = await readLocalSettings(repo.gitDir, argv.name);
-    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...(passCmd ? { passwordCommand: passCmd } : {}), ...(tokenCmd ? { tokenCommand: tokenCmd } : {}), server: serverOf(account) });
+    await writeLocalSettings(repo.gitDir, argv.name, {
+      ...local,
+      ...(passCmd ? { passwordCommand: passCmd } : {}),
+      ...(tokenCmd ? { tokenCommand: tokenCmd } : {}),
+      server: serverOf(account),
+    });
     return record(repo, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
@@ -119,7 +130,16 @@ export async function list(argv: GlobalArgs): Promise<void> {
   for (const n of names) {
     const a = await readAccount(repo.root, n);
     const local = await readLocalSettings(repo.gitDir, n);
-    const pw = a.auth === 'oauth2' ? (local.tokenCommand ? 'token command' : 'none') : process.env[passwordEnvVar(n)] ? 'env' : local.passwordCommand ? 'command' : 'none';
+    const pw =
+      a.auth === 'oauth2'
+        ? local.tokenCommand
+          ? 'token command'
+          : 'none'
+        : process.env[passwordEnvVar(n)]
+          ? 'env'
+          : local.passwordCommand
+            ? 'command'
+            : 'none';
     rows.push({ ...a, password: pw });
   }
   if (argv.json) {
@@ -127,7 +147,9 @@ export async function list(argv: GlobalArgs): Promise<void> {
     return;
   }
   for (const r of rows) {
-    console.log(`${r.name}\t${r.user}@${r.host}:${r.port}\t${r.security}${r.insecure ? ' insecure' : ''}\tsync: ${r.sync}${r.expunge ? ' expunge' : ''}\t${r.auth === 'oauth2' ? 'oauth2' : 'password'}: ${r.password}`);
+    console.log(
+      `${r.name}\t${r.user}@${r.host}:${r.port}\t${r.security}${r.insecure ? ' insecure' : ''}\tsync: ${r.sync}${r.expunge ? ' expunge' : ''}\t${r.auth === 'oauth2' ? 'oauth2' : 'password'}: ${r.password}`,
+    );
   }
 }
 
@@ -180,5 +202,8 @@ export async function trust(argv: NameArgs): Promise<void> {
   const account = await readAccount(repo.root, argv.name);
   await trustAccount(repo.gitDir, account);
   if (argv.json) printJson({ account: argv.name, server: serverOf(account) });
-  else if (process.stdout.isTTY || argv.verbose) console.log(`account ${argv.name}: trusting ${account.user} on ${account.host}:${account.port} (${account.security}${account.insecure ? ', insecure' : ''})`);
+  else if (process.stdout.isTTY || argv.verbose)
+    console.log(
+      `account ${argv.name}: trusting ${account.user} on ${account.host}:${account.port} (${account.security}${account.insecure ? ', insecure' : ''})`,
+    );
 }

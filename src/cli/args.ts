@@ -9,10 +9,7 @@ import { UsageError } from '../util/errors.js';
 import { COMMANDS, GLOBAL_OPTIONS, type Handler, type OptionSpec, type PositionalSpec, type VerbSpec } from './commands.js';
 
 /** What the command line asks for. */
-export type Request =
-  | { kind: 'help'; text: string }
-  | { kind: 'version' }
-  | { kind: 'run'; load: () => Promise<Handler>; argv: Record<string, unknown> };
+export type Request = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; load: () => Promise<Handler>; argv: Record<string, unknown> };
 
 type ParseOptions = NonNullable<ParseArgsConfig['options']>;
 
@@ -119,10 +116,12 @@ function convert(name: string, o: OptionSpec, raw: unknown): unknown {
   }
   if (o.type === 'number') {
     const n = Number(raw);
-    if ((raw as string).trim() === '' || !Number.isFinite(n)) throw new UsageError(`option ${name.length === 1 ? '-' : '--'}${name} wants a number, got ${JSON.stringify(raw)}`);
+    if ((raw as string).trim() === '' || !Number.isFinite(n))
+      throw new UsageError(`option ${name.length === 1 ? '-' : '--'}${name} wants a number, got ${JSON.stringify(raw)}`);
     return n;
   }
-  if (o.choices && !o.choices.includes(raw as string)) throw new UsageError(`option --${name} wants one of ${o.choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  if (o.choices && !o.choices.includes(raw as string))
+    throw new UsageError(`option --${name} wants one of ${o.choices.join(', ')}, got ${JSON.stringify(raw)}`);
   return raw;
 }
 

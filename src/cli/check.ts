@@ -20,7 +20,9 @@ async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
   if (argv.json) printJson(c);
   else if (c.same) console.log(`same mail as ${c.remote} (tree ${c.here?.slice(0, 10) ?? 'empty'})`);
   else {
-    console.log(`${c.remote} differs: ${c.ahead} commit${c.ahead === 1 ? '' : 's'} only here, ${c.behind} only there; from ${c.remote}'s mail to this replica's:`);
+    console.log(
+      `${c.remote} differs: ${c.ahead} commit${c.ahead === 1 ? '' : 's'} only here, ${c.behind} only there; from ${c.remote}'s mail to this replica's:`,
+    );
     for (const line of c.differences) console.log(`  ${line}`);
   }
   if (!c.same) throw new MailgitError(`this replica and ${c.remote} hold different mail; mailgit sync ${c.remote} brings them together`, 'EDIFFER', EX.DATAERR);
@@ -42,7 +44,9 @@ export async function handler(argv: CheckArgs): Promise<void> {
   }
   if (r.remaining.length > 0) {
     const n = r.remaining.length;
-    const what = argv.repair ? `${n} problem${n === 1 ? '' : 's'} left that check cannot repair${argv.json ? '' : `: ${r.remaining.map((f) => f.text).join('; ')}`}` : `${n} problem${n === 1 ? '' : 's'} found; mailgit check --repair fixes what it can`;
+    const what = argv.repair
+      ? `${n} problem${n === 1 ? '' : 's'} left that check cannot repair${argv.json ? '' : `: ${r.remaining.map((f) => f.text).join('; ')}`}`
+      : `${n} problem${n === 1 ? '' : 's'} found; mailgit check --repair fixes what it can`;
     throw new MailgitError(what, 'ECHECK', EX.DATAERR);
   }
 }

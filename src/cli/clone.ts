@@ -13,7 +13,11 @@ interface CloneArgs extends GlobalArgs {
 }
 
 function defaultDir(src: string): string {
-  const base = src.replace(/\/+$/, '').replace(/\.git$/, '').split(/[/:]/).pop();
+  const base = src
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .split(/[/:]/)
+    .pop();
   return base && base !== '' ? base : 'mail';
 }
 

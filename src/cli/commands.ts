@@ -164,7 +164,7 @@ export const COMMANDS: VerbSpec[] = [
     options: {
       'dry-run': { type: 'boolean', short: 'n', description: 'show what would come in and go out; change nothing' },
       'allow-unrelated': { type: 'boolean', description: 'merge a remote whose history shares no commit with ours (another mailbox)' },
-      'allow-rewound': { type: 'boolean', description: "accept a remote whose main went back or was replaced since the last sync, and push over it" },
+      'allow-rewound': { type: 'boolean', description: 'accept a remote whose main went back or was replaced since the last sync, and push over it' },
     },
     load: async () => (await import('./sync.js')).handler,
   },
@@ -204,7 +204,7 @@ export const COMMANDS: VerbSpec[] = [
           folders: { type: 'string', array: true, arg: 'PAT', description: 'folders to fetch (patterns: * any, % one level, ?)' },
           exclude: { type: 'string', array: true, arg: 'PAT', description: 'folders not to fetch (patterns)' },
           map: { type: 'string', array: true, arg: 'REMOTE=LOCAL', description: 'folder name mapping; repeatable' },
-          sync: { type: 'string', arg: 'both|pull', description: 'both (default): send the repo\'s changes to the server too; pull: only download' },
+          sync: { type: 'string', arg: 'both|pull', description: "both (default): send the repo's changes to the server too; pull: only download" },
           expunge: { type: 'boolean', description: 'two-way: expunge what the repo deleted (default: mark it \\Deleted)' },
           auth: { type: 'string', arg: 'password|oauth2', description: 'login: password (default) or oauth2 (XOAUTH2/OAUTHBEARER)' },
           'token-command': { type: 'string', arg: 'CMD', description: 'oauth2: command printing an access token (this machine only; run without a shell)' },
@@ -261,7 +261,13 @@ export const COMMANDS: VerbSpec[] = [
     name: 'watch',
     description: 'record what mail clients change as it happens (one commit per burst); optionally sync',
     options: {
-      sync: { type: 'string', array: true, allowEmpty: true, arg: 'REMOTE', description: 'sync with these remotes after commits and every interval (no names: all remotes)' },
+      sync: {
+        type: 'string',
+        array: true,
+        allowEmpty: true,
+        arg: 'REMOTE',
+        description: 'sync with these remotes after commits and every interval (no names: all remotes)',
+      },
       interval: { type: 'number', default: 300, arg: 'S', description: 'seconds between full checks (and syncs with --sync)' },
       debounce: { type: 'number', default: 300, arg: 'MS', description: 'milliseconds of quiet that end a burst of changes' },
     },

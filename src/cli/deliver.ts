@@ -22,7 +22,12 @@ export async function handler(argv: DeliverArgs): Promise<void> {
   let r;
   try {
     const repo = await repoFromArgs(argv);
-    r = await deliver(repo, process.stdin, { folder: argv.folder, flags: argv.flags, lockWaitMs: Math.max(0, (argv.wait ?? 30) * 1000), message: argv.message });
+    r = await deliver(repo, process.stdin, {
+      folder: argv.folder,
+      flags: argv.flags,
+      lockWaitMs: Math.max(0, (argv.wait ?? 30) * 1000),
+      message: argv.message,
+    });
   } catch (e) {
     // Nothing was delivered. Only bad input is permanent; anything else (the repo not
     // there because a disk is not mounted, a full disk, a bug) must not bounce mail:

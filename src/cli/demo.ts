@@ -67,7 +67,10 @@ async function getItBack(desktop: Repo, laptop: Repo, key: string): Promise<bool
   say('laptop: deleted "Re: release notes" by mistake, synced', [...(await commit(laptop)), ...(await sync(laptop))]);
   say('desktop: sync', await sync(desktop));
   const gone = (await listDeleted(desktop)).filter((d) => d.now === null);
-  say('desktop: mailgit log --deleted', gone.map((d) => `${d.replica} deleted "${d.subject ?? ''}" (${d.from ?? ''}) from ${d.folder}`));
+  say(
+    'desktop: mailgit log --deleted',
+    gone.map((d) => `${d.replica} deleted "${d.subject ?? ''}" (${d.from ?? ''}) from ${d.folder}`),
+  );
   const restored = await withRepoLock(desktop, 'demo', () => restoreMessages(desktop, [key], undefined));
   say(`desktop: mailgit restore ${key}`, restored.lines);
   say('desktop: sync', await sync(desktop));

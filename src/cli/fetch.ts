@@ -38,7 +38,8 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   const names = argv.accounts?.length ? argv.accounts : await listAccounts(repo.root);
   if (names.length === 0) throw new MailgitError('no accounts defined: see "mailgit account add"', 'ENOACCOUNT', EX.CONFIG);
-  if ((argv.passwordCommand ?? argv.tokenCommand) !== undefined && names.length !== 1) throw new UsageError('--password-command and --token-command need exactly one account');
+  if ((argv.passwordCommand ?? argv.tokenCommand) !== undefined && names.length !== 1)
+    throw new UsageError('--password-command and --token-command need exactly one account');
   if (argv.passwordCommand !== undefined && argv.tokenCommand !== undefined) throw new UsageError('give --password-command or --token-command, not both');
   const accounts: Account[] = [];
   for (const n of names) accounts.push(await readAccount(repo.root, n));
@@ -62,10 +63,31 @@ export async function handler(argv: FetchArgs): Promise<void> {
           password = await resolvePassword(repo.gitDir, a, override);
         } catch (err) {
           if (!(err instanceof MailgitError)) throw err;
-          out.push({ account: a.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], warnings: [], error: { message: err.message, code: err.code, exitCode: err.exitCode } });
+          out.push({
+            account: a.name,
+            folders: [],
+            refused: [],
+            fetched: 0,
+            bytes: 0,
+            commits: [],
+            warnings: [],
+            error: { message: err.message, code: err.code, exitCode: err.exitCode },
+          });
           continue;
         }
-        out.push(await fetchAccount(repo, a, password, { folders: argv.folder, newestFirst: argv.newestFirst, maxSize, rescan: argv.rescan, acceptVanished: argv.acceptVanished, progress, log, chunkMessages: argv.batch, commitMessages: argv.batch }));
+        out.push(
+          await fetchAccount(repo, a, password, {
+            folders: argv.folder,
+            newestFirst: argv.newestFirst,
+            maxSize,
+            rescan: argv.rescan,
+            acceptVanished: argv.acceptVanished,
+            progress,
+            log,
+            chunkMessages: argv.batch,
+            commitMessages: argv.batch,
+          }),
+        );
       }
     } finally {
       progress.stop();

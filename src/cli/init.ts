@@ -20,7 +20,16 @@ export async function handler(argv: InitArgs): Promise<void> {
   const { repo, result, adopted, detected, warning } = await initRepo(dir, { name: argv.name, layout: argv.layout });
   if (warning) process.stderr.write(`mailgit: warning: ${warning}\n`);
   if (argv.json) {
-    printJson({ root: repo.root, replica: repo.replica, layout: repo.layout, detected, adopted, warning, commit: result?.commit ?? null, summary: result?.summary ?? [] });
+    printJson({
+      root: repo.root,
+      replica: repo.replica,
+      layout: repo.layout,
+      detected,
+      adopted,
+      warning,
+      commit: result?.commit ?? null,
+      summary: result?.summary ?? [],
+    });
     return;
   }
   console.log(`${adopted ? 'Adopted' : 'Created'} mail repo ${repo.root} (replica ${repo.replica}, layout ${repo.layout})`);

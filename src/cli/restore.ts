@@ -44,9 +44,19 @@ export async function handler(argv: RestoreArgs): Promise<void> {
   check(argv);
   const repo = await repoFromArgs(argv);
   const opts = { dryRun: argv.dryRun };
-  const report = await withRepoLock(repo, 'restore', () => (argv.folder !== undefined ? restoreFolder(repo, argv.folder, argv.asOf!, opts) : restoreMessages(repo, argv.messages, argv.at, opts)), { waitMs: 10_000 });
+  const report = await withRepoLock(
+    repo,
+    'restore',
+    () => (argv.folder !== undefined ? restoreFolder(repo, argv.folder, argv.asOf!, opts) : restoreMessages(repo, argv.messages, argv.at, opts)),
+    { waitMs: 10_000 },
+  );
   if (argv.json) {
-    printJson({ commit: report.commit, restored: report.restored.map((m) => m.path), present: report.present.map((p) => ({ path: p.message.path, now: p.now })), lines: report.lines });
+    printJson({
+      commit: report.commit,
+      restored: report.restored.map((m) => m.path),
+      present: report.present.map((p) => ({ path: p.message.path, now: p.now })),
+      lines: report.lines,
+    });
     return;
   }
   print(report, argv.dryRun === true);

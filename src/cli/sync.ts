@@ -17,7 +17,12 @@ interface SyncArgs extends GlobalArgs {
 /** The `sync` verb: records, then fetches, merges, applies and pushes, for every remote or the named ones. */
 export async function handler(argv: SyncArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const report = await withRepoLock(repo, 'sync', () => syncRepo(repo, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }), { waitMs: 10_000 });
+  const report = await withRepoLock(
+    repo,
+    'sync',
+    () => syncRepo(repo, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }),
+    { waitMs: 10_000 },
+  );
   const failed = report.remotes.filter((r) => !r.ok);
   if (argv.json) printJson(report);
   else if (process.stdout.isTTY || argv.verbose || argv.dryRun) {

@@ -22,11 +22,12 @@ function stamp(): string {
 export async function handler(argv: WatchArgs): Promise<void> {
   const interval = argv.interval ?? 300;
   const debounce = argv.debounce ?? 300;
-  if (!(interval >= 0) || !(debounce >= 0) || debounce > 60_000) throw new UsageError('--interval and --debounce must be non-negative numbers (debounce at most 60000 ms)');
+  if (!(interval >= 0) || !(debounce >= 0) || debounce > 60_000)
+    throw new UsageError('--interval and --debounce must be non-negative numbers (debounce at most 60000 ms)');
   const repo = await repoFromArgs(argv);
   const json = argv.json === true;
   const out = (obj: Record<string, unknown>, text: string) => {
-    if (json) process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...obj }) + '\n');
+    if (json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...obj })}\n`);
     else process.stdout.write(`${stamp()} ${text}\n`);
   };
   const w = await startWatch(repo, {
@@ -40,7 +41,10 @@ export async function handler(argv: WatchArgs): Promise<void> {
     },
     onWarning: (m) => process.stderr.write(`${stamp()} mailgit watch: ${m}\n`),
   });
-  out({ event: 'ready', root: repo.root, folders: w.folders, watches: w.watches }, `watching ${repo.root}: ${w.folders} folders, ${w.watches} directory watches`);
+  out(
+    { event: 'ready', root: repo.root, folders: w.folders, watches: w.watches },
+    `watching ${repo.root}: ${w.folders} folders, ${w.watches} directory watches`,
+  );
   await new Promise<void>((resolve) => {
     const onSignal = () => {
       process.off('SIGINT', onSignal);

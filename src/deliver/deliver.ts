@@ -62,7 +62,10 @@ let deliveries = 0;
 
 /** Host part of a Maildir name: `/` and `:` are encoded as the Maildir spec says. */
 export function maildirHost(name = hostname()): string {
-  return (name || 'localhost').replace(/\//g, '\\057').replace(/:/g, '\\072').replace(/[^\x21-\x7e]/g, '_');
+  return (name || 'localhost')
+    .replace(/\//g, '\\057')
+    .replace(/:/g, '\\072')
+    .replace(/[^\x21-\x7e]/g, '_');
 }
 
 /** A unique Maildir key `SECONDS.M<usec>P<pid>Q<n>.HOST` (the qmail/Dovecot form). */
@@ -177,7 +180,12 @@ export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions 
             }
             // No hard links here (some FUSE and USB file systems): rename, after checking.
             if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
-            if (await stat(target).then(() => true, () => false)) {
+            if (
+              await stat(target).then(
+                () => true,
+                () => false,
+              )
+            ) {
               key = uniqueKey();
               continue;
             }
@@ -185,7 +193,7 @@ export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions 
             linked = false;
           }
           if (linked) await unlink(tmp);
-          path = `${dir === '' ? '' : dir + '/'}${sub}/${name}`;
+          path = `${dir === '' ? '' : `${dir}/`}${sub}/${name}`;
           delivered = path;
           break;
         }

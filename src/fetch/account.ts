@@ -90,7 +90,17 @@ export function serverOf(a: Account): ServerIdentity {
 
 function isServer(v: unknown): v is ServerIdentity {
   const o = v as ServerIdentity;
-  return !!o && typeof o.host === 'string' && typeof o.port === 'number' && typeof o.security === 'string' && typeof o.user === 'string' && typeof o.insecure === 'boolean' && (o.auth === undefined || o.auth === 'oauth2') && (o.sync === undefined || o.sync === 'both') && (o.expunge === undefined || o.expunge === true);
+  return (
+    !!o &&
+    typeof o.host === 'string' &&
+    typeof o.port === 'number' &&
+    typeof o.security === 'string' &&
+    typeof o.user === 'string' &&
+    typeof o.insecure === 'boolean' &&
+    (o.auth === undefined || o.auth === 'oauth2') &&
+    (o.sync === undefined || o.sync === 'both') &&
+    (o.expunge === undefined || o.expunge === true)
+  );
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -148,8 +158,13 @@ export function formatAccount(a: Account): string {
   if (a.auth === 'oauth2') o.auth = 'oauth2';
   if (a.folders) o.folders = a.folders;
   if (a.exclude) o.exclude = a.exclude;
-  if (a.map) o.map = Object.fromEntries(Object.keys(a.map).sort().map((k) => [k, a.map![k]]));
-  return JSON.stringify(o, null, 2) + '\n';
+  if (a.map)
+    o.map = Object.fromEntries(
+      Object.keys(a.map)
+        .sort()
+        .map((k) => [k, a.map![k]]),
+    );
+  return `${JSON.stringify(o, null, 2)}\n`;
 }
 
 /** Reads one account definition; throws (exit 78) when it is missing or invalid. */
@@ -219,7 +234,7 @@ export async function readLocalSettings(gitDir: string, name: string): Promise<L
 export async function writeLocalSettings(gitDir: string, name: string, s: LocalAccountSettings): Promise<void> {
   const dir = join(gitDir, 'mailgit', 'accounts');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(localPath(gitDir, name), JSON.stringify(s, null, 2) + '\n', 0o600);
+  await writeFileAtomic(localPath(gitDir, name), `${JSON.stringify(s, null, 2)}\n`, 0o600);
 }
 
 /**
@@ -315,7 +330,9 @@ export async function checkTrusted(gitDir: string, a: Account): Promise<void> {
     return;
   }
   const was = local.server;
-  const changed = (Object.keys(now) as (keyof ServerIdentity)[]).filter((k) => now[k] !== was[k]).map((k) => `${k} ${JSON.stringify(was[k])} -> ${JSON.stringify(now[k])}`);
+  const changed = (Object.keys(now) as (keyof ServerIdentity)[])
+    .filter((k) => now[k] !== was[k])
+    .map((k) => `${k} ${JSON.stringify(was[k])} -> ${JSON.stringify(now[k])}`);
   if (changed.length === 0) return;
   throw new MailgitError(
     `account ${a.name}: its server settings changed since this machine last trusted them (${changed.join(', ')}); no password was sent. If the change is yours, run "mailgit account trust ${a.name}"`,
@@ -340,13 +357,17 @@ export async function resolvePassword(gitDir: string, account: Account, commandO
   const name = account.name;
   if (account.auth === 'oauth2') {
     const cmd = commandOverride ?? (await readLocalSettings(gitDir, name)).tokenCommand;
-    if (cmd && cmd.length) return runPasswordCommand(cmd, name, 'token command');
-    throw new MailgitError(`account ${name}: no access token: "mailgit account token-command ${name} CMD" (oama, pizauth, mutt_oauth2.py …)`, 'ENOPASSWORD', EX.CONFIG);
+    if (cmd?.length) return runPasswordCommand(cmd, name, 'token command');
+    throw new MailgitError(
+      `account ${name}: no access token: "mailgit account token-command ${name} CMD" (oama, pizauth, mutt_oauth2.py …)`,
+      'ENOPASSWORD',
+      EX.CONFIG,
+    );
   }
   const env = process.env[passwordEnvVar(name)];
   if (env !== undefined && env !== '') return env;
   const cmd = commandOverride ?? (await readLocalSettings(gitDir, name)).passwordCommand;
-  if (cmd && cmd.length) return runPasswordCommand(cmd, name);
+  if (cmd?.length) return runPasswordCommand(cmd, name);
   throw new MailgitError(
     `account ${name}: no password: set ${passwordEnvVar(name)} or "mailgit account password-command ${name} CMD"`,
     'ENOPASSWORD',

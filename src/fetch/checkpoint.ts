@@ -57,7 +57,7 @@ export function formatCheckpoint(cp: Checkpoint): string {
     const c = cp[k];
     sorted[k] = { uidValidity: c.uidValidity, uid: c.uid, ...(c.modseq !== undefined ? { modseq: c.modseq } : {}) };
   }
-  return JSON.stringify(sorted, null, 2) + '\n';
+  return `${JSON.stringify(sorted, null, 2)}\n`;
 }
 
 /**

@@ -153,7 +153,9 @@ export function sourceError(e: MailSourceError, account: Account): MailgitError 
     case 'auth':
       return new PermissionError(`account ${account.name}: login as ${account.user} on ${where} failed: wrong user or password`);
     case 'tls':
-      return new UnavailableError(`account ${account.name}: cannot connect to ${where}: TLS failure (${e.detail}); for a self-signed server use "mailgit account add … --insecure"`);
+      return new UnavailableError(
+        `account ${account.name}: cannot connect to ${where}: TLS failure (${e.detail}); for a self-signed server use "mailgit account add … --insecure"`,
+      );
     case 'unreachable':
       return new UnavailableError(`account ${account.name}: cannot connect to ${where}: ${e.detail}`);
     case 'lost':
@@ -347,7 +349,8 @@ async function serverFlags(ctx: Ctx, f: FolderRun): Promise<{ letters: Map<numbe
   const { valid, hms } = f;
   if (!valid || valid.uid === 0) return out;
   let changed: { uid: number; flags: string[] }[];
-  if (hms !== undefined && valid.modseq !== undefined) changed = BigInt(hms) > BigInt(valid.modseq) ? await ctx.source.changedSince(valid.modseq, valid.uid) : [];
+  if (hms !== undefined && valid.modseq !== undefined)
+    changed = BigInt(hms) > BigInt(valid.modseq) ? await ctx.source.changedSince(valid.modseq, valid.uid) : [];
   else {
     changed = await ctx.source.flagsUpTo(valid.uid);
     out.scanned = new Set(changed.map((c) => c.uid));
@@ -456,7 +459,12 @@ async function serverUids(ctx: Ctx, f: FolderRun, scanned: Set<number> | null): 
 }
 
 /** Two-way: arrivals that wait in another folder to be moved there are known, not stored (see {@link pendingMove}). */
-async function dropPendingMoves(ctx: Ctx, f: FolderRun, got: { t: TmpMessage; key: string; letters: string; m: MessageMeta }[], keys: Map<string, unknown>): Promise<void> {
+async function dropPendingMoves(
+  ctx: Ctx,
+  f: FolderRun,
+  got: { t: TmpMessage; key: string; letters: string; m: MessageMeta }[],
+  keys: Map<string, unknown>,
+): Promise<void> {
   for (let i = got.length - 1; i >= 0; i--) {
     const g = got[i];
     if (keys.has(g.key) || !(await pendingMove(ctx, f.p.local, g.key))) continue;
@@ -526,7 +534,10 @@ async function fetchNew(ctx: Ctx, f: FolderRun): Promise<number> {
       ctx.result.fetched += r.added;
       ctx.result.bytes += got.reduce((s, g) => s + g.t.size, 0);
       bump(ctx, p.local, r.added, 0);
-      ctx.progress.advance(got.length + skipped, got.reduce((s, g) => s + g.t.size, 0));
+      ctx.progress.advance(
+        got.length + skipped,
+        got.reduce((s, g) => s + g.t.size, 0),
+      );
     };
     const t0 = Date.now();
     try {

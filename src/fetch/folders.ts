@@ -70,7 +70,7 @@ export function matchesPattern(name: string, pattern: string): boolean {
 
 /** Whether a folder is selected by include patterns (default all) minus exclude patterns. */
 export function folderSelected(names: string[], include: string[] | undefined, exclude: string[] | undefined): boolean {
-  const inc = include && include.length ? include : ['*'];
+  const inc = include?.length ? include : ['*'];
   const hit = (pats: string[]) => names.some((n) => pats.some((p) => matchesPattern(n, p)));
-  return hit(inc) && !(exclude && exclude.length && hit(exclude));
+  return hit(inc) && !(exclude?.length && hit(exclude));
 }

@@ -14,7 +14,15 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import type { Account } from './account.js';
-import { MailSourceError, type Appended, type DownloadedMessage, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder } from './mailSource.js';
+import {
+  MailSourceError,
+  type Appended,
+  type DownloadedMessage,
+  type MailSource,
+  type MessageMeta,
+  type OpenedFolder,
+  type SourceFolder,
+} from './mailSource.js';
 
 /** Options of {@link imapSource} beyond the account. */
 export interface ImapSourceOptions {
@@ -46,7 +54,7 @@ export function connectFailure(err: unknown): MailSourceError {
   const e = err as { authenticationFailed?: boolean; code?: string; message?: string; serverResponseCode?: string } | null;
   if (e?.authenticationFailed || e?.serverResponseCode === 'AUTHENTICATIONFAILED') return new MailSourceError('auth', 'login failed');
   const code = e?.code ?? '';
-  if (/CERT|SSL|TLS|SELF_SIGNED|ERR_TLS/i.test(code + ' ' + (e?.message ?? ''))) return new MailSourceError('tls', code || 'handshake');
+  if (/CERT|SSL|TLS|SELF_SIGNED|ERR_TLS/i.test(`${code} ${e?.message ?? ''}`)) return new MailSourceError('tls', code || 'handshake');
   return new MailSourceError('unreachable', code || e?.message || 'connection failed');
 }
 
@@ -54,7 +62,11 @@ export function connectFailure(err: unknown): MailSourceError {
 export function runFailure(err: unknown): unknown {
   if (err instanceof MailSourceError) return err;
   const e = err as { code?: string; message?: string; responseText?: string } | null;
-  if (e && typeof e === 'object' && (e.code === 'EConnectionClosed' || e.code === 'NoConnection' || /ECONN|EPIPE|ETIMEDOUT|closed|socket/i.test(`${e.code} ${e.message}`))) {
+  if (
+    e &&
+    typeof e === 'object' &&
+    (e.code === 'EConnectionClosed' || e.code === 'NoConnection' || /ECONN|EPIPE|ETIMEDOUT|closed|socket/i.test(`${e.code} ${e.message}`))
+  ) {
     return new MailSourceError('lost', String(e.code ?? e.message));
   }
   if (e && typeof e === 'object' && typeof e.responseText === 'string') return new MailSourceError('server', e.responseText);
@@ -107,7 +119,9 @@ export function imapSource(account: Account, secret: string, opts: ImapSourceOpt
     list: () =>
       run(async (): Promise<SourceFolder[]> => {
         const listed = await client.list(
-          client.capabilities.has('LIST-STATUS') ? { statusQuery: { uidNext: true, uidValidity: true, highestModseq: client.capabilities.has('CONDSTORE'), messages: true } } : {},
+          client.capabilities.has('LIST-STATUS')
+            ? { statusQuery: { uidNext: true, uidValidity: true, highestModseq: client.capabilities.has('CONDSTORE'), messages: true } }
+            : {},
         );
         return listed.map((l) => {
           const st = l.status;
@@ -156,7 +170,11 @@ export function imapSource(account: Account, secret: string, opts: ImapSourceOpt
     changedSince: (modseq: string, maxUid: number) =>
       run(async () => {
         if (maxUid < 1) return [];
-        const all = await client.fetchAll(`1:${maxUid}`, { uid: true, flags: true, internalDate: true, size: true }, { uid: true, changedSince: BigInt(modseq) });
+        const all = await client.fetchAll(
+          `1:${maxUid}`,
+          { uid: true, flags: true, internalDate: true, size: true },
+          { uid: true, changedSince: BigInt(modseq) },
+        );
         return all
           .filter((m) => m.uid <= maxUid)
           .map(metaOf)
@@ -199,7 +217,10 @@ export function imapSource(account: Account, secret: string, opts: ImapSourceOpt
     storeFlags: (uids: number[], flags: string[], how: 'add' | 'remove') =>
       run(async () => {
         if (uids.length === 0 || flags.length === 0) return;
-        const ok = how === 'add' ? await client.messageFlagsAdd(uids.join(','), flags, { uid: true }) : await client.messageFlagsRemove(uids.join(','), flags, { uid: true });
+        const ok =
+          how === 'add'
+            ? await client.messageFlagsAdd(uids.join(','), flags, { uid: true })
+            : await client.messageFlagsRemove(uids.join(','), flags, { uid: true });
         if (!ok) throw new MailSourceError('server', `STORE ${how === 'add' ? '+' : '-'}FLAGS refused`);
       }),
 

@@ -13,7 +13,16 @@
  * Several sources (connections) may be open on one server at once.
  */
 import { Readable } from 'node:stream';
-import { MailSourceError, type Appended, type DownloadedMessage, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder, type UidFlags } from './mailSource.js';
+import {
+  MailSourceError,
+  type Appended,
+  type DownloadedMessage,
+  type MailSource,
+  type MessageMeta,
+  type OpenedFolder,
+  type SourceFolder,
+  type UidFlags,
+} from './mailSource.js';
 
 interface MemMessage {
   uid: number;
@@ -381,7 +390,12 @@ export class MemorySource implements MailSource {
     this.check(`searchMessageId ${messageId}`);
     const want = messageId.toLowerCase();
     return [...this.current().messages.values()]
-      .filter((m) => /^message-id:\s*(.*)$/im.exec(m.content.toString('latin1').split(/\r?\n\r?\n/)[0])?.[1]?.toLowerCase().includes(want))
+      .filter((m) =>
+        /^message-id:\s*(.*)$/im
+          .exec(m.content.toString('latin1').split(/\r?\n\r?\n/)[0])?.[1]
+          ?.toLowerCase()
+          .includes(want),
+      )
       .map((m) => m.uid)
       .sort((a, b) => a - b);
   }

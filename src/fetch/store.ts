@@ -33,7 +33,10 @@ export const LETTER_FLAGS: Record<string, string> = { S: '\\Seen', R: '\\Answere
 
 /** The mapped letters (sorted) of a Maildir file name. */
 export function mappedLettersOfName(name: string): string {
-  return [...flagsOfInfo(splitName(name).info)].filter((l) => MAPPED_LETTERS.includes(l)).sort().join('');
+  return [...flagsOfInfo(splitName(name).info)]
+    .filter((l) => MAPPED_LETTERS.includes(l))
+    .sort()
+    .join('');
 }
 
 /** Maildir flag letters (sorted) for a set of IMAP flags. */

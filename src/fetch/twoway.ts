@@ -105,7 +105,9 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
     return e.flags !== null && keys.has(e.key) && !f.state.sharedKey(e.key, u);
   });
   if (threat.length && suspectDisappearance(threat.length, f.state.entries.size) && !env.acceptVanished) {
-    env.warn(`folder ${f.local}: ${threat.length} of ${f.state.entries.size} messages vanished from the server at once; kept here (suspect). If it is real, run "mailgit fetch --accept-vanished"`);
+    env.warn(
+      `folder ${f.local}: ${threat.length} of ${f.state.entries.size} messages vanished from the server at once; kept here (suspect). If it is real, run "mailgit fetch --accept-vanished"`,
+    );
     const kept = new Set(threat);
     for (const u of kept) f.present!.add(u);
     gone.splice(0, gone.length, ...gone.filter((u) => !kept.has(u)));
@@ -127,7 +129,7 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
     if (!back || (f.present && !f.present.has(uid))) continue;
     const local = mappedLettersOfName(back.name);
     // The file's flags are what the person last saw: send them (a STORE of a flag already set is harmless).
-    for (const op of [...(local.includes('T') ? [] : ['-T']), ...[...local].map((l) => '+' + l)]) push.set(op, [...(push.get(op) ?? []), uid]);
+    for (const op of [...(local.includes('T') ? [] : ['-T']), ...[...local].map((l) => `+${l}`)]) push.set(op, [...(push.get(op) ?? []), uid]);
     f.state.set(uid, e.key, local);
   }
   for (const [uid, e] of live) {
@@ -154,7 +156,15 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
  * side that differs from the base wins. Queues the STOREs, renames the file for server
  * changes, and returns the letters now agreed.
  */
-async function settleFlags(a: { f: TwoWayFolder; uid: number; key: string; base: string; local: string; server: string; push: Map<string, number[]> }): Promise<string> {
+async function settleFlags(a: {
+  f: TwoWayFolder;
+  uid: number;
+  key: string;
+  base: string;
+  local: string;
+  server: string;
+  push: Map<string, number[]>;
+}): Promise<string> {
   let agreed = '';
   let pulled = false;
   for (const l of MAPPED_LETTERS) {
@@ -281,7 +291,16 @@ export async function uploadNew(env: TwoWayEnv, f: TwoWayFolder): Promise<void> 
     }
     const letters = mappedLettersOfName(keys.get(final)!.name);
     const already = await onServer(env, content, sha);
-    const uid = already ?? (await env.source.append(f.remote, content, [...letters].map((l) => LETTER_FLAGS[l]), date)).uid;
+    const uid =
+      already ??
+      (
+        await env.source.append(
+          f.remote,
+          content,
+          [...letters].map((l) => LETTER_FLAGS[l]),
+          date,
+        )
+      ).uid;
     if (already === undefined) f.counts.uploaded++;
     if (uid !== undefined) f.state.set(uid, final, letters);
     env.changed(f.local, 1);
@@ -291,7 +310,10 @@ export async function uploadNew(env: TwoWayEnv, f: TwoWayFolder): Promise<void> 
 
 /** The UID of a server message (open folder) with this Message-ID and the same content, if any. */
 async function onServer(env: TwoWayEnv, content: Buffer, sha: string): Promise<number | undefined> {
-  const head = content.subarray(0, Math.min(content.length, 64 << 10)).toString('latin1').split(/\r?\n\r?\n/)[0];
+  const head = content
+    .subarray(0, Math.min(content.length, 64 << 10))
+    .toString('latin1')
+    .split(/\r?\n\r?\n/)[0];
   const id = /^message-id:[ \t]*(<[^>\r\n]+>)/im.exec(head)?.[1];
   if (!id) return undefined;
   const hits = await env.source.searchMessageId(id);

@@ -39,7 +39,7 @@ export class UidMap {
 
   /** File of a folder's map. The folder name is percent-encoded into one path segment. */
   static pathFor(gitDir: string, account: string, folder: string): string {
-    return join(gitDir, 'mailgit', 'fetch', account, encodeURIComponent(folder).replace(/\./g, '%2E') + '.map');
+    return join(gitDir, 'mailgit', 'fetch', account, `${encodeURIComponent(folder).replace(/\./g, '%2E')}.map`);
   }
 
   /** Loads a folder's map; an absent map, or one for another UIDVALIDITY, is empty. */
@@ -82,7 +82,7 @@ export class UidMap {
       this.lines = this.entries.size;
       this.fileValid = true;
     } else {
-      await appendFile(this.path, this.pending.map((l) => l + '\n').join(''));
+      await appendFile(this.path, this.pending.map((l) => `${l}\n`).join(''));
       this.lines += this.pending.length;
     }
     this.pending = [];

@@ -54,7 +54,7 @@ function gitFailure(args: string[], stderr: string, code: number): Error {
 async function hashLoose(root: string, paths: string[], write = true): Promise<string[]> {
   try {
     const args = ['-c', 'core.fsyncMethod=batch', 'hash-object', ...(write ? ['-w'] : []), '--no-filters', '--stdin-paths'];
-    const out = await git(args, { cwd: root, input: paths.join('\n') + '\n' });
+    const out = await git(args, { cwd: root, input: `${paths.join('\n')}\n` });
     return out.stdout.toString('utf8').trim().split('\n');
   } catch (e) {
     if (e instanceof GitError) {

@@ -55,14 +55,25 @@ export function formatMessage(subject: string, body: string, t?: Trailers): stri
   const parts = [subject.trim()];
   if (body.trim() !== '') parts.push(body.trim());
   if (t) parts.push(`Mailgit-Replica: ${t.replica}\nMailgit-Clock: ${t.clock}`);
-  return parts.join('\n\n') + '\n';
+  return `${parts.join('\n\n')}\n`;
 }
 
 /** Writes a commit object and returns its id (refs are not touched); `time` in ms, default now. */
 export async function commitTree(cwd: string, tree: string, parents: string[], message: string, time?: number): Promise<string> {
   const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'];
-  const when: Record<string, string> = time === undefined ? {} : { GIT_AUTHOR_DATE: `@${Math.floor(time / 1000)} +0000`, GIT_COMMITTER_DATE: `@${Math.floor(time / 1000)} +0000` };
-  return gitText(args, { cwd, input: message, env: { GIT_AUTHOR_NAME: 'mailgit', GIT_AUTHOR_EMAIL: 'mailgit@localhost', GIT_COMMITTER_NAME: 'mailgit', GIT_COMMITTER_EMAIL: 'mailgit@localhost', ...when } });
+  const when: Record<string, string> =
+    time === undefined ? {} : { GIT_AUTHOR_DATE: `@${Math.floor(time / 1000)} +0000`, GIT_COMMITTER_DATE: `@${Math.floor(time / 1000)} +0000` };
+  return gitText(args, {
+    cwd,
+    input: message,
+    env: {
+      GIT_AUTHOR_NAME: 'mailgit',
+      GIT_AUTHOR_EMAIL: 'mailgit@localhost',
+      GIT_COMMITTER_NAME: 'mailgit',
+      GIT_COMMITTER_EMAIL: 'mailgit@localhost',
+      ...when,
+    },
+  });
 }
 
 /** Moves `ref` from `oldOid` (null: must not exist) to `newOid` atomically; fails if it moved meanwhile. */

@@ -17,7 +17,9 @@ const ZERO = /^0+$/;
 
 /** Lists the paths that differ between two tree-ishes (no rename detection), or only those matching the pathspecs `paths`. */
 export async function diffTrees(cwd: string, from: string, to: string, paths: string[] = []): Promise<PathChange[]> {
-  const out = (await git(['diff-tree', '-r', '-z', '--no-renames', '--no-abbrev', from, to, ...(paths.length ? ['--', ...paths] : [])], { cwd })).stdout.toString('utf8');
+  const out = (
+    await git(['diff-tree', '-r', '-z', '--no-renames', '--no-abbrev', from, to, ...(paths.length ? ['--', ...paths] : [])], { cwd })
+  ).stdout.toString('utf8');
   const fields = out.split('\0');
   const changes: PathChange[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {

@@ -65,7 +65,7 @@ export function fastImportStream(input: FastCommitInput, mark = 1, opts: { check
   tail.push(`get-mark :${mark}`);
   if (opts.done) tail.push('done');
   tail.push('');
-  return Buffer.concat([Buffer.from(lines.join('\n') + '\n'), msg, Buffer.from('\n' + tail.join('\n'))]);
+  return Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), msg, Buffer.from(`\n${tail.join('\n')}`)]);
 }
 
 /** The arguments every importer runs with (see the module comment and docs/design.md). */

@@ -85,7 +85,10 @@ async function readState(path: string): Promise<State> {
 }
 
 async function packObjects(cwd: string, objects: string, oids: string[]): Promise<string> {
-  const out = await git(['pack-objects', '-q', '--delta-base-offset', `--depth=${DEPTH}`, join(objects, 'pack', 'pack')], { cwd, input: oids.join('\n') + '\n' });
+  const out = await git(['pack-objects', '-q', '--delta-base-offset', `--depth=${DEPTH}`, join(objects, 'pack', 'pack')], {
+    cwd,
+    input: `${oids.join('\n')}\n`,
+  });
   return `pack-${out.stdout.toString('utf8').trim()}`;
 }
 
@@ -108,7 +111,14 @@ export async function pendingWork(gitDir: string): Promise<PendingWork> {
   const young: string[] = [];
   let youngBytes = 0;
   for (const p of packs) {
-    if (p === history || (await stat(join(objects, 'pack', `${p}.keep`)).then(() => true, () => false))) continue;
+    if (
+      p === history ||
+      (await stat(join(objects, 'pack', `${p}.keep`)).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     const size = (await stat(join(objects, 'pack', `${p}.pack`)).catch(() => ({ size: Infinity }))).size;
     if (size < HISTORY_MAX) {
       young.push(p);

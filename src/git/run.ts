@@ -43,7 +43,9 @@ export class GitError extends MailgitError {
   ) {
     const lock = heldLock(stderr);
     super(
-      lock ? `git ${args[0]}: ${lock} is held by another git command in this repository; try again when it has finished` : `git ${args[0]} failed: ${firstLine(stderr) || `exit ${status}`}`,
+      lock
+        ? `git ${args[0]}: ${lock} is held by another git command in this repository; try again when it has finished`
+        : `git ${args[0]} failed: ${firstLine(stderr) || `exit ${status}`}`,
       lock ? 'EGITLOCK' : 'EGIT',
       lock ? EX.TEMPFAIL : EX.SOFTWARE,
     );
@@ -59,7 +61,13 @@ export function heldLock(stderr: string): string | null {
 }
 
 function firstLine(s: string): string {
-  return s.trim().split('\n').filter((l) => l.trim() !== '').slice(-1)[0] ?? '';
+  return (
+    s
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-1)[0] ?? ''
+  );
 }
 
 /**

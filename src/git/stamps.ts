@@ -11,8 +11,7 @@ import type { Stamp } from '../maildir/snapshot.js';
 /** How far back a commit without a clock looks for one (commits listed). */
 export const CLOCK_WALK_LIMIT = 256;
 
-const FORMAT =
-  '%H%x1f%P%x1f%ct%x1f%(trailers:key=Mailgit-Clock,valueonly,separator=%x20)%x1f%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)%x1e';
+const FORMAT = '%H%x1f%P%x1f%ct%x1f%(trailers:key=Mailgit-Clock,valueonly,separator=%x20)%x1f%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)%x1e';
 
 interface LogRecord extends ClockRecord {
   commit: string;
@@ -36,7 +35,13 @@ async function logRecords(cwd: string, args: string[], input?: string): Promise<
     const rec = raw.replace(/^\n+/, '');
     if (rec === '') continue;
     const [commit, parents, time, clock, replica] = rec.split('\x1f');
-    records.push({ commit: commit!, parents: parents!.split(' ').filter(Boolean), time: Number(time) * 1000, clock: parseClock(clock ?? ''), replica: (replica ?? '').trim() });
+    records.push({
+      commit: commit!,
+      parents: parents!.split(' ').filter(Boolean),
+      time: Number(time) * 1000,
+      clock: parseClock(clock ?? ''),
+      replica: (replica ?? '').trim(),
+    });
   }
   return records;
 }
@@ -73,7 +78,7 @@ function globPathspecs(keys: readonly string[]): string[] {
  * parents lie outside the range.
  */
 export async function readHistory(cwd: string, head: string, exclude: readonly string[], keys: readonly string[]): Promise<HistoryCommit[]> {
-  const revs = [head, ...exclude.map((e) => `^${e}`)].join('\n') + '\n';
+  const revs = `${[head, ...exclude.map((e) => `^${e}`)].join('\n')}\n`;
   const records = await logRecords(cwd, ['--stdin'], revs);
   const map = new Map<string, ClockRecord>(records.map((r) => [r.commit, r]));
   for (const r of records) {

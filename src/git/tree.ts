@@ -82,19 +82,19 @@ export async function editTree(cwd: string, baseTreeish: string | null, edits: T
   let root = EMPTY_TREE;
   const io = new TreeIO(cwd);
   try {
-  for (const dir of dirs) {
-    const existing = baseTreeish === null ? [] : await io.list(baseTreeish, dir);
-    const merged = new Map<string, { mode: string; type: string; oid: string }>();
-    for (const e of existing) merged.set(baseName(e.path), e);
-    for (const [name, entry] of changes.get(dir)!) {
-      if (entry === null) merged.delete(name);
-      else merged.set(name, entry);
+    for (const dir of dirs) {
+      const existing = baseTreeish === null ? [] : await io.list(baseTreeish, dir);
+      const merged = new Map<string, { mode: string; type: string; oid: string }>();
+      for (const e of existing) merged.set(baseName(e.path), e);
+      for (const [name, entry] of changes.get(dir)!) {
+        if (entry === null) merged.delete(name);
+        else merged.set(name, entry);
+      }
+      const entries = [...merged].map(([name, e]) => ({ ...e, name }));
+      const oid = entries.length === 0 ? null : await io.write(entries);
+      if (dir === '') root = oid ?? EMPTY_TREE;
+      else touch(parentOf(dir)).set(baseName(dir), oid === null ? null : { mode: '040000', type: 'tree', oid });
     }
-    const entries = [...merged].map(([name, e]) => ({ ...e, name }));
-    const oid = entries.length === 0 ? null : await io.write(entries);
-    if (dir === '') root = oid ?? EMPTY_TREE;
-    else touch(parentOf(dir)).set(baseName(dir), oid === null ? null : { mode: '040000', type: 'tree', oid });
-  }
   } finally {
     io.close();
   }

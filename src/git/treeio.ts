@@ -132,7 +132,7 @@ export class TreeIO {
     const child = this.mktree();
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      child.stdin.write(entries.map((e) => `${e.mode} ${e.type} ${e.oid}\t${e.name}\0`).join('') + '\0');
+      child.stdin.write(`${entries.map((e) => `${e.mode} ${e.type} ${e.oid}\t${e.name}\0`).join('')}\0`);
     });
   }
 

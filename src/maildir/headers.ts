@@ -27,7 +27,12 @@ function headerPart(raw: Uint8Array): Buffer {
 export async function readHeaders(raw: Uint8Array): Promise<MessageHeaders> {
   const none: MessageHeaders = { subject: null, from: null, date: null, messageId: null };
   try {
-    const mail = await simpleParser(Buffer.concat([headerPart(raw), Buffer.from('\r\n\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
+    const mail = await simpleParser(Buffer.concat([headerPart(raw), Buffer.from('\r\n\r\n')]), {
+      skipHtmlToText: true,
+      skipTextToHtml: true,
+      skipImageLinks: true,
+      skipTextLinks: true,
+    });
     const date = mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date.toISOString() : null;
     return { subject: mail.subject ?? null, from: mail.from?.text ?? null, date, messageId: mail.messageId ?? null };
   } catch {

@@ -30,8 +30,12 @@ function inboxAtRoot(layout: Layout): boolean {
  */
 export function folderDir(layout: Layout, name: string): string {
   if (name === 'INBOX' && inboxAtRoot(layout)) return '';
-  if (layout === 'maildir++') return '.' + name.split('/').join('.');
-  if (layout === 'mbsync-legacy') return name.split('/').map((s, i) => (i === 0 ? s : '.' + s)).join('/');
+  if (layout === 'maildir++') return `.${name.split('/').join('.')}`;
+  if (layout === 'mbsync-legacy')
+    return name
+      .split('/')
+      .map((s, i) => (i === 0 ? s : `.${s}`))
+      .join('/');
   return name;
 }
 
@@ -43,7 +47,11 @@ export function folderName(layout: Layout, dir: string): string {
   if (dir === '' && inboxAtRoot(layout)) return 'INBOX';
   if (!fitsLayout(layout, dir)) return dir;
   if (layout === 'maildir++') return dir.slice(1).split('.').join('/');
-  if (layout === 'mbsync-legacy') return dir.split('/').map((s, i) => (i === 0 ? s : s.slice(1))).join('/');
+  if (layout === 'mbsync-legacy')
+    return dir
+      .split('/')
+      .map((s, i) => (i === 0 ? s : s.slice(1)))
+      .join('/');
   return dir;
 }
 
@@ -89,7 +97,12 @@ export function folderNameProblem(layout: Layout, name: string): string | null {
 export function detectLayout(folders: Iterable<string>): Layout | null {
   const all = [...folders];
   if (all.length === 0) return null;
-  const deeperDot = all.some((d) => d.split('/').slice(1).some((s) => s.startsWith('.')));
+  const deeperDot = all.some((d) =>
+    d
+      .split('/')
+      .slice(1)
+      .some((s) => s.startsWith('.')),
+  );
   const order: Layout[] = all.includes('') ? ['maildir++', 'fs-root'] : deeperDot ? ['mbsync-legacy', 'fs'] : ['maildir++', 'fs'];
   return order.find((l) => all.every((d) => fitsLayout(l, d)))!;
 }

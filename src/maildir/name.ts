@@ -30,7 +30,7 @@ export function flagsOfInfo(info: string): string {
 
 /** Returns the info suffix for a sorted set of flags. */
 export function infoOfFlags(flags: string): string {
-  return ':2,' + [...new Set(flags)].sort().join('');
+  return `:2,${[...new Set(flags)].sort().join('')}`;
 }
 
 /**
@@ -53,6 +53,6 @@ export function parseMessagePath(path: string): MessagePath | null {
 
 /** Returns the repo-relative path of a message. */
 export function messagePath(m: { folder: string; sub: Sub; key: string; info: string }): string {
-  const prefix = m.folder === '' ? '' : m.folder + '/';
+  const prefix = m.folder === '' ? '' : `${m.folder}/`;
   return `${prefix}${m.sub}/${joinName(m.key, m.info)}`;
 }

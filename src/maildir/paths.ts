@@ -46,7 +46,10 @@ export function unsafeReason(path: string): string | null {
     if (part === '' || part === '.' || part === '..') return `"${part}" component`;
     if (utf8Length(part) > NAME_MAX) return `name too long (${utf8Length(part)} bytes, more than ${NAME_MAX})`;
     // HFS+ ignores these code points in names, so `.g\u200cit` is `.git` there (as git's fsck knows).
-    const lower = part.toLowerCase().replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, '').replace(/[. ]+$/, '');
+    const lower = part
+      .toLowerCase()
+      .replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, '')
+      .replace(/[. ]+$/, '');
     if (lower === '.git' || lower === 'git~1' || lower === '.gitmodules') return `"${part}" component`;
   }
   return null;

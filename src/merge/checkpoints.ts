@@ -77,14 +77,7 @@ function mergeFolder(o: FolderCheckpoint, t: FolderCheckpoint, ctx: MergeContext
     return ctx.lww(tie) === 'ours' ? o : t;
   }
   const uid = Math.max(o.uid, t.uid);
-  const modseq =
-    o.modseq === undefined
-      ? t.modseq
-      : t.modseq === undefined
-        ? o.modseq
-        : compareDecimal(o.modseq, t.modseq) >= 0
-          ? o.modseq
-          : t.modseq;
+  const modseq = o.modseq === undefined ? t.modseq : t.modseq === undefined ? o.modseq : compareDecimal(o.modseq, t.modseq) >= 0 ? o.modseq : t.modseq;
   return modseq === undefined ? { uidValidity: o.uidValidity, uid } : { uidValidity: o.uidValidity, uid, modseq };
 }
 
@@ -112,12 +105,7 @@ function sameCheckpoint(a: FolderCheckpoint | undefined, b: FolderCheckpoint | u
  * checkpoints (the smaller blob when it equals both), otherwise a new entry with an empty blob
  * and the canonical content. Returns undefined when either side cannot be parsed.
  */
-export function mergeCheckpointFile(
-  base: FileEntry | undefined,
-  ours: FileEntry,
-  theirs: FileEntry,
-  ctx: MergeContext,
-): FileEntry | undefined {
+export function mergeCheckpointFile(base: FileEntry | undefined, ours: FileEntry, theirs: FileEntry, ctx: MergeContext): FileEntry | undefined {
   const o = parseCheckpoints(ours.content);
   const t = parseCheckpoints(theirs.content);
   if (o === undefined || t === undefined) return undefined;

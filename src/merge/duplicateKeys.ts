@@ -24,12 +24,7 @@ export function duplicateKey(key: string, blob: string): string {
  * a later merge with a replica that already did the rename sees equal entries.
  * The input maps are not changed; changed copies are returned when a rename was needed.
  */
-export function splitDuplicateKeys(
-  base: Messages,
-  ours: Messages,
-  theirs: Messages,
-  ctx: MergeContext,
-): [Messages, Messages, Messages] {
+export function splitDuplicateKeys(base: Messages, ours: Messages, theirs: Messages, ctx: MergeContext): [Messages, Messages, Messages] {
   const clashes: [string, string][] = [];
   for (const [id, o] of ours) {
     const t = theirs.get(id);

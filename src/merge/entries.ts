@@ -7,13 +7,7 @@ import type { MessageEntry } from '../maildir/snapshot.js';
 export function sameEntry(a: MessageEntry | undefined, b: MessageEntry | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
-  return (
-    a.folder === b.folder &&
-    a.sub === b.sub &&
-    a.key === b.key &&
-    a.info === b.info &&
-    a.blob === b.blob
-  );
+  return a.folder === b.folder && a.sub === b.sub && a.key === b.key && a.info === b.info && a.blob === b.blob;
 }
 
 /** Returns the path of an entry without its info, as users see it: `INBOX/cur/123.abc`. */

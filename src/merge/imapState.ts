@@ -64,13 +64,13 @@ export function parseImapState(text: string | undefined): ImapStateFile | undefi
 }
 
 function lineText(l: ImapStateLine): string {
-  return `${l.uid} ${encodeURIComponent(l.key)} ${l.flags === null ? '-' : ':' + l.flags} ${l.stamp}`;
+  return `${l.uid} ${encodeURIComponent(l.key)} ${l.flags === null ? '-' : `:${l.flags}`} ${l.stamp}`;
 }
 
 /** The canonical text of a state file: lines sorted by UID, then key. */
 export function formatImapState(s: ImapStateFile): string {
   const lines = [...s.lines].sort((a, b) => a.uid - b.uid || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return [HEADER + s.uidValidity, ...lines.map(lineText)].join('\n') + '\n';
+  return `${[HEADER + s.uidValidity, ...lines.map(lineText)].join('\n')}\n`;
 }
 
 /** The identity of a line: its UID, or for a held line (UID 0) its key. */

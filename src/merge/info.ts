@@ -11,13 +11,7 @@ import { flagsOf } from './flags.js';
  * base wins, and otherwise the smaller string (a symmetric choice). Otherwise the info is
  * written as `":2," + flags`. A message in `cur` never ends up with an empty info.
  */
-export function chooseInfo(
-  flags: string,
-  sub: Sub,
-  base: MessageEntry | undefined,
-  ours: MessageEntry,
-  theirs: MessageEntry,
-): string {
+export function chooseInfo(flags: string, sub: Sub, base: MessageEntry | undefined, ours: MessageEntry, theirs: MessageEntry): string {
   const oursMatch = flagsOf(ours.info) === flags;
   const theirsMatch = flagsOf(theirs.info) === flags;
   let info: string;

@@ -38,8 +38,6 @@ export function merge(base: Snapshot, ours: MergeSide, theirs: MergeSide): Merge
   const messages = fitNames(mergeMessages(base.messages, ours.snapshot.messages, theirs.snapshot.messages, ctx), ctx);
   const merged = mergeFiles(base.files, ours.snapshot.files, theirs.snapshot.files, ctx);
   const files = keepFoldersOfMail(merged, messages, { ours: ours.snapshot.files, theirs: theirs.snapshot.files }, ctx);
-  const decisions = [...ctx.decisions].sort(
-    (a, b) => compareStrings(a.id, b.id) || compareStrings(a.kind, b.kind),
-  );
+  const decisions = [...ctx.decisions].sort((a, b) => compareStrings(a.id, b.id) || compareStrings(a.kind, b.kind));
   return { snapshot: { messages, files }, decisions };
 }

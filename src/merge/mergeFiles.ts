@@ -29,13 +29,7 @@ export function mergeFiles(base: Files, ours: Files, theirs: Files, ctx: MergeCo
 }
 
 /** Merges one path; returns undefined when it ends deleted. */
-function mergeFile(
-  path: string,
-  b: FileEntry | undefined,
-  o: FileEntry | undefined,
-  t: FileEntry | undefined,
-  ctx: MergeContext,
-): FileEntry | undefined {
+function mergeFile(path: string, b: FileEntry | undefined, o: FileEntry | undefined, t: FileEntry | undefined, ctx: MergeContext): FileEntry | undefined {
   if (sameFile(o, t)) return o;
   if (sameFile(b, o)) return t;
   if (sameFile(b, t)) return o;
@@ -77,12 +71,7 @@ function markerPath(folder: string): string {
  * folder that replicates. Returns `files` itself when nothing is kept, else a new map in
  * sorted path order.
  */
-export function keepFoldersOfMail(
-  files: Files,
-  messages: Map<string, MessageEntry>,
-  sides: { ours: Files; theirs: Files },
-  ctx: MergeContext,
-): Files {
+export function keepFoldersOfMail(files: Files, messages: Map<string, MessageEntry>, sides: { ours: Files; theirs: Files }, ctx: MergeContext): Files {
   const restored: [string, FileEntry][] = [];
   for (const folder of new Set([...messages.values()].map((m) => m.folder))) {
     const path = markerPath(folder);

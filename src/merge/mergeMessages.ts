@@ -18,12 +18,7 @@ type Side = 'ours' | 'theirs';
  * with canonical ids (`messageMap`); entries that come through unchanged are shared with
  * the inputs, which are never modified. Decisions are recorded in `ctx`.
  */
-export function mergeMessages(
-  base0: Messages,
-  ours0: Messages,
-  theirs0: Messages,
-  ctx: MergeContext,
-): Messages {
+export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Messages, ctx: MergeContext): Messages {
   const [base, ours, theirs] = splitDuplicateKeys(...identifyCopies(base0, ours0, theirs0), ctx);
   const out = new Map<string, MessageEntry>();
   const done = new Set<string>();
@@ -114,15 +109,7 @@ type Combined = Omit<MessageEntry, 'key'>;
  * three-way with `cur` winning when there is no base, flags letter by letter, and the info
  * chosen by {@link chooseInfo}. `c` orders the two sides' changes to the message.
  */
-function combine(
-  id: string,
-  label: string,
-  b: MessageEntry | undefined,
-  o: MessageEntry,
-  t: MessageEntry,
-  ctx: MergeContext,
-  c: Contest,
-): Combined {
+function combine(id: string, label: string, b: MessageEntry | undefined, o: MessageEntry, t: MessageEntry, ctx: MergeContext, c: Contest): Combined {
   let folder: string;
   if (o.folder === t.folder) folder = o.folder;
   else if (b !== undefined && b.folder === o.folder) folder = t.folder;
@@ -200,10 +187,7 @@ function mergeMoved(
     );
     return winner === mover ? [newId, moved] : undefined;
   }
-  const m =
-    mover === 'ours'
-      ? combine(old, label, b, moved, changed, ctx, c)
-      : combine(old, label, b, changed, moved, ctx, c);
+  const m = mover === 'ours' ? combine(old, label, b, moved, changed, ctx, c) : combine(old, label, b, changed, moved, ctx, c);
   if (changed.folder === b.folder) {
     ctx.decide(
       'flag-vs-move',
@@ -221,18 +205,13 @@ function mergeMoved(
  * as when both sides add the same id (folder by last writer, `cur` wins, flags united), under
  * the id of the side whose folder won (the later change when the folders agree).
  */
-function mergeTwins(
-  idOurs: string,
-  idTheirs: string,
-  o: MessageEntry,
-  t: MessageEntry,
-  ctx: MergeContext,
-): [string, MessageEntry] {
+function mergeTwins(idOurs: string, idTheirs: string, o: MessageEntry, t: MessageEntry, ctx: MergeContext): [string, MessageEntry] {
   const id = idOurs < idTheirs ? idOurs : idTheirs;
   const c = ctx.contest(changeName(idOurs, o), changeName(idTheirs, t));
   const m = combine(id, `${entryPath(o)} and ${entryPath(t)}`, undefined, o, t, ctx, c);
   const tie = o.folder !== t.folder ? o.folder < t.folder : idOurs < idTheirs;
-  const keep = m.folder === o.folder && m.folder !== t.folder ? 'ours' : m.folder === t.folder && m.folder !== o.folder ? 'theirs' : c.winner(tie ? 'ours' : 'theirs');
+  const keep =
+    m.folder === o.folder && m.folder !== t.folder ? 'ours' : m.folder === t.folder && m.folder !== o.folder ? 'theirs' : c.winner(tie ? 'ours' : 'theirs');
   return keep === 'ours' ? [idOurs, { ...m, key: o.key }] : [idTheirs, { ...m, key: t.key }];
 }
 

@@ -19,13 +19,7 @@ export interface MergeSide {
 }
 
 /** What kind of conflict (or notable automatic resolution) a decision records. */
-export type DecisionKind =
-  | 'move-conflict'
-  | 'delete-vs-change'
-  | 'flag-vs-move'
-  | 'duplicate-key'
-  | 'file-conflict'
-  | 'name-too-long';
+export type DecisionKind = 'move-conflict' | 'delete-vs-change' | 'flag-vs-move' | 'duplicate-key' | 'file-conflict' | 'name-too-long';
 
 /** Which side a decision kept: ours, theirs, or both (nothing was dropped). */
 export type Winner = 'ours' | 'theirs' | 'both';

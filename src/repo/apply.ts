@@ -331,10 +331,7 @@ class Applier {
       const m = parseMessagePath(c.path);
       const now = m && (await this.findKey(m));
       if (m && now) {
-        this.notes.push(
-          `${m.folder === '' ? '' : `${m.folder}/`}${m.key}: deleted on ${this.origin} but changed here while the ` +
-            'sync applied it; kept it',
-        );
+        this.notes.push(`${m.folder === '' ? '' : `${m.folder}/`}${m.key}: deleted on ${this.origin} but changed here while the ` + 'sync applied it; kept it');
       }
     }
   }
@@ -392,7 +389,12 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
   if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...applier.touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
   await saveDirState(repo, { ...state, head: j.undo ? j.from : j.to });
   await dropJournal(opts.fs, repo);
-  await syncGitIndex(repo, from, to, changes.map((c) => ({ path: c.path, oid: c.newOid })));
+  await syncGitIndex(
+    repo,
+    from,
+    to,
+    changes.map((c) => ({ path: c.path, oid: c.newOid })),
+  );
   return { notes: applier.notes };
 }
 
@@ -447,11 +449,7 @@ async function undo(repo: Repo, j: Journal, fs: ApplyFs): Promise<void> {
  * Finishes the apply of `j` (branch already at `to`), or undoes it when that fails: says
  * which, with the failure that made it undo. Throws when the undo fails too.
  */
-async function forwardOrUndo(
-  repo: Repo,
-  j: Journal,
-  opts: ApplyOptions & { fs: ApplyFs },
-): Promise<{ done: ApplyResult } | { undone: unknown }> {
+async function forwardOrUndo(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs }): Promise<{ done: ApplyResult } | { undone: unknown }> {
   try {
     return { done: await finish(repo, j, opts) };
   } catch (cause) {

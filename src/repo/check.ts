@@ -73,7 +73,8 @@ async function walkDisk(root: string): Promise<Disk> {
       const inMailDir = /(^|\/)(cur|new)$/.test(dir) && !e.name.startsWith('.');
       const kind = e.isFile() ? classifyPath(p) : null;
       if (kind !== null) disk.paths.push(p);
-      else if (inMailDir) disk.unsafe.push({ kind: 'unsafe', path: p, text: `cannot replicate: ${JSON.stringify(p)} (${e.isFile() ? unsafeReason(p) : 'not a regular file'})` });
+      else if (inMailDir)
+        disk.unsafe.push({ kind: 'unsafe', path: p, text: `cannot replicate: ${JSON.stringify(p)} (${e.isFile() ? unsafeReason(p) : 'not a regular file'})` });
     }
   };
   await visit('');
@@ -82,7 +83,7 @@ async function walkDisk(root: string): Promise<Disk> {
 
 async function hashFiles(root: string, paths: string[]): Promise<string[]> {
   if (paths.length === 0) return [];
-  const out = await git(['hash-object', '--no-filters', '--stdin-paths'], { cwd: root, input: paths.join('\n') + '\n' });
+  const out = await git(['hash-object', '--no-filters', '--stdin-paths'], { cwd: root, input: `${paths.join('\n')}\n` });
   return out.stdout.toString('utf8').trim().split('\n');
 }
 
@@ -110,7 +111,12 @@ async function stateFindings(repo: Repo): Promise<Finding[]> {
     } catch (e) {
       alive = (e as NodeJS.ErrnoException).code === 'EPERM';
     }
-    found.push({ kind: 'lock', text: alive ? `the repo lock is held by pid ${pid} (${lock.trim().split(' ').slice(1).join(' ')})` : `a stale repo lock of dead pid ${lock.trim().split(' ')[0]} (the next command takes it over)` });
+    found.push({
+      kind: 'lock',
+      text: alive
+        ? `the repo lock is held by pid ${pid} (${lock.trim().split(' ').slice(1).join(' ')})`
+        : `a stale repo lock of dead pid ${lock.trim().split(' ')[0]} (the next command takes it over)`,
+    });
   }
   const fsck = await git(['fsck', '--no-progress', '--no-dangling'], { cwd: repo.root }).then(
     (r) => ({ code: 0, text: `${r.stdout.toString('utf8')}${r.stderr}` }),
@@ -120,7 +126,8 @@ async function stateFindings(repo: Repo): Promise<Finding[]> {
     },
   );
   const bad = fsck.text.split('\n').filter((l) => /error|missing|broken|corrupt|bad/i.test(l));
-  if (fsck.code !== 0 || bad.length > 0) found.push({ kind: 'objects', text: `git fsck: ${bad[0] ?? `exit ${fsck.code}`}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}` });
+  if (fsck.code !== 0 || bad.length > 0)
+    found.push({ kind: 'objects', text: `git fsck: ${bad[0] ?? `exit ${fsck.code}`}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}` });
   return found;
 }
 
@@ -147,7 +154,13 @@ async function compare(repo: Repo): Promise<{ files: number; found: Finding[]; e
     if (!disk.dirs.has(f)) continue;
     for (const sub of ['cur', 'new', 'tmp']) {
       const d = f === '' ? sub : `${f}/${sub}`;
-      if (!(await stat(join(repo.root, d)).then((s) => s.isDirectory(), () => false))) found.push({ kind: 'structure', path: d, text: `folder directory missing: ${d}/` });
+      if (
+        !(await stat(join(repo.root, d)).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ))
+      )
+        found.push({ kind: 'structure', path: d, text: `folder directory missing: ${d}/` });
     }
   }
   return { files: disk.paths.length, found, edited };
@@ -160,7 +173,13 @@ async function keepBoth(repo: Repo, cat: CatFile, e: { path: string; disk: strin
   const dir = e.path.slice(0, e.path.lastIndexOf('/'));
   const copy = `${dir}/${m.key}.edited-${e.disk.slice(0, 8)}${m.info}`;
   const edited = await readFile(join(repo.root, e.path));
-  if (!(await lstat(join(repo.root, copy)).then(() => true, () => false))) await writeFileAtomic(join(repo.root, copy), edited, 0o600, tmpDir);
+  if (
+    !(await lstat(join(repo.root, copy)).then(
+      () => true,
+      () => false,
+    ))
+  )
+    await writeFileAtomic(join(repo.root, copy), edited, 0o600, tmpDir);
   await writeFileAtomic(join(repo.root, e.path), await cat.read(e.head), 0o600, tmpDir);
   return copy;
 }
@@ -175,7 +194,8 @@ async function repairAll(repo: Repo, found: Finding[], edited: { path: string; d
   }
   const cat = new CatFile(repo.root);
   try {
-    for (const e of edited) actions.push(`kept both versions of ${e.path}: the recorded bytes under its name, the edited ones as ${await keepBoth(repo, cat, e)}`);
+    for (const e of edited)
+      actions.push(`kept both versions of ${e.path}: the recorded bytes under its name, the edited ones as ${await keepBoth(repo, cat, e)}`);
   } finally {
     cat.close();
   }
@@ -184,7 +204,8 @@ async function repairAll(repo: Repo, found: Finding[], edited: { path: string; d
   const rec = await record(repo, { message: 'check --repair: record what the Maildir holds' });
   for (const line of rec?.summary ?? []) actions.push(`recorded ${line}`);
   const gone = found.filter((f) => f.kind === 'missing' && parseMessagePath(f.path!)).length;
-  if (rec && gone > 0) actions.push(`${gone} missing message${gone === 1 ? ' was' : 's were'} recorded as deleted; mailgit restore brings ${gone === 1 ? 'it' : 'them'} back`);
+  if (rec && gone > 0)
+    actions.push(`${gone} missing message${gone === 1 ? ' was' : 's were'} recorded as deleted; mailgit restore brings ${gone === 1 ? 'it' : 'them'} back`);
   return actions;
 }
 

@@ -83,7 +83,18 @@ export async function listDeleted(repo: Repo, filter: DeletedFilter = {}): Promi
       const m = parseMessagePath(d.path)!;
       if (dir !== null && m.folder !== dir) continue;
       const back = holding(now, m.key, d.oid)?.path ?? null;
-      found.push({ ...NO_HEADERS, key: m.key, folder: folderName(repo.layout, m.folder), path: d.path, oid: d.oid, flags: flagsOfInfo(m.info), commit: entry.commit, time: entry.time, replica: entry.replica, now: back });
+      found.push({
+        ...NO_HEADERS,
+        key: m.key,
+        folder: folderName(repo.layout, m.folder),
+        path: d.path,
+        oid: d.oid,
+        flags: flagsOfInfo(m.info),
+        commit: entry.commit,
+        time: entry.time,
+        replica: entry.replica,
+        now: back,
+      });
     }
   }
   if (filter.headers === false || found.length === 0) return found;

@@ -54,7 +54,8 @@ export function checkHeadState(repo: Repo, lastHead: string | null): void {
     throw new GitStateError(`HEAD is detached at ${head.slice(0, 10)} (a plain git checkout of a commit); mailgit records only on main`, 'git checkout main');
   }
   const branch = head.replace(/^ref: refs\/heads\//, '');
-  if (branch !== 'main') throw new GitStateError(`branch ${JSON.stringify(branch)} is checked out, not main; mailgit records only on main`, 'git checkout main');
+  if (branch !== 'main')
+    throw new GitStateError(`branch ${JSON.stringify(branch)} is checked out, not main; mailgit records only on main`, 'git checkout main');
   if (lastHead !== null && !mainExists(repo.gitDir)) {
     throw new GitStateError('branch main is gone (deleted with plain git?)', `git update-ref refs/heads/main ${lastHead}`);
   }

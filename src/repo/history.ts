@@ -21,7 +21,8 @@ export interface HistoryEntry {
 }
 
 /** The `git log --format` of every history reader: fields split by 0x1f, records ended by 0x1e. */
-export const FORMAT = '%H%x1f%ct%x1f%P%x1f%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)%x1f%(trailers:key=Mailgit-Clock,valueonly,separator=%x20)%x1f%B%x1e';
+export const FORMAT =
+  '%H%x1f%ct%x1f%P%x1f%(trailers:key=Mailgit-Replica,valueonly,separator=%x20)%x1f%(trailers:key=Mailgit-Clock,valueonly,separator=%x20)%x1f%B%x1e';
 
 /** A commit as the history readers parse it. */
 export interface RawCommit {
@@ -35,7 +36,14 @@ export interface RawCommit {
 
 function parseRaw(rec: string): RawCommit {
   const [commit, time, parents, replica, clock, body] = rec.replace(/^\n+/, '').split('\x1f');
-  return { commit: commit!, time: Number(time), parents: parents!.split(' ').filter(Boolean), replica: replica!.trim(), clock: Number(clock) || 0, body: body ?? '' };
+  return {
+    commit: commit!,
+    time: Number(time),
+    parents: parents!.split(' ').filter(Boolean),
+    replica: replica!.trim(),
+    clock: Number(clock) || 0,
+    body: body ?? '',
+  };
 }
 
 function bodyLines(body: string): { subject: string; lines: string[] } {
@@ -55,7 +63,8 @@ export async function readHistory(repo: Repo, opts: { folder?: string; limit?: n
     if (rec.trim() === '') continue;
     const raw = parseRaw(rec);
     const { subject, lines } = bodyLines(raw.body);
-    const shown = opts.folder === undefined ? (lines.length ? lines : [subject]) : lines.filter((l) => l.startsWith(`${opts.folder}: `) || l.startsWith(`${opts.folder} `));
+    const shown =
+      opts.folder === undefined ? (lines.length ? lines : [subject]) : lines.filter((l) => l.startsWith(`${opts.folder}: `) || l.startsWith(`${opts.folder} `));
     if (shown.length === 0) continue;
     entries.push({ commit: raw.commit, time: raw.time, replica: raw.replica, clock: raw.clock, merge: raw.parents.length > 1, subject, lines: shown });
     if (opts.limit && entries.length >= opts.limit) break;
@@ -66,7 +75,10 @@ export async function readHistory(repo: Repo, opts: { folder?: string; limit?: n
 /** Files a commit added (against its first parent), with their blobs: one git process. */
 async function addedInCommit(repo: Repo, commit: string): Promise<{ path: string; oid: string }[]> {
   const out = await git(['diff-tree', '-r', '-z', '--no-renames', '--no-abbrev', '--root', '--diff-filter=A', commit], { cwd: repo.root });
-  const fields = out.stdout.toString('utf8').split('\0').filter((f) => f !== '');
+  const fields = out.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((f) => f !== '');
   const list: { path: string; oid: string }[] = [];
   for (let i = 0; i + 1 < fields.length; i++) {
     if (!fields[i]!.startsWith(':')) continue;
@@ -105,7 +117,11 @@ export function parseRawLog(out: string): RawLogEntry[] {
     const end = rec.indexOf('\x1e');
     if (end < 0) continue;
     const changes: RawChange[] = [];
-    const fields = rec.slice(end + 1).split('\0').map((f) => f.replace(/^\n/, '')).filter((f) => f !== '');
+    const fields = rec
+      .slice(end + 1)
+      .split('\0')
+      .map((f) => f.replace(/^\n/, ''))
+      .filter((f) => f !== '');
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const meta = fields[i]!.replace(/^:/, '').split(' ');
       changes.push({ path: fields[i + 1]!, oldOid: ZERO_OID.test(meta[2]!) ? null : meta[2]!, newOid: ZERO_OID.test(meta[3]!) ? null : meta[3]! });

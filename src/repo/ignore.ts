@@ -28,7 +28,7 @@ export const ATTRIBUTES = '* -text -diff -merge -ident -filter\n';
  * Any other content is neither recorded (rootFiles.ts) nor accepted (validate.ts).
  */
 export const ROOT_FILE_TEXT: Readonly<Record<string, string>> = {
-  '.gitignore': IGNORE_LINES.join('\n') + '\n',
+  '.gitignore': `${IGNORE_LINES.join('\n')}\n`,
   '.gitattributes': ATTRIBUTES,
 };
 

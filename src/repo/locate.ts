@@ -62,7 +62,11 @@ function regexEscape(s: string): string {
 async function byMessageId(repo: Repo, trees: TreeCache, commit: string, id: string): Promise<Located[]> {
   const re = `^message-id:[[:space:]]*${regexEscape(id)}`;
   const out = await git(['grep', '-l', '-z', '-i', '-E', '-e', re, commit, '--', ':(glob)**/cur/*', ':(glob)**/new/*'], { cwd: repo.root, okCodes: [1] });
-  const paths = out.stdout.toString('utf8').split('\0').filter(Boolean).map((p) => p.slice(commit.length + 1));
+  const paths = out.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter(Boolean)
+    .map((p) => p.slice(commit.length + 1));
   if (paths.length === 0) return [];
   const tree = await trees.get(commit);
   const cat = new CatFile(repo.root);

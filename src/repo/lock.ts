@@ -72,7 +72,8 @@ export async function withRepoLock<T>(repo: Repo, what: string, fn: () => Promis
     what,
     async () => {
       const removed = await clearGitLeftovers(repo);
-      if (removed.length > 0) process.stderr.write(`mailgit: removed lock files and unfinished packs that no running git held (left by a killed git): ${removed.join(', ')}\n`);
+      if (removed.length > 0)
+        process.stderr.write(`mailgit: removed lock files and unfinished packs that no running git held (left by a killed git): ${removed.join(', ')}\n`);
       return fn();
     },
     opts,
@@ -91,7 +92,10 @@ export async function withLockFile<T>(path: string, what: string, fn: () => Prom
     if (h === null || !Number.isFinite(h.pid) || !alive(h.pid)) {
       // Stale: move it aside atomically so that only one taker wins, then retry.
       const aside = `${path}.stale.${process.pid}`;
-      await rename(path, aside).then(() => unlink(aside), () => undefined);
+      await rename(path, aside).then(
+        () => unlink(aside),
+        () => undefined,
+      );
       continue;
     }
     if (Date.now() >= deadline) throw new LockedError(h.pid, h.what);

@@ -65,11 +65,20 @@ async function plan(repo: Repo, now: TreeMessages, wanted: StoredMessage[]): Pro
     const oid = await emptyBlob(repo);
     for (const p of markers) edits.push({ path: p, oid });
   }
-  report.lines = countLines(report.restored.map((m) => folderName(repo.layout, m.folder)), 'restored');
+  report.lines = countLines(
+    report.restored.map((m) => folderName(repo.layout, m.folder)),
+    'restored',
+  );
   return { edits, report };
 }
 
-async function finish(repo: Repo, head: string, subject: string, planned: { edits: TreeEdit[]; report: RestoreReport }, opts: RestoreOptions): Promise<RestoreReport> {
+async function finish(
+  repo: Repo,
+  head: string,
+  subject: string,
+  planned: { edits: TreeEdit[]; report: RestoreReport },
+  opts: RestoreOptions,
+): Promise<RestoreReport> {
   const { edits, report } = planned;
   if (opts.dryRun || report.restored.length === 0) return report;
   report.commit = await commitChange(repo, head, { subject, lines: report.lines, edits });

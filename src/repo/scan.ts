@@ -168,7 +168,14 @@ async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; st
 }
 
 /** Compares only `names` of directory `dir` on disk with HEAD's listing of it. */
-async function diffNamed(root: string, dir: string, names: ReadonlySet<string>, inHead: ReadonlyMap<string, string>, removed: FileDelta[], addedPaths: string[]): Promise<void> {
+async function diffNamed(
+  root: string,
+  dir: string,
+  names: ReadonlySet<string>,
+  inHead: ReadonlyMap<string, string>,
+  removed: FileDelta[],
+  addedPaths: string[],
+): Promise<void> {
   const prefix = dir === '' ? '' : `${dir}/`;
   for (const name of names) {
     if (name.startsWith('.') || name.includes('/')) continue;
@@ -259,7 +266,9 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
     const cachedListing = head && named && !fullListing ? cache?.lookup(head, d) : undefined;
     if (named && cachedListing) {
       await diffNamed(root, d, named, cachedListing, removed, addedPaths);
-      headNames.set(d, (each) => cachedListing.forEach((oid, name) => each(name, () => oid)));
+      headNames.set(d, (each) => {
+        for (const [name, oid] of cachedListing) each(name, () => oid);
+      });
       delete state.dirs[d];
       perfMark(`scan: ${d} compared for ${named.size} names`);
       continue;
@@ -273,7 +282,11 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
     perfMark(`scan: HEAD's ${d} read`);
     await diffDir(root, d, inHead, removed, addedPaths);
     const index = inHead;
-    headNames.set(d, (each) => index.names.forEach((name, i) => index.isBlob[i] && each(name, () => index.oidAt(i))));
+    headNames.set(d, (each) => {
+      index.names.forEach((name, i) => {
+        if (index.isBlob[i]) each(name, () => index.oidAt(i));
+      });
+    });
     perfMark(`scan: ${d} listed and compared`);
   }
 
@@ -322,7 +335,8 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const gone = new Set<string>();
   if (warm) for (const p of Object.keys(old.files)) if (!walk.files.has(p)) gone.add(p);
   if (head && !warm) {
-    for (const list of headEntries.values()) for (const e of list) if (!parseMessagePath(e.path) && classifyPath(e.path) && !walk.files.has(e.path)) gone.add(e.path);
+    for (const list of headEntries.values())
+      for (const e of list) if (!parseMessagePath(e.path) && classifyPath(e.path) && !walk.files.has(e.path)) gone.add(e.path);
   }
   for (const p of gone) files.push({ path: p, oid: null });
 

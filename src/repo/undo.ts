@@ -40,7 +40,10 @@ export interface UndoReport {
 
 /** A name's state: path → blob, sorted, as one comparable string. */
 function state(entries: Iterable<[string, string]>): string {
-  return [...entries].map(([p, o]) => `${p} ${o}`).sort().join('\n');
+  return [...entries]
+    .map(([p, o]) => `${p} ${o}`)
+    .sort()
+    .join('\n');
 }
 
 interface Side {
@@ -82,7 +85,8 @@ async function checkedCommit(repo: Repo, head: string, spec: string): Promise<Ta
   const commit = await commitOf(repo, spec);
   if (!commit) throw new UsageError(`no commit ${JSON.stringify(spec)}`);
   if (!(await isAncestor(repo, commit, head))) throw new UsageError(`commit ${spec} is not in this replica's history`);
-  if ((await readStamp(repo.root, commit)).replica === '') throw new MailgitError(`commit ${spec} is not a mailgit commit (no Mailgit-Replica trailer); nothing undone`, 'ENOTMAILGIT', EX.DATAERR);
+  if ((await readStamp(repo.root, commit)).replica === '')
+    throw new MailgitError(`commit ${spec} is not a mailgit commit (no Mailgit-Replica trailer); nothing undone`, 'ENOTMAILGIT', EX.DATAERR);
   const [parents, subject, body] = (await git(['log', '-1', '--format=%P%x1f%s%x1f%b', commit], { cwd: repo.root })).stdout.toString('utf8').split('\x1f');
   if (!parents?.trim()) throw new UsageError(`commit ${spec} is the repo's first commit; there is nothing before it to go back to`);
   return { commit, parents: parents.trim().split(' '), subject: subject ?? '', body: body ?? '' };
@@ -125,7 +129,11 @@ async function changesToUndo(repo: Repo, t: Target): Promise<Map<string, Side>> 
 function ambiguity(spec: string, changed: string[]): MailgitError {
   const shown = changed.slice(0, 3).join('; ');
   const more = changed.length > 3 ? `; and ${changed.length - 3} more` : '';
-  return new MailgitError(`cannot undo ${spec}: ${changed.length} changed since, so undoing is ambiguous: ${shown}${more}; nothing changed`, 'EAMBIGUOUS', EX.DATAERR);
+  return new MailgitError(
+    `cannot undo ${spec}: ${changed.length} changed since, so undoing is ambiguous: ${shown}${more}; nothing changed`,
+    'EAMBIGUOUS',
+    EX.DATAERR,
+  );
 }
 
 /** Describes the undo's edits, calling messages that come back "restored". */

@@ -24,7 +24,7 @@ export function gitCommitStore(cwd: string): CommitStore {
     readBlob: async (oid: string) => (await git(['cat-file', 'blob', oid], { cwd })).stdout,
     blobSizes: async (oids: string[]) => {
       if (oids.length === 0) return [];
-      const out = (await git(['cat-file', '--batch-check=%(objecttype) %(objectsize)'], { cwd, input: oids.join('\n') + '\n' })).stdout.toString('utf8');
+      const out = (await git(['cat-file', '--batch-check=%(objecttype) %(objectsize)'], { cwd, input: `${oids.join('\n')}\n` })).stdout.toString('utf8');
       return out
         .trim()
         .split('\n')

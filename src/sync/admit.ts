@@ -50,11 +50,20 @@ export async function mayMerge(store: CommitStore, cwd: string, ours: string, th
  * compared only when the remote's main is new to us or did not grow from what we last
  * saw: what we accepted before is related to ours already.
  */
-export async function admitRemoteHead(store: CommitStore, cwd: string, name: string, fetched: Fetched, ours: string | null, opts: AdmitOptions): Promise<string | null> {
+export async function admitRemoteHead(
+  store: CommitStore,
+  cwd: string,
+  name: string,
+  fetched: Fetched,
+  ours: string | null,
+  opts: AdmitOptions,
+): Promise<string | null> {
   const main = fetched.main;
   if (!main) return null;
   if (main.type !== 'commit') {
-    throw new UnsafeDataError(`remote ${name}'s main is a ${main.type}, not a commit (the remote is damaged); nothing was merged; point its main back at a commit there, or remove the remote`);
+    throw new UnsafeDataError(
+      `remote ${name}'s main is a ${main.type}, not a commit (the remote is damaged); nothing was merged; point its main back at a commit there, or remove the remote`,
+    );
   }
   const last = fetched.lastSeen;
   const grew = last !== null && (main.oid === last || (await store.isAncestor(last, main.oid)));

@@ -52,7 +52,11 @@ async function mergeWithChanges(store: CommitStore, base: string | null, ours: s
       wanted.add(name);
       return undefined;
     };
-    const result = merge(parts.base, { snapshot: parts.ours, stamp: so, changes: look(known[0]) }, { snapshot: parts.theirs, stamp: st, changes: look(known[1]) });
+    const result = merge(
+      parts.base,
+      { snapshot: parts.ours, stamp: so, changes: look(known[0]) },
+      { snapshot: parts.theirs, stamp: st, changes: look(known[1]) },
+    );
     if (wanted.size === 0 || round === CHANGE_ROUNDS) return result;
     if (round === 0 && base !== null) before = await store.stamp(base);
     asked = new Set([...asked, ...wanted]);
@@ -120,7 +124,12 @@ export async function mergeHeads(
   const incoming = changes.filter((c) => c.newOid !== null);
   await validateIncoming(
     store,
-    incoming.map((c) => ({ path: c.path, mode: c.newMode!, oid: c.newOid!, type: c.newMode === '160000' ? 'commit' : c.newMode === '040000' ? 'tree' : 'blob' })),
+    incoming.map((c) => ({
+      path: c.path,
+      mode: c.newMode!,
+      oid: c.newOid!,
+      type: c.newMode === '160000' ? 'commit' : c.newMode === '040000' ? 'tree' : 'blob',
+    })),
     `changes from ${origin}`,
   );
   if (!ours || (await store.isAncestor(ours, theirs))) return { kind: 'fast-forward', commit: theirs, decisions: [] };

@@ -40,7 +40,13 @@ export async function clearLocalRemoteLeftovers(url: string): Promise<boolean> {
   const root = basename(gitDir) === '.git' ? dirname(gitDir) : gitDir;
   const clear = async () => (await clearGitLeftovers({ root, gitDir })).length > 0;
   const mailgitDir = join(gitDir, 'mailgit');
-  if (!(await stat(mailgitDir).then((s) => s.isDirectory(), () => false))) return clear();
+  if (
+    !(await stat(mailgitDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    return clear();
   try {
     return await withLockFile(join(mailgitDir, 'lock'), 'clearing git leftovers for a push', clear);
   } catch (e) {

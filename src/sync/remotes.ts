@@ -79,7 +79,11 @@ async function readFetched(cwd: string, name: string, found: boolean): Promise<F
 async function runFetch(cwd: string, name: string, url: string, refspecs: string[]): Promise<boolean> {
   const extra = isLocalUrl(url) ? [`--upload-pack=${SAFE_UPLOAD}`] : [];
   try {
-    await git(['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', '--prune', '--refmap=', ...extra, name, ...refspecs], { cwd, okCodes: [], timeout: limit(name) });
+    await git(['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', '--prune', '--refmap=', ...extra, name, ...refspecs], {
+      cwd,
+      okCodes: [],
+      timeout: limit(name),
+    });
     return true;
   } catch (e) {
     if (e instanceof GitError && /couldn't find remote ref /.test(e.stderr)) return false;

@@ -56,7 +56,13 @@ export interface SyncReport {
 const INCOMING = 'refs/mailgit/incoming/';
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
-async function mergeAndApply(repo: Repo, theirs: string, origin: string, report: { incoming: string[]; decisions: string[] }, dryRun: boolean): Promise<string | null> {
+async function mergeAndApply(
+  repo: Repo,
+  theirs: string,
+  origin: string,
+  report: { incoming: string[]; decisions: string[] },
+  dryRun: boolean,
+): Promise<string | null> {
   const head = await readHead(repo.root);
   const outcome = await mergeHeads(gitCommitStore(repo.root), head, theirs, origin, repo.replica, (c) => describeDiff(repo.layout, c));
   if (outcome.kind === 'up-to-date') return head;

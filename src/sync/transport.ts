@@ -8,7 +8,8 @@
 import { GitError } from '../git/run.js';
 import { PermissionError, UnavailableError, UnsafeDataError } from '../util/errors.js';
 
-const UNREACHABLE = /early EOF|unexpected disconnect|the remote end hung up|Could not resolve|Connection refused|Connection timed out|No route to host|does not appear to be a git repository|Could not read from remote repository|not found|No such file or directory|unable to access|Network is unreachable|Connection closed|timed out/i;
+const UNREACHABLE =
+  /early EOF|unexpected disconnect|the remote end hung up|Could not resolve|Connection refused|Connection timed out|No route to host|does not appear to be a git repository|Could not read from remote repository|not found|No such file or directory|unable to access|Network is unreachable|Connection closed|timed out/i;
 const DENIED = /Permission denied|Authentication failed|Host key verification failed|insufficient permission/i;
 const FOREIGN = /detected dubious ownership in repository at '([^'\n]*)'/;
 const DAMAGED =
@@ -18,7 +19,12 @@ const DAMAGED =
 function detail(err: GitError, pattern?: RegExp): string {
   const lines = err.stderr
     .split('\n')
-    .map((l) => l.replace(/^(remote: )?(fatal|error): /, '').replace(/^remote: /, '').trim())
+    .map((l) =>
+      l
+        .replace(/^(remote: )?(fatal|error): /, '')
+        .replace(/^remote: /, '')
+        .trim(),
+    )
     .filter(Boolean);
   return (pattern && lines.find((l) => pattern.test(l))) || lines[0] || `exit ${err.status}`;
 }
@@ -30,12 +36,17 @@ export function transportError(err: unknown, remote: string): unknown {
   const foreign = FOREIGN.exec(s);
   if (foreign) {
     // A hub made by another user of a shared group (docs/security.md): git's own check.
-    return new PermissionError(`remote ${remote}: ${foreign[1]} belongs to another user; if it is a hub you share, declare it once with: git config --global --add safe.directory ${foreign[1]}`);
+    return new PermissionError(
+      `remote ${remote}: ${foreign[1]} belongs to another user; if it is a hub you share, declare it once with: git config --global --add safe.directory ${foreign[1]}`,
+    );
   }
   if (DENIED.test(s)) return new PermissionError(`remote ${remote}: ${detail(err, DENIED)}; check your key or login and the repository's permissions`);
   if (DAMAGED.test(s)) {
-    return new UnsafeDataError(`remote ${remote}'s repository is damaged (${detail(err, DAMAGED)}); nothing was merged; repair it there (git fsck) or sync through another replica`);
+    return new UnsafeDataError(
+      `remote ${remote}'s repository is damaged (${detail(err, DAMAGED)}); nothing was merged; repair it there (git fsck) or sync through another replica`,
+    );
   }
-  if (UNREACHABLE.test(s)) return new UnavailableError(`remote ${remote} is unreachable: ${detail(err, UNREACHABLE)}; check its URL (git remote -v) and the network, then sync again`);
+  if (UNREACHABLE.test(s))
+    return new UnavailableError(`remote ${remote} is unreachable: ${detail(err, UNREACHABLE)}; check its URL (git remote -v) and the network, then sync again`);
   return err;
 }

@@ -77,7 +77,8 @@ export async function validateIncoming(store: CommitStore, entries: TreeEntry[],
       else if (isMeta && (e.path.endsWith('.json') || ROOT_FILES.has(e.path))) meta.push(e);
     });
     for (const e of meta.filter((m) => ROOT_FILES.has(m.path))) {
-      if (!(await store.readBlob(e.oid)).equals(Buffer.from(ROOT_FILE_TEXT[e.path]!))) note(`${quote(e.path)}: not mailgit's own content (it decides how git stores mail bytes)`);
+      if (!(await store.readBlob(e.oid)).equals(Buffer.from(ROOT_FILE_TEXT[e.path]!)))
+        note(`${quote(e.path)}: not mailgit's own content (it decides how git stores mail bytes)`);
     }
     for (const e of meta.filter((m) => !ROOT_FILES.has(m.path))) {
       const text = (await store.readBlob(e.oid)).toString('utf8');
@@ -97,6 +98,8 @@ export async function validateIncoming(store: CommitStore, entries: TreeEntry[],
  * plain clone of a hub converts bytes (ignore.ts: ROOT_FILE_TEXT).
  */
 export function refuseRootFileRemovals(changes: readonly { path: string; newOid: string | null }[], origin: string): void {
-  const gone = changes.filter((c) => c.newOid === null && ROOT_FILES.has(c.path)).map((c) => `${quote(c.path)}: removed (it decides how git stores mail bytes)`);
+  const gone = changes
+    .filter((c) => c.newOid === null && ROOT_FILES.has(c.path))
+    .map((c) => `${quote(c.path)}: removed (it decides how git stores mail bytes)`);
   if (gone.length > 0) throw new UnsafeDataError(describe(gone, gone.length, origin));
 }

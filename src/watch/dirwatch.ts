@@ -141,7 +141,7 @@ export class DirWatcher {
   private handle(dir: string, kind: Kind, name: string | null): void {
     if (this.closed) return;
     if (kind === 'messages') {
-      if (name !== null && name.startsWith('.')) return; // not a message (Maildir readers skip dot files)
+      if (name?.startsWith('.')) return; // not a message (Maildir readers skip dot files)
       this.onEvent({ type: 'change', dir, name });
       return;
     }
@@ -162,7 +162,7 @@ export class DirWatcher {
         if (s.isDirectory() && !isIgnoredDir(name)) this.onEvent({ type: 'structure', dir, name });
       },
       () => {
-        if (this.watched.has(rel) || [...this.watched.keys()].some((p) => p.startsWith(rel + '/')) || name === 'cur' || name === 'new') {
+        if (this.watched.has(rel) || [...this.watched.keys()].some((p) => p.startsWith(`${rel}/`)) || name === 'cur' || name === 'new') {
           this.onEvent({ type: 'structure', dir, name });
         }
       },

@@ -14,7 +14,22 @@ describe('account trust', () => {
     const marker = join(base, 'password-command-ran');
     expect(mailgit(['init', repo, '--name', 'here']).code).toBe(0);
     const passCmd = `sh -c "touch ${marker}; echo s3cret-pw"`;
-    const add = mailgit(['-C', repo, 'account', 'add', 'work', '--host', '127.0.0.1', '--port', '1', '--no-tls', '--user', 'me', '--password-command', passCmd]);
+    const add = mailgit([
+      '-C',
+      repo,
+      'account',
+      'add',
+      'work',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '1',
+      '--no-tls',
+      '--user',
+      'me',
+      '--password-command',
+      passCmd,
+    ]);
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
 
@@ -27,7 +42,7 @@ describe('account trust', () => {
     const def = join(repo, '.mailgit/accounts/work.json');
     const changed = JSON.parse(readFileSync(def, 'utf8'));
     changed.host = '127.0.0.2';
-    writeFileSync(def, JSON.stringify(changed, null, 2) + '\n');
+    writeFileSync(def, `${JSON.stringify(changed, null, 2)}\n`);
     expect(mailgit(['-C', repo, 'commit']).code).toBe(0);
     rmSync(marker);
 

@@ -13,7 +13,21 @@ import { describe, expect, test, vi } from 'vitest';
 import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
-import { addRemote, arrive, bareHub, blobId, cloneReplica, dropMessage, expectDiskIsHead, initReplica, messageText, mg, moveTo, remove, setFlags } from '../helpers/replica.js';
+import {
+  addRemote,
+  arrive,
+  bareHub,
+  blobId,
+  cloneReplica,
+  dropMessage,
+  expectDiskIsHead,
+  initReplica,
+  messageText,
+  mg,
+  moveTo,
+  remove,
+  setFlags,
+} from '../helpers/replica.js';
 import { failingOn, faultyFs, loggingFs } from '../helpers/faultyFs.js';
 import type { Call, FaultMode } from '../helpers/faultyFs.js';
 import { applyCommit, finishPendingApply } from '../../src/repo/apply.js';
@@ -92,7 +106,12 @@ function leftoverTmp(dir: string): string[] {
     for (const name of readdirSync(join(dir, rel))) {
       const p = rel ? `${rel}/${name}` : name;
       if (p === '.git' || !statSync(join(dir, p)).isDirectory()) continue;
-      if (name === 'tmp') out.push(...readdirSync(join(dir, p)).filter((n) => n.startsWith('.mailgit-')).map((n) => `${p}/${n}`));
+      if (name === 'tmp')
+        out.push(
+          ...readdirSync(join(dir, p))
+            .filter((n) => n.startsWith('.mailgit-'))
+            .map((n) => `${p}/${n}`),
+        );
       else walk(p);
     }
   };
@@ -182,7 +201,7 @@ describe('apply with a failure injected at every step', () => {
           const there = { ...fired, paths: fired.paths.map((p) => twin + p.slice(dir.length)) };
           const next = await finishPendingApply(await openRepo(twin), failingOn(there, errno)).catch((e: unknown) => expectCleanError(e));
           if (!(next instanceof MailgitError)) expectConsistent(twin, t, `${label} (twin)`);
-          if (next === "undone") seen.undoneNext++;
+          if (next === 'undone') seen.undoneNext++;
           await expectApplies(twin, t);
           rmSync(twin, { recursive: true });
           // The next command finishes or drops the journal: the real CLI at every fourth step

@@ -7,7 +7,20 @@ import { describe, expect, test, vi } from 'vitest';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, tempDir } from '../helpers/cli.js';
-import { addRemote, arrive, bareHub, cloneReplica, deliver, expectDiskIsHead, headFiles, initReplica, messagesAt, mg, moveTo, setFlags } from '../helpers/replica.js';
+import {
+  addRemote,
+  arrive,
+  bareHub,
+  cloneReplica,
+  deliver,
+  expectDiskIsHead,
+  headFiles,
+  initReplica,
+  messagesAt,
+  mg,
+  moveTo,
+  setFlags,
+} from '../helpers/replica.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
@@ -73,7 +86,11 @@ describe('a folder removed on one replica while mail comes into it on another', 
     mg(a, ['sync']);
     for (const r of [a, b]) {
       expect(gitOut(r, ['rev-parse', 'HEAD^{tree}'])).toBe(gitOut(a, ['rev-parse', 'HEAD^{tree}']));
-      expect(messagesAt(r).get(moved)?.map((m) => m.folder)).toEqual(['Lists']);
+      expect(
+        messagesAt(r)
+          .get(moved)
+          ?.map((m) => m.folder),
+      ).toEqual(['Lists']);
       expect(headFiles(r).has('Lists/maildirfolder')).toBe(true);
       expect(incompleteFolders(r)).toEqual([]);
       expectDiskIsHead(r);

@@ -9,7 +9,19 @@ import { describe, expect, test, vi } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
-import { addFlags, addRemote, arrive, bareHub, cloneReplica, dropMessage, expectDiskIsHead, initReplica, messagesAt, messageText, mg } from '../helpers/replica.js';
+import {
+  addFlags,
+  addRemote,
+  arrive,
+  bareHub,
+  cloneReplica,
+  dropMessage,
+  expectDiskIsHead,
+  initReplica,
+  messagesAt,
+  messageText,
+  mg,
+} from '../helpers/replica.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 

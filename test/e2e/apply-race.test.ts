@@ -13,7 +13,20 @@ import { describe, expect, test, vi } from 'vitest';
 import { chmodSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
-import { addRemote, arrive, bareHub, cloneReplica, expectDiskIsHead, findOnDisk, initReplica, messagesAt, mg, msg, remove, setFlags } from '../helpers/replica.js';
+import {
+  addRemote,
+  arrive,
+  bareHub,
+  cloneReplica,
+  expectDiskIsHead,
+  findOnDisk,
+  initReplica,
+  messagesAt,
+  mg,
+  msg,
+  remove,
+  setFlags,
+} from '../helpers/replica.js';
 import { hookedFs } from '../helpers/faultyFs.js';
 import { applyCommit } from '../../src/repo/apply.js';
 import { record } from '../../src/repo/record.js';
@@ -119,7 +132,7 @@ describe("a client's rename while the sync applies", () => {
     expect(notes).toEqual([`INBOX/${key}: deleted on origin but changed here while the sync applied it; kept it`]);
   });
 
-  test('through the CLI: a rename made while `mailgit sync` moves the branch is merged with the peer\'s flag change', () => {
+  test("through the CLI: a rename made while `mailgit sync` moves the branch is merged with the peer's flag change", () => {
     const { root, a, b, key } = pair();
     setFlags(a, key, 'FS');
     mg(a, ['sync']);
@@ -133,7 +146,7 @@ describe("a client's rename while the sync applies", () => {
       '#!/bin/sh',
       '# A mail client renames the message at the moment sync applies (journal written, branch moving).',
       `if [ "$PWD" = "${b}" ] && [ -f .git/mailgit/apply.json ] && [ ! -f .git/raced ]; then`,
-      '  case " $* " in *" update-ref "*) touch .git/raced; mv "' + from + '" "INBOX/cur/' + key + ':2,RS" ;; esac',
+      `  case " $* " in *" update-ref "*) touch .git/raced; mv "${from}" "INBOX/cur/${key}:2,RS" ;; esac`,
       'fi',
       `exec ${git} "$@"`,
       '',

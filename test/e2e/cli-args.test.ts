@@ -75,7 +75,11 @@ describe('options reach the verbs', () => {
   it('-C DIR works before and after the verb, and as -CDIR', () => {
     const dir = initReplica(join(tempDir(), 'm'), 'here');
     const elsewhere = tempDir();
-    for (const args of [['-C', dir, 'status', '--json'], ['status', '-C', dir, '--json'], [`-C${dir}`, '--json', 'status']]) {
+    for (const args of [
+      ['-C', dir, 'status', '--json'],
+      ['status', '-C', dir, '--json'],
+      [`-C${dir}`, '--json', 'status'],
+    ]) {
       const r = mailgit(args, { cwd: elsewhere });
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ replica: 'here' });

@@ -31,7 +31,9 @@ export function putMessages(repo: string, folder: string, n: number, opts: { sub
 /** Lists the message names in a folder's `cur/` or `new/`. */
 export function ls(repo: string, folder: string, sub: 'cur' | 'new'): string[] {
   try {
-    return readdirSync(join(repo, folder, sub)).filter((n) => !n.startsWith('.')).sort();
+    return readdirSync(join(repo, folder, sub))
+      .filter((n) => !n.startsWith('.'))
+      .sort();
   } catch {
     return [];
   }
@@ -48,7 +50,10 @@ export function commitCount(repo: string): number {
 }
 
 /** Runs mailgit and returns status and output (optionally as another uid/gid). */
-export function run(args: string[], opts: { cwd?: string; input?: string | Buffer; uid?: number; gid?: number; env?: Record<string, string> } = {}): { code: number; stdout: string; stderr: string } {
+export function run(
+  args: string[],
+  opts: { cwd?: string; input?: string | Buffer; uid?: number; gid?: number; env?: Record<string, string> } = {},
+): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? '/',
     input: opts.input,

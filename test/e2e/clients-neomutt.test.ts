@@ -68,7 +68,11 @@ describe.skipIf(missing.length > 0)(`story 1: neomutt through tmux${missing.leng
     };
     const keys = (...k: string[]) => tmux('send-keys', '-t', 'mutt', ...k);
     const env = { ...process.env, HOME: dir, TERM: 'xterm' };
-    const started = spawnSync('tmux', ['-L', sock, '-f', '/dev/null', 'new-session', '-d', '-s', 'mutt', '-x', '200', '-y', '50', `neomutt -n -F '${muttrc}' -f '${repo}/INBOX'`], { env });
+    const started = spawnSync(
+      'tmux',
+      ['-L', sock, '-f', '/dev/null', 'new-session', '-d', '-s', 'mutt', '-x', '200', '-y', '50', `neomutt -n -F '${muttrc}' -f '${repo}/INBOX'`],
+      { env },
+    );
     expect(started.status).toBe(0);
     try {
       await waitFor(/Msgs:5/, 'index of 5 messages');

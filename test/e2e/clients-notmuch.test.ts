@@ -28,7 +28,11 @@ function notmuch(config: string, args: string[], input?: string): string {
   return r.stdout;
 }
 
-const tags = (config: string, id: string) => notmuch(config, ['search', '--output=tags', `id:${id}`]).split('\n').filter(Boolean).sort();
+const tags = (config: string, id: string) =>
+  notmuch(config, ['search', '--output=tags', `id:${id}`])
+    .split('\n')
+    .filter(Boolean)
+    .sort();
 
 describe.skipIf(!haveNotmuch)(`story 2: notmuch with synchronize_flags${haveNotmuch ? '' : ' (skipped: notmuch not installed)'}`, () => {
   it('notmuch tag renames files; watch records them; another replica’s notmuch shows the same tags', async () => {

@@ -12,7 +12,15 @@ let dir: string;
 function commit(): { code: number; lines: string[]; body: string } {
   const r = mailgit(['commit'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
-  return { code: r.code, lines: r.stdout.split('\n').slice(1).map((l) => l.trim()).filter(Boolean), body: gitOut(dir, ['log', '-1', '--format=%B']).trimEnd() + '\n' };
+  return {
+    code: r.code,
+    lines: r.stdout
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .filter(Boolean),
+    body: `${gitOut(dir, ['log', '-1', '--format=%B']).trimEnd()}\n`,
+  };
 }
 
 function statusJson(): { clean: boolean; folders: Record<string, Record<string, number>> } {
@@ -134,7 +142,14 @@ describe('mailgit commit / status / log', () => {
     const story = mailgit(['log', '--message', KEY, '--json'], { cwd: dir });
     expect(story.code, story.stderr).toBe(0);
     const entries = JSON.parse(story.stdout) as { replica: string; clock: number; lines: string[] }[];
-    expect(entries.map((e) => e.lines)).toEqual([['INBOX: 1 delivered'], ['INBOX: 1 seen'], ['INBOX: 1 marked read'], ['INBOX: 1 flagged, 1 keyword a set'], ['Archive: 1 moved in from INBOX', 'INBOX: 1 moved to Archive'], ['Archive: 1 moved to INBOX', 'INBOX: 1 moved in from Archive']]);
+    expect(entries.map((e) => e.lines)).toEqual([
+      ['INBOX: 1 delivered'],
+      ['INBOX: 1 seen'],
+      ['INBOX: 1 marked read'],
+      ['INBOX: 1 flagged, 1 keyword a set'],
+      ['Archive: 1 moved in from INBOX', 'INBOX: 1 moved to Archive'],
+      ['Archive: 1 moved to INBOX', 'INBOX: 1 moved in from Archive'],
+    ]);
     expect(entries.every((e) => e.replica === 'laptop')).toBe(true);
     const clocks = entries.map((e) => e.clock);
     expect([...clocks].sort((a, b) => a - b)).toEqual(clocks);

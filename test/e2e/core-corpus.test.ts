@@ -9,7 +9,6 @@ import { join, relative } from 'node:path';
 import { mailgit, tempDir } from '../helpers/cli.js';
 import { CORPORA, filesUnder } from '../helpers/corpora.js';
 
-
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 describe.skipIf(!CORPORA)('corpus round trip', () => {

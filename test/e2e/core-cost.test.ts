@@ -55,13 +55,18 @@ function buildRepo(size: number): string {
   FOLDERS.forEach((folder, f) => {
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(root, folder, sub), { recursive: true });
     writeFileSync(join(root, folder, 'maildirfolder'), '');
-    for (let i = 0; i < size; i++) writeFileSync(join(root, folder, 'cur', `${keyOf(f, i, 'cur')}:2,S`), `Subject: ${folder} ${i}\n\nbody of ${folder} message ${i}\n`);
+    for (let i = 0; i < size; i++)
+      writeFileSync(join(root, folder, 'cur', `${keyOf(f, i, 'cur')}:2,S`), `Subject: ${folder} ${i}\n\nbody of ${folder} message ${i}\n`);
     for (let i = 0; i < size / 10; i++) writeFileSync(join(root, folder, 'new', keyOf(f, i, 'new')), `Subject: new ${folder} ${i}\n\nunread\n`);
   });
   backdate(root);
   const c = mailgit(['commit'], { cwd: root });
   expect(c.code, c.stderr).toBe(0);
-  expect(gitOut(root, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n').filter((p) => /\/(cur|new)\//.test(p))).toHaveLength(FOLDERS.length * (size + size / 10));
+  expect(
+    gitOut(root, ['ls-tree', '-r', '--name-only', 'HEAD'])
+      .split('\n')
+      .filter((p) => /\/(cur|new)\//.test(p)),
+  ).toHaveLength(FOLDERS.length * (size + size / 10));
   return root;
 }
 
@@ -102,7 +107,13 @@ function cost(root: string, trace: Trace): Cost {
     if (t.call === 'openat' || t.call === 'open') opened.add(`${w.folder}/${w.sub}/${w.file}`);
   }
   const programs = trace.execs.map((e) => e.path.slice(e.path.lastIndexOf('/') + 1));
-  return { listed: [...listed].sort(), messageTouches, opened: [...opened].sort(), programs, git: programs.filter((p) => p === 'git' || p.startsWith('git-')).length };
+  return {
+    listed: [...listed].sort(),
+    messageTouches,
+    opened: [...opened].sort(),
+    programs,
+    git: programs.filter((p) => p === 'git' || p.startsWith('git-')).length,
+  };
 }
 
 /** Runs `mailgit commit` under strace in `root` and returns what it cost. */
@@ -167,7 +178,9 @@ describe.skipIf(!STRACE.ok)(`recording cost follows the change, not the repo (st
     const [small, big] = SIZES as [number, number];
     expect(flag.get(big)!.git, `flag change: ${flag.get(small)!.programs.join(' ')} vs ${flag.get(big)!.programs.join(' ')}`).toBe(flag.get(small)!.git);
     expect(flag.get(big)!.programs.length).toBe(flag.get(small)!.programs.length);
-    expect(delivery.get(big)!.git, `delivery: ${delivery.get(small)!.programs.join(' ')} vs ${delivery.get(big)!.programs.join(' ')}`).toBe(delivery.get(small)!.git);
+    expect(delivery.get(big)!.git, `delivery: ${delivery.get(small)!.programs.join(' ')} vs ${delivery.get(big)!.programs.join(' ')}`).toBe(
+      delivery.get(small)!.git,
+    );
     expect(delivery.get(big)!.programs.length).toBe(delivery.get(small)!.programs.length);
   });
 });

@@ -64,7 +64,11 @@ describe('core errors', () => {
     chmodSync(bad, 0o600);
     const before = head(dir);
     const run = (args: string[]) =>
-      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } });
+      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, HOME: '/tmp' },
+      });
     const r = run(['commit']);
     expect(r.status, r.stderr).toBe(74);
     expect(r.stderr).toMatch(/cannot read .*1700000001\.M2P1\.secret.*nothing recorded/);
@@ -90,7 +94,11 @@ describe('core errors', () => {
     chownSync(bad, 0, 0);
     chmodSync(bad, 0o600);
     const run = (args: string[]) =>
-      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { cwd: base, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } });
+      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], {
+        cwd: base,
+        encoding: 'utf8',
+        env: { ...process.env, HOME: '/tmp' },
+      });
     const r = run(['init', dir, '--name', 'nobody']);
     expect(r.status, r.stderr).toBe(74);
     expect(r.stderr).toMatch(new RegExp(`cannot read INBOX/cur/${1700000000 + n - 7}\\.M${n - 7}P1\\.h:2,S: permission denied; nothing recorded`));
@@ -135,4 +143,3 @@ describe('core errors', () => {
     }
   });
 });
-

@@ -55,7 +55,7 @@ function packState(root: string): { packs: number; loose: number } {
       .split('\n')
       .map((l) => l.split(': ') as [string, string]),
   );
-  return { packs: Number(lines['packs']), loose: Number(lines['count']) };
+  return { packs: Number(lines.packs), loose: Number(lines.count) };
 }
 
 describe('.git growth per recorded flag change', () => {

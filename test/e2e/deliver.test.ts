@@ -110,7 +110,9 @@ describe('mailgit deliver', () => {
   it('works as a postfix mailbox_command / procmail pipe through a shell', () => {
     const r = run(['-C', repo, 'deliver', '--folder', 'INBOX'], { input: message(200, 'via shell') });
     expect(r.code).toBe(0);
-    const sh = spawn('sh', ['-c', `printf 'Subject: piped\\n\\nhi\\n' | "${process.execPath}" "${BIN}" -C "${repo}" deliver; echo "rc=$?"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const sh = spawn('sh', ['-c', `printf 'Subject: piped\\n\\nhi\\n' | "${process.execPath}" "${BIN}" -C "${repo}" deliver; echo "rc=$?"`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return new Promise<void>((resolve) => {
       let out = '';
       sh.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -11,7 +11,9 @@ describe('mailgit demo', () => {
     expect(r.stdout).toMatch(/INBOX\/cur on the laptop: 1700000001\.M1P1\.demo:2,FS {2}1700000002\.M2P1\.demo:2,S/);
     // The digest was deleted on the laptop and flagged on the desktop afterwards: one
     // decision, for the later change (the flag), saying who did what when.
-    expect(r.stdout).toMatch(/conflict: .*1700000003\.M3P1\.demo: deleted .*\(by laptop, .* UTC\) and re-flagged .*\(by desktop, .* UTC\); kept it: the change .* is later/);
+    expect(r.stdout).toMatch(
+      /conflict: .*1700000003\.M3P1\.demo: deleted .*\(by laptop, .* UTC\) and re-flagged .*\(by desktop, .* UTC\); kept it: the change .* is later/,
+    );
     expect(r.stdout).toMatch(/INBOX\/cur on the laptop: .*1700000003\.M3P1\.demo:2,F/);
     // The archived photos moved, the new mail arrived.
     expect(r.stdout).toMatch(/Archive\/cur on the laptop: 1700000004\.M4P1\.demo:2,S/);

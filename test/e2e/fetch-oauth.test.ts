@@ -74,9 +74,26 @@ describe('OAuth 2 (Dovecot oauth2 passdb, loopback introspection)', () => {
     expect(mailgit(['init', dir, '--name', 'laptop']).code).toBe(0);
     const tokenFile = join(tmp, 'token');
     writeFileSync(tokenFile, `${GOOD}\n`, { mode: 0o600 });
-    const add = mailgit(['-C', dir, 'account', 'add', 'work', '--host', '127.0.0.1', '--port', String(dc.port), '--no-tls', '--user', 'olivia', '--auth', 'oauth2', '--token-command', `cat ${tokenFile}`]);
+    const add = mailgit([
+      '-C',
+      dir,
+      'account',
+      'add',
+      'work',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(dc.port),
+      '--no-tls',
+      '--user',
+      'olivia',
+      '--auth',
+      'oauth2',
+      '--token-command',
+      `cat ${tokenFile}`,
+    ]);
     expect(add.code, add.stderr).toBe(0);
-    const r = (await mgAsync(['-C', dir, 'fetch', '-v']));
+    const r = await mgAsync(['-C', dir, 'fetch', '-v']);
     expect(r.code, r.stderr).toBe(0);
     expect(headMessages(dir).size).toBe(1);
     expect(asked).toContain(GOOD); // Dovecot asked the endpoint: a real OAuth login
@@ -84,7 +101,7 @@ describe('OAuth 2 (Dovecot oauth2 passdb, loopback introspection)', () => {
 
     // An expired token (the endpoint says inactive): 77, and the token is not echoed.
     writeFileSync(tokenFile, `${EXPIRED}\n`);
-    const bad = (await mgAsync(['-C', dir, 'fetch']));
+    const bad = await mgAsync(['-C', dir, 'fetch']);
     expect(bad.code).toBe(77);
     expect(bad.stderr).toMatch(/login as olivia .* failed/);
     expect(bad.stdout + bad.stderr).not.toContain(EXPIRED);
@@ -93,7 +110,7 @@ describe('OAuth 2 (Dovecot oauth2 passdb, loopback introspection)', () => {
     writeFileSync(goodFile, `${GOOD}\n`);
     expect((await mgAsync(['-C', dir, 'fetch', '--token-command', `cat ${goodFile}`])).code).toBe(0);
     // A failing token command: 78, a clear line.
-    const fail = (await mgAsync(['-C', dir, 'fetch', '--token-command', 'false']));
+    const fail = await mgAsync(['-C', dir, 'fetch', '--token-command', 'false']);
     expect(fail.code).toBe(78);
     expect(fail.stderr).toMatch(/token command "false" failed/);
 
@@ -114,7 +131,12 @@ describe('OAuth 2 (Dovecot oauth2 passdb, loopback introspection)', () => {
     const dir = join(tmp, 'usage');
     expect(mailgit(['init', dir, '--name', 'u']).code).toBe(0);
     const base = ['-C', dir, 'account', 'add', 'x', '--host', 'h.example', '--user', 'u'];
-    for (const extra of [['--token-command', 'cat t'], ['--auth', 'kerberos'], ['--sync', 'push'], ['--sync', 'pull', '--expunge']]) {
+    for (const extra of [
+      ['--token-command', 'cat t'],
+      ['--auth', 'kerberos'],
+      ['--sync', 'push'],
+      ['--sync', 'pull', '--expunge'],
+    ]) {
       const r = mailgit([...base, ...extra]);
       expect(r.code, extra.join(' ')).toBe(64);
       expect(r.stderr.trim().split('\n').length).toBe(1);

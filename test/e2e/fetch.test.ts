@@ -109,53 +109,57 @@ function corpusSample(n: number): Buffer[] {
 }
 
 describe('mailgit fetch (Dovecot)', () => {
-  test.skipIf(!CORPORA)('first fetch is byte-exact and silent; incremental fetch adds only new mail', async () => {
-    const u = user('first');
-    const corpus = corpusSample(40);
-    expect(corpus.length).toBeGreaterThan(30);
-    await dc.append('INBOX', corpus.slice(0, 20), { user: u });
-    await dc.append('INBOX', corpus.slice(20), { flags: ['\\Seen', '\\Answered'], user: u });
-    const { dir, env } = await repoFor(u, 'a');
-    const r = await mg(['-C', dir, 'fetch'], env);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout + r.stderr).toBe(''); // silent without a TTY
+  test.skipIf(!CORPORA)(
+    'first fetch is byte-exact and silent; incremental fetch adds only new mail',
+    async () => {
+      const u = user('first');
+      const corpus = corpusSample(40);
+      expect(corpus.length).toBeGreaterThan(30);
+      await dc.append('INBOX', corpus.slice(0, 20), { user: u });
+      await dc.append('INBOX', corpus.slice(20), { flags: ['\\Seen', '\\Answered'], user: u });
+      const { dir, env } = await repoFor(u, 'a');
+      const r = await mg(['-C', dir, 'fetch'], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toBe(''); // silent without a TTY
 
-    const server = await serverSources(u, 'INBOX');
-    const head = headMessages(dir);
-    expect(head.size).toBe(server.size);
-    const onDisk = new Map(diskMessages(dir).map((p) => [sha(readFileSync(join(dir, p))), p]));
-    for (const [, src] of server) expect(onDisk.has(sha(src))).toBe(true); // byte-exact as served
-    let identical = 0;
-    for (const c of corpus) if (onDisk.has(sha(c))) identical++;
-    expect(identical).toBe(corpus.length); // and equal to what was appended
-    // Flags: the 20 seen+answered are in cur/ with :2,RS; the others in new/.
-    const paths = [...head.keys()];
-    expect(paths.filter((p) => p.startsWith('INBOX/cur/') && p.endsWith(':2,RS')).length).toBe(corpus.length - 20);
-    expect(paths.filter((p) => p.startsWith('INBOX/new/')).length).toBe(20);
-    // Checkpoint committed, in the documented format.
-    const cp = JSON.parse(execFileSync('git', ['-C', dir, 'show', 'HEAD:.mailgit/checkpoints/work.json'], { encoding: 'utf8' }));
-    expect(Object.keys(cp)).toEqual(['INBOX']);
-    expect(cp.INBOX.uid).toBe(server.size);
-    expect(typeof cp.INBOX.uidValidity).toBe('string');
-    expect(typeof cp.INBOX.modseq).toBe('string');
-    const log1 = execFileSync('git', ['-C', dir, 'log', '--format=%s'], { encoding: 'utf8' });
-    expect(log1).toMatch(/^fetch work: INBOX \+40/m);
+      const server = await serverSources(u, 'INBOX');
+      const head = headMessages(dir);
+      expect(head.size).toBe(server.size);
+      const onDisk = new Map(diskMessages(dir).map((p) => [sha(readFileSync(join(dir, p))), p]));
+      for (const [, src] of server) expect(onDisk.has(sha(src))).toBe(true); // byte-exact as served
+      let identical = 0;
+      for (const c of corpus) if (onDisk.has(sha(c))) identical++;
+      expect(identical).toBe(corpus.length); // and equal to what was appended
+      // Flags: the 20 seen+answered are in cur/ with :2,RS; the others in new/.
+      const paths = [...head.keys()];
+      expect(paths.filter((p) => p.startsWith('INBOX/cur/') && p.endsWith(':2,RS')).length).toBe(corpus.length - 20);
+      expect(paths.filter((p) => p.startsWith('INBOX/new/')).length).toBe(20);
+      // Checkpoint committed, in the documented format.
+      const cp = JSON.parse(execFileSync('git', ['-C', dir, 'show', 'HEAD:.mailgit/checkpoints/work.json'], { encoding: 'utf8' }));
+      expect(Object.keys(cp)).toEqual(['INBOX']);
+      expect(cp.INBOX.uid).toBe(server.size);
+      expect(typeof cp.INBOX.uidValidity).toBe('string');
+      expect(typeof cp.INBOX.modseq).toBe('string');
+      const log1 = execFileSync('git', ['-C', dir, 'log', '--format=%s'], { encoding: 'utf8' });
+      expect(log1).toMatch(/^fetch work: INBOX \+40/m);
 
-    // Incremental.
-    await dc.append('INBOX', [gen(1, 'incr'), gen(2, 'incr')], { user: u });
-    await dc.append('Archive', [gen(3, 'incr')], { user: u });
-    const r2 = await mg(['-C', dir, 'fetch'], env);
-    expect(r2.code, r2.stderr).toBe(0);
-    const head2 = headMessages(dir);
-    expect(head2.size).toBe(43);
-    for (const [p, b] of head) expect(head2.get(p)).toBe(b);
-    expect([...head2.keys()].filter((p) => p.startsWith('Archive/')).length).toBe(1);
-    // Nothing new: no new commit.
-    const before = execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
-    const r3 = await mg(['-C', dir, 'fetch'], env);
-    expect(r3.code).toBe(0);
-    expect(execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' })).toBe(before);
-  }, 180_000);
+      // Incremental.
+      await dc.append('INBOX', [gen(1, 'incr'), gen(2, 'incr')], { user: u });
+      await dc.append('Archive', [gen(3, 'incr')], { user: u });
+      const r2 = await mg(['-C', dir, 'fetch'], env);
+      expect(r2.code, r2.stderr).toBe(0);
+      const head2 = headMessages(dir);
+      expect(head2.size).toBe(43);
+      for (const [p, b] of head) expect(head2.get(p)).toBe(b);
+      expect([...head2.keys()].filter((p) => p.startsWith('Archive/')).length).toBe(1);
+      // Nothing new: no new commit.
+      const before = execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
+      const r3 = await mg(['-C', dir, 'fetch'], env);
+      expect(r3.code).toBe(0);
+      expect(execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' })).toBe(before);
+    },
+    180_000,
+  );
 
   test('server-side flag changes rename local files, keeping local-only flags', async () => {
     const u = user('flags');
@@ -213,8 +217,16 @@ describe('mailgit fetch (Dovecot)', () => {
 
   test('two replicas fetching the same account write identical trees', async () => {
     const u = user('twins');
-    await dc.append('INBOX', Array.from({ length: 30 }, (_, i) => gen(i, 'twin')), { flags: ['\\Seen'], user: u });
-    await dc.append('Lists/rust', Array.from({ length: 10 }, (_, i) => gen(i, 'rust')), { user: u });
+    await dc.append(
+      'INBOX',
+      Array.from({ length: 30 }, (_, i) => gen(i, 'twin')),
+      { flags: ['\\Seen'], user: u },
+    );
+    await dc.append(
+      'Lists/rust',
+      Array.from({ length: 10 }, (_, i) => gen(i, 'rust')),
+      { user: u },
+    );
     const a = await repoFor(u, 'laptop');
     const b = await repoFor(u, 'desktop');
     const [ra, rb] = await Promise.all([mg(['-C', a.dir, 'fetch'], a.env), mg(['-C', b.dir, 'fetch', '--newest-first'], b.env)]);
@@ -413,7 +425,8 @@ describe('mailgit fetch: big messages and a server that goes away (own Dovecot)'
 
   test('a 50 MB message streams to disk (peak RSS grows by less than one copy), byte-exact', async () => {
     const line = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n';
-    const head = 'From: big@example.org\r\nSubject: fifty megabytes\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n';
+    const head =
+      'From: big@example.org\r\nSubject: fifty megabytes\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n';
     const big = Buffer.from(head + line.repeat(Math.ceil((50 << 20) / line.length)));
     await own.append('Big', [big]);
     const { dir, env } = await ownRepo('big');
@@ -423,7 +436,9 @@ describe('mailgit fetch: big messages and a server that goes away (own Dovecot)'
     const idle = await peakRss(['-C', dir, 'fetch', '--folder', 'Big', '--rescan', '--max-size', '1k'], env);
     expect(idle.run.code, idle.run.stderr).toBe(0);
     const extraMb = (big1.kb - idle.kb) / 1024;
-    console.log(`50 MB fetch: peak RSS of mailgit ${(big1.kb / 1024).toFixed(0)} MB, idle run ${(idle.kb / 1024).toFixed(0)} MB, message costs ${extraMb.toFixed(0)} MB`);
+    console.log(
+      `50 MB fetch: peak RSS of mailgit ${(big1.kb / 1024).toFixed(0)} MB, idle run ${(idle.kb / 1024).toFixed(0)} MB, message costs ${extraMb.toFixed(0)} MB`,
+    );
     expect(extraMb).toBeLessThan(50); // less than one copy of the message held at any time
     expect(big1.kb / 1024).toBeLessThan(160); // and far from two copies on top of the runtime
     const files = diskMessages(dir);

@@ -55,8 +55,8 @@ function hostile(repo: string, args: string[]): string {
 
 const EVIL = '* text eol=crlf ident\n';
 
-describe.skipIf(!existsSync(CORPORA))('bytes are mailgit\'s to decide', () => {
-  it('a peer\'s committed .gitattributes is refused by sync and by clone; nothing moves', () => {
+describe.skipIf(!existsSync(CORPORA))("bytes are mailgit's to decide", () => {
+  it("a peer's committed .gitattributes is refused by sync and by clone; nothing moves", () => {
     const { repo: a, want } = corpusReplica('a');
     expect(want.size).toBeGreaterThan(20);
     const hub = bareHub(join(tempDir(), 'hub.git'));

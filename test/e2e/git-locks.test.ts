@@ -129,7 +129,11 @@ describe('git lock files left by a killed git', () => {
     const dir = newRepo('d');
     const editor = join(dir, '..', 'editor.sh');
     writeFileSync(editor, '#!/bin/sh\nsleep 9\necho "user commit" > "$1"\n', { mode: 0o755 });
-    const user = spawn('git', ['-c', 'user.name=u', '-c', 'user.email=u@x', 'commit', '-q', '-a', '--allow-empty'], { cwd: dir, env: { ...process.env, GIT_EDITOR: editor }, stdio: 'ignore' });
+    const user = spawn('git', ['-c', 'user.name=u', '-c', 'user.email=u@x', 'commit', '-q', '-a', '--allow-empty'], {
+      cwd: dir,
+      env: { ...process.env, GIT_EDITOR: editor },
+      stdio: 'ignore',
+    });
     const done = new Promise<number | null>((res) => user.on('close', res));
     const indexLock = join(dir, '.git', 'index.lock');
     for (let i = 0; i < 100 && !existsSync(indexLock); i++) await new Promise((r) => setTimeout(r, 50));
@@ -186,7 +190,8 @@ function pgrepIn(dir: string): boolean {
 
 describe('a held git lock is reported, not passed on as an internal error', () => {
   it("git's message is read for the lock's path; a remote's lock is not ours", () => {
-    const local = "fatal: update_ref failed for ref 'refs/heads/main': cannot lock ref 'refs/heads/main': Unable to create '/m/.git/refs/heads/main.lock': File exists.\n\nAnother git process seems to be running";
+    const local =
+      "fatal: update_ref failed for ref 'refs/heads/main': cannot lock ref 'refs/heads/main': Unable to create '/m/.git/refs/heads/main.lock': File exists.\n\nAnother git process seems to be running";
     expect(heldLock(local)).toBe('/m/.git/refs/heads/main.lock');
     expect(heldLock("remote: error: cannot lock ref 'refs/heads/main': Unable to create '/hub/refs/heads/main.lock': File exists.")).toBeNull();
     const e = new GitError(['update-ref'], local, 128);

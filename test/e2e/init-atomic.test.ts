@@ -43,7 +43,8 @@ const worktree = (dir: string) => snapshot(dir).filter((l) => !/^\.git[/ ]/.test
 
 /** A Dovecot-style fs-root tree that lacks markers and a `tmp/`, with a `.gitignore` of its own. */
 function makeTree(dir: string): void {
-  for (const d of ['cur', 'new', 'tmp', 'Work/cur', 'Work/new', 'Lists/rust/cur', 'Lists/rust/new', 'Lists/rust/tmp']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['cur', 'new', 'tmp', 'Work/cur', 'Work/new', 'Lists/rust/cur', 'Lists/rust/new', 'Lists/rust/tmp'])
+    mkdirSync(join(dir, d), { recursive: true });
   writeFileSync(join(dir, 'cur', '1700000000.M1P1.h:2,S'), 'Subject: a\n\nx\n');
   writeFileSync(join(dir, 'Work', 'new', '1700000001.M1P1.h'), 'Subject: b\n\nx\n');
   writeFileSync(join(dir, 'Lists', 'rust', 'cur', '1700000002.M1P1.h:2,'), 'Subject: c\n\nx\n');

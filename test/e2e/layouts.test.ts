@@ -18,7 +18,8 @@ const haveDovecot = have('dovecot') && have('doveadm');
 const haveMbsync = have('mbsync');
 const haveNotmuch = have('notmuch');
 
-const message = (subject: string) => `From: a@example.org\nTo: b@example.org\nSubject: ${subject}\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\n\nbody\n`;
+const message = (subject: string) =>
+  `From: a@example.org\nTo: b@example.org\nSubject: ${subject}\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\n\nbody\n`;
 
 /** The folders every tree gets (logical names), each with one message. */
 const FOLDERS = ['INBOX', 'Work', 'Lists/rust'];
@@ -42,14 +43,19 @@ function adopt(tree: string, layout: string, dirs: Record<string, string>, args:
   const tracked = gitOut(tree, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n');
   for (const [name, dir] of Object.entries(dirs)) {
     const prefix = dir === '' ? '' : `${dir}/`;
-    expect(tracked.some((p) => p.startsWith(`${prefix}cur/`) || p.startsWith(`${prefix}new/`)), `${name} in ${dir}`).toBe(true);
+    expect(
+      tracked.some((p) => p.startsWith(`${prefix}cur/`) || p.startsWith(`${prefix}new/`)),
+      `${name} in ${dir}`,
+    ).toBe(true);
     if (name !== 'INBOX') expect(r.stdout, name).toMatch(new RegExp(`^  ${name.replace('/', '\\/')}: \\d+ delivered`, 'm'));
   }
   expect(tracked.filter((p) => /(^|\/)(\.notmuch|dovecot[.-]|\.mbsyncstate|\.uidvalidity)/.test(p))).toEqual([]);
   const before = new Set(gitOut(tree, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n'));
   const d = mailgit(['-C', tree, 'deliver', '--folder', 'Lists/rust'], { input: message('delivered by mailgit') });
   expect(d.code, d.stderr).toBe(0);
-  const added = gitOut(tree, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n').filter((p) => p !== '' && !before.has(p));
+  const added = gitOut(tree, ['ls-tree', '-r', '--name-only', 'HEAD'])
+    .split('\n')
+    .filter((p) => p !== '' && !before.has(p));
   expect(added.filter((p) => !p.endsWith('maildirfolder'))).toHaveLength(1);
   const log = mailgit(['-C', tree, 'log']);
   expect(log.stdout.split('\n')[1]).toBe('    Lists/rust: 1 delivered');
@@ -103,7 +109,7 @@ describe.skipIf(!haveDovecot)('trees made by Dovecot', () => {
     expect(existsSync(join(other, '.git'))).toBe(false);
   });
 
-  test.skipIf(process.getuid?.() === 0 ? false : true)("a tree that belongs to another user (Dovecot's mail user) is refused before anything is written", () => {
+  test.skipIf(process.getuid?.() !== 0)("a tree that belongs to another user (Dovecot's mail user) is refused before anything is written", () => {
     const tree = join(tempDir('mailgit-layout-'), 'mail');
     execFileSync('cp', ['-a', dc.mailRoot, tree]); // keeps the owner, uid 8
     const before = execFileSync('ls', ['-laR', '--time-style=full-iso', tree], { encoding: 'utf8' });
@@ -114,7 +120,7 @@ describe.skipIf(!haveDovecot)('trees made by Dovecot', () => {
     expect(execFileSync('ls', ['-laR', '--time-style=full-iso', tree], { encoding: 'utf8' })).toBe(before);
   });
 
-  test('LAYOUT=fs with INBOX=…/INBOX is fs, and Dovecot\'s default Maildir++ is maildir++', async () => {
+  test("LAYOUT=fs with INBOX=…/INBOX is fs, and Dovecot's default Maildir++ is maildir++", async () => {
     const fsDc = await startDovecot({ mailLocation: 'maildir:~/Mail:LAYOUT=fs:INBOX=~/Mail/INBOX' });
     const ppDc = await startDovecot({ mailLocation: 'maildir:~/Mail' });
     try {
@@ -165,7 +171,11 @@ describe.skipIf(!haveDovecot)('trees made by Dovecot', () => {
       expect(await count()).toBe(`Lists/rust messages=${before + 1}`);
       // mbsync's own re-run changed nothing mailgit would lose: its state files stay unrecorded.
       expect(mailgit(['-C', tree, 'commit']).code).toBe(0);
-      expect(gitOut(tree, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n').filter((p) => /mbsyncstate|uidvalidity/.test(p))).toEqual([]);
+      expect(
+        gitOut(tree, ['ls-tree', '-r', '--name-only', 'HEAD'])
+          .split('\n')
+          .filter((p) => /mbsyncstate|uidvalidity/.test(p)),
+      ).toEqual([]);
     });
   }
 

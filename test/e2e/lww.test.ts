@@ -42,7 +42,11 @@ describe('last writer wins by the change to the message', () => {
       expect(messagesAt(repo).has(m0), repo).toBe(false);
       expectDiskIsHead(repo);
     }
-    expect(r.stdout).toMatch(new RegExp(`conflict: INBOX/(cur|new)/${m0.replace(/\./g, '\\.')}: deleted here \\(by b, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\) and re-flagged \\(flags "F"\\) on a \\(by a, .* UTC\\); deleted it: the change here is later`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `conflict: INBOX/(cur|new)/${m0.replace(/\./g, '\\.')}: deleted here \\(by b, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\) and re-flagged \\(flags "F"\\) on a \\(by a, .* UTC\\); deleted it: the change here is later`,
+      ),
+    );
   });
 
   test('a plain git commit (no mailgit trailers) never resets the clock', () => {
@@ -53,14 +57,15 @@ describe('last writer wins by the change to the message', () => {
     const before = clockOf(a);
     const env = { ...process.env, GIT_AUTHOR_NAME: 'u', GIT_AUTHOR_EMAIL: 'u@x', GIT_COMMITTER_NAME: 'u', GIT_COMMITTER_EMAIL: 'u@x' };
     // A user who goes past mailgit's guards (hooks off), as `git commit --no-verify` once did.
-    for (let i = 0; i < 2; i++) execFileSync('git', ['-c', 'core.hooksPath=/dev/null', 'commit', '-q', '--no-verify', '--allow-empty', '-m', `plain ${i}`], { cwd: a, env });
+    for (let i = 0; i < 2; i++)
+      execFileSync('git', ['-c', 'core.hooksPath=/dev/null', 'commit', '-q', '--no-verify', '--allow-empty', '-m', `plain ${i}`], { cwd: a, env });
     arrive(a, 'two');
     mg(a, ['commit']);
     expect(gitOut(a, ['log', '-1', '--format=%s', 'HEAD~1']).trim()).toBe('plain 1');
     expect(clockOf(a)).toBeGreaterThan(before);
   });
 
-  test("copies of one message in two folders (cp): deleting one here and the other there deletes both; a flag on one copy does not touch the other", () => {
+  test('copies of one message in two folders (cp): deleting one here and the other there deletes both; a flag on one copy does not touch the other', () => {
     const { a, b, keys } = hubPair(2);
     const [m0, m1] = keys as [string, string];
     for (const k of [m0, m1]) {
@@ -72,7 +77,9 @@ describe('last writer wins by the change to the message', () => {
     mg(b, ['sync']);
     expect(messagesAt(b).get(m0)?.length).toBe(2);
     remove(a, m0); // the INBOX copy (found first)
-    const workCopy = messagesAt(b).get(m0)!.find((m) => m.folder === 'Work')!;
+    const workCopy = messagesAt(b)
+      .get(m0)!
+      .find((m) => m.folder === 'Work')!;
     execFileSync('rm', [join(b, workCopy.path)]);
     addFlags(b, m1, 'F'); // the INBOX copy of m1
     mg(a, ['sync']);

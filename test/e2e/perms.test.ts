@@ -141,7 +141,10 @@ describe('permissions', () => {
     const hub = join(share, 'mail.git');
     // Each user has a private primary group and the shared one as a supplementary group.
     const as = (u: (typeof users)[number], cmd: string[], input?: string) => {
-      const r = spawnSync('setpriv', [`--reuid=${u.uid}`, `--regid=${u.uid}`, `--groups=${group}`, 'env', `HOME=${u.home}`, ...cmd], { input, encoding: 'utf8' });
+      const r = spawnSync('setpriv', [`--reuid=${u.uid}`, `--regid=${u.uid}`, `--groups=${group}`, 'env', `HOME=${u.home}`, ...cmd], {
+        input,
+        encoding: 'utf8',
+      });
       expect(r.status, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
       return r.stdout;
     };
@@ -151,9 +154,15 @@ describe('permissions', () => {
     const mailA = join(alice.home, 'mail');
     const mailB = join(bob.home, 'mail');
     // The hub belongs to alice: git refuses it to bob until he declares it safe, once.
-    const refused = spawnSync('setpriv', [`--reuid=${bob.uid}`, `--regid=${bob.uid}`, `--groups=${group}`, 'env', `HOME=${bob.home}`, process.execPath, BIN, 'clone', hub, mailB], { encoding: 'utf8' });
+    const refused = spawnSync(
+      'setpriv',
+      [`--reuid=${bob.uid}`, `--regid=${bob.uid}`, `--groups=${group}`, 'env', `HOME=${bob.home}`, process.execPath, BIN, 'clone', hub, mailB],
+      { encoding: 'utf8' },
+    );
     expect(refused.status, refused.stderr).toBe(77);
-    expect(refused.stderr).toBe(`mailgit: remote origin: ${hub} belongs to another user; if it is a hub you share, declare it once with: git config --global --add safe.directory ${hub}\n`);
+    expect(refused.stderr).toBe(
+      `mailgit: remote origin: ${hub} belongs to another user; if it is a hub you share, declare it once with: git config --global --add safe.directory ${hub}\n`,
+    );
     expect(existsSync(mailB)).toBe(false);
     as(bob, ['git', 'config', '--global', '--add', 'safe.directory', hub]);
     mg(alice, ['init', mailA, '--name', 'alice']);
@@ -166,7 +175,10 @@ describe('permissions', () => {
     mg(alice, ['-C', mailA, 'deliver'], message('alice again'));
     mg(alice, ['-C', mailA, 'sync', 'hub']);
     mg(bob, ['-C', mailB, 'sync']);
-    for (const [u, dir] of [[alice, mailA], [bob, mailB]] as const) {
+    for (const [u, dir] of [
+      [alice, mailA],
+      [bob, mailB],
+    ] as const) {
       expect(readdirSync(join(dir, 'INBOX', 'new')).sort(), dir).toHaveLength(3);
       expect(notPrivate(dir)).toEqual([]);
       expect(as(u, ['git', '-C', dir, 'rev-parse', 'HEAD']).trim()).toBe(as(alice, ['git', '--git-dir', hub, 'rev-parse', 'main']).trim());

@@ -16,13 +16,17 @@ import { startWatchChild } from './clients-helpers.js';
 import type { WatchChild } from './clients-helpers.js';
 
 /** Runs plain git as a person would (their identity given; hooks as installed). */
-export function plain(repo: string, args: string[]): { code: number; out: string } {
-  const r = spawnSync('git', ['-c', 'user.name=Person', '-c', 'user.email=p@example.org', ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_EDITOR: 'true' } });
+function plain(repo: string, args: string[]): { code: number; out: string } {
+  const r = spawnSync('git', ['-c', 'user.name=Person', '-c', 'user.email=p@example.org', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_EDITOR: 'true' },
+  });
   return { code: r.status ?? 128, out: r.stdout + r.stderr };
 }
 
 /** `git status --porcelain` (untracked files included): empty when git agrees with HEAD. */
-export function gitStatus(repo: string): string {
+function gitStatus(repo: string): string {
   return gitOut(repo, ['status', '--porcelain', '--untracked-files=all']);
 }
 
@@ -39,7 +43,8 @@ function doubled(repo: string): string[] {
 function adopted(): string {
   const repo = join(tempDir(), 'Mail');
   for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(repo, 'INBOX', sub), { recursive: true });
-  for (let i = 0; i < 6; i++) writeFileSync(join(repo, 'INBOX', i % 2 ? 'cur' : 'new', `17000000${i}.M${i}P1.host${i % 2 ? ':2,S' : ''}`), `Subject: ${i}\r\n\r\nbody ${i}\r\n`);
+  for (let i = 0; i < 6; i++)
+    writeFileSync(join(repo, 'INBOX', i % 2 ? 'cur' : 'new', `17000000${i}.M${i}P1.host${i % 2 ? ':2,S' : ''}`), `Subject: ${i}\r\n\r\nbody ${i}\r\n`);
   expect(mailgit(['init', repo, '--name', 'desk']).code).toBe(0);
   return repo;
 }
@@ -97,7 +102,6 @@ describe('git status is clean after every mailgit command', () => {
     expect(existsSync(join(a, '.git', 'hooks', 'pre-commit'))).toBe(true);
   });
 
-
   it('an index write killed half way (its lock left in .git/mailgit) or a damaged index is rebuilt by the next command', () => {
     const a = adopted();
     writeFileSync(join(a, '.git', 'mailgit', 'index.next.lock'), '');
@@ -129,7 +133,11 @@ describe('what would destroy mail is refused, naming the mailgit command', () =>
     const head = gitOut(a, ['rev-parse', 'HEAD']).trim();
     const key = '170000003.M3P1.host';
     // Rebases before the client change: git itself refuses to rebase over one.
-    for (const args of [['pull', '-q', '--rebase'], ['fetch', '-q', 'origin'], ['rebase', '-q', 'origin/main']]) {
+    for (const args of [
+      ['pull', '-q', '--rebase'],
+      ['fetch', '-q', 'origin'],
+      ['rebase', '-q', 'origin/main'],
+    ]) {
       if (args[0] === 'fetch') {
         expect(plain(a, args).code).toBe(0); // fetching alone harms nothing
         continue;
@@ -172,7 +180,11 @@ describe('what would destroy mail is refused, naming the mailgit command', () =>
     expect(gitStatus(c)).toBe('');
     // The client's change survived every refusal and is recorded once, by mailgit.
     mg(a, ['commit']);
-    expect(messagesAt(a).get(key)!.map((x) => x.flags)).toEqual(['RS']);
+    expect(
+      messagesAt(a)
+        .get(key)!
+        .map((x) => x.flags),
+    ).toEqual(['RS']);
     expect(doubled(a)).toEqual([]);
     expectDiskIsHead(a);
     expect(gitStatus(a)).toBe('');
@@ -226,7 +238,11 @@ describe('what git can still do never doubles or loses mail', () => {
     writeFileSync(join(dir, '1801.M1P1.y:2,'), 'Subject: one\r\n\r\n1\r\n');
     writeFileSync(join(dir, '1801.M1P1.y:2,S'), 'Subject: two\r\n\r\n2\r\n');
     mg(a, ['commit']);
-    expect(messagesAt(a).get('1800.M1P1.x')!.map((m) => m.path)).toEqual(['INBOX/cur/1800.M1P1.x:2,S']);
+    expect(
+      messagesAt(a)
+        .get('1800.M1P1.x')!
+        .map((m) => m.path),
+    ).toEqual(['INBOX/cur/1800.M1P1.x:2,S']);
     expect(messagesAt(a).get('1801.M1P1.y')!.length).toBe(2);
     expectDiskIsHead(a);
   });

@@ -13,7 +13,22 @@ import { join } from 'node:path';
 import { BIN, gitOut, tempDir } from '../helpers/cli.js';
 // A seeded PRNG (mulberry32), so a failing run can be replayed.
 import { rng } from '../helpers/rng.mjs';
-import { addFlags, addRemote, arrive, bareHub, cloneReplica, diskFiles, expectDiskIsHead, fsck, headTree, initReplica, messagesAt, mg, moveTo, remove } from '../helpers/replica.js';
+import {
+  addFlags,
+  addRemote,
+  arrive,
+  bareHub,
+  cloneReplica,
+  diskFiles,
+  expectDiskIsHead,
+  fsck,
+  headTree,
+  initReplica,
+  messagesAt,
+  mg,
+  moveTo,
+  remove,
+} from '../helpers/replica.js';
 
 // Each test drives a dozen CLI runs (~0.5 s each idle); a busy shared CI box can be 5x slower.
 vi.setConfig({ testTimeout: 600_000 });

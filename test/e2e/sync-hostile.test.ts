@@ -17,12 +17,32 @@ vi.setConfig({ testTimeout: 600_000 });
 /** Each hostile thing: extra entries added to a valid mail tree, and a path the error must name. */
 const HOSTILE: { name: string; add: (g: string) => Entry[]; names: string | RegExp; env?: Record<string, string> }[] = [
   { name: 'a ../ path', add: (g) => [{ path: '../x', mode: '100644', oid: blob(g, 'x') }], names: '"../x"' },
-  { name: 'a .git/hooks file', add: (g) => [{ path: '.git/hooks/post-checkout', mode: '100755', oid: blob(g, '#!/bin/sh\ntouch "$HOME/PWNED"\n') }], names: '.git/hooks/post-checkout' },
+  {
+    name: 'a .git/hooks file',
+    add: (g) => [{ path: '.git/hooks/post-checkout', mode: '100755', oid: blob(g, '#!/bin/sh\ntouch "$HOME/PWNED"\n') }],
+    names: '.git/hooks/post-checkout',
+  },
   { name: 'a symlink', add: (g) => [{ path: 'INBOX/cur/evil', mode: '120000', oid: blob(g, '/etc/passwd') }], names: /"INBOX\/cur\/evil": symbolic link/ },
-  { name: 'a submodule', add: () => [{ path: 'INBOX/cur/sub', mode: '160000', oid: '1234567890123456789012345678901234567890' }], names: /"INBOX\/cur\/sub": submodule/ },
-  { name: 'an executable message', add: (g) => [{ path: 'INBOX/cur/x:2,S', mode: '100755', oid: blob(g, 'Subject: x\n\nx\n') }], names: /"INBOX\/cur\/x:2,S": executable/ },
-  { name: 'a name with a newline', add: (g) => [{ path: 'INBOX/cur/a\nb:2,S', mode: '100644', oid: blob(g, 'Subject: x\n\nx\n') }], names: 'INBOX/cur/a\\nb:2,S' },
-  { name: 'a .mailgit/config.json that is not JSON', add: (g) => [{ path: '.mailgit/config.json', mode: '100644', oid: blob(g, '{ not json') }], names: /"\.mailgit\/config\.json": not valid JSON/ },
+  {
+    name: 'a submodule',
+    add: () => [{ path: 'INBOX/cur/sub', mode: '160000', oid: '1234567890123456789012345678901234567890' }],
+    names: /"INBOX\/cur\/sub": submodule/,
+  },
+  {
+    name: 'an executable message',
+    add: (g) => [{ path: 'INBOX/cur/x:2,S', mode: '100755', oid: blob(g, 'Subject: x\n\nx\n') }],
+    names: /"INBOX\/cur\/x:2,S": executable/,
+  },
+  {
+    name: 'a name with a newline',
+    add: (g) => [{ path: 'INBOX/cur/a\nb:2,S', mode: '100644', oid: blob(g, 'Subject: x\n\nx\n') }],
+    names: 'INBOX/cur/a\\nb:2,S',
+  },
+  {
+    name: 'a .mailgit/config.json that is not JSON',
+    add: (g) => [{ path: '.mailgit/config.json', mode: '100644', oid: blob(g, '{ not json') }],
+    names: /"\.mailgit\/config\.json": not valid JSON/,
+  },
   {
     name: 'a message over the size limit (limit lowered through MAILGIT_MAX_MESSAGE_BYTES)',
     add: (g) => [{ path: 'INBOX/cur/big:2,S', mode: '100644', oid: blob(g, Buffer.alloc(64 * 1024, 'a')) }],
@@ -94,7 +114,11 @@ describe('hostile remotes are refused by sync and clone', () => {
     const ok = join(dir, 'ok.git');
     gitOut(dir, ['clone', '-q', '--bare', a, ok]);
     const base = entriesOf(ok, 'main');
-    commitMain(ok, [...base, { path: 'INBOX/cur/1700000009.fine.host:2,S', mode: '100644', oid: blob(ok, 'Subject: fine\n\nfine\n') }], plumb(ok, ['rev-parse', 'main']));
+    commitMain(
+      ok,
+      [...base, { path: 'INBOX/cur/1700000009.fine.host:2,S', mode: '100644', oid: blob(ok, 'Subject: fine\n\nfine\n') }],
+      plumb(ok, ['rev-parse', 'main']),
+    );
     addRemote(a, 'ok', ok);
     mg(a, ['sync', 'ok']);
     expect(existsSync(join(a, 'INBOX/cur/1700000009.fine.host:2,S'))).toBe(true);

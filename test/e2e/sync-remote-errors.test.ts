@@ -40,7 +40,10 @@ const rev = (repo: string, ref: string) => gitOut(repo, ['rev-parse', ref]).trim
  * A with mail on hub `bad` (and a fresh hub `good`); C, a clone of the hub, pushes new
  * mail there that A has not fetched yet, so the damage done next lies in what A must fetch.
  */
-function twoHubs(url: (path: string) => string = (p) => p, env: Record<string, string> = {}): { dir: string; a: string; bad: string; good: string; newBlob: string } {
+function twoHubs(
+  url: (path: string) => string = (p) => p,
+  env: Record<string, string> = {},
+): { dir: string; a: string; bad: string; good: string; newBlob: string } {
   const dir = tempDir('mailgit-damaged-');
   const a = initReplica(join(dir, 'a'), 'a');
   arrive(a, 'a0');
@@ -86,7 +89,10 @@ describe('a damaged remote: one line, exit 65, the other remote still syncs', ()
       },
     ],
     ['a main that points to a missing commit', (hub) => writeFileSync(join(hub, 'refs', 'heads', 'main'), `${'1234567890'.repeat(4)}\n`)],
-    ['a main that points to a blob', (hub) => writeFileSync(join(hub, 'refs', 'heads', 'main'), `${gitOut(hub, ['rev-parse', 'main:.mailgit/config.json']).trim()}\n`)],
+    [
+      'a main that points to a blob',
+      (hub) => writeFileSync(join(hub, 'refs', 'heads', 'main'), `${gitOut(hub, ['rev-parse', 'main:.mailgit/config.json']).trim()}\n`),
+    ],
   ];
   const check = (what: string, damage: (hub: string, newBlob: string) => void, sshd?: Sshd) => {
     const { a, bad, good, newBlob } = twoHubs(sshd && ((p) => sshd.url(p)), sshd?.env);

@@ -7,7 +7,21 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
-import { addRemote, arrive, bareHub, cloneReplica, expectDiskIsHead, headTree, initReplica, messagesAt, mg, moveTo, msg, remove, setFlags } from '../helpers/replica.js';
+import {
+  addRemote,
+  arrive,
+  bareHub,
+  cloneReplica,
+  expectDiskIsHead,
+  headTree,
+  initReplica,
+  messagesAt,
+  mg,
+  moveTo,
+  msg,
+  remove,
+  setFlags,
+} from '../helpers/replica.js';
 import { sshdUnavailable, startSshd } from '../helpers/sshd.js';
 import type { Sshd } from '../helpers/sshd.js';
 

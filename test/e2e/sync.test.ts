@@ -347,7 +347,10 @@ describe('dry run, json, status', () => {
     expect(gitOut(b, ['for-each-ref', 'refs/heads/']).trim().split('\n')).toHaveLength(1);
 
     // status (from the last fetch, which the dry run made): B is 1+ behind, 0 ahead.
-    const st = JSON.parse(mg(b, ['status', '--json']).stdout) as { clean: boolean; remotes: { name: string; ahead: number; behind: number; identical: boolean }[] };
+    const st = JSON.parse(mg(b, ['status', '--json']).stdout) as {
+      clean: boolean;
+      remotes: { name: string; ahead: number; behind: number; identical: boolean }[];
+    };
     expect(st.clean).toBe(false);
     expect(st.remotes).toEqual([expect.objectContaining({ name: 'origin', ahead: 0, identical: false })]);
     expect(st.remotes[0]!.behind).toBeGreaterThan(0);

@@ -8,7 +8,23 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { startWatchChild } from './clients-helpers.js';
-import { addRemote, arrive, bareHub, cloneReplica, deliver, expectDiskIsHead, findOnDisk, headTree, initReplica, messagesAt, mg, moveTo, msg, remove, setFlags } from '../helpers/replica.js';
+import {
+  addRemote,
+  arrive,
+  bareHub,
+  cloneReplica,
+  deliver,
+  expectDiskIsHead,
+  findOnDisk,
+  headTree,
+  initReplica,
+  messagesAt,
+  mg,
+  moveTo,
+  msg,
+  remove,
+  setFlags,
+} from '../helpers/replica.js';
 
 vi.setConfig({ testTimeout: 600_000 });
 
@@ -115,7 +131,11 @@ describe('restore', () => {
     const head = gitOut(a, ['rev-parse', 'HEAD']).trim();
     expect(mg(a, ['restore', k1]).stdout).toContain(`already there: ${k1}`);
     expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(head);
-    expect(deletedList(a).map((d) => d.now).sort()).toEqual([msg(a, k1).path, msg(a, k2).path].sort());
+    expect(
+      deletedList(a)
+        .map((d) => d.now)
+        .sort(),
+    ).toEqual([msg(a, k1).path, msg(a, k2).path].sort());
   });
 
   test('a message moved since (another name, same content) is not restored twice; a Message-ID on several messages restores each once', () => {
@@ -337,7 +357,7 @@ describe('undo', () => {
     expectDiskIsHead(b);
   });
 
-  test('refuses, naming the messages, where later changes make the undo ambiguous; refuses a commit that is not mailgit\'s', () => {
+  test("refuses, naming the messages, where later changes make the undo ambiguous; refuses a commit that is not mailgit's", () => {
     const { a } = oneRepo();
     const k1 = arrive(a, 'one');
     const k2 = arrive(a, 'two');
@@ -383,7 +403,14 @@ describe('check', () => {
 
     const r = mailgit(['-C', a, 'check']);
     expect(r.code).toBe(65);
-    for (const line of [`edited in place: ${edited}`, `missing: ${gone}`, 'not recorded: INBOX/cur/stray:2,S', 'folder directory missing: INBOX/tmp/', 'cannot replicate: "INBOX/cur/bad\\u0001name"']) expect(r.stdout).toContain(line);
+    for (const line of [
+      `edited in place: ${edited}`,
+      `missing: ${gone}`,
+      'not recorded: INBOX/cur/stray:2,S',
+      'folder directory missing: INBOX/tmp/',
+      'cannot replicate: "INBOX/cur/bad\\u0001name"',
+    ])
+      expect(r.stdout).toContain(line);
     expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(head);
 
     const fix = mailgit(['-C', a, 'check', '--repair']);

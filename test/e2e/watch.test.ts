@@ -101,15 +101,21 @@ describe('mailgit watch', () => {
     // Another writer (an MDA) commits its own delivery: watch sees the files, records nothing.
     // Settled: nothing left to record, and the event of the last commit has been read.
     // (A move racing a scan may be recorded as two commits; both have to be in.)
-    await until(() => {
-      const last = gitOut(repo, ['rev-parse', 'HEAD']).trim();
-      return clean(repo) && w.events.some((x) => x.commit === last);
-    }, 30_000, 'watch to settle');
+    await until(
+      () => {
+        const last = gitOut(repo, ['rev-parse', 'HEAD']).trim();
+        return clean(repo) && w.events.some((x) => x.commit === last);
+      },
+      30_000,
+      'watch to settle',
+    );
     const commits = w.events.filter((x) => x.event === 'commit').length;
     const head = commitCount(repo);
     expect(run(['-C', repo, 'deliver'], { input: message(42, 'from the MTA') }).code).toBe(0);
     await sleep(1500);
-    expect(w.events.filter((x) => x.event === 'commit').length, JSON.stringify(w.events.slice(-3)) + gitOut(repo, ['log', '-4', '--format=%s %ci'])).toBe(commits);
+    expect(w.events.filter((x) => x.event === 'commit').length, JSON.stringify(w.events.slice(-3)) + gitOut(repo, ['log', '-4', '--format=%s %ci'])).toBe(
+      commits,
+    );
     expect(commitCount(repo)).toBe(head + 1);
 
     // At exit, what is pending is recorded.

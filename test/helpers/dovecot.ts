@@ -183,11 +183,9 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<Dovecot> 
       }
     }
   }
-  await writeFile(
-    join(dir, 'passwd'),
-    users.map((u) => `${u.user}:{PLAIN}${u.password}:${mailUid}:${mailGid}::${join(dir, 'home', u.user)}::\n`).join(''),
-    { mode: 0o644 },
-  );
+  await writeFile(join(dir, 'passwd'), users.map((u) => `${u.user}:{PLAIN}${u.password}:${mailUid}:${mailGid}::${join(dir, 'home', u.user)}::\n`).join(''), {
+    mode: 0o644,
+  });
 
   if (opts.oauth2IntrospectionUrl) {
     await writeFile(

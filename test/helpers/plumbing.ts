@@ -44,7 +44,8 @@ export function buildTree(gitDir: string, entries: Entry[]): string {
       sub.set(dir, list);
     }
   }
-  for (const [dir, list] of sub) here.push(Buffer.concat([Buffer.from(`040000 tree ${buildTree(gitDir, list)}\t`), Buffer.from(dir, 'latin1'), Buffer.from([0])]));
+  for (const [dir, list] of sub)
+    here.push(Buffer.concat([Buffer.from(`040000 tree ${buildTree(gitDir, list)}\t`), Buffer.from(dir, 'latin1'), Buffer.from([0])]));
   return plumb(gitDir, ['mktree', '-z', '--missing'], Buffer.concat(here));
 }
 

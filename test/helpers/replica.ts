@@ -242,4 +242,3 @@ export function fsck(repo: string): { code: number; out: string } {
   const r = spawnSync('git', ['fsck', '--no-progress', '--no-dangling'], { cwd: repo, encoding: 'utf8' });
   return { code: r.status ?? 128, out: r.stdout + r.stderr };
 }
-

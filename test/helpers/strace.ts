@@ -63,7 +63,7 @@ interface Call {
 }
 
 /** Undoes strace's C-style string escaping. */
-function unescape(s: string): string {
+function unescapeC(s: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
@@ -193,7 +193,7 @@ export function parseTrace(text: string, cwd: string): Trace {
     const ok = r[1] !== '?' && Number(r[1]) >= 0;
     const args = c.text.slice(c.name.length + 1);
     const str = STRING.exec(args);
-    const path = str ? unescape(str[1]!) : null;
+    const path = str ? unescapeC(str[1]!) : null;
     // The directory a relative path is looked up in: the cwd, or the dirfd's path.
     const dirfd = (): string | null => {
       const f = FD_ARG.exec(args);
@@ -251,7 +251,7 @@ export function parseTrace(text: string, cwd: string): Trace {
       case 'execve':
         if (!ok || path === null) break;
         for (const [fd, e] of proc.fds) if (e.cloexec) proc.fds.delete(fd);
-        trace.execs.push({ pid, path, argv0: unescape(/\[\s*"((?:[^"\\]|\\.)*)"/.exec(args)?.[1] ?? '') });
+        trace.execs.push({ pid, path, argv0: unescapeC(/\[\s*"((?:[^"\\]|\\.)*)"/.exec(args)?.[1] ?? '') });
         break;
       default:
         break;
@@ -261,7 +261,11 @@ export function parseTrace(text: string, cwd: string): Trace {
 }
 
 /** Runs `cmd ARGS` in `cwd` under strace and returns its result and what the trace shows. */
-export function traced(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string> }): { code: number; stdout: string; stderr: string; trace: Trace; raw: string } {
+export function traced(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): { code: number; stdout: string; stderr: string; trace: Trace; raw: string } {
   const dir = tempDir('mailgit-strace-');
   const out = join(dir, 'trace');
   try {

@@ -78,7 +78,15 @@ let counter = 0;
 export function messageText(r: Rand, tag: string): string {
   const id = `${tag}.${r.hex(12)}`;
   const lf = r.chance(0.3) ? '\r\n' : '\n';
-  return [`From: someone-${r.int(1, 50)}@example.org`, `To: me@example.org`, `Subject: message ${id}`, `Message-ID: <${id}@torture>`, '', `body of ${id}`, ''].join(lf);
+  return [
+    `From: someone-${r.int(1, 50)}@example.org`,
+    `To: me@example.org`,
+    `Subject: message ${id}`,
+    `Message-ID: <${id}@torture>`,
+    '',
+    `body of ${id}`,
+    '',
+  ].join(lf);
 }
 
 /** Makes `folder` a Maildir (cur/new/tmp). */
@@ -105,7 +113,9 @@ const FLAGS = ['D', 'F', 'P', 'R', 'S', 'T', 'a', 'b'];
 
 /** A random flag set, sorted. */
 export function randomFlags(r: Rand): string {
-  return FLAGS.filter(() => r.chance(0.3)).sort().join('');
+  return FLAGS.filter(() => r.chance(0.3))
+    .sort()
+    .join('');
 }
 
 /** What one client operation did, for the op log and the expectation model. */

@@ -79,7 +79,8 @@ async function runCase(seed: number): Promise<void> {
   // The base: r0 with some mail; the others are clones of it.
   await mgOk(['init', reps[0]!.dir, '--name', 'r0'], { env: reps[0]!.env });
   const created = new Set<string>();
-  for (let i = 0; i < 12; i++) created.add(drop(reps[0]!.dir, r.chance(0.7) ? 'INBOX' : 'Lists/x', newKey(r, 'r0'), messageText(r, 'base'), r.chance(0.5) ? randomFlags(r) : undefined));
+  for (let i = 0; i < 12; i++)
+    created.add(drop(reps[0]!.dir, r.chance(0.7) ? 'INBOX' : 'Lists/x', newKey(r, 'r0'), messageText(r, 'base'), r.chance(0.5) ? randomFlags(r) : undefined));
   await mgOk(['-C', reps[0]!.dir, 'commit'], { env: reps[0]!.env });
   for (const rep of reps.slice(1)) {
     // Replicas may share a name (names are for people; ids keep them apart), and a peer's
@@ -104,7 +105,11 @@ async function runCase(seed: number): Promise<void> {
     bare.set(dir, new Map());
     for (const i of members) reps[i]!.remotes.push({ name, kind: 'bare', target: dir });
   };
-  if (topology === 'hub') stick('hub', reps.map((_, i) => i));
+  if (topology === 'hub')
+    stick(
+      'hub',
+      reps.map((_, i) => i),
+    );
   if (topology === 'chain' || topology === 'ring') for (let i = 0; i + 1 < n; i++) peer(i, i + 1);
   if (topology === 'ring') peer(n - 1, 0);
   if (topology === 'usb') for (let i = 0; i + 1 < n; i++) stick(`usb${i}`, [i, i + 1]);
@@ -192,7 +197,11 @@ async function runCase(seed: number): Promise<void> {
   }
   const files = treeFiles(reps[0]!.dir);
   const counts = blobCounts(files);
-  const where = (b: string) => [...files].filter(([, o]) => o === b).map(([p]) => p).join(', ');
+  const where = (b: string) =>
+    [...files]
+      .filter(([, o]) => o === b)
+      .map(([p]) => p)
+      .join(', ');
   const problems: string[] = [];
   for (const b of counts.keys()) if (!created.has(b)) problems.push(`unknown message ${b} at ${where(b)}`);
   for (const b of created) {
@@ -204,7 +213,8 @@ async function runCase(seed: number): Promise<void> {
       else if (c > 1) problems.push(`DOUBLED ${b}: ${where(b)}`);
     } else {
       const decisive = ds.find((d) => ms.every((m) => before(m, d.seen)));
-      if (decisive && c > 0) problems.push(`RESURRECTED ${b} at ${where(b)}: deleted by ${decisive.ev.replica}#${decisive.ev.n} after seeing every change to it`);
+      if (decisive && c > 0)
+        problems.push(`RESURRECTED ${b} at ${where(b)}: deleted by ${decisive.ev.replica}#${decisive.ev.n} after seeing every change to it`);
       else if (c > 1) problems.push(`DOUBLED ${b} (deleted somewhere, concurrently changed): ${where(b)}`);
     }
   }

@@ -85,7 +85,12 @@ describe.skipIf(!FOUND)('malformed mail: deliver stores every corpus file as it 
     const r = new Rand(99);
     const special = FILES.filter((f) => {
       const d = readFileSync(f);
-      return d.length === 0 || d.includes(0x0d) || d.subarray(0, 5).toString('latin1') === 'From ' || !/^[\x21-\x39\x3b-\x7e]+:/.test(d.subarray(0, 200).toString('latin1'));
+      return (
+        d.length === 0 ||
+        d.includes(0x0d) ||
+        d.subarray(0, 5).toString('latin1') === 'From ' ||
+        !/^[\x21-\x39\x3b-\x7e]+:/.test(d.subarray(0, 200).toString('latin1'))
+      );
     });
     const pick = longRun() ? FILES : [...new Set([...r.shuffle([...special]).slice(0, 12), ...Array.from({ length: 12 }, () => r.pick(FILES))])];
     const bad: string[] = [];

@@ -17,36 +17,39 @@ import { POINTS, TIMEOUT, baseRepo, checkFsck, clientOps, describeKill, note, re
 const FILE = 'test/torture/crash-watch.test.ts';
 
 describe('crash injection: watch (long-lived cat-file and fast-import, packing in-process)', () => {
-  test.each(seeds([31], 7))('seed %i', async (seed) => {
-    const r = new Rand(seed);
-    const root = tempDir();
-    const a = join(root, 'a');
-    await baseRepo(a, 'a', r);
-    const commits = () => Number(git(a, ['rev-list', '--count', 'HEAD']).trim());
-    let byWatch = 0;
-    for (let p = 0; p < POINTS; p++) {
-      const plan = { ms: r.int(700, 4000), group: r.chance(0.5) };
-      const before = commits();
-      const watching = cli(['-C', a, 'watch', '--debounce', '50', '--interval', '0'], { killAfterMs: plan.ms, killGroup: plan.group });
-      // The client acts while watch records (and is killed mid-way): a few changes, a pause.
-      const t0 = Date.now();
-      while (Date.now() - t0 < plan.ms + 300) {
-        clientOps(a, r, 'a', r.int(1, 4));
-        await new Promise((res) => setTimeout(res, r.int(10, 200)));
+  test.each(seeds([31], 7))(
+    'seed %i',
+    async (seed) => {
+      const r = new Rand(seed);
+      const root = tempDir();
+      const a = join(root, 'a');
+      await baseRepo(a, 'a', r);
+      const commits = () => Number(git(a, ['rev-list', '--count', 'HEAD']).trim());
+      let byWatch = 0;
+      for (let p = 0; p < POINTS; p++) {
+        const plan = { ms: r.int(700, 4000), group: r.chance(0.5) };
+        const before = commits();
+        const watching = cli(['-C', a, 'watch', '--debounce', '50', '--interval', '0'], { killAfterMs: plan.ms, killGroup: plan.group });
+        // The client acts while watch records (and is killed mid-way): a few changes, a pause.
+        const t0 = Date.now();
+        while (Date.now() - t0 < plan.ms + 300) {
+          clientOps(a, r, 'a', r.int(1, 4));
+          await new Promise((res) => setTimeout(res, r.int(10, 200)));
+        }
+        const run = await watching;
+        const ctx = describeKill(FILE, seed, p, plan, run);
+        note(`${seed}/${p}: watch ${plan.ms} ms ${plan.group ? 'group' : 'node'} killed=${run.killed}`);
+        expect(run.killed, ctx).toBe(true);
+        checkFsck([a], ctx);
+        byWatch += commits() - before;
+        // Nothing the client did is lost: the next commit brings HEAD level with the disk.
+        await rerun(['-C', a, 'commit'], ctx);
+        expect(diskVsHead(a), ctx).toBe('');
+        checkFsck([a], ctx);
       }
-      const run = await watching;
-      const ctx = describeKill(FILE, seed, p, plan, run);
-      note(`${seed}/${p}: watch ${plan.ms} ms ${plan.group ? 'group' : 'node'} killed=${run.killed}`);
-      expect(run.killed, ctx).toBe(true);
-      checkFsck([a], ctx);
-      byWatch += commits() - before;
-      // Nothing the client did is lost: the next commit brings HEAD level with the disk.
-      await rerun(['-C', a, 'commit'], ctx);
-      expect(diskVsHead(a), ctx).toBe('');
-      checkFsck([a], ctx);
-    }
-    // The kills landed while watch was recording, not before it ever did.
-    expect(byWatch).toBeGreaterThan(0);
-  }, TIMEOUT);
+      // The kills landed while watch was recording, not before it ever did.
+      expect(byWatch).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
 });
-

@@ -20,7 +20,8 @@ export function tree(repo: string, rev = 'HEAD'): string {
 /** A repo with a base of committed mail in two folders. */
 export async function baseRepo(dir: string, name: string, r: Rand): Promise<void> {
   await mgOk(['init', dir, '--name', name]);
-  for (let i = 0; i < 25; i++) drop(dir, r.chance(0.7) ? 'INBOX' : 'Lists/x', newKey(r, name), messageText(r, name), r.chance(0.6) ? randomFlags(r) : undefined);
+  for (let i = 0; i < 25; i++)
+    drop(dir, r.chance(0.7) ? 'INBOX' : 'Lists/x', newKey(r, name), messageText(r, name), r.chance(0.6) ? randomFlags(r) : undefined);
   await mgOk(['-C', dir, 'commit']);
 }
 
@@ -92,4 +93,3 @@ export async function rerun(args: string[], ctx: string, env?: Record<string, st
   const r = await cli(args, { env });
   if (r.code !== 0) throw new Error(`${ctx}\nrerun mailgit ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
 }
-

@@ -21,16 +21,26 @@ let dc: Dovecot;
 function corpusSample(r: Rand, n: number): Buffer[] {
   if (!CORPORA) return [];
   const all = filesUnder(CORPORA).filter((p) => !p.endsWith('/README.md') && statSync(p).size > 0);
-  return r.shuffle(all).slice(0, n).map((p) => readFileSync(p));
+  return r
+    .shuffle(all)
+    .slice(0, n)
+    .map((p) => readFileSync(p));
 }
 
 beforeAll(async () => {
   dc = await startDovecot();
   const r = new Rand(3);
   const corpus = corpusSample(r, longRun() ? 200 : 25);
-  await dc.append('INBOX', Array.from({ length: 30 }, () => messageText(r, 'imap')));
+  await dc.append(
+    'INBOX',
+    Array.from({ length: 30 }, () => messageText(r, 'imap')),
+  );
   if (corpus.length > 0) await dc.append('INBOX', corpus);
-  await dc.append('Lists/x', Array.from({ length: 15 }, () => messageText(r, 'list')), { flags: ['\\Seen'] });
+  await dc.append(
+    'Lists/x',
+    Array.from({ length: 15 }, () => messageText(r, 'list')),
+    { flags: ['\\Seen'] },
+  );
 }, 300_000);
 afterAll(async () => {
   await dc?.stop();

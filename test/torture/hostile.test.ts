@@ -21,7 +21,13 @@ import { drop } from './client.js';
 import { blob, commitMain, entriesOf, plumb, type Entry } from '../helpers/plumbing.js';
 
 /** A repo `a` with mail, a canary directory beside it, and a way to make evil remotes from it. */
-async function setup(): Promise<{ root: string; a: string; canary: string; evil: (name: string, extra: (g: string) => Entry[]) => string; snapshot: () => string }> {
+async function setup(): Promise<{
+  root: string;
+  a: string;
+  canary: string;
+  evil: (name: string, extra: (g: string) => Entry[]) => string;
+  snapshot: () => string;
+}> {
   const root = tempDir('mailgit-hostile-');
   const a = join(root, 'a');
   await mgOk(['init', a, '--name', 'a']);
@@ -32,7 +38,13 @@ async function setup(): Promise<{ root: string; a: string; canary: string; evil:
   writeFileSync(join(canary, 'keep'), 'canary\n');
   const snapshot = () => {
     const st = (p: string) => `${p}:${statSync(join(root, p)).mtimeMs}`;
-    return JSON.stringify({ head: git(a, ['rev-parse', 'HEAD']).trim(), disk: lines(diskFiles(a)), canary: readdirSync(canary).map((n) => st(`canary/${n}`)), root: readdirSync(root).sort(), tmp: existsSync('/tmp/mailgit-pwned') });
+    return JSON.stringify({
+      head: git(a, ['rev-parse', 'HEAD']).trim(),
+      disk: lines(diskFiles(a)),
+      canary: readdirSync(canary).map((n) => st(`canary/${n}`)),
+      root: readdirSync(root).sort(),
+      tmp: existsSync('/tmp/mailgit-pwned'),
+    });
   };
   const evil = (name: string, extra: (g: string) => Entry[]) => {
     const g = join(root, `${name}.git`);
@@ -107,7 +119,11 @@ describe('hostile remotes: .mailgit files that are not what they claim', () => {
     ['checkpoint of the wrong shape', '.mailgit/checkpoints/work.json', '{"INBOX": "yesterday", "Sent": {"uidValidity": -1, "uid": 1e400}}'],
     ['deeply nested JSON', '.mailgit/checkpoints/deep.json', `{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}`],
     ['binary where JSON is expected', '.mailgit/accounts/x.json', Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x7d])],
-    ['an account that carries a password command', '.mailgit/accounts/evil.json', '{"host": "imap.example.org", "port": 993, "user": "me", "passwordCommand": ["touch", "/tmp/mailgit-pwned"]}'],
+    [
+      'an account that carries a password command',
+      '.mailgit/accounts/evil.json',
+      '{"host": "imap.example.org", "port": 993, "user": "me", "passwordCommand": ["touch", "/tmp/mailgit-pwned"]}',
+    ],
     ['a file that is not JSON at all', '.mailgit/notes', 'hello'],
   ];
   test.each(CASES)('%s: refused, or accepted without harm; later commands still work', async (what, path, content) => {

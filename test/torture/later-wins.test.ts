@@ -65,13 +65,16 @@ async function runCase(seed: number): Promise<void> {
     drop(dirs[busy]!, 'INBOX', newKey(r, `busy${busy}`), messageText(r, 'busy'));
     await mgOk(['-C', dirs[busy]!, 'commit'], { env: envs[busy] });
   }
-  for (let round = 0; round < 3; round++) for (const i of [0, 1]) {
-    const s = await cli(['-C', dirs[i]!, 'sync'], { env: envs[i] });
-    if (s.code !== 0) throw new Error(`${reproduce(FILE, seed)}\nr${i} sync exited ${s.code}: ${s.stderr}`);
-  }
+  for (let round = 0; round < 3; round++)
+    for (const i of [0, 1]) {
+      const s = await cli(['-C', dirs[i]!, 'sync'], { env: envs[i] });
+      if (s.code !== 0) throw new Error(`${reproduce(FILE, seed)}\nr${i} sync exited ${s.code}: ${s.stderr}`);
+    }
   const ctx = `${reproduce(FILE, seed)}\n${log.join('\n')}`;
   expect(git(dirs[0], ['rev-parse', 'HEAD^{tree}']), ctx).toBe(git(dirs[1], ['rev-parse', 'HEAD^{tree}']));
-  const wrong = plans.filter((p) => (nameOf(dirs[0], p.key) === null) !== !p.deleteFirst).map((p) => `${p.key}: the ${p.deleteFirst ? 'flag change' : 'deletion'} came later, but the message is ${p.deleteFirst ? 'gone' : 'there'}`);
+  const wrong = plans
+    .filter((p) => (nameOf(dirs[0], p.key) === null) !== !p.deleteFirst)
+    .map((p) => `${p.key}: the ${p.deleteFirst ? 'flag change' : 'deletion'} came later, but the message is ${p.deleteFirst ? 'gone' : 'there'}`);
   expect(wrong, ctx).toEqual([]);
 }
 

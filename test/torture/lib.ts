@@ -163,7 +163,14 @@ export function cli(args: string[], opts: CliOptions = {}): Promise<Run> {
       // they cannot race the next step (a crash would have left them running too, but
       // a later command waits for them through git's own locks).
       if (killed && !opts.killGroup) waitGroupGone(child.pid!);
-      done({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ms: Date.now() - t0, killed: killed && signal === 'SIGKILL' });
+      done({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        ms: Date.now() - t0,
+        killed: killed && signal === 'SIGKILL',
+      });
     });
     child.stdin.end(opts.input ?? '');
   });

@@ -16,7 +16,11 @@ import { addFlags, addRemote, arrive, bareHub, cloneReplica, diskFiles, expectDi
 import { Rand, seeds } from './lib.js';
 
 function plain(repo: string, args: string[]): number {
-  const r = spawnSync('git', ['-c', 'user.name=P', '-c', 'user.email=p@example.org', ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_EDITOR: 'true' } });
+  const r = spawnSync('git', ['-c', 'user.name=P', '-c', 'user.email=p@example.org', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_EDITOR: 'true' },
+  });
   return r.status ?? 128;
 }
 
@@ -36,7 +40,10 @@ function mailgitVerb(repo: string, verb: string[], log: string[]): void {
   for (let attempt = 0; ; attempt++) {
     const r = mailgit(['-C', repo, ...verb]);
     log.push(`mailgit ${verb.join(' ')} → ${r.code}${r.code ? `: ${r.stderr.trim()}` : ''}`);
-    if (r.code === 0) return checkGitView(repo, log.slice(-3).join(' | '));
+    if (r.code === 0) {
+      checkGitView(repo, log.slice(-3).join(' | '));
+      return;
+    }
     expect(r.code, log.join('\n')).toBe(78);
     expect(r.stderr.trim().split('\n'), log.join('\n')).toHaveLength(1);
     const way = /run `([^`]+)`/.exec(r.stderr)?.[1];
@@ -58,7 +65,13 @@ const PLAIN: [number, string[][]][] = [
   [1, [['commit', '-q', '-a', '-m', 'plain']]],
   [1, [['commit', '-q', '-a', '-n', '-m', 'plain']]],
   [1, [['pull', '-q', '--no-rebase']]],
-  [1, [['fetch', '-q', 'origin'], ['merge', '-q', 'origin/main']]],
+  [
+    1,
+    [
+      ['fetch', '-q', 'origin'],
+      ['merge', '-q', 'origin/main'],
+    ],
+  ],
   [1, [['checkout', '-q', 'HEAD~1']]],
   [1, [['checkout', '-q', '-B', 'other']]],
   [1, [['reset', '-q', '--hard', 'HEAD~1']]],

@@ -39,32 +39,37 @@ const SCENARIOS: { name: string; args: (c: { t0: string; d: string }) => string[
 ];
 
 describe.each(SCENARIOS)('crash injection: $name', ({ args }) => {
-  test.each(seeds([41, 31021], 3))('seed %i', async (seed) => {
-    const r = new Rand(seed);
-    const root = tempDir();
-    const a = join(root, 'a');
-    const commits = await deletedRepo(a, r);
-    const snap = join(root, 'snap');
-    restore(a, snap);
-    const before = tree(a);
-    const ref = await mgOk(['-C', a, ...args(commits)]);
-    const after = tree(a);
-    expect(after).not.toBe(before);
-    for (let p = 0; p < POINTS; p++) {
-      const u = r.next();
-      const plan = { ms: Math.round(ref.ms * (u < 0.4 ? 0.05 + u * 0.9 : 0.4 + 0.55 * r.next())), group: r.chance(0.5) };
-      restore(snap, a);
-      const run = await cli(['-C', a, ...args(commits)], { killAfterMs: plan.ms, killGroup: plan.group });
-      const ctx = `${reproduce(FILE, seed, `kill point ${p}: SIGKILL ${plan.group ? 'group' : 'node'} at ${plan.ms} ms, ${run.killed ? 'killed' : `finished first (exit ${run.code})`}`)}\nstderr: ${run.stderr}`;
-      fsckStrict(a);
-      if (process.env.MAILGIT_TORTURE_VERBOSE) console.log(`${seed}/${p}: ${plan.ms} ms killed=${run.killed} journal=${existsSync(join(a, '.git/mailgit/apply.json'))} moved=${tree(a) === after}`);
-      await mgOk(['-C', a, 'commit']);
-      expect([before, after], ctx).toContain(tree(a));
-      expect(diskVsHead(a), ctx).toBe('');
-      await mgOk(['-C', a, ...args(commits)]);
-      expect(tree(a), ctx).toBe(after);
-      expect(diskVsHead(a), ctx).toBe('');
-      fsckStrict(a);
-    }
-  }, TIMEOUT);
+  test.each(seeds([41, 31021], 3))(
+    'seed %i',
+    async (seed) => {
+      const r = new Rand(seed);
+      const root = tempDir();
+      const a = join(root, 'a');
+      const commits = await deletedRepo(a, r);
+      const snap = join(root, 'snap');
+      restore(a, snap);
+      const before = tree(a);
+      const ref = await mgOk(['-C', a, ...args(commits)]);
+      const after = tree(a);
+      expect(after).not.toBe(before);
+      for (let p = 0; p < POINTS; p++) {
+        const u = r.next();
+        const plan = { ms: Math.round(ref.ms * (u < 0.4 ? 0.05 + u * 0.9 : 0.4 + 0.55 * r.next())), group: r.chance(0.5) };
+        restore(snap, a);
+        const run = await cli(['-C', a, ...args(commits)], { killAfterMs: plan.ms, killGroup: plan.group });
+        const ctx = `${reproduce(FILE, seed, `kill point ${p}: SIGKILL ${plan.group ? 'group' : 'node'} at ${plan.ms} ms, ${run.killed ? 'killed' : `finished first (exit ${run.code})`}`)}\nstderr: ${run.stderr}`;
+        fsckStrict(a);
+        if (process.env.MAILGIT_TORTURE_VERBOSE)
+          console.log(`${seed}/${p}: ${plan.ms} ms killed=${run.killed} journal=${existsSync(join(a, '.git/mailgit/apply.json'))} moved=${tree(a) === after}`);
+        await mgOk(['-C', a, 'commit']);
+        expect([before, after], ctx).toContain(tree(a));
+        expect(diskVsHead(a), ctx).toBe('');
+        await mgOk(['-C', a, ...args(commits)]);
+        expect(tree(a), ctx).toBe(after);
+        expect(diskVsHead(a), ctx).toBe('');
+        fsckStrict(a);
+      }
+    },
+    TIMEOUT,
+  );
 });

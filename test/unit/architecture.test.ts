@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const FORBIDDEN = [/from 'node:(fs|fs\/promises|child_process|net|tls|http|https|os|dgram)'/, /from '(fs|child_process|imapflow|chokidar)'/, /from '\.\.\/(git|repo|sync|fetch|watch|deliver|store)\//, /\bDate\.now\(|new Date\(\)|process\.hrtime|performance\.now/];
+const FORBIDDEN = [
+  /from 'node:(fs|fs\/promises|child_process|net|tls|http|https|os|dgram)'/,
+  /from '(fs|child_process|imapflow|chokidar)'/,
+  /from '\.\.\/(git|repo|sync|fetch|watch|deliver|store)\//,
+  /\bDate\.now\(|new Date\(\)|process\.hrtime|performance\.now/,
+];
 
 describe('pure core', () => {
   for (const dir of ['maildir', 'merge']) {

@@ -27,7 +27,10 @@ describe('parseCommandLine', () => {
       { accounts: ['work'], folder: ['A', 'B', 'C'], maxSize: '10k', newestFirst: true, passwordCommand: 'cat pw', batch: 10 },
     ],
     [['account', 'add', 'w', '--host', 'h', '--user', 'u'], { name: 'w', host: 'h', user: 'u', tls: true }],
-    [['account', 'add', 'w', '--host', 'h', '--user', 'u', '--no-tls', '--map', 'a=b', '--map', 'c d=e'], { name: 'w', host: 'h', user: 'u', tls: false, map: ['a=b', 'c d=e'] }],
+    [
+      ['account', 'add', 'w', '--host', 'h', '--user', 'u', '--no-tls', '--map', 'a=b', '--map', 'c d=e'],
+      { name: 'w', host: 'h', user: 'u', tls: false, map: ['a=b', 'c d=e'] },
+    ],
     [['account', 'password-command', 'w', 'pass show w'], { name: 'w', command: 'pass show w' }],
     [['account', 'password-command', 'w', '--clear'], { name: 'w', clear: true }],
     [['deliver', '-f', 'Lists/rust', '-m', 'hi', '--wait', '-1'], { folder: 'Lists/rust', message: 'hi', wait: -1 }],
@@ -45,7 +48,14 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['account', '-h']).kind).toBe('help');
   });
 
-  it.each([[['commit', '--dry-run']], [['log', '-n', '1x']], [['deliver', '--wait', '']], [['watch', '--interval']], [['demo', 'extra']], [['account', 'remove']]])('%j is a usage error', (args) => {
+  it.each([
+    [['commit', '--dry-run']],
+    [['log', '-n', '1x']],
+    [['deliver', '--wait', '']],
+    [['watch', '--interval']],
+    [['demo', 'extra']],
+    [['account', 'remove']],
+  ])('%j is a usage error', (args) => {
     expect(() => parseCommandLine(args)).toThrow(UsageError);
   });
 });

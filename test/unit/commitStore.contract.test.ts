@@ -71,8 +71,29 @@ describe.each(commitStores)('CommitStore contract: %s', (_name, make) => {
     const s = make();
     const [b1, b2] = [await s.writeBlob('one'), await s.writeBlob('two')];
     const T = 1_800_000_000_000;
-    const c1 = await s.commit(await s.editTree(null, [{ path: 'INBOX/cur/k1:2,S', oid: b1 }, { path: 'INBOX/cur/k2', oid: b2 }, { path: 'INBOX/maildirfolder', oid: await s.writeBlob('') }]), [], 'one', '', { clock: T, replica: 'a' }, T);
-    const c2 = await s.commit(await s.editTree(c1, [{ path: 'INBOX/cur/k1:2,S', oid: null }, { path: 'INBOX/cur/k1:2,FS', oid: b1 }]), [c1], 'flag', '', { clock: T + 1000, replica: 'a' }, T + 1000);
+    const c1 = await s.commit(
+      await s.editTree(null, [
+        { path: 'INBOX/cur/k1:2,S', oid: b1 },
+        { path: 'INBOX/cur/k2', oid: b2 },
+        { path: 'INBOX/maildirfolder', oid: await s.writeBlob('') },
+      ]),
+      [],
+      'one',
+      '',
+      { clock: T, replica: 'a' },
+      T,
+    );
+    const c2 = await s.commit(
+      await s.editTree(c1, [
+        { path: 'INBOX/cur/k1:2,S', oid: null },
+        { path: 'INBOX/cur/k1:2,FS', oid: b1 },
+      ]),
+      [c1],
+      'flag',
+      '',
+      { clock: T + 1000, replica: 'a' },
+      T + 1000,
+    );
     const c3 = await s.commit(await s.editTree(c1, [{ path: 'INBOX/cur/k2', oid: null }]), [c1], 'rm by hand', '', null, T + 2000);
     const m = await s.commit(await s.editTree(c2, [{ path: 'INBOX/cur/k2', oid: null }]), [c2, c3], 'merge', '', { clock: T + 3000, replica: 'b' }, T + 3000);
     const byId = <T extends { commit: string }>(l: T[]) => [...l].sort((x, y) => (x.commit < y.commit ? -1 : 1));

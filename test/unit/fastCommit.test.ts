@@ -103,7 +103,9 @@ describe('fastCommit (real git)', () => {
     const a = blob(dir, 'a\n');
     const base = await fastCommit(dir, { ref: 'refs/heads/main', parent: null, edits: [{ path: 'x/cur/1', oid: a }], message: 'base\n', when: 1 });
     const other = await fastCommit(dir, { ref: 'refs/heads/main', parent: base, edits: [{ path: 'x/cur/2', oid: a }], message: 'other\n', when: 2 });
-    await expect(fastCommit(dir, { ref: 'refs/heads/main', parent: base, edits: [{ path: 'x/cur/3', oid: a }], message: 'stale\n', when: 3 })).rejects.toMatchObject({
+    await expect(
+      fastCommit(dir, { ref: 'refs/heads/main', parent: base, edits: [{ path: 'x/cur/3', oid: a }], message: 'stale\n', when: 3 }),
+    ).rejects.toMatchObject({
       code: 'ERACE',
       exitCode: 75,
     });
@@ -119,7 +121,16 @@ describe('FastCommitter (one long-lived fast-import, real git)', () => {
     try {
       const c1 = await fc.commit({ ref: 'refs/heads/main', parent: null, edits: [{ path: 'INBOX/cur/1:2,', oid: a }], message: 'one\n', when: 1 });
       expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(c1);
-      const c2 = await fc.commit({ ref: 'refs/heads/main', parent: c1, edits: [{ path: 'INBOX/cur/1:2,', oid: null }, { path: 'INBOX/cur/1:2,S', oid: a }], message: 'two\n', when: 2 });
+      const c2 = await fc.commit({
+        ref: 'refs/heads/main',
+        parent: c1,
+        edits: [
+          { path: 'INBOX/cur/1:2,', oid: null },
+          { path: 'INBOX/cur/1:2,S', oid: a },
+        ],
+        message: 'two\n',
+        when: 2,
+      });
       expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(c2);
       // Another writer commits meanwhile (as a sync's apply would): the next commit starts from it.
       const other = await fastCommit(dir, { ref: 'refs/heads/main', parent: c2, edits: [{ path: 'Archive/cur/9:2,S', oid: a }], message: 'other\n', when: 3 });
@@ -167,14 +178,21 @@ describe('readers', () => {
     const dir = newRepo();
     const a = blob(dir, 'a\n');
     const sub = gitIn(dir, ['mktree'], `100644 blob ${a}\tinner\n`);
-    const tree = gitIn(dir, ['mktree'], [`100644 blob ${a}\t1.M1P1.h:2,S`, `100755 blob ${a}\tx.sh`, `100644 blob ${a}\tEntwürfe`, `040000 tree ${sub}\tsub`].join('\n') + '\n');
+    const tree = gitIn(
+      dir,
+      ['mktree'],
+      `${[`100644 blob ${a}\t1.M1P1.h:2,S`, `100755 blob ${a}\tx.sh`, `100644 blob ${a}\tEntwürfe`, `040000 tree ${sub}\tsub`].join('\n')}\n`,
+    );
     const raw = spawnSync('git', ['cat-file', 'tree', tree], { cwd: dir }).stdout;
     const ix = indexTree(raw);
-    const expected = gitOut(dir, ['-c', 'core.quotepath=false', 'ls-tree', tree]).trim().split('\n').map((l) => {
-      const [meta, name] = l.split('\t') as [string, string];
-      const [mode, , oid] = meta.split(' ');
-      return { name, blob: mode !== '040000', oid };
-    });
+    const expected = gitOut(dir, ['-c', 'core.quotepath=false', 'ls-tree', tree])
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const [meta, name] = l.split('\t') as [string, string];
+        const [mode, , oid] = meta.split(' ');
+        return { name, blob: mode !== '040000', oid };
+      });
     expect(ix.names.map((name, i) => ({ name, blob: ix.isBlob[i], oid: ix.oidAt(i) }))).toEqual(expected);
     expect(() => indexTree(readFileSync(__filename).subarray(0, 30))).toThrow(/damaged/);
   });

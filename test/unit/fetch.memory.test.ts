@@ -180,7 +180,10 @@ describe('fetch against the in-memory source', () => {
     it(`connection lost mid-folder, ${how}: exit 69, what arrived is committed, the rerun downloads only the rest`, async () => {
       const N = 50;
       const server = new MemoryMailServer({ password: PASSWORD });
-      server.append('INBOX', Array.from({ length: N }, (_, i) => gen(i, 'drop', 20)));
+      server.append(
+        'INBOX',
+        Array.from({ length: N }, (_, i) => gen(i, 'drop', 20)),
+      );
       const repo = await newRepo();
       server.dropAfterDownloads(23);
       const opts: FetchOptions = { chunkMessages: 10, commitMessages: 10, ...(streamThreshold !== undefined ? { streamThreshold } : {}) };
@@ -209,8 +212,16 @@ describe('fetch against the in-memory source', () => {
   it('two repos fetching the same server (different order and chunking) write identical trees', async () => {
     const server = new MemoryMailServer({ password: PASSWORD });
     const date = new Date('2023-06-01T10:00:00Z');
-    server.append('INBOX', Array.from({ length: 30 }, (_, i) => gen(i, 'twin')), { flags: ['\\Seen'], internalDate: date });
-    server.append('Lists/rust', Array.from({ length: 10 }, (_, i) => gen(i, 'rust')), { internalDate: date });
+    server.append(
+      'INBOX',
+      Array.from({ length: 30 }, (_, i) => gen(i, 'twin')),
+      { flags: ['\\Seen'], internalDate: date },
+    );
+    server.append(
+      'Lists/rust',
+      Array.from({ length: 10 }, (_, i) => gen(i, 'rust')),
+      { internalDate: date },
+    );
     server.append('Archive/2023', [gen(1, 'arch', 40)], { flags: ['\\Flagged'], internalDate: date });
     const a = await newRepo('laptop');
     const b = await newRepo('desktop');
@@ -280,7 +291,9 @@ describe('fetch against the in-memory source', () => {
     expect(r.error).toBeUndefined();
     expect(r.fetched).toBe(2);
     expect(checkpoint(repo).INBOX.uid).toBe(4);
-    expect([...headMessages(repo.root).keys()].map((p) => sha(readFileSync(join(repo.root, p)))).sort()).toEqual([sha(gen(1, 'gone')), sha(gen(3, 'gone'))].sort());
+    expect([...headMessages(repo.root).keys()].map((p) => sha(readFileSync(join(repo.root, p)))).sort()).toEqual(
+      [sha(gen(1, 'gone')), sha(gen(3, 'gone'))].sort(),
+    );
   });
 
   it('--max-size skips (checkpoint moves past), --rescan later picks the message up without duplicating', async () => {

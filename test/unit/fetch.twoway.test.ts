@@ -148,7 +148,10 @@ describe('two-way fetch against the in-memory source', () => {
 
   it('a mass disappearance on the server is suspect: kept and said; --accept-vanished makes it real', async () => {
     const server = new MemoryMailServer({ password: PASSWORD });
-    server.append('INBOX', Array.from({ length: 12 }, (_, i) => gen(i, 'mass')));
+    server.append(
+      'INBOX',
+      Array.from({ length: 12 }, (_, i) => gen(i, 'mass')),
+    );
     const repo = await newRepo();
     await ok(repo, server);
     server.expunge('INBOX', [...server.contents('INBOX').keys()]);
@@ -215,7 +218,11 @@ describe('two-way fetch against the in-memory source', () => {
     expect(rb.folders.reduce((n, f) => n + (f.twoWay?.uploaded ?? 0), 0)).toBe(0);
     const copies = ['INBOX', 'Archive', 'Sent'].flatMap((f) => [...server.contents(f).values()].filter((c) => sha(c) === sha(m)).map(() => f));
     expect(copies).toEqual(['Sent']);
-    expect(diskMessages(b.root).filter((p) => sha(readFileSync(join(b.root, p))) === sha(m)).map((p) => p.split('/')[0])).toEqual(['Sent']);
+    expect(
+      diskMessages(b.root)
+        .filter((p) => sha(readFileSync(join(b.root, p))) === sha(m))
+        .map((p) => p.split('/')[0]),
+    ).toEqual(['Sent']);
   });
 
   it('a local deletion → \\Deleted on the server (expunged only with expunge); never downloaded again', async () => {
@@ -321,7 +328,8 @@ describe('two-way fetch against the in-memory source', () => {
     await ok(b, server);
     await ok(b, server);
     expect(server.contents('Sent').size).toBe(1);
-    for (const r of [a, b]) expect(diskMessages(r.root).filter((p) => p.startsWith('Sent/'))).toEqual([`Sent/cur/1704067200.mg${sha(sent).slice(0, 16)}.mailgit:2,S`]);
+    for (const r of [a, b])
+      expect(diskMessages(r.root).filter((p) => p.startsWith('Sent/'))).toEqual([`Sent/cur/1704067200.mg${sha(sent).slice(0, 16)}.mailgit:2,S`]);
   });
 
   it('first two-way run on a repo fetched one-way, and a UIDVALIDITY change: local-only mail is held, never uploaded, nothing deleted', async () => {

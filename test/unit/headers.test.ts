@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { readHeaders } from '../../src/maildir/headers.js';
 import { CORPORA } from '../helpers/corpora.js';
 
-
 function corpusFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
@@ -21,7 +20,11 @@ function corpusFiles(dir: string): string[] {
 
 describe('readHeaders', () => {
   it('reads subject, sender, date and Message-ID of a CRLF message', async () => {
-    const h = await readHeaders(Buffer.from('From: Alice <alice@example.org>\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\nDate: Fri, 17 Nov 2023 10:00:00 +0000\r\nMessage-ID: <x@example.org>\r\n\r\nbody\r\n'));
+    const h = await readHeaders(
+      Buffer.from(
+        'From: Alice <alice@example.org>\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\nDate: Fri, 17 Nov 2023 10:00:00 +0000\r\nMessage-ID: <x@example.org>\r\n\r\nbody\r\n',
+      ),
+    );
     expect(h).toEqual({ subject: 'Grüße', from: '"Alice" <alice@example.org>', date: '2023-11-17T10:00:00.000Z', messageId: '<x@example.org>' });
   });
 

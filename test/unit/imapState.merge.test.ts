@@ -21,7 +21,14 @@ describe('two-way state files merge by entry', () => {
     const text = formatImapState({ uidValidity: '17', lines: [l(3, 'k3', 'S', '9'), l(0, 'held key', '', '4'), l(1, 'k1', null, '8')] });
     expect(text).toBe('mailgit-imap-state 1 17\n0 held%20key : 4\n1 k1 - 8\n3 k3 :S 9\n');
     expect(formatImapState(parseImapState(text)!)).toBe(text);
-    for (const bad of ['{}', 'mailgit-imap-state 1 x\n', 'mailgit-imap-state 1 1\n1 k :S\n', 'mailgit-imap-state 1 1\n1 k S 3\n', 'mailgit-imap-state 1 1\n-1 k :S 3\n']) expect(parseImapState(bad)).toBeUndefined();
+    for (const bad of [
+      '{}',
+      'mailgit-imap-state 1 x\n',
+      'mailgit-imap-state 1 1\n1 k :S\n',
+      'mailgit-imap-state 1 1\n1 k S 3\n',
+      'mailgit-imap-state 1 1\n-1 k :S 3\n',
+    ])
+      expect(parseImapState(bad)).toBeUndefined();
     expect(isImapStatePath(PATH)).toBe(true);
     expect(isImapStatePath('.mailgit/imap/work/INBOX/notes.txt')).toBe(false);
   });

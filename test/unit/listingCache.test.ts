@@ -16,15 +16,30 @@ const asObject = (ix: TreeIndex | undefined) => (ix ? Object.fromEntries(ix.name
 describe('ListingCache', () => {
   it('answers only for the commit it holds, and keeps files, not subtrees', () => {
     const c = new ListingCache();
-    c.put('h1', 'INBOX/cur', index([['a:2,S', 'o1'], ['b:2,', 'o2'], ['sub', 't1', false]]));
+    c.put(
+      'h1',
+      'INBOX/cur',
+      index([
+        ['a:2,S', 'o1'],
+        ['b:2,', 'o2'],
+        ['sub', 't1', false],
+      ]),
+    );
     expect(asObject(c.get('h1', 'INBOX/cur'))).toEqual({ 'a:2,S': 'o1', 'b:2,': 'o2' });
     expect(c.get('h2', 'INBOX/cur')).toBeUndefined();
     expect(c.get('h1', 'Archive/cur')).toBeUndefined();
   });
 
-  it('moves forward by a record\'s edits (rename, delivery, deletion), other directories untouched', () => {
+  it("moves forward by a record's edits (rename, delivery, deletion), other directories untouched", () => {
     const c = new ListingCache();
-    c.put('h1', 'INBOX/cur', index([['a:2,S', 'o1'], ['b:2,', 'o2']]));
+    c.put(
+      'h1',
+      'INBOX/cur',
+      index([
+        ['a:2,S', 'o1'],
+        ['b:2,', 'o2'],
+      ]),
+    );
     c.put('h1', 'Archive/cur', index([['z:2,S', 'o9']]));
     c.advance('h1', 'h2', [
       { path: 'INBOX/cur/a:2,S', oid: null },

@@ -49,7 +49,8 @@ function dovecotServer(): Server {
     append: (folder, messages, opts = {}) => d.append(folder, messages, { ...opts, user: u }),
     create: (folder) => d.append(folder, [], { user: u }),
     addFlags: async (folder, uid, flags) => void (await d.doveadm(['flags', 'add', '-u', u.user, flags.join(' '), 'mailbox', folder, 'uid', String(uid)])),
-    removeFlags: async (folder, uid, flags) => void (await d.doveadm(['flags', 'remove', '-u', u.user, flags.join(' '), 'mailbox', folder, 'uid', String(uid)])),
+    removeFlags: async (folder, uid, flags) =>
+      void (await d.doveadm(['flags', 'remove', '-u', u.user, flags.join(' '), 'mailbox', folder, 'uid', String(uid)])),
     expunge: async (folder, uid) => void (await d.doveadm(['expunge', '-u', u.user, 'mailbox', folder, 'uid', String(uid)])),
     resetUidValidity: async (folder, v) => void (await d.doveadm(['mailbox', 'update', '-u', u.user, '--uid-validity', String(v), folder])),
     dropConnections: async () => void (await d.doveadm(['kick', u.user])),
@@ -171,7 +172,13 @@ describe.each(impls)('MailSource contract: %s', (_name, makeServer) => {
       highestModseq: listed.get('INBOX')!.status!.highestModseq,
     });
     const empty = await s.open('Empty');
-    expect(empty).toEqual({ uidValidity: listed.get('Empty')!.status!.uidValidity, uidNext: 1, exists: 0, condstore: true, highestModseq: listed.get('Empty')!.status!.highestModseq });
+    expect(empty).toEqual({
+      uidValidity: listed.get('Empty')!.status!.uidValidity,
+      uidNext: 1,
+      exists: 0,
+      condstore: true,
+      highestModseq: listed.get('Empty')!.status!.highestModseq,
+    });
     // Each append took a MODSEQ: the fuller folder is ahead.
     expect(BigInt(inbox.highestModseq!)).toBeGreaterThan(BigInt(empty.highestModseq!));
     expect((await rejection(s.open('No/Such/Folder'))).kind).toBe('server');
@@ -182,7 +189,7 @@ describe.each(impls)('MailSource contract: %s', (_name, makeServer) => {
   it('lists the UIDs above n with size, flags and INTERNALDATE (whole seconds); never the last one for n >= UIDNEXT', async () => {
     const server = makeServer();
     const date = new Date('2024-03-01T12:34:56.789Z');
-    const m = [msg(1, 'u'), msg(2, 'u', 'more\r\n'), msg(3, 'u', 'x'.repeat(1000) + '\r\n')];
+    const m = [msg(1, 'u'), msg(2, 'u', 'more\r\n'), msg(3, 'u', `${'x'.repeat(1000)}\r\n`)];
     await server.append('INBOX', [m[0]], { internalDate: date });
     await server.append('INBOX', [m[1]], { flags: ['\\Seen', '\\Flagged', '$Forwarded'], internalDate: date });
     await server.append('INBOX', [m[2]], { flags: ['\\Answered'], internalDate: new Date('2001-02-03T04:05:06Z') });
@@ -237,9 +244,12 @@ describe.each(impls)('MailSource contract: %s', (_name, makeServer) => {
 
   it('downloads byte-exact (CRLF, 8-bit, large streamed), one by one and many at once; expunged ones are absent', async () => {
     const server = makeServer();
-    const eight = Buffer.concat([Buffer.from('Subject: =?x?= 8bit\r\nContent-Type: text/plain; charset=latin1\r\n\r\n'), Buffer.from([0xe4, 0xf6, 0xfc, 0x0d, 0x0a, 0x20, 0x09, 0x0d, 0x0a])]);
+    const eight = Buffer.concat([
+      Buffer.from('Subject: =?x?= 8bit\r\nContent-Type: text/plain; charset=latin1\r\n\r\n'),
+      Buffer.from([0xe4, 0xf6, 0xfc, 0x0d, 0x0a, 0x20, 0x09, 0x0d, 0x0a]),
+    ]);
     const line = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n';
-    const large = Buffer.from('Subject: large\r\nContent-Transfer-Encoding: base64\r\n\r\n' + line.repeat(Math.ceil((3 << 20) / line.length)));
+    const large = Buffer.from(`Subject: large\r\nContent-Transfer-Encoding: base64\r\n\r\n${line.repeat(Math.ceil((3 << 20) / line.length))}`);
     const tricky = Buffer.from(`Subject: tricky\r\nX-Long: ${'y'.repeat(2500)}\r\n\r\n.\r\n..dots\r\ntab\there  \r\n  trailing spaces  \r\n\r\n\r\n`);
     const sent = [Buffer.from(msg(1, 'd')), eight, large, tricky, Buffer.from(msg(5, 'd'))];
     await server.append('INBOX', sent);

@@ -14,14 +14,22 @@ describe('describeChanges', () => {
     ['unread + flagged', [d('INBOX/cur/k:2,F')], [d('INBOX/cur/k:2,S')], ['INBOX: 1 marked unread, 1 flagged']],
     ['a keyword', [d('INBOX/cur/k:2,Sa')], [d('INBOX/cur/k:2,S')], ['INBOX: 1 keyword a set']],
     ['a move keeping the key', [d('Archive/cur/k:2,S')], [d('INBOX/cur/k:2,S')], ['Archive: 1 moved in from INBOX', 'INBOX: 1 moved to Archive']],
-    ['a copy+delete move (same blob, new key)', [d('Archive/cur/k2:2,S', 'b9')], [d('INBOX/cur/k:2,S', 'b9')], ['Archive: 1 moved in from INBOX', 'INBOX: 1 moved to Archive']],
+    [
+      'a copy+delete move (same blob, new key)',
+      [d('Archive/cur/k2:2,S', 'b9')],
+      [d('INBOX/cur/k:2,S', 'b9')],
+      ['Archive: 1 moved in from INBOX', 'INBOX: 1 moved to Archive'],
+    ],
     ['a deletion', [], [d('INBOX/cur/k:2,S')], ['INBOX: 1 deleted']],
   ] as const)('%s', (_what, added, removed, lines) => {
     expect(formatEvents(describeChanges('fs', [...added], [...removed]))).toEqual(lines);
   });
 
   it('names maildir++ folders by their logical names', () => {
-    expect(formatEvents(describeChanges('maildir++', [d('.Lists.rust/cur/k:2,S')], [d('cur/k:2,S')]))).toEqual(['INBOX: 1 moved to Lists/rust', 'Lists/rust: 1 moved in from INBOX']);
+    expect(formatEvents(describeChanges('maildir++', [d('.Lists.rust/cur/k:2,S')], [d('cur/k:2,S')]))).toEqual([
+      'INBOX: 1 moved to Lists/rust',
+      'Lists/rust: 1 moved in from INBOX',
+    ]);
   });
 
   it('counts many events of one kind in one line', () => {

@@ -35,7 +35,10 @@ describe('folder directories', () => {
 
   it('every name a layout accepts round-trips through its directory (property)', () => {
     const seg = fc.stringMatching(/^[A-Za-z0-9 _&.-]{1,12}$/);
-    const name = fc.oneof(fc.constant('INBOX'), fc.array(seg, { minLength: 1, maxLength: 4 }).map((s) => s.join('/')));
+    const name = fc.oneof(
+      fc.constant('INBOX'),
+      fc.array(seg, { minLength: 1, maxLength: 4 }).map((s) => s.join('/')),
+    );
     fc.assert(
       fc.property(fc.constantFrom(...LAYOUTS), name, (layout, n) => {
         if (folderNameProblem(layout, n) !== null) return;

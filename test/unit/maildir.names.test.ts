@@ -50,7 +50,10 @@ describe('layouts', () => {
     expect(folderName(layout, dir)).toBe(name);
   });
 
-  const ents = (dirs: string[], files: string[] = []) => [...dirs.map((name) => ({ name, isDirectory: () => true })), ...files.map((name) => ({ name, isDirectory: () => false }))];
+  const ents = (dirs: string[], files: string[] = []) => [
+    ...dirs.map((name) => ({ name, isDirectory: () => true })),
+    ...files.map((name) => ({ name, isDirectory: () => false })),
+  ];
   it.each([
     [['cur', 'new', 'tmp'], [], true],
     [['cur'], [], true],

@@ -24,7 +24,22 @@ type Action =
 const opArb: fc.Arbitrary<Action> = fc.record({
   t: fc.constant('op' as const),
   replica: fc.nat(4),
-  kind: fc.constantFrom<OpKind>('deliver', 'deliver', 'twin', 'seen', 'flag', 'flag', 'move', 'copymove', 'copy', 'delete', 'delete', 'checkpoint', 'setting', 'burst'),
+  kind: fc.constantFrom<OpKind>(
+    'deliver',
+    'deliver',
+    'twin',
+    'seen',
+    'flag',
+    'flag',
+    'move',
+    'copymove',
+    'copy',
+    'delete',
+    'delete',
+    'checkpoint',
+    'setting',
+    'burst',
+  ),
   pick: fc.nat(50),
   folder: fc.nat(FOLDERS.length - 1),
   letter: fc.nat(LETTERS.length - 1),
@@ -41,7 +56,10 @@ const scenarioArb = fc.record({
   replicas: fc.integer({ min: 3, max: 5 }),
   sharedRoot: fc.boolean(),
   skews: fc.oneof(fc.constant<number[]>([0, 0, 0, 0, 0]), fc.array(skewArb, { minLength: 5, maxLength: 5 })),
-  actions: fc.array(fc.oneof({ weight: 3, arbitrary: opArb }, { weight: 2, arbitrary: syncArb }), { minLength: 5, maxLength: Number(process.env.MAILGIT_MERGE_ACTIONS ?? 70) }),
+  actions: fc.array(fc.oneof({ weight: 3, arbitrary: opArb }, { weight: 2, arbitrary: syncArb }), {
+    minLength: 5,
+    maxLength: Number(process.env.MAILGIT_MERGE_ACTIONS ?? 70),
+  }),
 });
 
 /** What the oracle needs to know about the history, beyond the graph. */
@@ -165,7 +183,10 @@ function applyOp(dag: Dag, name: string, a: Extract<Action, { t: 'op' }>, counte
 }
 
 /** Runs a scenario and returns the graph and the log. */
-function run(scenario: { replicas: number; sharedRoot: boolean; skews: readonly number[]; actions: Action[] }, mode: BaseMode): { dag: Dag; log: Log; names: string[] } {
+function run(
+  scenario: { replicas: number; sharedRoot: boolean; skews: readonly number[]; actions: Action[] },
+  mode: BaseMode,
+): { dag: Dag; log: Log; names: string[] } {
   const dag = new Dag(mode);
   const log: Log = { blobs: new Set(), deletedBlobs: new Set(), copies: new Map(), copiedKeys: new Set() };
   const names = Array.from({ length: scenario.replicas }, (_, i) => `r${i}`);
@@ -193,10 +214,11 @@ function run(scenario: { replicas: number; sharedRoot: boolean; skews: readonly 
   }
   // Quiesce: everyone pulls everyone, twice.
   for (let round = 0; round < 2; round++) {
-    for (const x of names) for (const y of names) {
-      dag.now += 1000;
-      if (x !== y) dag.pull(x, y);
-    }
+    for (const x of names)
+      for (const y of names) {
+        dag.now += 1000;
+        if (x !== y) dag.pull(x, y);
+      }
   }
   return { dag, log, names };
 }

@@ -134,8 +134,7 @@ export class Dag {
       return;
     }
     const bases = this.mergeBases(ha, [hb]);
-    const base =
-      this.mode === 'recursive' ? mergeBases(bases, this.graph) : foldBases(bases.map(sideOf));
+    const base = this.mode === 'recursive' ? mergeBases(bases, this.graph) : foldBases(bases.map(sideOf));
     const r = merge(base, this.sideAfter(ha, bases), this.sideAfter(hb, bases));
     this.heads.set(a, this.commit(a, [ha, hb], r.snapshot, [], [], r.decisions));
   }

@@ -165,7 +165,11 @@ describe('merge near the name limit and folder removal against delivery', () => 
 
   it('fitName is the identity on names that fit and always fits', () => {
     expect(fitName('k1', ':2,S', BLOB)).toEqual({ key: 'k1', info: ':2,S' });
-    for (const [key, info] of [[K, ':2,FRST'], ['x', `:2,${'S'.repeat(300)}`], ['😀'.repeat(70), ':2,S']] as const) {
+    for (const [key, info] of [
+      [K, ':2,FRST'],
+      ['x', `:2,${'S'.repeat(300)}`],
+      ['😀'.repeat(70), ':2,S'],
+    ] as const) {
       const f = fitName(key, info, BLOB);
       expect(utf8Length(f.key + f.info)).toBeLessThanOrEqual(255);
       expect(f.key.endsWith('.mga1b2c3d4')).toBe(true);

@@ -158,7 +158,11 @@ describe('merge properties', () => {
 });
 
 describe('mergeFlags properties', () => {
-  const flagsArb = fc.subarray([...'DFPRSTabz']).map((a) => fc.shuffledSubarray(a)).chain((x) => x).map((a) => a.join(''));
+  const flagsArb = fc
+    .subarray([...'DFPRSTabz'])
+    .map((a) => fc.shuffledSubarray(a))
+    .chain((x) => x)
+    .map((a) => a.join(''));
   it('is symmetric, idempotent, sorted, and takes a one-sided change', () => {
     fc.assert(
       fc.property(fc.option(flagsArb, { nil: undefined }), flagsArb, flagsArb, (b, x, y) => {

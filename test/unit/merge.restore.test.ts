@@ -19,13 +19,62 @@ interface Row {
 }
 
 const rows: Row[] = [
-  { name: 'restored here, base before the deletion, untouched there: kept', base: ['INBOX/cur/k1:2,S'], ours: ['INBOX/cur/k1:2,S'], theirs: ['INBOX/cur/k1:2,S'], expect: ['INBOX/cur/k1:2,S'], decisions: [] },
-  { name: 'restored here, base before the deletion, flagged there meanwhile: kept with its flag', base: ['INBOX/cur/k1:2,S'], ours: ['INBOX/cur/k1:2,S'], theirs: ['INBOX/cur/k1:2,FS'], expect: ['INBOX/cur/k1:2,FS'], decisions: [] },
-  { name: 'restored here, base before the deletion, moved there meanwhile: kept where it moved', base: ['INBOX/cur/k1:2,S'], ours: ['INBOX/cur/k1:2,S'], theirs: ['Archive/cur/k1:2,S'], expect: ['Archive/cur/k1:2,S'], decisions: [] },
-  { name: 'restored here, base after the deletion, the other side saw the deletion: kept', base: [], ours: ['INBOX/cur/k1:2,S@b1'], theirs: [], expect: ['INBOX/cur/k1:2,S@b1'], decisions: [] },
-  { name: 'restored here as it was earlier (fewer flags), base before the deletion: the older flags', base: ['INBOX/cur/k1:2,FS'], ours: ['INBOX/cur/k1:2,S'], theirs: ['INBOX/cur/k1:2,FS'], expect: ['INBOX/cur/k1:2,S'], decisions: [] },
-  { name: 'restored on both replicas independently: one copy, flags together', base: [], ours: ['INBOX/cur/k1:2,S@b1'], theirs: ['INBOX/cur/k1:2,F@b1'], expect: ['INBOX/cur/k1:2,FS@b1'], decisions: [] },
-  { name: 'restored here while the other side deleted it itself (base before): its deletion stands', base: ['INBOX/cur/k1:2,S'], ours: ['INBOX/cur/k1:2,S'], theirs: [], expect: [], decisions: [] },
+  {
+    name: 'restored here, base before the deletion, untouched there: kept',
+    base: ['INBOX/cur/k1:2,S'],
+    ours: ['INBOX/cur/k1:2,S'],
+    theirs: ['INBOX/cur/k1:2,S'],
+    expect: ['INBOX/cur/k1:2,S'],
+    decisions: [],
+  },
+  {
+    name: 'restored here, base before the deletion, flagged there meanwhile: kept with its flag',
+    base: ['INBOX/cur/k1:2,S'],
+    ours: ['INBOX/cur/k1:2,S'],
+    theirs: ['INBOX/cur/k1:2,FS'],
+    expect: ['INBOX/cur/k1:2,FS'],
+    decisions: [],
+  },
+  {
+    name: 'restored here, base before the deletion, moved there meanwhile: kept where it moved',
+    base: ['INBOX/cur/k1:2,S'],
+    ours: ['INBOX/cur/k1:2,S'],
+    theirs: ['Archive/cur/k1:2,S'],
+    expect: ['Archive/cur/k1:2,S'],
+    decisions: [],
+  },
+  {
+    name: 'restored here, base after the deletion, the other side saw the deletion: kept',
+    base: [],
+    ours: ['INBOX/cur/k1:2,S@b1'],
+    theirs: [],
+    expect: ['INBOX/cur/k1:2,S@b1'],
+    decisions: [],
+  },
+  {
+    name: 'restored here as it was earlier (fewer flags), base before the deletion: the older flags',
+    base: ['INBOX/cur/k1:2,FS'],
+    ours: ['INBOX/cur/k1:2,S'],
+    theirs: ['INBOX/cur/k1:2,FS'],
+    expect: ['INBOX/cur/k1:2,S'],
+    decisions: [],
+  },
+  {
+    name: 'restored on both replicas independently: one copy, flags together',
+    base: [],
+    ours: ['INBOX/cur/k1:2,S@b1'],
+    theirs: ['INBOX/cur/k1:2,F@b1'],
+    expect: ['INBOX/cur/k1:2,FS@b1'],
+    decisions: [],
+  },
+  {
+    name: 'restored here while the other side deleted it itself (base before): its deletion stands',
+    base: ['INBOX/cur/k1:2,S'],
+    ours: ['INBOX/cur/k1:2,S'],
+    theirs: [],
+    expect: [],
+    decisions: [],
+  },
 ];
 
 describe('merge table: restores', () => {

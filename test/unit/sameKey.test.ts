@@ -5,8 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { resolveSameKey } from '../../src/repo/sameKey.js';
 
 describe('resolveSameKey', () => {
-  it('the client\'s new name wins over the name HEAD has, for the same bytes', () => {
-    const r = resolveSameKey([{ path: 'INBOX/cur/k:2,FS', oid: 'a' }], [{ path: 'INBOX/cur/k:2,S', oid: 'a' }, { path: 'INBOX/new/k', oid: 'a' }]);
+  it("the client's new name wins over the name HEAD has, for the same bytes", () => {
+    const r = resolveSameKey(
+      [{ path: 'INBOX/cur/k:2,FS', oid: 'a' }],
+      [
+        { path: 'INBOX/cur/k:2,S', oid: 'a' },
+        { path: 'INBOX/new/k', oid: 'a' },
+      ],
+    );
     expect(r.added).toEqual([{ path: 'INBOX/cur/k:2,FS', oid: 'a' }]);
     expect(r.removed.map((x) => x.path).sort()).toEqual(['INBOX/cur/k:2,S', 'INBOX/new/k']);
     expect(r.stale.sort()).toEqual(['INBOX/cur/k:2,S', 'INBOX/new/k']);

@@ -54,7 +54,15 @@ class World {
 
   /** `a` pulls `b`; returns the decisions' sentences. */
   async pull(a: string, b: string): Promise<string[]> {
-    const out = await mergeHeads(this.s, this.heads.get(a)!, this.heads.get(b)!, b, a, () => [], () => this.wall(a));
+    const out = await mergeHeads(
+      this.s,
+      this.heads.get(a)!,
+      this.heads.get(b)!,
+      b,
+      a,
+      () => [],
+      () => this.wall(a),
+    );
     this.heads.set(a, out.commit);
     return out.decisions.map((d) => d.text);
   }
@@ -105,7 +113,10 @@ describe.each(commitStores)('last writer wins by the change to the message: %s',
     await w.init(['fast', 'desktop', 'laptop', 'phone'], ['INBOX/cur/k1:2,', 'INBOX/cur/k2:2,']);
     await w.change('desktop', [{ path: 'INBOX/new/d1' }]);
     w.now += H;
-    await w.change('fast', [{ path: 'INBOX/cur/k1:2,F', from: 'INBOX/cur/k1:2,' }, { path: 'INBOX/cur/k2:2,F', from: 'INBOX/cur/k2:2,' }]);
+    await w.change('fast', [
+      { path: 'INBOX/cur/k1:2,F', from: 'INBOX/cur/k1:2,' },
+      { path: 'INBOX/cur/k2:2,F', from: 'INBOX/cur/k2:2,' },
+    ]);
     // Before anyone else has built on it, the far clock wins against a later deletion...
     w.now += H / 2;
     await w.change('laptop', [{ path: '', from: 'INBOX/cur/k1:2,' }]);
@@ -123,7 +134,7 @@ describe.each(commitStores)('last writer wins by the change to the message: %s',
     ]);
   });
 
-  it('right clocks dragged ahead by a far one (the HLC takes the parents\' when later) still order changes by real time', async () => {
+  it("right clocks dragged ahead by a far one (the HLC takes the parents' when later) still order changes by real time", async () => {
     const w = new World(make());
     w.skew.set('fast', 10 * 365 * 24 * H);
     await w.init(['fast', 'desktop', 'laptop'], ['INBOX/cur/k1:2,']);
@@ -139,7 +150,9 @@ describe.each(commitStores)('last writer wins by the change to the message: %s',
     await w.change('desktop', [{ path: '', from: 'INBOX/cur/k1:2,' }]);
     const texts = await w.pull('desktop', 'laptop');
     expect(await w.paths('desktop')).not.toContain('INBOX/cur/k1:2,F');
-    expect(texts.join('\n')).toMatch(/deleted here \(by desktop, 2026-12-03 10:00:20 UTC\) and re-flagged \(flags "F"\) on laptop \(by laptop, 2026-12-03 09:00:00 UTC\); deleted it: the change here is later/);
+    expect(texts.join('\n')).toMatch(
+      /deleted here \(by desktop, 2026-12-03 10:00:20 UTC\) and re-flagged \(flags "F"\) on laptop \(by laptop, 2026-12-03 09:00:00 UTC\); deleted it: the change here is later/,
+    );
   });
 
   it('a plain git commit without trailers neither resets the clock nor counts as a later change', async () => {
@@ -169,7 +182,17 @@ describe.each(commitStores)('last writer wins by the change to the message: %s',
     const s = w.s;
     const orig = (await s.diff(null, w.heads.get('laptop')!)).find((c) => c.path === 'INBOX/cur/k1:2,S')!.newOid!;
     const head = w.heads.get('laptop')!;
-    w.heads.set('laptop', await s.commit(await s.editTree(head, [{ path: 'Work/cur/k1:2,S', oid: orig }]), [head], 'cp', '', { clock: nextClock((await s.stamp(head)).clock, w.wall('laptop')), replica: 'laptop' }, w.wall('laptop')));
+    w.heads.set(
+      'laptop',
+      await s.commit(
+        await s.editTree(head, [{ path: 'Work/cur/k1:2,S', oid: orig }]),
+        [head],
+        'cp',
+        '',
+        { clock: nextClock((await s.stamp(head)).clock, w.wall('laptop')), replica: 'laptop' },
+        w.wall('laptop'),
+      ),
+    );
     await w.pull('desktop', 'laptop');
     w.now += H;
     await w.change('laptop', [{ path: '', from: 'INBOX/cur/k1:2,S' }]);

@@ -40,7 +40,10 @@ async function run(ops: Op[], skews: number[]) {
   const s = new MemoryCommitStore();
   let now = 1_796_000_000_000;
   const wall = (r: number) => now + skews[r]!;
-  const root = await s.commit(await s.editTree(null, [{ path: 'INBOX/maildirfolder', oid: await s.writeBlob('') }]), [], 'init', '', { clock: 0, replica: 'r0' });
+  const root = await s.commit(await s.editTree(null, [{ path: 'INBOX/maildirfolder', oid: await s.writeBlob('') }]), [], 'init', '', {
+    clock: 0,
+    replica: 'r0',
+  });
   const heads = Array(N).fill(root) as string[];
   let seq = 0;
   const delivered = new Set<string>(); // blobs
@@ -54,7 +57,15 @@ async function run(ops: Op[], skews: number[]) {
     heads[r] = await s.commit(await s.editTree(heads[r]!, edits), [heads[r]!], 'record', '', stamp, wall(r));
   };
   const pull = async (a: number, b: number) => {
-    const out = await mergeHeads(s, heads[a]!, heads[b]!, `r${b}`, `r${a}`, () => [], () => wall(a));
+    const out = await mergeHeads(
+      s,
+      heads[a]!,
+      heads[b]!,
+      `r${b}`,
+      `r${a}`,
+      () => [],
+      () => wall(a),
+    );
     heads[a] = out.commit;
   };
   for (const op of ops) {
@@ -85,19 +96,42 @@ async function run(ops: Op[], skews: number[]) {
     const e = list[op.pick % list.length]!;
     const m = parseMessagePath(e.path)!;
     const flags = m.info.startsWith(':2,') ? m.info.slice(3) : '';
-    const at = (folder: string, sub: string, key: string, f: string) => `${folder}/${sub}/${key}${sub === 'new' && f === '' ? '' : `:2,${[...new Set(f)].sort().join('')}`}`;
+    const at = (folder: string, sub: string, key: string, f: string) =>
+      `${folder}/${sub}/${key}${sub === 'new' && f === '' ? '' : `:2,${[...new Set(f)].sort().join('')}`}`;
     const to = FOLDERS[op.folder]!;
     const taken = list.some((x) => x.path.startsWith(`${to}/`) && parseMessagePath(x.path)!.key === m.key);
-    const edits = (path: string) => (path === e.path ? [] : [{ path: e.path, oid: null }, { path, oid: e.oid }]);
-    if (op.t === 'seen') await change(op.r, edits(at(m.folder, 'cur', m.key, flags + 'S')), op.plain);
-    if (op.t === 'flag') await change(op.r, edits(at(m.folder, 'cur', m.key, flags + 'F')), op.plain);
+    const edits = (path: string) =>
+      path === e.path
+        ? []
+        : [
+            { path: e.path, oid: null },
+            { path, oid: e.oid },
+          ];
+    if (op.t === 'seen') await change(op.r, edits(at(m.folder, 'cur', m.key, `${flags}S`)), op.plain);
+    if (op.t === 'flag') await change(op.r, edits(at(m.folder, 'cur', m.key, `${flags}F`)), op.plain);
     if (op.t === 'unflag') await change(op.r, edits(at(m.folder, 'cur', m.key, flags.replace('F', ''))), op.plain);
-    if (op.t === 'move' && !taken) await change(op.r, [...edits(at(to, m.sub, m.key, flags)), { path: `${to}/maildirfolder`, oid: await s.writeBlob('') }], op.plain);
-    if (op.t === 'copymove') await change(op.r, [{ path: e.path, oid: null }, { path: at(to, 'cur', `c${seq++}`, flags), oid: e.oid }], op.plain);
+    if (op.t === 'move' && !taken)
+      await change(op.r, [...edits(at(to, m.sub, m.key, flags)), { path: `${to}/maildirfolder`, oid: await s.writeBlob('') }], op.plain);
+    if (op.t === 'copymove')
+      await change(
+        op.r,
+        [
+          { path: e.path, oid: null },
+          { path: at(to, 'cur', `c${seq++}`, flags), oid: e.oid },
+        ],
+        op.plain,
+      );
     if (op.t === 'copy' && !taken) {
       // A user's cp of the file into another folder: one key, one content, two files.
       copies.set(e.oid, (copies.get(e.oid) ?? 0) + 1);
-      await change(op.r, [{ path: at(to, 'cur', m.key, flags), oid: e.oid }, { path: `${to}/maildirfolder`, oid: await s.writeBlob('') }], op.plain);
+      await change(
+        op.r,
+        [
+          { path: at(to, 'cur', m.key, flags), oid: e.oid },
+          { path: `${to}/maildirfolder`, oid: await s.writeBlob('') },
+        ],
+        op.plain,
+      );
     }
     if (op.t === 'delete') {
       deleted.add(e.oid);
