@@ -20,6 +20,7 @@ import type { Repo } from './repo.js';
 import { loadDirState, sameStamp, stampOf } from './dirstate.js';
 import type { DirState } from './dirstate.js';
 import { walkWorktree } from './walk.js';
+import { folderMarker } from '../maildir/layout.js';
 import { perfMark } from '../util/perf.js';
 import { resolveSameKey } from './sameKey.js';
 import type { NamedBlob } from './sameKey.js';
@@ -210,9 +211,16 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   }
   // A folder history already has keeps the marker it has there; one missing on disk was
   // removed (a client removing the folder), and writing it again would leave the folder
-  // behind, holding only the marker, when the removal ends.
+  // behind, holding only the marker, when the removal ends. History has a folder by its
+  // message directories, or (an empty folder) by its marker alone: that one is read from
+  // HEAD only for a folder that lacks its marker on disk and has no messages there.
   const inHistory = (f: string) => headDirs.has(`${f}/cur`) || headDirs.has(`${f}/new`);
-  const walk = await walkWorktree(root, { mayMark: (f) => !inHistory(f) });
+  const markerInHead = async (f: string) => {
+    const marker = folderMarker(f);
+    // A name HEAD cannot hold (a newline would also break cat-file's batch protocol) is not asked.
+    return head !== null && marker !== null && unsafeReason(marker) === null && (await io.read(`${head}:${marker}`))?.type === 'blob';
+  };
+  const walk = await walkWorktree(root, { mayMark: async (f) => !inHistory(f) && !(await markerInHead(f)) });
   perfMark('scan: folders walked');
 
   // Candidate message directories: on disk, or in HEAD.

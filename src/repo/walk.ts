@@ -25,7 +25,7 @@ function rel(dir: string, name: string): string {
 /** Options for {@link walkWorktree}. */
 export interface WalkOptions {
   /** Whether a folder without its marker may be given one (default: every folder). */
-  mayMark?: (folder: string) => boolean;
+  mayMark?: (folder: string) => boolean | Promise<boolean>;
   /** Writes nothing at all (no markers). */
   readOnly?: boolean;
 }
@@ -46,7 +46,7 @@ export async function walkWorktree(root: string, opts: WalkOptions = {}): Promis
     if (isFolder) {
       folders.add(dir);
       const marker = folderMarker(dir);
-      if (marker !== null && !names.has('maildirfolder') && !opts.readOnly && (opts.mayMark?.(dir) ?? true)) {
+      if (marker !== null && !names.has('maildirfolder') && !opts.readOnly && ((await opts.mayMark?.(dir)) ?? true)) {
         await writeFile(join(root, marker), '', { mode: MAIL_FILE_MODE });
         entries.push(...(await readdir(join(root, dir), { withFileTypes: true })).filter((e) => e.name === 'maildirfolder'));
       }

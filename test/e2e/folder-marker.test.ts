@@ -30,6 +30,26 @@ describe('folder markers and folders being removed', () => {
     expect(tree(dir).filter((p) => p.startsWith('Lists/'))).toEqual([]);
   });
 
+  it('an empty folder in history only as its marker, being removed, is not given the marker again (cold scan, as after a kill)', () => {
+    const dir = join(tempDir(), 'c');
+    expect(mailgit(['init', dir, '--name', 'c']).code).toBe(0);
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'a/Archive', sub), { recursive: true });
+    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
+    expect(tree(dir).filter((p) => p.startsWith('a/Archive/'))).toEqual(['a/Archive/maildirfolder']);
+    // A watch killed before it saved its cache: the next scan trusts nothing but HEAD.
+    rmSync(join(dir, '.git/mailgit/dirstate.json'));
+    // rm -rf has unlinked the marker and cur/, and is still at work when a record runs.
+    unlinkSync(join(dir, 'a/Archive/maildirfolder'));
+    rmSync(join(dir, 'a/Archive/cur'), { recursive: true });
+    const c = mailgit(['-C', dir, 'commit']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(existsSync(join(dir, 'a/Archive/maildirfolder'))).toBe(false);
+    expect(tree(dir).filter((p) => p.startsWith('a/'))).toEqual([]);
+    rmSync(join(dir, 'a'), { recursive: true }); // no ENOTEMPTY: nothing was written into it
+    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
+    expect(tree(dir).filter((p) => p.startsWith('a/'))).toEqual([]);
+  });
+
   it('a folder a client just made still gets its marker at once (an empty folder reaches history)', () => {
     const dir = join(tempDir(), 'b');
     expect(mailgit(['init', dir, '--name', 'b']).code).toBe(0);
