@@ -2,7 +2,9 @@
  * Compact notation for merge tests: `"INBOX/cur/k1:2,S@b1"` is one message file.
  */
 import type { FileEntry, MessageEntry, Snapshot, Stamp, Sub } from '../../src/maildir/snapshot.js';
-import type { Decision, MergeSide } from '../../src/merge/merge.js';
+import { expect } from 'vitest';
+import { merge } from '../../src/merge/merge.js';
+import type { Decision, MergeResult, MergeSide } from '../../src/merge/merge.js';
 import { messageMap } from '../../src/merge/identity.js';
 
 /**
@@ -75,4 +77,52 @@ export function brief(ds: Decision[]): string[] {
 export function mirror(ds: Decision[]): string[] {
   const swap = { ours: 'theirs', theirs: 'ours', both: 'both' } as const;
   return ds.map((d) => `${d.kind} ${d.id} ${swap[d.winner]}`);
+}
+
+/** One row of a merge table: base / ours / theirs → expected (and the decisions made). */
+export interface MergeRow {
+  name: string;
+  base?: string[];
+  ours?: string[];
+  theirs?: string[];
+  expect: string[];
+  baseFiles?: FileSpec;
+  oursFiles?: FileSpec;
+  theirsFiles?: FileSpec;
+  expectFiles?: FileSpec;
+  /** Expected decisions as `kind id winner` (ours' point of view). */
+  decisions?: string[];
+  /** Stamps of ours and theirs; by default theirs (laptop, clock 7) is newer than ours (desktop, 5). */
+  stamps?: [Stamp, Stamp];
+  /** Stamps of the changes behind each side's version of a key (else the head stamps stand in). */
+  changes?: [Record<string, Stamp>, Record<string, Stamp>];
+  /** What the decisions' sentences must say, in order. */
+  texts?: RegExp[];
+}
+
+/** The head stamps a row gets by default: ours older (desktop, 5) than theirs (laptop, 7). */
+export const DEFAULT_STAMPS: [Stamp, Stamp] = [st(5, 'desktop'), st(7, 'laptop')];
+
+/**
+ * Runs one table row: the merged snapshot and decisions are the expected ones, every
+ * decision is a sentence, and the mirrored merge (ours and theirs swapped) gives the same
+ * snapshot and the mirrored decisions. Returns the result and the two sides for checks of
+ * the caller's own.
+ */
+export function checkMergeRow(row: MergeRow): { result: MergeResult; base: Snapshot; ours: MergeSide; theirs: MergeSide } {
+  const [so, sT] = row.stamps ?? DEFAULT_STAMPS;
+  const base = snap(row.base, row.baseFiles);
+  const ours = side(snap(row.ours ?? row.base, row.oursFiles ?? row.baseFiles), so, row.changes?.[0]);
+  const theirs = side(snap(row.theirs ?? row.base, row.theirsFiles ?? row.baseFiles), sT, row.changes?.[1]);
+  const expected = snap(row.expect, row.expectFiles ?? row.baseFiles);
+  const result = merge(base, ours, theirs);
+  expect(show(result.snapshot)).toEqual(show(expected));
+  expect(result.snapshot).toEqual(expected);
+  if (row.decisions !== undefined) expect(brief(result.decisions)).toEqual(row.decisions);
+  for (const d of result.decisions) expect(d.text).toMatch(/\S.*: .*;/);
+  for (const [i, re] of (row.texts ?? []).entries()) expect(result.decisions[i]?.text).toMatch(re);
+  const m = merge(base, theirs, ours);
+  expect(m.snapshot).toEqual(result.snapshot);
+  expect(mirror(m.decisions)).toEqual(brief(result.decisions));
+  return { result, base, ours, theirs };
 }
