@@ -18,6 +18,7 @@ import { fetchedRef, fetchRef, fetchRemote, pushRemote } from './remotes.js';
 import { admitRemoteHead, mayMerge } from './admit.js';
 import type { AdmitOptions } from './admit.js';
 import { listRemotes } from './remoteStatus.js';
+import { perfMark } from '../util/perf.js';
 
 /** Options for {@link syncRepo}. */
 export interface SyncOptions extends AdmitOptions {
@@ -70,9 +71,12 @@ async function mergeAndApply(
   report.incoming.push(...describeDiff(repo.layout, change));
   report.decisions.push(...outcome.decisions.map((d) => d.text));
   if (dryRun) return outcome.commit;
+  perfMark(`sync: merged ${origin} (${outcome.kind}, ${change.length} paths)`);
   if (head) report.decisions.push(...(await applyCommit(repo, head, outcome.commit, { changes: change, origin })).notes);
   else await git(['update-ref', 'refs/heads/main', outcome.commit], { cwd: repo.root });
+  perfMark('sync: applied');
   await record(repo, { message: 'record changes made during sync' });
+  perfMark('sync: recorded what a client did meanwhile');
   return readHead(repo.root);
 }
 
@@ -138,6 +142,7 @@ async function syncOne(repo: Repo, name: string, url: string, opts: SyncOptions)
   try {
     for (let round = 1, ownIncoming = false; ; round++) {
       const fetched = await fetchRemote(repo.root, name, url);
+      perfMark(`sync: fetched ${name}`);
       let head = await readHead(repo.root);
       const theirs = await admitRemoteHead(store, repo.root, name, fetched, head, opts);
       if (theirs) head = await mergeAndApply(repo, theirs, name, report, dryRun);
@@ -148,6 +153,7 @@ async function syncOne(repo: Repo, name: string, url: string, opts: SyncOptions)
       const gained = describeDiff(repo.layout, await diffTrees(repo.root, theirs ?? EMPTY_TREE, head));
       if (dryRun) return { ...report, outgoing: gained };
       const pushed = await pushHead(repo, name, url, fetched.worktree);
+      perfMark(`sync: pushed to ${name} (${pushed})`);
       if (pushed === 'main' || pushed === 'incoming') return { ...report, outgoing: gained, pushed };
       ownIncoming = pushed === 'incoming-rejected';
       if (round >= rounds) throw new MailgitError(`remote ${name} kept moving; gave up after ${rounds} rounds (run sync again)`, 'ERACE', EX.TEMPFAIL);
@@ -179,6 +185,7 @@ export async function syncRepo(repo: Repo, names: string[], opts: SyncOptions = 
   const all = await listRemotes(repo);
   for (const n of names) if (!all.some((r) => r.name === n)) throw new UsageError(`no such remote: ${n} (see git remote -v, or mailgit remote add)`);
   const chosen = names.length === 0 ? all : all.filter((r) => names.includes(r.name));
+  perfMark('sync: start');
   const recorded = opts.dryRun ? [] : ((await record(repo))?.summary ?? []);
   const received = await receiveIncoming(repo, opts);
   const remotes: RemoteReport[] = [];
