@@ -6,7 +6,7 @@
  * connection lost, 75 repo locked, 78 account or password configuration.
  */
 import { withRepoLock } from '../repo/lock.js';
-import { MailgitError, EX, UsageError } from '../util/errors.js';
+import { MailgitError, EX, UsageError, throwFirstFailure } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
 import type { AccountResult } from '../fetch/fetch.js';
 import type { GlobalArgs } from './context.js';
@@ -71,7 +71,7 @@ export async function handler(argv: FetchArgs): Promise<void> {
             bytes: 0,
             commits: [],
             warnings: [],
-            error: { message: err.message, code: err.code, exitCode: err.exitCode },
+            error: err.toJSON(),
           });
           continue;
         }
@@ -111,11 +111,5 @@ export async function handler(argv: FetchArgs): Promise<void> {
   }
   for (const r of results) for (const f of r.refused) process.stderr.write(`mailgit: ${r.account}: folder ${JSON.stringify(f.remote)} skipped: ${f.reason}\n`);
   for (const r of results) for (const w of r.warnings) process.stderr.write(`mailgit: ${w}\n`);
-  const failed = results.filter((r) => r.error);
-  if (failed.length) {
-    // Other failing accounts get a line each; the first one is the exit status.
-    for (const r of failed.slice(1)) process.stderr.write(`mailgit: ${r.error!.message}\n`);
-    const first = failed[0].error!;
-    throw new MailgitError(first.message, first.code, first.exitCode);
-  }
+  throwFirstFailure(results.flatMap((r) => (r.error ? [r.error] : [])));
 }

@@ -31,7 +31,7 @@ import type { MessagePath } from '../maildir/name.js';
 import { mergeClientName } from '../merge/clientName.js';
 import { flagsOf } from '../merge/flags.js';
 import { quote } from '../sync/validate.js';
-import { EX, MailgitError, UnsafeDataError } from '../util/errors.js';
+import { EX, MailgitError, RaceError, UnsafeDataError } from '../util/errors.js';
 import type { ApplyFs } from './applyFs.js';
 import { nodeApplyFs } from './applyFs.js';
 import type { Repo } from './repo.js';
@@ -471,7 +471,7 @@ async function forwardOrUndo(repo: Repo, j: Journal, opts: ApplyOptions & { fs: 
 export async function applyCommit(repo: Repo, from: string, to: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const fs = opts.fs ?? nodeApplyFs;
   if ((await finishPendingApply(repo, fs)) !== 'none' && (await readHead(repo.root)) !== from) {
-    throw new MailgitError('an unfinished earlier apply moved HEAD; nothing applied, sync again', 'ERACE', EX.TEMPFAIL);
+    throw new RaceError('an unfinished earlier apply moved HEAD; nothing applied, sync again');
   }
   const changes = opts.changes ?? (await diffTrees(repo.root, from, to));
   const problems = nameProblems(repo.root, changes);

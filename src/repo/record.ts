@@ -14,7 +14,7 @@ import { fastCommit } from '../git/fastCommit.js';
 import { readStamp } from '../git/stamps.js';
 import { nextClock } from '../merge/clock.js';
 import type { FastCommitter } from '../git/fastCommit.js';
-import { EX, MailgitError } from '../util/errors.js';
+import { RaceError } from '../util/errors.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
 import type { FolderEvents } from '../maildir/describe.js';
 import { folderName } from '../maildir/layout.js';
@@ -100,7 +100,7 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
   const commit = opts.committer && opts.io ? await opts.committer.commit(input) : await fastCommit(repo.root, input);
   // A long-lived importer only warns when it cannot move the branch: look.
   if (opts.committer && opts.io && (await opts.io.read(`${BRANCH}^{commit}`))?.oid !== commit) {
-    throw new MailgitError(`${BRANCH} moved while recording; nothing recorded, try again`, 'ERACE', EX.TEMPFAIL);
+    throw new RaceError(`${BRANCH} moved while recording; nothing recorded, try again`);
   }
   perfMark('record: committed');
   opts.cache?.advance(scan.head, commit, scan.edits);
