@@ -5,7 +5,7 @@
  * summary. Exit status: 77 wrong password, 69 server unreachable / TLS failure /
  * connection lost, 75 repo locked, 78 account or password configuration.
  */
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { MailgitError, EX, UsageError, throwFirstFailure } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
 import type { AccountResult } from '../fetch/fetch.js';
@@ -54,46 +54,51 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const progress = showBar ? barProgress() : silentProgress;
   const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
 
-  const results: AccountResult[] = await withRepoLock(repo, `fetch ${names.join(' ')}`, async () => {
-    const out: AccountResult[] = [];
-    try {
-      for (const a of accounts) {
-        let password: string;
-        try {
-          password = await resolvePassword(repo.gitDir, a, override);
-        } catch (err) {
-          if (!(err instanceof MailgitError)) throw err;
-          out.push({
-            account: a.name,
-            folders: [],
-            refused: [],
-            fetched: 0,
-            bytes: 0,
-            commits: [],
-            warnings: [],
-            error: err.toJSON(),
-          });
-          continue;
+  const results: AccountResult[] = await withRepoLock(
+    repo,
+    `fetch ${names.join(' ')}`,
+    async (locked) => {
+      const out: AccountResult[] = [];
+      try {
+        for (const a of accounts) {
+          let password: string;
+          try {
+            password = await resolvePassword(repo.gitDir, a, override);
+          } catch (err) {
+            if (!(err instanceof MailgitError)) throw err;
+            out.push({
+              account: a.name,
+              folders: [],
+              refused: [],
+              fetched: 0,
+              bytes: 0,
+              commits: [],
+              warnings: [],
+              error: err.toJSON(),
+            });
+            continue;
+          }
+          out.push(
+            await fetchAccount(locked, a, password, {
+              folders: argv.folder,
+              newestFirst: argv.newestFirst,
+              maxSize,
+              rescan: argv.rescan,
+              acceptVanished: argv.acceptVanished,
+              progress,
+              log,
+              chunkMessages: argv.batch,
+              commitMessages: argv.batch,
+            }),
+          );
         }
-        out.push(
-          await fetchAccount(repo, a, password, {
-            folders: argv.folder,
-            newestFirst: argv.newestFirst,
-            maxSize,
-            rescan: argv.rescan,
-            acceptVanished: argv.acceptVanished,
-            progress,
-            log,
-            chunkMessages: argv.batch,
-            commitMessages: argv.batch,
-          }),
-        );
+      } finally {
+        progress.stop();
       }
-    } finally {
-      progress.stop();
-    }
-    return out;
-  });
+      return out;
+    },
+    { waitMs: LOCK_WAIT_MS.none },
+  );
 
   if (argv.json) {
     printJson({

@@ -1,7 +1,7 @@
 /**
  * `mailgit sync [REMOTE...] [--dry-run] [--allow-unrelated] [--allow-rewound] [--json]`
  */
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { syncRepo } from '../sync/sync.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
@@ -20,8 +20,8 @@ export async function handler(argv: SyncArgs): Promise<void> {
   const report = await withRepoLock(
     repo,
     'sync',
-    () => syncRepo(repo, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }),
-    { waitMs: 10_000 },
+    (locked) => syncRepo(locked, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }),
+    { waitMs: LOCK_WAIT_MS.patient },
   );
   const failed = report.remotes.filter((r) => !r.ok);
   if (argv.json) printJson(report);

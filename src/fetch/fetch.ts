@@ -27,7 +27,7 @@
  * Without CONDSTORE, step 2 is a `UID FETCH 1:n (FLAGS)` scan.
  */
 import { join } from 'node:path';
-import type { Repo } from '../repo/repo.js';
+import type { LockedRepo } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import { folderDir } from '../maildir/layout.js';
 import { MailgitError, PermissionError, UnavailableError, EX } from '../util/errors.js';
@@ -103,7 +103,7 @@ export interface AccountResult {
 }
 
 interface Ctx {
-  repo: Repo;
+  repo: LockedRepo;
   account: Account;
   source: MailSource;
   opts: FetchOptions;
@@ -556,8 +556,8 @@ async function fetchNew(ctx: Ctx, f: FolderRun): Promise<number> {
   return maxListed;
 }
 
-/** Fetches one account (the caller holds the repo lock). Never throws: errors are in the result. */
-export async function fetchAccount(repo: Repo, account: Account, password: string, opts: FetchOptions = {}): Promise<AccountResult> {
+/** Fetches one account. Never throws: errors are in the result. */
+export async function fetchAccount(repo: LockedRepo, account: Account, password: string, opts: FetchOptions = {}): Promise<AccountResult> {
   const result: AccountResult = { account: account.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], warnings: [] };
   const source = (opts.source ?? imapSource)(account, password);
   const ctx: Ctx = {
