@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { folderDir, folderNameProblem } from '../maildir/layout.js';
 import { infoOfFlags } from '../maildir/name.js';
-import { unsafeReason } from '../maildir/paths.js';
 import { withRepoLock } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import type { RecordResult } from '../repo/record.js';
@@ -134,8 +133,7 @@ async function isDir(p: string): Promise<boolean> {
  */
 export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions = {}): Promise<DeliverResult> {
   const folder = opts.folder ?? 'INBOX';
-  const bad = unsafeReason(folder);
-  const problem = bad ?? folderNameProblem(repo.layout, folder);
+  const problem = folderNameProblem(repo.layout, folder);
   if (problem) throw new UsageError(`invalid folder name ${JSON.stringify(folder)}: ${problem}`);
   const flags = opts.flags === undefined ? null : normalizeFlags(opts.flags);
   const dir = folderDir(repo.layout, folder);

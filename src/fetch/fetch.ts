@@ -29,12 +29,12 @@
 import { join } from 'node:path';
 import type { Repo } from '../repo/repo.js';
 import { record } from '../repo/record.js';
-import { folderDir } from '../maildir/layout.js';
+import { folderDir, folderNameProblem } from '../maildir/layout.js';
 import { MailgitError, PermissionError, UnavailableError, EX } from '../util/errors.js';
 import type { Account } from './account.js';
 import { type Checkpoints, type FolderCheckpoint, formatCheckpoints } from '../merge/checkpoints.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { folderSelected, localFolderName, matchesPattern, slashPath, unsafeFolderReason } from './folders.js';
+import { folderSelected, localFolderName, matchesPattern, slashPath } from './folders.js';
 import { FolderStore, lettersOfFlags, messageKey, type TmpMessage } from './store.js';
 import { UidMap } from './uidmap.js';
 import { silentProgress, type Progress } from './progress.js';
@@ -225,7 +225,7 @@ function planFolders(ctx: Ctx, listed: SourceFolder[]): Planned[] {
     const local = localFolderName(l.path, l.delimiter, ctx.account.map);
     if (!folderSelected([slash, l.path], ctx.account.folders, ctx.account.exclude)) continue;
     if (ctx.opts.folders?.length && !ctx.opts.folders.some((p) => matchesPattern(slash, p) || matchesPattern(l.path, p) || matchesPattern(local, p))) continue;
-    const reason = local.includes('\u0000') ? 'a name segment contains "/"' : unsafeFolderReason(local, ctx.repo.layout);
+    const reason = local.includes('\u0000') ? 'a name segment contains "/"' : folderNameProblem(ctx.repo.layout, local);
     if (reason) {
       ctx.result.refused.push({ remote: l.path, reason });
       continue;
