@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { folderDir, folderNameProblem } from '../maildir/layout.js';
-import { infoOfFlags } from '../maildir/name.js';
+import { infoOfFlags, sortFlags } from '../maildir/name.js';
 import { withRepoLock } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import type { RecordResult } from '../repo/record.js';
@@ -78,7 +78,7 @@ export function uniqueKey(now = Date.now(), hrUsec = Number(process.hrtime.bigin
 /** Validates Maildir flags and returns them sorted (`"SF"` → `"FS"`). */
 export function normalizeFlags(flags: string): string {
   if (!/^[A-Za-z]*$/.test(flags)) throw new UsageError(`invalid flags ${JSON.stringify(flags)}: use Maildir flag letters (D F P R S T, a-z keywords)`);
-  return [...new Set(flags)].sort().join('');
+  return sortFlags(flags);
 }
 
 /**
