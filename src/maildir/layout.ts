@@ -132,7 +132,20 @@ export function describeLayout(layout: Layout): string {
  * `maildirfolder` convention (Dovecot writes it too), which mail clients ignore.
  */
 export function folderMarker(dir: string): string | null {
-  return dir === '' ? null : `${dir}/maildirfolder`;
+  return dir === '' ? null : `${dir}/${MARKER}`;
+}
+
+/** The file name of a folder's marker. */
+const MARKER = 'maildirfolder';
+
+/** Tells whether a repo path is a folder's `maildirfolder` marker (the one test of it). */
+export function isFolderMarker(path: string): boolean {
+  return path === MARKER || path.endsWith(`/${MARKER}`);
+}
+
+/** The folder directory of a marker path (`Lists/rust/maildirfolder` → `Lists/rust`; the root's is `""`). */
+export function folderOfMarker(path: string): string {
+  return path.slice(0, Math.max(0, path.length - MARKER.length - 1));
 }
 
 /**
@@ -145,7 +158,7 @@ export function isFolderDir(entries: Iterable<{ name: string; isDirectory(): boo
   let marker = false;
   for (const e of entries) {
     if (e.isDirectory()) dirs.add(e.name);
-    else if (e.name === 'maildirfolder') marker = true;
+    else if (e.name === MARKER) marker = true;
   }
   return dirs.has('cur') || marker || (dirs.has('new') && dirs.has('tmp'));
 }
