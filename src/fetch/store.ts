@@ -6,11 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, unlink, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir } from '../util/atomic.js';
+import { fsyncDir, fsyncPath } from '../util/atomic.js';
 import { flagsOf, infoOfFlags, sortFlags, splitName } from '../maildir/name.js';
 import { folderMarker } from '../maildir/layout.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE } from '../repo/perms.js';
@@ -156,14 +156,7 @@ export class FolderStore {
    * folder (any sub, any flags) is not written again. Returns how many were new.
    */
   async commitBatch(items: { t: TmpMessage; key: string; letters: string }[]): Promise<{ added: number; existing: number }> {
-    await parallel(items, 16, async ({ t }) => {
-      const fh = await open(t.tmp, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    });
+    await parallel(items, 16, ({ t }) => fsyncPath(t.tmp));
     const idx = await this.keys();
     let added = 0;
     let existing = 0;
