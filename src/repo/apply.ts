@@ -29,7 +29,7 @@ import { NAME_MAX, PATH_MAX, utf8Length } from '../maildir/limits.js';
 import { messagePath, parseMessagePath, splitName } from '../maildir/name.js';
 import type { MessagePath } from '../maildir/name.js';
 import { mergeClientName } from '../merge/clientName.js';
-import { flagsOf } from '../merge/flags.js';
+import { flagsOf } from '../maildir/name.js';
 import { quote } from '../sync/validate.js';
 import { EX, MailgitError, RaceError, UnsafeDataError } from '../util/errors.js';
 import type { ApplyFs } from './applyFs.js';
@@ -39,6 +39,7 @@ import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
 import { loadDirState, saveDirState } from './dirstate.js';
 import { syncGitIndex } from './gitIndex.js';
+import { folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 
 interface Journal {
   from: string;
@@ -135,15 +136,6 @@ async function dropJournal(fs: ApplyFs, repo: Repo): Promise<void> {
   }
 }
 
-/** True for a folder's `maildirfolder` marker. */
-function isMarker(path: string): boolean {
-  return path === 'maildirfolder' || path.endsWith('/maildirfolder');
-}
-
-function folderOfMarker(path: string): string {
-  return dirname(path) === '.' ? '' : dirname(path);
-}
-
 /** Writes one diff (`from` → `to` of a journal, or back) into the Maildir: steps 3–5. */
 class Applier {
   /** Directories written to, repo-relative. */
@@ -226,7 +218,7 @@ class Applier {
       if (c.newOid === null) continue;
       const m = parseMessagePath(c.path);
       if (m) folders.add(m.folder);
-      else if (isMarker(c.path)) folders.add(folderOfMarker(c.path));
+      else if (isFolderMarker(c.path)) folders.add(folderOfMarker(c.path));
     }
     for (const f of folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
   }
@@ -344,7 +336,7 @@ class Applier {
    */
   private async removeEmptyFolders(): Promise<void> {
     for (const c of this.changes) {
-      if (c.newOid !== null || !isMarker(c.path)) continue;
+      if (c.newOid !== null || !isFolderMarker(c.path)) continue;
       const folder = folderOfMarker(c.path);
       const subs = ['cur', 'new', 'tmp'].map((s) => this.abs(join(folder, s)));
       const listed = await Promise.all(subs.map((d) => this.fs.readdir(d).catch(() => null)));

@@ -24,7 +24,7 @@ import { TreeIO } from '../git/treeio.js';
 import { EX, MailgitError, RaceError } from '../util/errors.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
 import type { FolderEvents } from '../maildir/describe.js';
-import { folderName } from '../maildir/layout.js';
+import { folderName, folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 import type { Repo } from './repo.js';
 import { scanChanges } from './scan.js';
 import type { Scan, ScanOptions } from './scan.js';
@@ -78,9 +78,8 @@ export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, 
     m.set(label, (m.get(label) ?? 0) + 1);
   };
   for (const f of scan.files) {
-    if (f.path.endsWith('/maildirfolder') || f.path === 'maildirfolder') {
-      const dir = f.path.slice(0, Math.max(0, f.path.lastIndexOf('/')));
-      bump(folderName(repo.layout, dir), f.oid === null ? 'folder removed' : 'folder created');
+    if (isFolderMarker(f.path)) {
+      bump(folderName(repo.layout, folderOfMarker(f.path)), f.oid === null ? 'folder removed' : 'folder created');
     } else if (f.path.startsWith('.mailgit/')) {
       bump('settings', `${f.oid === null ? 'removed' : 'updated'} ${f.path.slice('.mailgit/'.length)}`);
     } else {
