@@ -7,7 +7,7 @@ import { printJson, repoFromArgs } from './context.js';
 import { checkRepo } from '../repo/check.js';
 import { compareRemote } from '../repo/checkRemote.js';
 import { withRepoLock } from '../repo/lock.js';
-import { MailgitError, UsageError, EX } from '../util/errors.js';
+import { MailgitError, EX } from '../util/errors.js';
 
 interface CheckArgs extends GlobalArgs {
   repair?: boolean;
@@ -31,7 +31,6 @@ async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
 /** The `check` verb. */
 export async function handler(argv: CheckArgs): Promise<void> {
   if (argv.remote !== undefined) {
-    if (argv.repair) throw new UsageError('--repair works on this replica only; give it without --remote');
     return remote({ ...argv, remote: argv.remote });
   }
   const repo = await repoFromArgs(argv);

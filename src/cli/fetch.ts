@@ -40,10 +40,8 @@ export async function handler(argv: FetchArgs): Promise<void> {
   if (names.length === 0) throw new MailgitError('no accounts defined: see "mailgit account add"', 'ENOACCOUNT', EX.CONFIG);
   if ((argv.passwordCommand ?? argv.tokenCommand) !== undefined && names.length !== 1)
     throw new UsageError('--password-command and --token-command need exactly one account');
-  if (argv.passwordCommand !== undefined && argv.tokenCommand !== undefined) throw new UsageError('give --password-command or --token-command, not both');
   const accounts: Account[] = [];
   for (const n of names) accounts.push(await readAccount(repo.root, n));
-  if (argv.batch !== undefined && (!Number.isInteger(argv.batch) || argv.batch < 1)) throw new UsageError('--batch wants a positive integer');
   const maxSize = argv.maxSize !== undefined ? parseSize(argv.maxSize) : undefined;
   const given = argv.passwordCommand ?? argv.tokenCommand;
   const override = given !== undefined ? splitCommand(given) : undefined;

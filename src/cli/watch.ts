@@ -4,7 +4,6 @@
  */
 import { startWatch } from '../watch/watch.js';
 import { makeSync } from '../watch/sync.js';
-import { UsageError } from '../util/errors.js';
 import type { GlobalArgs } from './context.js';
 import { repoFromArgs } from './context.js';
 
@@ -22,8 +21,6 @@ function stamp(): string {
 export async function handler(argv: WatchArgs): Promise<void> {
   const interval = argv.interval ?? 300;
   const debounce = argv.debounce ?? 300;
-  if (!(interval >= 0) || !(debounce >= 0) || debounce > 60_000)
-    throw new UsageError('--interval and --debounce must be non-negative numbers (debounce at most 60000 ms)');
   const repo = await repoFromArgs(argv);
   const json = argv.json === true;
   const out = (obj: Record<string, unknown>, text: string) => {
