@@ -24,7 +24,7 @@ import {
   type Account,
 } from '../fetch/account.js';
 import type { GlobalArgs } from './context.js';
-import { printJson, repoFromArgs } from './context.js';
+import { chatty, printJson, repoFromArgs } from './context.js';
 
 interface AddArgs extends GlobalArgs {
   name: string;
@@ -115,7 +115,7 @@ export async function add(argv: AddArgs): Promise<void> {
     return record(repo, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
-  else if (process.stdout.isTTY || argv.verbose) console.log(`account ${argv.name}: ${account.user} on ${account.host}:${account.port} (${account.security})`);
+  else if (chatty(argv)) console.log(`account ${argv.name}: ${account.user} on ${account.host}:${account.port} (${account.security})`);
 }
 
 /** The `account list` verb: prints the defined accounts and where each password would come from. */
@@ -198,7 +198,7 @@ export async function trust(argv: NameArgs): Promise<void> {
   const account = await readAccount(repo.root, argv.name);
   await trustAccount(repo.gitDir, account);
   if (argv.json) printJson({ account: argv.name, server: serverOf(account) });
-  else if (process.stdout.isTTY || argv.verbose)
+  else if (chatty(argv))
     console.log(
       `account ${argv.name}: trusting ${account.user} on ${account.host}:${account.port} (${account.security}${account.insecure ? ', insecure' : ''})`,
     );

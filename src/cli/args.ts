@@ -33,7 +33,10 @@ function distance(a: string, b: string): number {
 
 /** The name among `names` close enough to `word` to be what was meant, if any. */
 function nearest(word: string, names: string[]): string | undefined {
-  const best = names.map((name) => ({ name, d: distance(word, name) })).sort((x, y) => x.d - y.d)[0];
+  const best = names
+    .filter((name) => name.length > 1)
+    .map((name) => ({ name, d: distance(word, name) }))
+    .sort((x, y) => x.d - y.d)[0];
   return best && best.d <= Math.max(1, Math.floor(best.name.length / 3)) ? best.name : undefined;
 }
 

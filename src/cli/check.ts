@@ -8,6 +8,7 @@ import { checkRepo } from '../repo/check.js';
 import { compareRemote } from '../repo/checkRemote.js';
 import { withRepoLock } from '../repo/lock.js';
 import { MailgitError, EX } from '../util/errors.js';
+import { counted } from '../util/words.js';
 
 interface CheckArgs extends GlobalArgs {
   repair?: boolean;
@@ -21,7 +22,7 @@ async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
   else if (c.same) console.log(`same mail as ${c.remote} (tree ${c.here?.slice(0, 10) ?? 'empty'})`);
   else {
     console.log(
-      `${c.remote} differs: ${c.ahead} commit${c.ahead === 1 ? '' : 's'} only here, ${c.behind} only there; from ${c.remote}'s mail to this replica's:`,
+      `${c.remote} differs: ${counted(c.ahead, 'commit')} only here, ${c.behind} only there; from ${c.remote}'s mail to this replica's:`,
     );
     for (const line of c.differences) console.log(`  ${line}`);
   }
@@ -44,8 +45,8 @@ export async function handler(argv: CheckArgs): Promise<void> {
   if (r.remaining.length > 0) {
     const n = r.remaining.length;
     const what = argv.repair
-      ? `${n} problem${n === 1 ? '' : 's'} left that check cannot repair${argv.json ? '' : `: ${r.remaining.map((f) => f.text).join('; ')}`}`
-      : `${n} problem${n === 1 ? '' : 's'} found; mailgit check --repair fixes what it can`;
+      ? `${counted(n, 'problem')} left that check cannot repair${argv.json ? '' : `: ${r.remaining.map((f) => f.text).join('; ')}`}`
+      : `${counted(n, 'problem')} found; mailgit check --repair fixes what it can`;
     throw new MailgitError(what, 'ECHECK', EX.DATAERR);
   }
 }

@@ -10,7 +10,8 @@ import { MailgitError, EX, UsageError } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
 import type { AccountResult } from '../fetch/fetch.js';
 import type { GlobalArgs } from './context.js';
-import { printJson, repoFromArgs } from './context.js';
+import { chatty, printJson, repoFromArgs } from './context.js';
+import { counted } from '../util/words.js';
 
 interface FetchArgs extends GlobalArgs {
   accounts?: string[];
@@ -100,11 +101,11 @@ export async function handler(argv: FetchArgs): Promise<void> {
       bytes: results.reduce((s, r) => s + r.bytes, 0),
       ok: results.every((r) => !r.error),
     });
-  } else if (process.stdout.isTTY || argv.verbose) {
+  } else if (chatty(argv)) {
     for (const r of results) {
       if (r.error) continue;
       const flags = r.folders.reduce((s, f) => s + f.flagsUpdated, 0);
-      console.log(`${r.account}: ${r.fetched} new message(s), ${r.bytes} bytes${flags ? `, ${flags} flag change(s)` : ''}`);
+      console.log(`${r.account}: ${counted(r.fetched, 'new message')}, ${counted(r.bytes, 'byte')}${flags ? `, ${counted(flags, 'flag change')}` : ''}`);
     }
   }
   for (const r of results) for (const f of r.refused) process.stderr.write(`mailgit: ${r.account}: folder ${JSON.stringify(f.remote)} skipped: ${f.reason}\n`);

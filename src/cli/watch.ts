@@ -6,6 +6,7 @@ import { startWatch } from '../watch/watch.js';
 import { makeSync } from '../watch/sync.js';
 import type { GlobalArgs } from './context.js';
 import { repoFromArgs } from './context.js';
+import { counted } from '../util/words.js';
 
 interface WatchArgs extends GlobalArgs {
   sync?: string[];
@@ -40,7 +41,7 @@ export async function handler(argv: WatchArgs): Promise<void> {
   });
   out(
     { event: 'ready', root: repo.root, folders: w.folders, watches: w.watches },
-    `watching ${repo.root}: ${w.folders} folders, ${w.watches} directory watches`,
+    `watching ${repo.root}: ${counted(w.folders, 'folder')}, ${counted(w.watches, 'directory watch', 'directory watches')}`,
   );
   await new Promise<void>((resolve) => {
     const onSignal = () => {
@@ -54,5 +55,5 @@ export async function handler(argv: WatchArgs): Promise<void> {
     process.on('SIGHUP', onSignal);
   });
   await w.stop();
-  out({ event: 'stopped', commits: w.commits }, `stopped after ${w.commits} commits`);
+  out({ event: 'stopped', commits: w.commits }, `stopped after ${counted(w.commits, 'commit')}`);
 }

@@ -30,6 +30,7 @@ import { perfMark } from '../util/perf.js';
 import { checkGitView, syncGitIndex } from './gitIndex.js';
 import { keepRootFiles } from './rootFiles.js';
 import { removeStale } from './sameKey.js';
+import { counted } from '../util/words.js';
 
 /** What a recording made. */
 export interface RecordResult {
@@ -91,7 +92,7 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
     return null;
   }
   const lines = formatEvents(summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed)));
-  const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
+  const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${counted(lines.length, 'folder')} changed`);
   // A HEAD without a clock (a user's plain `git commit`) takes its ancestors' (src/merge/clock.ts).
   const behind = scan.headClock ?? (await readStamp(repo.root, scan.head!)).clock;
   const now = Date.now();
