@@ -154,6 +154,11 @@ export function sourceError(e: MailSourceError, account: Account): MailgitError 
     case 'auth':
       return new PermissionError(`account ${account.name}: login as ${account.user} on ${where} failed: wrong user or password`);
     case 'tls':
+      // A TLS client reading a plaintext greeting ("* OK ...") sees a bad record header.
+      if (/WRONG_VERSION_NUMBER|packet length too long|unknown protocol|record layer failure/i.test(e.detail))
+        return new UnavailableError(
+          `account ${account.name}: ${where} does not speak TLS (it may want STARTTLS or plaintext): redefine the account with "mailgit account add ${account.name} --force … --starttls" (or --no-tls, loopback only)`,
+        );
       return new UnavailableError(
         `account ${account.name}: cannot connect to ${where}: TLS failure (${e.detail}); for a self-signed server use "mailgit account add … --insecure"`,
       );

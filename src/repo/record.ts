@@ -39,6 +39,7 @@ import { perfMark } from '../util/perf.js';
 import { checkGitView, syncGitIndex } from './gitIndex.js';
 import { keepRootFiles } from './rootFiles.js';
 import { removeStale } from './sameKey.js';
+import { counted } from '../util/words.js';
 
 /** What a recording made. */
 export interface RecordResult {
@@ -96,7 +97,7 @@ export async function scanSummary(repo: Repo, scan: Scan): Promise<Map<string, F
 
 /** The commit message for `scan`: the subject given or the summary, the lines, the replica's stamp. */
 async function commitMessage(repo: Repo, scan: Scan, lines: string[], given: string | undefined, now: number): Promise<string> {
-  const subject = given ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
+  const subject = given ?? (lines.length === 1 ? lines[0]! : `record: ${counted(lines.length, 'folder')} changed`);
   // A HEAD without a clock (a user's plain `git commit`) takes its ancestors' (src/merge/clock.ts).
   const behind = scan.headClock ?? (await readStamp(repo.root, scan.head!)).clock;
   return formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock: nextClock(behind, now) });
