@@ -5,7 +5,7 @@
  */
 import { lstat, stat } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
-import type { Dirent } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { writeBlobs } from '../git/blobs.js';
 import { lsTreeDirs, lsTreeRecursive } from '../git/tree.js';
@@ -73,8 +73,21 @@ function presentSameKey(fresh: readonly NamedBlob[], listed: ReadonlyMap<string,
   return out;
 }
 
-/** Directories younger than this are not cached: a change in the same clock tick could hide. */
-const RACY_MS = 2000;
+/**
+ * A stamp younger than this is not cached: a change in the same timestamp tick as the
+ * scan's listing would leave it as it is. A file system with whole-second timestamps
+ * (FAT, HFS+, some network mounts) gets 2 s; one with finer ones (ext4, xfs, btrfs,
+ * tmpfs, whose kernel clock ticks every 1–10 ms) 50 ms, so that the record right after a
+ * sync's apply keeps the stamps of what it listed and the next scan does not list it again.
+ */
+const RACY_COARSE_MS = 2000;
+const RACY_FINE_MS = 50;
+
+/** True when `st` changed too recently for its stamp to be trusted (scan time `now`, ms). */
+function isRacy(st: BigIntStats, now: number): boolean {
+  const coarse = st.mtimeNs % 1_000_000_000n === 0n;
+  return now - Number(st.mtimeMs) < (coarse ? RACY_COARSE_MS : RACY_FINE_MS);
+}
 
 function parentDir(p: string): string {
   const i = p.lastIndexOf('/');
@@ -241,7 +254,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
     if (st) state.tracked!.push(d);
     if (st) {
       const stamp = stampOf(st);
-      const racy = now - Number(st.mtimeMs) < RACY_MS;
+      const racy = isRacy(st, now);
       if (warm && sameStamp(old.dirs[d], stamp)) {
         state.dirs[d] = stamp;
         continue;
@@ -335,7 +348,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
     const st = walk.files.get(p)!;
     // A racy file is still listed (with a stamp that never matches, so it is hashed
     // again next time): a warm scan finds deleted files only through this list.
-    if (now - Number(st.mtimeMs) >= RACY_MS) state.files[p] = { ...stampOf(st), size: Number(st.size), oid };
+    if (!isRacy(st, now)) state.files[p] = { ...stampOf(st), size: Number(st.size), oid };
     else state.files[p] = { mtime: 'racy', ino: -1, size: -1, oid };
     if ((await headFileOid(p)) !== oid) files.push({ path: p, oid });
   }

@@ -68,7 +68,7 @@ async function mergeAndApply(
   const head = await readHead(repo.root);
   const outcome = await mergeHeads(gitCommitStore(repo.root), head, theirs, origin, repo.replica, (c) => describeDiff(repo.layout, c));
   if (outcome.kind === 'up-to-date') return head;
-  const change = await diffTrees(repo.root, head ?? EMPTY_TREE, outcome.commit);
+  const change = outcome.changes ?? (await diffTrees(repo.root, head ?? EMPTY_TREE, outcome.commit));
   report.incoming.push(...describeDiff(repo.layout, change));
   report.decisions.push(...outcome.decisions.map((d) => d.text));
   if (dryRun) return outcome.commit;
