@@ -10,7 +10,7 @@
  *
  * WORKDIR holds A/, B/ and hub.git from the sync benchmark. A detached packing that a sync
  * started is waited for (and timed) before the next step, so steps do not overlap.
- * Rounds continue from WORKDIR/.breakdown-round, so reruns plan new days. --cpu-prof DIR
+ * Days continue from WORKDIR/.day-round (bench/lib.mjs `replayDay`), so reruns plan new ones. --cpu-prof DIR
  * writes a V8 CPU profile of each sync's node process (bench/profile-top.mjs summarises one).
  * mailgit runs without NODE_EXTRA_CA_CERTS (its CA bundle costs ~80 ms per node start here).
  */
@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { BIN, applyDay, curKeys, fmtS, median, parseArgs, planDay } from './lib.mjs';
+import { BIN, fmtS, median, parseArgs, replayDay } from './lib.mjs';
 
 const { opt, rest } = parseArgs();
 delete process.env.NODE_EXTRA_CA_CERTS;
@@ -29,8 +29,6 @@ const CPU_PROF = opt('--cpu-prof', null);
 if (!FROM || rest.length > 0) throw new Error('usage: node bench/breakdown.mjs --from WORKDIR [--days N] [--json FILE]');
 
 const P = (...p) => join(FROM, ...p);
-const roundFile = P('.breakdown-round');
-const firstRound = existsSync(roundFile) ? Number(readFileSync(roundFile, 'utf8')) : 100;
 
 /** Sleeps `ms` (the process has nothing else to do). */
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -165,10 +163,7 @@ const hubBytes = () => readdirSync(P('hub.git', 'objects', 'pack')).reduce((s, f
 
 const results = [];
 for (let d = 0; d < DAYS; d++) {
-  const round = firstRound + d;
-  const keys = curKeys(P('A'));
-  applyDay(P('A'), planDay(keys, keys.length, round));
-  writeFileSync(roundFile, String(round + 1));
+  const round = replayDay(FROM, P('A'));
   sleep(2100); // past the record's racy window, as a day's last change would be
   const hub0 = hubBytes();
   const a = traced(P('A'), `A${round}`);

@@ -4,7 +4,7 @@
  * identity for the git CLI side. Plain Node ESM, no build step. `rng` comes from
  * test/helpers/rng.mjs: bench depends on test, never the reverse.
  */
-import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rng } from '../test/helpers/rng.mjs';
@@ -236,4 +236,18 @@ export function applyDay(root, day) {
     writeFileSync(tmp, f.body);
     renameSync(tmp, join(root, f.folder, 'new', f.key));
   }
+}
+
+/**
+ * Plans the next day of changes for replica `root` of a kept benchmark directory `workdir`
+ * (rounds counted in `workdir/.day-round`, from 100, so that reruns plan new days) and makes
+ * it there as a mail client would; returns the round.
+ */
+export function replayDay(workdir, root) {
+  const file = join(workdir, '.day-round');
+  const round = existsSync(file) ? Number(readFileSync(file, 'utf8')) : 100;
+  const keys = curKeys(root);
+  applyDay(root, planDay(keys, keys.length, round));
+  writeFileSync(file, String(round + 1));
+  return round;
 }
