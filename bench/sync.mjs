@@ -23,6 +23,8 @@
  *      messages.
  * Run `npx tsc -p tsconfig.json` first (or set MAILGIT_BIN to another build's bin/mailgit.js).
  * Work dirs go to $TMPDIR (removed unless --keep). Prints Markdown; --out FILE writes it too.
+ * --json FILE merges this size's medians (a day's wall time per tool, load, date) into FILE
+ * (docs/benchmarks.json, which bench/chart.mjs draws).
  * --profile DIR runs the two timed mailgit syncs under `node --cpu-prof` with
  * GIT_TRACE2_EVENT and writes the profiles and traces to DIR.
  */
@@ -32,11 +34,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { BIN, CHANGES, DAY, FOLDERS, GITENV, applyDay, curKeys, fmtB, fmtS, parseArgs, planDay, writeMaildir } from './lib.mjs';
+import { BIN, CHANGES, DAY, FOLDERS, GITENV, applyDay, curKeys, fmtB, fmtS, median, parseArgs, planDay, writeMaildir } from './lib.mjs';
 
 const { opt, flag, rest: args } = parseArgs();
 const N = Number(opt('--messages', '100000'));
 const OUT = opt('--out', null);
+const JSON_OUT = opt('--json', null);
 const PROFILE = opt('--profile', null);
 const KEEP = flag('--keep');
 const ROUNDS = Number(opt('--rounds', '2'));
@@ -384,6 +387,21 @@ try {
   const text = lines.join('\n');
   console.log(text);
   if (OUT) writeFileSync(OUT, text);
+  if (JSON_OUT) {
+    const figures = existsSync(JSON_OUT) ? JSON.parse(readFileSync(JSON_OUT, 'utf8')) : { sync: [] };
+    const day = (f) => median(rounds.map(f)) / 1000;
+    const row = {
+      messages: N,
+      mailgit: day((r) => r.syncA.ms + r.syncB.ms),
+      unison: day((r) => r.uni.ms),
+      doveadm: day((r) => r.dv.ms),
+      cpu: { mailgit: day((r) => r.syncA.cpuMs + r.syncB.cpuMs), unison: day((r) => r.uni.cpuMs), doveadm: day((r) => r.dv.cpuMs) },
+      load: [Math.min(...loads), Math.max(...loads)],
+      date: new Date().toISOString().slice(0, 10),
+    };
+    figures.sync = [...figures.sync.filter((x) => x.messages !== N), row];
+    writeFileSync(JSON_OUT, `${JSON.stringify(figures, null, 1)}\n`);
+  }
 } finally {
   if (KEEP) log(`kept ${WORK}`);
   else rmSync(WORK, { recursive: true, force: true });
