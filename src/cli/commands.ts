@@ -68,6 +68,8 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   version: { type: 'boolean', description: 'show the version number' },
 };
 
+const REMOTE_NAME: PositionalSpec = { name: 'name', required: true, description: 'remote name (letters, digits, ., - and _)' };
+
 const ACCOUNT_NAME: PositionalSpec = { name: 'name', required: true, description: 'account name (letters, digits, - and _)' };
 
 /** Every verb mailgit has, in the order help lists them. */
@@ -111,12 +113,12 @@ export const COMMANDS: VerbSpec[] = [
     name: 'log',
     description: 'show history: what happened, where and when',
     options: {
-      folder: { type: 'string', description: 'only what happened in this folder' },
-      message: { type: 'string', arg: 'KEY', description: "one message's whole story (its Maildir key)" },
+      folder: { type: 'string', description: 'only what happened in this folder and its subfolders' },
+      message: { type: 'string', arg: 'MSG', description: "one message's whole story, conflicts too (key, file name, path or Message-ID)" },
       n: { type: 'number', short: 'n', arg: 'N', description: 'at most N entries' },
       deleted: { type: 'boolean', description: 'deleted messages: subject, sender, when, where and by which replica' },
-      since: { type: 'string', arg: 'T', description: 'with --deleted: from time T (date, "2 days ago" or commit)' },
-      until: { type: 'string', arg: 'T', description: 'with --deleted: up to time T' },
+      since: { type: 'string', arg: 'T', description: 'from time T (date, "2 days ago" or commit)' },
+      until: { type: 'string', arg: 'T', description: 'up to time T' },
     },
     load: async () => (await import('./log.js')).handler,
   },
@@ -246,6 +248,41 @@ export const COMMANDS: VerbSpec[] = [
           clear: { type: 'boolean', description: 'forget the command' },
         },
         load: async () => (await import('./account.js')).tokenCommand,
+      },
+    ],
+  },
+  {
+    name: 'remote',
+    description: 'manage the remotes sync talks to: hubs and peers',
+    verbs: [
+      {
+        name: 'add',
+        description: 'add a remote; --create makes a new hub there (a local path or ssh) holding this replica',
+        positionals: [REMOTE_NAME, { name: 'url', required: true, description: 'path, ssh://[user@]host[:port]/path or [user@]host:path' }],
+        options: {
+          create: { type: 'boolean', description: 'create an empty bare hub at URL (HEAD main, owner-only) and push this replica to it' },
+        },
+        load: async () => (await import('./remote.js')).add,
+      },
+      {
+        name: 'list',
+        description: 'list the remotes: URL, hub or peer, last sync, commits ahead and behind',
+        load: async () => (await import('./remote.js')).list,
+      },
+      {
+        name: 'remove',
+        description: 'forget a remote (the mail it brought stays)',
+        positionals: [REMOTE_NAME],
+        load: async () => (await import('./remote.js')).remove,
+      },
+      {
+        name: 'rename',
+        description: 'rename a remote, keeping what mailgit knows about it',
+        positionals: [
+          { name: 'old', required: true, description: 'its name now' },
+          { name: 'new', required: true, description: 'its new name' },
+        ],
+        load: async () => (await import('./remote.js')).rename,
       },
     ],
   },

@@ -5,6 +5,7 @@
 import { startWatch } from '../watch/watch.js';
 import { makeSync } from '../watch/sync.js';
 import { UsageError } from '../util/errors.js';
+import { chooseRemotes } from '../sync/sync.js';
 import type { GlobalArgs } from './context.js';
 import { repoFromArgs } from './context.js';
 
@@ -25,6 +26,8 @@ export async function handler(argv: WatchArgs): Promise<void> {
   if (!(interval >= 0) || !(debounce >= 0) || debounce > 60_000)
     throw new UsageError('--interval and --debounce must be non-negative numbers (debounce at most 60000 ms)');
   const repo = await repoFromArgs(argv);
+  // A remote that does not exist is a mistake to tell at once, not at the first sync.
+  if (argv.sync !== undefined) await chooseRemotes(repo, argv.sync);
   const json = argv.json === true;
   const out = (obj: Record<string, unknown>, text: string) => {
     if (json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...obj })}\n`);

@@ -15,7 +15,7 @@ import { readStamp } from '../git/stamps.js';
 import { nextClock } from '../merge/clock.js';
 import type { FastCommitter } from '../git/fastCommit.js';
 import { EX, MailgitError } from '../util/errors.js';
-import { describeChanges, formatEvents } from '../maildir/describe.js';
+import { bumpEvent, describeChanges, formatEvents } from '../maildir/describe.js';
 import type { FolderEvents } from '../maildir/describe.js';
 import { folderName } from '../maildir/layout.js';
 import type { Repo } from './repo.js';
@@ -55,19 +55,12 @@ export interface RecordOptions {
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
 export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, string>): Map<string, FolderEvents> {
   const events = describeChanges(repo.layout, scan.added, scan.removed, aliases);
-  const bump = (folder: string, label: string) => {
-    let m = events.get(folder);
-    if (!m) events.set(folder, (m = new Map()));
-    m.set(label, (m.get(label) ?? 0) + 1);
-  };
   for (const f of scan.files) {
     if (f.path.endsWith('/maildirfolder') || f.path === 'maildirfolder') {
       const dir = f.path.slice(0, Math.max(0, f.path.lastIndexOf('/')));
-      bump(folderName(repo.layout, dir), f.oid === null ? 'folder removed' : 'folder created');
-    } else if (f.path.startsWith('.mailgit/')) {
-      bump('settings', `${f.oid === null ? 'removed' : 'updated'} ${f.path.slice('.mailgit/'.length)}`);
+      bumpEvent(events, folderName(repo.layout, dir), f.oid === null ? 'folder_removed' : 'folder_created');
     } else {
-      bump('settings', `${f.oid === null ? 'removed' : 'updated'} ${f.path}`);
+      bumpEvent(events, 'settings', `${f.oid === null ? 'setting_removed' : 'setting_updated'}:${f.path.replace(/^\.mailgit\//, '')}`);
     }
   }
   return events;

@@ -10,14 +10,16 @@ import { readHead } from '../git/commit.js';
 import type { Repo } from '../repo/repo.js';
 import { record } from '../repo/record.js';
 import { applyCommit } from '../repo/apply.js';
-import { MailgitError, UsageError, EX } from '../util/errors.js';
+import { MailgitError, EX } from '../util/errors.js';
 import { mergeHeads } from './mergeHeads.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import { describeDiff } from './describeDiff.js';
 import { fetchedRef, fetchRef, fetchRemote, pushRemote } from './remotes.js';
 import { admitRemoteHead, mayMerge } from './admit.js';
 import type { AdmitOptions } from './admit.js';
-import { listRemotes } from './remoteStatus.js';
+import { EMPTY_TREE, INCOMING, listRemotes, pusherName } from './remoteStatus.js';
+import { UnknownRemoteError, noteSynced } from './remoteAdmin.js';
+import { pendingChanges } from '../repo/pending.js';
 
 /** Options for {@link syncRepo}. */
 export interface SyncOptions extends AdmitOptions {
@@ -53,9 +55,6 @@ export interface SyncReport {
   remotes: RemoteReport[];
 }
 
-const INCOMING = 'refs/mailgit/incoming/';
-const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-
 async function mergeAndApply(
   repo: Repo,
   theirs: string,
@@ -74,11 +73,6 @@ async function mergeAndApply(
   else await git(['update-ref', 'refs/heads/main', outcome.commit], { cwd: repo.root });
   await record(repo, { message: 'record changes made during sync' });
   return readHead(repo.root);
-}
-
-/** The name shown for an incoming ref: its last part (`<id>/<name>`, or an older `<name>`). */
-function pusherName(ref: string): string {
-  return ref.slice(ref.lastIndexOf('/') + 1);
 }
 
 /** Merges one peer's push `oid`; returns its lines and whether the ref is done with. */
@@ -172,16 +166,55 @@ async function mergeOwnIncoming(repo: Repo, name: string, url: string, report: R
 }
 
 /**
+ * The remotes a sync with `names` talks to (all when empty): an unknown name is a usage
+ * error (64), a repo without remotes a configuration one (78) that names the command
+ * adding one.
+ */
+export async function chooseRemotes(repo: Repo, names: string[]): Promise<{ name: string; url: string }[]> {
+  const all = await listRemotes(repo);
+  for (const n of names) if (!all.some((r) => r.name === n)) throw new UnknownRemoteError(n);
+  if (all.length === 0) {
+    throw new MailgitError('no remotes to sync with; add one with: mailgit remote add NAME URL (--create makes a new hub there)', 'ENOREMOTE', EX.CONFIG);
+  }
+  return names.length === 0 ? all : all.filter((r) => names.includes(r.name));
+}
+
+/** Joins the reports of two rounds with one remote. */
+function joinReports(a: RemoteReport, b: RemoteReport): RemoteReport {
+  return {
+    ...b,
+    incoming: [...a.incoming, ...b.incoming],
+    outgoing: [...a.outgoing, ...b.outgoing],
+    decisions: [...a.decisions, ...b.decisions],
+    pushed: b.pushed === 'none' ? a.pushed : b.pushed,
+  };
+}
+
+/**
  * Syncs with the named remotes (all when `names` is empty). The caller holds the lock.
- * A failing remote is reported and the others are still synced.
+ * A failing remote is reported and the others are still synced. A remote synced before
+ * another brought new mail is synced once more, so that one run leaves every reachable
+ * remote level. A dry run reports what a record would find as `recorded`.
  */
 export async function syncRepo(repo: Repo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
-  const all = await listRemotes(repo);
-  for (const n of names) if (!all.some((r) => r.name === n)) throw new UsageError(`no such remote: ${n} (see git remote -v, or mailgit remote add)`);
-  const chosen = names.length === 0 ? all : all.filter((r) => names.includes(r.name));
-  const recorded = opts.dryRun ? [] : ((await record(repo))?.summary ?? []);
+  const chosen = await chooseRemotes(repo, names);
+  const recorded = opts.dryRun ? await pendingChanges(repo) : ((await record(repo))?.summary ?? []);
   const received = await receiveIncoming(repo, opts);
   const remotes: RemoteReport[] = [];
-  for (const r of chosen) remotes.push(await syncOne(repo, r.name, r.url, opts));
+  const leftAt: (string | null)[] = [];
+  for (const r of chosen) {
+    remotes.push(await syncOne(repo, r.name, r.url, opts));
+    leftAt.push(await readHead(repo.root));
+  }
+  const head = await readHead(repo.root);
+  for (const [i, r] of chosen.entries()) {
+    if (opts.dryRun || !remotes[i]!.ok || leftAt[i] === head) continue;
+    remotes[i] = joinReports(remotes[i]!, await syncOne(repo, r.name, r.url, opts));
+  }
+  if (!opts.dryRun)
+    await noteSynced(
+      repo,
+      remotes.filter((r) => r.ok).map((r) => r.remote),
+    );
   return { recorded, received, remotes };
 }
