@@ -36,6 +36,8 @@ export interface RecordResult {
   commit: string;
   /** One line per folder, as in the commit message. */
   summary: string[];
+  /** The same changes as event counts per folder (maildir/describe.ts). */
+  events: Map<string, FolderEvents>;
 }
 
 /** Options for {@link record}. */
@@ -83,7 +85,8 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
     if (scan.head) await syncGitIndex(repo, scan.head, scan.head, []);
     return null;
   }
-  const lines = formatEvents(summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed)));
+  const events = summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed));
+  const lines = formatEvents(events);
   const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
   // A HEAD without a clock (a user's plain `git commit`) takes its ancestors' (src/merge/clock.ts).
   const behind = scan.headClock ?? (await readStamp(repo.root, scan.head!)).clock;
@@ -104,5 +107,5 @@ export async function record(repo: Repo, opts: RecordOptions = {}): Promise<Reco
   // Pack the new tree versions as deltas (see maintain.ts). The commit is already safe:
   // a failure here only leaves a pack that the next run folds in.
   if (!opts.callerPacks) await scheduleMaintenance(repo.root, repo.gitDir);
-  return { commit, summary: lines };
+  return { commit, summary: lines, events };
 }

@@ -5,6 +5,7 @@
  */
 import { git } from '../git/run.js';
 import { readHead } from '../git/commit.js';
+import { record } from '../repo/record.js';
 import type { Repo } from '../repo/repo.js';
 import { EX, MailgitError, UsageError } from '../util/errors.js';
 import { createHub } from './hub.js';
@@ -45,8 +46,8 @@ export interface Added {
 }
 
 /**
- * Adds remote `name` at `url`. With `create`, first makes an empty hub there (hub.ts) and
- * pushes this replica's `main` to it, so that a plain `git clone` of the hub checks out
+ * Adds remote `name` at `url`. With `create`, first makes an empty hub there (hub.ts),
+ * then records what the mail client changed and pushes this replica's `main` to it, so that a plain `git clone` of the hub checks out
  * the mail. The caller holds the repo lock when `create` is set.
  */
 export async function addRemote(repo: Repo, spec: { name: string; url: string; create?: boolean }): Promise<Added> {
@@ -56,7 +57,9 @@ export async function addRemote(repo: Repo, spec: { name: string; url: string; c
   }
   if (spec.create) await createHub(spec.url);
   await git(['remote', 'add', spec.name, spec.url], { cwd: repo.root });
-  if (!spec.create || !(await readHead(repo.root))) return { created: spec.create === true, pushed: false };
+  if (!spec.create) return { created: false, pushed: false };
+  await record(repo);
+  if (!(await readHead(repo.root))) return { created: true, pushed: false };
   const pushed = await pushRemote(repo.root, spec.name, spec.url, 'refs/heads/main');
   if (pushed !== 'pushed') throw new MailgitError(`could not push to the new hub ${spec.url} (${pushed}); run mailgit sync ${spec.name}`, 'EPUSH', EX.TEMPFAIL);
   await noteSynced(repo, [spec.name]);

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { git, gitText } from '../git/run.js';
 import { readHead, resolveCommit, treeOf } from '../git/commit.js';
 import type { Repo } from '../repo/repo.js';
-import { describeDiff } from './describeDiff.js';
+import { describeDiff, restoredBetween } from './describeDiff.js';
 import { diffTrees } from '../git/diff.js';
 import { isLocalUrl } from './remotes.js';
 
@@ -127,9 +127,10 @@ export async function waitingPushes(repo: Repo): Promise<WaitingPush[]> {
   for (const line of out.split('\n').filter(Boolean)) {
     const [ref, commit, type] = line.split(' ') as [string, string, string];
     if (type !== 'commit') continue;
-    const base = head ? (await git(['merge-base', head, commit], { cwd: repo.root, okCodes: [1] })).stdout.toString('utf8').trim() : '';
-    const lines = base === commit ? [] : describeDiff(repo.layout, await diffTrees(repo.root, base || EMPTY_TREE, commit));
-    if (base !== commit) waiting.push({ from: pusherName(ref), commit, lines });
+    const base = head ? (await git(['merge-base', head, commit], { cwd: repo.root, okCodes: [1] })).stdout.toString('utf8').trim() || null : null;
+    if (base === commit) continue;
+    const change = await diffTrees(repo.root, base ?? EMPTY_TREE, commit);
+    waiting.push({ from: pusherName(ref), commit, lines: describeDiff(repo.layout, change, await restoredBetween(repo.root, base, commit)) });
   }
   return waiting;
 }

@@ -13,7 +13,7 @@ import { applyCommit } from '../repo/apply.js';
 import { MailgitError, EX } from '../util/errors.js';
 import { mergeHeads } from './mergeHeads.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
-import { describeDiff } from './describeDiff.js';
+import { describeDiff, restoredBetween } from './describeDiff.js';
 import { fetchedRef, fetchRef, fetchRemote, pushRemote } from './remotes.js';
 import { admitRemoteHead, mayMerge } from './admit.js';
 import type { AdmitOptions } from './admit.js';
@@ -63,10 +63,11 @@ async function mergeAndApply(
   dryRun: boolean,
 ): Promise<string | null> {
   const head = await readHead(repo.root);
-  const outcome = await mergeHeads(gitCommitStore(repo.root), head, theirs, origin, repo.replica, (c) => describeDiff(repo.layout, c));
+  const restored = await restoredBetween(repo.root, head, theirs);
+  const outcome = await mergeHeads(gitCommitStore(repo.root), head, theirs, origin, repo.replica, (c) => describeDiff(repo.layout, c, restored));
   if (outcome.kind === 'up-to-date') return head;
   const change = await diffTrees(repo.root, head ?? EMPTY_TREE, outcome.commit);
-  report.incoming.push(...describeDiff(repo.layout, change));
+  report.incoming.push(...describeDiff(repo.layout, change, restored));
   report.decisions.push(...outcome.decisions.map((d) => d.text));
   if (dryRun) return outcome.commit;
   if (head) report.decisions.push(...(await applyCommit(repo, head, outcome.commit, { changes: change, origin })).notes);
@@ -139,7 +140,7 @@ async function syncOne(repo: Repo, name: string, url: string, opts: SyncOptions)
       if (theirs && theirs !== fetched.lastSeen) await git(['update-ref', `refs/remotes/${name}/main`, theirs], { cwd: repo.root });
       if (ownIncoming) head = await mergeOwnIncoming(repo, name, url, report, opts);
       if (!head || head === theirs) return report;
-      const gained = describeDiff(repo.layout, await diffTrees(repo.root, theirs ?? EMPTY_TREE, head));
+      const gained = describeDiff(repo.layout, await diffTrees(repo.root, theirs ?? EMPTY_TREE, head), await restoredBetween(repo.root, theirs, head));
       if (dryRun) return { ...report, outgoing: gained };
       const pushed = await pushHead(repo, name, url, fetched.worktree);
       if (pushed === 'main' || pushed === 'incoming') return { ...report, outgoing: gained, pushed };

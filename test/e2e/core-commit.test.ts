@@ -141,7 +141,12 @@ describe('mailgit commit / status / log', () => {
 
     const story = mailgit(['log', '--message', KEY, '--json'], { cwd: dir });
     expect(story.code, story.stderr).toBe(0);
-    const [message] = JSON.parse(story.stdout) as { key: string; subject: string; from: string; entries: { replica: string; clock: number; changedAt: string; lines: string[] }[] }[];
+    const [message] = JSON.parse(story.stdout) as {
+      key: string;
+      subject: string;
+      from: string;
+      entries: { replica: string; clock: number; changedAt: string; lines: string[] }[];
+    }[];
     expect(message).toMatchObject({ key: KEY, subject: expect.anything() });
     const entries = message!.entries;
     expect(entries.every((e) => Math.abs(Date.parse(e.changedAt) - e.clock) === 0)).toBe(true);
