@@ -2,7 +2,7 @@
  * `mailgit remote add NAME URL [--create]`, `remote list`, `remote remove NAME`,
  * `remote rename OLD NEW`
  */
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { addRemote, removeRemote, renameRemote } from '../sync/remoteAdmin.js';
 import { remoteStatus } from '../sync/remoteStatus.js';
 import type { RemoteStanding } from '../sync/remoteStatus.js';
@@ -29,7 +29,7 @@ interface RenameArgs extends GlobalArgs {
 export async function add(argv: AddArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   const spec = { name: argv.name, url: argv.url, create: argv.create };
-  const done = await withRepoLock(repo, 'remote add', () => addRemote(repo, spec), { waitMs: 10_000 });
+  const done = await withRepoLock(repo, 'remote add', (locked) => addRemote(locked, spec), { waitMs: LOCK_WAIT_MS.patient });
   if (argv.json) printJson({ name: argv.name, url: argv.url, ...done });
   else if (done.created && (process.stdout.isTTY || argv.verbose)) {
     console.log(`created hub ${argv.url}${done.pushed ? ` with this replica's mail; clone it elsewhere with: mailgit clone ${argv.url} DIR` : ''}`);
@@ -60,11 +60,11 @@ export async function list(argv: GlobalArgs): Promise<void> {
 /** `remote remove`: forgets a remote; the mail it brought stays. */
 export async function remove(argv: NameArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  await withRepoLock(repo, 'remote remove', () => removeRemote(repo, argv.name), { waitMs: 10_000 });
+  await withRepoLock(repo, 'remote remove', () => removeRemote(repo, argv.name), { waitMs: LOCK_WAIT_MS.patient });
 }
 
 /** `remote rename`: renames a remote with everything mailgit keeps about it. */
 export async function rename(argv: RenameArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  await withRepoLock(repo, 'remote rename', () => renameRemote(repo, argv.old, argv.new), { waitMs: 10_000 });
+  await withRepoLock(repo, 'remote rename', () => renameRemote(repo, argv.old, argv.new), { waitMs: LOCK_WAIT_MS.patient });
 }

@@ -2,11 +2,10 @@
  * `mailgit status [--json]`
  */
 import { formatEvents } from '../maildir/describe.js';
-import { readHead } from '../git/commit.js';
+import { workTreeStatus } from '../repo/status.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 import { remoteStatus, waitingPushes } from '../sync/remoteStatus.js';
-import { pendingEvents } from '../repo/pending.js';
 import { eventsJson } from '../maildir/describe.js';
 import { standingWords } from './remote.js';
 import { unrecordable } from '../repo/check.js';
@@ -18,8 +17,7 @@ import { unrecordable } from '../repo/check.js';
  */
 export async function handler(argv: GlobalArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const { events, clean } = await pendingEvents(repo);
-  const head = await readHead(repo.root);
+  const { head, clean, events } = await workTreeStatus(repo);
   const remotes = await remoteStatus(repo);
   const waiting = await waitingPushes(repo);
   const skipped = await unrecordable(repo.root);

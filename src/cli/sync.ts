@@ -1,12 +1,12 @@
 /**
  * `mailgit sync [REMOTE...] [--dry-run] [--allow-unrelated] [--allow-rewound] [--json]`
  */
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { syncRepo } from '../sync/sync.js';
 import type { SyncReport } from '../sync/sync.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
-import { MailgitError } from '../util/errors.js';
+import { throwFirstFailure } from '../util/errors.js';
 
 interface SyncArgs extends GlobalArgs {
   remotes?: string[];
@@ -50,16 +50,12 @@ export async function handler(argv: SyncArgs): Promise<void> {
   const report = await withRepoLock(
     repo,
     'sync',
-    () => syncRepo(repo, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }),
-    { waitMs: 10_000 },
+    (locked) => syncRepo(locked, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }),
+    { waitMs: LOCK_WAIT_MS.patient },
   );
   const failed = report.remotes.filter((r) => !r.ok);
   if (argv.json) printJson(report);
   else if (process.stdout.isTTY || argv.verbose || argv.dryRun) for (const l of reportLines(report, argv.dryRun === true)) console.log(l);
   else for (const l of cronLines(report)) console.log(l);
-  if (failed.length > 0) {
-    for (const r of failed.slice(1)) process.stderr.write(`mailgit: ${r.error!.message}\n`);
-    const first = failed[0]!;
-    throw new MailgitError(first.error!.message, first.error!.code, first.exitCode);
-  }
+  throwFirstFailure(failed.map((r) => ({ message: r.error!.message, code: r.error!.code, exitCode: r.exitCode })));
 }

@@ -4,10 +4,10 @@
  */
 import { startWatch } from '../watch/watch.js';
 import { makeSync } from '../watch/sync.js';
-import { UsageError } from '../util/errors.js';
 import { chooseRemotes } from '../sync/sync.js';
 import type { GlobalArgs } from './context.js';
 import { repoFromArgs } from './context.js';
+import { counted } from '../util/words.js';
 
 interface WatchArgs extends GlobalArgs {
   sync?: string[];
@@ -23,8 +23,6 @@ function stamp(): string {
 export async function handler(argv: WatchArgs): Promise<void> {
   const interval = argv.interval ?? 300;
   const debounce = argv.debounce ?? 300;
-  if (!(interval >= 0) || !(debounce >= 0) || debounce > 60_000)
-    throw new UsageError('--interval and --debounce must be non-negative numbers (debounce at most 60000 ms)');
   const repo = await repoFromArgs(argv);
   // A remote that does not exist is a mistake to tell at once, not at the first sync.
   if (argv.sync !== undefined) await chooseRemotes(repo, argv.sync);
@@ -46,7 +44,7 @@ export async function handler(argv: WatchArgs): Promise<void> {
   });
   out(
     { event: 'ready', root: repo.root, folders: w.folders, watches: w.watches },
-    `watching ${repo.root}: ${w.folders} folders, ${w.watches} directory watches`,
+    `watching ${repo.root}: ${counted(w.folders, 'folder')}, ${counted(w.watches, 'directory watch', 'directory watches')}`,
   );
   await new Promise<void>((resolve) => {
     const onSignal = () => {
@@ -60,5 +58,5 @@ export async function handler(argv: WatchArgs): Promise<void> {
     process.on('SIGHUP', onSignal);
   });
   await w.stop();
-  out({ event: 'stopped', commits: w.commits }, `stopped after ${w.commits} commits`);
+  out({ event: 'stopped', commits: w.commits }, `stopped after ${counted(w.commits, 'commit')}`);
 }

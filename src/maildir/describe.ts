@@ -4,7 +4,7 @@
  * 1 moved to Archive". These are the words of every verb (status, commit, sync, log),
  * and the event keys behind them are what `--json` gives.
  */
-import { flagsOfInfo, parseMessagePath } from './name.js';
+import { flagsOf, parseMessagePath } from './name.js';
 import type { Layout } from './layout.js';
 import { folderName } from './layout.js';
 
@@ -146,7 +146,7 @@ export function describeChanges(layout: Layout, added: Delta[], removed: Delta[]
     }
     // new/ → cur/ is what a client does to every message it has shown: only worth a word
     // when no flag changed with it ("1 marked read", not "1 seen, 1 marked read").
-    const events = flagEvents(flagsOfInfo(from.info), flagsOfInfo(to.info));
+    const events = flagEvents(flagsOf(from.info), flagsOf(to.info));
     if (from.sub === 'cur' && to.sub === 'new') events.unshift('new');
     if (from.sub === 'new' && to.sub === 'cur' && events.length === 0) events.push('old');
     if (events.length === 0) events.push('renamed');

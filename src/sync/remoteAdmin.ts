@@ -7,6 +7,7 @@ import { git } from '../git/run.js';
 import { readHead } from '../git/commit.js';
 import { record } from '../repo/record.js';
 import type { Repo } from '../repo/repo.js';
+import type { LockedRepo } from '../repo/lock.js';
 import { EX, MailgitError, UsageError } from '../util/errors.js';
 import { createHub } from './hub.js';
 import { listRemotes } from './remoteStatus.js';
@@ -48,9 +49,9 @@ export interface Added {
 /**
  * Adds remote `name` at `url`. With `create`, first makes an empty hub there (hub.ts),
  * then records what the mail client changed and pushes this replica's `main` to it, so that a plain `git clone` of the hub checks out
- * the mail. The caller holds the repo lock when `create` is set.
+ * the mail.
  */
-export async function addRemote(repo: Repo, spec: { name: string; url: string; create?: boolean }): Promise<Added> {
+export async function addRemote(repo: LockedRepo, spec: { name: string; url: string; create?: boolean }): Promise<Added> {
   checkRemoteName(spec.name);
   if ((await remoteNames(repo)).has(spec.name)) {
     throw new UsageError(`remote ${spec.name} exists already; mailgit remote remove ${spec.name} first, or pick another name`);
