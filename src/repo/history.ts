@@ -189,7 +189,8 @@ export async function messageStory(repo: Repo, key: string): Promise<{ entries: 
     const { subject, note } = bodyLines(raw.body);
     entries.push({ commit: raw.commit, time: raw.time, replica: raw.replica, clock: raw.clock, merge, subject, note, lines });
   }
-  return { entries, blob };
+  // Both sides' steps in the order they were made (their clocks), not in git's walk order.
+  return { entries: entries.sort((x, y) => x.clock - y.clock), blob };
 }
 
 /** What commit `raw` (not a merge) did to message `key`, as "FOLDER: …" lines; `stored` gets each blob it wrote. */

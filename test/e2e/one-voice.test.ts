@@ -68,18 +68,23 @@ describe('one voice', () => {
   test('log --message tells both sides of a conflict and the decision, by key, file name, path or Message-ID', () => {
     const { a, b, keys } = pair();
     const k = keys[0]!;
-    setFlags(a, k, 'FS');
+    folder(a, 'Archive');
     mg(a, ['sync']);
-    // The laptop moves it to Archive, not knowing about the flag: the merge applies both.
-    folder(b, 'Archive');
-    renameSync(join(b, findOnDisk(b, k)), join(b, 'Archive', 'cur', `${k}:2,S`));
+    mg(b, ['sync']);
+    // Each moves it somewhere else, not knowing about the other: the merge picks one.
+    renameSync(join(a, findOnDisk(a, k)), join(a, 'Archive', 'cur', `${k}:2,S`));
+    mg(a, ['sync']);
+    folder(b, 'Lists');
+    renameSync(join(b, findOnDisk(b, k)), join(b, 'Lists', 'cur', `${k}:2,S`));
     mg(b, ['commit']);
     mg(b, ['sync']);
     const story = mg(b, ['log', '--message', k]).stdout;
-    expect(story).toMatch(/^1700000000\.M1P1\.desk: letter 0 — x@example\.org/);
-    expect(story).toMatch(/ desk\n {4}INBOX: 1 flagged\n/);
-    expect(story).toMatch(/ laptop\n {4}Archive: 1 moved in from INBOX\n {4}INBOX: 1 moved to Archive\n/);
-    expect(story).toMatch(/ laptop: merged origin\n {4}conflict: INBOX\/cur\/1700000000\.M1P1\.desk: moved to Archive .*applied both/);
+    const entries = story.split('\n').filter((l) => /^[0-9a-f]{10} /.test(l));
+    expect(story).toMatch(/^1700000000\.M1P1\.desk: letter 0 — x@example\.org\n/);
+    expect(entries.map((l) => l.replace(/^\S+ \S+ \S+ /, ''))).toEqual(['desk', 'desk', 'laptop', 'laptop: merged origin']);
+    expect(story).toMatch(/ desk\n {4}Archive: 1 moved in from INBOX\n {4}INBOX: 1 moved to Archive\n/);
+    expect(story).toMatch(/ laptop\n {4}INBOX: 1 moved to Lists\n {4}Lists: 1 moved in from INBOX\n/);
+    expect(story).toMatch(/ laptop: merged origin\n {4}conflict: INBOX\/cur\/1700000000\.M1P1\.desk: .*Archive.*Lists/);
     const names = [`${k}:2,S`, `INBOX/cur/${k}:2,S`, '<m0@example.org>', 'm0@example.org'];
     for (const n of names) expect(mg(b, ['log', '--message', n]).stdout, n).toBe(story);
     const unknown = mailgit(['-C', b, 'log', '--message', '<nobody@example.org>']);
