@@ -9,7 +9,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mailgit, tempDir } from '../helpers/cli.js';
-import { cloneReplica, findOnDisk, initReplica, mg, remove, setFlags } from '../helpers/replica.js';
+import { cloneReplica, findOnDisk, initReplica, mg, remove } from '../helpers/replica.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
