@@ -8,7 +8,7 @@
 import { describe, expect, test, vi } from 'vitest';
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mailgit, tempDir } from '../helpers/cli.js';
+import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { cloneReplica, findOnDisk, initReplica, mg, remove } from '../helpers/replica.js';
 
 vi.setConfig({ testTimeout: 300_000 });
@@ -89,5 +89,24 @@ describe('one voice', () => {
     for (const n of names) expect(mg(b, ['log', '--message', n]).stdout, n).toBe(story);
     const unknown = mailgit(['-C', b, 'log', '--message', '<nobody@example.org>']);
     expect([unknown.code, unknown.stderr]).toEqual([66, expect.stringMatching(/^mailgit: no message "<nobody@example.org>"/)]);
+  });
+
+  test('log --folder Lists takes Lists/rust too; --since and --until bound it; an unknown folder is 66', () => {
+    const { a } = pair();
+    folder(a, 'Lists/rust');
+    const first = gitOut(a, ['rev-parse', 'HEAD']).trim();
+    writeFileSync(join(a, 'Lists', 'rust', 'new', '1700000005.M1P1.desk'), 'Subject: crate\n\nnews\n');
+    mg(a, ['commit', '-m', 'rust news']);
+    const lists = mg(a, ['log', '--folder', 'Lists']).stdout;
+    expect(lists).toMatch(/^[0-9a-f]{10} .* desk: rust news\n {4}Lists\/rust: 1 delivered\n/);
+    expect(lists).toMatch(/^ {4}Lists\/rust: 1 folder created$/m);
+    const since = mg(a, ['log', '--since', first]).stdout;
+    expect(since.match(/^[0-9a-f]{10} /gm)).toHaveLength(1);
+    const until = mg(a, ['log', '--until', first]).stdout;
+    expect(until).not.toContain('rust news');
+    expect(mg(a, ['log', '--since', '1 hour ago']).stdout).toContain('rust news');
+    expect(mg(a, ['log', '--until', '2001-01-01']).stdout).toBe('no history\n');
+    const none = mailgit(['-C', a, 'log', '--folder', 'Nowhere']);
+    expect([none.code, none.stderr]).toEqual([66, 'mailgit: no folder "Nowhere" in this repo\'s history\n']);
   });
 });
