@@ -7,7 +7,7 @@
 import type { Layout } from '../maildir/layout.js';
 import { applyCommit } from '../repo/apply.js';
 import { record } from '../repo/record.js';
-import type { Repo } from '../repo/repo.js';
+import type { LockedRepo } from '../repo/lock.js';
 import type { CommitStore, PathChange } from '../store/commitStore.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import { gitRemotes } from './remotes.js';
@@ -42,8 +42,8 @@ export interface SyncReplica {
   id: string;
 }
 
-/** The replica of a real repository (the caller holds its lock). */
-export function gitReplica(repo: Repo): SyncReplica {
+/** The replica of a real repository, whose lock the caller holds. */
+export function gitReplica(repo: LockedRepo): SyncReplica {
   return {
     store: { ...gitCommitStore(repo.root), ...gitRemotes(repo.root) },
     worktree: {

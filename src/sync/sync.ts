@@ -8,8 +8,8 @@
  * and remotes only through the history port (`src/store/commitStore.ts`) and the Maildir
  * only through {@link SyncReplica}.
  */
-import type { Repo } from '../repo/repo.js';
-import { MailgitError, UsageError, EX } from '../util/errors.js';
+import type { LockedRepo } from '../repo/lock.js';
+import { MailgitError, RaceError, UsageError } from '../util/errors.js';
 import { mergeHeads } from './mergeHeads.js';
 import { describeDiff } from './describeDiff.js';
 import { fetchedRef, fetchRef, fetchRemote } from './remotes.js';
@@ -91,8 +91,7 @@ async function applyMerge(r: SyncReplica, plan: MergePlan, report: { incoming: s
   report.incoming.push(...plan.incoming);
   report.decisions.push(...plan.decisions);
   if (plan.head) report.decisions.push(...(await r.worktree.apply({ from: plan.head, to: plan.commit, changes: plan.changes, origin: plan.origin })));
-  else if (!(await r.store.updateRef(MAIN, plan.commit, null)))
-    throw new MailgitError('the branch appeared while syncing; nothing applied, sync again', 'ERACE', EX.TEMPFAIL);
+  else if (!(await r.store.updateRef(MAIN, plan.commit, null))) throw new RaceError('the branch appeared while syncing; nothing applied, sync again');
   await r.worktree.record('record changes made during sync');
   return headOf(r);
 }
@@ -216,7 +215,7 @@ async function syncOne(leg: Leg): Promise<RemoteReport> {
       const pushed = await pushHead(r, remote, plan.fetched.worktree);
       if (pushed === 'main' || pushed === 'incoming') return { ...report, outgoing, pushed };
       ownIncoming = pushed === 'incoming-rejected';
-      if (round >= rounds) throw new MailgitError(`remote ${remote.name} kept moving; gave up after ${rounds} rounds (run sync again)`, 'ERACE', EX.TEMPFAIL);
+      if (round >= rounds) throw new RaceError(`remote ${remote.name} kept moving; gave up after ${rounds} rounds (run sync again)`);
     }
   });
 }
@@ -277,9 +276,9 @@ export async function planSync(r: SyncReplica, remotes: Remote[], opts: AdmitOpt
 
 /**
  * Syncs the repository with the named remotes (all when `names` is empty), or with
- * `dryRun` reports the plan ({@link planSync}). The caller holds the lock.
+ * `dryRun` reports the plan ({@link planSync}).
  */
-export async function syncRepo(repo: Repo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
+export async function syncRepo(repo: LockedRepo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
   const all = await listRemotes(repo);
   for (const n of names) if (!all.some((r) => r.name === n)) throw new UsageError(`no such remote: ${n} (see git remote -v, or mailgit remote add)`);
   const chosen = names.length === 0 ? all : all.filter((r) => names.includes(r.name));

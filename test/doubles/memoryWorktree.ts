@@ -11,7 +11,7 @@ import { nextClock } from '../../src/merge/clock.js';
 import { MAIN } from '../../src/store/commitStore.js';
 import type { CommitStore, TreeEdit } from '../../src/store/commitStore.js';
 import type { Checkout, Worktree } from '../../src/sync/replica.js';
-import { MailgitError, EX } from '../../src/util/errors.js';
+import { RaceError } from '../../src/util/errors.js';
 
 /** What one record committed: the keys whose files changed, and those no file has any more. */
 export interface Recorded {
@@ -52,7 +52,7 @@ export class MemoryWorktree implements Worktree {
     const clock = nextClock(head ? (await this.store.stamp(head)).clock : 0, this.wall());
     const tree = await this.store.editTree(head, edits);
     const commit = await this.store.commit({ tree, parents: head ? [head] : [], subject: message, stamp: { clock, replica: this.replica }, time: this.wall() });
-    if (!(await this.store.updateRef(MAIN, commit, head))) throw new MailgitError('the branch moved while recording', 'ERACE', EX.TEMPFAIL);
+    if (!(await this.store.updateRef(MAIN, commit, head))) throw new RaceError('the branch moved while recording');
     const left = keysOf(this.files.keys());
     this.onRecord({ commit, changed: keysOf(edits.map((e) => e.path)), removed: new Set([...keysOf(before.keys())].filter((k) => !left.has(k))) });
     return [`${edits.length} files changed`];
@@ -60,7 +60,7 @@ export class MemoryWorktree implements Worktree {
 
   /** {@inheritDoc Worktree.apply} */
   async apply({ from, to, changes }: Checkout): Promise<string[]> {
-    if (!(await this.store.updateRef(MAIN, to, from))) throw new MailgitError('HEAD moved; nothing applied, sync again', 'ERACE', EX.TEMPFAIL);
+    if (!(await this.store.updateRef(MAIN, to, from))) throw new RaceError('HEAD moved; nothing applied, sync again');
     for (const c of changes) {
       if (c.newOid === null) this.files.delete(c.path);
       else this.files.set(c.path, c.newOid);
