@@ -4,7 +4,7 @@
 import { record } from '../repo/record.js';
 import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import type { GlobalArgs } from './context.js';
-import { printJson, repoFromArgs } from './context.js';
+import { chatty, printJson, repoFromArgs } from './context.js';
 
 interface CommitArgs extends GlobalArgs {
   message?: string;
@@ -18,8 +18,9 @@ export async function handler(argv: CommitArgs): Promise<void> {
     printJson({ commit: result?.commit ?? null, summary: result?.summary ?? [] });
     return;
   }
+  if (!chatty(argv)) return;
   if (!result) {
-    if (process.stdout.isTTY || argv.verbose) console.log('nothing to record');
+    console.log('nothing to record');
     return;
   }
   console.log(`[main ${result.commit.slice(0, 10)}]`);

@@ -10,7 +10,8 @@ import { MailgitError, EX, UsageError, throwFirstFailure } from '../util/errors.
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
 import type { AccountResult } from '../fetch/fetch.js';
 import type { GlobalArgs } from './context.js';
-import { printJson, repoFromArgs } from './context.js';
+import { chatty, printJson, repoFromArgs } from './context.js';
+import { counted } from '../util/words.js';
 
 interface FetchArgs extends GlobalArgs {
   accounts?: string[];
@@ -40,10 +41,8 @@ export async function handler(argv: FetchArgs): Promise<void> {
   if (names.length === 0) throw new MailgitError('no accounts defined: see "mailgit account add"', 'ENOACCOUNT', EX.CONFIG);
   if ((argv.passwordCommand ?? argv.tokenCommand) !== undefined && names.length !== 1)
     throw new UsageError('--password-command and --token-command need exactly one account');
-  if (argv.passwordCommand !== undefined && argv.tokenCommand !== undefined) throw new UsageError('give --password-command or --token-command, not both');
   const accounts: Account[] = [];
   for (const n of names) accounts.push(await readAccount(repo.root, n));
-  if (argv.batch !== undefined && (!Number.isInteger(argv.batch) || argv.batch < 1)) throw new UsageError('--batch wants a positive integer');
   const maxSize = argv.maxSize !== undefined ? parseSize(argv.maxSize) : undefined;
   const given = argv.passwordCommand ?? argv.tokenCommand;
   const override = given !== undefined ? splitCommand(given) : undefined;
@@ -107,11 +106,11 @@ export async function handler(argv: FetchArgs): Promise<void> {
       bytes: results.reduce((s, r) => s + r.bytes, 0),
       ok: results.every((r) => !r.error),
     });
-  } else if (process.stdout.isTTY || argv.verbose) {
+  } else if (chatty(argv)) {
     for (const r of results) {
       if (r.error) continue;
       const flags = r.folders.reduce((s, f) => s + f.flagsUpdated, 0);
-      console.log(`${r.account}: ${r.fetched} new message(s), ${r.bytes} bytes${flags ? `, ${flags} flag change(s)` : ''}`);
+      console.log(`${r.account}: ${counted(r.fetched, 'new message')}, ${counted(r.bytes, 'byte')}${flags ? `, ${counted(flags, 'flag change')}` : ''}`);
     }
   }
   for (const r of results) for (const f of r.refused) process.stderr.write(`mailgit: ${r.account}: folder ${JSON.stringify(f.remote)} skipped: ${f.reason}\n`);

@@ -16,8 +16,7 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { folderDir, folderNameProblem } from '../maildir/layout.js';
-import { infoOfFlags } from '../maildir/name.js';
-import { unsafeReason } from '../maildir/paths.js';
+import { infoOfFlags, sortFlags } from '../maildir/name.js';
 import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import type { RecordResult } from '../repo/record.js';
@@ -79,7 +78,7 @@ export function uniqueKey(now = Date.now(), hrUsec = Number(process.hrtime.bigin
 /** Validates Maildir flags and returns them sorted (`"SF"` → `"FS"`). */
 export function normalizeFlags(flags: string): string {
   if (!/^[A-Za-z]*$/.test(flags)) throw new UsageError(`invalid flags ${JSON.stringify(flags)}: use Maildir flag letters (D F P R S T, a-z keywords)`);
-  return [...new Set(flags)].sort().join('');
+  return sortFlags(flags);
 }
 
 /**
@@ -145,7 +144,7 @@ interface Target {
 /** Checks the folder name and flags and makes the folder's `cur/ new/ tmp/` (phase 0). */
 async function prepareTarget(repo: Repo, opts: DeliverOptions): Promise<Target> {
   const folder = opts.folder ?? 'INBOX';
-  const problem = unsafeReason(folder) ?? folderNameProblem(repo.layout, folder);
+  const problem = folderNameProblem(repo.layout, folder);
   if (problem) throw new UsageError(`invalid folder name ${JSON.stringify(folder)}: ${problem}`);
   const flags = opts.flags === undefined ? null : normalizeFlags(opts.flags);
   const dir = folderDir(repo.layout, folder);

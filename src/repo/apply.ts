@@ -31,7 +31,7 @@ import { NAME_MAX, PATH_MAX, utf8Length } from '../maildir/limits.js';
 import { messagePath, parseMessagePath, splitName } from '../maildir/name.js';
 import type { MessagePath } from '../maildir/name.js';
 import { mergeClientName } from '../merge/clientName.js';
-import { flagsOf } from '../merge/flags.js';
+import { flagsOf } from '../maildir/name.js';
 import { quote } from '../sync/validate.js';
 import { EX, MailgitError, RaceError, UnsafeDataError } from '../util/errors.js';
 import type { ApplyFs } from './applyFs.js';

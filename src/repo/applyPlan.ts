@@ -24,6 +24,7 @@
  * old one (clientName.ts); "keep the removal": the change is not brought in, with a note.
  */
 import type { PathChange } from '../git/diff.js';
+import { folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 import { parseMessagePath } from '../maildir/name.js';
 
 /** One path the applied tree has (new, or with other content). */
@@ -54,17 +55,6 @@ export interface ApplyPlan {
   targets: ReadonlySet<string>;
 }
 
-/** True for a folder's `maildirfolder` marker. */
-export function isMarker(path: string): boolean {
-  return path === 'maildirfolder' || path.endsWith('/maildirfolder');
-}
-
-/** The folder of a marker path ('' for the root's). */
-export function folderOfMarker(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
-
 /** Reads a diff into an {@link ApplyPlan}. */
 export function planApply(changes: readonly PathChange[]): ApplyPlan {
   const leaving = new Map<string, PathChange[]>();
@@ -75,7 +65,7 @@ export function planApply(changes: readonly PathChange[]): ApplyPlan {
     if (c.newOid !== null) {
       targets.add(c.path);
       if (m) folders.add(m.folder);
-      else if (isMarker(c.path)) folders.add(folderOfMarker(c.path));
+      else if (isFolderMarker(c.path)) folders.add(folderOfMarker(c.path));
     }
     if (m && c.oldOid !== null && c.newOid !== c.oldOid) leaving.set(m.key, [...(leaving.get(m.key) ?? []), c]);
   }
@@ -85,7 +75,7 @@ export function planApply(changes: readonly PathChange[]): ApplyPlan {
   for (const c of changes) {
     if (c.newOid === null) {
       departures.push(c);
-      if (isMarker(c.path)) unmarked.push(folderOfMarker(c.path));
+      if (isFolderMarker(c.path)) unmarked.push(folderOfMarker(c.path));
       continue;
     }
     const m = parseMessagePath(c.path);

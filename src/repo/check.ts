@@ -31,6 +31,7 @@ import { stateDir } from './repo.js';
 import type { Repo } from './repo.js';
 import type { LockedRepo } from './lock.js';
 import { readTreeMessages } from './treeMessages.js';
+import { folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 
 /** What check found wrong. */
 export interface Finding {
@@ -94,7 +95,7 @@ function foldersOf(paths: Iterable<string>): Set<string> {
   for (const p of paths) {
     const m = parseMessagePath(p);
     if (m) out.add(m.folder);
-    else if (p === 'maildirfolder' || p.endsWith('/maildirfolder')) out.add(p.slice(0, Math.max(0, p.lastIndexOf('/'))));
+    else if (isFolderMarker(p)) out.add(folderOfMarker(p));
   }
   return out;
 }

@@ -24,7 +24,7 @@ import { TreeIO } from '../git/treeio.js';
 import { EX, MailgitError, RaceError } from '../util/errors.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
 import type { FolderEvents } from '../maildir/describe.js';
-import { folderName } from '../maildir/layout.js';
+import { folderName, folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 import type { Repo } from './repo.js';
 import { scanChanges } from './scan.js';
 import type { Scan, ScanOptions } from './scan.js';
@@ -39,6 +39,7 @@ import { perfMark } from '../util/perf.js';
 import { checkGitView, syncGitIndex } from './gitIndex.js';
 import { keepRootFiles } from './rootFiles.js';
 import { removeStale } from './sameKey.js';
+import { counted } from '../util/words.js';
 
 /** What a recording made. */
 export interface RecordResult {
@@ -78,9 +79,8 @@ export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, 
     m.set(label, (m.get(label) ?? 0) + 1);
   };
   for (const f of scan.files) {
-    if (f.path.endsWith('/maildirfolder') || f.path === 'maildirfolder') {
-      const dir = f.path.slice(0, Math.max(0, f.path.lastIndexOf('/')));
-      bump(folderName(repo.layout, dir), f.oid === null ? 'folder removed' : 'folder created');
+    if (isFolderMarker(f.path)) {
+      bump(folderName(repo.layout, folderOfMarker(f.path)), f.oid === null ? 'folder removed' : 'folder created');
     } else if (f.path.startsWith('.mailgit/')) {
       bump('settings', `${f.oid === null ? 'removed' : 'updated'} ${f.path.slice('.mailgit/'.length)}`);
     } else {
@@ -97,7 +97,7 @@ export async function scanSummary(repo: Repo, scan: Scan): Promise<Map<string, F
 
 /** The commit message for `scan`: the subject given or the summary, the lines, the replica's stamp. */
 async function commitMessage(repo: Repo, scan: Scan, lines: string[], given: string | undefined, now: number): Promise<string> {
-  const subject = given ?? (lines.length === 1 ? lines[0]! : `record: ${lines.length} folders changed`);
+  const subject = given ?? (lines.length === 1 ? lines[0]! : `record: ${counted(lines.length, 'folder')} changed`);
   // A HEAD without a clock (a user's plain `git commit`) takes its ancestors' (src/merge/clock.ts).
   const behind = scan.headClock ?? (await readStamp(repo.root, scan.head!)).clock;
   return formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock: nextClock(behind, now) });

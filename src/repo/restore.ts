@@ -28,6 +28,7 @@ import type { Moment } from './when.js';
 import type { Repo } from './repo.js';
 import type { LockedRepo } from './lock.js';
 import { perfMark } from '../util/perf.js';
+import { counted } from '../util/words.js';
 
 /** What a restore brought back, or would (dry run). */
 export interface RestoreReport {
@@ -114,7 +115,7 @@ export async function restoreMessages(repo: LockedRepo, names: string[], at: str
   const trees = new TreeCache(repo);
   for (const x of names) wanted.push(...(await locate(repo, x, moment ?? { commit: head, time: null }, trees)));
   const planned = await plan(repo, await trees.get(head), wanted);
-  const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${planned.report.restored.length} messages`;
+  const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${counted(planned.report.restored.length, 'message')}`;
   return finish(repo, head, subject, planned, opts);
 }
 

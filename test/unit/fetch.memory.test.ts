@@ -12,7 +12,7 @@ import { record } from '../../src/repo/record.js';
 import type { Repo } from '../../src/repo/repo.js';
 import type { Account } from '../../src/fetch/account.js';
 import { fetchAccount, type AccountResult, type FetchOptions } from '../../src/fetch/fetch.js';
-import { MemoryMailServer } from '../../src/fetch/memorySource.js';
+import { MemoryMailServer } from '../doubles/memorySource.js';
 import { gitOut, tempDir } from '../helpers/cli.js';
 import { diskMessages, headMessages, keyOf, sha } from '../helpers/messages.js';
 

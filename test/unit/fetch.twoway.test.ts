@@ -11,7 +11,7 @@ import { withRepoLock } from '../../src/repo/lock.js';
 import type { Repo } from '../../src/repo/repo.js';
 import type { Account } from '../../src/fetch/account.js';
 import { fetchAccount, type AccountResult, type FetchOptions } from '../../src/fetch/fetch.js';
-import { MemoryMailServer } from '../../src/fetch/memorySource.js';
+import { MemoryMailServer } from '../doubles/memorySource.js';
 import { gitOut, tempDir } from '../helpers/cli.js';
 import { diskMessages, headMessages, sha } from '../helpers/messages.js';
 
