@@ -39,6 +39,7 @@ import { nodeApplyFs } from './applyFs.js';
 import { arrivalAction, departureAction, planApply } from './applyPlan.js';
 import type { ApplyPlan, Arrival, ArrivalFound, DepartureFound } from './applyPlan.js';
 import type { Repo } from './repo.js';
+import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
 import { loadDirState, saveDirState } from './dirstate.js';
@@ -452,6 +453,7 @@ async function forwardOrUndo(repo: Repo, j: Journal, opts: ApplyOptions & { fs: 
  * here, and a one-line error with the failure's exit status when writing fails (undone).
  */
 export async function applyCommit(repo: LockedRepo, from: string, to: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  assertLocked(repo);
   const fs = opts.fs ?? nodeApplyFs;
   if ((await finishPendingApply(repo, fs)) !== 'none' && (await readHead(repo.root)) !== from) {
     throw new RaceError('an unfinished earlier apply moved HEAD; nothing applied, sync again');
