@@ -40,6 +40,7 @@ import { silentProgress, type Progress } from './progress.js';
 import { MailSourceError, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder } from './mailSource.js';
 import { imapSource } from './imapSource.js';
 import { FolderState } from './state.js';
+import { QuietFolders, type ServerStatus } from './quiet.js';
 import { noCounts, pushRemovals, reconcileFolder, RELEARN_MARK, uploadNew, type TwoWayCounts, type TwoWayEnv, type TwoWayFolder } from './twoway.js';
 
 /** Options of one fetch run. */
@@ -121,6 +122,8 @@ interface Ctx {
   stores: Map<string, FolderStore>;
   /** Local names of the folders this run fetches. */
   planned: string[];
+  /** Two-way folders left level by the last run (quiet.ts). */
+  quiet: QuietFolders;
 }
 
 /** The one store of a local folder in this run. */
@@ -303,39 +306,70 @@ interface UidIndex {
   flush(): Promise<void>;
 }
 
-/** SELECT, UIDVALIDITY check, and the UID index (for a two-way folder the synced state, seeded on its first run). */
-async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun> {
+/** The STATUS a folder had at its SELECT, as LIST-STATUS would give it. */
+function statusAt(mb: OpenedFolder): ServerStatus {
+  return {
+    uidValidity: mb.uidValidity,
+    uidNext: mb.uidNext,
+    messages: mb.exists,
+    ...(mb.highestModseq !== undefined ? { highestModseq: mb.highestModseq } : {}),
+  };
+}
+
+/** Two-way: whether a folder is as the last run left it, on the server (`status`) and here (see quiet.ts). */
+function quiet(ctx: Ctx, p: Planned, status: ServerStatus | undefined): Promise<boolean> | false {
+  if (!status || ctx.account.sync !== 'both' || ctx.opts.rescan) return false;
+  return ctx.quiet.quiet({ repo: ctx.repo, account: ctx.account.name, local: p.local, remote: p.remote, status, cp: ctx.checkpoint[p.local] });
+}
+
+/**
+ * SELECT, UIDVALIDITY check, and the UID index (for a two-way folder the synced state,
+ * seeded on its first run). `undefined`: a two-way folder found quiet at its SELECT (a
+ * server without LIST-STATUS), nothing more to do.
+ */
+async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun | undefined> {
+  const { source, repo, opts } = ctx;
+  const twoWay = ctx.account.sync === 'both';
+  ctx.progress.label(`${ctx.account.name}/${p.local}`);
+  const mb = await source.open(p.remote, twoWay ? { write: true } : undefined);
+  if (!p.list.status && (await quiet(ctx, p, statusAt(mb)))) return undefined;
   const res: FolderResult = { folder: p.local, remote: p.remote, fetched: 0, bytes: 0, existing: 0, tooLarge: 0, flagsUpdated: 0, uidValidityReset: false };
   ctx.result.folders.push(res);
-  const { source, repo, opts } = ctx;
-  const dir = folderDir(repo.layout, p.local);
   const store = storeOf(ctx, p.local);
-  await store.prepare(repo.root, dir);
-  ctx.progress.label(`${ctx.account.name}/${p.local}`);
-  const twoWay = ctx.account.sync === 'both';
-  const mb = await source.open(p.remote, twoWay ? { write: true } : undefined);
+  await store.prepare(repo.root, folderDir(repo.layout, p.local));
   const old = ctx.checkpoint[p.local];
   res.uidValidityReset = old !== undefined && old.uidValidity !== mb.uidValidity;
   if (res.uidValidityReset) opts.log?.(`${p.local}: UIDVALIDITY changed (${old!.uidValidity} → ${mb.uidValidity}): re-reading the folder`);
-  let valid = old !== undefined && !res.uidValidityReset ? old : undefined;
-  const uidMap = await UidMap.load(repo.gitDir, ctx.account.name, p.local, mb.uidValidity);
-  const hms = mb.condstore ? mb.highestModseq : undefined;
-  let state: FolderState | undefined;
-  if (twoWay) {
-    state = await FolderState.load(repo, ctx.account.name, p.local, mb.uidValidity);
-    state.stamp = hms ?? String(Date.now());
-    if (!state.existed) {
-      // First two-way run here (or a new UIDVALIDITY): read the folder again from UID 1,
-      // seeded from this machine's map; nothing local is uploaded until it is complete.
-      valid = undefined;
-      state.hold(RELEARN_MARK);
-      const keys = await store.keys();
-      for (const [uid, e] of uidMap.entries) if (keys.has(e.key)) state.set(uid, e.key, e.flags);
-    }
-  }
-  const map: UidIndex = state ?? uidMap;
-  ctx.maps.push(map);
-  return { p, res, store, mb, hms, valid, map, state };
+  const f: FolderRun = {
+    p,
+    res,
+    store,
+    mb,
+    hms: mb.condstore ? mb.highestModseq : undefined,
+    valid: old !== undefined && !res.uidValidityReset ? old : undefined,
+    map: undefined!,
+  };
+  f.map = twoWay ? await openState(ctx, f) : await UidMap.load(repo.gitDir, ctx.account.name, p.local, mb.uidValidity);
+  ctx.maps.push(f.map);
+  return f;
+}
+
+/**
+ * A two-way folder's synced state. On its first run here (or after a UIDVALIDITY
+ * change) the folder is read again from UID 1, seeded from this machine's UID map, and
+ * nothing local is uploaded until it is complete.
+ */
+async function openState(ctx: Ctx, f: FolderRun): Promise<FolderState> {
+  const state = await FolderState.load(ctx.repo, ctx.account.name, f.p.local, f.mb.uidValidity);
+  state.stamp = f.hms ?? String(Date.now());
+  f.state = state;
+  if (state.existed) return state;
+  f.valid = undefined;
+  state.hold(RELEARN_MARK);
+  const keys = await f.store.keys();
+  const uidMap = await UidMap.load(ctx.repo.gitDir, ctx.account.name, f.p.local, f.mb.uidValidity);
+  for (const [uid, e] of uidMap.entries) if (keys.has(e.key)) state.set(uid, e.key, e.flags);
+  return state;
 }
 
 /** What the server said of the flags of a folder's known messages. */
@@ -344,6 +378,8 @@ interface ServerView {
   letters: Map<number, string>;
   /** The UIDs a flag scan (no CONDSTORE) found, or `null` (CONDSTORE: only the changed ones are listed). */
   scanned: Set<number> | null;
+  /** QRESYNC: the UIDs up to the checkpoint expunged since its MODSEQ (`null`: not known). */
+  vanished: Set<number> | null;
 }
 
 /**
@@ -353,13 +389,17 @@ interface ServerView {
  * still has). UIDs without a known key are downloaded once to learn it.
  */
 async function serverFlags(ctx: Ctx, f: FolderRun): Promise<ServerView> {
-  const out: ServerView = { letters: new Map(), scanned: null };
+  const out: ServerView = { letters: new Map(), scanned: null, vanished: null };
   const { valid, hms } = f;
   if (!valid || valid.uid === 0) return out;
-  let changed: { uid: number; flags: string[] }[];
-  if (hms !== undefined && valid.modseq !== undefined)
-    changed = BigInt(hms) > BigInt(valid.modseq) ? await ctx.source.changedSince(valid.modseq, valid.uid) : [];
-  else {
+  let changed: { uid: number; flags: string[] }[] = [];
+  if (hms !== undefined && valid.modseq !== undefined) {
+    if (BigInt(hms) > BigInt(valid.modseq)) {
+      const since = await ctx.source.changedSince(valid.modseq, valid.uid);
+      changed = since.changed;
+      if (since.vanished) out.vanished = new Set(since.vanished);
+    }
+  } else {
     changed = await ctx.source.flagsUpTo(valid.uid);
     out.scanned = new Set(changed.map((c) => c.uid));
   }
@@ -437,6 +477,7 @@ function twoWayEnv(ctx: Ctx): TwoWayEnv {
 /** One folder, in phases: open it, read the server's flags, fetch new mail, then (two-way) bring both sides level. */
 async function fetchFolder(ctx: Ctx, p: Planned): Promise<void> {
   const f = await openFolder(ctx, p);
+  if (!f) return;
   const view = await serverFlags(ctx, f);
   const listed = await fetchNew(ctx, f, view);
   // Folder complete: every UID below UIDNEXT at SELECT time was listed and handled.
@@ -447,7 +488,7 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<void> {
 /** Two-way pass 1 for a fetched folder (src/fetch/twoway.ts); queues it for passes 2 and 3. */
 async function reconcile(ctx: Ctx, f: FolderRun, view: ServerView, listed: Listed): Promise<void> {
   const state = f.state!;
-  const present = await serverUids(ctx, f, view.scanned, listed);
+  const present = await serverUids(ctx, f, view, listed);
   // UIDs below the checkpoint the state does not know (a checkpoint merged from a replica
   // ahead of this one): learn their keys, so their flags and deletions are followed too.
   const unknown = present ? [...present].filter((u) => u <= (f.valid?.uid ?? 0) && !state.entries.has(u)) : [];
@@ -471,18 +512,25 @@ async function reconcile(ctx: Ctx, f: FolderRun, view: ServerView, listed: Liste
 }
 
 /**
- * The UIDs the server has, or `null` when it has every UID the state knows: a scan
- * lists them up to the checkpoint and the listing of new mail above it; else EXISTS
- * equal to the number of known UIDs below UIDNEXT proves it, and only a difference
- * costs a `UID SEARCH ALL`.
+ * The UIDs the server has, or `null` when it has every UID the state knows. Up to the
+ * checkpoint a flag scan lists them, or QRESYNC's VANISHED says which are gone; above
+ * it, the listing of new mail. Else EXISTS equal to the number of known UIDs below
+ * UIDNEXT proves that none is gone, and only a difference costs a `UID SEARCH ALL`.
  */
-async function serverUids(ctx: Ctx, f: FolderRun, scanned: Set<number> | null, listed: Listed): Promise<Set<number> | null> {
-  if (scanned) {
-    for (const uid of listed.uids) scanned.add(uid);
-    return scanned;
+async function serverUids(ctx: Ctx, f: FolderRun, view: ServerView, listed: Listed): Promise<Set<number> | null> {
+  if (view.scanned) {
+    for (const uid of listed.uids) view.scanned.add(uid);
+    return view.scanned;
   }
-  const known = [...f.state!.entries.keys()];
-  if (known.filter((u) => u < f.mb.uidNext).length === f.mb.exists) return null;
+  const known = [...f.state!.entries.keys()].filter((u) => u < f.mb.uidNext);
+  if (view.vanished) {
+    const cp = f.valid?.uid ?? 0;
+    const gone = view.vanished;
+    const present = new Set(known.filter((u) => (u <= cp ? !gone.has(u) : listed.uids.has(u))));
+    // EXISTS confirms it (else a UID the state does not know is there: ask).
+    if (present.size === f.mb.exists) return present;
+  }
+  if (known.length === f.mb.exists) return null;
   return new Set(await ctx.source.uids());
 }
 
@@ -618,6 +666,25 @@ async function keepArrived(ctx: Ctx, f: FolderRun, got: Arrived[], skipped: numb
   ctx.progress.advance(got.length + skipped, bytes);
 }
 
+/**
+ * After a complete run: records the two-way folders it fetched as level (quiet.ts). Not
+ * after a run limited with `--folder` (moves and deletions wait for a full run) or one
+ * that warned (a suspect disappearance is said at every run).
+ */
+async function recordLevel(ctx: Ctx): Promise<void> {
+  if (ctx.opts.folders?.length || ctx.result.warnings.length) return;
+  for (const f of ctx.twoWay)
+    await ctx.quiet.level({
+      repo: ctx.repo,
+      account: ctx.account.name,
+      local: f.local,
+      remote: f.remote,
+      status: statusAt(f.opened),
+      cp: ctx.checkpoint[f.local],
+    });
+  await ctx.quiet.save();
+}
+
 /** Fetches one account (the caller holds the repo lock). Never throws: errors are in the result. */
 export async function fetchAccount(repo: Repo, account: Account, password: string, opts: FetchOptions = {}): Promise<AccountResult> {
   const result: AccountResult = { account: account.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], warnings: [] };
@@ -637,6 +704,7 @@ export async function fetchAccount(repo: Repo, account: Account, password: strin
     twoWay: [],
     stores: new Map(),
     planned: [],
+    quiet: await QuietFolders.load(repo.gitDir, account.name),
   };
   try {
     await source.connect();
@@ -646,7 +714,7 @@ export async function fetchAccount(repo: Repo, account: Account, password: strin
     ctx.planned = planned.map((p) => p.local);
     for (const r of result.refused) opts.log?.(`${account.name}: skipping folder ${JSON.stringify(r.remote)}: ${r.reason}`);
     for (const p of planned) {
-      if (unchanged(ctx, p)) continue;
+      if (unchanged(ctx, p) || (await quiet(ctx, p, p.list.status))) continue;
       await fetchFolder(ctx, p);
     }
     if (ctx.twoWay.length) {
@@ -657,6 +725,7 @@ export async function fetchAccount(repo: Repo, account: Account, password: strin
       for (const f of ctx.twoWay) await uploadNew(env, f);
     }
     await commitNow(ctx, true);
+    await recordLevel(ctx);
   } catch (err) {
     const e = runError(err, account);
     try {
