@@ -259,7 +259,7 @@ export const COMMANDS: VerbSpec[] = [
   },
   {
     name: 'watch',
-    description: 'record what mail clients change as it happens (one commit per burst); optionally sync',
+    description: 'record what mail clients change as it happens (one commit per burst); optionally sync and fetch',
     options: {
       sync: {
         type: 'string',
@@ -268,7 +268,14 @@ export const COMMANDS: VerbSpec[] = [
         arg: 'REMOTE',
         description: 'sync with these remotes after commits and every interval (no names: all remotes)',
       },
-      interval: { type: 'number', default: 300, arg: 'S', description: 'seconds between full checks (and syncs with --sync)' },
+      fetch: {
+        type: 'string',
+        array: true,
+        allowEmpty: true,
+        arg: 'ACCOUNT',
+        description: 'keep these IMAP accounts level: IDLE on INBOX, fetch at once, push local changes (no names: all accounts)',
+      },
+      interval: { type: 'number', default: 300, arg: 'S', description: 'seconds between full checks (and syncs with --sync, fetches with --fetch)' },
       debounce: { type: 'number', default: 300, arg: 'MS', description: 'milliseconds of quiet that end a burst of changes' },
     },
     load: async () => (await import('./watch.js')).handler,

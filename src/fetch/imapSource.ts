@@ -31,8 +31,12 @@ export interface ImapSourceOptions {
   chunkSize?: number;
 }
 
-/** Connection settings for imapflow from an account; `secret` is the password or (`auth: oauth2`) the access token. */
-function clientFor(account: Account, secret: string): ImapFlow {
+/**
+ * An imapflow client for an account; `secret` is the password or (`auth: oauth2`) the
+ * access token. `idle`: the client keeps the selected folder in IDLE (re-issued every
+ * `idle` ms) instead of staying silent between commands.
+ */
+export function clientFor(account: Account, secret: string, idle?: number): ImapFlow {
   return new ImapFlow({
     host: account.host,
     port: account.port,
@@ -44,7 +48,8 @@ function clientFor(account: Account, secret: string): ImapFlow {
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
     socketTimeout: 5 * 60_000,
-    disableAutoIdle: true,
+    disableAutoIdle: idle === undefined,
+    ...(idle !== undefined ? { maxIdleTime: idle } : {}),
     disableCompression: true,
     // Where offered: expunges since a MODSEQ come with the flag changes (VANISHED).
     qresync: true,
