@@ -25,7 +25,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { folderDir } from '../maildir/layout.js';
 import type { Layout } from '../maildir/layout.js';
 import { stateDir } from './state.js';
-import type { FolderCheckpoint } from './checkpoint.js';
+import type { FolderCheckpoint } from '../merge/checkpoints.js';
 
 /** Stamps younger than this (ms) are not trusted. */
 const RACY_MS = 2000;
