@@ -415,7 +415,7 @@ export const COMMANDS: VerbSpec[] = [
   },
   {
     name: 'watch',
-    description: 'record what mail clients change as it happens (one commit per burst); optionally sync',
+    description: 'record what mail clients change as it happens (one commit per burst); optionally sync and fetch',
     options: {
       sync: {
         type: 'string',
@@ -424,12 +424,26 @@ export const COMMANDS: VerbSpec[] = [
         arg: 'REMOTE',
         description: 'sync with these remotes after commits and every interval (no names: all remotes)',
       },
-      interval: { type: 'number', default: 300, min: 0, arg: 'S', description: 'seconds between full checks (and syncs with --sync)' },
+      fetch: {
+        type: 'string',
+        array: true,
+        allowEmpty: true,
+        arg: 'ACCOUNT',
+        description: 'keep these IMAP accounts level: IDLE on INBOX, fetch at once, push local changes (no names: all accounts)',
+      },
+      interval: {
+        type: 'number',
+        default: 300,
+        min: 0,
+        arg: 'S',
+        description: 'seconds between full checks (and syncs with --sync, fetches with --fetch)',
+      },
       debounce: { type: 'number', default: 300, min: 0, max: 60_000, arg: 'MS', description: 'milliseconds of quiet that end a burst of changes' },
     },
     examples: [
       ['mailgit watch', 'record as mutt changes things; stop with Ctrl-C'],
       ['mailgit watch --sync hub --interval 60', 'and sync with the hub after each commit and every minute'],
+      ['mailgit watch --fetch', 'and keep every IMAP account level: new mail at once, local changes pushed'],
     ],
     exits: [[78, '--sync in a repo without remotes'], ...REPO],
     load: async () => (await import('./watch.js')).handler,

@@ -2,7 +2,7 @@
  * Saying what a tree diff means for a person, folder by folder, in the words every verb
  * uses (maildir/describe.ts).
  */
-import type { PathChange } from '../git/diff.js';
+import type { PathChange } from '../store/types.js';
 import { git } from '../git/run.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
 import type { Layout } from '../maildir/layout.js';

@@ -11,7 +11,8 @@ import type { LockedRepo } from '../repo/lock.js';
 import { EX, MailgitError, UsageError } from '../util/errors.js';
 import { createHub } from './hub.js';
 import { listRemotes } from './remoteStatus.js';
-import { pushRemote } from './remotes.js';
+import { gitRemotes } from './remotes.js';
+import { MAIN } from '../store/commitStore.js';
 
 /** The git config key holding the time (Unix seconds) of the last sync with a remote. */
 export const SYNCED_KEY = 'mailgitSynced';
@@ -61,7 +62,7 @@ export async function addRemote(repo: LockedRepo, spec: { name: string; url: str
   if (!spec.create) return { created: false, pushed: false };
   await record(repo);
   if (!(await readHead(repo.root))) return { created: true, pushed: false };
-  const pushed = await pushRemote(repo.root, spec.name, spec.url, 'refs/heads/main');
+  const pushed = await gitRemotes(repo.root).push({ name: spec.name, url: spec.url }, MAIN);
   if (pushed !== 'pushed') throw new MailgitError(`could not push to the new hub ${spec.url} (${pushed}); run mailgit sync ${spec.name}`, 'EPUSH', EX.TEMPFAIL);
   await noteSynced(repo, [spec.name]);
   return { created: true, pushed: true };

@@ -11,6 +11,7 @@ import { readHead, resolveCommit, treeOf } from '../git/commit.js';
 import type { Repo } from '../repo/repo.js';
 import { describeDiff, restoredBetween } from './describeDiff.js';
 import { diffTrees } from '../git/diff.js';
+import { EMPTY_TREE } from '../git/tree.js';
 import { isLocalUrl } from './remotes.js';
 
 /**
@@ -134,6 +135,3 @@ export async function waitingPushes(repo: Repo): Promise<WaitingPush[]> {
   }
   return waiting;
 }
-
-/** Git's empty tree, the base of a history that shares nothing with ours. */
-export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
