@@ -70,6 +70,19 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 
 const ACCOUNT_NAME: PositionalSpec = { name: 'name', required: true, description: 'account name (letters, digits, - and _)' };
 
+/** An `account` verb that sets, prints or (`--clear`) forgets one of this machine's secret commands. */
+function secretCommandVerb(name: string, what: string, handler: 'passwordCommand' | 'tokenCommand' | 'refreshTokenCommand' | 'clientSecretCommand'): VerbSpec {
+  return {
+    name,
+    description: `set (or --clear) this machine's ${what} command for an account`,
+    positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
+    options: {
+      clear: { type: 'boolean', description: 'forget the command' },
+    },
+    load: async () => (await import('./account.js'))[handler],
+  };
+}
+
 /** Every verb mailgit has, in the order help lists them. */
 export const COMMANDS: VerbSpec[] = [
   {
@@ -208,6 +221,16 @@ export const COMMANDS: VerbSpec[] = [
           expunge: { type: 'boolean', description: 'two-way: expunge what the repo deleted (default: mark it \\Deleted)' },
           auth: { type: 'string', arg: 'password|oauth2', description: 'login: password (default) or oauth2 (XOAUTH2/OAUTHBEARER)' },
           'token-command': { type: 'string', arg: 'CMD', description: 'oauth2: command printing an access token (this machine only; run without a shell)' },
+          'oauth-token-url': { type: 'string', arg: 'URL', description: 'oauth2: token endpoint; mailgit refreshes the access token itself' },
+          'oauth-client-id': { type: 'string', arg: 'ID', description: 'oauth2: the client id registered with the provider' },
+          'oauth-client-secret-command': {
+            type: 'string',
+            arg: 'CMD',
+            description: 'oauth2: command printing the client secret, if the provider wants one (this machine only)',
+          },
+          'oauth-device-url': { type: 'string', arg: 'URL', description: 'oauth2: device authorization endpoint, for "account login"' },
+          'oauth-scope': { type: 'string', arg: 'SCOPES', description: 'oauth2: scopes asked for at login (space-separated)' },
+          'refresh-token-command': { type: 'string', arg: 'CMD', description: 'oauth2: command printing the refresh token (this machine only)' },
           force: { type: 'boolean', description: 'replace an existing definition' },
         },
         load: async () => (await import('./account.js')).add,
@@ -223,29 +246,21 @@ export const COMMANDS: VerbSpec[] = [
         positionals: [ACCOUNT_NAME],
         load: async () => (await import('./account.js')).remove,
       },
-      {
-        name: 'password-command',
-        description: "set (or --clear) this machine's password command for an account",
-        positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
-        options: {
-          clear: { type: 'boolean', description: 'forget the command' },
-        },
-        load: async () => (await import('./account.js')).passwordCommand,
-      },
+      secretCommandVerb('password-command', 'password', 'passwordCommand'),
       {
         name: 'trust',
         description: "trust the account's current server settings on this machine (after a change made on another replica)",
         positionals: [ACCOUNT_NAME],
         load: async () => (await import('./account.js')).trust,
       },
+      secretCommandVerb('token-command', 'OAuth 2 access token', 'tokenCommand'),
+      secretCommandVerb('refresh-token-command', 'OAuth 2 refresh token', 'refreshTokenCommand'),
+      secretCommandVerb('client-secret-command', 'OAuth 2 client secret', 'clientSecretCommand'),
       {
-        name: 'token-command',
-        description: "set (or --clear) this machine's OAuth 2 access token command for an account",
-        positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
-        options: {
-          clear: { type: 'boolean', description: 'forget the command' },
-        },
-        load: async () => (await import('./account.js')).tokenCommand,
+        name: 'login',
+        description: 'get an OAuth 2 refresh token by device login; prints it on stdout for your secret store',
+        positionals: [ACCOUNT_NAME],
+        load: async () => (await import('./account.js')).login,
       },
     ],
   },
