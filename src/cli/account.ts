@@ -23,7 +23,9 @@ import {
   trustAccount,
   checkTrusted,
   type Account,
+  type LocalAccountSettings,
 } from '../fetch/account.js';
+import { resolve } from 'node:path';
 import { checkEndpoint, deviceLogin, type OAuthConfig } from '../fetch/oauth.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
@@ -50,6 +52,8 @@ interface AddArgs extends GlobalArgs {
   oauthDeviceUrl?: string;
   oauthScope?: string;
   refreshTokenCommand?: string;
+  offlineimapStatus?: string;
+  offlineimapValidity?: string;
   force?: boolean;
 }
 
@@ -84,6 +88,14 @@ function commandOption(line: string | undefined, option: string): string[] | und
   const argv = splitCommand(line);
   if (argv.length === 0) throw new UsageError(`${option} is empty`);
   return argv;
+}
+
+/** This machine's offlineimap state directories (`--offlineimap-status` and `--offlineimap-validity` go together). */
+function offlineimapOf(argv: AddArgs): Pick<LocalAccountSettings, 'offlineimap'> {
+  const { offlineimapStatus: status, offlineimapValidity: validity } = argv;
+  if (status === undefined && validity === undefined) return {};
+  if (!status || !validity) throw new UsageError('--offlineimap-status and --offlineimap-validity go together');
+  return { offlineimap: { status: resolve(status), validity: resolve(validity) } };
 }
 
 /** The `oauth` part of a definition from the `--oauth-*` options (undefined without `--oauth-token-url`). */
@@ -154,7 +166,7 @@ export async function add(argv: AddArgs): Promise<void> {
     await writeAccount(repo, account);
     const local = await readLocalSettings(repo.gitDir, argv.name);
     const given = Object.fromEntries(Object.entries(commands).filter(([, v]) => v !== undefined));
-    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...given, server: serverOf(account) });
+    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...given, ...offlineimapOf(argv), server: serverOf(account) });
     return record(repo, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });

@@ -231,6 +231,8 @@ export const COMMANDS: VerbSpec[] = [
           'oauth-device-url': { type: 'string', arg: 'URL', description: 'oauth2: device authorization endpoint, for "account login"' },
           'oauth-scope': { type: 'string', arg: 'SCOPES', description: 'oauth2: scopes asked for at login (space-separated)' },
           'refresh-token-command': { type: 'string', arg: 'CMD', description: 'oauth2: command printing the refresh token (this machine only)' },
+          'offlineimap-status': { type: 'string', arg: 'DIR', description: "moving from offlineimap: its account's LocalStatus directory (plain backend)" },
+          'offlineimap-validity': { type: 'string', arg: 'DIR', description: "moving from offlineimap: its remote repository's FolderValidity directory" },
           force: { type: 'boolean', description: 'replace an existing definition' },
         },
         load: async () => (await import('./account.js')).add,

@@ -81,6 +81,8 @@ export interface LocalAccountSettings {
   refreshTokenCommand?: string[];
   /** OAuth 2 refreshed by mailgit: the command printing the client secret (providers that want one). */
   clientSecretCommand?: string[];
+  /** Moving from offlineimap: its `LocalStatus` and `FolderValidity` directories of this account (src/fetch/import.ts). */
+  offlineimap?: { status: string; validity: string };
   /** The server this machine trusts with the password (set by add, password-command, trust). */
   server?: ServerIdentity;
 }
@@ -261,6 +263,8 @@ export async function readLocalSettings(gitDir: string, name: string): Promise<L
     if (isArgv(raw.refreshTokenCommand)) out.refreshTokenCommand = raw.refreshTokenCommand;
     if (isArgv(raw.clientSecretCommand)) out.clientSecretCommand = raw.clientSecretCommand;
     if (isServer(raw.server)) out.server = raw.server;
+    const o = raw.offlineimap;
+    if (o && typeof o.status === 'string' && typeof o.validity === 'string') out.offlineimap = { status: o.status, validity: o.validity };
     return out;
   } catch {
     return {};

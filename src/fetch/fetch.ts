@@ -31,7 +31,8 @@ import type { Repo } from '../repo/repo.js';
 import { record } from '../repo/record.js';
 import { folderDir } from '../maildir/layout.js';
 import { MailgitError, PermissionError, UnavailableError, EX } from '../util/errors.js';
-import type { Account } from './account.js';
+import { readLocalSettings, type Account } from './account.js';
+import { readSeed, type SeedSource } from './import.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint, type FolderCheckpoint } from './checkpoint.js';
 import { folderSelected, localFolderName, matchesPattern, slashPath, unsafeFolderReason } from './folders.js';
 import { FolderStore, lettersOfFlags, messageKey, type TmpMessage } from './store.js';
@@ -319,6 +320,7 @@ async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun> {
   if (res.uidValidityReset) opts.log?.(`${p.local}: UIDVALIDITY changed (${old!.uidValidity} → ${mb.uidValidity}): re-reading the folder`);
   let valid = old !== undefined && !res.uidValidityReset ? old : undefined;
   const uidMap = await UidMap.load(repo.gitDir, ctx.account.name, p.local, mb.uidValidity);
+  if (uidMap.entries.size === 0 && old === undefined) await seedFromOtherTool(ctx, { folder: p.local, dir, uidValidity: mb.uidValidity, map: uidMap, store });
   const hms = mb.condstore ? mb.highestModseq : undefined;
   let state: FolderState | undefined;
   if (twoWay) {
@@ -336,6 +338,28 @@ async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun> {
   const map: UidIndex = state ?? uidMap;
   ctx.maps.push(map);
   return { p, res, store, mb, hms, valid, map, state };
+}
+
+/**
+ * A folder fetched for the first time whose Maildir mbsync or offlineimap wrote: seeds
+ * its UID map from their state (when it names this UIDVALIDITY), so their files are
+ * neither downloaded again nor stored twice (src/fetch/import.ts).
+ */
+async function seedFromOtherTool(ctx: Ctx, f: { folder: string; dir: string; uidValidity: string; map: UidMap; store: FolderStore }): Promise<void> {
+  const local = (await readLocalSettings(ctx.repo.gitDir, ctx.account.name)).offlineimap;
+  const file = f.folder.split('/').join('.');
+  const src: SeedSource = {
+    folderDir: join(ctx.repo.root, f.dir),
+    ...(local ? { offlineimap: { status: join(local.status, file), validity: join(local.validity, file) } } : {}),
+  };
+  const seed = await readSeed(src, (await f.store.keys()).keys());
+  if (!seed) return;
+  if (seed.uidValidity !== f.uidValidity) {
+    ctx.opts.log?.(`${f.folder}: mbsync/offlineimap state is for UIDVALIDITY ${seed.uidValidity}, the server has ${f.uidValidity}: not used`);
+    return;
+  }
+  for (const e of seed.entries) f.map.set(e.uid, e.key, e.flags);
+  ctx.opts.log?.(`${f.folder}: ${seed.entries.length} message(s) known from mbsync/offlineimap state`);
 }
 
 /**
