@@ -35,7 +35,7 @@ import { readLocalSettings, type Account } from './account.js';
 import { readSeed, type SeedSource } from './import.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint, type FolderCheckpoint } from './checkpoint.js';
 import { folderSelected, localFolderName, matchesPattern, slashPath, unsafeFolderReason } from './folders.js';
-import { FolderStore, lettersOfFlags, messageKey, type TmpMessage } from './store.js';
+import { FolderStore, messageKey, type TmpMessage } from './store.js';
 import { UidMap } from './uidmap.js';
 import { silentProgress, type Progress } from './progress.js';
 import { MailSourceError, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder } from './mailSource.js';
@@ -382,7 +382,7 @@ async function serverFlags(ctx: Ctx, f: FolderRun): Promise<{ letters: Map<numbe
   const unknown: number[] = [];
   for (const c of changed) {
     const e = f.map.entries.get(c.uid);
-    const letters = lettersOfFlags(c.flags);
+    const letters = f.store.lettersOf(c.flags);
     if (!e) unknown.push(c.uid);
     else if (f.state) out.letters.set(c.uid, letters);
     else {
@@ -410,7 +410,7 @@ async function learnKeys(ctx: Ctx, f: FolderRun, uids: number[]): Promise<void> 
   const store: { t: TmpMessage; key: string; letters: string }[] = [];
   for (const { m, t } of learned) {
     const key = messageKey(m.internalDate, t.sha256);
-    const letters = lettersOfFlags(m.flags);
+    const letters = f.store.lettersOf(m.flags);
     if (f.state && !keys.has(key)) store.push({ t, key, letters });
     else {
       await f.store.discard(t);
@@ -565,7 +565,7 @@ async function fetchNew(ctx: Ctx, f: FolderRun): Promise<number> {
     };
     const t0 = Date.now();
     try {
-      await download(ctx, store, want, (m, t) => got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: lettersOfFlags(m.flags) }));
+      await download(ctx, store, want, (m, t) => got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: store.lettersOf(m.flags) }));
     } catch (err) {
       // Keep every message that arrived whole; the checkpoint does not move past this chunk.
       await keepArrived();
