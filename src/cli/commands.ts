@@ -152,6 +152,7 @@ export const COMMANDS: VerbSpec[] = [
       folder: { type: 'string', arg: 'F', description: 'restore folder F as of --as-of (keeps what arrived since)' },
       'as-of': { type: 'string', arg: 'T', description: 'with --folder: the time (date, "2 days ago" or commit)' },
       'dry-run': { type: 'boolean', short: 'n', description: 'list what would come back; change nothing' },
+      progress: { type: 'boolean', description: 'progress bar (default: when stderr is a terminal)' },
     },
     load: async () => (await import('./restore.js')).handler,
   },

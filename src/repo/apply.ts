@@ -19,6 +19,7 @@
  * no failure wedges the replica. A message the client renamed meanwhile gets both renames,
  * merged three-way (clientName.ts); one it deleted or moved away stays so, with a note.
  */
+import { silentProgress, type Progress } from '../fetch/progress.js';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { CatFile } from '../git/catfile.js';
@@ -54,6 +55,8 @@ export interface ApplyOptions {
   origin?: string;
   /** The file system (tests inject failures and client renames here). */
   fs?: ApplyFs;
+  /** Told how many files are written and each one done (a progress bar on a terminal). */
+  progress?: Pick<Progress, 'expect' | 'advance'>;
 }
 
 /** What an apply did that a person should hear: the changes it could not bring in as they were. */
@@ -164,8 +167,11 @@ class Applier {
   /** Where other files than messages are written first (`.git/mailgit`: same file system, never recorded). */
   private readonly fileTmp: string;
 
-  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; changes: PathChange[]; origin: string; fileTmp: string }) {
+  private readonly progress: Pick<Progress, 'expect' | 'advance'>;
+
+  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; changes: PathChange[]; origin: string; fileTmp: string; progress?: ApplyOptions['progress'] }) {
     ({ root: this.root, fs: this.fs, cat: this.cat, changes: this.changes, origin: this.origin, fileTmp: this.fileTmp } = o);
+    this.progress = o.progress ?? silentProgress;
     for (const c of this.changes) {
       if (c.newOid !== null) this.targets.add(c.path);
       const m = c.oldOid === null ? null : parseMessagePath(c.path);
@@ -195,11 +201,14 @@ class Applier {
     }
   }
 
-  private async writeBlob(c: PathChange): Promise<void> {
+  /** Writes a path's new blob; returns its size. */
+  private async writeBlob(c: PathChange): Promise<number> {
     const m = parseMessagePath(c.path);
     if (m) await this.mkdir(join(m.folder, 'tmp'));
     await this.mkdir(dirname(c.path));
-    await this.writeVia(m ? this.abs(join(m.folder, 'tmp')) : this.fileTmp, c.path, await this.cat.read(c.newOid!));
+    const data = await this.cat.read(c.newOid!);
+    await this.writeVia(m ? this.abs(join(m.folder, 'tmp')) : this.fileTmp, c.path, data);
+    return data.length;
   }
 
   /** Runs steps 3–5 for the whole diff. */
@@ -207,8 +216,9 @@ class Applier {
     await this.ensureFolderDirs();
     for (const c of this.changes) if (c.newOid !== null) await this.arrive(c);
     let next = 0;
+    this.progress.expect(this.writes.length);
     const worker = async (): Promise<void> => {
-      while (next < this.writes.length) await this.writeBlob(this.writes[next++]!);
+      while (next < this.writes.length) this.progress.advance(1, await this.writeBlob(this.writes[next++]!));
     };
     await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
     for (const c of this.changes) if (c.newOid === null) await this.leave(c);
@@ -375,7 +385,15 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
   const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
   const changes = (!j.undo && opts.changes) || (await diffTrees(repo.root, from, to));
   const cat = new CatFile(repo.root);
-  const applier = new Applier({ root: repo.root, fs: opts.fs, cat, changes, origin: opts.origin ?? 'the remote', fileTmp: stateDir(repo) });
+  const applier = new Applier({
+    root: repo.root,
+    fs: opts.fs,
+    cat,
+    changes,
+    origin: opts.origin ?? 'the remote',
+    fileTmp: stateDir(repo),
+    progress: opts.progress,
+  });
   try {
     await applier.run();
   } finally {
