@@ -18,7 +18,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sortFlags } from '../merge/flags.js';
+import { sortFlags } from '../maildir/name.js';
 
 /** One server UID that another tool stored as a local file. */
 export interface SeedEntry {

@@ -6,16 +6,15 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, unlink, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, unlink, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir } from '../util/atomic.js';
-import { flagsOfInfo, infoOfFlags, splitName } from '../maildir/name.js';
+import { fsyncDir, fsyncPath, writeFileAtomic } from '../util/atomic.js';
+import { flagsOf, infoOfFlags, sortFlags, splitName } from '../maildir/name.js';
 import { folderMarker } from '../maildir/layout.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE } from '../repo/perms.js';
 import { KEYWORDS_FILE, KeywordLetters } from '../maildir/keywords.js';
-import { writeFileAtomic } from '../util/atomic.js';
 
 /** Server system flag → Maildir letter. Keywords get a folder's `dovecot-keywords` letters (a–z). */
 const FLAG_LETTERS: Record<string, string> = {
@@ -75,7 +74,7 @@ export class FolderStore {
       const l = FLAG_LETTERS[f.toLowerCase()] ?? (f.startsWith('\\') ? undefined : this.keywords.letterOf(f));
       if (l) out.add(l);
     }
-    return [...out].sort().join('');
+    return sortFlags([...out].join(''));
   }
 
   /** The IMAP flag or keyword a letter mirrors, if any. */
@@ -91,10 +90,7 @@ export class FolderStore {
   /** The mirrored letters (sorted) of a file name of this folder. */
   mirroredOf(name: string): string {
     const mirrored = this.mirrored();
-    return [...flagsOfInfo(splitName(name).info)]
-      .filter((l) => mirrored.includes(l))
-      .sort()
-      .join('');
+    return [...flagsOf(splitName(name).info)].filter((l) => mirrored.includes(l)).join('');
   }
 
   /** Writes `dovecot-keywords` (atomically) when a keyword was added; before any file uses its letter. */
@@ -186,14 +182,7 @@ export class FolderStore {
    * folder (any sub, any flags) is not written again. Returns how many were new.
    */
   async commitBatch(items: { t: TmpMessage; key: string; letters: string }[]): Promise<{ added: number; existing: number }> {
-    await parallel(items, 16, async ({ t }) => {
-      const fh = await open(t.tmp, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    });
+    await parallel(items, 16, ({ t }) => fsyncPath(t.tmp));
     await this.saveKeywords();
     const idx = await this.keys();
     let added = 0;
@@ -225,7 +214,7 @@ export class FolderStore {
     const idx = await this.keys();
     const loc = idx.get(key);
     if (!loc) return false; // deleted locally: never resurrect
-    const local = new Set(flagsOfInfo(splitName(loc.name).info));
+    const local = new Set(flagsOf(splitName(loc.name).info));
     if (oldServer === null) {
       for (const l of this.mirrored()) local.delete(l);
       for (const l of newServer) local.add(l);
@@ -233,8 +222,8 @@ export class FolderStore {
       for (const l of oldServer) if (!newServer.includes(l)) local.delete(l);
       for (const l of newServer) if (!oldServer.includes(l)) local.add(l);
     }
-    const letters = [...local].sort().join('');
-    const cur = flagsOfInfo(splitName(loc.name).info);
+    const letters = sortFlags([...local].join(''));
+    const cur = flagsOf(splitName(loc.name).info);
     if (letters === cur && (loc.sub === 'cur' || letters === '')) return false;
     if (loc.sub === 'new' && letters === '') return false;
     const next: Located = { sub: 'cur', name: key + infoOfFlags(letters) };
@@ -252,8 +241,8 @@ export class FolderStore {
     const loc = (await this.keys()).get(key);
     if (!loc) return false;
     const mirrored = this.mirrored();
-    const others = [...flagsOfInfo(splitName(loc.name).info)].filter((l) => !mirrored.includes(l));
-    return this.applyFlags(key, null, [...new Set([...others, ...mapped])].sort().join(''));
+    const others = [...flagsOf(splitName(loc.name).info)].filter((l) => !mirrored.includes(l));
+    return this.applyFlags(key, null, sortFlags(others.join('') + mapped));
   }
 
   /** Removes a message from the folder (the server expunged it, or it is a duplicate). */

@@ -10,8 +10,9 @@ import { EMPTY_TREE } from '../git/tree.js';
 import { describeDiff } from '../sync/describeDiff.js';
 import { listRemotes } from '../sync/remoteStatus.js';
 import { fetchRemote } from '../sync/remotes.js';
+import { gitReplica } from '../sync/replica.js';
 import { UsageError } from '../util/errors.js';
-import type { Repo } from './repo.js';
+import type { LockedRepo } from './lock.js';
 
 /** How this replica and a remote compare. */
 export interface RemoteComparison {
@@ -27,11 +28,11 @@ export interface RemoteComparison {
   differences: string[];
 }
 
-/** Fetches remote `name` and compares its branch with HEAD. The caller holds the repo lock. */
-export async function compareRemote(repo: Repo, name: string): Promise<RemoteComparison> {
+/** Fetches remote `name` and compares its branch with HEAD. */
+export async function compareRemote(repo: LockedRepo, name: string): Promise<RemoteComparison> {
   const remote = (await listRemotes(repo)).find((r) => r.name === name);
   if (!remote) throw new UsageError(`no such remote: ${name} (see git remote -v)`);
-  await fetchRemote(repo.root, name, remote.url);
+  await fetchRemote(gitReplica(repo).store, remote);
   const head = await readHead(repo.root);
   const theirs = await resolveCommit(repo.root, `refs/remotes/${name}/main`);
   const here = head ? await treeOf(repo.root, head) : null;

@@ -1,7 +1,7 @@
 /**
  * Saying what a tree diff means for a person, folder by folder.
  */
-import type { PathChange } from '../git/diff.js';
+import type { PathChange } from '../store/types.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
 import type { Layout } from '../maildir/layout.js';
 import { parseMessagePath } from '../maildir/name.js';
