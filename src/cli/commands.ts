@@ -104,6 +104,26 @@ const REMOTE_NAME: PositionalSpec = { name: 'name', required: true, description:
 
 const ACCOUNT_NAME: PositionalSpec = { name: 'name', required: true, description: 'account name (letters, digits, - and _)' };
 
+/** An `account` verb that sets, prints or (`--clear`) forgets one of this machine's secret commands. */
+function secretCommandVerb(
+  name: string,
+  what: string,
+  handler: 'passwordCommand' | 'tokenCommand' | 'refreshTokenCommand' | 'clientSecretCommand',
+  example: [string, string],
+): VerbSpec {
+  return {
+    name,
+    description: `set (or --clear) this machine's ${what} command for an account`,
+    positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
+    options: {
+      clear: { type: 'boolean', description: 'forget the command' },
+    },
+    examples: [example],
+    exits: [[66, 'not a mail repo, or no such account'], 77],
+    load: async () => (await import('./account.js'))[handler],
+  };
+}
+
 /** Every verb mailgit has, in the order help lists them. */
 export const COMMANDS: VerbSpec[] = [
   {
@@ -205,6 +225,7 @@ export const COMMANDS: VerbSpec[] = [
       folder: { type: 'string', arg: 'F', description: 'restore folder F as of --as-of (keeps what arrived since)' },
       'as-of': { type: 'string', arg: 'T', description: 'with --folder: the time (date, "2 days ago" or commit)' },
       'dry-run': { type: 'boolean', short: 'n', description: 'list what would come back; change nothing' },
+      progress: { type: 'boolean', description: 'progress bar (default: when stderr is a terminal)' },
     },
     examples: [
       ['mailgit restore "<1234@example.org>"', 'a message deleted by mistake'],
@@ -301,6 +322,18 @@ export const COMMANDS: VerbSpec[] = [
             conflicts: ['password-command'],
             description: 'oauth2: command printing an access token (this machine only; run without a shell)',
           },
+          'oauth-token-url': { type: 'string', arg: 'URL', description: 'oauth2: token endpoint; mailgit refreshes the access token itself' },
+          'oauth-client-id': { type: 'string', arg: 'ID', description: 'oauth2: the client id registered with the provider' },
+          'oauth-client-secret-command': {
+            type: 'string',
+            arg: 'CMD',
+            description: 'oauth2: command printing the client secret, if the provider wants one (this machine only)',
+          },
+          'oauth-device-url': { type: 'string', arg: 'URL', description: 'oauth2: device authorization endpoint, for "account login"' },
+          'oauth-scope': { type: 'string', arg: 'SCOPES', description: 'oauth2: scopes asked for at login (space-separated)' },
+          'refresh-token-command': { type: 'string', arg: 'CMD', description: 'oauth2: command printing the refresh token (this machine only)' },
+          'offlineimap-status': { type: 'string', arg: 'DIR', description: "moving from offlineimap: its account's LocalStatus directory (plain backend)" },
+          'offlineimap-validity': { type: 'string', arg: 'DIR', description: "moving from offlineimap: its remote repository's FolderValidity directory" },
           force: { type: 'boolean', description: 'replace an existing definition' },
         },
         examples: [
@@ -325,17 +358,10 @@ export const COMMANDS: VerbSpec[] = [
         exits: [[66, 'not a mail repo, or no such account'], ...REPO.slice(1)],
         load: async () => (await import('./account.js')).remove,
       },
-      {
-        name: 'password-command',
-        description: "set (or --clear) this machine's password command for an account",
-        positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
-        options: {
-          clear: { type: 'boolean', description: 'forget the command' },
-        },
-        examples: [['mailgit account password-command work "pass show mail/work"', 'this machine asks pass']],
-        exits: [[66, 'not a mail repo, or no such account'], 77],
-        load: async () => (await import('./account.js')).passwordCommand,
-      },
+      secretCommandVerb('password-command', 'password', 'passwordCommand', [
+        'mailgit account password-command work "pass show mail/work"',
+        'this machine asks pass',
+      ]),
       {
         name: 'trust',
         description: "trust the account's current server settings on this machine (after a change made on another replica)",
@@ -344,16 +370,25 @@ export const COMMANDS: VerbSpec[] = [
         exits: [[66, 'not a mail repo, or no such account'], 77],
         load: async () => (await import('./account.js')).trust,
       },
+      secretCommandVerb('token-command', 'OAuth 2 access token', 'tokenCommand', [
+        'mailgit account token-command gmail "oauth2-helper gmail"',
+        'this machine gets tokens from a helper',
+      ]),
+      secretCommandVerb('refresh-token-command', 'OAuth 2 refresh token', 'refreshTokenCommand', [
+        'mailgit account refresh-token-command work "pass show mail/work-refresh"',
+        'mailgit refreshes with the token pass keeps',
+      ]),
+      secretCommandVerb('client-secret-command', 'OAuth 2 client secret', 'clientSecretCommand', [
+        'mailgit account client-secret-command gmail "pass show mail/gmail-client"',
+        'a provider that wants a client secret',
+      ]),
       {
-        name: 'token-command',
-        description: "set (or --clear) this machine's OAuth 2 access token command for an account",
-        positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
-        options: {
-          clear: { type: 'boolean', description: 'forget the command' },
-        },
-        examples: [['mailgit account token-command gmail "oauth2-helper gmail"', 'this machine gets tokens from a helper']],
-        exits: [[66, 'not a mail repo, or no such account'], 77],
-        load: async () => (await import('./account.js')).tokenCommand,
+        name: 'login',
+        description: 'get an OAuth 2 refresh token by device login; prints it on stdout for your secret store',
+        positionals: [ACCOUNT_NAME],
+        examples: [['mailgit account login work | pass insert -m mail/work-refresh', 'log in on a web page; the refresh token goes to pass']],
+        exits: [[66, 'not a mail repo, or no such account'], [69, 'the provider cannot be reached'], [77, 'the login was refused or not finished in time'], 78],
+        load: async () => (await import('./account.js')).login,
       },
     ],
   },
