@@ -77,7 +77,7 @@ function firstLine(s: string): string {
  * the hooks mailgit installs guard the repo against plain git (src/repo/gitGuards.ts)
  * and must neither block nor slow mailgit itself.
  */
-export function gitEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+function gitEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
   const n = Number(process.env.GIT_CONFIG_COUNT);
   const i = Number.isSafeInteger(n) && n > 0 ? n : 0;
   return {
