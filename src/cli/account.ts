@@ -24,7 +24,7 @@ import {
   type Account,
 } from '../fetch/account.js';
 import type { GlobalArgs } from './context.js';
-import { printJson, repoFromArgs } from './context.js';
+import { chatty, printJson, repoFromArgs } from './context.js';
 
 interface AddArgs extends GlobalArgs {
   name: string;
@@ -35,7 +35,7 @@ interface AddArgs extends GlobalArgs {
   insecure?: boolean;
   user: string;
   passwordCommand?: string;
-  folders?: string[];
+  folder?: string[];
   exclude?: string[];
   map?: string[];
   sync?: string;
@@ -72,10 +72,6 @@ export async function add(argv: AddArgs): Promise<void> {
   checkAccountName(argv.name);
   const repo = await repoFromArgs(argv);
   const security = argv.starttls ? 'starttls' : argv.tls === false ? 'none' : 'tls';
-  if (argv.sync !== undefined && argv.sync !== 'both' && argv.sync !== 'pull')
-    throw new UsageError(`--sync wants "both" or "pull", not ${JSON.stringify(argv.sync)}`);
-  if (argv.auth !== undefined && argv.auth !== 'password' && argv.auth !== 'oauth2')
-    throw new UsageError(`--auth wants "password" or "oauth2", not ${JSON.stringify(argv.auth)}`);
   if (argv.expunge && argv.sync === 'pull') throw new UsageError('--expunge needs --sync both');
   if (argv.tokenCommand !== undefined && argv.auth !== 'oauth2') throw new UsageError('--token-command needs --auth oauth2');
   if (argv.passwordCommand !== undefined && argv.auth === 'oauth2') throw new UsageError('--password-command is for --auth password; use --token-command');
@@ -86,7 +82,7 @@ export async function add(argv: AddArgs): Promise<void> {
       security,
       user: argv.user,
       insecure: argv.insecure,
-      folders: argv.folders,
+      folders: argv.folder,
       exclude: argv.exclude,
       map: parseMaps(argv.map),
       sync: argv.sync ?? 'both',
@@ -99,7 +95,7 @@ export async function add(argv: AddArgs): Promise<void> {
   if (passCmd !== undefined && passCmd.length === 0) throw new UsageError('--password-command is empty');
   const tokenCmd = argv.tokenCommand !== undefined ? splitCommand(argv.tokenCommand) : undefined;
   if (tokenCmd !== undefined && tokenCmd.length === 0) throw new UsageError('--token-command is empty');
-  const commit = await withRepoLock(repo, `account add ${argv.name}`, async () => {
+  const commit = await withRepoLock(repo, `account add ${argv.name}`, async (locked) => {
     const exists = (await listAccounts(repo.root)).includes(argv.name);
     if (exists && !argv.force) {
       throw new MailgitError(
@@ -116,10 +112,10 @@ export async function add(argv: AddArgs): Promise<void> {
       ...(tokenCmd ? { tokenCommand: tokenCmd } : {}),
       server: serverOf(account),
     });
-    return record(repo, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
+    return record(locked, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
-  else if (process.stdout.isTTY || argv.verbose) console.log(`account ${argv.name}: ${account.user} on ${account.host}:${account.port} (${account.security})`);
+  else if (chatty(argv)) console.log(`account ${argv.name}: ${account.user} on ${account.host}:${account.port} (${account.security})`);
 }
 
 /** The `account list` verb: prints the defined accounts and where each password would come from. */
@@ -158,9 +154,9 @@ export async function remove(argv: NameArgs): Promise<void> {
   checkAccountName(argv.name);
   const repo = await repoFromArgs(argv);
   await readAccount(repo.root, argv.name);
-  const commit = await withRepoLock(repo, `account remove ${argv.name}`, async () => {
+  const commit = await withRepoLock(repo, `account remove ${argv.name}`, async (locked) => {
     await removeAccount(repo, argv.name);
-    return record(repo, { message: `account remove ${argv.name}` });
+    return record(locked, { message: `account remove ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
 }
@@ -202,7 +198,7 @@ export async function trust(argv: NameArgs): Promise<void> {
   const account = await readAccount(repo.root, argv.name);
   await trustAccount(repo.gitDir, account);
   if (argv.json) printJson({ account: argv.name, server: serverOf(account) });
-  else if (process.stdout.isTTY || argv.verbose)
+  else if (chatty(argv))
     console.log(
       `account ${argv.name}: trusting ${account.user} on ${account.host}:${account.port} (${account.security}${account.insecure ? ', insecure' : ''})`,
     );

@@ -1,27 +1,53 @@
 /**
- * The command line, read against the command table with Node's `util.parseArgs`: which
- * verb, its arguments with camelCase names, or a request for help or the version.
+ * The command line, read by yargs against the command table: which verb, its arguments
+ * with camelCase names, or help, the version or a completion script to print.
  *
- * Nothing here prints or exits; every mistake is a {@link UsageError} (exit 64).
+ * Nothing here prints or exits; every mistake is a {@link UsageError} (exit 64) of one line.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
 import { UsageError } from '../util/errors.js';
-import { COMMANDS, GLOBAL_OPTIONS, type Handler, type OptionSpec, type PositionalSpec, type VerbSpec } from './commands.js';
+import { COMMANDS, EXIT_STATUSES, GLOBAL_OPTIONS, type Handler, type OptionSpec, type PositionalSpec, type VerbSpec } from './commands.js';
 
 /** What the command line asks for. */
 export type Request = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; load: () => Promise<Handler>; argv: Record<string, unknown> };
 
-type ParseOptions = NonNullable<ParseArgsConfig['options']>;
+// yargs' CommonJS build is one bundled file; its ES module entry is a tree of small modules
+// that took longer to load (docs/design.md, "Command line").
+const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
 const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const flagName = (name: string): string => (name.length === 1 ? `-${name}` : `--${name}`);
 
-/** The option named by `arg` (`--name`, `--name=v`, `-x`) in `options`, if any. */
+/** Edit distance with swapped neighbours counting one (`snyc`, `sync`), for suggesting a verb or option. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The name among `names` close enough to `word` to be what was meant, if any. */
+function nearest(word: string, names: string[]): string | undefined {
+  const best = names
+    .filter((name) => name.length > 1)
+    .map((name) => ({ name, d: distance(word, name) }))
+    .sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= Math.max(1, Math.floor(best.name.length / 3)) ? best.name : undefined;
+}
+
+/** The option named by `arg` (`--name`, `--no-name`, `--name=v`, `-x`) in `options`, if any. */
 function lookup(arg: string, options: Record<string, OptionSpec>): [string, OptionSpec] | undefined {
   if (arg.startsWith('--')) {
     const name = arg.slice(2).split('=')[0]!;
-    return options[name] ? [name, options[name]] : undefined;
+    const plain = name.startsWith('no-') && options[name.slice(3)]?.type === 'boolean' ? name.slice(3) : name;
+    return options[plain] ? [plain, options[plain]] : undefined;
   }
-  return Object.entries(options).find(([, o]) => o.short === arg[1]);
+  return Object.entries(options).find(([name, o]) => (o.short ?? (name.length === 1 ? name : '')) === arg[1]);
 }
 
 /** Whether `arg`, a global option met before the verb, takes the next word as its value. */
@@ -35,108 +61,256 @@ function takesNext(arg: string): boolean {
   return false;
 }
 
-/** Edit distance, for suggesting a verb close to a mistyped one. */
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
-
-function unknownVerb(word: string, verbs: VerbSpec[], path: string): UsageError {
-  const near = verbs.map((v) => ({ name: v.name, d: distance(word, v.name) })).sort((x, y) => x.d - y.d)[0];
-  const hint = near && near.d <= Math.max(1, Math.floor(near.name.length / 3)) ? ` (did you mean "${near.name}"?)` : '';
-  return new UsageError(`unknown command "${path}${word}"${hint}; see "mailgit ${path}--help"`);
+/** `"account add "` for a path of verbs, `""` for none. */
+function pathName(path: VerbSpec[]): string {
+  return path.map((v) => `${v.name} `).join('');
 }
 
 /**
- * Rewrites options `parseArgs` would read differently from the documented usage, as
- * `--name=value`: a list takes every following word up to the next option
- * (`--exclude Junk Trash`), one given without values becomes `--name=` (an empty value
- * removed later); a number may be negative (`--wait -1`).
+ * The verbs the command line names: the first words that are neither options nor the value
+ * of a global option. An unknown one is refused with the nearest verb suggested.
  */
-function normalize(args: string[], options: Record<string, OptionSpec>): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
+function verbPath(args: string[]): VerbSpec[] {
+  const path: VerbSpec[] = [];
+  let verbs: VerbSpec[] | undefined = COMMANDS;
+  for (let i = 0; i < args.length && verbs && args[i] !== '--'; i++) {
     const arg = args[i]!;
-    if (arg === '--') {
-      out.push(...args.slice(i));
-      break;
-    }
-    const found = /^(--[^=]+|-[^-])$/.test(arg) ? lookup(arg, options) : undefined;
-    if (found?.[1].type === 'number' && /^-\d/.test(args[i + 1] ?? '')) {
-      out.push(`--${found[0]}=${args[++i]}`);
+    if (arg.startsWith('-') && arg !== '-') {
+      if (takesNext(arg)) i++;
       continue;
     }
-    if (!found?.[1].array) {
-      out.push(arg);
-      continue;
+    if (path.length === 0 && arg === 'help') return path;
+    const verb: VerbSpec | undefined = verbs.find((v) => v.name === arg);
+    if (!verb) {
+      const near = nearest(
+        arg,
+        verbs.map((v) => v.name),
+      );
+      const see = `see "mailgit ${pathName(path)}--help"`;
+      throw new UsageError(`unknown command "${pathName(path)}${arg}"${near ? ` (did you mean "${near}"?)` : ''}; ${see}`);
     }
-    const values: string[] = [];
-    while (i + 1 < args.length && !args[i + 1]!.startsWith('-')) values.push(args[++i]!);
-    if (values.length === 0) values.push('');
-    for (const v of values) out.push(`--${found[0]}=${v}`);
+    path.push(verb);
+    verbs = verb.verbs;
   }
-  return out;
+  return path;
 }
 
-/** Turns a `parseArgs` error into one line for a person. */
-function usageFromParseError(err: unknown, verb: string): UsageError {
-  const e = err as NodeJS.ErrnoException;
-  const see = `see "mailgit ${verb}--help"`;
-  // parseArgs quotes the option first: '--host', '-f, --folder <value>', '-C, --C <value>'.
-  const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? '';
-  const opt = /--[^\s,=]{2,}/.exec(quoted)?.[0] ?? /-[^\s,=]+/.exec(quoted)?.[0] ?? quoted;
-  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new UsageError(`unknown option ${opt}; ${see}`);
-  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    if (/does not take an argument/.test(e.message)) return new UsageError(`option ${opt} takes no value`);
-    if (/ambiguous/.test(e.message)) return new UsageError(`option ${opt} needs a value (for a value starting with "-", write ${opt}=VALUE)`);
-    return new UsageError(`option ${opt} needs a value`);
+/**
+ * Refuses what yargs would quietly resolve: an option given twice (`--tls --no-tls`,
+ * `--port 1 --port 2`; the last one would win) and a value given to a switch
+ * (`--json=yes`, which yargs reads as false).
+ */
+function checkRepeats(args: string[], options: Record<string, OptionSpec>): void {
+  const seen = new Map<string, string>();
+  for (const arg of args) {
+    if (arg === '--') break;
+    const found = /^--[^-]|^-[^-\d]$/.test(arg) ? lookup(arg, options) : undefined;
+    if (!found) continue;
+    const [name, o] = found;
+    const spelt = arg.split('=')[0]!;
+    if (o.type === 'boolean' && arg.includes('=')) throw new UsageError(`option ${spelt} takes no value`);
+    if (o.array) continue;
+    const before = seen.get(name);
+    if (before !== undefined) {
+      throw new UsageError(before === spelt ? `option ${spelt} given twice; give it once` : `options ${before} and ${spelt} contradict each other; give one`);
+    }
+    seen.set(name, spelt);
   }
-  return new UsageError(`${e.message.split('\n')[0]}; ${see}`);
 }
 
-function toParseArgs(options: Record<string, OptionSpec>): ParseOptions {
-  const out: ParseOptions = {};
+/** Turns what yargs refuses into one line for a person, naming options as they are typed. */
+function usageFromYargs(msg: string, args: string[], path: VerbSpec[]): UsageError {
+  const verb = path.at(-1);
+  const see = `see "mailgit ${pathName(path)}--help"`;
+  const options = { ...GLOBAL_OPTIONS, ...(verb?.options ?? {}) };
+  const unknown = /^Unknown arguments?: ([^,\n]+)/.exec(msg)?.[1];
+  if (unknown !== undefined) {
+    const typed = args.find((a) => a.replace(/^--?/, '').split('=')[0] === unknown && a.startsWith('-'));
+    if (!typed) return new UsageError(`unexpected argument ${JSON.stringify(unknown)}; ${see}`);
+    const near = nearest(unknown, Object.keys(options));
+    return new UsageError(`unknown option ${typed.split('=')[0]}${near ? ` (did you mean ${flagName(near)}?)` : ''}; ${see}`);
+  }
+  const missing = /^Missing required arguments?: ([^,\n]+)/.exec(msg)?.[1];
+  if (missing !== undefined) {
+    const positional = verb?.positionals?.some((p) => p.name === missing);
+    return new UsageError(`${positional ? `missing argument ${missing.toUpperCase()}` : `option ${flagName(missing)} is required`}; ${see}`);
+  }
+  const needsValue = /^Not enough arguments following: (\S+)/.exec(msg)?.[1];
+  if (needsValue !== undefined) return new UsageError(`option ${flagName(needsValue)} needs a value`);
+  const exclusive = /^Arguments (\S+) and (\S+) are mutually exclusive/.exec(msg);
+  if (exclusive) return new UsageError(`${flagName(exclusive[1]!)} and ${flagName(exclusive[2]!)} cannot be used together; ${see}`);
+  const got = /^Not enough non-option arguments: got (\d+)/.exec(msg)?.[1];
+  if (got !== undefined) {
+    const p = (verb?.positionals ?? []).filter((x) => x.required)[Number(got)];
+    return new UsageError(`missing argument ${p ? p.name.toUpperCase() : ''}; ${see}`);
+  }
+  return new UsageError(`${msg.split('\n')[0]}; ${see}`);
+}
+
+/** One option's help line: its description with the value it takes by default or the ones it accepts. */
+function describeOption(o: OptionSpec): string {
+  const notes = [
+    o.choices ? `one of ${o.choices.join(', ')}` : '',
+    o.required ? 'required' : '',
+    o.default !== undefined && o.type !== 'boolean' ? `default ${o.default}` : '',
+    o.array ? 'repeatable' : '',
+  ].filter((n) => n && !o.description.includes(n));
+  return notes.length ? `${o.description} (${notes.join('; ')})` : o.description;
+}
+
+function addOptions(y: Argv, options: Record<string, OptionSpec>, global: boolean): void {
   for (const [name, o] of Object.entries(options)) {
-    out[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}), ...(o.array ? { multiple: true } : {}) };
+    if (name === 'help' || name === 'version') continue;
+    y.option(name, {
+      // Numbers and choices are checked by `convert`, for one clear line each; a number has
+      // no yargs type, which would turn "ten" into NaN and help would call it a string.
+      ...(o.type === 'number' ? {} : { type: o.type }),
+      ...(o.array ? { array: true } : {}),
+      ...(o.short && o.short !== name ? { alias: o.short } : {}),
+      ...(o.type !== 'boolean' && !o.array ? { requiresArg: true } : {}),
+      ...(o.required ? { demandOption: true } : {}),
+      ...(o.conflicts ? { conflicts: o.conflicts } : {}),
+      describe: describeOption(o),
+      global,
+    });
   }
-  return out;
 }
 
-/** Checks and converts one option's parsed value (numbers, choices, empty lists). */
+/** `mailgit sync [REMOTES...] [OPTIONS]`, for help and the man page. */
+export function usageLine(verb: VerbSpec, parents: VerbSpec[]): string {
+  const words = (verb.positionals ?? []).map((p) => {
+    const word = p.name.toUpperCase() + (p.variadic ? '...' : '');
+    return p.required ? word : `[${word}]`;
+  });
+  const tail = verb.verbs ? ['COMMAND'] : Object.keys(verb.options ?? {}).length ? ['[OPTIONS]'] : [];
+  return ['mailgit', ...[...parents, verb].map((v) => v.name), ...words, ...tail].join(' ');
+}
+
+function positionalWord(p: PositionalSpec): string {
+  return p.required ? `<${p.name}${p.variadic ? '..' : ''}>` : `[${p.name}${p.variadic ? '..' : ''}]`;
+}
+
+/** The exit statuses a verb's help lists: 0, 64 and the verb's own. */
+export function exitStatuses(verb: VerbSpec): [number, string][] {
+  const general = new Map(EXIT_STATUSES);
+  const own = (verb.exits ?? []).map((e): [number, string] => (typeof e === 'number' ? [e, general.get(e) ?? ''] : e));
+  const all: [number, string][] = [[0, general.get(0)!], [64, general.get(64)!], ...own];
+  return all.sort((a, b) => a[0] - b[0]);
+}
+
+/** What a parse found: the verbs whose handler ran, with yargs' argv. */
+interface Found {
+  path?: VerbSpec[];
+  argv?: Record<string, unknown>;
+  help?: string[];
+}
+
+function addVerb(y: Argv, verb: VerbSpec, parents: VerbSpec[], found: Found): void {
+  const path = [...parents, verb];
+  const command = [verb.name, ...(verb.positionals ?? []).map(positionalWord)].join(' ');
+  y.command(
+    command,
+    verb.description,
+    (b) => {
+      b.usage(`usage: ${usageLine(verb, parents)}\n\n${verb.description}`);
+      for (const p of verb.positionals ?? []) b.positional(p.name, { type: 'string', describe: p.description ?? '', ...(p.variadic ? { array: true } : {}) });
+      for (const sub of verb.verbs ?? []) addVerb(b, sub, path, found);
+      addOptions(b, verb.options ?? {}, false);
+      for (const [line, what] of verb.examples ?? []) b.example(line, what);
+      if (verb.load)
+        b.epilogue(
+          `Exit status:\n${exitStatuses(verb)
+            .map(([c, what]) => `  ${String(c).padStart(2)}  ${what}`)
+            .join('\n')}`,
+        );
+      return b;
+    },
+    (argv) => {
+      found.path = path;
+      found.argv = argv;
+    },
+  );
+}
+
+/** The yargs parser for the whole table; a verb's options are added only when it is named. */
+function parser(found: Found): Argv {
+  const y = yargs([])
+    .scriptName('mailgit')
+    .usage('usage: mailgit [-C DIR] [-v] [--json] COMMAND [ARGS...]')
+    .strict()
+    .exitProcess(false)
+    .version(false)
+    .help('help')
+    .alias('help', 'h')
+    // Piped help (a pager, grep, a test) is not wrapped.
+    .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null)
+    .parserConfiguration({ 'strip-aliased': true })
+    .completion('completion', 'print a completion script for bash or zsh (the shell in $SHELL)');
+  addOptions(y, GLOBAL_OPTIONS, true);
+  y.option('version', { type: 'boolean', describe: GLOBAL_OPTIONS.version!.description });
+  y.group(
+    Object.keys(GLOBAL_OPTIONS).filter((n) => n !== 'help'),
+    'Global options:',
+  );
+  y.command(
+    'help [command..]',
+    'show help for mailgit or a command',
+    () => {},
+    (argv) => {
+      found.help = (argv.command as string[] | undefined) ?? [];
+    },
+  );
+  for (const verb of COMMANDS) addVerb(y, verb, [], found);
+  return y.epilogue(`"mailgit help COMMAND" shows a command's arguments, options, examples and exit statuses.`);
+}
+
+/** Checks and converts one option's parsed value (numbers, ranges, choices, empty lists). */
 function convert(name: string, o: OptionSpec, raw: unknown): unknown {
+  const flag = flagName(name);
   if (o.array) {
-    const list = (raw as string[]).filter((v) => v !== '');
-    if (list.length === 0 && !o.allowEmpty) throw new UsageError(`option --${name} needs a value`);
+    const list = (raw as unknown[]).map(String).filter((v) => v !== '');
+    if (list.length === 0 && !o.allowEmpty) throw new UsageError(`option ${flag} needs a value`);
     return list;
   }
   if (o.type === 'number') {
     const n = Number(raw);
-    if ((raw as string).trim() === '' || !Number.isFinite(n))
-      throw new UsageError(`option ${name.length === 1 ? '-' : '--'}${name} wants a number, got ${JSON.stringify(raw)}`);
+    if (String(raw).trim() === '' || !Number.isFinite(n)) throw new UsageError(`option ${flag} wants a number, got ${JSON.stringify(raw)}`);
+    if (o.integer && !Number.isInteger(n)) throw new UsageError(`option ${flag} wants a whole number, got ${JSON.stringify(raw)}`);
+    if ((o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
+      const range = o.max === undefined ? `at least ${o.min}` : o.min === undefined ? `at most ${o.max}` : `from ${o.min} to ${o.max}`;
+      throw new UsageError(`option ${flag} wants a number ${range}, got ${n}`);
+    }
     return n;
   }
-  if (o.choices && !o.choices.includes(raw as string))
-    throw new UsageError(`option --${name} wants one of ${o.choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  if (o.choices && !o.choices.includes(raw as string)) throw new UsageError(`option ${flag} wants one of ${o.choices.join(', ')}, got ${JSON.stringify(raw)}`);
   return raw;
 }
 
-/** Assigns positional words to the verb's named arguments. */
-function assignPositionals(words: string[], specs: PositionalSpec[], argv: Record<string, unknown>, verb: string): void {
-  let k = 0;
-  for (const p of specs) {
-    if (p.variadic) {
-      if (p.required && k >= words.length) throw new UsageError(`missing argument ${p.name.toUpperCase()}; see "mailgit ${verb}--help"`);
-      argv[camel(p.name)] = words.slice(k);
-      k = words.length;
-    } else if (k < words.length) argv[camel(p.name)] = words[k++];
-    else if (p.required) throw new UsageError(`missing argument ${p.name.toUpperCase()}; see "mailgit ${verb}--help"`);
+/** The handler's arguments: every option of the table by its camelCase name, positionals by name. */
+function handlerArgs(verb: VerbSpec, parsed: Record<string, unknown>): Record<string, unknown> {
+  const argv: Record<string, unknown> = {};
+  for (const [name, o] of Object.entries({ ...GLOBAL_OPTIONS, ...(verb.options ?? {}) })) {
+    if (name === 'help' || name === 'version') continue;
+    const raw = parsed[camel(name)];
+    if (raw !== undefined) argv[camel(name)] = convert(name, o, raw);
+    else if (o.default !== undefined) argv[camel(name)] = o.default;
   }
-  if (k < words.length) throw new UsageError(`unexpected argument ${JSON.stringify(words[k])}; see "mailgit ${verb}--help"`);
+  // Words after `--` stay in yargs' `_`: they belong to a list argument (`sync -- -odd`).
+  const rest = (parsed._ as unknown[]).slice(pathLength(verb)).map(String);
+  for (const p of verb.positionals ?? []) {
+    const key = camel(p.name);
+    const value = parsed[key];
+    if (argv[key] !== undefined && value !== undefined) throw new UsageError(`give ${p.name.toUpperCase()} once, as an argument`);
+    if (p.variadic) argv[key] = [...((value as unknown[] | undefined) ?? []).map(String), ...rest.splice(0)];
+    else if (value !== undefined) argv[key] = String(value);
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}; see "mailgit ${verb.name} --help"`);
+  return argv;
+}
+
+/** How many words of yargs' `_` name the verb (`account add` is two). */
+function pathLength(verb: VerbSpec): number {
+  return COMMANDS.includes(verb) ? 1 : 2;
 }
 
 /**
@@ -146,113 +320,39 @@ function assignPositionals(words: string[], specs: PositionalSpec[], argv: Recor
  * names reach the handler in camelCase (`--dry-run` as `dryRun`), positionals by name.
  */
 export function parseCommandLine(args: string[]): Request {
-  // The verb (and sub-verb) is the first word that is neither an option nor the value of a
-  // global option; only global options may come before it.
-  const path: VerbSpec[] = [];
-  const rest: string[] = [];
-  let verbs: VerbSpec[] | undefined = COMMANDS;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!verbs || arg === '--') {
-      rest.push(...args.slice(i));
-      break;
-    }
-    if (arg.startsWith('-') && arg !== '-') {
-      rest.push(arg);
-      if (takesNext(arg) && i + 1 < args.length) rest.push(args[++i]!);
-      continue;
-    }
-    const verb: VerbSpec | undefined = verbs.find((v) => v.name === arg);
-    if (!verb) throw unknownVerb(arg, verbs, pathName(path));
-    path.push(verb);
-    verbs = verb.verbs;
-  }
-
+  // `completion` prints the script; the script asks for words with --get-yargs-completions.
+  const completing = args[0] === 'completion' || args[0] === '--get-yargs-completions';
+  const path = completing ? [] : verbPath(args);
   const verb = path.at(-1);
-  const name = pathName(path);
-  const own = verb?.load ? (verb.options ?? {}) : {};
-  const options = { ...GLOBAL_OPTIONS, ...own };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: normalize(rest, options), options: toParseArgs(options), strict: true, allowPositionals: true, allowNegative: true });
-  } catch (err) {
-    throw usageFromParseError(err, name);
+  checkRepeats(args, { ...GLOBAL_OPTIONS, ...(verb?.options ?? {}) });
+  const found: Found = {};
+  let output = '';
+  let failure: string | undefined;
+  parser(found)
+    .fail((msg, err) => {
+      failure = msg ?? err?.message ?? 'bad command line';
+    })
+    .parse(args, {}, (_err, _argv, out) => {
+      output = out;
+    });
+  if (completing) return { kind: 'help', text: output };
+  if (failure !== undefined) throw usageFromYargs(failure, args, path);
+  if (found.help) return parseHelp(found.help);
+  if (output) return { kind: 'help', text: output.endsWith('\n') ? output : `${output}\n` };
+  if (!found.path) {
+    if (args.includes('--version')) return { kind: 'version' };
+    throw new UsageError('name a command (see "mailgit --help")');
   }
-  const { values, positionals } = parsed;
-  if (values.help) return { kind: 'help', text: helpText(path) };
-  if (values.version) return { kind: 'version' };
-  if (!verb?.load) {
-    if (!verb) throw new UsageError('name a command (see "mailgit --help")');
-    throw new UsageError(`name ${/^[aeiou]/.test(verb.name) ? 'an' : 'a'} ${verb.name} sub-command: ${verb.verbs!.map((v) => v.name).join(', ')}`);
-  }
-
-  const argv: Record<string, unknown> = {};
-  for (const [key, o] of Object.entries(options)) {
-    if (key === 'help' || key === 'version') continue;
-    const raw = values[key];
-    if (raw !== undefined) argv[camel(key)] = convert(key, o, raw);
-    else if (o.default !== undefined) argv[camel(key)] = o.default;
-    else if (o.required) throw new UsageError(`option --${key} is required; see "mailgit ${name}--help"`);
-  }
-  assignPositionals(positionals, verb.positionals ?? [], argv, name);
-  return { kind: 'run', load: verb.load, argv };
+  const leaf = found.path.at(-1)!;
+  if (!leaf.load)
+    throw new UsageError(`name ${/^[aeiou]/.test(leaf.name) ? 'an' : 'a'} ${leaf.name} sub-command: ${leaf.verbs!.map((v) => v.name).join(', ')}`);
+  if (found.argv!.version) return { kind: 'version' };
+  return { kind: 'run', load: leaf.load, argv: handlerArgs(leaf, found.argv!) };
 }
 
-/** `"account add "` for a path of verbs, `""` for none. */
-function pathName(path: VerbSpec[]): string {
-  return path.map((v) => `${v.name} `).join('');
-}
-
-function columns(rows: [string, string][]): string {
-  const width = Math.min(28, Math.max(...rows.map(([l]) => l.length)) + 2);
-  return rows.map(([l, r]) => `  ${l.length + 2 > width ? `${l}  ` : l.padEnd(width)}${r}\n`).join('');
-}
-
-function optionRows(options: Record<string, OptionSpec>): [string, string][] {
-  return Object.entries(options).map(([name, o]) => {
-    const flag = name.length === 1 ? `-${name}` : `${o.short ? `-${o.short}, ` : ''}--${name}`;
-    const value = o.choices ? o.choices.join('|') : (o.arg ?? name.toUpperCase());
-    const arg = o.type === 'boolean' ? '' : o.array ? (o.allowEmpty ? ` [${value}...]` : ` ${value}...`) : ` ${value}`;
-    const notes = o.required ? ' (required)' : o.default !== undefined && o.type !== 'boolean' ? ` (default ${o.default})` : '';
-    return [flag + arg, o.description + notes];
-  });
-}
-
-function positionalUsage(p: PositionalSpec): string {
-  const word = p.name.toUpperCase() + (p.variadic ? '...' : '');
-  return p.required ? word : `[${word}]`;
-}
-
-/** Leaf verbs under `verbs` with their full names, for the command list. */
-function leaves(verbs: VerbSpec[], prefix: string): [string, string][] {
-  return verbs.flatMap((v): [string, string][] => (v.verbs ? leaves(v.verbs, `${prefix}${v.name} `) : [[`${prefix}${v.name}`, v.description]]));
-}
-
-/**
- * Help for the program (an empty path), a group of verbs (`account`) or one verb, made
- * from the command table.
- */
-export function helpText(path: VerbSpec[]): string {
-  const verb = path.at(-1);
-  const name = pathName(path);
-  const globals = columns(optionRows(GLOBAL_OPTIONS));
-  if (!verb?.load) {
-    const verbs = verb?.verbs ?? COMMANDS;
-    return (
-      `usage: mailgit [-C DIR] [-v] [--json] ${name}COMMAND [ARGS...]\n\n` +
-      (verb ? `${verb.description}\n\n` : '') +
-      `commands:\n${columns(leaves(verbs, name))}\n` +
-      `global options:\n${globals}\n` +
-      `"mailgit ${name}COMMAND --help" shows a command's arguments and options.\n`
-    );
-  }
-  const pos = verb.positionals ?? [];
-  const own = Object.keys(verb.options ?? {}).length > 0;
-  return (
-    `usage: mailgit ${name}${pos.map((p) => `${positionalUsage(p)} `).join('')}${own ? '[OPTIONS]' : ''}`.trimEnd() +
-    `\n\n${verb.description}\n\n` +
-    (pos.length ? `arguments:\n${columns(pos.map((p) => [positionalUsage(p), p.description ?? '']))}\n` : '') +
-    (own ? `options:\n${columns(optionRows(verb.options!))}\n` : '') +
-    `global options:\n${globals}`
-  );
+/** `mailgit help [COMMAND...]`: the help `mailgit COMMAND... --help` shows. */
+function parseHelp(words: string[]): Request {
+  const r = parseCommandLine([...words, '--help']);
+  if (r.kind !== 'help') throw new UsageError(`no help for "${words.join(' ')}"`);
+  return r;
 }

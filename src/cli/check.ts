@@ -4,10 +4,11 @@
  */
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
-import { checkRepo } from '../repo/check.js';
+import { checkRepo, repairRepo } from '../repo/check.js';
 import { compareRemote } from '../repo/checkRemote.js';
-import { withRepoLock } from '../repo/lock.js';
-import { MailgitError, UsageError, EX } from '../util/errors.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
+import { MailgitError, EX } from '../util/errors.js';
+import { counted } from '../util/words.js';
 
 interface CheckArgs extends GlobalArgs {
   repair?: boolean;
@@ -16,13 +17,11 @@ interface CheckArgs extends GlobalArgs {
 
 async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const c = await withRepoLock(repo, 'check', () => compareRemote(repo, argv.remote), { waitMs: 10_000 });
+  const c = await withRepoLock(repo, 'check', (locked) => compareRemote(locked, argv.remote), { waitMs: LOCK_WAIT_MS.patient });
   if (argv.json) printJson(c);
   else if (c.same) console.log(`same mail as ${c.remote} (tree ${c.here?.slice(0, 10) ?? 'empty'})`);
   else {
-    console.log(
-      `${c.remote} differs: ${c.ahead} commit${c.ahead === 1 ? '' : 's'} only here, ${c.behind} only there; from ${c.remote}'s mail to this replica's:`,
-    );
+    console.log(`${c.remote} differs: ${counted(c.ahead, 'commit')} only here, ${c.behind} only there; from ${c.remote}'s mail to this replica's:`);
     for (const line of c.differences) console.log(`  ${line}`);
   }
   if (!c.same) throw new MailgitError(`this replica and ${c.remote} hold different mail; mailgit sync ${c.remote} brings them together`, 'EDIFFER', EX.DATAERR);
@@ -31,11 +30,10 @@ async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
 /** The `check` verb. */
 export async function handler(argv: CheckArgs): Promise<void> {
   if (argv.remote !== undefined) {
-    if (argv.repair) throw new UsageError('--repair works on this replica only; give it without --remote');
     return remote({ ...argv, remote: argv.remote });
   }
   const repo = await repoFromArgs(argv);
-  const r = argv.repair ? await withRepoLock(repo, 'check --repair', () => checkRepo(repo, { repair: true }), { waitMs: 10_000 }) : await checkRepo(repo);
+  const r = argv.repair ? await withRepoLock(repo, 'check --repair', repairRepo, { waitMs: LOCK_WAIT_MS.patient }) : await checkRepo(repo);
   if (argv.json) printJson(r);
   else {
     for (const f of r.found) console.log(f.text);
@@ -45,8 +43,8 @@ export async function handler(argv: CheckArgs): Promise<void> {
   if (r.remaining.length > 0) {
     const n = r.remaining.length;
     const what = argv.repair
-      ? `${n} problem${n === 1 ? '' : 's'} left that check cannot repair${argv.json ? '' : `: ${r.remaining.map((f) => f.text).join('; ')}`}`
-      : `${n} problem${n === 1 ? '' : 's'} found; mailgit check --repair fixes what it can`;
+      ? `${counted(n, 'problem')} left that check cannot repair${argv.json ? '' : `: ${r.remaining.map((f) => f.text).join('; ')}`}`
+      : `${counted(n, 'problem')} found; mailgit check --repair fixes what it can`;
     throw new MailgitError(what, 'ECHECK', EX.DATAERR);
   }
 }

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { cloneRepo } from '../sync/clone.js';
 import type { GlobalArgs } from './context.js';
-import { printJson } from './context.js';
+import { baseDir, printJson } from './context.js';
 
 interface CloneArgs extends GlobalArgs {
   src: string;
@@ -23,7 +23,7 @@ function defaultDir(src: string): string {
 
 /** The `clone` verb: a new replica from any git URL or path. */
 export async function handler(argv: CloneArgs): Promise<void> {
-  const cwd = argv.C ?? process.cwd();
+  const cwd = await baseDir(argv);
   const dir = resolve(cwd, argv.dir ?? defaultDir(argv.src));
   const src = /^[a-z][a-z0-9+.-]*:\/\//i.test(argv.src) || /^[^/]+@[^/]+:/.test(argv.src) ? argv.src : resolve(cwd, argv.src);
   const repo = await cloneRepo(src, dir, { name: argv.name });

@@ -26,6 +26,13 @@ export interface OptionSpec {
   default?: string | boolean | number;
   /** The only values accepted. */
   choices?: readonly string[];
+  /** For a number: the smallest and largest accepted. */
+  min?: number;
+  max?: number;
+  /** For a number: only whole numbers. */
+  integer?: boolean;
+  /** Options (by name) that cannot be given together with this one. */
+  conflicts?: string[];
   /** Placeholder for the value in help (default: the option name in capitals). */
   arg?: string;
   /** One line for help. */
@@ -54,10 +61,35 @@ export interface VerbSpec {
   description: string;
   positionals?: PositionalSpec[];
   options?: Record<string, OptionSpec>;
+  /** Command lines a person would type, each with what it does. */
+  examples?: [string, string][];
+  /**
+   * Exit statuses besides 0 and 64 (every verb has those): a code, or a code with what it
+   * means for this verb when {@link EXIT_STATUSES} says it too generally.
+   */
+  exits?: (number | [number, string])[];
   /** Imports the verb's file and returns its handler. */
   load?: () => Promise<Handler>;
   verbs?: VerbSpec[];
 }
+
+/** What each exit status means (sysexits(3)); help, the man page and README list them. */
+export const EXIT_STATUSES: [number, string][] = [
+  [0, 'success'],
+  [64, 'usage error: an unknown command or option, a missing or bad argument'],
+  [65, 'bad or unsafe data: a damaged, rewound or unrelated remote, a check that found problems'],
+  [66, 'no input: not a mail repo, no such directory, message or folder'],
+  [69, 'unavailable: a remote or IMAP server cannot be reached, TLS failed, an unknown ssh host key'],
+  [70, 'internal error: a bug in mailgit (MAILGIT_DEBUG=1 shows where)'],
+  [73, 'cannot create: the target exists or is not empty, a read-only file system'],
+  [74, 'I/O error: disk full, a read or write failed'],
+  [75, 'temporary failure: the repo is locked by another mailgit, or a lock on a remote; try again'],
+  [77, 'permission denied: a wrong password, a file or repo owned by another user'],
+  [78, 'configuration: no accounts or remotes, a missing password command, an untrusted server change'],
+];
+
+/** Exit statuses every command that opens a repo can return. */
+const REPO: number[] = [66, 74, 75, 77];
 
 /** Options every verb accepts, before or after the verb. */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
@@ -80,6 +112,11 @@ export const COMMANDS: VerbSpec[] = [
       name: { type: 'string', description: 'replica name of this machine (default: host name)' },
       layout: { type: 'string', choices: LAYOUTS, description: 'folder layout (detected when adopting)' },
     },
+    examples: [
+      ['mailgit init ~/Maildir', 'adopt the Maildir tree mutt, mbsync or Dovecot already use'],
+      ['mailgit init --name laptop ~/Mail', 'a new, empty mail repo named laptop'],
+    ],
+    exits: [[65, 'DIR holds something that is not a Maildir tree'], [66, 'no such directory above DIR'], [73, 'DIR is a file, or a git repo already'], 74, 77],
     load: async () => (await import('./init.js')).handler,
   },
   {
@@ -92,32 +129,54 @@ export const COMMANDS: VerbSpec[] = [
     options: {
       name: { type: 'string', description: 'replica name of this machine (default: host name)' },
     },
+    examples: [
+      ['mailgit clone ssh://server/~/mail.git ~/Maildir', 'a replica of the hub on the server'],
+      ['mailgit clone --name usb /media/usb/mail.git', 'a replica from a path'],
+    ],
+    exits: [[65, 'SRC is a git repo but not a mail repo'], [69, 'SRC cannot be reached (or its ssh host key is unknown)'], 73, 74, 77],
     load: async () => (await import('./clone.js')).handler,
   },
   {
     name: 'commit',
     description: 'record what the mail client changed since the last commit',
     options: {
-      message: { type: 'string', short: 'm', description: 'subject line of the commit' },
+      message: { type: 'string', short: 'm', arg: 'SUBJECT', description: 'subject line of the commit' },
     },
+    examples: [
+      ['mailgit commit', 'record, silently (cron); -v says what was recorded'],
+      ['mailgit commit -m "after the big clean-up"', 'with a subject of your own'],
+    ],
+    exits: REPO,
     load: async () => (await import('./commit.js')).handler,
   },
   {
     name: 'status',
     description: 'show what commit would record, and how the remotes stand',
+    examples: [
+      ['mailgit status', 'what changed since the last commit, per folder'],
+      ['mailgit status --json', 'the same for scripts'],
+    ],
+    exits: [66, 74, 77],
     load: async () => (await import('./status.js')).handler,
   },
   {
     name: 'log',
     description: 'show history: what happened, where and when',
+    positionals: [{ name: 'message', description: "one message's whole story: key, file name, path or Message-ID" }],
     options: {
       folder: { type: 'string', description: 'only what happened in this folder' },
-      message: { type: 'string', arg: 'KEY', description: "one message's whole story (its Maildir key)" },
-      n: { type: 'number', short: 'n', arg: 'N', description: 'at most N entries' },
+      n: { type: 'number', short: 'n', arg: 'N', integer: true, min: 1, description: 'at most N entries' },
       deleted: { type: 'boolean', description: 'deleted messages: subject, sender, when, where and by which replica' },
       since: { type: 'string', arg: 'T', description: 'with --deleted: from time T (date, "2 days ago" or commit)' },
       until: { type: 'string', arg: 'T', description: 'with --deleted: up to time T' },
     },
+    examples: [
+      ['mailgit log -n 5', 'the last five commits, in words'],
+      ['mailgit log --folder INBOX', 'what happened in INBOX'],
+      ['mailgit log "<1234@example.org>"', "one message's story, by its Message-ID"],
+      ['mailgit log --deleted --since "2 days ago"', 'what was deleted lately, and where'],
+    ],
+    exits: [[66, 'not a mail repo, or no such message'], 74],
     load: async () => (await import('./log.js')).handler,
   },
   {
@@ -128,6 +187,11 @@ export const COMMANDS: VerbSpec[] = [
       at: { type: 'string', arg: 'T', description: 'as it was at T (date, "2 days ago" or commit)' },
       raw: { type: 'boolean', description: 'the stored bytes as they are' },
     },
+    examples: [
+      ['mailgit show "<1234@example.org>"', 'headers and text of a message, even a deleted one'],
+      ['mailgit show --raw 1700000001.M1P1.host > msg.eml', 'its bytes'],
+    ],
+    exits: [[66, 'not a mail repo, or no such message'], 74],
     load: async () => (await import('./show.js')).handler,
   },
   {
@@ -140,21 +204,33 @@ export const COMMANDS: VerbSpec[] = [
       'as-of': { type: 'string', arg: 'T', description: 'with --folder: the time (date, "2 days ago" or commit)' },
       'dry-run': { type: 'boolean', short: 'n', description: 'list what would come back; change nothing' },
     },
+    examples: [
+      ['mailgit restore "<1234@example.org>"', 'a message deleted by mistake'],
+      ['mailgit restore --folder INBOX --as-of "2026-12-01 09:00" -n', 'what refilling INBOX as it was would bring back'],
+    ],
+    exits: [[66, 'not a mail repo, or no such message'], ...REPO.slice(1)],
     load: async () => (await import('./restore.js')).handler,
   },
   {
     name: 'undo',
     description: 'revert what one recorded commit did (a mass deletion, a fetch), as a new commit',
     positionals: [{ name: 'commit', required: true, description: 'the commit to undo (from mailgit log)' }],
+    examples: [['mailgit undo 3f2a9c1d', 'bring back what that commit deleted, remove what it added']],
+    exits: [[65, 'the commit is not one mailgit recorded'], ...REPO],
     load: async () => (await import('./undo.js')).handler,
   },
   {
     name: 'check',
     description: 'compare every file with HEAD, the journal, lock and objects; exit 65 while anything is wrong',
     options: {
-      repair: { type: 'boolean', description: 'record or restore until HEAD and the Maildir agree, reporting each action' },
+      repair: { type: 'boolean', conflicts: ['remote'], description: 'record or restore until HEAD and the Maildir agree, reporting each action' },
       remote: { type: 'string', arg: 'R', description: 'instead: whether this replica and remote R hold the same mail, and what differs' },
     },
+    examples: [
+      ['mailgit check', 'is everything recorded and intact?'],
+      ['mailgit check --remote hub', 'does the hub hold the same mail?'],
+    ],
+    exits: [[65, 'something is wrong, or the remote holds different mail'], 69, ...REPO],
     load: async () => (await import('./check.js')).handler,
   },
   {
@@ -166,6 +242,11 @@ export const COMMANDS: VerbSpec[] = [
       'allow-unrelated': { type: 'boolean', description: 'merge a remote whose history shares no commit with ours (another mailbox)' },
       'allow-rewound': { type: 'boolean', description: 'accept a remote whose main went back or was replaced since the last sync, and push over it' },
     },
+    examples: [
+      ['mailgit sync', 'with every remote; silent under cron unless something needs a word'],
+      ['mailgit sync -n hub', 'what would come in from the hub and go out to it'],
+    ],
+    exits: [[65, 'a remote is damaged, rewound or unrelated'], 69, 78, ...REPO],
     load: async () => (await import('./sync.js')).handler,
   },
   {
@@ -177,12 +258,17 @@ export const COMMANDS: VerbSpec[] = [
       'newest-first': { type: 'boolean', description: 'download the newest messages of each folder first' },
       'max-size': { type: 'string', arg: 'SIZE', description: 'skip messages larger than this (e.g. 10M)' },
       rescan: { type: 'boolean', description: 're-read whole folders, ignoring the checkpoint (never duplicates)' },
-      'password-command': { type: 'string', arg: 'CMD', description: 'password command for this run (one account)' },
+      'password-command': { type: 'string', arg: 'CMD', conflicts: ['token-command'], description: 'password command for this run (one account)' },
       'token-command': { type: 'string', arg: 'CMD', description: 'OAuth 2 access token command for this run (one account)' },
       'accept-vanished': { type: 'boolean', description: 'two-way: a mass disappearance on the server is real; delete it here too' },
-      batch: { type: 'number', arg: 'N', description: 'messages per download chunk and commit (default 200)' },
+      batch: { type: 'number', arg: 'N', integer: true, min: 1, description: 'messages per download chunk and commit (default 200)' },
       progress: { type: 'boolean', description: 'progress bar (default: when stderr is a terminal)' },
     },
+    examples: [
+      ['mailgit fetch', 'every account; silent under cron'],
+      ['mailgit fetch work --folder INBOX --newest-first', "one account's INBOX, newest first"],
+    ],
+    exits: [[69, 'the server cannot be reached, TLS failed, the connection was lost'], [77, 'wrong password'], 78, ...REPO],
     load: async () => (await import('./fetch.js')).handler,
   },
   {
@@ -195,32 +281,46 @@ export const COMMANDS: VerbSpec[] = [
         positionals: [ACCOUNT_NAME],
         options: {
           host: { type: 'string', required: true, description: 'IMAP server' },
-          port: { type: 'number', description: 'port (default 993 with TLS, 143 otherwise)' },
-          tls: { type: 'boolean', default: true, description: 'implicit TLS (default); --no-tls for plaintext (loopback/testing only)' },
+          port: { type: 'number', integer: true, min: 1, max: 65535, description: 'port (default 993 with TLS, 143 otherwise)' },
+          tls: { type: 'boolean', conflicts: ['starttls'], description: 'implicit TLS (the default); --no-tls for plaintext (loopback/testing only)' },
           starttls: { type: 'boolean', description: 'STARTTLS on port 143' },
           insecure: { type: 'boolean', description: 'do not verify the server certificate (self-signed servers)' },
           user: { type: 'string', required: true, description: 'login name' },
           'password-command': { type: 'string', arg: 'CMD', description: 'command printing the password (this machine only; run without a shell)' },
-          folders: { type: 'string', array: true, arg: 'PAT', description: 'folders to fetch (patterns: * any, % one level, ?)' },
+          folder: { type: 'string', array: true, arg: 'PAT', description: 'folders to fetch (patterns: * any, % one level, ?); repeatable' },
           exclude: { type: 'string', array: true, arg: 'PAT', description: 'folders not to fetch (patterns)' },
           map: { type: 'string', array: true, arg: 'REMOTE=LOCAL', description: 'folder name mapping; repeatable' },
-          sync: { type: 'string', arg: 'both|pull', description: "both (default): send the repo's changes to the server too; pull: only download" },
+          sync: { type: 'string', choices: ['both', 'pull'], description: "both (default): send the repo's changes to the server too; pull: only download" },
           expunge: { type: 'boolean', description: 'two-way: expunge what the repo deleted (default: mark it \\Deleted)' },
-          auth: { type: 'string', arg: 'password|oauth2', description: 'login: password (default) or oauth2 (XOAUTH2/OAUTHBEARER)' },
-          'token-command': { type: 'string', arg: 'CMD', description: 'oauth2: command printing an access token (this machine only; run without a shell)' },
+          auth: { type: 'string', choices: ['password', 'oauth2'], description: 'login: password (default) or oauth2 (XOAUTH2/OAUTHBEARER)' },
+          'token-command': {
+            type: 'string',
+            arg: 'CMD',
+            conflicts: ['password-command'],
+            description: 'oauth2: command printing an access token (this machine only; run without a shell)',
+          },
           force: { type: 'boolean', description: 'replace an existing definition' },
         },
+        examples: [
+          ['mailgit account add work --host imap.example.org --user me --password-command "pass show work"', 'an account on port 993'],
+          ['mailgit account add lab --host 10.0.0.5 --starttls --folder INBOX "Lists/*"', 'STARTTLS, two folders'],
+        ],
+        exits: [[73, 'the account exists (--force replaces it)'], 78, ...REPO],
         load: async () => (await import('./account.js')).add,
       },
       {
         name: 'list',
         description: 'list the defined accounts',
+        examples: [['mailgit account list --json', 'every account, and where its password comes from']],
+        exits: [66],
         load: async () => (await import('./account.js')).list,
       },
       {
         name: 'remove',
         description: 'remove an account definition and its checkpoint (mail stays)',
         positionals: [ACCOUNT_NAME],
+        examples: [['mailgit account remove old', 'fetch no longer downloads from it; its mail stays']],
+        exits: [[66, 'not a mail repo, or no such account'], ...REPO.slice(1)],
         load: async () => (await import('./account.js')).remove,
       },
       {
@@ -230,12 +330,16 @@ export const COMMANDS: VerbSpec[] = [
         options: {
           clear: { type: 'boolean', description: 'forget the command' },
         },
+        examples: [['mailgit account password-command work "pass show mail/work"', 'this machine asks pass']],
+        exits: [[66, 'not a mail repo, or no such account'], 77],
         load: async () => (await import('./account.js')).passwordCommand,
       },
       {
         name: 'trust',
         description: "trust the account's current server settings on this machine (after a change made on another replica)",
         positionals: [ACCOUNT_NAME],
+        examples: [['mailgit account trust work', 'after checking the host another replica set']],
+        exits: [[66, 'not a mail repo, or no such account'], 77],
         load: async () => (await import('./account.js')).trust,
       },
       {
@@ -245,6 +349,8 @@ export const COMMANDS: VerbSpec[] = [
         options: {
           clear: { type: 'boolean', description: 'forget the command' },
         },
+        examples: [['mailgit account token-command gmail "oauth2-helper gmail"', 'this machine gets tokens from a helper']],
+        exits: [[66, 'not a mail repo, or no such account'], 77],
         load: async () => (await import('./account.js')).tokenCommand,
       },
     ],
@@ -253,8 +359,10 @@ export const COMMANDS: VerbSpec[] = [
     name: 'demo',
     description: 'run the built-in story: two replicas, mail, changes on both, sync, history',
     options: {
-      keep: { type: 'boolean', description: 'keep the demo directory' },
+      keep: { type: 'boolean', description: 'keep the demo directory to look around in' },
     },
+    examples: [['mailgit demo --keep', 'the story, then its replicas stay for you to try commands in']],
+    exits: [[1, 'the replicas ended up different (a bug)'], 73, 74],
     load: async () => (await import('./demo.js')).handler,
   },
   {
@@ -268,9 +376,14 @@ export const COMMANDS: VerbSpec[] = [
         arg: 'REMOTE',
         description: 'sync with these remotes after commits and every interval (no names: all remotes)',
       },
-      interval: { type: 'number', default: 300, arg: 'S', description: 'seconds between full checks (and syncs with --sync)' },
-      debounce: { type: 'number', default: 300, arg: 'MS', description: 'milliseconds of quiet that end a burst of changes' },
+      interval: { type: 'number', default: 300, min: 0, arg: 'S', description: 'seconds between full checks (and syncs with --sync)' },
+      debounce: { type: 'number', default: 300, min: 0, max: 60_000, arg: 'MS', description: 'milliseconds of quiet that end a burst of changes' },
     },
+    examples: [
+      ['mailgit watch', 'record as mutt changes things; stop with Ctrl-C'],
+      ['mailgit watch --sync hub --interval 60', 'and sync with the hub after each commit and every minute'],
+    ],
+    exits: REPO,
     load: async () => (await import('./watch.js')).handler,
   },
   {
@@ -279,9 +392,17 @@ export const COMMANDS: VerbSpec[] = [
     options: {
       folder: { type: 'string', short: 'f', description: 'folder to deliver to (default INBOX; created if missing)' },
       flags: { type: 'string', description: 'Maildir flags, e.g. S: deliver into cur/ as already read' },
-      wait: { type: 'number', default: 30, arg: 'S', description: 'seconds to wait for the repo lock before exit 75' },
-      message: { type: 'string', short: 'm', description: 'commit subject line' },
+      wait: { type: 'number', default: 30, arg: 'S', description: 'seconds to wait for the repo lock before exit 75 (negative: not at all)' },
+      message: { type: 'string', short: 'm', arg: 'SUBJECT', description: 'subject line of the commit' },
     },
+    examples: [
+      ['mailgit -C ~/Maildir deliver < message.eml', 'into INBOX'],
+      ['mailgit deliver -f Lists/rust', 'in ~/.forward or procmail: "|mailgit -C ~/Maildir deliver -f Lists/rust"'],
+    ],
+    exits: [
+      [65, 'the input is empty'],
+      [75, 'anything else: nothing was delivered and the MTA will retry'],
+    ],
     load: async () => (await import('./deliver.js')).handler,
   },
 ];

@@ -5,12 +5,13 @@
  * summary. Exit status: 77 wrong password, 69 server unreachable / TLS failure /
  * connection lost, 75 repo locked, 78 account or password configuration.
  */
-import { withRepoLock } from '../repo/lock.js';
-import { MailgitError, EX, UsageError } from '../util/errors.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
+import { MailgitError, EX, UsageError, throwFirstFailure } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
 import type { AccountResult } from '../fetch/fetch.js';
 import type { GlobalArgs } from './context.js';
-import { printJson, repoFromArgs } from './context.js';
+import { chatty, printJson, repoFromArgs } from './context.js';
+import { counted } from '../util/words.js';
 
 interface FetchArgs extends GlobalArgs {
   accounts?: string[];
@@ -40,10 +41,8 @@ export async function handler(argv: FetchArgs): Promise<void> {
   if (names.length === 0) throw new MailgitError('no accounts defined: see "mailgit account add"', 'ENOACCOUNT', EX.CONFIG);
   if ((argv.passwordCommand ?? argv.tokenCommand) !== undefined && names.length !== 1)
     throw new UsageError('--password-command and --token-command need exactly one account');
-  if (argv.passwordCommand !== undefined && argv.tokenCommand !== undefined) throw new UsageError('give --password-command or --token-command, not both');
   const accounts: Account[] = [];
   for (const n of names) accounts.push(await readAccount(repo.root, n));
-  if (argv.batch !== undefined && (!Number.isInteger(argv.batch) || argv.batch < 1)) throw new UsageError('--batch wants a positive integer');
   const maxSize = argv.maxSize !== undefined ? parseSize(argv.maxSize) : undefined;
   const given = argv.passwordCommand ?? argv.tokenCommand;
   const override = given !== undefined ? splitCommand(given) : undefined;
@@ -54,46 +53,51 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const progress = showBar ? barProgress() : silentProgress;
   const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
 
-  const results: AccountResult[] = await withRepoLock(repo, `fetch ${names.join(' ')}`, async () => {
-    const out: AccountResult[] = [];
-    try {
-      for (const a of accounts) {
-        let password: string;
-        try {
-          password = await resolvePassword(repo.gitDir, a, override);
-        } catch (err) {
-          if (!(err instanceof MailgitError)) throw err;
-          out.push({
-            account: a.name,
-            folders: [],
-            refused: [],
-            fetched: 0,
-            bytes: 0,
-            commits: [],
-            warnings: [],
-            error: { message: err.message, code: err.code, exitCode: err.exitCode },
-          });
-          continue;
+  const results: AccountResult[] = await withRepoLock(
+    repo,
+    `fetch ${names.join(' ')}`,
+    async (locked) => {
+      const out: AccountResult[] = [];
+      try {
+        for (const a of accounts) {
+          let password: string;
+          try {
+            password = await resolvePassword(repo.gitDir, a, override);
+          } catch (err) {
+            if (!(err instanceof MailgitError)) throw err;
+            out.push({
+              account: a.name,
+              folders: [],
+              refused: [],
+              fetched: 0,
+              bytes: 0,
+              commits: [],
+              warnings: [],
+              error: err.toJSON(),
+            });
+            continue;
+          }
+          out.push(
+            await fetchAccount(locked, a, password, {
+              folders: argv.folder,
+              newestFirst: argv.newestFirst,
+              maxSize,
+              rescan: argv.rescan,
+              acceptVanished: argv.acceptVanished,
+              progress,
+              log,
+              chunkMessages: argv.batch,
+              commitMessages: argv.batch,
+            }),
+          );
         }
-        out.push(
-          await fetchAccount(repo, a, password, {
-            folders: argv.folder,
-            newestFirst: argv.newestFirst,
-            maxSize,
-            rescan: argv.rescan,
-            acceptVanished: argv.acceptVanished,
-            progress,
-            log,
-            chunkMessages: argv.batch,
-            commitMessages: argv.batch,
-          }),
-        );
+      } finally {
+        progress.stop();
       }
-    } finally {
-      progress.stop();
-    }
-    return out;
-  });
+      return out;
+    },
+    { waitMs: LOCK_WAIT_MS.none },
+  );
 
   if (argv.json) {
     printJson({
@@ -102,20 +106,14 @@ export async function handler(argv: FetchArgs): Promise<void> {
       bytes: results.reduce((s, r) => s + r.bytes, 0),
       ok: results.every((r) => !r.error),
     });
-  } else if (process.stdout.isTTY || argv.verbose) {
+  } else if (chatty(argv)) {
     for (const r of results) {
       if (r.error) continue;
       const flags = r.folders.reduce((s, f) => s + f.flagsUpdated, 0);
-      console.log(`${r.account}: ${r.fetched} new message(s), ${r.bytes} bytes${flags ? `, ${flags} flag change(s)` : ''}`);
+      console.log(`${r.account}: ${counted(r.fetched, 'new message')}, ${counted(r.bytes, 'byte')}${flags ? `, ${counted(flags, 'flag change')}` : ''}`);
     }
   }
   for (const r of results) for (const f of r.refused) process.stderr.write(`mailgit: ${r.account}: folder ${JSON.stringify(f.remote)} skipped: ${f.reason}\n`);
   for (const r of results) for (const w of r.warnings) process.stderr.write(`mailgit: ${w}\n`);
-  const failed = results.filter((r) => r.error);
-  if (failed.length) {
-    // Other failing accounts get a line each; the first one is the exit status.
-    for (const r of failed.slice(1)) process.stderr.write(`mailgit: ${r.error!.message}\n`);
-    const first = failed[0].error!;
-    throw new MailgitError(first.message, first.code, first.exitCode);
-  }
+  throwFirstFailure(results.flatMap((r) => (r.error ? [r.error] : [])));
 }

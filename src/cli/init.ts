@@ -1,12 +1,14 @@
 /**
  * `mailgit init [DIR] [--name REPLICA] [--layout fs|fs-root|maildir++|mbsync-legacy]`
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { initRepo } from '../repo/init.js';
 import type { Layout } from '../maildir/layout.js';
 import { describeLayout } from '../maildir/layout.js';
 import type { GlobalArgs } from './context.js';
-import { printJson } from './context.js';
+import { baseDir, printJson } from './context.js';
+import { EX, MailgitError } from '../util/errors.js';
 
 interface InitArgs extends GlobalArgs {
   dir?: string;
@@ -16,7 +18,9 @@ interface InitArgs extends GlobalArgs {
 
 /** The `init` verb: create an empty mail repo or adopt an existing Maildir tree. */
 export async function handler(argv: InitArgs): Promise<void> {
-  const dir = resolve(argv.C ?? process.cwd(), argv.dir ?? '.');
+  const dir = resolve(await baseDir(argv), argv.dir ?? '.');
+  if ((await stat(dir).catch(() => null))?.isDirectory() === false)
+    throw new MailgitError(`${dir} is a file: init wants a directory (a new one, or the Maildir tree to adopt)`, 'ENOTDIR', EX.CANTCREAT);
   const { repo, result, adopted, detected, warning } = await initRepo(dir, { name: argv.name, layout: argv.layout });
   if (warning) process.stderr.write(`mailgit: warning: ${warning}\n`);
   if (argv.json) {

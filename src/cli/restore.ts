@@ -4,10 +4,11 @@
  */
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { restoreFolder, restoreMessages } from '../repo/restore.js';
 import type { RestoreReport } from '../repo/restore.js';
 import { UsageError } from '../util/errors.js';
+import { counted } from '../util/words.js';
 
 interface RestoreArgs extends GlobalArgs {
   messages: string[];
@@ -30,7 +31,7 @@ function check(argv: RestoreArgs): void {
 
 function print(r: RestoreReport, dryRun: boolean): void {
   if (dryRun) {
-    console.log(r.restored.length === 0 ? 'nothing would come back' : `would restore ${r.restored.length} message${r.restored.length === 1 ? '' : 's'}:`);
+    console.log(r.restored.length === 0 ? 'nothing would come back' : `would restore ${counted(r.restored.length, 'message')}:`);
     for (const m of r.restored) console.log(`  ${m.path}`);
   } else if (r.commit) {
     console.log(`[main ${r.commit.slice(0, 10)}]`);
@@ -47,8 +48,8 @@ export async function handler(argv: RestoreArgs): Promise<void> {
   const report = await withRepoLock(
     repo,
     'restore',
-    () => (argv.folder !== undefined ? restoreFolder(repo, argv.folder, argv.asOf!, opts) : restoreMessages(repo, argv.messages, argv.at, opts)),
-    { waitMs: 10_000 },
+    (locked) => (argv.folder !== undefined ? restoreFolder(locked, argv.folder, argv.asOf!, opts) : restoreMessages(locked, argv.messages, argv.at, opts)),
+    { waitMs: LOCK_WAIT_MS.patient },
   );
   if (argv.json) {
     printJson({

@@ -4,9 +4,9 @@
  */
 import { startWatch } from '../watch/watch.js';
 import { makeSync } from '../watch/sync.js';
-import { UsageError } from '../util/errors.js';
 import type { GlobalArgs } from './context.js';
 import { repoFromArgs } from './context.js';
+import { counted } from '../util/words.js';
 
 interface WatchArgs extends GlobalArgs {
   sync?: string[];
@@ -22,8 +22,6 @@ function stamp(): string {
 export async function handler(argv: WatchArgs): Promise<void> {
   const interval = argv.interval ?? 300;
   const debounce = argv.debounce ?? 300;
-  if (!(interval >= 0) || !(debounce >= 0) || debounce > 60_000)
-    throw new UsageError('--interval and --debounce must be non-negative numbers (debounce at most 60000 ms)');
   const repo = await repoFromArgs(argv);
   const json = argv.json === true;
   const out = (obj: Record<string, unknown>, text: string) => {
@@ -43,7 +41,7 @@ export async function handler(argv: WatchArgs): Promise<void> {
   });
   out(
     { event: 'ready', root: repo.root, folders: w.folders, watches: w.watches },
-    `watching ${repo.root}: ${w.folders} folders, ${w.watches} directory watches`,
+    `watching ${repo.root}: ${counted(w.folders, 'folder')}, ${counted(w.watches, 'directory watch', 'directory watches')}`,
   );
   await new Promise<void>((resolve) => {
     const onSignal = () => {
@@ -57,5 +55,5 @@ export async function handler(argv: WatchArgs): Promise<void> {
     process.on('SIGHUP', onSignal);
   });
   await w.stop();
-  out({ event: 'stopped', commits: w.commits }, `stopped after ${w.commits} commits`);
+  out({ event: 'stopped', commits: w.commits }, `stopped after ${counted(w.commits, 'commit')}`);
 }

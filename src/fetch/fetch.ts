@@ -27,7 +27,7 @@
  * Without CONDSTORE, step 2 is a `UID FETCH 1:n (FLAGS)` scan.
  */
 import { join } from 'node:path';
-import type { Repo } from '../repo/repo.js';
+import type { LockedRepo } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import { folderDir, folderNameProblem } from '../maildir/layout.js';
 import { MailgitError, PermissionError, UnavailableError, EX, errnoMeaning, errnoOf, messageOf } from '../util/errors.js';
@@ -104,7 +104,7 @@ export interface AccountResult {
 }
 
 interface Ctx {
-  repo: Repo;
+  repo: LockedRepo;
   account: Account;
   source: MailSource;
   opts: FetchOptions;
@@ -154,6 +154,11 @@ export function sourceError(e: MailSourceError, account: Account): MailgitError 
     case 'auth':
       return new PermissionError(`account ${account.name}: login as ${account.user} on ${where} failed: wrong user or password`);
     case 'tls':
+      // A TLS client reading a plaintext greeting ("* OK ...") sees a bad record header.
+      if (/WRONG_VERSION_NUMBER|packet length too long|unknown protocol|record layer failure/i.test(e.detail))
+        return new UnavailableError(
+          `account ${account.name}: ${where} does not speak TLS (it may want STARTTLS or plaintext): redefine the account with "mailgit account add ${account.name} --force … --starttls" (or --no-tls, loopback only)`,
+        );
       return new UnavailableError(
         `account ${account.name}: cannot connect to ${where}: TLS failure (${e.detail}); for a self-signed server use "mailgit account add … --insecure"`,
       );
@@ -554,8 +559,8 @@ async function fetchNew(ctx: Ctx, f: FolderRun): Promise<number> {
   return maxListed;
 }
 
-/** Fetches one account (the caller holds the repo lock). Never throws: errors are in the result. */
-export async function fetchAccount(repo: Repo, account: Account, password: string, opts: FetchOptions = {}): Promise<AccountResult> {
+/** Fetches one account. Never throws: errors are in the result. */
+export async function fetchAccount(repo: LockedRepo, account: Account, password: string, opts: FetchOptions = {}): Promise<AccountResult> {
   const result: AccountResult = { account: account.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], warnings: [] };
   const source = (opts.source ?? imapSource)(account, password);
   const ctx: Ctx = {

@@ -38,7 +38,9 @@ function clientFor(account: Account, secret: string): ImapFlow {
     secure: account.security === 'tls',
     doSTARTTLS: account.security === 'starttls' ? true : account.security === 'none' ? false : undefined,
     auth: account.auth === 'oauth2' ? { user: account.user, accessToken: secret } : { user: account.user, pass: secret },
-    tls: { rejectUnauthorized: !account.insecure, servername: account.host },
+    // No servername: imapflow sends the host as SNI unless it is an IP address, which Node
+    // would warn about on stderr (DEP0123); the certificate is checked against the host.
+    tls: { rejectUnauthorized: !account.insecure },
     logger: false,
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,

@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import type { OpenedFolder } from './mailSource.js';
 import type { FolderState } from './state.js';
 import { LETTER_FLAGS, MAPPED_LETTERS, mappedLettersOfName, messageKey, type FolderStore } from './store.js';
+import { counted } from '../util/words.js';
 
 /** What the engine tells these passes about one two-way folder. */
 export interface TwoWayFolder {
@@ -193,7 +194,9 @@ export async function pushRemovals(env: TwoWayEnv, folders: TwoWayFolder[]): Pro
   for (const f of folders) {
     if (f.missing.length === 0) continue;
     if (!(await exists(f.store.abs))) {
-      env.warn(`folder ${f.local} is missing here: its ${f.missing.length} message(s) are not deleted on the server`);
+      env.warn(
+        `folder ${f.local} is missing here: its ${counted(f.missing.length, 'message')} ${f.missing.length === 1 ? 'is' : 'are'} not deleted on the server`,
+      );
       continue;
     }
     const moves = new Map<TwoWayFolder, { uid: number; key: string }[]>();

@@ -31,10 +31,11 @@ import type { MessagePath } from '../maildir/name.js';
 import { mergeClientName } from '../merge/clientName.js';
 import { flagsOf } from '../maildir/name.js';
 import { quote } from '../sync/validate.js';
-import { EX, MailgitError, UnsafeDataError, errnoOf, exitOf, messageOf } from '../util/errors.js';
+import { MailgitError, RaceError, UnsafeDataError, errnoOf, exitOf, messageOf } from '../util/errors.js';
 import type { ApplyFs } from './applyFs.js';
 import { nodeApplyFs } from './applyFs.js';
 import type { Repo } from './repo.js';
+import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
 import { loadDirState, saveDirState } from './dirstate.js';
 import { syncGitIndex } from './gitIndex.js';
@@ -432,14 +433,14 @@ async function forwardOrUndo(repo: Repo, j: Journal, opts: ApplyOptions & { fs: 
 
 /**
  * Moves the branch from commit `from` to `to` and brings the Maildir along (see the
- * order above). The caller holds the repo lock and has recorded local changes first.
+ * order above). The caller has recorded local changes first.
  * Throws {@link UnsafeDataError} (65), with nothing moved, when a name cannot be written
  * here, and a one-line error with the failure's exit status when writing fails (undone).
  */
-export async function applyCommit(repo: Repo, from: string, to: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyCommit(repo: LockedRepo, from: string, to: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const fs = opts.fs ?? nodeApplyFs;
   if ((await finishPendingApply(repo, fs)) !== 'none' && (await readHead(repo.root)) !== from) {
-    throw new MailgitError('an unfinished earlier apply moved HEAD; nothing applied, sync again', 'ERACE', EX.TEMPFAIL);
+    throw new RaceError('an unfinished earlier apply moved HEAD; nothing applied, sync again');
   }
   const changes = opts.changes ?? (await diffTrees(repo.root, from, to));
   const problems = nameProblems(repo.root, changes);
@@ -471,7 +472,7 @@ export async function applyCommit(repo: Repo, from: string, to: string, opts: Ap
  * forward, or undone when forward fails; a journal already being undone is only undone.
  * Throws when neither works. Says what it did.
  */
-export async function finishPendingApply(repo: Repo, fs: ApplyFs = nodeApplyFs): Promise<'none' | 'finished' | 'undone'> {
+export async function finishPendingApply(repo: LockedRepo, fs: ApplyFs = nodeApplyFs): Promise<'none' | 'finished' | 'undone'> {
   const j = await readJournal(fs, repo);
   if (j === null) return 'none';
   if ((await readHead(repo.root)) !== j.to) {

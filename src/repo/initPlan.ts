@@ -18,7 +18,8 @@ import { ROOT_FILES } from '../maildir/paths.js';
 import { MailgitError, EX, PermissionError, UsageError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { walkWorktree } from './walk.js';
-import { git, gitText } from '../git/run.js';
+import { checkOwner } from './owner.js';
+import { git } from '../git/run.js';
 
 /** What init found, and what it will add to a tree that exists. */
 export interface InitPlan {
@@ -112,28 +113,14 @@ export async function planInit(root: string, wanted?: Layout): Promise<InitPlan>
 }
 
 /**
- * Refuses a root that belongs to another user (exit 77) unless git's `safe.directory`
- * allows it: git would refuse to work in it after init had written `.git`.
- */
-async function checkOwner(plan: InitPlan): Promise<void> {
-  if (plan.creates) return;
-  const owner = (await stat(plan.root)).uid;
-  if (owner === process.geteuid?.()) return;
-  const safe = (await gitText(['config', '--global', '--get-all', 'safe.directory'], { cwd: plan.root, okCodes: [1] })).split('\n');
-  if (safe.includes('*') || safe.includes(plan.root)) return;
-  throw new PermissionError(
-    `${plan.root} belongs to uid ${owner}, not to you: git refuses a repository owned by another user; run mailgit as that user (or add the directory to git's safe.directory); nothing was changed`,
-  );
-}
-
-/**
  * Checks, before anything is written, that init can write every directory it must write
  * into: the root (or the existing parent of what it creates) and each adopted folder that
  * gets a marker or a missing `cur/ new/ tmp/`. Throws a {@link PermissionError} (77) or,
  * on a read-only file system, exit 73, naming the directory.
  */
 export async function checkWritable(plan: InitPlan): Promise<void> {
-  await checkOwner(plan);
+  // git would refuse to work in a root another user owns once init had written `.git`.
+  if (!plan.creates) await checkOwner(plan.root, '; nothing was changed');
   const dirs = new Set<string>([plan.creates ? dirname(plan.creates) : plan.root]);
   for (const p of [...plan.newMarkers, ...plan.newDirs]) dirs.add(join(plan.root, dirname(p)));
   for (const d of dirs) {

@@ -26,7 +26,9 @@ import type { StoredMessage, TreeMessages } from './treeMessages.js';
 import { resolveMoment } from './when.js';
 import type { Moment } from './when.js';
 import type { Repo } from './repo.js';
+import type { LockedRepo } from './lock.js';
 import { perfMark } from '../util/perf.js';
+import { counted } from '../util/words.js';
 
 /** What a restore brought back, or would (dry run). */
 export interface RestoreReport {
@@ -73,7 +75,7 @@ async function plan(repo: Repo, now: TreeMessages, wanted: StoredMessage[]): Pro
 }
 
 async function finish(
-  repo: Repo,
+  repo: LockedRepo,
   head: string,
   subject: string,
   planned: { edits: TreeEdit[]; report: RestoreReport },
@@ -96,7 +98,7 @@ async function currentHead(repo: Repo): Promise<string> {
  * they read in the log), then records what the client changed (not in a dry run, which
  * changes nothing) and returns the moment and the HEAD to build on.
  */
-async function prepare(repo: Repo, spec: string | undefined, opts: RestoreOptions): Promise<{ head: string; moment: Moment | null }> {
+async function prepare(repo: LockedRepo, spec: string | undefined, opts: RestoreOptions): Promise<{ head: string; moment: Moment | null }> {
   const seen = await currentHead(repo);
   const moment = spec === undefined ? null : await resolveMoment(repo, seen, spec);
   if (!opts.dryRun) await record(repo, { message: 'record changes made before restore' });
@@ -105,24 +107,23 @@ async function prepare(repo: Repo, spec: string | undefined, opts: RestoreOption
 
 /**
  * Restores the messages `names` (keys, file names, paths or Message-IDs) as they were at
- * moment `at` (default: just before each was last removed). The caller holds the lock.
+ * moment `at` (default: just before each was last removed).
  */
-export async function restoreMessages(repo: Repo, names: string[], at: string | undefined, opts: RestoreOptions = {}): Promise<RestoreReport> {
+export async function restoreMessages(repo: LockedRepo, names: string[], at: string | undefined, opts: RestoreOptions = {}): Promise<RestoreReport> {
   const { head, moment } = await prepare(repo, at, opts);
   const wanted: Located[] = [];
   const trees = new TreeCache(repo);
   for (const x of names) wanted.push(...(await locate(repo, x, moment ?? { commit: head, time: null }, trees)));
   const planned = await plan(repo, await trees.get(head), wanted);
-  const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${planned.report.restored.length} messages`;
+  const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${counted(planned.report.restored.length, 'message')}`;
   return finish(repo, head, subject, planned, opts);
 }
 
 /**
  * Makes folder `folder` hold again every message it held at moment `asOf`, with the
  * flags it had then, leaving alone what arrived since and what HEAD holds elsewhere.
- * The caller holds the lock.
  */
-export async function restoreFolder(repo: Repo, folder: string, asOf: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
+export async function restoreFolder(repo: LockedRepo, folder: string, asOf: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
   const dir = folderDirOf(repo, folder);
   const { head, moment } = await prepare(repo, asOf, opts);
   const then = await readTreeMessages(repo, moment!.commit, [dir]);

@@ -4,7 +4,7 @@
  */
 import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { git } from '../git/run.js';
+import { git, GitError } from '../git/run.js';
 import { lsTreeRecursive } from '../git/tree.js';
 import { resolveCommit } from '../git/commit.js';
 import { checkReplicaName, configureGit, defaultReplicaName, ensureMaildirs } from '../repo/init.js';
@@ -42,13 +42,16 @@ export async function cloneRepo(src: string, dir: string, opts: { name?: string 
     try {
       await git(['fetch', '-q', '--no-tags', 'origin', '+refs/heads/main:refs/remotes/origin/main'], { cwd: dir });
     } catch (e) {
+      if (e instanceof GitError && /couldn't find remote ref/.test(e.stderr)) {
+        throw new MailgitError(`${src} is not a mail repo (it has no main branch); nothing was cloned`, 'ENOTREPO', EX.DATAERR);
+      }
       throw transportError(e, 'origin');
     }
     const head = await resolveCommit(dir, 'refs/remotes/origin/main');
     if (!head) throw new MailgitError(`${src} has no mail history (no main branch)`, 'ENOTREPO', EX.NOINPUT);
     const entries = await lsTreeRecursive(dir, head);
     if (!entries.some((e) => e.path === CONFIG_PATH)) {
-      throw new MailgitError(`${src} is not a mail repo (no ${CONFIG_PATH})`, 'ENOTREPO', EX.DATAERR);
+      throw new MailgitError(`${src} is a git repo but not a mail repo (no ${CONFIG_PATH}); nothing was cloned`, 'ENOTREPO', EX.DATAERR);
     }
     await validateIncoming(gitCommitStore(dir), entries, `clone of ${src}`);
     await git(['update-ref', 'refs/heads/main', head], { cwd: dir });

@@ -29,6 +29,24 @@ function detail(err: GitError, pattern?: RegExp): string {
   return (pattern && lines.find((l) => pattern.test(l))) || lines[0] || `exit ${err.status}`;
 }
 
+/**
+ * ssh refused the host: its key is not in known_hosts (ssh runs without a terminal to ask,
+ * as under cron) or it changed since it was accepted. Exit 69, saying what to do.
+ */
+function hostKeyError(stderr: string, remote: string): UnavailableError | undefined {
+  if (!/Host key verification failed/.test(stderr)) return undefined;
+  const host = /host key is known for (\S+)/.exec(stderr)?.[1] ?? /Host key for (\S+) has changed/.exec(stderr)?.[1] ?? 'the host';
+  if (/IDENTIFICATION HAS CHANGED|has changed/.test(stderr)) {
+    return new UnavailableError(
+      `remote ${remote}: the ssh host key of ${host} has changed since you accepted it; ask its owner whether that is expected before removing the old key (ssh-keygen -R ${host})`,
+    );
+  }
+  const [, name, port] = /^\[([^\]]+)\]:(\d+)$/.exec(host) ?? [undefined, host, undefined];
+  return new UnavailableError(
+    `remote ${remote}: the ssh host key of ${host} is not known here; connect once with "ssh ${port ? `-p ${port} ` : ''}${name}" to check its fingerprint and accept it, then run mailgit again`,
+  );
+}
+
 /** Maps an error from `git fetch`/`push`/`ls-remote` against `remote` to a typed error. */
 export function transportError(err: unknown, remote: string): unknown {
   if (!(err instanceof GitError)) return err;
@@ -40,6 +58,8 @@ export function transportError(err: unknown, remote: string): unknown {
       `remote ${remote}: ${foreign[1]} belongs to another user; if it is a hub you share, declare it once with: git config --global --add safe.directory ${foreign[1]}`,
     );
   }
+  const hostKey = hostKeyError(s, remote);
+  if (hostKey) return hostKey;
   if (DENIED.test(s)) return new PermissionError(`remote ${remote}: ${detail(err, DENIED)}; check your key or login and the repository's permissions`);
   if (DAMAGED.test(s)) {
     return new UnsafeDataError(

@@ -21,6 +21,18 @@ describe('usage errors: one line on stderr, exit 64, no stack trace', () => {
     ['no verb', [], /name a command/],
     ['no sub-verb', ['account'], /name an account sub-command: add, list, remove, password-command, trust/],
     ['unknown verb, with a suggestion', ['comit'], /unknown command "comit" \(did you mean "commit"\?\)/],
+    ['swapped letters in a verb', ['snyc'], /unknown command "snyc" \(did you mean "sync"\?\)/],
+    ['unknown option, with a suggestion', ['sync', '--dryrun'], /unknown option --dryrun \(did you mean --dry-run\?\)/],
+    ['a switch and its negation', ['account', 'add', 'w', '--host', 'h', '--user', 'u', '--tls', '--no-tls'], /options --tls and --no-tls contradict/],
+    [
+      'options that exclude each other',
+      ['account', 'add', 'w', '--host', 'h', '--user', 'u', '--tls', '--starttls'],
+      /--tls and --starttls cannot be used together/,
+    ],
+    ['a port out of range', ['account', 'add', 'w', '--host', 'h', '--user', 'u', '--port', '99999'], /--port wants a number from 1 to 65535, got 99999/],
+    ['a count that is not whole', ['log', '-n', '2.5'], /-n wants a whole number/],
+    ['an option given twice', ['commit', '-m', 'a', '-m', 'b'], /option -m given twice/],
+    ['help for an unknown verb', ['help', 'snyc'], /unknown command "snyc" \(did you mean "sync"\?\)/],
     ['unknown sub-verb', ['account', 'ad', 'x'], /unknown command "account ad"/],
     ['extra positional', ['status', 'extra'], /unexpected argument "extra"/],
     ['bad number', ['log', '-n', 'ten'], /-n wants a number, got "ten"/],
@@ -46,16 +58,25 @@ describe('help and version', () => {
     expect(r.stdout).toBe(`${VERSION}\n`);
   });
 
-  it('--help lists every verb with its description, and the global options', () => {
-    for (const args of [['--help'], ['-h']]) {
+  const literal = (s: string) => s.replace(/[()?*+.[\]]/g, '\\$&');
+
+  it('--help, -h and help list every verb with its description, and the global options', () => {
+    for (const args of [['--help'], ['-h'], ['help']]) {
       const r = mailgit(args);
       expect(r.code, r.stderr).toBe(0);
-      for (const v of COMMANDS) {
-        const leaves = v.verbs ? v.verbs.map((s) => [`${v.name} ${s.name}`, s.description]) : [[v.name, v.description]];
-        for (const [name, description] of leaves) expect(r.stdout).toMatch(new RegExp(`^  ${name} +${description!.replace(/[()?*+.]/g, '\\$&')}$`, 'm'));
-      }
-      expect(r.stdout).toMatch(/^ {2}-C DIR +run as if started in DIR$/m);
+      for (const v of COMMANDS) expect(r.stdout).toMatch(new RegExp(`^  mailgit ${v.name}\\b.* {2}${literal(v.description)}$`, 'm'));
+      expect(r.stdout).toMatch(/^ {2}-C +run as if started in DIR/m);
     }
+    const account = mailgit(['help', 'account']);
+    for (const v of COMMANDS.find((c) => c.name === 'account')!.verbs!) expect(account.stdout).toMatch(new RegExp(`^  mailgit account ${v.name}\\b`, 'm'));
+  });
+
+  it('help VERB shows what VERB --help shows: examples and exit statuses', () => {
+    const r = mailgit(['help', 'fetch']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(mailgit(['fetch', '--help']).stdout).toBe(r.stdout);
+    expect(r.stdout).toMatch(/^Examples:\n {2}mailgit fetch/m);
+    expect(r.stdout).toMatch(/^ {2}77 {2}wrong password$/m);
   });
 
   it("a verb's --help shows its arguments and options, even when a required one is missing", () => {
@@ -65,9 +86,9 @@ describe('help and version', () => {
     expect(sync.stdout).toMatch(/^ {2}-n, --dry-run +show what would come in/m);
     const add = mailgit(['account', 'add', '-h']);
     expect(add.code).toBe(0);
-    expect(add.stdout).toMatch(/--host HOST +IMAP server \(required\)/);
-    expect(add.stdout).toMatch(/--exclude PAT\.\.\./);
-    expect(mailgit(['watch', '--help']).stdout).toMatch(/--sync \[REMOTE\.\.\.\].*\n.*--interval S .*\(default 300\)/);
+    expect(add.stdout).toMatch(/--host +IMAP server \(required\)/);
+    expect(add.stdout).toMatch(/--exclude +folders not to fetch \(patterns\) \(repeatable\)/);
+    expect(mailgit(['watch', '--help']).stdout).toMatch(/--interval +seconds between full checks .*\(default 300\)/);
   });
 });
 
@@ -90,7 +111,7 @@ describe('options reach the verbs', () => {
   it('list options take the following words and may be repeated; --no-tls negates a default', () => {
     const dir = initReplica(join(tempDir(), 'm'), 'here');
     const add = ['account', 'add', 'work', '--host', '127.0.0.1', '--port', '1143', '--no-tls', '--user', 'me'];
-    const lists = ['--folders', 'INBOX', 'Lists/*', '--exclude', 'Junk', '--exclude', 'Trash', 'Spam', '--map', 'Sent Items=Sent', '--map', 'a=b=c'];
+    const lists = ['--folder', 'INBOX', 'Lists/*', '--exclude', 'Junk', '--exclude', 'Trash', 'Spam', '--map', 'Sent Items=Sent', '--map', 'a=b=c'];
     const r = mailgit(['-C', dir, ...add, ...lists]);
     expect(r.code, r.stderr).toBe(0);
     const [account] = JSON.parse(mailgit(['-C', dir, 'account', 'list', '--json']).stdout) as Record<string, unknown>[];

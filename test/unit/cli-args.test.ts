@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../src/cli/args.js';
+import { COMMANDS } from '../../src/cli/commands.js';
 import { UsageError } from '../../src/util/errors.js';
 
 function argvOf(args: string[]): Record<string, unknown> {
@@ -26,7 +27,7 @@ describe('parseCommandLine', () => {
       ['fetch', 'work', '--folder', 'A', 'B', '--folder', 'C', '--max-size', '10k', '--newest-first', '--password-command', 'cat pw', '--batch', '10'],
       { accounts: ['work'], folder: ['A', 'B', 'C'], maxSize: '10k', newestFirst: true, passwordCommand: 'cat pw', batch: 10 },
     ],
-    [['account', 'add', 'w', '--host', 'h', '--user', 'u'], { name: 'w', host: 'h', user: 'u', tls: true }],
+    [['account', 'add', 'w', '--host', 'h', '--user', 'u'], { name: 'w', host: 'h', user: 'u' }],
     [
       ['account', 'add', 'w', '--host', 'h', '--user', 'u', '--no-tls', '--map', 'a=b', '--map', 'c d=e'],
       { name: 'w', host: 'h', user: 'u', tls: false, map: ['a=b', 'c d=e'] },
@@ -57,5 +58,22 @@ describe('parseCommandLine', () => {
     [['account', 'remove']],
   ])('%j is a usage error', (args) => {
     expect(() => parseCommandLine(args)).toThrow(UsageError);
+  });
+
+  it("every verb's help has a usage line, examples and its exit statuses, the same from help VERB and VERB --help", () => {
+    const help = (args: string[]): string => {
+      const r = parseCommandLine(args);
+      if (r.kind !== 'help') throw new Error(`expected help, got ${r.kind}`);
+      return r.text;
+    };
+    const leaves = COMMANDS.flatMap((v) => (v.verbs ? v.verbs.map((s) => [v.name, s.name]) : [[v.name]]));
+    for (const words of leaves) {
+      const text = help(['help', ...words]);
+      expect(help([...words, '--help'])).toBe(text);
+      expect(text).toMatch(new RegExp(`^usage: mailgit ${words.join(' ')}\\b`, 'm'));
+      expect(text).toMatch(/^Examples:\n {2}mailgit /m);
+      expect(text).toMatch(/^Exit status:\n {3}0 {2}success\n/m);
+      expect(text).toMatch(/^ {2}64 {2}usage error/m);
+    }
   });
 });

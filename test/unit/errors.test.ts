@@ -1,41 +1,73 @@
 /**
- * The one errno → exit-status table (src/util/errors.ts): what the CLI, apply and fetch
- * report for a system error.
+ * Errors as values: every MailgitError survives toJSON → JSON text → fromJSON with its
+ * class, message, code and exit status, and the first of several failures gives the exit.
  */
-import { describe, expect, test } from 'vitest';
-import { EX, MailgitError, errnoMeaning, errnoOf, exitOf, messageOf } from '../../src/util/errors.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  EX,
+  IoError,
+  LockedError,
+  MailgitError,
+  PermissionError,
+  RaceError,
+  UnavailableError,
+  UnsafeDataError,
+  UsageError,
+  throwFirstFailure,
+} from '../../src/util/errors.js';
 
-/** A system error as node throws it. */
-function sysError(code: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: something, open '/x'`), { code, path: '/x' });
-}
+const roundTrip = (e: MailgitError) => MailgitError.fromJSON(JSON.parse(JSON.stringify(e)));
 
-describe('errno → exit status', () => {
-  test.each([
-    ['ENOSPC', EX.IOERR, 'disk full'],
-    ['EDQUOT', EX.IOERR, 'i/o error'],
-    ['EIO', EX.IOERR, 'i/o error'],
-    ['EACCES', EX.NOPERM, 'permission denied'],
-    ['EPERM', EX.NOPERM, 'permission denied'],
-    ['EROFS', EX.CANTCREAT, 'read-only file system'],
-    ['ENAMETOOLONG', EX.DATAERR, 'name too long'],
-  ])('%s → %i (%s)', (code, exit, what) => {
-    expect(errnoMeaning(sysError(code))).toEqual({ what, exit });
-    expect(exitOf(sysError(code))).toBe(exit);
-    expect(errnoOf(sysError(code))).toBe(code);
+describe('MailgitError.toJSON / fromJSON', () => {
+  const samples: [MailgitError, unknown][] = [
+    [new RaceError('main moved'), RaceError],
+    [new UsageError('bad flag'), UsageError],
+    [new UnsafeDataError('refused'), UnsafeDataError],
+    [new UnavailableError('no route'), UnavailableError],
+    [new PermissionError('denied'), PermissionError],
+    [new LockedError(42, 'sync'), MailgitError],
+    [new IoError('disk full', 'ENOSPC'), MailgitError],
+    [new MailgitError('odd', 'EODD', EX.CONFIG), MailgitError],
+  ];
+  for (const [e, cls] of samples) {
+    it(`${e.code}: same message, code and exit status after JSON`, () => {
+      const back = roundTrip(e);
+      expect(back).toBeInstanceOf(cls);
+      expect(back.toJSON()).toEqual(e.toJSON());
+      expect(back.message).toBe(e.message);
+    });
+  }
+
+  it('the JSON is message, code and exit status only (as fetch --json printed it before)', () => {
+    expect(JSON.stringify(new RaceError('x'))).toBe('{"message":"x","code":"ERACE","exitCode":75}');
   });
 
-  test("a MailgitError keeps its own status and code; anything else is a bug's 70", () => {
-    const e = new MailgitError('held', 'ELOCKED', EX.TEMPFAIL);
-    expect(errnoMeaning(e)).toBeUndefined();
-    expect(exitOf(e)).toBe(EX.TEMPFAIL);
-    expect(errnoOf(e)).toBe('ELOCKED');
-    for (const x of [sysError('EBADF'), sysError('toString'), new Error('x'), 'a string', null, undefined]) {
-      expect(errnoMeaning(x)).toBeUndefined();
-      expect(exitOf(x)).toBe(EX.SOFTWARE);
+  it('a code whose class gives another exit status stays a plain MailgitError with the status given', () => {
+    const back = MailgitError.fromJSON({ message: 'm', code: 'ERACE', exitCode: EX.SOFTWARE });
+    expect(back).not.toBeInstanceOf(RaceError);
+    expect(back.exitCode).toBe(EX.SOFTWARE);
+  });
+});
+
+describe('throwFirstFailure', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('returns when nothing failed', () => {
+    expect(() => throwFirstFailure([])).not.toThrow();
+  });
+
+  it('throws the first failure and prints one line for each other', () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => lines.push(String(s)) > 0);
+    const failures = [new UnavailableError('a: unreachable'), new PermissionError('b: denied'), new RaceError('c: moved')].map((e) => e.toJSON());
+    let thrown: unknown;
+    try {
+      throwFirstFailure(failures);
+    } catch (e) {
+      thrown = e;
     }
-    expect(errnoOf(null)).toBe('');
-    expect(messageOf(new Error('m'))).toBe('m');
-    expect(messageOf(42)).toBe('42');
+    expect(thrown).toBeInstanceOf(UnavailableError);
+    expect((thrown as MailgitError).exitCode).toBe(EX.UNAVAILABLE);
+    expect(lines).toEqual(['mailgit: b: denied\n', 'mailgit: c: moved\n']);
   });
 });
