@@ -21,9 +21,7 @@ async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
   if (argv.json) printJson(c);
   else if (c.same) console.log(`same mail as ${c.remote} (tree ${c.here?.slice(0, 10) ?? 'empty'})`);
   else {
-    console.log(
-      `${c.remote} differs: ${counted(c.ahead, 'commit')} only here, ${c.behind} only there; from ${c.remote}'s mail to this replica's:`,
-    );
+    console.log(`${c.remote} differs: ${counted(c.ahead, 'commit')} only here, ${c.behind} only there; from ${c.remote}'s mail to this replica's:`);
     for (const line of c.differences) console.log(`  ${line}`);
   }
   if (!c.same) throw new MailgitError(`this replica and ${c.remote} hold different mail; mailgit sync ${c.remote} brings them together`, 'EDIFFER', EX.DATAERR);

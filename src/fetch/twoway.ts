@@ -194,7 +194,9 @@ export async function pushRemovals(env: TwoWayEnv, folders: TwoWayFolder[]): Pro
   for (const f of folders) {
     if (f.missing.length === 0) continue;
     if (!(await exists(f.store.abs))) {
-      env.warn(`folder ${f.local} is missing here: its ${counted(f.missing.length, 'message')} ${f.missing.length === 1 ? 'is' : 'are'} not deleted on the server`);
+      env.warn(
+        `folder ${f.local} is missing here: its ${counted(f.missing.length, 'message')} ${f.missing.length === 1 ? 'is' : 'are'} not deleted on the server`,
+      );
       continue;
     }
     const moves = new Map<TwoWayFolder, { uid: number; key: string }[]>();
