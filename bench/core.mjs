@@ -130,38 +130,30 @@ async function flagTimes(root, isMail, reps, offset, settled = false) {
 
 /**
  * Times recording one flag rename the way `mailgit watch` does after a burst, in this
- * process: the same `record()` with what watch keeps between records (HEAD's listings,
- * one tree reader, one fast-import, the names its events gave), packing after each record
- * as watch does (not timed). No node start-up and no debounce wait
+ * process: the same resident RecordSession that watch holds (HEAD's listings, one tree
+ * reader, one fast-import, the names its events gave), packing after each record as watch
+ * does (not timed). No node start-up and no debounce wait
  * are counted: that is the cost of the record itself. The first record (which fills the
  * listing, as watch's first record does) is not counted.
  */
 async function residentTimes(root, reps, offset) {
   const dist = (m) => import(new URL(`../dist/${m}`, import.meta.url).href);
-  const [{ openRepo }, { record }, { withRepoLock }, { ListingCache }, { TreeIO }, { FastCommitter }, { maintainUntilDone }] = await Promise.all(
-    ['repo/repo.js', 'repo/record.js', 'repo/lock.js', 'repo/listingCache.js', 'git/treeio.js', 'git/fastCommit.js', 'repo/maintenance.js'].map(dist),
-  );
+  const [{ openRepo }, { RecordSession }, { withRepoLock }] = await Promise.all(['repo/repo.js', 'repo/record.js', 'repo/lock.js'].map(dist));
   const repo = await openRepo(root);
-  const cache = new ListingCache();
-  const io = new TreeIO(root);
-  const committer = new FastCommitter(root);
+  const session = new RecordSession(repo, { resident: true });
   const ts = [];
-  let packing = Promise.resolve();
   try {
     for (let k = 0; k <= reps; k++) {
-      await packing; // watch packs after a record, alongside; a person's next flag change comes later
+      await session.packed(); // watch packs after a record, alongside; a person's next flag change comes later
       const names = flipOne(root, offset + k);
       const hints = k === 0 ? new Map() : new Map([['INBOX/cur', new Set(names)]]);
       const t = process.hrtime.bigint();
-      const r = await withRepoLock(repo, 'bench', () => record(repo, { cache, io, hints, committer, callerPacks: true }));
+      const r = await withRepoLock(repo, 'bench', (locked) => session.record(locked, { hints }));
       if (k > 0) ts.push(Number(process.hrtime.bigint() - t) / 1e6);
       if (!r) throw new Error('resident record found nothing to record');
-      packing = maintainUntilDone(root, join(root, '.git'));
     }
-    await packing;
   } finally {
-    io.close();
-    await committer.close();
+    await session.close();
   }
   return ts;
 }

@@ -95,7 +95,7 @@ export async function add(argv: AddArgs): Promise<void> {
   if (passCmd !== undefined && passCmd.length === 0) throw new UsageError('--password-command is empty');
   const tokenCmd = argv.tokenCommand !== undefined ? splitCommand(argv.tokenCommand) : undefined;
   if (tokenCmd !== undefined && tokenCmd.length === 0) throw new UsageError('--token-command is empty');
-  const commit = await withRepoLock(repo, `account add ${argv.name}`, async () => {
+  const commit = await withRepoLock(repo, `account add ${argv.name}`, async (locked) => {
     const exists = (await listAccounts(repo.root)).includes(argv.name);
     if (exists && !argv.force) {
       throw new MailgitError(
@@ -112,7 +112,7 @@ export async function add(argv: AddArgs): Promise<void> {
       ...(tokenCmd ? { tokenCommand: tokenCmd } : {}),
       server: serverOf(account),
     });
-    return record(repo, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
+    return record(locked, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
   else if (chatty(argv)) console.log(`account ${argv.name}: ${account.user} on ${account.host}:${account.port} (${account.security})`);
@@ -154,9 +154,9 @@ export async function remove(argv: NameArgs): Promise<void> {
   checkAccountName(argv.name);
   const repo = await repoFromArgs(argv);
   await readAccount(repo.root, argv.name);
-  const commit = await withRepoLock(repo, `account remove ${argv.name}`, async () => {
+  const commit = await withRepoLock(repo, `account remove ${argv.name}`, async (locked) => {
     await removeAccount(repo, argv.name);
-    return record(repo, { message: `account remove ${argv.name}` });
+    return record(locked, { message: `account remove ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
 }

@@ -4,9 +4,9 @@
  */
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
-import { checkRepo } from '../repo/check.js';
+import { checkRepo, repairRepo } from '../repo/check.js';
 import { compareRemote } from '../repo/checkRemote.js';
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { MailgitError, EX } from '../util/errors.js';
 import { counted } from '../util/words.js';
 
@@ -17,7 +17,7 @@ interface CheckArgs extends GlobalArgs {
 
 async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const c = await withRepoLock(repo, 'check', () => compareRemote(repo, argv.remote), { waitMs: 10_000 });
+  const c = await withRepoLock(repo, 'check', (locked) => compareRemote(locked, argv.remote), { waitMs: LOCK_WAIT_MS.patient });
   if (argv.json) printJson(c);
   else if (c.same) console.log(`same mail as ${c.remote} (tree ${c.here?.slice(0, 10) ?? 'empty'})`);
   else {
@@ -29,11 +29,9 @@ async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
 
 /** The `check` verb. */
 export async function handler(argv: CheckArgs): Promise<void> {
-  if (argv.remote !== undefined) {
-    return remote({ ...argv, remote: argv.remote });
-  }
+  if (argv.remote !== undefined) return remote({ ...argv, remote: argv.remote });
   const repo = await repoFromArgs(argv);
-  const r = argv.repair ? await withRepoLock(repo, 'check --repair', () => checkRepo(repo, { repair: true }), { waitMs: 10_000 }) : await checkRepo(repo);
+  const r = argv.repair ? await withRepoLock(repo, 'check --repair', repairRepo, { waitMs: LOCK_WAIT_MS.patient }) : await checkRepo(repo);
   if (argv.json) printJson(r);
   else {
     for (const f of r.found) console.log(f.text);

@@ -2,7 +2,7 @@
  * `mailgit commit [-m MSG]`
  */
 import { record } from '../repo/record.js';
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import type { GlobalArgs } from './context.js';
 import { chatty, printJson, repoFromArgs } from './context.js';
 
@@ -13,7 +13,7 @@ interface CommitArgs extends GlobalArgs {
 /** The `commit` verb: records everything the mail client changed as one commit. */
 export async function handler(argv: CommitArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const result = await withRepoLock(repo, 'commit', () => record(repo, { message: argv.message }));
+  const result = await withRepoLock(repo, 'commit', (locked) => record(locked, { message: argv.message }), { waitMs: LOCK_WAIT_MS.none });
   if (argv.json) {
     printJson({ commit: result?.commit ?? null, summary: result?.summary ?? [] });
     return;

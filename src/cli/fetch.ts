@@ -5,8 +5,8 @@
  * summary. Exit status: 77 wrong password, 69 server unreachable / TLS failure /
  * connection lost, 75 repo locked, 78 account or password configuration.
  */
-import { withRepoLock } from '../repo/lock.js';
-import { MailgitError, EX, UsageError } from '../util/errors.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
+import { MailgitError, EX, UsageError, throwFirstFailure } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
 import type { AccountResult } from '../fetch/fetch.js';
 import type { GlobalArgs } from './context.js';
@@ -53,46 +53,51 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const progress = showBar ? barProgress() : silentProgress;
   const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
 
-  const results: AccountResult[] = await withRepoLock(repo, `fetch ${names.join(' ')}`, async () => {
-    const out: AccountResult[] = [];
-    try {
-      for (const a of accounts) {
-        let password: string;
-        try {
-          password = await resolvePassword(repo.gitDir, a, override);
-        } catch (err) {
-          if (!(err instanceof MailgitError)) throw err;
-          out.push({
-            account: a.name,
-            folders: [],
-            refused: [],
-            fetched: 0,
-            bytes: 0,
-            commits: [],
-            warnings: [],
-            error: { message: err.message, code: err.code, exitCode: err.exitCode },
-          });
-          continue;
+  const results: AccountResult[] = await withRepoLock(
+    repo,
+    `fetch ${names.join(' ')}`,
+    async (locked) => {
+      const out: AccountResult[] = [];
+      try {
+        for (const a of accounts) {
+          let password: string;
+          try {
+            password = await resolvePassword(repo.gitDir, a, override);
+          } catch (err) {
+            if (!(err instanceof MailgitError)) throw err;
+            out.push({
+              account: a.name,
+              folders: [],
+              refused: [],
+              fetched: 0,
+              bytes: 0,
+              commits: [],
+              warnings: [],
+              error: err.toJSON(),
+            });
+            continue;
+          }
+          out.push(
+            await fetchAccount(locked, a, password, {
+              folders: argv.folder,
+              newestFirst: argv.newestFirst,
+              maxSize,
+              rescan: argv.rescan,
+              acceptVanished: argv.acceptVanished,
+              progress,
+              log,
+              chunkMessages: argv.batch,
+              commitMessages: argv.batch,
+            }),
+          );
         }
-        out.push(
-          await fetchAccount(repo, a, password, {
-            folders: argv.folder,
-            newestFirst: argv.newestFirst,
-            maxSize,
-            rescan: argv.rescan,
-            acceptVanished: argv.acceptVanished,
-            progress,
-            log,
-            chunkMessages: argv.batch,
-            commitMessages: argv.batch,
-          }),
-        );
+      } finally {
+        progress.stop();
       }
-    } finally {
-      progress.stop();
-    }
-    return out;
-  });
+      return out;
+    },
+    { waitMs: LOCK_WAIT_MS.none },
+  );
 
   if (argv.json) {
     printJson({
@@ -110,11 +115,5 @@ export async function handler(argv: FetchArgs): Promise<void> {
   }
   for (const r of results) for (const f of r.refused) process.stderr.write(`mailgit: ${r.account}: folder ${JSON.stringify(f.remote)} skipped: ${f.reason}\n`);
   for (const r of results) for (const w of r.warnings) process.stderr.write(`mailgit: ${w}\n`);
-  const failed = results.filter((r) => r.error);
-  if (failed.length) {
-    // Other failing accounts get a line each; the first one is the exit status.
-    for (const r of failed.slice(1)) process.stderr.write(`mailgit: ${r.error!.message}\n`);
-    const first = failed[0].error!;
-    throw new MailgitError(first.message, first.code, first.exitCode);
-  }
+  throwFirstFailure(results.flatMap((r) => (r.error ? [r.error] : [])));
 }

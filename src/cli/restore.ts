@@ -4,7 +4,7 @@
  */
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { restoreFolder, restoreMessages } from '../repo/restore.js';
 import type { RestoreReport } from '../repo/restore.js';
 import { UsageError } from '../util/errors.js';
@@ -48,8 +48,8 @@ export async function handler(argv: RestoreArgs): Promise<void> {
   const report = await withRepoLock(
     repo,
     'restore',
-    () => (argv.folder !== undefined ? restoreFolder(repo, argv.folder, argv.asOf!, opts) : restoreMessages(repo, argv.messages, argv.at, opts)),
-    { waitMs: 10_000 },
+    (locked) => (argv.folder !== undefined ? restoreFolder(locked, argv.folder, argv.asOf!, opts) : restoreMessages(locked, argv.messages, argv.at, opts)),
+    { waitMs: LOCK_WAIT_MS.patient },
   );
   if (argv.json) {
     printJson({

@@ -1,11 +1,11 @@
 /**
  * `mailgit sync [REMOTE...] [--dry-run] [--allow-unrelated] [--allow-rewound] [--json]`
  */
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { syncRepo } from '../sync/sync.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
-import { MailgitError } from '../util/errors.js';
+import { throwFirstFailure } from '../util/errors.js';
 
 interface SyncArgs extends GlobalArgs {
   remotes?: string[];
@@ -20,8 +20,8 @@ export async function handler(argv: SyncArgs): Promise<void> {
   const report = await withRepoLock(
     repo,
     'sync',
-    () => syncRepo(repo, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }),
-    { waitMs: 10_000 },
+    (locked) => syncRepo(locked, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }),
+    { waitMs: LOCK_WAIT_MS.patient },
   );
   const failed = report.remotes.filter((r) => !r.ok);
   if (argv.json) printJson(report);
@@ -43,9 +43,5 @@ export async function handler(argv: SyncArgs): Promise<void> {
     for (const l of report.received) if (/^[^:]*: (conflict|refused|dropped)/.test(l)) console.log(l);
     for (const r of report.remotes) for (const l of r.decisions) console.log(`${r.remote}: conflict: ${l}`);
   }
-  if (failed.length > 0) {
-    for (const r of failed.slice(1)) process.stderr.write(`mailgit: ${r.error!.message}\n`);
-    const first = failed[0]!;
-    throw new MailgitError(first.error!.message, first.error!.code, first.exitCode);
-  }
+  throwFirstFailure(failed.map((r) => ({ message: r.error!.message, code: r.error!.code, exitCode: r.exitCode })));
 }

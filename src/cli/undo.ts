@@ -4,7 +4,7 @@
  */
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { undoCommit } from '../repo/undo.js';
 
 interface UndoArgs extends GlobalArgs {
@@ -14,7 +14,7 @@ interface UndoArgs extends GlobalArgs {
 /** The `undo` verb. */
 export async function handler(argv: UndoArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const r = await withRepoLock(repo, 'undo', () => undoCommit(repo, argv.commit), { waitMs: 10_000 });
+  const r = await withRepoLock(repo, 'undo', (locked) => undoCommit(locked, argv.commit), { waitMs: LOCK_WAIT_MS.patient });
   if (argv.json) {
     printJson(r);
     return;

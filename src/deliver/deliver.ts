@@ -13,12 +13,11 @@
  */
 import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { folderDir, folderNameProblem } from '../maildir/layout.js';
-import { infoOfFlags } from '../maildir/name.js';
-import { unsafeReason } from '../maildir/paths.js';
-import { withRepoLock } from '../repo/lock.js';
+import { infoOfFlags, sortFlags } from '../maildir/name.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import type { RecordResult } from '../repo/record.js';
 import type { Repo } from '../repo/repo.js';
@@ -79,7 +78,7 @@ export function uniqueKey(now = Date.now(), hrUsec = Number(process.hrtime.bigin
 /** Validates Maildir flags and returns them sorted (`"SF"` → `"FS"`). */
 export function normalizeFlags(flags: string): string {
   if (!/^[A-Za-z]*$/.test(flags)) throw new UsageError(`invalid flags ${JSON.stringify(flags)}: use Maildir flag letters (D F P R S T, a-z keywords)`);
-  return [...new Set(flags)].sort().join('');
+  return sortFlags(flags);
 }
 
 /**
@@ -127,15 +126,25 @@ async function isDir(p: string): Promise<boolean> {
   );
 }
 
-/**
- * Delivers one message read from `input` into the repo; see the module comment. Throws
- * {@link EmptyMessageError} (65) for empty input and LockedError (75) when the lock stays
- * held, in both cases with nothing delivered.
- */
-export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions = {}): Promise<DeliverResult> {
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Where a delivery goes: the folder's directory (repo-relative and absolute) and its flags. */
+interface Target {
+  dir: string;
+  abs: string;
+  /** Sorted flags (the message goes to `cur/`), or null (`new/`). */
+  flags: string | null;
+}
+
+/** Checks the folder name and flags and makes the folder's `cur/ new/ tmp/` (phase 0). */
+async function prepareTarget(repo: Repo, opts: DeliverOptions): Promise<Target> {
   const folder = opts.folder ?? 'INBOX';
-  const bad = unsafeReason(folder);
-  const problem = bad ?? folderNameProblem(repo.layout, folder);
+  const problem = folderNameProblem(repo.layout, folder);
   if (problem) throw new UsageError(`invalid folder name ${JSON.stringify(folder)}: ${problem}`);
   const flags = opts.flags === undefined ? null : normalizeFlags(opts.flags);
   const dir = folderDir(repo.layout, folder);
@@ -143,9 +152,18 @@ export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions 
   const created = !(await isDir(join(abs, 'cur'))) || !(await isDir(join(abs, 'new')));
   for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(abs, sub), { recursive: true, mode: MAIL_DIR_MODE });
   if (created) await fsyncDir(abs).catch(() => undefined);
+  return { dir, abs, flags };
+}
 
-  let key = uniqueKey();
-  const tmp = join(abs, 'tmp', key);
+/** A message written to the folder's `tmp/` and fsynced (step 1). */
+interface Received {
+  tmp: string;
+  size: number;
+}
+
+/** Step 1: streams `input` into `tmp/`; nothing is left behind when it fails or is empty. */
+async function receive(input: Readable, target: Target): Promise<Received> {
+  const tmp = join(target.abs, 'tmp', uniqueKey());
   let size: number;
   try {
     size = await writeMessage(input, tmp);
@@ -157,61 +175,79 @@ export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions 
     await unlink(tmp).catch(() => undefined);
     throw new EmptyMessageError();
   }
+  return { tmp, size };
+}
 
-  let delivered = null as string | null;
+/** True for the errors of a file system without hard links (some FUSE and USB ones). */
+function noHardLinks(code: string | undefined): boolean {
+  return code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP';
+}
+
+/**
+ * Step 3, first half: links the message into `new/` (or `cur/` with its flags) under a
+ * fresh unique name, never replacing a message, and drops the tmp name; returns the
+ * repo-relative path. The directories are not fsynced yet.
+ */
+async function linkIntoPlace(target: Target, received: Received): Promise<string> {
+  const sub = target.flags === null ? 'new' : 'cur';
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const key = attempt === 0 ? basename(received.tmp) : uniqueKey();
+    const name = target.flags === null ? key : key + infoOfFlags(target.flags);
+    const path = join(target.abs, sub, name);
+    let linked = true;
+    try {
+      await link(received.tmp, path); // never replaces an existing message (rename would)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && attempt < 5) continue;
+      if (!noHardLinks(code)) throw e;
+      // No hard links here: rename, after checking that the name is free.
+      if (await exists(path)) continue;
+      await rename(received.tmp, path);
+      linked = false;
+    }
+    if (linked) await unlink(received.tmp);
+    return `${target.dir === '' ? '' : `${target.dir}/`}${sub}/${name}`;
+  }
+  throw new IoError(`cannot find a free message name in ${join(target.abs, sub)}`, 'ENAME');
+}
+
+/** The result of a delivery that a client sees but that no commit recorded (`why` failed). */
+function notRecorded(path: string, size: number, why: unknown): DeliverResult {
+  return { path, size, record: null, warning: `delivered but not recorded (${(why as Error).message}); the next commit records it` };
+}
+
+/**
+ * Delivers one message read from `input` into the repo; see the module comment. Throws
+ * {@link EmptyMessageError} (65) for empty input and LockedError (75) when the lock stays
+ * held, in both cases with nothing delivered.
+ */
+export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions = {}): Promise<DeliverResult> {
+  const target = await prepareTarget(repo, opts);
+  const received = await receive(input, target);
+  let delivered: string | null = null;
   try {
     return await withRepoLock(
       repo,
       'deliver',
-      async () => {
-        const sub = flags === null ? 'new' : 'cur';
-        let path = '';
-        for (let attempt = 0; attempt < 10; attempt++) {
-          const name = flags === null ? key : key + infoOfFlags(flags);
-          const target = join(abs, sub, name);
-          let linked = true;
-          try {
-            await link(tmp, target); // never replaces an existing message (rename would)
-          } catch (e) {
-            const code = (e as NodeJS.ErrnoException).code;
-            if (code === 'EEXIST' && attempt < 5) {
-              key = uniqueKey();
-              continue;
-            }
-            // No hard links here (some FUSE and USB file systems): rename, after checking.
-            if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
-            if (
-              await stat(target).then(
-                () => true,
-                () => false,
-              )
-            ) {
-              key = uniqueKey();
-              continue;
-            }
-            await rename(tmp, target);
-            linked = false;
-          }
-          if (linked) await unlink(tmp);
-          path = `${dir === '' ? '' : `${dir}/`}${sub}/${name}`;
-          delivered = path;
-          break;
-        }
-        if (path === '') throw new IoError(`cannot find a free message name in ${join(abs, sub)}`, 'ENAME');
-        await fsyncDir(join(abs, sub));
-        await fsyncDir(join(abs, 'tmp')).catch(() => undefined);
+      async (locked) => {
+        const path = await linkIntoPlace(target, received);
+        delivered = path;
+        await fsyncDir(join(target.abs, target.flags === null ? 'new' : 'cur'));
+        await fsyncDir(join(target.abs, 'tmp')).catch(() => undefined);
         try {
-          const rec = await record(repo, { message: opts.message });
-          return { path, size, record: rec };
+          return { path, size: received.size, record: await record(locked, { message: opts.message }) };
         } catch (e) {
-          return { path, size, record: null, warning: `delivered but not recorded (${(e as Error).message}); the next commit records it` };
+          return notRecorded(path, received.size, e);
         }
       },
-      { waitMs: opts.lockWaitMs ?? 30_000 },
+      { waitMs: opts.lockWaitMs ?? LOCK_WAIT_MS.delivery },
     );
   } catch (e) {
-    if (delivered === null) await unlink(tmp).catch(() => undefined);
-    else return { path: delivered, size, record: null, warning: `delivered but not recorded (${(e as Error).message}); the next commit records it` };
-    throw e;
+    if (delivered === null) {
+      await unlink(received.tmp).catch(() => undefined);
+      throw e;
+    }
+    return notRecorded(delivered, received.size, e);
   }
 }

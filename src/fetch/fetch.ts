@@ -27,13 +27,14 @@
  * Without CONDSTORE, step 2 is a `UID FETCH 1:n (FLAGS)` scan.
  */
 import { join } from 'node:path';
-import type { Repo } from '../repo/repo.js';
+import type { LockedRepo } from '../repo/lock.js';
 import { record } from '../repo/record.js';
-import { folderDir } from '../maildir/layout.js';
+import { folderDir, folderNameProblem } from '../maildir/layout.js';
 import { MailgitError, PermissionError, UnavailableError, EX } from '../util/errors.js';
 import type { Account } from './account.js';
-import { readCheckpoint, writeCheckpoint, type Checkpoint, type FolderCheckpoint } from './checkpoint.js';
-import { folderSelected, localFolderName, matchesPattern, slashPath, unsafeFolderReason } from './folders.js';
+import { type Checkpoints, type FolderCheckpoint, formatCheckpoints } from '../merge/checkpoints.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { folderSelected, localFolderName, matchesPattern, slashPath } from './folders.js';
 import { FolderStore, lettersOfFlags, messageKey, type TmpMessage } from './store.js';
 import { UidMap } from './uidmap.js';
 import { silentProgress, type Progress } from './progress.js';
@@ -103,12 +104,12 @@ export interface AccountResult {
 }
 
 interface Ctx {
-  repo: Repo;
+  repo: LockedRepo;
   account: Account;
   source: MailSource;
   opts: FetchOptions;
   progress: Progress;
-  checkpoint: Checkpoint;
+  checkpoint: Checkpoints;
   result: AccountResult;
   /** New messages / renames since the last commit. */
   pending: number;
@@ -186,9 +187,9 @@ function runError(err: unknown, account: Account): unknown {
 /** Records pending work: UID maps, checkpoint, one commit. */
 async function commitNow(ctx: Ctx, final = false): Promise<void> {
   for (const m of ctx.maps) await m.flush();
-  const prev = await readCheckpoint(ctx.repo.root, ctx.account.name);
-  if (JSON.stringify(prev) !== JSON.stringify(ctx.checkpoint)) await writeCheckpoint(ctx.repo, ctx.account.name, ctx.checkpoint);
-  if (ctx.pending === 0 && JSON.stringify(prev) === JSON.stringify(ctx.checkpoint) && !final) return;
+  const moved = formatCheckpoints(await readCheckpoint(ctx.repo.root, ctx.account.name)) !== formatCheckpoints(ctx.checkpoint);
+  if (moved) await writeCheckpoint(ctx.repo, ctx.account.name, ctx.checkpoint);
+  if (ctx.pending === 0 && !moved && !final) return;
   const parts = [...ctx.pendingFolders].map(([f, c]) => `${f} +${c.fetched}${c.flags ? ` (${c.flags} flag changes)` : ''}`);
   const message = `fetch ${ctx.account.name}: ${parts.length ? parts.join(', ') : 'checkpoint'}`;
   const t0 = Date.now();
@@ -229,7 +230,7 @@ function planFolders(ctx: Ctx, listed: SourceFolder[]): Planned[] {
     const local = localFolderName(l.path, l.delimiter, ctx.account.map);
     if (!folderSelected([slash, l.path], ctx.account.folders, ctx.account.exclude)) continue;
     if (ctx.opts.folders?.length && !ctx.opts.folders.some((p) => matchesPattern(slash, p) || matchesPattern(l.path, p) || matchesPattern(local, p))) continue;
-    const reason = local.includes('\u0000') ? 'a name segment contains "/"' : unsafeFolderReason(local, ctx.repo.layout);
+    const reason = local.includes('\u0000') ? 'a name segment contains "/"' : folderNameProblem(ctx.repo.layout, local);
     if (reason) {
       ctx.result.refused.push({ remote: l.path, reason });
       continue;
@@ -561,8 +562,8 @@ async function fetchNew(ctx: Ctx, f: FolderRun): Promise<number> {
   return maxListed;
 }
 
-/** Fetches one account (the caller holds the repo lock). Never throws: errors are in the result. */
-export async function fetchAccount(repo: Repo, account: Account, password: string, opts: FetchOptions = {}): Promise<AccountResult> {
+/** Fetches one account. Never throws: errors are in the result. */
+export async function fetchAccount(repo: LockedRepo, account: Account, password: string, opts: FetchOptions = {}): Promise<AccountResult> {
   const result: AccountResult = { account: account.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], warnings: [] };
   const source = (opts.source ?? imapSource)(account, password);
   const ctx: Ctx = {

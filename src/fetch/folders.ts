@@ -3,42 +3,21 @@
  *
  * imapflow decodes modified UTF-7 (`Entw&APw-rfe` → `Entwürfe`); this module splits the
  * decoded path on the server's hierarchy delimiter and joins it with `/`, mailgit's
- * separator. A name that cannot be written safely is refused with a reason, never written.
+ * separator. A name that cannot be written safely is refused with a reason, never written
+ * (`folderNameProblem` in src/maildir/layout.ts, the one check of a folder name).
  */
-import type { Layout } from '../maildir/layout.js';
-import { folderNameProblem } from '../maildir/layout.js';
-
-/** Why a local folder name is unsafe, or `null` when it is fine. */
-export function unsafeFolderReason(local: string, layout: Layout): string | null {
-  if (local === '') return 'empty name';
-  if (local === 'INBOX') return null;
-  for (const seg of local.split('/')) {
-    if (seg === '') return 'empty path segment';
-    if (seg === '.' || seg === '..') return `"${seg}" segment`;
-    // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(seg)) return 'control character';
-    if (seg.includes('\\')) return 'backslash';
-    if (Buffer.byteLength(seg) > 200) return 'segment longer than 200 bytes';
-  }
-  const problem = folderNameProblem(layout, local);
-  if (problem) return problem;
-  if (local.toUpperCase() === 'INBOX' || local.toUpperCase().startsWith('INBOX/')) {
-    if (!local.startsWith('INBOX')) return 'differs from INBOX only in case';
-  }
-  return null;
-}
 
 /**
  * Maps a decoded remote path to a local logical name: `map` first (exact remote path),
  * else INBOX (any case) → `INBOX`, else segments split on `delimiter` joined by `/`.
- * A segment that itself contains `/` (a server with another delimiter) is refused later.
+ * A segment that itself contains `/` (a server with another delimiter) is refused by the caller.
  */
 export function localFolderName(remote: string, delimiter: string | null | undefined, map: Record<string, string> = {}): string {
   if (Object.hasOwn(map, remote)) return map[remote];
   if (remote.toUpperCase() === 'INBOX') return 'INBOX';
   const segs = delimiter ? remote.split(delimiter) : [remote];
   if (segs[0].toUpperCase() === 'INBOX' && delimiter) segs[0] = 'INBOX';
-  if (delimiter !== '/' && segs.some((s) => s.includes('/'))) return segs.join('\u0000'); // refused: see unsafeFolderReason
+  if (delimiter !== '/' && segs.some((s) => s.includes('/'))) return segs.join('\u0000'); // refused by planFolders (src/fetch/fetch.ts)
   return segs.join('/');
 }
 

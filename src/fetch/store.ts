@@ -6,12 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, unlink, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir } from '../util/atomic.js';
-import { flagsOfInfo, infoOfFlags, splitName } from '../maildir/name.js';
+import { fsyncDir, fsyncPath } from '../util/atomic.js';
+import { flagsOf, infoOfFlags, sortFlags, splitName } from '../maildir/name.js';
 import { folderMarker } from '../maildir/layout.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE } from '../repo/perms.js';
 
@@ -33,10 +33,7 @@ export const LETTER_FLAGS: Record<string, string> = { S: '\\Seen', R: '\\Answere
 
 /** The mapped letters (sorted) of a Maildir file name. */
 export function mappedLettersOfName(name: string): string {
-  return [...flagsOfInfo(splitName(name).info)]
-    .filter((l) => MAPPED_LETTERS.includes(l))
-    .sort()
-    .join('');
+  return [...flagsOf(splitName(name).info)].filter((l) => MAPPED_LETTERS.includes(l)).join('');
 }
 
 /** Maildir flag letters (sorted) for a set of IMAP flags. */
@@ -46,7 +43,7 @@ export function lettersOfFlags(flags: Iterable<string> | undefined): string {
     const l = FLAG_LETTERS[f.toLowerCase()];
     if (l) out.add(l);
   }
-  return [...out].sort().join('');
+  return sortFlags([...out].join(''));
 }
 
 /** The deterministic key of a message. */
@@ -159,14 +156,7 @@ export class FolderStore {
    * folder (any sub, any flags) is not written again. Returns how many were new.
    */
   async commitBatch(items: { t: TmpMessage; key: string; letters: string }[]): Promise<{ added: number; existing: number }> {
-    await parallel(items, 16, async ({ t }) => {
-      const fh = await open(t.tmp, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    });
+    await parallel(items, 16, ({ t }) => fsyncPath(t.tmp));
     const idx = await this.keys();
     let added = 0;
     let existing = 0;
@@ -196,7 +186,7 @@ export class FolderStore {
     const idx = await this.keys();
     const loc = idx.get(key);
     if (!loc) return false; // deleted locally: never resurrect
-    const local = new Set(flagsOfInfo(splitName(loc.name).info));
+    const local = new Set(flagsOf(splitName(loc.name).info));
     if (oldServer === null) {
       for (const l of MAPPED_LETTERS) local.delete(l);
       for (const l of newServer) local.add(l);
@@ -204,8 +194,8 @@ export class FolderStore {
       for (const l of oldServer) if (!newServer.includes(l)) local.delete(l);
       for (const l of newServer) if (!oldServer.includes(l)) local.add(l);
     }
-    const letters = [...local].sort().join('');
-    const cur = flagsOfInfo(splitName(loc.name).info);
+    const letters = sortFlags([...local].join(''));
+    const cur = flagsOf(splitName(loc.name).info);
     if (letters === cur && (loc.sub === 'cur' || letters === '')) return false;
     if (loc.sub === 'new' && letters === '') return false;
     const next: Located = { sub: 'cur', name: key + infoOfFlags(letters) };
@@ -222,8 +212,8 @@ export class FolderStore {
   async setMapped(key: string, mapped: string): Promise<boolean> {
     const loc = (await this.keys()).get(key);
     if (!loc) return false;
-    const others = [...flagsOfInfo(splitName(loc.name).info)].filter((l) => !MAPPED_LETTERS.includes(l));
-    return this.applyFlags(key, null, [...new Set([...others, ...mapped])].sort().join(''));
+    const others = [...flagsOf(splitName(loc.name).info)].filter((l) => !MAPPED_LETTERS.includes(l));
+    return this.applyFlags(key, null, sortFlags(others.join('') + mapped));
   }
 
   /** Removes a message from the folder (the server expunged it, or it is a duplicate). */

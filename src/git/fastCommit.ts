@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { GitError, gitEnv, heldLock } from './run.js';
-import { IoError, MailgitError, EX } from '../util/errors.js';
+import { IoError, RaceError } from '../util/errors.js';
 import type { TreeEdit } from './tree.js';
 
 /** Who a mailgit commit is by (the trailers say which replica). */
@@ -74,7 +74,7 @@ const IMPORT_ARGS = ['-c', 'pack.compression=1', '-c', 'fastimport.unpackLimit=0
 function importFailure(stderr: string, ref: string, code: number | null): Error {
   if (/No space left on device/i.test(stderr)) return new IoError(`disk full while committing: ${stderr.trim().split('\n').pop()}`, 'ENOSPC');
   if (heldLock(stderr)) return new GitError(['fast-import'], stderr, code ?? 128);
-  if (/Not updating|does not contain/i.test(stderr)) return new MailgitError(`${ref} moved while recording; nothing recorded, try again`, 'ERACE', EX.TEMPFAIL);
+  if (/Not updating|does not contain/i.test(stderr)) return new RaceError(`${ref} moved while recording; nothing recorded, try again`);
   return new IoError(`git fast-import failed: ${stderr.trim().split('\n').pop() || `exit ${code ?? 'signal'}`}`, 'EGIT');
 }
 

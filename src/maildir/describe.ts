@@ -3,7 +3,7 @@
  * would say happened, folder by folder: "INBOX: 3 delivered, 12 marked read,
  * 1 moved to Archive".
  */
-import { flagsOfInfo, parseMessagePath } from './name.js';
+import { flagsOf, parseMessagePath } from './name.js';
 import type { Layout } from './layout.js';
 import { folderName } from './layout.js';
 
@@ -89,7 +89,7 @@ export function describeChanges(layout: Layout, added: Delta[], removed: Delta[]
       bump(to.folder, `moved in from ${folderName(layout, from.folder)}`);
       return;
     }
-    const events = flagEvents(flagsOfInfo(from.info), flagsOfInfo(to.info));
+    const events = flagEvents(flagsOf(from.info), flagsOf(to.info));
     if (from.sub === 'new' && to.sub === 'cur') events.unshift('seen');
     if (from.sub === 'cur' && to.sub === 'new') events.unshift('marked new');
     if (events.length === 0) events.push('renamed');

@@ -3,6 +3,7 @@
  * directory that holds its `cur/ new/ tmp/`. This is the one mapping: recording, reports,
  * deliver, fetch and init all go through {@link folderDir} and {@link folderName}.
  */
+import { unsafeReason } from './paths.js';
 
 /**
  * - `fs`: `INBOX/cur`, `Lists/rust/cur` (mutt, mbsync `SubFolders Verbatim`, Dovecot
@@ -72,18 +73,30 @@ export function fitsLayout(layout: Layout, dir: string): boolean {
 const RESERVED = new Set(['cur', 'new', 'tmp']);
 
 /**
- * Returns why a logical folder name cannot be a folder of this layout, or `null`. Generic
- * path safety (control characters, length, `.git`) is `unsafeReason`'s, in paths.ts.
+ * Returns why `name` cannot be the logical name of a folder in this layout, or `null`. This
+ * is the one check of a folder name a user or a server gives (deliver's `--folder`, an IMAP
+ * folder's local name, restore's and log's `--folder`): the name and its directory are
+ * plain relative paths (`unsafeReason`: no `..`, control characters, `.git`, over-long
+ * components), and, unless `existing` is set, a folder mailgit may create — no segment that
+ * starts with `.` or is `cur`, `new` or `tmp`, no `.` inside a maildir++ segment, and no
+ * name that differs from INBOX only in case. With `existing`, the name only refers to a
+ * folder a client may already have made under any safe name, so the layout's rules for new
+ * folders do not apply.
  */
-export function folderNameProblem(layout: Layout, name: string): string | null {
+export function folderNameProblem(layout: Layout, name: string, opts: { existing?: boolean } = {}): string | null {
+  if (name === '') return 'empty name';
   if (name === 'INBOX') return null;
+  if (name.split('/').includes('')) return 'empty path segment';
+  const unsafe = unsafeReason(name) ?? unsafeReason(folderDir(layout, name));
+  if (unsafe !== null || opts.existing) return unsafe;
   for (const seg of name.split('/')) {
-    if (seg === '') return 'empty path segment';
     if (seg.startsWith('.')) return 'segment starts with "."';
     if (RESERVED.has(seg)) return `segment "${seg}" is a Maildir sub-directory name`;
     if (layout === 'maildir++' && seg.includes('.')) return `segment contains "." (the hierarchy separator of a maildir++ tree)`;
   }
-  if (layout === 'fs-root' && name.split('/')[0] === 'INBOX') return 'INBOX is the root of an fs-root tree and has no sub-folders there';
+  const top = name.split('/')[0]!;
+  if (top.toUpperCase() === 'INBOX' && top !== 'INBOX') return 'differs from INBOX only in case';
+  if (layout === 'fs-root' && top === 'INBOX') return 'INBOX is the root of an fs-root tree and has no sub-folders there';
   return null;
 }
 
@@ -119,7 +132,20 @@ export function describeLayout(layout: Layout): string {
  * `maildirfolder` convention (Dovecot writes it too), which mail clients ignore.
  */
 export function folderMarker(dir: string): string | null {
-  return dir === '' ? null : `${dir}/maildirfolder`;
+  return dir === '' ? null : `${dir}/${MARKER}`;
+}
+
+/** The file name of a folder's marker. */
+const MARKER = 'maildirfolder';
+
+/** Tells whether a repo path is a folder's `maildirfolder` marker (the one test of it). */
+export function isFolderMarker(path: string): boolean {
+  return path === MARKER || path.endsWith(`/${MARKER}`);
+}
+
+/** The folder directory of a marker path (`Lists/rust/maildirfolder` → `Lists/rust`; the root's is `""`). */
+export function folderOfMarker(path: string): string {
+  return path.slice(0, Math.max(0, path.length - MARKER.length - 1));
 }
 
 /**
@@ -132,7 +158,7 @@ export function isFolderDir(entries: Iterable<{ name: string; isDirectory(): boo
   let marker = false;
   for (const e of entries) {
     if (e.isDirectory()) dirs.add(e.name);
-    else if (e.name === 'maildirfolder') marker = true;
+    else if (e.name === MARKER) marker = true;
   }
   return dirs.has('cur') || marker || (dirs.has('new') && dirs.has('tmp'));
 }

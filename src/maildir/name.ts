@@ -23,14 +23,26 @@ export function joinName(key: string, info: string): string {
   return key + info;
 }
 
-/** Returns the flag letters of an info suffix (`":2,FS"` → `"FS"`), or `""`. */
-export function flagsOfInfo(info: string): string {
-  return info.startsWith(':2,') ? info.slice(3) : '';
+/**
+ * Sorts flag letters in ASCII order and drops repeated letters (`"SFS"` → `"FS"`). Every flag
+ * string mailgit compares or writes goes through this one order.
+ */
+export function sortFlags(flags: string): string {
+  return [...new Set(flags)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('');
 }
 
-/** Returns the info suffix for a sorted set of flags. */
+/**
+ * Returns the flag letters of an info suffix, sorted and without repeats: `":2,FS"` → `"FS"`.
+ * An info that is empty or not in the `:2,` form (for example the experimental `:1,`) has no
+ * flags and gives `""`.
+ */
+export function flagsOf(info: string): string {
+  return info.startsWith(':2,') ? sortFlags(info.slice(3)) : '';
+}
+
+/** Returns the info suffix for a set of flag letters (sorted, without repeats). */
 export function infoOfFlags(flags: string): string {
-  return `:2,${[...new Set(flags)].sort().join('')}`;
+  return `:2,${sortFlags(flags)}`;
 }
 
 /**

@@ -1,5 +1,13 @@
 /**
- * Fetch checkpoints (`.mailgit/checkpoints/*.json`) merge by content, folder by folder.
+ * Fetch checkpoints: `.mailgit/checkpoints/<account>.json`, synced with the repo, one
+ * entry per local folder:
+ *
+ *     { "<local folder>": { "uidValidity": "<string>", "uid": <number>, "modseq"?: "<string>" } }
+ *
+ * This module is the one definition of the format: fetch reads and writes it through
+ * {@link parseFolderCheckpoint} and {@link formatCheckpoints} (`src/fetch/checkpoint.ts`), and
+ * the merge combines two files by content, folder by folder, and writes the same canonical
+ * text, so that a merged and a fetched checkpoint with the same content are the same bytes.
  */
 import type { FileEntry } from '../maildir/snapshot.js';
 import type { MergeContext } from './context.js';
@@ -9,16 +17,21 @@ import { compareFiles } from './files.js';
 export interface FolderCheckpoint {
   /** The folder's UIDVALIDITY, as a decimal string (it is a 32-bit unsigned value). */
   uidValidity: string;
-  /** The highest UID fetched. */
+  /** Every message with a UID up to this one has been stored (or deliberately skipped). */
   uid: number;
-  /** The highest CONDSTORE modification sequence seen, as a decimal string. */
+  /** Server flag changes up to this HIGHESTMODSEQ have been applied, as a decimal string. */
   modseq?: string;
 }
 
-/** A checkpoint file: IMAP folder name → checkpoint. */
+/** A checkpoint file: local folder name → checkpoint. */
 export type Checkpoints = Record<string, FolderCheckpoint>;
 
 const CHECKPOINT_PATH = /^\.mailgit\/checkpoints\/[^/]+\.json$/;
+
+/** Returns the repo-relative path of an account's checkpoint file. */
+export function checkpointPath(account: string): string {
+  return `.mailgit/checkpoints/${account}.json`;
+}
 
 /** Tells whether a repo-relative path is a fetch checkpoint file, which merges by content. */
 export function isCheckpointPath(path: string): boolean {
@@ -26,8 +39,22 @@ export function isCheckpointPath(path: string): boolean {
 }
 
 /**
- * Parses a checkpoint file's content; returns undefined when it is missing or not of the
- * expected shape (the caller then falls back to last-writer-wins on the whole file).
+ * Reads one folder's entry of a parsed checkpoint file: a string UIDVALIDITY, a UID that is
+ * a non-negative safe integer and an optional decimal modseq. Returns undefined for anything
+ * else (a peer may have committed any bytes).
+ */
+export function parseFolderCheckpoint(v: unknown): FolderCheckpoint | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const { uidValidity, uid, modseq } = v as Record<string, unknown>;
+  if (typeof uidValidity !== 'string' || typeof uid !== 'number' || !Number.isSafeInteger(uid) || uid < 0) return undefined;
+  if (modseq === undefined) return { uidValidity, uid };
+  return typeof modseq === 'string' && /^\d+$/.test(modseq) ? { uidValidity, uid, modseq } : undefined;
+}
+
+/**
+ * Parses a checkpoint file's content; returns undefined when it is missing, not JSON, or any
+ * folder's entry is not of the expected shape (the merge then falls back to last-writer-wins
+ * on the whole file).
  */
 export function parseCheckpoints(content: string | undefined): Checkpoints | undefined {
   if (content === undefined) return undefined;
@@ -38,32 +65,28 @@ export function parseCheckpoints(content: string | undefined): Checkpoints | und
     return undefined;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
-  const out: Checkpoints = {};
+  const out: [string, FolderCheckpoint][] = [];
   for (const [folder, v] of Object.entries(data as Record<string, unknown>)) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    const { uidValidity, uid, modseq } = v as Record<string, unknown>;
-    if (typeof uidValidity !== 'string' || typeof uid !== 'number') return undefined;
-    if (modseq !== undefined && typeof modseq !== 'string') return undefined;
-    out[folder] = modseq === undefined ? { uidValidity, uid } : { uidValidity, uid, modseq };
+    const c = parseFolderCheckpoint(v);
+    if (c === undefined) return undefined;
+    out.push([folder, c]);
   }
-  return out;
+  return Object.fromEntries(out); // own properties, even for a folder called `__proto__`
 }
 
 /**
- * Serialises checkpoints canonically: keys sorted at every level, two-space indent and a
- * final newline, so that equal checkpoints always give equal bytes.
+ * Serialises checkpoints canonically: folders sorted, each entry's fields in the order
+ * `uidValidity`, `uid`, `modseq`, two-space indent and a final newline, so that equal
+ * checkpoints always give equal bytes, whoever wrote them.
  */
 export function formatCheckpoints(cp: Checkpoints): string {
-  const sorted: Record<string, Record<string, unknown>> = {};
-  for (const folder of Object.keys(cp).sort()) {
-    const c = cp[folder]!;
-    const inner: Record<string, unknown> = {};
-    if (c.modseq !== undefined) inner.modseq = c.modseq;
-    inner.uid = c.uid;
-    inner.uidValidity = c.uidValidity;
-    sorted[folder] = inner;
-  }
-  return `${JSON.stringify(sorted, null, 2)}\n`;
+  const sorted = Object.keys(cp)
+    .sort()
+    .map((folder): [string, FolderCheckpoint] => {
+      const c = cp[folder]!;
+      return [folder, c.modseq === undefined ? { uidValidity: c.uidValidity, uid: c.uid } : { uidValidity: c.uidValidity, uid: c.uid, modseq: c.modseq }];
+    });
+  return `${JSON.stringify(Object.fromEntries(sorted), null, 2)}\n`;
 }
 
 /**
@@ -110,18 +133,19 @@ export function mergeCheckpointFile(base: FileEntry | undefined, ours: FileEntry
   const t = parseCheckpoints(theirs.content);
   if (o === undefined || t === undefined) return undefined;
   const b = parseCheckpoints(base?.content) ?? {};
-  const merged: Checkpoints = {};
+  const own = (cp: Checkpoints, folder: string) => (Object.hasOwn(cp, folder) ? cp[folder] : undefined);
+  const merged: [string, FolderCheckpoint][] = [];
   for (const folder of new Set([...Object.keys(o), ...Object.keys(t)])) {
-    const oc = o[folder];
-    const tc = t[folder];
-    if (oc !== undefined && tc !== undefined) merged[folder] = mergeFolder(oc, tc, ctx);
+    const oc = own(o, folder);
+    const tc = own(t, folder);
+    if (oc !== undefined && tc !== undefined) merged.push([folder, mergeFolder(oc, tc, ctx)]);
     else if (oc !== undefined) {
-      if (!sameCheckpoint(b[folder], oc)) merged[folder] = oc;
+      if (!sameCheckpoint(own(b, folder), oc)) merged.push([folder, oc]);
     } else if (tc !== undefined) {
-      if (!sameCheckpoint(b[folder], tc)) merged[folder] = tc;
+      if (!sameCheckpoint(own(b, folder), tc)) merged.push([folder, tc]);
     }
   }
-  const text = formatCheckpoints(merged);
+  const text = formatCheckpoints(Object.fromEntries(merged));
   const oursSame = text === formatCheckpoints(o);
   const theirsSame = text === formatCheckpoints(t);
   if (oursSame && theirsSame) return compareFiles(ours, theirs) <= 0 ? ours : theirs;

@@ -3,7 +3,8 @@
  * renames of one message merge like two sides of the merge, three-way.
  */
 import type { MessagePath } from '../maildir/name.js';
-import { flagsOf, mergeFlags } from './flags.js';
+import { flagsOf } from '../maildir/name.js';
+import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
 import { fitName } from './nameLimits.js';
 

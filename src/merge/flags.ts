@@ -1,22 +1,8 @@
 /**
- * Maildir flags: reading them from an info suffix and merging them letter by letter.
+ * Maildir flags merged letter by letter. Reading and ordering them is `src/maildir/name.ts`'s
+ * (`flagsOf`, `sortFlags`), the one set of flag helpers.
  */
-
-/**
- * Sorts flag letters in ASCII order and drops repeated letters (`"SFS"` → `"FS"`).
- */
-export function sortFlags(flags: string): string {
-  return [...new Set(flags)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('');
-}
-
-/**
- * Returns the flag letters of an info suffix, sorted and without repeats: `":2,FS"` → `"FS"`.
- * An info that is empty or not in the `:2,` form (for example the experimental `:1,`) has no
- * flags and gives `""`.
- */
-export function flagsOf(info: string): string {
-  return info.startsWith(':2,') ? sortFlags(info.slice(3)) : '';
-}
+import { sortFlags } from '../maildir/name.js';
 
 /**
  * Merges flag strings letter by letter, three-way: a letter that one side changed relative to

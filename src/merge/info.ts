@@ -2,7 +2,7 @@
  * Choosing the info suffix of a merged message.
  */
 import type { MessageEntry, Sub } from '../maildir/snapshot.js';
-import { flagsOf } from './flags.js';
+import { flagsOf } from '../maildir/name.js';
 
 /**
  * Picks the info suffix for merged flags. When the merged flags equal one side's flags that

@@ -7,6 +7,7 @@ import { isImapStatePath, mergeImapStateFile } from './imapState.js';
 import type { MergeContext } from './context.js';
 import { compareStrings, folderName } from './entries.js';
 import { compareFiles, sameFile } from './files.js';
+import { folderMarker } from '../maildir/layout.js';
 
 type Files = Map<string, FileEntry>;
 
@@ -58,11 +59,6 @@ function mergeFile(path: string, b: FileEntry | undefined, o: FileEntry | undefi
   return kept;
 }
 
-/** The path of a folder's `maildirfolder` marker. */
-function markerPath(folder: string): string {
-  return folder === '' ? 'maildirfolder' : `${folder}/maildirfolder`;
-}
-
 /**
  * Keeps the folder of every kept message (rule 8): when the merged files lose a folder's
  * `maildirfolder` marker that one side still has (the other side removed the folder) while
@@ -74,8 +70,8 @@ function markerPath(folder: string): string {
 export function keepFoldersOfMail(files: Files, messages: Map<string, MessageEntry>, sides: { ours: Files; theirs: Files }, ctx: MergeContext): Files {
   const restored: [string, FileEntry][] = [];
   for (const folder of new Set([...messages.values()].map((m) => m.folder))) {
-    const path = markerPath(folder);
-    if (files.has(path)) continue;
+    const path = folderMarker(folder);
+    if (path === null || files.has(path)) continue;
     const keeper = sides.ours.has(path) ? 'ours' : sides.theirs.has(path) ? 'theirs' : null;
     if (keeper === null) continue;
     restored.push([path, sides[keeper].get(path)!]);

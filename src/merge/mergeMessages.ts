@@ -6,7 +6,8 @@ import type { Contest, MergeContext } from './context.js';
 import { splitDuplicateKeys } from './duplicateKeys.js';
 import { changeName, identifyCopies, messageMap, separatePaths } from './identity.js';
 import { compareStrings, entryPath, folderName, sameEntry } from './entries.js';
-import { flagsOf, mergeFlags } from './flags.js';
+import { flagsOf } from '../maildir/name.js';
+import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
 import { findMoves, findTwins } from './moves.js';
 

@@ -29,15 +29,17 @@ import { NAME_MAX, PATH_MAX, utf8Length } from '../maildir/limits.js';
 import { messagePath, parseMessagePath, splitName } from '../maildir/name.js';
 import type { MessagePath } from '../maildir/name.js';
 import { mergeClientName } from '../merge/clientName.js';
-import { flagsOf } from '../merge/flags.js';
+import { flagsOf } from '../maildir/name.js';
 import { quote } from '../sync/validate.js';
-import { EX, MailgitError, UnsafeDataError } from '../util/errors.js';
+import { EX, MailgitError, RaceError, UnsafeDataError } from '../util/errors.js';
 import type { ApplyFs } from './applyFs.js';
 import { nodeApplyFs } from './applyFs.js';
 import type { Repo } from './repo.js';
+import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
 import { loadDirState, saveDirState } from './dirstate.js';
 import { syncGitIndex } from './gitIndex.js';
+import { folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 
 interface Journal {
   from: string;
@@ -134,15 +136,6 @@ async function dropJournal(fs: ApplyFs, repo: Repo): Promise<void> {
   }
 }
 
-/** True for a folder's `maildirfolder` marker. */
-function isMarker(path: string): boolean {
-  return path === 'maildirfolder' || path.endsWith('/maildirfolder');
-}
-
-function folderOfMarker(path: string): string {
-  return dirname(path) === '.' ? '' : dirname(path);
-}
-
 /** Writes one diff (`from` → `to` of a journal, or back) into the Maildir: steps 3–5. */
 class Applier {
   /** Directories written to, repo-relative. */
@@ -225,7 +218,7 @@ class Applier {
       if (c.newOid === null) continue;
       const m = parseMessagePath(c.path);
       if (m) folders.add(m.folder);
-      else if (isMarker(c.path)) folders.add(folderOfMarker(c.path));
+      else if (isFolderMarker(c.path)) folders.add(folderOfMarker(c.path));
     }
     for (const f of folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
   }
@@ -343,7 +336,7 @@ class Applier {
    */
   private async removeEmptyFolders(): Promise<void> {
     for (const c of this.changes) {
-      if (c.newOid !== null || !isMarker(c.path)) continue;
+      if (c.newOid !== null || !isFolderMarker(c.path)) continue;
       const folder = folderOfMarker(c.path);
       const subs = ['cur', 'new', 'tmp'].map((s) => this.abs(join(folder, s)));
       const listed = await Promise.all(subs.map((d) => this.fs.readdir(d).catch(() => null)));
@@ -464,14 +457,14 @@ async function forwardOrUndo(repo: Repo, j: Journal, opts: ApplyOptions & { fs: 
 
 /**
  * Moves the branch from commit `from` to `to` and brings the Maildir along (see the
- * order above). The caller holds the repo lock and has recorded local changes first.
+ * order above). The caller has recorded local changes first.
  * Throws {@link UnsafeDataError} (65), with nothing moved, when a name cannot be written
  * here, and a one-line error with the failure's exit status when writing fails (undone).
  */
-export async function applyCommit(repo: Repo, from: string, to: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyCommit(repo: LockedRepo, from: string, to: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const fs = opts.fs ?? nodeApplyFs;
   if ((await finishPendingApply(repo, fs)) !== 'none' && (await readHead(repo.root)) !== from) {
-    throw new MailgitError('an unfinished earlier apply moved HEAD; nothing applied, sync again', 'ERACE', EX.TEMPFAIL);
+    throw new RaceError('an unfinished earlier apply moved HEAD; nothing applied, sync again');
   }
   const changes = opts.changes ?? (await diffTrees(repo.root, from, to));
   const problems = nameProblems(repo.root, changes);
@@ -503,7 +496,7 @@ export async function applyCommit(repo: Repo, from: string, to: string, opts: Ap
  * forward, or undone when forward fails; a journal already being undone is only undone.
  * Throws when neither works. Says what it did.
  */
-export async function finishPendingApply(repo: Repo, fs: ApplyFs = nodeApplyFs): Promise<'none' | 'finished' | 'undone'> {
+export async function finishPendingApply(repo: LockedRepo, fs: ApplyFs = nodeApplyFs): Promise<'none' | 'finished' | 'undone'> {
   const j = await readJournal(fs, repo);
   if (j === null) return 'none';
   if ((await readHead(repo.root)) !== j.to) {

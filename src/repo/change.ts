@@ -1,7 +1,7 @@
 /**
  * Writing a change that mailgit itself decides (a restore, an undo) as a new commit on
  * the branch and bringing the Maildir along. Order is important:
- *   1. the caller holds the repo lock and has recorded the client's changes first,
+ *   1. the caller holds the repo lock (a LockedRepo) and has recorded the client's changes first,
  *   2. the new tree and commit are written as objects only (`mktree`, `commit-tree`),
  *   3. the apply journal is written, the branch moves (compare-and-swap from HEAD), and
  *      the files appear through `tmp/`, fsync, rename (apply.ts).
@@ -17,7 +17,7 @@ import { editTree } from '../git/tree.js';
 import type { TreeEdit } from '../git/tree.js';
 import { applyCommit } from './apply.js';
 import { scheduleMaintenance } from './maintenance.js';
-import type { Repo } from './repo.js';
+import type { LockedRepo } from './lock.js';
 import { perfMark } from '../util/perf.js';
 
 /** A change to commit: its subject, its "FOLDER: …" lines and the path edits against HEAD. */
@@ -29,9 +29,9 @@ export interface Change {
 
 /**
  * Commits `change` on top of `head` and applies it to the Maildir (see the module
- * comment); returns the new commit. The caller holds the repo lock.
+ * comment); returns the new commit.
  */
-export async function commitChange(repo: Repo, head: string, change: Change): Promise<string> {
+export async function commitChange(repo: LockedRepo, head: string, change: Change): Promise<string> {
   const tree = await editTree(repo.root, head, change.edits);
   perfMark('change: tree written');
   const now = Date.now();

@@ -29,7 +29,9 @@ import { isIgnoredDir, isIgnoredFile } from './ignore.js';
 import { record } from './record.js';
 import { stateDir } from './repo.js';
 import type { Repo } from './repo.js';
+import type { LockedRepo } from './lock.js';
 import { readTreeMessages } from './treeMessages.js';
+import { folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 
 /** What check found wrong. */
 export interface Finding {
@@ -93,7 +95,7 @@ function foldersOf(paths: Iterable<string>): Set<string> {
   for (const p of paths) {
     const m = parseMessagePath(p);
     if (m) out.add(m.folder);
-    else if (p === 'maildirfolder' || p.endsWith('/maildirfolder')) out.add(p.slice(0, Math.max(0, p.lastIndexOf('/'))));
+    else if (isFolderMarker(p)) out.add(folderOfMarker(p));
   }
   return out;
 }
@@ -184,7 +186,7 @@ async function keepBoth(repo: Repo, cat: CatFile, e: { path: string; disk: strin
   return copy;
 }
 
-async function repairAll(repo: Repo, found: Finding[], edited: { path: string; disk: string; head: string }[]): Promise<string[]> {
+async function repairAll(repo: LockedRepo, found: Finding[], edited: { path: string; disk: string; head: string }[]): Promise<string[]> {
   const actions: string[] = [];
   if (await finishPendingApply(repo)) actions.push('finished the interrupted apply');
   for (const f of found) {
@@ -209,13 +211,16 @@ async function repairAll(repo: Repo, found: Finding[], edited: { path: string; d
   return actions;
 }
 
-/**
- * Checks the repo (see the module comment) and, with `repair`, repairs what it can and
- * checks again. With `repair` the caller holds the repo lock.
- */
-export async function checkRepo(repo: Repo, opts: { repair?: boolean } = {}): Promise<CheckReport> {
+/** Checks the repo (see the module comment), changing nothing. */
+export async function checkRepo(repo: Repo): Promise<CheckReport> {
   const first = await compare(repo);
-  if (!opts.repair || first.found.length === 0) return { files: first.files, found: first.found, actions: [], remaining: first.found };
+  return { files: first.files, found: first.found, actions: [], remaining: first.found };
+}
+
+/** Checks the repo, repairs what it can (see the module comment) and checks again. */
+export async function repairRepo(repo: LockedRepo): Promise<CheckReport> {
+  const first = await compare(repo);
+  if (first.found.length === 0) return { files: first.files, found: first.found, actions: [], remaining: first.found };
   const actions = await repairAll(repo, first.found, first.edited);
   const again = await compare(repo);
   return { files: again.files, found: first.found, actions, remaining: again.found };

@@ -11,7 +11,7 @@ import { describeDiff } from '../sync/describeDiff.js';
 import { listRemotes } from '../sync/remoteStatus.js';
 import { fetchRemote } from '../sync/remotes.js';
 import { UsageError } from '../util/errors.js';
-import type { Repo } from './repo.js';
+import type { LockedRepo } from './lock.js';
 
 /** How this replica and a remote compare. */
 export interface RemoteComparison {
@@ -27,8 +27,8 @@ export interface RemoteComparison {
   differences: string[];
 }
 
-/** Fetches remote `name` and compares its branch with HEAD. The caller holds the repo lock. */
-export async function compareRemote(repo: Repo, name: string): Promise<RemoteComparison> {
+/** Fetches remote `name` and compares its branch with HEAD. */
+export async function compareRemote(repo: LockedRepo, name: string): Promise<RemoteComparison> {
   const remote = (await listRemotes(repo)).find((r) => r.name === name);
   if (!remote) throw new UsageError(`no such remote: ${name} (see git remote -v)`);
   await fetchRemote(repo.root, name, remote.url);

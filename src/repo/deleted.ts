@@ -10,7 +10,7 @@ import { git } from '../git/run.js';
 import { readHead } from '../git/commit.js';
 import { CatFile } from '../git/catfile.js';
 import { folderName } from '../maildir/layout.js';
-import { flagsOfInfo, parseMessagePath } from '../maildir/name.js';
+import { flagsOf, parseMessagePath } from '../maildir/name.js';
 import type { Delta } from '../maildir/describe.js';
 import type { MessageHeaders } from '../maildir/headers.js';
 import { parseRawLog, RAW_LOG_ARGS } from './history.js';
@@ -89,7 +89,7 @@ export async function listDeleted(repo: Repo, filter: DeletedFilter = {}): Promi
         folder: folderName(repo.layout, m.folder),
         path: d.path,
         oid: d.oid,
-        flags: flagsOfInfo(m.info),
+        flags: flagsOf(m.info),
         commit: entry.commit,
         time: entry.time,
         replica: entry.replica,

@@ -14,7 +14,7 @@ import type { Repo } from './repo.js';
 import { walkWorktree } from './walk.js';
 import { record } from './record.js';
 import type { RecordResult } from './record.js';
-import { withRepoLock } from './lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from './lock.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE, mailExposure, useTreeUmask } from './perms.js';
 import { checkWritable, finishInit, planInit, recoverInit, stageGitDir, undoInit } from './initPlan.js';
@@ -162,7 +162,9 @@ async function createRepo(plan: InitPlan, replica: string): Promise<InitResult> 
   if (inboxMarker !== null && !adopted) await writeFile(join(root, inboxMarker), '', { mode: MAIL_FILE_MODE });
   // The repo as openRepo would find it, without a `git config --get` process.
   const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica, id };
-  const result = await withRepoLock(repo, 'init', () => record(repo, { message: adopted ? 'adopt existing Maildir' : 'init' }));
+  const result = await withRepoLock(repo, 'init', (locked) => record(locked, { message: adopted ? 'adopt existing Maildir' : 'init' }), {
+    waitMs: LOCK_WAIT_MS.none,
+  });
   await finishInit(root);
   const warning = adopted ? await mailExposure(root, plan.folders) : null;
   return { repo, result, adopted, detected: plan.detected, warning };

@@ -13,7 +13,7 @@
 import { access, chmod, constants, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Layout } from '../maildir/layout.js';
-import { detectLayout, fitsLayout } from '../maildir/layout.js';
+import { detectLayout, fitsLayout, folderMarker } from '../maildir/layout.js';
 import { ROOT_FILES } from '../maildir/paths.js';
 import { MailgitError, EX, PermissionError, UsageError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -101,7 +101,8 @@ export async function planInit(root: string, wanted?: Layout): Promise<InitPlan>
   Object.assign(plan, { layout: wanted ?? found, adopted: true, detected: !wanted });
   for (const f of plan.folders) {
     const rel = (name: string) => (f === '' ? name : `${f}/${name}`);
-    if (f !== '' && !walk.files.has(rel('maildirfolder'))) plan.newMarkers.push(rel('maildirfolder'));
+    const marker = folderMarker(f);
+    if (marker !== null && !walk.files.has(marker)) plan.newMarkers.push(marker);
     for (const sub of ['cur', 'new', 'tmp']) if ((await statOrNull(join(root, rel(sub)))) === null) plan.newDirs.push(rel(sub));
   }
   for (const name of ROOT_FILES) {

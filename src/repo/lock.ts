@@ -9,7 +9,7 @@
  */
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LockedError } from '../util/errors.js';
+import { EX, LockedError, MailgitError } from '../util/errors.js';
 import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { clearGitLeftovers } from './gitLocks.js';
@@ -56,15 +56,57 @@ async function holder(path: string): Promise<{ pid: number; what: string } | nul
 
 /** Options for {@link withRepoLock}. */
 export interface LockOptions {
-  /** How long to keep retrying a held lock before giving up (default 0: fail at once). */
+  /** How long to keep retrying a held lock before giving up (default {@link LOCK_WAIT_MS}.none: fail at once). */
   waitMs?: number;
 }
 
+/** How long each kind of caller waits for a held repo lock before it fails with exit 75. */
+export const LOCK_WAIT_MS = {
+  /** Quick work a person or cron simply runs again (commit, fetch, init, account, demo): fail at once. */
+  none: 0,
+  /** Work that would rather wait out a record or sync in progress (sync, check, undo, restore, watch). */
+  patient: 10_000,
+  /** A delivery: the MTA retries on 75, but waiting is cheaper than its retry (deliver). */
+  delivery: 30_000,
+} as const;
+
 /**
- * Runs `fn` while holding the repo lock. Throws {@link LockedError} (exit 75) naming the
- * holder's pid when another live mailgit holds it for longer than `waitMs`.
+ * Proof that this process holds the repo lock, made only by {@link withRepoLock} and
+ * valid only until its `fn` returns (a private field: no other object has this type).
  */
-export async function withRepoLock<T>(repo: Repo, what: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export class RepoLockHeld {
+  #held = true;
+
+  /** True until the lock is let go. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Marks the lock as let go (withRepoLock only). */
+  release(): void {
+    this.#held = false;
+  }
+}
+
+/** A repo whose lock this process holds: what record, applyCommit and syncRepo take. */
+export interface LockedRepo extends Repo {
+  readonly lock: RepoLockHeld;
+}
+
+/**
+ * Throws when `repo`'s lock was let go: a LockedRepo kept past its {@link withRepoLock}
+ * (a bug, exit 70).
+ */
+export function assertLocked(repo: LockedRepo): void {
+  if (!repo.lock.held) throw new MailgitError(`mailgit bug: ${repo.root} written after its repo lock was let go`, 'ENOLOCK', EX.SOFTWARE);
+}
+
+/**
+ * Runs `fn` with the repo as a {@link LockedRepo} while holding the repo lock. Throws
+ * {@link LockedError} (exit 75) naming the holder's pid when another live mailgit holds
+ * it for longer than `waitMs`.
+ */
+export async function withRepoLock<T>(repo: Repo, what: string, fn: (locked: LockedRepo) => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const dir = stateDir(repo);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return withLockFile(
@@ -74,7 +116,12 @@ export async function withRepoLock<T>(repo: Repo, what: string, fn: () => Promis
       const removed = await clearGitLeftovers(repo);
       if (removed.length > 0)
         process.stderr.write(`mailgit: removed lock files and unfinished packs that no running git held (left by a killed git): ${removed.join(', ')}\n`);
-      return fn();
+      const lock = new RepoLockHeld();
+      try {
+        return await fn({ ...repo, lock });
+      } finally {
+        lock.release();
+      }
     },
     opts,
   );
@@ -85,7 +132,7 @@ export async function withRepoLock<T>(repo: Repo, what: string, fn: () => Promis
  * the holder's pid inside, a dead holder's lock taken over).
  */
 export async function withLockFile<T>(path: string, what: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
-  const deadline = Date.now() + (opts.waitMs ?? 0);
+  const deadline = Date.now() + (opts.waitMs ?? LOCK_WAIT_MS.none);
   for (;;) {
     if (await tryCreate(path, what)) break;
     const h = await holder(path);

@@ -8,24 +8,33 @@
  * A crash before the branch moves leaves an unreferenced pack only; before 3 a stale
  * cache, which is ignored because its head no longer matches. An apply that a killed sync left half
  * done is finished first (see apply.ts), so that it is never mistaken for client changes.
+ *
+ * A {@link RecordSession} owns what recording keeps between records: a one-shot session
+ * (what {@link record} is) starts its git processes and ends them; a resident one (watch)
+ * keeps one tree reader, one importer and HEAD's listings, and packs alongside. Every
+ * record takes a {@link LockedRepo}: the caller holds the repo lock.
  */
 import { BRANCH, formatMessage } from '../git/commit.js';
 import { fastCommit } from '../git/fastCommit.js';
 import { readStamp } from '../git/stamps.js';
 import { nextClock } from '../merge/clock.js';
-import type { FastCommitter } from '../git/fastCommit.js';
-import { EX, MailgitError } from '../util/errors.js';
+import { FastCommitter } from '../git/fastCommit.js';
+import type { FastCommitInput } from '../git/fastCommit.js';
+import { TreeIO } from '../git/treeio.js';
+import { EX, MailgitError, RaceError } from '../util/errors.js';
 import { describeChanges, formatEvents } from '../maildir/describe.js';
 import type { FolderEvents } from '../maildir/describe.js';
-import { folderName } from '../maildir/layout.js';
+import { folderName, folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 import type { Repo } from './repo.js';
 import { scanChanges } from './scan.js';
 import type { Scan, ScanOptions } from './scan.js';
 import { saveDirState } from './dirstate.js';
-import { scheduleMaintenance } from './maintenance.js';
+import { maintainUntilDone, scheduleMaintenance } from './maintenance.js';
 import { copyAliases } from './copies.js';
 import { finishPendingApply } from './apply.js';
-import type { ListingCache } from './listingCache.js';
+import { ListingCache } from './listingCache.js';
+import { assertLocked } from './lock.js';
+import type { LockedRepo } from './lock.js';
 import { perfMark } from '../util/perf.js';
 import { checkGitView, syncGitIndex } from './gitIndex.js';
 import { keepRootFiles } from './rootFiles.js';
@@ -39,18 +48,26 @@ export interface RecordResult {
   summary: string[];
 }
 
-/** Options for {@link record}. */
+/** Options for one record. */
 export interface RecordOptions {
   /** Subject line (default: the summary). */
   message?: string;
-  /** What a long-running caller keeps between records (see {@link ScanOptions}). */
-  cache?: ListingCache;
+  /**
+   * Names a watcher saw change, per message directory (see {@link ScanOptions}): they
+   * narrow the comparison only where a resident session has HEAD's listing.
+   */
   hints?: ScanOptions['hints'];
-  io?: ScanOptions['io'];
-  /** A long-lived importer to commit with (needs `io`, through which the ref is checked). */
-  committer?: FastCommitter;
-  /** The caller packs (see maintenance.ts) instead of the record scheduling it. */
-  callerPacks?: boolean;
+}
+
+/** Options for a {@link RecordSession}. */
+export interface RecordSessionOptions {
+  /**
+   * Keep git processes and HEAD's listings between records, and pack alongside the next
+   * records instead of scheduling a packing per record (watch). Default false: one-shot.
+   */
+  resident?: boolean;
+  /** Told when packing fails (resident only; the commit is safe regardless). */
+  onWarning?: (message: string) => void;
 }
 
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
@@ -62,9 +79,8 @@ export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, 
     m.set(label, (m.get(label) ?? 0) + 1);
   };
   for (const f of scan.files) {
-    if (f.path.endsWith('/maildirfolder') || f.path === 'maildirfolder') {
-      const dir = f.path.slice(0, Math.max(0, f.path.lastIndexOf('/')));
-      bump(folderName(repo.layout, dir), f.oid === null ? 'folder removed' : 'folder created');
+    if (isFolderMarker(f.path)) {
+      bump(folderName(repo.layout, folderOfMarker(f.path)), f.oid === null ? 'folder removed' : 'folder created');
     } else if (f.path.startsWith('.mailgit/')) {
       bump('settings', `${f.oid === null ? 'removed' : 'updated'} ${f.path.slice('.mailgit/'.length)}`);
     } else {
@@ -74,43 +90,145 @@ export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, 
   return events;
 }
 
-/**
- * Records everything the mail client changed as one commit on the branch. Returns
- * `null` when there is nothing to record. The caller holds the repo lock.
- */
-export async function record(repo: Repo, opts: RecordOptions = {}): Promise<RecordResult | null> {
-  perfMark('record: start');
-  await checkGitView(repo);
-  await finishPendingApply(repo);
-  const scan = await scanChanges(repo, { cache: opts.cache, hints: opts.hints, io: opts.io });
-  perfMark('record: scanned');
-  await keepRootFiles(repo.root, scan);
-  await removeStale(repo.root, scan.stale);
-  if (scan.edits.length === 0) {
-    await saveDirState(repo, scan.state);
-    if (scan.head) await syncGitIndex(repo, scan.head, scan.head, []);
-    return null;
-  }
-  const lines = formatEvents(summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed)));
-  const subject = opts.message ?? (lines.length === 1 ? lines[0]! : `record: ${counted(lines.length, 'folder')} changed`);
+/** The per-folder lines of a scan, as a commit message and `status` give them. */
+export async function scanSummary(repo: Repo, scan: Scan): Promise<Map<string, FolderEvents>> {
+  return summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed));
+}
+
+/** The commit message for `scan`: the subject given or the summary, the lines, the replica's stamp. */
+async function commitMessage(repo: Repo, scan: Scan, lines: string[], given: string | undefined, now: number): Promise<string> {
+  const subject = given ?? (lines.length === 1 ? lines[0]! : `record: ${counted(lines.length, 'folder')} changed`);
   // A HEAD without a clock (a user's plain `git commit`) takes its ancestors' (src/merge/clock.ts).
   const behind = scan.headClock ?? (await readStamp(repo.root, scan.head!)).clock;
-  const now = Date.now();
-  const message = formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock: nextClock(behind, now) });
-  const input = { ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: now / 1000 };
-  const commit = opts.committer && opts.io ? await opts.committer.commit(input) : await fastCommit(repo.root, input);
-  // A long-lived importer only warns when it cannot move the branch: look.
-  if (opts.committer && opts.io && (await opts.io.read(`${BRANCH}^{commit}`))?.oid !== commit) {
-    throw new MailgitError(`${BRANCH} moved while recording; nothing recorded, try again`, 'ERACE', EX.TEMPFAIL);
+  return formatMessage(subject, lines.join('\n'), { replica: repo.replica, clock: nextClock(behind, now) });
+}
+
+/**
+ * Records the work tree of one repo, commit after commit: see the module comment. Close
+ * it when done (a resident session ends its git processes and waits for its packing).
+ */
+export class RecordSession {
+  private io: TreeIO | null = null;
+  private committer: FastCommitter | null = null;
+  /** HEAD's listings of the directories recorded (resident only). */
+  private readonly cache: ListingCache | undefined;
+  private packing: Promise<void> | null = null;
+
+  /** Prepares a session for `repo` (git starts at the first record). */
+  constructor(
+    private readonly repo: Repo,
+    private readonly opts: RecordSessionOptions = {},
+  ) {
+    this.cache = opts.resident ? new ListingCache() : undefined;
   }
-  perfMark('record: committed');
-  opts.cache?.advance(scan.head, commit, scan.edits);
-  await saveDirState(repo, { ...scan.state, head: commit });
-  perfMark('record: cache saved');
-  await syncGitIndex(repo, scan.head, commit, scan.edits);
-  perfMark('record: index updated');
-  // Pack the new tree versions as deltas (see maintain.ts). The commit is already safe:
-  // a failure here only leaves a pack that the next run folds in.
-  if (!opts.callerPacks) await scheduleMaintenance(repo.root, repo.gitDir);
-  return { commit, summary: lines };
+
+  /**
+   * Records everything the mail client changed as one commit on the branch; `null` when
+   * there is nothing to record. A resident session that fails replaces its git processes
+   * (their git may be gone) before it throws.
+   */
+  async record(locked: LockedRepo, opts: RecordOptions = {}): Promise<RecordResult | null> {
+    assertLocked(locked);
+    if (locked.gitDir !== this.repo.gitDir)
+      throw new MailgitError(`mailgit bug: a record session of ${this.repo.root} asked to record ${locked.root}`, 'ESESSION', EX.SOFTWARE);
+    try {
+      return await this.recordOnce(locked, opts);
+    } catch (e) {
+      if (this.opts.resident) await this.endProcesses();
+      throw e;
+    }
+  }
+
+  private async recordOnce(repo: LockedRepo, opts: RecordOptions): Promise<RecordResult | null> {
+    perfMark('record: start');
+    await checkGitView(repo);
+    await finishPendingApply(repo);
+    const scan = await scanChanges(repo, { cache: this.cache, hints: opts.hints, io: this.treeIO() });
+    perfMark('record: scanned');
+    await keepRootFiles(repo.root, scan);
+    await removeStale(repo.root, scan.stale);
+    if (scan.edits.length === 0) {
+      await saveDirState(repo, scan.state);
+      if (scan.head) await syncGitIndex(repo, scan.head, scan.head, []);
+      return null;
+    }
+    const lines = formatEvents(await scanSummary(repo, scan));
+    const now = Date.now();
+    const message = await commitMessage(repo, scan, lines, opts.message, now);
+    const commit = await this.commit({ ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: now / 1000 });
+    perfMark('record: committed');
+    this.cache?.advance(scan.head, commit, scan.edits);
+    await saveDirState(repo, { ...scan.state, head: commit });
+    perfMark('record: cache saved');
+    await syncGitIndex(repo, scan.head, commit, scan.edits);
+    perfMark('record: index updated');
+    if (this.opts.resident) this.pack();
+    else await scheduleMaintenance(repo.root, repo.gitDir);
+    return { commit, summary: lines };
+  }
+
+  /** The tree reader: the session's own when resident, else none (the scan starts one per attempt). */
+  private treeIO(): TreeIO | undefined {
+    if (!this.opts.resident) return undefined;
+    this.io ??= new TreeIO(this.repo.root);
+    return this.io;
+  }
+
+  /** Writes the commit and moves the branch: through the long-lived importer when resident. */
+  private async commit(input: FastCommitInput): Promise<string> {
+    if (!this.opts.resident) return fastCommit(this.repo.root, input);
+    this.committer ??= new FastCommitter(this.repo.root);
+    const commit = await this.committer.commit(input);
+    // A long-lived importer only warns when it cannot move the branch: look.
+    if ((await this.treeIO()!.read(`${BRANCH}^{commit}`))?.oid !== commit) {
+      throw new RaceError(`${BRANCH} moved while recording; nothing recorded, try again`);
+    }
+    return commit;
+  }
+
+  /**
+   * Packs the new tree versions as deltas (see maintain.ts) alongside the next records
+   * (resident; a one-shot record schedules it instead). The commit is already safe: a
+   * failure here only leaves a pack that the next run folds in.
+   */
+  private pack(): void {
+    this.packing ??= maintainUntilDone(this.repo.root, this.repo.gitDir)
+      .then(
+        () => undefined,
+        (e: Error) => this.opts.onWarning?.(`packing skipped: ${e.message}`),
+      )
+      .finally(() => (this.packing = null));
+  }
+
+  private async endProcesses(): Promise<void> {
+    this.io?.close();
+    this.io = null;
+    const committer = this.committer;
+    this.committer = null;
+    await committer?.close();
+  }
+
+  /** Resolves when the packing that earlier records started has ended (benchmarks wait so). */
+  async packed(): Promise<void> {
+    if (this.packing) await this.packing;
+  }
+
+  /** Ends the session's git processes and waits for its packing. */
+  async close(): Promise<void> {
+    await this.endProcesses();
+    await this.packed();
+  }
+}
+
+/**
+ * Records everything the mail client changed as one commit on the branch, in a one-shot
+ * {@link RecordSession}. Returns `null` when there is nothing to record.
+ */
+export async function record(repo: LockedRepo, opts: RecordOptions = {}): Promise<RecordResult | null> {
+  const session = new RecordSession(repo);
+  try {
+    return await session.record(repo, opts);
+  } finally {
+    await session.close();
+  }
 }

@@ -26,6 +26,7 @@ import type { StoredMessage, TreeMessages } from './treeMessages.js';
 import { resolveMoment } from './when.js';
 import type { Moment } from './when.js';
 import type { Repo } from './repo.js';
+import type { LockedRepo } from './lock.js';
 import { perfMark } from '../util/perf.js';
 import { counted } from '../util/words.js';
 
@@ -74,7 +75,7 @@ async function plan(repo: Repo, now: TreeMessages, wanted: StoredMessage[]): Pro
 }
 
 async function finish(
-  repo: Repo,
+  repo: LockedRepo,
   head: string,
   subject: string,
   planned: { edits: TreeEdit[]; report: RestoreReport },
@@ -97,7 +98,7 @@ async function currentHead(repo: Repo): Promise<string> {
  * they read in the log), then records what the client changed (not in a dry run, which
  * changes nothing) and returns the moment and the HEAD to build on.
  */
-async function prepare(repo: Repo, spec: string | undefined, opts: RestoreOptions): Promise<{ head: string; moment: Moment | null }> {
+async function prepare(repo: LockedRepo, spec: string | undefined, opts: RestoreOptions): Promise<{ head: string; moment: Moment | null }> {
   const seen = await currentHead(repo);
   const moment = spec === undefined ? null : await resolveMoment(repo, seen, spec);
   if (!opts.dryRun) await record(repo, { message: 'record changes made before restore' });
@@ -106,9 +107,9 @@ async function prepare(repo: Repo, spec: string | undefined, opts: RestoreOption
 
 /**
  * Restores the messages `names` (keys, file names, paths or Message-IDs) as they were at
- * moment `at` (default: just before each was last removed). The caller holds the lock.
+ * moment `at` (default: just before each was last removed).
  */
-export async function restoreMessages(repo: Repo, names: string[], at: string | undefined, opts: RestoreOptions = {}): Promise<RestoreReport> {
+export async function restoreMessages(repo: LockedRepo, names: string[], at: string | undefined, opts: RestoreOptions = {}): Promise<RestoreReport> {
   const { head, moment } = await prepare(repo, at, opts);
   const wanted: Located[] = [];
   const trees = new TreeCache(repo);
@@ -121,9 +122,8 @@ export async function restoreMessages(repo: Repo, names: string[], at: string | 
 /**
  * Makes folder `folder` hold again every message it held at moment `asOf`, with the
  * flags it had then, leaving alone what arrived since and what HEAD holds elsewhere.
- * The caller holds the lock.
  */
-export async function restoreFolder(repo: Repo, folder: string, asOf: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
+export async function restoreFolder(repo: LockedRepo, folder: string, asOf: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
   const dir = folderDirOf(repo, folder);
   const { head, moment } = await prepare(repo, asOf, opts);
   const then = await readTreeMessages(repo, moment!.commit, [dir]);

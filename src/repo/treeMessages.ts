@@ -6,8 +6,7 @@ import { lsTreeRecursive } from '../git/tree.js';
 import { parseMessagePath } from '../maildir/name.js';
 import type { MessagePath } from '../maildir/name.js';
 import type { Repo } from './repo.js';
-import { folderDir } from '../maildir/layout.js';
-import { unsafeReason } from '../maildir/paths.js';
+import { folderDir, folderNameProblem } from '../maildir/layout.js';
 import { UsageError } from '../util/errors.js';
 
 /** A message file of a tree. */
@@ -52,7 +51,7 @@ export function holding(tree: TreeMessages, key: string, oid: string): StoredMes
 
 /** The directory of folder `folder` (a name the user gave); a {@link UsageError} for a name that is not a plain relative path. */
 export function folderDirOf(repo: Repo, folder: string): string {
-  const bad = unsafeReason(folder);
+  const bad = folderNameProblem(repo.layout, folder, { existing: true });
   if (bad) throw new UsageError(`invalid folder name ${JSON.stringify(folder)}: ${bad}`);
   return folderDir(repo.layout, folder);
 }

@@ -27,6 +27,7 @@ import { readTreeMessages } from './treeMessages.js';
 import type { TreeMessages } from './treeMessages.js';
 import { commitOf, isAncestor } from './when.js';
 import type { Repo } from './repo.js';
+import type { LockedRepo } from './lock.js';
 
 /** What an undo did. */
 export interface UndoReport {
@@ -158,9 +159,9 @@ function undoLines(repo: Repo, edits: TreeEdit[], reverted: Map<string, string>)
 /**
  * Undoes commit `spec` (see the module comment). Throws a {@link MailgitError} (65) when
  * later changes make the undo ambiguous, or for a commit that is not mailgit's, and a
- * {@link UsageError} for one that is not in this replica's history. The caller holds the lock.
+ * {@link UsageError} for one that is not in this replica's history.
  */
-export async function undoCommit(repo: Repo, spec: string): Promise<UndoReport> {
+export async function undoCommit(repo: LockedRepo, spec: string): Promise<UndoReport> {
   // The commit is named as the user read it, before recording moves HEAD.
   const seen = await readHead(repo.root);
   if (!seen) throw new UsageError('the repo has no history yet');

@@ -1,7 +1,7 @@
 /**
  * The small interface through which sync reads and writes history: trees, blobs and
  * commits. One implementation drives git plumbing (`gitCommitStore.ts`); one keeps
- * everything in memory (`memoryCommitStore.ts`) for fast, exhaustive tests of the
+ * everything in memory (`test/doubles/memoryCommitStore.ts`) for fast, exhaustive tests of the
  * sync-level merge. Both pass the same contract test.
  */
 import type { Stamp } from '../maildir/snapshot.js';

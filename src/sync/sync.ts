@@ -8,9 +8,10 @@ import { git } from '../git/run.js';
 import { diffTrees } from '../git/diff.js';
 import { readHead } from '../git/commit.js';
 import type { Repo } from '../repo/repo.js';
+import type { LockedRepo } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import { applyCommit } from '../repo/apply.js';
-import { MailgitError, UsageError, EX } from '../util/errors.js';
+import { MailgitError, RaceError, UsageError } from '../util/errors.js';
 import { mergeHeads } from './mergeHeads.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import { describeDiff } from './describeDiff.js';
@@ -57,7 +58,7 @@ const INCOMING = 'refs/mailgit/incoming/';
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 async function mergeAndApply(
-  repo: Repo,
+  repo: LockedRepo,
   theirs: string,
   origin: string,
   report: { incoming: string[]; decisions: string[] },
@@ -82,7 +83,7 @@ function pusherName(ref: string): string {
 }
 
 /** Merges one peer's push `oid`; returns its lines and whether the ref is done with. */
-async function receiveOne(repo: Repo, from: string, oid: string, type: string, opts: SyncOptions): Promise<{ lines: string[]; done: boolean }> {
+async function receiveOne(repo: LockedRepo, from: string, oid: string, type: string, opts: SyncOptions): Promise<{ lines: string[]; done: boolean }> {
   if (type !== 'commit') return { lines: [`${from}: dropped a push that is a ${type}, not a commit`], done: true };
   const head = await readHead(repo.root);
   if (head && !opts.allowUnrelated && !(await mayMerge(gitCommitStore(repo.root), repo.root, head, oid))) {
@@ -99,7 +100,7 @@ async function receiveOne(repo: Repo, from: string, oid: string, type: string, o
  * unrelated to ours waits, with a line, for `--allow-unrelated`; a ref that moved while
  * we merged it (the peer pushed again) is left for the next sync.
  */
-async function receiveIncoming(repo: Repo, opts: SyncOptions): Promise<string[]> {
+async function receiveIncoming(repo: LockedRepo, opts: SyncOptions): Promise<string[]> {
   const out = await git(['for-each-ref', '--format=%(refname) %(objectname) %(objecttype)', INCOMING], { cwd: repo.root });
   const lines: string[] = [];
   for (const line of out.stdout.toString('utf8').split('\n').filter(Boolean)) {
@@ -130,7 +131,7 @@ async function pushHead(repo: Repo, name: string, url: string, worktree: boolean
   return (await pushRemote(repo.root, name, url, incomingRef(repo))) === 'pushed' ? 'incoming' : 'incoming-rejected';
 }
 
-async function syncOne(repo: Repo, name: string, url: string, opts: SyncOptions): Promise<RemoteReport> {
+async function syncOne(repo: LockedRepo, name: string, url: string, opts: SyncOptions): Promise<RemoteReport> {
   const report: RemoteReport = { remote: name, ok: true, exitCode: 0, incoming: [], outgoing: [], decisions: [], pushed: 'none' };
   const rounds = opts.maxRounds ?? 3;
   const dryRun = opts.dryRun ?? false;
@@ -150,7 +151,7 @@ async function syncOne(repo: Repo, name: string, url: string, opts: SyncOptions)
       const pushed = await pushHead(repo, name, url, fetched.worktree);
       if (pushed === 'main' || pushed === 'incoming') return { ...report, outgoing: gained, pushed };
       ownIncoming = pushed === 'incoming-rejected';
-      if (round >= rounds) throw new MailgitError(`remote ${name} kept moving; gave up after ${rounds} rounds (run sync again)`, 'ERACE', EX.TEMPFAIL);
+      if (round >= rounds) throw new RaceError(`remote ${name} kept moving; gave up after ${rounds} rounds (run sync again)`);
     }
   } catch (e) {
     if (!(e instanceof MailgitError)) throw e;
@@ -163,7 +164,7 @@ async function syncOne(repo: Repo, name: string, url: string, opts: SyncOptions)
  * history (a copy of this repo's directory, which has our id too, pushed it), so that our
  * next push there is a fast-forward and overwrites nothing. Returns the new head.
  */
-async function mergeOwnIncoming(repo: Repo, name: string, url: string, report: RemoteReport, opts: AdmitOptions): Promise<string | null> {
+async function mergeOwnIncoming(repo: LockedRepo, name: string, url: string, report: RemoteReport, opts: AdmitOptions): Promise<string | null> {
   const waiting = await fetchRef(repo.root, name, url, incomingRef(repo), fetchedRef(name, 'incoming'));
   const head = await readHead(repo.root);
   if (!waiting) return head;
@@ -172,10 +173,10 @@ async function mergeOwnIncoming(repo: Repo, name: string, url: string, report: R
 }
 
 /**
- * Syncs with the named remotes (all when `names` is empty). The caller holds the lock.
+ * Syncs with the named remotes (all when `names` is empty).
  * A failing remote is reported and the others are still synced.
  */
-export async function syncRepo(repo: Repo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
+export async function syncRepo(repo: LockedRepo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
   const all = await listRemotes(repo);
   for (const n of names) if (!all.some((r) => r.name === n)) throw new UsageError(`no such remote: ${n} (see git remote -v, or mailgit remote add)`);
   const chosen = names.length === 0 ? all : all.filter((r) => names.includes(r.name));

@@ -8,15 +8,22 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-/** Fsyncs a directory so that a rename or unlink inside it is durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+/**
+ * Fsyncs the file or directory at `path` (opened read-only): a file written and closed
+ * earlier, or a directory, so that a rename or unlink inside it is durable. The one fsync by
+ * path; code that holds an open handle calls its `sync()`.
+ */
+export async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
 }
+
+/** Fsyncs a directory so that a rename or unlink inside it is durable ({@link fsyncPath}). */
+export const fsyncDir: (dir: string) => Promise<void> = fsyncPath;
 
 /** Returns a temporary file name next to `path` (or inside `tmpDir`, which must be on the same file system). */
 export function tmpName(path: string, tmpDir?: string): string {

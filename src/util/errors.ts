@@ -22,6 +22,16 @@ export const EX = {
   CONFIG: 78,
 } as const;
 
+/**
+ * A {@link MailgitError} as a value: what a report (`sync --json`, `fetch --json`) carries
+ * for a failure, and what {@link MailgitError.fromJSON} turns back into the error.
+ */
+export interface MailgitErrorJSON {
+  message: string;
+  code: string;
+  exitCode: number;
+}
+
 /** The base class: a message for a person, a stable code for scripts, an exit status. */
 export class MailgitError extends Error {
   /** Creates an error with a stable `code` (e.g. `ENOTREPO`) and a sysexits status. */
@@ -32,6 +42,21 @@ export class MailgitError extends Error {
   ) {
     super(message);
     this.name = 'MailgitError';
+  }
+
+  /** The error as a plain value (message, code, exit status), as reports carry it. */
+  toJSON(): MailgitErrorJSON {
+    return { message: this.message, code: this.code, exitCode: this.exitCode };
+  }
+
+  /**
+   * The error that {@link MailgitError.toJSON} gave `json`: of the subclass its code names
+   * when that subclass is made from a message alone and gives the same exit status, else a
+   * MailgitError with the same message, code and exit status.
+   */
+  static fromJSON(json: MailgitErrorJSON): MailgitError {
+    const made = BY_CODE[json.code]?.(json.message);
+    return made && made.exitCode === json.exitCode ? made : new MailgitError(json.message, json.code, json.exitCode);
   }
 }
 
@@ -89,4 +114,35 @@ export class IoError extends MailgitError {
   constructor(message: string, code = 'EIO') {
     super(message, code, EX.IOERR);
   }
+}
+
+/**
+ * Something moved under mailgit while it worked (the branch, a remote, an earlier apply):
+ * nothing was changed, and running the command again is the remedy (exit 75).
+ */
+export class RaceError extends MailgitError {
+  /** Creates the error with a description of what moved and what was left undone. */
+  constructor(message: string) {
+    super(message, 'ERACE', EX.TEMPFAIL);
+  }
+}
+
+/** The subclasses that a message alone makes, by code, for {@link MailgitError.fromJSON}. */
+const BY_CODE: Record<string, (message: string) => MailgitError> = {
+  EUSAGE: (m) => new UsageError(m),
+  EUNSAFE: (m) => new UnsafeDataError(m),
+  EUNAVAILABLE: (m) => new UnavailableError(m),
+  ENOPERM: (m) => new PermissionError(m),
+  ERACE: (m) => new RaceError(m),
+};
+
+/**
+ * Ends a command that did all it could but met failures (one per remote or account):
+ * every failure after the first gets a line on stderr, and the first is thrown, so that
+ * it gives the exit status. Returns when there is none.
+ */
+export function throwFirstFailure(failures: readonly MailgitErrorJSON[]): void {
+  if (failures.length === 0) return;
+  for (const f of failures.slice(1)) process.stderr.write(`mailgit: ${f.message}\n`);
+  throw MailgitError.fromJSON(failures[0]!);
 }

@@ -3,7 +3,7 @@
  * not depend on how sync is put together.
  */
 import type { Repo } from '../repo/repo.js';
-import { withRepoLock } from '../repo/lock.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { syncRepo } from '../sync/sync.js';
 
 /** What one sync round told the person watching. */
@@ -18,9 +18,9 @@ export interface SyncOutcome {
  * Returns a function that syncs `repo` with `remotes` (all remotes when empty), under
  * the repo lock (waiting up to `lockWaitMs` for it).
  */
-export function makeSync(repo: Repo, remotes: string[], lockWaitMs = 10_000): () => Promise<SyncOutcome> {
+export function makeSync(repo: Repo, remotes: string[], lockWaitMs: number = LOCK_WAIT_MS.patient): () => Promise<SyncOutcome> {
   return async () => {
-    const report = await withRepoLock(repo, 'watch sync', () => syncRepo(repo, remotes), { waitMs: lockWaitMs });
+    const report = await withRepoLock(repo, 'watch sync', (locked) => syncRepo(locked, remotes), { waitMs: lockWaitMs });
     const lines: string[] = [];
     for (const l of report.recorded) lines.push(`recorded ${l}`);
     for (const l of report.received) lines.push(`received ${l}`);

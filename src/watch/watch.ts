@@ -12,13 +12,9 @@
  * record that the apply's file events trigger finds nothing and makes no commit.
  */
 import type { Repo } from '../repo/repo.js';
-import { withRepoLock } from '../repo/lock.js';
-import { record } from '../repo/record.js';
+import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
+import { RecordSession } from '../repo/record.js';
 import type { RecordResult } from '../repo/record.js';
-import { ListingCache } from '../repo/listingCache.js';
-import { TreeIO } from '../git/treeio.js';
-import { FastCommitter } from '../git/fastCommit.js';
-import { maintainUntilDone } from '../repo/maintenance.js';
 import { LockedError } from '../util/errors.js';
 import { DirWatcher } from './dirwatch.js';
 import type { WatchEvent } from './dirwatch.js';
@@ -62,234 +58,262 @@ export interface Watch {
   stop(): Promise<void>;
 }
 
-/** Starts watching `repo`; resolves once the watches are in place and a first record ran. */
-export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<Watch> {
-  const quietMs = opts.quietMs ?? 300;
-  const maxDelayMs = opts.maxDelayMs ?? 5000;
-  const intervalMs = opts.intervalMs ?? 300_000;
-  const lockWaitMs = opts.lockWaitMs ?? 10_000;
-  const syncGapMs = opts.syncGapMs ?? 10_000;
-  const warn = opts.onWarning ?? (() => undefined);
+/** The options of a watch with their defaults applied. */
+type Settings = Required<Pick<WatchOptions, 'quietMs' | 'maxDelayMs' | 'intervalMs' | 'lockWaitMs' | 'syncGapMs'>> & { warn: (message: string) => void };
 
-  let stopped = false;
-  let commits = 0;
-  // What the worker has to do.
-  let needRecord = false;
-  let needRefresh = false;
-  let needSync = false;
-  let burstStart = 0;
-  let timer: NodeJS.Timeout | null = null;
-  let syncTimer: NodeJS.Timeout | null = null;
-  let lastSync = 0;
-  let running: Promise<void> | null = null;
-  let idleWaiters: (() => void)[] = [];
+function settingsOf(opts: WatchOptions): Settings {
+  return {
+    quietMs: opts.quietMs ?? 300,
+    maxDelayMs: opts.maxDelayMs ?? 5000,
+    intervalMs: opts.intervalMs ?? 300_000,
+    lockWaitMs: opts.lockWaitMs ?? LOCK_WAIT_MS.patient,
+    syncGapMs: opts.syncGapMs ?? 10_000,
+    warn: opts.onWarning ?? (() => undefined),
+  };
+}
 
-  const onEvent = (e: WatchEvent) => {
-    if (stopped) return;
-    if (e.type === 'structure') needRefresh = true;
+/**
+ * What the events since the last record named: the names per message directory, and the
+ * directories with an event without a name (compared in full). Kept so that one flag
+ * change costs little in a big folder.
+ */
+class EventHints {
+  private named = new Map<string, Set<string>>();
+  private unnamed = new Set<string>();
+  /**
+   * Set by the periodic full check: the next record compares every changed directory in
+   * full, whatever events named (so that one whose events keep coming is still checked).
+   */
+  full = false;
+
+  /** Notes what `e` names. */
+  add(e: WatchEvent): void {
     if (e.type === 'change' && e.name !== null) {
-      let names = hints.get(e.dir);
-      if (!names) hints.set(e.dir, (names = new Set()));
+      let names = this.named.get(e.dir);
+      if (!names) this.named.set(e.dir, (names = new Set()));
       names.add(e.name);
-    } else unhinted.add(e.dir);
-    needRecord = true;
+    } else this.unnamed.add(e.dir);
+  }
+
+  /** The hints for the next record; the next ones start empty. */
+  take(): Map<string, Set<string>> {
+    const named = this.full ? new Map<string, Set<string>>() : this.named;
+    for (const d of this.unnamed) named.delete(d);
+    this.named = new Map();
+    this.unnamed = new Set();
+    this.full = false;
+    return named;
+  }
+}
+
+/** A running watch: the worker, its timers and what it has to do (see the module comment). */
+class Watcher implements Watch {
+  private readonly cfg: Settings;
+  private readonly dirs: DirWatcher;
+  /** One tree reader, one importer and HEAD's listings, kept between records; packs alongside. */
+  private readonly session: RecordSession;
+  private readonly hints = new EventHints();
+  private stopped = false;
+  private count = 0;
+  // What the worker has to do.
+  private needRecord = false;
+  private needRefresh = false;
+  private needSync = false;
+  private burstStart = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private syncTimer: NodeJS.Timeout | null = null;
+  private lastSync = 0;
+  private running: Promise<void> | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private ticker: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly repo: Repo,
+    private readonly opts: WatchOptions,
+  ) {
+    this.cfg = settingsOf(opts);
+    this.dirs = new DirWatcher(repo.root, (e) => this.onEvent(e));
+    this.session = new RecordSession(repo, { resident: true, onWarning: this.cfg.warn });
+  }
+
+  get watches(): number {
+    return this.dirs.size;
+  }
+
+  get folders(): number {
+    return this.dirs.folders;
+  }
+
+  get commits(): number {
+    return this.count;
+  }
+
+  /** Puts the watches in place, records what changed while nobody watched, and schedules a first sync. */
+  async start(): Promise<void> {
+    await this.dirs.refresh();
+    this.needRecord = true;
+    this.kick();
+    await this.running;
+    this.scheduleSync(0); // catch up with the other machines (not awaited: the network may be slow)
+    this.startTicker();
+  }
+
+  private onEvent(e: WatchEvent): void {
+    if (this.stopped) return;
+    if (e.type === 'structure') this.needRefresh = true;
+    this.hints.add(e);
+    this.needRecord = true;
+    // Debounce: a quiet period after the last event, capped from the first of a burst.
     const now = Date.now();
-    if (timer === null) burstStart = now;
-    if (timer !== null) clearTimeout(timer);
-    const wait = Math.max(0, Math.min(quietMs, burstStart + maxDelayMs - now));
-    timer = setTimeout(kick, wait);
-  };
+    if (this.timer === null) this.burstStart = now;
+    else clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(this.cfg.quietMs, this.burstStart + this.cfg.maxDelayMs - now));
+    this.timer = setTimeout(() => this.kick(), wait);
+  }
 
-  const dirs = new DirWatcher(repo.root, onEvent);
-  // Kept between records so that one flag change costs little in a big folder: HEAD's
-  // listings of the directories recorded, one tree reader, and the names events named
-  // (a directory with an event without a name is compared in full).
-  const listings = new ListingCache();
-  let io = new TreeIO(repo.root);
-  let committer = new FastCommitter(repo.root);
-  // Packing after a record runs here, alongside the next records (maintenance.ts).
-  let packing: Promise<unknown> | null = null;
-  const pack = () => {
-    packing ??= maintainUntilDone(repo.root, repo.gitDir)
-      .catch((e: Error) => warn(`packing skipped: ${e.message}`))
-      .finally(() => (packing = null));
-  };
-  let hints = new Map<string, Set<string>>();
-  let unhinted = new Set<string>();
-  // Set by the periodic full check: the next record compares every changed directory in
-  // full, whatever events named (so that one whose events keep coming is still checked).
-  let fullNext = false;
-  const recordNow = (): Promise<RecordResult | null> => {
-    const named = fullNext ? new Map<string, Set<string>>() : hints;
-    for (const d of unhinted) named.delete(d);
-    hints = new Map();
-    unhinted = new Set();
-    fullNext = false;
-    return withRepoLock(repo, 'watch', () => record(repo, { cache: listings, hints: named, io, committer, callerPacks: true }), { waitMs: lockWaitMs }).then(
-      (r) => {
-        if (r) pack();
-        return r;
-      },
-      async (e: unknown) => {
-        // Readers and importer are replaced (their git may be gone); the next record
-        // compares in full.
-        io.close();
-        io = new TreeIO(repo.root);
-        await committer.close();
-        committer = new FastCommitter(repo.root);
-        throw e;
-      },
-    );
-  };
-
-  function kick(): void {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    if (running) return; // the worker loops until nothing is left
-    running = work().finally(() => {
-      running = null;
-      if (!stopped && (needRecord || needRefresh) && timer === null) timer = setTimeout(kick, quietMs);
-      if (timer === null && syncTimer === null) {
-        const w = idleWaiters;
-        idleWaiters = [];
-        for (const f of w) f();
-      }
+  /** Starts the worker unless it runs (it loops until nothing is left). */
+  private kick(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.running) return;
+    this.running = this.work().finally(() => {
+      this.running = null;
+      if (!this.stopped && (this.needRecord || this.needRefresh) && this.timer === null) this.timer = setTimeout(() => this.kick(), this.cfg.quietMs);
+      if (this.timer === null && this.syncTimer === null) this.wakeIdle();
     });
   }
 
-  function scheduleSync(delay: number): void {
-    if (!opts.sync || stopped) return;
-    needSync = true;
-    if (syncTimer !== null) return;
-    syncTimer = setTimeout(
-      () => {
-        syncTimer = null;
-        kick();
-      },
-      Math.max(delay, lastSync + syncGapMs - Date.now(), 0),
-    );
+  private wakeIdle(): void {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
   }
 
-  async function work(): Promise<void> {
+  private scheduleSync(delay: number): void {
+    if (!this.opts.sync || this.stopped) return;
+    this.needSync = true;
+    if (this.syncTimer !== null) return;
+    const wait = Math.max(delay, this.lastSync + this.cfg.syncGapMs - Date.now(), 0);
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      this.kick();
+    }, wait);
+  }
+
+  /** The worker: refresh the watches, record, sync, in turn, until nothing is left. */
+  private async work(): Promise<void> {
     for (;;) {
-      if (needRefresh) {
-        needRefresh = false;
-        await dirs.refresh().catch((e: Error) => warn(`cannot watch a folder: ${e.message}`));
+      if (this.needRefresh) {
+        this.needRefresh = false;
+        await this.dirs.refresh().catch((e: Error) => this.cfg.warn(`cannot watch a folder: ${e.message}`));
       }
-      if (needRecord) {
-        needRecord = false;
-        try {
-          const r = await recordNow();
-          if (r) {
-            commits++;
-            opts.onCommit?.(r);
-            scheduleSync(quietMs);
-          }
-        } catch (e) {
-          needRecord = true;
-          if (e instanceof LockedError) warn(`${e.message} (will retry)`);
-          else warn(`cannot record: ${(e as Error).message} (will retry)`);
-          if (!stopped) await sleep(1000);
-          if (stopped) return;
+      if (this.needRecord) {
+        this.needRecord = false;
+        if (!(await this.recordStep())) {
+          if (this.stopped) return;
           continue;
         }
       }
-      if (needSync && syncTimer === null && opts.sync && !stopped) {
-        needSync = false;
-        const t0 = Date.now();
-        try {
-          const outcome = await opts.sync();
-          opts.onSync?.(outcome, Date.now() - t0);
-          for (const f of outcome.failures) warn(`sync: ${f} (will retry at the next change or check)`);
-        } catch (e) {
-          warn(`sync failed: ${(e as Error).message} (will retry at the next change or check)`);
-        }
-        lastSync = Date.now();
-      }
-      if (!needRecord && !needRefresh) return;
-      if (timer !== null) return; // a burst is still going on: let the debounce decide
+      if (this.needSync && this.syncTimer === null && this.opts.sync && !this.stopped) await this.syncStep(this.opts.sync);
+      if (!this.needRecord && !this.needRefresh) return;
+      if (this.timer !== null) return; // a burst is still going on: let the debounce decide
     }
   }
 
-  // Full check: periodically, and at once after a wall-clock jump (a suspended laptop).
-  let lastTick = Date.now();
-  const tickMs = intervalMs > 0 ? Math.min(5000, intervalMs) : 5000;
-  let sinceCheck = 0;
-  const ticker = setInterval(() => {
-    const now = Date.now();
-    const jumped = now - lastTick > tickMs + 10_000;
-    lastTick = now;
-    sinceCheck += tickMs;
-    if (jumped || (intervalMs > 0 && sinceCheck >= intervalMs)) {
-      sinceCheck = 0;
-      void check();
+  /** Records what the events named, under the lock; false when it failed (retried after a second). */
+  private async recordStep(): Promise<boolean> {
+    try {
+      if (await this.recordNow()) this.scheduleSync(this.cfg.quietMs);
+      return true;
+    } catch (e) {
+      this.needRecord = true;
+      if (e instanceof LockedError) this.cfg.warn(`${e.message} (will retry)`);
+      else this.cfg.warn(`cannot record: ${(e as Error).message} (will retry)`);
+      if (!this.stopped) await sleep(1000);
+      return false;
     }
-  }, tickMs);
-  ticker.unref();
-
-  async function check(): Promise<void> {
-    needRefresh = true;
-    needRecord = true;
-    fullNext = true;
-    if (opts.sync) needSync = true;
-    kick();
-    await idle();
   }
 
-  function idle(): Promise<void> {
-    if (!running && timer === null && syncTimer === null) return Promise.resolve();
-    return new Promise((r) => idleWaiters.push(r));
+  /** One record under the repo lock (waiting a while for it); counts and reports a commit. */
+  private async recordNow(): Promise<RecordResult | null> {
+    const hints = this.hints.take();
+    const r = await withRepoLock(this.repo, 'watch', (locked) => this.session.record(locked, { hints }), { waitMs: this.cfg.lockWaitMs });
+    if (r) {
+      this.count++;
+      this.opts.onCommit?.(r);
+    }
+    return r;
   }
 
-  await dirs.refresh();
-  needRecord = true; // record what changed while nobody watched
-  kick();
-  await running;
-  scheduleSync(0); // and catch up with the other machines (not awaited: the network may be slow)
+  private async syncStep(sync: () => Promise<SyncOutcome>): Promise<void> {
+    this.needSync = false;
+    const t0 = Date.now();
+    try {
+      const outcome = await sync();
+      this.opts.onSync?.(outcome, Date.now() - t0);
+      for (const f of outcome.failures) this.cfg.warn(`sync: ${f} (will retry at the next change or check)`);
+    } catch (e) {
+      this.cfg.warn(`sync failed: ${(e as Error).message} (will retry at the next change or check)`);
+    }
+    this.lastSync = Date.now();
+  }
 
-  return {
-    get watches() {
-      return dirs.size;
-    },
-    get folders() {
-      return dirs.folders;
-    },
-    get commits() {
-      return commits;
-    },
-    idle,
-    check,
-    async stop() {
-      stopped = true;
-      clearInterval(ticker);
-      dirs.close();
-      if (syncTimer !== null) clearTimeout(syncTimer);
-      syncTimer = null;
-      if (timer !== null) {
-        clearTimeout(timer);
-        timer = null;
+  /** Full check: periodically, and at once after a wall-clock jump (a suspended laptop). */
+  private startTicker(): void {
+    const { intervalMs } = this.cfg;
+    let lastTick = Date.now();
+    const tickMs = intervalMs > 0 ? Math.min(5000, intervalMs) : 5000;
+    let sinceCheck = 0;
+    this.ticker = setInterval(() => {
+      const now = Date.now();
+      const jumped = now - lastTick > tickMs + 10_000;
+      lastTick = now;
+      sinceCheck += tickMs;
+      if (jumped || (intervalMs > 0 && sinceCheck >= intervalMs)) {
+        sinceCheck = 0;
+        void this.check();
       }
-      if (running) await running;
-      // Record what is pending (one attempt); a sync is left to the next run.
-      if (needRecord) {
-        try {
-          const r = await recordNow();
-          if (r) {
-            commits++;
-            opts.onCommit?.(r);
-          }
-        } catch (e) {
-          warn(`not recorded at exit: ${(e as Error).message}; the next commit records it`);
-        }
-      }
-      io.close();
-      await committer.close();
-      if (packing) await packing;
-      const w = idleWaiters;
-      idleWaiters = [];
-      for (const f of w) f();
-    },
-  };
+    }, tickMs);
+    this.ticker.unref();
+  }
+
+  async check(): Promise<void> {
+    this.needRefresh = true;
+    this.needRecord = true;
+    this.hints.full = true;
+    if (this.opts.sync) this.needSync = true;
+    this.kick();
+    await this.idle();
+  }
+
+  idle(): Promise<void> {
+    if (!this.running && this.timer === null && this.syncTimer === null) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.dirs.close();
+    if (this.syncTimer !== null) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.running) await this.running;
+    // Record what is pending (one attempt); a sync is left to the next run.
+    if (this.needRecord) {
+      await this.recordNow().catch((e: Error) => this.cfg.warn(`not recorded at exit: ${e.message}; the next commit records it`));
+    }
+    await this.session.close();
+    this.wakeIdle();
+  }
+}
+
+/** Starts watching `repo`; resolves once the watches are in place and a first record ran. */
+export async function startWatch(repo: Repo, opts: WatchOptions = {}): Promise<Watch> {
+  const w = new Watcher(repo, opts);
+  await w.start();
+  return w;
 }
 
 function sleep(ms: number): Promise<void> {

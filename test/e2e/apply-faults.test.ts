@@ -31,7 +31,7 @@ import {
 import { failingOn, faultyFs, loggingFs } from '../helpers/faultyFs.js';
 import type { Call, FaultMode } from '../helpers/faultyFs.js';
 import { applyCommit, finishPendingApply } from '../../src/repo/apply.js';
-import { openRepo } from '../../src/repo/repo.js';
+import { withLockedRepo } from '../helpers/locked.js';
 import { gitCommitStore } from '../../src/store/gitCommitStore.js';
 import { mergeHeads } from '../../src/sync/mergeHeads.js';
 import { MailgitError } from '../../src/util/errors.js';
@@ -137,18 +137,18 @@ function expectCleanError(e: unknown): MailgitError {
 
 /** Applies through `fs`; returns the clean error it failed with, or null when it got through. */
 async function applyThrough(dir: string, t: Template, fs: ReturnType<typeof faultyFs>): Promise<MailgitError | null> {
-  const repo = await openRepo(dir);
   let err: unknown = null;
-  await applyCommit(repo, t.from, t.to, { fs, origin: 'hub' }).catch((e: unknown) => (err = e));
+  await withLockedRepo(dir, (repo) => applyCommit(repo, t.from, t.to, { fs, origin: 'hub' })).catch((e: unknown) => (err = e));
   expect(fs.fired()).not.toBeNull();
   return err === null ? null : expectCleanError(err);
 }
 
 /** With the fault gone the replica is not wedged: the tree applies (or already has). */
 async function expectApplies(dir: string, t: Template): Promise<void> {
-  const repo = await openRepo(dir);
-  await finishPendingApply(repo);
-  if (head(dir) === t.from) await applyCommit(repo, t.from, t.to);
+  await withLockedRepo(dir, async (repo) => {
+    await finishPendingApply(repo);
+    if (head(dir) === t.from) await applyCommit(repo, t.from, t.to);
+  });
   expect(head(dir)).toBe(t.to);
   expectConsistent(dir, t);
 }
@@ -160,7 +160,7 @@ describe('apply with a failure injected at every step', () => {
     const log: Call[] = [];
     const probe = `${t.dir}-probe`;
     cpSync(t.dir, probe, { recursive: true });
-    await applyCommit(await openRepo(probe), t.from, t.to, { fs: loggingFs(log) });
+    await withLockedRepo(probe, (repo) => applyCommit(repo, t.from, t.to, { fs: loggingFs(log) }));
     expectConsistent(probe, t);
     expect(head(probe)).toBe(t.to);
     const ops = new Set(log.map((c) => c.op));
@@ -199,7 +199,7 @@ describe('apply with a failure injected at every step', () => {
           cpSync(dir, twin, { recursive: true });
           const fired = fs.fired()!;
           const there = { ...fired, paths: fired.paths.map((p) => twin + p.slice(dir.length)) };
-          const next = await finishPendingApply(await openRepo(twin), failingOn(there, errno)).catch((e: unknown) => expectCleanError(e));
+          const next = await withLockedRepo(twin, (repo) => finishPendingApply(repo, failingOn(there, errno))).catch((e: unknown) => expectCleanError(e));
           if (!(next instanceof MailgitError)) expectConsistent(twin, t, `${label} (twin)`);
           if (next === 'undone') seen.undoneNext++;
           await expectApplies(twin, t);
@@ -209,18 +209,18 @@ describe('apply with a failure injected at every step', () => {
           if (i % 4 === 0) {
             const r = mailgit(['-C', dir, 'commit'], { cwd: dir });
             expect(r.code, `${label}: ${r.stderr}`).toBe(0);
-          } else await finishPendingApply(await openRepo(dir));
+          } else await withLockedRepo(dir, (repo) => finishPendingApply(repo));
           expectConsistent(dir, t, label);
           if (head(dir) === t.to) seen.finishedNext++;
         } else {
           expect(err.exitCode, label).toBe(EXIT[errno]);
           // The error stays: the next run under the same fault must still end consistent,
           // or say in one line why it cannot (and never loop).
-          const next = await finishPendingApply(await openRepo(dir), fs).catch((e: unknown) => expectCleanError(e));
+          const next = await withLockedRepo(dir, (repo) => finishPendingApply(repo, fs)).catch((e: unknown) => expectCleanError(e));
           if (!(next instanceof MailgitError)) expectConsistent(dir, t, label);
           // Applying again under the same permanent fault fails cleanly again or succeeds.
           if (!existsSync(join(dir, '.git/mailgit/apply.json')) && head(dir) === t.from) {
-            await applyCommit(await openRepo(dir), t.from, t.to, { fs }).catch((e: unknown) => expectCleanError(e));
+            await withLockedRepo(dir, (repo) => applyCommit(repo, t.from, t.to, { fs })).catch((e: unknown) => expectCleanError(e));
             expectConsistent(dir, t, label);
           }
         }

@@ -30,7 +30,7 @@ import {
 import { hookedFs } from '../helpers/faultyFs.js';
 import { applyCommit } from '../../src/repo/apply.js';
 import { record } from '../../src/repo/record.js';
-import { openRepo } from '../../src/repo/repo.js';
+import { withLockedRepo } from '../helpers/locked.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
@@ -64,9 +64,11 @@ async function applyWithClient(b: string, client: () => void): Promise<string[]>
     if (!raced) client();
     raced = true;
   });
-  const repo = await openRepo(b);
-  const { notes } = await applyCommit(repo, from, to, { fs, origin: 'origin' });
-  await record(repo, { message: 'record changes made during sync' });
+  const { notes } = await withLockedRepo(b, async (repo) => {
+    const applied = await applyCommit(repo, from, to, { fs, origin: 'origin' });
+    await record(repo, { message: 'record changes made during sync' });
+    return applied;
+  });
   expectDiskIsHead(b);
   return notes;
 }

@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openRepo } from '../../src/repo/repo.js';
-import { record } from '../../src/repo/record.js';
-import { ListingCache } from '../../src/repo/listingCache.js';
-import { TreeIO } from '../../src/git/treeio.js';
+import { RecordSession } from '../../src/repo/record.js';
+import type { RecordResult } from '../../src/repo/record.js';
+import { withRepoLock } from '../../src/repo/lock.js';
 import { mailgit, tempDir } from '../helpers/cli.js';
 import { diskMessages, headMessages } from '../helpers/messages.js';
 
@@ -36,15 +36,14 @@ const flag = (root: string, i: number) => {
   return [from, to];
 };
 
-/** Runs `fn` with a record function that keeps what watch keeps between records. */
-async function resident(root: string, fn: (rec: (hints?: Map<string, Set<string>>) => ReturnType<typeof record>) => Promise<void>): Promise<void> {
+/** Runs `fn` with a record function that keeps what watch keeps between records (a resident session). */
+async function resident(root: string, fn: (rec: (hints?: Map<string, Set<string>>) => Promise<RecordResult | null>) => Promise<void>): Promise<void> {
   const repo = await openRepo(root);
-  const cache = new ListingCache();
-  const io = new TreeIO(root);
+  const session = new RecordSession(repo, { resident: true });
   try {
-    await fn((hints) => record(repo, { cache, io, hints }));
+    await fn((hints) => withRepoLock(repo, 'test', (locked) => session.record(locked, { hints })));
   } finally {
-    io.close();
+    await session.close();
   }
 }
 

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import type { CommitStore } from '../../src/store/commitStore.js';
 import { gitCommitStore } from '../../src/store/gitCommitStore.js';
-import { MemoryCommitStore } from '../../src/store/memoryCommitStore.js';
+import { MemoryCommitStore } from '../doubles/memoryCommitStore.js';
 import { tempDir } from './cli.js';
 
 /** Named factories of a fresh store of each kind, for `describe.each`. */

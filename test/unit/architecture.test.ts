@@ -1,6 +1,7 @@
 /**
  * The pure core stays pure: src/maildir and src/merge import no file system, process,
- * network, git or IMAP module and read no clock.
+ * network, git or IMAP module and read no clock. And watch records only through a
+ * RecordSession (src/repo/record.ts): src/watch imports nothing from src/git.
  */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -25,4 +26,16 @@ describe('pure core', () => {
       }
     });
   }
+});
+
+describe('watch records through the repo', () => {
+  it('src/watch imports nothing from src/git', () => {
+    const root = join(__dirname, '../../src/watch');
+    const files = readdirSync(root).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(1);
+    for (const f of files) {
+      const text = readFileSync(join(root, f), 'utf8');
+      expect(`${f}: ${/from '\.\.\/git\//.test(text) ? 'imports src/git' : 'clean'}`).toBe(`${f}: clean`);
+    }
+  });
 });

@@ -11,7 +11,7 @@ import { withRepoLock } from '../../src/repo/lock.js';
 import type { Repo } from '../../src/repo/repo.js';
 import type { Account } from '../../src/fetch/account.js';
 import { fetchAccount, type AccountResult, type FetchOptions } from '../../src/fetch/fetch.js';
-import { MemoryMailServer } from '../../src/fetch/memorySource.js';
+import { MemoryMailServer } from '../doubles/memorySource.js';
 import { gitOut, tempDir } from '../helpers/cli.js';
 import { diskMessages, headMessages, sha } from '../helpers/messages.js';
 
@@ -23,7 +23,7 @@ async function newRepo(name = 'laptop'): Promise<Repo> {
 }
 
 function run(repo: Repo, server: MemoryMailServer, opts: FetchOptions = {}, account: Account = BOTH): Promise<AccountResult> {
-  return withRepoLock(repo, 'fetch work', () => fetchAccount(repo, account, PASSWORD, { source: (_a, pw) => server.source(pw), ...opts }));
+  return withRepoLock(repo, 'fetch work', (locked) => fetchAccount(locked, account, PASSWORD, { source: (_a, pw) => server.source(pw), ...opts }));
 }
 
 async function ok(repo: Repo, server: MemoryMailServer, opts: FetchOptions = {}, account: Account = BOTH): Promise<AccountResult> {

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MailSourceError, type MailSource, type MessageMeta, type SourceFolder } from '../../src/fetch/mailSource.js';
 import { imapSource } from '../../src/fetch/imapSource.js';
-import { MemoryMailServer } from '../../src/fetch/memorySource.js';
+import { MemoryMailServer } from '../doubles/memorySource.js';
 import { startDovecot, type Dovecot, type DovecotUser } from '../helpers/dovecot.js';
 import { freePort } from '../helpers/ports.js';
 

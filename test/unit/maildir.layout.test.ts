@@ -77,8 +77,24 @@ describe('folder names a layout cannot hold', () => {
     ['maildir++', 'Lists.rust', /hierarchy separator/],
     ['fs-root', 'INBOX/x', /root/],
     ['fs-root', 'cur', /Maildir sub-directory/],
+    // The generic path rules, for every caller (deliver, fetch, restore, log).
+    ['fs', '', /empty name/],
+    ['fs', '../etc', /".." component/],
+    ['fs', 'Lists/.git', /"\.git" component/],
+    ['fs', 'a\tb', /control character/],
+    ['maildir++', 'x\u009by', /control character/],
+    ['fs', 'a\\b', /backslash/],
+    ['fs', 'x'.repeat(256), /name too long/],
+    ['maildir++', `${'x'.repeat(200)}/${'y'.repeat(60)}`, /name too long/], // its directory is one component
+    ['fs', 'inbox', /only in case/],
+    ['maildir++', 'Inbox/sub', /only in case/],
   ] as [Layout, string, RegExp][])('%s refuses %j', (layout, name, why) => {
     expect(folderNameProblem(layout, name)).toMatch(why);
+  });
+
+  it('a folder that exists is named under any safe name; an unsafe one never', () => {
+    for (const n of ['.hidden', 'Lists/new', 'inbox']) expect(folderNameProblem('fs', n, { existing: true })).toBeNull();
+    for (const n of ['../etc', 'a/.git', '', 'x\ty']) expect(folderNameProblem('fs', n, { existing: true })).not.toBeNull();
   });
 
   it.each(LAYOUTS.map((l) => [l]))('%s takes INBOX, Work and Lists/rust', (layout) => {

@@ -2,7 +2,7 @@
  * Maildir names and paths as a spec: what is a message, what is its key, what is safe.
  */
 import { describe, expect, it } from 'vitest';
-import { flagsOfInfo, infoOfFlags, messagePath, parseMessagePath, splitName } from '../../src/maildir/name.js';
+import { flagsOf, infoOfFlags, messagePath, parseMessagePath, splitName } from '../../src/maildir/name.js';
 import { classifyPath, unsafeReason } from '../../src/maildir/paths.js';
 import { folderDir, folderMarker, folderName, isFolderDir } from '../../src/maildir/layout.js';
 import { entryProblem } from '../../src/sync/validate.js';
@@ -19,8 +19,8 @@ describe('message names', () => {
   });
 
   it('reads flags only from :2, info and writes them sorted', () => {
-    expect(flagsOfInfo(':2,FS')).toBe('FS');
-    expect(flagsOfInfo(':1,FS')).toBe('');
+    expect(flagsOf(':2,FS')).toBe('FS');
+    expect(flagsOf(':1,FS')).toBe('');
     expect(infoOfFlags('SFaS')).toBe(':2,FSa');
   });
 

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MessageEntry, Snapshot } from '../../src/maildir/snapshot.js';
-import { flagsOf, sortFlags } from '../../src/merge/flags.js';
+import { flagsOf, sortFlags } from '../../src/maildir/name.js';
 import { type BaseMode, type Commit, Dag, withMessage } from './merge.dag.js';
 import { show } from './merge.helpers.js';
 

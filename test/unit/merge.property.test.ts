@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FileEntry, MessageEntry, Snapshot, Stamp } from '../../src/maildir/snapshot.js';
 import { messageMap } from '../../src/merge/identity.js';
-import { flagsOf, mergeFlags, sortFlags } from '../../src/merge/flags.js';
+import { flagsOf, sortFlags } from '../../src/maildir/name.js';
+import { mergeFlags } from '../../src/merge/flags.js';
 import { merge } from '../../src/merge/merge.js';
 import { brief, cpFile, mirror, side } from './merge.helpers.js';
 

@@ -523,7 +523,7 @@ const rows: MergeRow[] = [
     theirsFiles: { '.mailgit/checkpoints/work.json': cpFile('c2', { INBOX: { uidValidity: '7', uid: 15, modseq: '10' } }) },
     expect: [],
     expectFiles: {
-      '.mailgit/checkpoints/work.json': { blob: '', content: '{\n  "INBOX": {\n    "modseq": "10",\n    "uid": 20,\n    "uidValidity": "7"\n  }\n}\n' },
+      '.mailgit/checkpoints/work.json': { blob: '', content: '{\n  "INBOX": {\n    "uidValidity": "7",\n    "uid": 20,\n    "modseq": "10"\n  }\n}\n' },
     },
     decisions: [],
   },
@@ -544,7 +544,7 @@ const rows: MergeRow[] = [
     expectFiles: {
       '.mailgit/checkpoints/work.json': {
         blob: '',
-        content: '{\n  "INBOX": {\n    "uid": 2,\n    "uidValidity": "8"\n  },\n  "Sent": {\n    "uid": 4,\n    "uidValidity": "3"\n  }\n}\n',
+        content: '{\n  "INBOX": {\n    "uidValidity": "8",\n    "uid": 2\n  },\n  "Sent": {\n    "uidValidity": "3",\n    "uid": 4\n  }\n}\n',
       },
     },
   },
@@ -556,7 +556,7 @@ const rows: MergeRow[] = [
     expectFiles: {
       '.mailgit/checkpoints/a.json': {
         blob: '',
-        content: '{\n  "INBOX": {\n    "uid": 5,\n    "uidValidity": "1"\n  },\n  "Sent": {\n    "uid": 6,\n    "uidValidity": "1"\n  }\n}\n',
+        content: '{\n  "INBOX": {\n    "uidValidity": "1",\n    "uid": 5\n  },\n  "Sent": {\n    "uidValidity": "1",\n    "uid": 6\n  }\n}\n',
       },
     },
   },

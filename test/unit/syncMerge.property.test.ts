@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MemoryCommitStore } from '../../src/store/memoryCommitStore.js';
+import { MemoryCommitStore } from '../doubles/memoryCommitStore.js';
 import { mergeHeads } from '../../src/sync/mergeHeads.js';
 import { parseMessagePath } from '../../src/maildir/name.js';
 import { nextClock } from '../../src/merge/clock.js';

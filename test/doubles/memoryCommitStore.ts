@@ -4,11 +4,11 @@
  * thousands of syncs in seconds.
  */
 import { createHash } from 'node:crypto';
-import type { Stamp } from '../maildir/snapshot.js';
-import { clockBehind } from '../merge/clock.js';
-import { changeNamesOf } from '../merge/identity.js';
-import type { ClockRecord } from '../merge/clock.js';
-import type { CommitStore, HistoryCommit, PathChange, TreeEdit } from './commitStore.js';
+import type { Stamp } from '../../src/maildir/snapshot.js';
+import { clockBehind } from '../../src/merge/clock.js';
+import { changeNamesOf } from '../../src/merge/identity.js';
+import type { ClockRecord } from '../../src/merge/clock.js';
+import type { CommitStore, HistoryCommit, PathChange, TreeEdit } from '../../src/store/commitStore.js';
 
 type Tree = Map<string, { mode: string; oid: string }>;
 

@@ -22,7 +22,7 @@ import {
   type OpenedFolder,
   type SourceFolder,
   type UidFlags,
-} from './mailSource.js';
+} from '../../src/fetch/mailSource.js';
 
 interface MemMessage {
   uid: number;
