@@ -116,7 +116,7 @@ export const COMMANDS: VerbSpec[] = [
       ['mailgit init ~/Maildir', 'adopt the Maildir tree mutt, mbsync or Dovecot already use'],
       ['mailgit init --name laptop ~/Mail', 'a new, empty mail repo named laptop'],
     ],
-    exits: [[65, 'DIR holds something that is not a Maildir tree'], [66, 'no such directory above DIR'], [73, 'DIR is a file, or a git repo already'], 74, 77],
+    exits: [[65, 'DIR is not empty and holds no Maildir'], [73, 'DIR is a file, a mail repo already, or a git repo of something else'], 74, 77],
     load: async () => (await import('./init.js')).handler,
   },
   {
