@@ -84,6 +84,7 @@ export const EXIT_STATUSES: [number, string][] = [
   [73, 'cannot create: the target exists or is not empty, a read-only file system'],
   [74, 'I/O error: disk full, a read or write failed'],
   [75, 'temporary failure: the repo is locked by another mailgit, or a lock on a remote; try again'],
+  [76, 'protocol: the IMAP server answered a command with an error'],
   [77, 'permission denied: a wrong password, a file or repo owned by another user'],
   [78, 'configuration: no accounts or remotes, a missing password command, an untrusted server change'],
 ];
@@ -268,7 +269,7 @@ export const COMMANDS: VerbSpec[] = [
       ['mailgit fetch', 'every account; silent under cron'],
       ['mailgit fetch work --folder INBOX --newest-first', "one account's INBOX, newest first"],
     ],
-    exits: [[69, 'the server cannot be reached, TLS failed, the connection was lost'], [77, 'wrong password'], 78, ...REPO],
+    exits: [[69, 'the server cannot be reached, TLS failed, the connection was lost'], 76, [77, 'wrong password'], 78, ...REPO],
     load: async () => (await import('./fetch.js')).handler,
   },
   {
