@@ -50,7 +50,9 @@ if (hf.status !== 0) throw new Error('hyperfine failed (Debian: apt-get install 
 const after = loadavg()[0].toFixed(2);
 const { results } = JSON.parse(readFileSync(out, 'utf8'));
 
-console.log(`${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${messages} messages, median of ${runs}, page cache warm, load average ${before} → ${after}`);
+console.log(
+  `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${messages} messages, median of ${runs}, page cache warm, load average ${before} → ${after}`,
+);
 // hyperfine 1.15 (Debian 12) reports CPU time as a mean over the runs only.
 console.log('| command | wall (median) | user + sys CPU (mean) |\n|---|---:|---:|');
 for (const [k, [name]] of commands.entries()) {

@@ -39,7 +39,7 @@ describe('man/mailgit.1', () => {
 describe('README', () => {
   it('lists every exit status', () => {
     const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
-    const list = /Errors are one line on stderr and a sysexits\(3\) status: ([^]*?)\n\n/.exec(readme)?.[1] ?? '';
+    const list = /Errors are one line on stderr and a sysexits\(3\) status: ([\s\S]*?)\n\n/.exec(readme)?.[1] ?? '';
     for (const [code] of EXIT_STATUSES) expect(list).toMatch(new RegExp(`\\b${code} `));
   });
 });
