@@ -97,6 +97,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   C: { type: 'string', short: 'C', arg: 'DIR', description: 'run as if started in DIR' },
   verbose: { type: 'boolean', short: 'v', description: 'say more' },
   json: { type: 'boolean', description: 'machine-readable output' },
+  progress: { type: 'boolean', description: 'progress bars on stderr (default: when stderr is a terminal); --no-progress: none' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
   version: { type: 'boolean', description: 'show the version number' },
 };
@@ -263,7 +264,6 @@ export const COMMANDS: VerbSpec[] = [
       'token-command': { type: 'string', arg: 'CMD', description: 'OAuth 2 access token command for this run (one account)' },
       'accept-vanished': { type: 'boolean', description: 'two-way: a mass disappearance on the server is real; delete it here too' },
       batch: { type: 'number', arg: 'N', integer: true, min: 1, description: 'messages per download chunk and commit (default 200)' },
-      progress: { type: 'boolean', description: 'progress bar (default: when stderr is a terminal)' },
     },
     examples: [
       ['mailgit fetch', 'every account; silent under cron'],

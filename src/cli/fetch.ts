@@ -10,7 +10,7 @@ import { MailgitError, EX, UsageError, throwFirstFailure } from '../util/errors.
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
 import type { AccountResult } from '../fetch/fetch.js';
 import type { GlobalArgs } from './context.js';
-import { chatty, printJson, repoFromArgs } from './context.js';
+import { chatty, printJson, repoFromArgs, wantProgress } from './context.js';
 import { counted } from '../util/words.js';
 
 interface FetchArgs extends GlobalArgs {
@@ -22,7 +22,6 @@ interface FetchArgs extends GlobalArgs {
   passwordCommand?: string;
   tokenCommand?: string;
   acceptVanished?: boolean;
-  progress?: boolean;
   batch?: number;
 }
 
@@ -46,11 +45,10 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const maxSize = argv.maxSize !== undefined ? parseSize(argv.maxSize) : undefined;
   const given = argv.passwordCommand ?? argv.tokenCommand;
   const override = given !== undefined ? splitCommand(given) : undefined;
-  const showBar = argv.progress ?? (process.stderr.isTTY === true && !argv.json);
   // imapflow and cli-progress load only when fetch runs: every other verb starts faster.
   const { fetchAccount } = await import('../fetch/fetch.js');
   const { barProgress, silentProgress } = await import('../fetch/progress.js');
-  const progress = showBar ? barProgress() : silentProgress;
+  const progress = wantProgress(argv) ? barProgress() : silentProgress;
   const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
 
   const results: AccountResult[] = await withRepoLock(

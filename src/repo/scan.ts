@@ -24,6 +24,7 @@ import { folderMarker } from '../maildir/layout.js';
 import { perfMark } from '../util/perf.js';
 import { resolveSameKey } from './sameKey.js';
 import type { NamedBlob } from './sameKey.js';
+import type { Progress } from '../fetch/progress.js';
 
 /** One message file that appeared or disappeared. */
 export interface FileDelta {
@@ -157,6 +158,8 @@ export interface ScanOptions {
   hints?: ReadonlyMap<string, ReadonlySet<string>>;
   /** A long-lived tree reader owned by the caller (else one is started and ended here). */
   io?: TreeIO;
+  /** Told of the new files read into git (an adopt reads every message). */
+  progress?: Progress;
 }
 
 async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
@@ -317,7 +320,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
     if (warm && cached && sameStamp(cached, stamp) && cached.size === Number(st.size)) state.files[p] = cached;
     else fileCandidates.push(p);
   }
-  const oids = await writeBlobs(root, repo.gitDir, [...toHash, ...fileCandidates], { write });
+  const oids = await writeBlobs(root, repo.gitDir, [...toHash, ...fileCandidates], { write, progress: opts.progress });
   const fresh = toHash.map((p, i) => ({ path: p, oid: oids[i]! }));
   const same = resolveSameKey(fresh, presentSameKey(fresh, headNames, removed));
   added.push(...same.added);

@@ -4,7 +4,7 @@
  * behind, cron gets silence, and bash completes verbs and options.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, gitOut, tempDir } from '../helpers/cli.js';
@@ -22,6 +22,16 @@ function sh(line: string, opts: { cwd?: string; env?: Record<string, string> } =
     encoding: 'utf8',
   });
   return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A private Maildir of `n` messages in INBOX/cur, enough for an adopt to stream them. */
+function maildir(dir: string, n: number): void {
+  for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'INBOX', sub), { recursive: true, mode: 0o700 });
+  for (let i = 0; i < n; i++) {
+    writeFileSync(join(dir, 'INBOX', 'cur', `${1_700_000_000 + i}.M${i}P1.test:2,S`), `Subject: ${i}\nMessage-ID: <${i}@example.org>\n\nbody ${i}\n`, {
+      mode: 0o600,
+    });
+  }
 }
 
 /** The run failed with exactly one line on stderr, the given status, and no "internal error". */
@@ -133,6 +143,20 @@ describe('cron, scripts and shells', () => {
     expect(sh(`mailgit -C ${dir} commit -v`).stdout).toBe('nothing to record\n');
     arrive(dir, 'two');
     expect(sh(`mailgit -C ${dir} commit -v`).stdout).toMatch(/^\[main [0-9a-f]{10}\]\n {2}INBOX: 1 delivered\n$/);
+  });
+
+  it('--progress forces the bars of an adopt and a clone; without a terminal there are none', () => {
+    const base = tempDir();
+    maildir(join(base, 'quiet'), 250);
+    expect(sh('mailgit init quiet', { cwd: base }).stderr).toBe('');
+    maildir(join(base, 'mail'), 250);
+    const adopt = sh('mailgit init mail --progress', { cwd: base });
+    expect(adopt.code, adopt.stderr).toBe(0);
+    expect(adopt.stderr).toMatch(/^adopt \[.*\] (\d{3})\/\1 msgs/m);
+    const clone = sh('mailgit clone mail laptop --progress', { cwd: base });
+    expect(clone.code, clone.stderr).toBe(0);
+    expect(clone.stderr).toMatch(/^clone: receiving objects \[.*\] (\d{3})\/\1 objects/m);
+    expect(sh('mailgit clone mail laptop2', { cwd: base }).stderr).toBe('');
   });
 
   it('mailgit completion: bash completes verbs, sub-verbs and options', () => {
