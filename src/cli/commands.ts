@@ -84,6 +84,7 @@ export const EXIT_STATUSES: [number, string][] = [
   [73, 'cannot create: the target exists or is not empty, a read-only file system'],
   [74, 'I/O error: disk full, a read or write failed'],
   [75, 'temporary failure: the repo is locked by another mailgit, or a lock on a remote; try again'],
+  [76, 'protocol: the IMAP server answered a command with an error'],
   [77, 'permission denied: a wrong password, a file or repo owned by another user'],
   [78, 'configuration: no accounts or remotes, a missing password command, an untrusted server change'],
 ];
@@ -96,6 +97,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   C: { type: 'string', short: 'C', arg: 'DIR', description: 'run as if started in DIR' },
   verbose: { type: 'boolean', short: 'v', description: 'say more' },
   json: { type: 'boolean', description: 'machine-readable output' },
+  progress: { type: 'boolean', description: 'progress bars on stderr (default: when stderr is a terminal); --no-progress: none' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
   version: { type: 'boolean', description: 'show the version number' },
 };
@@ -138,7 +140,7 @@ export const COMMANDS: VerbSpec[] = [
       ['mailgit init ~/Maildir', 'adopt the Maildir tree mutt, mbsync or Dovecot already use'],
       ['mailgit init --name laptop ~/Mail', 'a new, empty mail repo named laptop'],
     ],
-    exits: [[65, 'DIR holds something that is not a Maildir tree'], [66, 'no such directory above DIR'], [73, 'DIR is a file, or a git repo already'], 74, 77],
+    exits: [[65, 'DIR is not empty and holds no Maildir'], [73, 'DIR is a file, a mail repo already, or a git repo of something else'], 74, 77],
     load: async () => (await import('./init.js')).handler,
   },
   {
@@ -285,13 +287,12 @@ export const COMMANDS: VerbSpec[] = [
       'token-command': { type: 'string', arg: 'CMD', description: 'OAuth 2 access token command for this run (one account)' },
       'accept-vanished': { type: 'boolean', description: 'two-way: a mass disappearance on the server is real; delete it here too' },
       batch: { type: 'number', arg: 'N', integer: true, min: 1, description: 'messages per download chunk and commit (default 200)' },
-      progress: { type: 'boolean', description: 'progress bar (default: when stderr is a terminal)' },
     },
     examples: [
       ['mailgit fetch', 'every account; silent under cron'],
       ['mailgit fetch work --folder INBOX --newest-first', "one account's INBOX, newest first"],
     ],
-    exits: [[69, 'the server cannot be reached, TLS failed, the connection was lost'], [77, 'wrong password'], 78, ...REPO],
+    exits: [[69, 'the server cannot be reached, TLS failed, the connection was lost'], 76, [77, 'wrong password'], 78, ...REPO],
     load: async () => (await import('./fetch.js')).handler,
   },
   {

@@ -59,6 +59,8 @@ export interface RecordOptions {
    * narrow the comparison only where a resident session has HEAD's listing.
    */
   hints?: ScanOptions['hints'];
+  /** Told of the new files read into git (see {@link ScanOptions}). */
+  progress?: ScanOptions['progress'];
 }
 
 /** Options for a {@link RecordSession}. */
@@ -138,7 +140,7 @@ export class RecordSession {
     perfMark('record: start');
     await checkGitView(repo);
     await finishPendingApply(repo);
-    const scan = await scanChanges(repo, { cache: this.cache, hints: opts.hints, io: this.treeIO() });
+    const scan = await scanChanges(repo, { cache: this.cache, hints: opts.hints, io: this.treeIO(), progress: opts.progress });
     perfMark('record: scanned');
     await keepRootFiles(repo.root, scan);
     await removeStale(repo.root, scan.stale);

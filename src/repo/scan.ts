@@ -25,6 +25,7 @@ import { folderMarker } from '../maildir/layout.js';
 import { perfMark } from '../util/perf.js';
 import { resolveSameKey } from './sameKey.js';
 import type { NamedBlob } from './sameKey.js';
+import type { Progress } from '../fetch/progress.js';
 
 /** One message file that appeared or disappeared. */
 export interface FileDelta {
@@ -158,6 +159,8 @@ export interface ScanOptions {
   hints?: ReadonlyMap<string, ReadonlySet<string>>;
   /** A long-lived tree reader owned by the caller (else one is started and ended here). */
   io?: TreeIO;
+  /** Told of the new files read into git (an adopt reads every message). */
+  progress?: Progress;
 }
 
 async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
@@ -404,7 +407,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const { changed, before } = await statDirs(p, walk.folders);
   const compared = await compareDirs(p, changed, before, opts);
   const hash = toHash(p, compared, walk.files);
-  const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files], { write: opts.write ?? true });
+  const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files], { write: opts.write ?? true, progress: opts.progress });
   const fresh = hash.messages.map((path, i) => ({ path, oid: oids[i]! }));
   const same = resolveSameKey(fresh, presentSameKey(fresh, compared.headNames, compared.removed));
   const added = [...hash.kept, ...same.added];

@@ -1,3 +1,5 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mailgit } from '../helpers/cli.js';
 
@@ -24,5 +26,23 @@ describe('mailgit demo', () => {
     expect(r.stdout).not.toContain('deleted "Weekly digest"');
     expect(r.stdout).toContain('INBOX: 1 restored');
     expect(r.stdout).toContain('"Re: release notes" is back on both replicas: yes');
+    // Without --keep, its files are removed, and it says how to keep them.
+    const base = /^The demo's files: (\S+) /m.exec(r.stdout)?.[1];
+    expect(r.stdout).toContain(`The demo's files in ${base} are removed; "mailgit demo --keep" keeps them`);
+    expect(existsSync(base!)).toBe(false);
+  });
+});
+
+describe('mailgit demo --keep', () => {
+  it('says where its files are, keeps them, and they are working replicas', () => {
+    const r = mailgit(['demo', '--keep']);
+    expect(r.code, r.stderr).toBe(0);
+    const base = /^The demo's files: (\S+) \(two replicas/m.exec(r.stdout)?.[1];
+    expect(base).toBeDefined();
+    expect(r.stdout).toContain(`The demo's files stay in ${base}: desktop/ and laptop/ are replicas`);
+    const status = mailgit(['-C', join(base!, 'laptop'), 'status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ replica: 'laptop', clean: true });
+    rmSync(base!, { recursive: true, force: true });
   });
 });
