@@ -21,6 +21,8 @@ export interface GitOptions {
    * ssh it started cannot keep mailgit from exiting), and the promise rejects with `error()`.
    */
   timeout?: { ms: number; error: () => Error };
+  /** Told of stderr as it arrives (git's `--progress` lines), besides keeping it. */
+  onStderr?: (text: string) => void;
 }
 
 /** What git printed. */
@@ -112,7 +114,10 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stderr.on('data', (d: Buffer) => {
+      err.push(d);
+      opts.onStderr?.(d.toString('utf8'));
+    });
     child.on('error', (e) => reject(new IoError(`cannot run git: ${e.message}`)));
     let timedOut = false;
     const timer = opts.timeout

@@ -8,7 +8,7 @@ import { CatFile } from './catfile.js';
 import type { GitObject } from './catfile.js';
 import { spawnGit } from './run.js';
 import { IoError } from '../util/errors.js';
-import type { TreeEntry } from './tree.js';
+import type { TreeEntry } from '../store/types.js';
 
 /** An entry to write into a tree, named relative to that tree. */
 export interface NewTreeEntry {
