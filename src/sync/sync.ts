@@ -84,7 +84,7 @@ async function planMerge(r: SyncReplica, theirs: string, origin: string): Promis
   const head = await headOf(r);
   const restored = await r.restored?.(head, theirs);
   const describe = (c: PathChange[]) => describeDiff(r.layout, c, restored);
-  const outcome = await mergeHeads({ store: r.store, ours: head, theirs, origin, replica: r.replica, describe });
+  const outcome = await mergeHeads({ store: r.store, ours: head, theirs, origin, replica: r.replica, describe, layout: r.layout });
   if (outcome.kind === 'up-to-date') return null;
   const changes = outcome.changes ?? (await r.store.diff(head, outcome.commit));
   return { head, commit: outcome.commit, changes, origin, incoming: describe(changes), decisions: outcome.decisions.map((d) => d.text) };
