@@ -8,7 +8,8 @@
 import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { MailgitError, EX, UsageError, throwFirstFailure } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
-import type { AccountResult } from '../fetch/fetch.js';
+import type { AccountResult, FetchOptions } from '../fetch/fetch.js';
+import type { LockedRepo } from '../repo/lock.js';
 import type { GlobalArgs } from './context.js';
 import { chatty, printJson, repoFromArgs, wantProgress } from './context.js';
 import { counted } from '../util/words.js';
@@ -33,6 +34,38 @@ export function parseSize(s: string): number {
   return Math.floor(Number(m[1]) * mult);
 }
 
+/** A result that only says why an account was not fetched. */
+function failed(a: Account, err: MailgitError): AccountResult {
+  return {
+    account: a.name,
+    folders: [],
+    refused: [],
+    fetched: 0,
+    bytes: 0,
+    commits: [],
+    warnings: [],
+    error: err.toJSON(),
+  };
+}
+
+/**
+ * Fetches one account with its password or access token. When the server refuses an
+ * access token mailgit refreshes itself, a new one is got once and tried (a cached token
+ * may have been revoked before it expired).
+ */
+async function fetchOne(repo: LockedRepo, a: Account, override: string[] | undefined, opts: FetchOptions): Promise<AccountResult> {
+  const { fetchAccount } = await import('../fetch/fetch.js');
+  const refreshed = a.auth === 'oauth2' && a.oauth !== undefined && override === undefined;
+  try {
+    const r = await fetchAccount(repo, a, await resolvePassword(repo.gitDir, a, override), opts);
+    if (!refreshed || r.error?.exitCode !== EX.NOPERM) return r;
+    return await fetchAccount(repo, a, await resolvePassword(repo.gitDir, a, override, true), opts);
+  } catch (err) {
+    if (err instanceof MailgitError) return failed(a, err);
+    throw err;
+  }
+}
+
 /** The `fetch` verb: downloads new mail from IMAP accounts and commits it. */
 export async function handler(argv: FetchArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
@@ -46,49 +79,28 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const given = argv.passwordCommand ?? argv.tokenCommand;
   const override = given !== undefined ? splitCommand(given) : undefined;
   // imapflow and cli-progress load only when fetch runs: every other verb starts faster.
-  const { fetchAccount } = await import('../fetch/fetch.js');
   const { barProgress, silentProgress } = await import('../fetch/progress.js');
   const progress = wantProgress(argv) ? barProgress() : silentProgress;
   const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
 
+  const opts: FetchOptions = {
+    folders: argv.folder,
+    newestFirst: argv.newestFirst,
+    maxSize,
+    rescan: argv.rescan,
+    acceptVanished: argv.acceptVanished,
+    progress,
+    log,
+    chunkMessages: argv.batch,
+    commitMessages: argv.batch,
+  };
   const results: AccountResult[] = await withRepoLock(
     repo,
     `fetch ${names.join(' ')}`,
     async (locked) => {
       const out: AccountResult[] = [];
       try {
-        for (const a of accounts) {
-          let password: string;
-          try {
-            password = await resolvePassword(repo.gitDir, a, override);
-          } catch (err) {
-            if (!(err instanceof MailgitError)) throw err;
-            out.push({
-              account: a.name,
-              folders: [],
-              refused: [],
-              fetched: 0,
-              bytes: 0,
-              commits: [],
-              warnings: [],
-              error: err.toJSON(),
-            });
-            continue;
-          }
-          out.push(
-            await fetchAccount(locked, a, password, {
-              folders: argv.folder,
-              newestFirst: argv.newestFirst,
-              maxSize,
-              rescan: argv.rescan,
-              acceptVanished: argv.acceptVanished,
-              progress,
-              log,
-              chunkMessages: argv.batch,
-              commitMessages: argv.batch,
-            }),
-          );
-        }
+        for (const a of accounts) out.push(await fetchOne(locked, a, override, opts));
       } finally {
         progress.stop();
       }

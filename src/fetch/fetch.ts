@@ -30,17 +30,19 @@ import { join } from 'node:path';
 import type { LockedRepo } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import { folderDir, folderNameProblem } from '../maildir/layout.js';
-import { MailgitError, PermissionError, UnavailableError, EX } from '../util/errors.js';
-import type { Account } from './account.js';
+import { MailgitError, PermissionError, UnavailableError, EX, errnoMeaning, errnoOf, messageOf } from '../util/errors.js';
+import { readLocalSettings, type Account } from './account.js';
+import { readSeed, type SeedSource } from './import.js';
 import { type Checkpoints, type FolderCheckpoint, formatCheckpoints } from '../merge/checkpoints.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { folderSelected, localFolderName, matchesPattern, slashPath } from './folders.js';
-import { FolderStore, lettersOfFlags, messageKey, type TmpMessage } from './store.js';
+import { FolderStore, messageKey, type TmpMessage } from './store.js';
 import { UidMap } from './uidmap.js';
 import { silentProgress, type Progress } from './progress.js';
 import { MailSourceError, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder } from './mailSource.js';
 import { imapSource } from './imapSource.js';
 import { FolderState } from './state.js';
+import { QuietFolders, type ServerStatus } from './quiet.js';
 import { noCounts, pushRemovals, reconcileFolder, RELEARN_MARK, uploadNew, type TwoWayCounts, type TwoWayEnv, type TwoWayFolder } from './twoway.js';
 
 /** Options of one fetch run. */
@@ -122,6 +124,8 @@ interface Ctx {
   stores: Map<string, FolderStore>;
   /** Local names of the folders this run fetches. */
   planned: string[];
+  /** Two-way folders left level by the last run (quiet.ts). */
+  quiet: QuietFolders;
 }
 
 /** The one store of a local folder in this run. */
@@ -177,11 +181,8 @@ export function sourceError(e: MailSourceError, account: Account): MailgitError 
 function runError(err: unknown, account: Account): unknown {
   if (err instanceof MailgitError) return err;
   if (err instanceof MailSourceError) return sourceError(err, account);
-  const fs = err as NodeJS.ErrnoException;
-  if (fs && (fs.code === 'ENOSPC' || fs.code === 'EIO' || fs.code === 'EDQUOT' || fs.code === 'EACCES')) {
-    return new MailgitError(`account ${account.name}: cannot write: ${fs.message}`, fs.code, EX.IOERR);
-  }
-  return err;
+  const known = errnoMeaning(err);
+  return known ? new MailgitError(`account ${account.name}: cannot write: ${messageOf(err)}`, errnoOf(err), known.exit) : err;
 }
 
 /** Records pending work: UID maps, checkpoint, one commit. */
@@ -309,39 +310,106 @@ interface UidIndex {
   flush(): Promise<void>;
 }
 
-/** SELECT, UIDVALIDITY check, and the UID index (for a two-way folder the synced state, seeded on its first run). */
-async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun> {
+/** The STATUS a folder had at its SELECT, as LIST-STATUS would give it. */
+function statusAt(mb: OpenedFolder): ServerStatus {
+  return {
+    uidValidity: mb.uidValidity,
+    uidNext: mb.uidNext,
+    messages: mb.exists,
+    ...(mb.highestModseq !== undefined ? { highestModseq: mb.highestModseq } : {}),
+  };
+}
+
+/** Two-way: whether a folder is as the last run left it, on the server (`status`) and here (see quiet.ts). */
+function quiet(ctx: Ctx, p: Planned, status: ServerStatus | undefined): Promise<boolean> | false {
+  if (!status || ctx.account.sync !== 'both' || ctx.opts.rescan) return false;
+  return ctx.quiet.quiet({ repo: ctx.repo, account: ctx.account.name, local: p.local, remote: p.remote, status, cp: ctx.checkpoint[p.local] });
+}
+
+/**
+ * SELECT, UIDVALIDITY check, and the UID index (for a two-way folder the synced state,
+ * seeded on its first run). `undefined`: a two-way folder found quiet at its SELECT (a
+ * server without LIST-STATUS), nothing more to do.
+ */
+async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun | undefined> {
+  const { source, repo, opts } = ctx;
+  const twoWay = ctx.account.sync === 'both';
+  ctx.progress.label(`${ctx.account.name}/${p.local}`);
+  const mb = await source.open(p.remote, twoWay ? { write: true } : undefined);
+  if (!p.list.status && (await quiet(ctx, p, statusAt(mb)))) return undefined;
   const res: FolderResult = { folder: p.local, remote: p.remote, fetched: 0, bytes: 0, existing: 0, tooLarge: 0, flagsUpdated: 0, uidValidityReset: false };
   ctx.result.folders.push(res);
-  const { source, repo, opts } = ctx;
-  const dir = folderDir(repo.layout, p.local);
   const store = storeOf(ctx, p.local);
-  await store.prepare(repo.root, dir);
-  ctx.progress.label(`${ctx.account.name}/${p.local}`);
-  const twoWay = ctx.account.sync === 'both';
-  const mb = await source.open(p.remote, twoWay ? { write: true } : undefined);
+  await store.prepare(repo.root, folderDir(repo.layout, p.local));
   const old = ctx.checkpoint[p.local];
   res.uidValidityReset = old !== undefined && old.uidValidity !== mb.uidValidity;
   if (res.uidValidityReset) opts.log?.(`${p.local}: UIDVALIDITY changed (${old!.uidValidity} → ${mb.uidValidity}): re-reading the folder`);
-  let valid = old !== undefined && !res.uidValidityReset ? old : undefined;
-  const uidMap = await UidMap.load(repo.gitDir, ctx.account.name, p.local, mb.uidValidity);
-  const hms = mb.condstore ? mb.highestModseq : undefined;
-  let state: FolderState | undefined;
-  if (twoWay) {
-    state = await FolderState.load(repo, ctx.account.name, p.local, mb.uidValidity);
-    state.stamp = hms ?? String(Date.now());
-    if (!state.existed) {
-      // First two-way run here (or a new UIDVALIDITY): read the folder again from UID 1,
-      // seeded from this machine's map; nothing local is uploaded until it is complete.
-      valid = undefined;
-      state.hold(RELEARN_MARK);
-      const keys = await store.keys();
-      for (const [uid, e] of uidMap.entries) if (keys.has(e.key)) state.set(uid, e.key, e.flags);
-    }
+  const f: FolderRun = {
+    p,
+    res,
+    store,
+    mb,
+    hms: mb.condstore ? mb.highestModseq : undefined,
+    valid: old !== undefined && !res.uidValidityReset ? old : undefined,
+    map: undefined!,
+  };
+  f.map = twoWay ? await openState(ctx, f) : await loadUidMap(ctx, f);
+  ctx.maps.push(f.map);
+  return f;
+}
+
+/**
+ * A two-way folder's synced state. On its first run here (or after a UIDVALIDITY
+ * change) the folder is read again from UID 1, seeded from this machine's UID map, and
+ * nothing local is uploaded until it is complete.
+ */
+async function openState(ctx: Ctx, f: FolderRun): Promise<FolderState> {
+  const state = await FolderState.load(ctx.repo, ctx.account.name, f.p.local, f.mb.uidValidity);
+  state.stamp = f.hms ?? String(Date.now());
+  f.state = state;
+  if (state.existed) return state;
+  f.valid = undefined;
+  state.hold(RELEARN_MARK);
+  const keys = await f.store.keys();
+  const uidMap = await loadUidMap(ctx, f);
+  for (const [uid, e] of uidMap.entries) if (keys.has(e.key)) state.set(uid, e.key, e.flags);
+  return state;
+}
+
+/**
+ * This machine's UID map of a folder. A folder fetched for the first time whose Maildir
+ * mbsync or offlineimap wrote has it seeded from their state (when it names this
+ * UIDVALIDITY), so their files are neither downloaded again nor stored twice
+ * (src/fetch/import.ts).
+ */
+async function loadUidMap(ctx: Ctx, f: FolderRun): Promise<UidMap> {
+  const map = await UidMap.load(ctx.repo.gitDir, ctx.account.name, f.p.local, f.mb.uidValidity);
+  if (map.entries.size > 0 || ctx.checkpoint[f.p.local] !== undefined) return map;
+  const local = (await readLocalSettings(ctx.repo.gitDir, ctx.account.name)).offlineimap;
+  const file = f.p.local.split('/').join('.');
+  const src: SeedSource = {
+    folderDir: join(ctx.repo.root, folderDir(ctx.repo.layout, f.p.local)),
+    ...(local ? { offlineimap: { status: join(local.status, file), validity: join(local.validity, file) } } : {}),
+  };
+  const seed = await readSeed(src, (await f.store.keys()).keys());
+  if (!seed) return map;
+  if (seed.uidValidity !== f.mb.uidValidity) {
+    ctx.opts.log?.(`${f.p.local}: mbsync/offlineimap state is for UIDVALIDITY ${seed.uidValidity}, the server has ${f.mb.uidValidity}: not used`);
+    return map;
   }
-  const map: UidIndex = state ?? uidMap;
-  ctx.maps.push(map);
-  return { p, res, store, mb, hms, valid, map, state };
+  for (const e of seed.entries) map.set(e.uid, e.key, e.flags);
+  ctx.opts.log?.(`${f.p.local}: ${seed.entries.length} message(s) known from mbsync/offlineimap state`);
+  return map;
+}
+
+/** What the server said of the flags of a folder's known messages. */
+interface ServerView {
+  /** Two-way: server letters of known UIDs whose flags may differ from the agreed state. */
+  letters: Map<number, string>;
+  /** The UIDs a flag scan (no CONDSTORE) found, or `null` (CONDSTORE: only the changed ones are listed). */
+  scanned: Set<number> | null;
+  /** QRESYNC: the UIDs up to the checkpoint expunged since its MODSEQ (`null`: not known). */
+  vanished: Set<number> | null;
 }
 
 /**
@@ -350,32 +418,49 @@ async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun> {
  * once. Two-way: returned for the reconciliation (with the scan's UIDs: what the server
  * still has). UIDs without a known key are downloaded once to learn it.
  */
-async function serverFlags(ctx: Ctx, f: FolderRun): Promise<{ letters: Map<number, string>; scanned: Set<number> | null }> {
-  const out = { letters: new Map<number, string>(), scanned: null as Set<number> | null };
+async function serverFlags(ctx: Ctx, f: FolderRun): Promise<ServerView> {
+  const out: ServerView = { letters: new Map(), scanned: null, vanished: null };
   const { valid, hms } = f;
   if (!valid || valid.uid === 0) return out;
-  let changed: { uid: number; flags: string[] }[];
-  if (hms !== undefined && valid.modseq !== undefined)
-    changed = BigInt(hms) > BigInt(valid.modseq) ? await ctx.source.changedSince(valid.modseq, valid.uid) : [];
-  else {
+  let changed: { uid: number; flags: string[] }[] = [];
+  if (hms !== undefined && valid.modseq !== undefined) {
+    if (BigInt(hms) > BigInt(valid.modseq)) {
+      const since = await ctx.source.changedSince(valid.modseq, valid.uid);
+      changed = since.changed;
+      if (since.vanished) out.vanished = new Set(since.vanished);
+    }
+  } else {
     changed = await ctx.source.flagsUpTo(valid.uid);
     out.scanned = new Set(changed.map((c) => c.uid));
   }
   const unknown: number[] = [];
   for (const c of changed) {
-    const e = f.map.entries.get(c.uid);
-    const letters = lettersOfFlags(c.flags);
-    if (!e) unknown.push(c.uid);
-    else if (f.state) out.letters.set(c.uid, letters);
-    else {
-      if (await f.store.applyFlags(e.key, e.flags, letters)) f.res.flagsUpdated++;
-      if (letters !== e.flags) f.map.set(c.uid, e.key, letters);
-    }
+    if (f.map.entries.has(c.uid)) await takeServerFlags(ctx, f, out, c.uid, f.store.lettersOf(c.flags));
+    else unknown.push(c.uid);
   }
   if (unknown.length) await learnKeys(ctx, f, unknown);
   await f.store.syncDirs();
-  if (f.res.flagsUpdated) bump(ctx, f.p.local, 0, f.res.flagsUpdated);
   return out;
+}
+
+/**
+ * The server's letters of a known UID: two-way, kept for the reconciliation; pull,
+ * applied three-way to the file at once.
+ */
+async function takeServerFlags(ctx: Ctx, f: FolderRun, view: ServerView, uid: number, letters: string): Promise<void> {
+  const e = f.map.entries.get(uid)!;
+  if (f.state) {
+    view.letters.set(uid, letters);
+    return;
+  }
+  if (await f.store.applyFlags(e.key, e.flags, letters)) flagUpdated(ctx, f);
+  if (letters !== e.flags) f.map.set(uid, e.key, letters);
+}
+
+/** Counts one local file renamed for a server flag change. */
+function flagUpdated(ctx: Ctx, f: FolderRun): void {
+  f.res.flagsUpdated++;
+  bump(ctx, f.p.local, 0, 1);
 }
 
 /**
@@ -392,11 +477,11 @@ async function learnKeys(ctx: Ctx, f: FolderRun, uids: number[]): Promise<void> 
   const store: { t: TmpMessage; key: string; letters: string }[] = [];
   for (const { m, t } of learned) {
     const key = messageKey(m.internalDate, t.sha256);
-    const letters = lettersOfFlags(m.flags);
+    const letters = f.store.lettersOf(m.flags);
     if (f.state && !keys.has(key)) store.push({ t, key, letters });
     else {
       await f.store.discard(t);
-      if (await f.store.applyFlags(key, null, letters)) f.res.flagsUpdated++;
+      if (await f.store.applyFlags(key, null, letters)) flagUpdated(ctx, f);
     }
     f.map.set(m.uid, key, letters);
   }
@@ -419,23 +504,30 @@ function twoWayEnv(ctx: Ctx): TwoWayEnv {
   };
 }
 
+/** One folder, in phases: open it, read the server's flags, fetch new mail, then (two-way) bring both sides level. */
 async function fetchFolder(ctx: Ctx, p: Planned): Promise<void> {
   const f = await openFolder(ctx, p);
+  if (!f) return;
   const view = await serverFlags(ctx, f);
-  const maxListed = await fetchNew(ctx, f);
+  const listed = await fetchNew(ctx, f, view);
   // Folder complete: every UID below UIDNEXT at SELECT time was listed and handled.
-  positionFolder(ctx, f, Math.max(maxListed, f.mb.uidNext - 1));
-  if (!f.state) return;
-  const present = await serverUids(ctx, f, view.scanned);
+  positionFolder(ctx, f, Math.max(listed.maxUid, f.mb.uidNext - 1));
+  if (f.state) await reconcile(ctx, f, view, listed);
+}
+
+/** Two-way pass 1 for a fetched folder (src/fetch/twoway.ts); queues it for passes 2 and 3. */
+async function reconcile(ctx: Ctx, f: FolderRun, view: ServerView, listed: Listed): Promise<void> {
+  const state = f.state!;
+  const present = await serverUids(ctx, f, view, listed);
   // UIDs below the checkpoint the state does not know (a checkpoint merged from a replica
   // ahead of this one): learn their keys, so their flags and deletions are followed too.
-  const unknown = present ? [...present].filter((u) => u <= (f.valid?.uid ?? 0) && !f.state!.entries.has(u)) : [];
+  const unknown = present ? [...present].filter((u) => u <= (f.valid?.uid ?? 0) && !state.entries.has(u)) : [];
   if (unknown.length) await learnKeys(ctx, f, unknown);
   const tw: TwoWayFolder = {
-    remote: p.remote,
-    local: p.local,
+    remote: f.p.remote,
+    local: f.p.local,
     store: f.store,
-    state: f.state,
+    state,
     opened: f.mb,
     serverLetters: view.letters,
     present,
@@ -446,31 +538,34 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<void> {
   ctx.twoWay.push(tw);
   await reconcileFolder(twoWayEnv(ctx), tw);
   f.res.flagsUpdated += tw.counts.flagsPulled;
-  bump(ctx, p.local, 0, tw.counts.flagsPulled + tw.counts.flagsPushed);
+  bump(ctx, f.p.local, 0, tw.counts.flagsPulled + tw.counts.flagsPushed);
 }
 
 /**
- * The UIDs the server has, or `null` when it has every UID the state knows: a scan
- * lists them; else EXISTS equal to the number of known UIDs below UIDNEXT proves it, and
- * only a difference costs a `UID SEARCH ALL`.
+ * The UIDs the server has, or `null` when it has every UID the state knows. Up to the
+ * checkpoint a flag scan lists them, or QRESYNC's VANISHED says which are gone; above
+ * it, the listing of new mail. Else EXISTS equal to the number of known UIDs below
+ * UIDNEXT proves that none is gone, and only a difference costs a `UID SEARCH ALL`.
  */
-async function serverUids(ctx: Ctx, f: FolderRun, scanned: Set<number> | null): Promise<Set<number> | null> {
-  const known = [...f.state!.entries.keys()];
-  if (scanned) {
-    for (const uid of known) if (uid > (f.valid?.uid ?? 0)) scanned.add(uid);
-    return scanned;
+async function serverUids(ctx: Ctx, f: FolderRun, view: ServerView, listed: Listed): Promise<Set<number> | null> {
+  if (view.scanned) {
+    for (const uid of listed.uids) view.scanned.add(uid);
+    return view.scanned;
   }
-  if (known.filter((u) => u < f.mb.uidNext).length === f.mb.exists) return null;
+  const known = [...f.state!.entries.keys()].filter((u) => u < f.mb.uidNext);
+  if (view.vanished) {
+    const cp = f.valid?.uid ?? 0;
+    const gone = view.vanished;
+    const present = new Set(known.filter((u) => (u <= cp ? !gone.has(u) : listed.uids.has(u))));
+    // EXISTS confirms it (else a UID the state does not know is there: ask).
+    if (present.size === f.mb.exists) return present;
+  }
+  if (known.length === f.mb.exists) return null;
   return new Set(await ctx.source.uids());
 }
 
 /** Two-way: arrivals that wait in another folder to be moved there are known, not stored (see {@link pendingMove}). */
-async function dropPendingMoves(
-  ctx: Ctx,
-  f: FolderRun,
-  got: { t: TmpMessage; key: string; letters: string; m: MessageMeta }[],
-  keys: Map<string, unknown>,
-): Promise<void> {
+async function dropPendingMoves(ctx: Ctx, f: FolderRun, got: Arrived[], keys: Map<string, unknown>): Promise<void> {
   for (let i = got.length - 1; i >= 0; i--) {
     const g = got[i];
     if (keys.has(g.key) || !(await pendingMove(ctx, f.p.local, g.key))) continue;
@@ -488,78 +583,136 @@ function positionFolder(ctx: Ctx, f: FolderRun, uid: number): void {
   ctx.checkpoint[f.p.local] = { uidValidity: f.mb.uidValidity, uid: Math.max(keep, uid), ...(modseq !== undefined ? { modseq } : {}) };
 }
 
-/** Lists and downloads the folder's new messages in chunks; returns the highest UID listed. */
-async function fetchNew(ctx: Ctx, f: FolderRun): Promise<number> {
-  const { source, opts } = ctx;
-  const { res, store, map, mb, p } = f;
-  const baseUid = opts.rescan ? 0 : (f.valid?.uid ?? 0);
-  let metas: MessageMeta[] = [];
-  if (mb.exists > 0 && (baseUid + 1 < mb.uidNext || opts.rescan)) metas = await source.messagesAfter(baseUid);
-  metas.sort((a, b) => a.uid - b.uid);
-  const maxListed = metas.length ? metas[metas.length - 1].uid : 0;
-  if (opts.newestFirst) metas.reverse();
-  ctx.progress.expect(metas.length);
-  if (!ctx.checkpoint[p.local] || res.uidValidityReset || !f.valid) positionFolder(ctx, f, 0);
+/** What the listing of a folder's new mail found. */
+interface Listed {
+  /** The highest UID listed (0: none). */
+  maxUid: number;
+  /** Every UID listed. */
+  uids: Set<number>;
+}
 
-  const keys = await store.keys();
-  let i = 0;
-  while (i < metas.length) {
-    // One chunk: up to N messages / B bytes.
-    const chunk: MessageMeta[] = [];
-    let bytes = 0;
-    while (i < metas.length && chunk.length < (opts.chunkMessages ?? 200) && (chunk.length === 0 || bytes < (opts.chunkBytes ?? 16 << 20))) {
-      chunk.push(metas[i]);
-      bytes += metas[i].size;
-      i++;
+/** A downloaded message in `tmp/`, with the key and letters it is stored under. */
+interface Arrived {
+  t: TmpMessage;
+  key: string;
+  letters: string;
+  m: MessageMeta;
+}
+
+/** Lists the folder's messages above the checkpoint (all of them with `--rescan`), ascending by UID. */
+async function listNew(ctx: Ctx, f: FolderRun): Promise<MessageMeta[]> {
+  const baseUid = ctx.opts.rescan ? 0 : (f.valid?.uid ?? 0);
+  if (f.mb.exists === 0 || (baseUid + 1 >= f.mb.uidNext && !ctx.opts.rescan)) return [];
+  return (await ctx.source.messagesAfter(baseUid)).sort((a, b) => a.uid - b.uid);
+}
+
+/** Splits the listing into download chunks of at most N messages / B bytes. */
+function chunksOf(opts: FetchOptions, metas: MessageMeta[]): MessageMeta[][] {
+  const out: MessageMeta[][] = [];
+  let bytes = 0;
+  for (const m of metas) {
+    const last = out[out.length - 1];
+    if (!last || last.length >= (opts.chunkMessages ?? 200) || bytes >= (opts.chunkBytes ?? 16 << 20)) {
+      out.push([m]);
+      bytes = m.size;
+    } else {
+      last.push(m);
+      bytes += m.size;
     }
-    const want: MessageMeta[] = [];
-    let skipped = 0;
-    for (const m of chunk) {
-      if (opts.maxSize !== undefined && m.size > opts.maxSize) {
-        res.tooLarge++;
-        skipped++;
-        continue;
-      }
-      const known = map.entries.get(m.uid);
-      // Two-way: a known UID whose file is gone was deleted or moved here (pass 2 sends it).
-      if (known && (keys.has(known.key) || f.state)) {
-        res.existing++;
-        skipped++;
-        continue;
-      }
-      want.push(m);
-    }
-    const got: { t: TmpMessage; key: string; letters: string; m: MessageMeta }[] = [];
-    const keepArrived = async () => {
-      if (f.state) await dropPendingMoves(ctx, f, got, keys);
-      const r = await store.commitBatch(got);
-      for (const g of got) map.set(g.m.uid, g.key, g.letters);
-      res.fetched += r.added;
-      res.existing += r.existing;
-      res.bytes += got.reduce((s, g) => s + g.t.size, 0);
-      ctx.result.fetched += r.added;
-      ctx.result.bytes += got.reduce((s, g) => s + g.t.size, 0);
-      bump(ctx, p.local, r.added, 0);
-      ctx.progress.advance(
-        got.length + skipped,
-        got.reduce((s, g) => s + g.t.size, 0),
-      );
-    };
-    const t0 = Date.now();
-    try {
-      await download(ctx, store, want, (m, t) => got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: lettersOfFlags(m.flags) }));
-    } catch (err) {
-      // Keep every message that arrived whole; the checkpoint does not move past this chunk.
-      await keepArrived();
-      throw err;
-    }
-    const t1 = Date.now();
-    await keepArrived();
-    opts.log?.(`${p.local}: ${want.length} downloaded in ${t1 - t0} ms, stored in ${Date.now() - t1} ms`);
-    if (!opts.newestFirst) positionFolder(ctx, f, chunk[chunk.length - 1].uid);
+  }
+  return out;
+}
+
+/**
+ * Lists and downloads the folder's new messages in chunks. A listed UID the index
+ * already knows (uploaded or moved here by a replica of this account, or fetched by an
+ * interrupted newest-first run) is not downloaded, but its flags are the server's
+ * current ones: they go into `view` (two-way) or onto the file (pull), as changes up to
+ * the checkpoint do — the checkpoint's MODSEQ will not show them again.
+ */
+async function fetchNew(ctx: Ctx, f: FolderRun, view: ServerView): Promise<Listed> {
+  const metas = await listNew(ctx, f);
+  const listed: Listed = { maxUid: metas.length ? metas[metas.length - 1].uid : 0, uids: new Set(metas.map((m) => m.uid)) };
+  if (ctx.opts.newestFirst) metas.reverse();
+  ctx.progress.expect(metas.length);
+  if (!ctx.checkpoint[f.p.local] || f.res.uidValidityReset || !f.valid) positionFolder(ctx, f, 0);
+  for (const chunk of chunksOf(ctx.opts, metas)) {
+    await fetchChunk(ctx, f, view, chunk);
+    if (!ctx.opts.newestFirst) positionFolder(ctx, f, chunk[chunk.length - 1].uid);
     if (dueCommit(ctx)) await commitNow(ctx);
   }
-  return maxListed;
+  await f.store.syncDirs();
+  return listed;
+}
+
+/** The messages of a chunk to download: not over `--max-size`, not known (their server flags are taken instead). */
+async function wanted(ctx: Ctx, f: FolderRun, view: ServerView, chunk: MessageMeta[]): Promise<MessageMeta[]> {
+  const keys = await f.store.keys();
+  const want: MessageMeta[] = [];
+  for (const m of chunk) {
+    if (ctx.opts.maxSize !== undefined && m.size > ctx.opts.maxSize) {
+      f.res.tooLarge++;
+      continue;
+    }
+    const known = f.map.entries.get(m.uid);
+    // Two-way: a known UID whose file is gone was deleted or moved here (pass 2 sends it).
+    if (known && (keys.has(known.key) || f.state)) {
+      f.res.existing++;
+      await takeServerFlags(ctx, f, view, m.uid, f.store.lettersOf(m.flags));
+      continue;
+    }
+    want.push(m);
+  }
+  return want;
+}
+
+/** Downloads one chunk and stores what arrived whole (also when the download fails midway). */
+async function fetchChunk(ctx: Ctx, f: FolderRun, view: ServerView, chunk: MessageMeta[]): Promise<void> {
+  const want = await wanted(ctx, f, view, chunk);
+  const got: Arrived[] = [];
+  const t0 = Date.now();
+  try {
+    await download(ctx, f.store, want, (m, t) => got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: f.store.lettersOf(m.flags) }));
+  } finally {
+    // Keep every message that arrived whole; on a failure the checkpoint does not move past this chunk.
+    const t1 = Date.now();
+    await keepArrived(ctx, f, got, chunk.length - got.length);
+    ctx.opts.log?.(`${f.p.local}: ${want.length} downloaded in ${t1 - t0} ms, stored in ${Date.now() - t1} ms`);
+  }
+}
+
+/** Makes arrived messages durable and visible, records their UIDs, counts them. */
+async function keepArrived(ctx: Ctx, f: FolderRun, got: Arrived[], skipped: number): Promise<void> {
+  if (f.state) await dropPendingMoves(ctx, f, got, await f.store.keys());
+  const r = await f.store.commitBatch(got);
+  for (const g of got) f.map.set(g.m.uid, g.key, g.letters);
+  const bytes = got.reduce((s, g) => s + g.t.size, 0);
+  f.res.fetched += r.added;
+  f.res.existing += r.existing;
+  f.res.bytes += bytes;
+  ctx.result.fetched += r.added;
+  ctx.result.bytes += bytes;
+  bump(ctx, f.p.local, r.added, 0);
+  ctx.progress.advance(got.length + skipped, bytes);
+}
+
+/**
+ * After a complete run: records the two-way folders it fetched as level (quiet.ts). Not
+ * after a run limited with `--folder` (moves and deletions wait for a full run) or one
+ * that warned (a suspect disappearance is said at every run).
+ */
+async function recordLevel(ctx: Ctx): Promise<void> {
+  if (ctx.opts.folders?.length || ctx.result.warnings.length) return;
+  for (const f of ctx.twoWay)
+    await ctx.quiet.level({
+      repo: ctx.repo,
+      account: ctx.account.name,
+      local: f.local,
+      remote: f.remote,
+      status: statusAt(f.opened),
+      cp: ctx.checkpoint[f.local],
+    });
+  await ctx.quiet.save();
 }
 
 /** Fetches one account. Never throws: errors are in the result. */
@@ -581,6 +734,7 @@ export async function fetchAccount(repo: LockedRepo, account: Account, password:
     twoWay: [],
     stores: new Map(),
     planned: [],
+    quiet: await QuietFolders.load(repo.gitDir, account.name),
   };
   try {
     await source.connect();
@@ -590,7 +744,7 @@ export async function fetchAccount(repo: LockedRepo, account: Account, password:
     ctx.planned = planned.map((p) => p.local);
     for (const r of result.refused) opts.log?.(`${account.name}: skipping folder ${JSON.stringify(r.remote)}: ${r.reason}`);
     for (const p of planned) {
-      if (unchanged(ctx, p)) continue;
+      if (unchanged(ctx, p) || (await quiet(ctx, p, p.list.status))) continue;
       await fetchFolder(ctx, p);
     }
     if (ctx.twoWay.length) {
@@ -601,6 +755,7 @@ export async function fetchAccount(repo: LockedRepo, account: Account, password:
       for (const f of ctx.twoWay) await uploadNew(env, f);
     }
     await commitNow(ctx, true);
+    await recordLevel(ctx);
   } catch (err) {
     const e = runError(err, account);
     try {

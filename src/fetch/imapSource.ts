@@ -17,6 +17,7 @@ import type { Account } from './account.js';
 import {
   MailSourceError,
   type Appended,
+  type ChangedSince,
   type DownloadedMessage,
   type MailSource,
   type MessageMeta,
@@ -30,8 +31,12 @@ export interface ImapSourceOptions {
   chunkSize?: number;
 }
 
-/** Connection settings for imapflow from an account; `secret` is the password or (`auth: oauth2`) the access token. */
-function clientFor(account: Account, secret: string): ImapFlow {
+/**
+ * An imapflow client for an account; `secret` is the password or (`auth: oauth2`) the
+ * access token. `idle`: the client keeps the selected folder in IDLE (re-issued every
+ * `idle` ms) instead of staying silent between commands.
+ */
+export function clientFor(account: Account, secret: string, idle?: number): ImapFlow {
   return new ImapFlow({
     host: account.host,
     port: account.port,
@@ -45,8 +50,11 @@ function clientFor(account: Account, secret: string): ImapFlow {
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
     socketTimeout: 5 * 60_000,
-    disableAutoIdle: true,
+    disableAutoIdle: idle === undefined,
+    ...(idle !== undefined ? { maxIdleTime: idle } : {}),
     disableCompression: true,
+    // Where offered: expunges since a MODSEQ come with the flag changes (VANISHED).
+    qresync: true,
   });
 }
 
@@ -88,6 +96,10 @@ export function imapSource(account: Account, secret: string, opts: ImapSourceOpt
   let lastSocketError: unknown = null;
   client.on('error', (e: unknown) => {
     lastSocketError = e;
+  });
+  let collectVanished: number[] | null = null;
+  client.on('expunge', (e: { uid?: number; vanished?: boolean; earlier?: boolean }) => {
+    if (collectVanished && e.vanished && e.earlier && e.uid !== undefined) collectVanished.push(e.uid);
   });
   let iterating = false;
   let closed = false;
@@ -170,17 +182,27 @@ export function imapSource(account: Account, secret: string, opts: ImapSourceOpt
       }),
 
     changedSince: (modseq: string, maxUid: number) =>
-      run(async () => {
-        if (maxUid < 1) return [];
-        const all = await client.fetchAll(
-          `1:${maxUid}`,
-          { uid: true, flags: true, internalDate: true, size: true },
-          { uid: true, changedSince: BigInt(modseq) },
-        );
-        return all
-          .filter((m) => m.uid <= maxUid)
-          .map(metaOf)
-          .sort((a, b) => a.uid - b.uid);
+      run(async (): Promise<ChangedSince> => {
+        const qresync = client.enabled.has('QRESYNC');
+        if (maxUid < 1) return { changed: [], vanished: qresync ? [] : null };
+        // With QRESYNC enabled imapflow adds VANISHED to CHANGEDSINCE: the expunged UIDs
+        // arrive as "VANISHED (EARLIER)" in the same round trip, reported as expunge events.
+        const vanished: number[] = [];
+        collectVanished = vanished;
+        try {
+          const all = await client.fetchAll(
+            `1:${maxUid}`,
+            { uid: true, flags: true, internalDate: true, size: true },
+            { uid: true, changedSince: BigInt(modseq) },
+          );
+          const changed = all
+            .filter((m) => m.uid <= maxUid)
+            .map(metaOf)
+            .sort((a, b) => a.uid - b.uid);
+          return { changed, vanished: qresync ? vanished.filter((u) => u <= maxUid) : null };
+        } finally {
+          collectVanished = null;
+        }
       }),
 
     flagsUpTo: (maxUid: number) =>

@@ -61,6 +61,17 @@ export interface MessageMeta {
   internalDate?: Date;
 }
 
+/** What {@link MailSource.changedSince} found. */
+export interface ChangedSince {
+  /** Messages whose flags changed, ascending by UID. */
+  changed: MessageMeta[];
+  /**
+   * UIDs expunged since (QRESYNC's VANISHED; it may also name UIDs that never existed),
+   * or `null` when the server cannot say (no QRESYNC): then compare UID sets.
+   */
+  vanished: number[] | null;
+}
+
 /** A downloaded message held in memory. */
 export interface DownloadedMessage {
   uid: number;
@@ -125,9 +136,10 @@ export interface MailSource {
   messagesAfter(uid: number): Promise<MessageMeta[]>;
   /**
    * Messages of the open folder with a UID up to `maxUid` whose flags changed after
-   * MODSEQ `modseq` (CONDSTORE), ascending by UID.
+   * MODSEQ `modseq` (CONDSTORE), ascending by UID; with QRESYNC, in the same round trip,
+   * the UIDs up to `maxUid` expunged since (VANISHED).
    */
-  changedSince(modseq: string, maxUid: number): Promise<MessageMeta[]>;
+  changedSince(modseq: string, maxUid: number): Promise<ChangedSince>;
   /** The flags of every message of the open folder with a UID up to `maxUid` (`UID FETCH 1:n (FLAGS)`). */
   flagsUpTo(maxUid: number): Promise<UidFlags[]>;
   /** What fetch needs to know about these UIDs of the open folder (gone ones are left out), ascending. */

@@ -10,13 +10,12 @@
  * between one fast-import per core, each writing its own pack; every pack is complete
  * and fsynced when its process exits, before the caller writes trees or moves a ref.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { git, gitEnv, GitError } from './run.js';
+import { git, GitError, spawnGit } from './run.js';
 import { IoError } from '../util/errors.js';
 import type { Progress } from '../fetch/progress.js';
 
@@ -113,7 +112,8 @@ function openMessage(path: string): { fd: number; size: number } {
 async function importBlobs(root: string, gitDir: string, paths: string[], stop: { failed: boolean }, progress?: Progress): Promise<string[]> {
   const marks = join(gitDir, `mailgit-marks.${process.pid}.${randomBytes(4).toString('hex')}`);
   const args = ['-c', 'core.fsyncMethod=batch', '-c', 'pack.compression=1', 'fast-import', '--quiet', '--done', '--depth=0', `--export-marks=${marks}`];
-  const child = spawn('git', args, { cwd: root, env: gitEnv(GIT_MALLOC_ENV), stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawnGit(root, args, GIT_MALLOC_ENV);
+  child.stdout.resume(); // --quiet: nothing comes, but a pipe nobody reads could block it
   const err: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => err.push(d));
   const exited = new Promise<number>((resolve, reject) => {

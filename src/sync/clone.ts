@@ -16,6 +16,7 @@ import { gitCommitStore } from '../store/gitCommitStore.js';
 import { transportError } from './transport.js';
 import { useTreeUmask } from '../repo/perms.js';
 import { markGitIndex } from '../repo/gitIndex.js';
+import { noteSynced } from './remoteAdmin.js';
 
 /**
  * Clones `src` (any git URL or path) into `dir` as a new replica. On any failure the
@@ -60,7 +61,9 @@ export async function cloneRepo(src: string, dir: string, opts: { name?: string;
     await markGitIndex({ gitDir: join(dir, '.git') }, head);
     await git(['branch', '-q', '--set-upstream-to=origin/main', 'main'], { cwd: dir });
     await ensureMaildirs(dir);
-    return await openRepo(dir);
+    const repo = await openRepo(dir);
+    await noteSynced(repo, ['origin']);
+    return repo;
   } catch (e) {
     if (existed) {
       for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import {
   MailSourceError,
   type Appended,
+  type ChangedSince,
   type DownloadedMessage,
   type MailSource,
   type MessageMeta,
@@ -353,14 +354,16 @@ export class MemorySource implements MailSource {
       .map(metaOf);
   }
 
-  async changedSince(modseq: string, maxUid: number): Promise<MessageMeta[]> {
+  /** Without QRESYNC: `vanished` is always `null`. */
+  async changedSince(modseq: string, maxUid: number): Promise<ChangedSince> {
     this.check(`changedSince ${modseq} ${maxUid}`);
     if (!this.server.condstore()) throw new MailSourceError('server', 'CONDSTORE not supported');
     const since = BigInt(modseq);
-    return [...this.current().messages.values()]
+    const changed = [...this.current().messages.values()]
       .filter((m) => m.uid <= maxUid && m.modseq > since)
       .sort((a, b) => a.uid - b.uid)
       .map(metaOf);
+    return { changed, vanished: null };
   }
 
   async flagsUpTo(maxUid: number): Promise<UidFlags[]> {

@@ -69,7 +69,7 @@ export function run(
 /** One JSON line `mailgit watch --json` printed. */
 export interface WatchEventLine {
   time: string;
-  event: 'ready' | 'commit' | 'sync' | 'stopped';
+  event: 'ready' | 'commit' | 'sync' | 'fetch' | 'stopped';
   commit?: string;
   summary?: string[];
   lines?: string[];

@@ -17,12 +17,13 @@ import { addRemote, bareHub, mg } from '../helpers/replica.js';
 
 /**
  * Seeds of the convergence test; `MAILGIT_TWOWAY_SEEDS=N` adds N more, `MAILGIT_TWOWAY_SEED_LIST=a,b` runs just those.
- * Seed 9001 is left out: it ends with a flag set in both repos and not on the server (an open bug, not yet understood).
+ * Seed 9001 found that a server flag change on a message a replica had just uploaded was
+ * never pulled (pinned by the "just uploaded or moved there" test).
  */
 const SEEDS = process.env.MAILGIT_TWOWAY_SEED_LIST
   ? process.env.MAILGIT_TWOWAY_SEED_LIST.split(',').map(Number)
-  : [1234567, 42, 39695, ...Array.from({ length: Number(process.env.MAILGIT_TWOWAY_SEEDS ?? 0) }, (_, i) => 100 + i * 7919)];
-const USERS: DovecotUser[] = ['ways', 'gone', 'mass', 'move', 'up', 'old', ...SEEDS.map((s) => `conv${s}`), 'kill', 'validity'].map((u) => ({
+  : [...new Set([1234567, 42, 39695, 9001, ...Array.from({ length: Number(process.env.MAILGIT_TWOWAY_SEEDS ?? 0) }, (_, i) => 100 + i * 7919)])];
+const USERS: DovecotUser[] = ['ways', 'fresh', 'gone', 'mass', 'move', 'up', 'old', ...SEEDS.map((s) => `conv${s}`), 'kill', 'validity'].map((u) => ({
   user: u,
   password: `pw-${u}-2way!`,
 }));
@@ -136,6 +137,38 @@ describe('two-way fetch (Dovecot)', () => {
       fetch(r);
       expect(pathOf(r.dir, m[2])).toMatch(/:2,FR$/);
     }, 120_000);
+    test(`a server flag change on a message this replica just uploaded or moved there reaches the repo, ${label}`, async () => {
+      // Seed 9001's bug: such a UID is above the checkpoint and known, so the next run
+      // listed it as new mail, skipped it, and dropped the flags the listing carried.
+      const s = server();
+      const u = user('fresh');
+      const moved = gen(1, 'fresh');
+      const up = gen(2, 'fresh');
+      await s.append('INBOX', [moved], { user: u });
+      await imap(s, u, (c) => c.mailboxCreate('Archive'));
+      const r = repoFor(s, u, 'a');
+      fetch(r);
+      const p = pathOf(r.dir, moved)!;
+      renameSync(join(r.dir, p), join(r.dir, 'Archive', p.slice(p.indexOf('/') + 1)));
+      writeFileSync(join(r.dir, 'Archive', 'new', '1705000099.M1P2.client'), up);
+      fetch(r);
+      expect([...(await serverState(s, u, 'Archive')).keys()].sort()).toEqual([sha(moved), sha(up)].sort());
+      await imap(s, u, async (c) => {
+        await c.mailboxOpen('Archive');
+        await c.messageFlagsAdd('1:*', ['\\Seen'], { uid: true });
+      });
+      fetch(r);
+      expect(pathOf(r.dir, moved)).toMatch(/^Archive\/cur\/.*:2,S$/);
+      expect(pathOf(r.dir, up)).toMatch(/^Archive\/cur\/.*:2,S$/);
+      // A change on both after the checkpoint passed them is seen as before.
+      await imap(s, u, async (c) => {
+        await c.mailboxOpen('Archive');
+        await c.messageFlagsAdd('1:*', ['\\Flagged'], { uid: true });
+      });
+      fetch(r);
+      expect(pathOf(r.dir, moved)).toMatch(/:2,FS$/);
+      expect(pathOf(r.dir, up)).toMatch(/:2,FS$/);
+    });
   }
 
   test('server expunge → deleted in the two-way repo, kept in a pull repo; local deletion → \\Deleted, expunged with --expunge', async () => {
@@ -412,7 +445,8 @@ describe('two-way fetch: crashes and convergence (Dovecot)', () => {
               await c.mailboxOpen(folder);
               const uids = (await c.search({ all: true }, { uid: true })) || [];
               if (!uids.length) return;
-              const uid = String(uids[rnd(uids.length)]);
+              // The newest UID more often: a message a replica just uploaded or moved there.
+              const uid = String(uids[Math.min(rnd(uids.length + 2), uids.length - 1)]);
               for await (const m of c.fetch(uid, { envelope: true }, { uid: true }))
                 trace.push(`  server ${folder} uid ${uid} ${m.envelope?.subject} what${what}`);
               if (what === 0) await c.messageMove(uid, FOLDERS.filter((f) => f !== folder)[rnd(2)], { uid: true });

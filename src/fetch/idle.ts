@@ -1,0 +1,107 @@
+/**
+ * One IDLE connection to an account's server, for `mailgit watch --fetch`: it keeps INBOX
+ * selected (read-only) in IDLE and calls `onChange` whenever the server says something
+ * changed there (new mail, an expunge, a flag). It downloads nothing itself: the caller
+ * runs a fetch. When the connection drops (the network, a suspend, the server
+ * restarting) it reconnects with backoff — 1 s, doubling up to `maxBackoffMs` — and calls
+ * `onChange` once connected again, since mail may have arrived meanwhile.
+ *
+ * The server's NOTIFY (RFC 5465, changes in every folder on one connection) is not used:
+ * imapflow does not speak it. Other folders are looked at by each fetch this triggers and
+ * by the watch's periodic fetch.
+ */
+import type { Account } from './account.js';
+import { clientFor, connectFailure } from './imapSource.js';
+import type { MailSourceError } from './mailSource.js';
+
+/** Options of {@link startIdle}. */
+export interface IdleOptions {
+  /** Called (at once, without waiting) when INBOX changed, and after each (re)connection. */
+  onChange(): void;
+  /** Called when the connection failed or dropped; `retryMs` is the wait before the next attempt. */
+  onDown?(error: MailSourceError, retryMs: number): void;
+  /** Longest wait between two attempts (default 60 s). */
+  maxBackoffMs?: number;
+  /** IDLE is re-issued this often (default 5 min; servers drop an IDLE after 30). */
+  reissueMs?: number;
+}
+
+/** A running IDLE connection. */
+export interface Idle {
+  /** Whether the connection is up and in IDLE (or about to be). */
+  readonly connected: boolean;
+  /** Logs out and stops reconnecting. */
+  close(): Promise<void>;
+}
+
+/** Starts the IDLE connection of `account`; `secret` gives its password or access token at each connection. */
+export function startIdle(account: Account, secret: (account: Account) => Promise<string>, opts: IdleOptions): Idle {
+  const maxBackoff = opts.maxBackoffMs ?? 60_000;
+  let stopped = false;
+  let connected = false;
+  let client: ReturnType<typeof clientFor> | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  let backoff = 1000;
+
+  const down = (err: unknown) => {
+    connected = false;
+    client?.removeAllListeners();
+    client?.close();
+    client = null;
+    if (stopped) return;
+    const wait = backoff;
+    backoff = Math.min(backoff * 2, maxBackoff);
+    opts.onDown?.(connectFailure(err), wait);
+    retry = setTimeout(() => void up(), wait);
+  };
+
+  const up = async () => {
+    retry = null;
+    if (stopped) return;
+    let c: ReturnType<typeof clientFor>;
+    try {
+      c = clientFor(account, await secret(account), opts.reissueMs ?? 5 * 60_000);
+    } catch (err) {
+      down(err);
+      return;
+    }
+    if (stopped) return;
+    client = c;
+    c.on('error', () => undefined); // 'close' follows and reconnects
+    c.on('close', () => {
+      if (client === c) down(new Error('connection closed'));
+    });
+    for (const ev of ['exists', 'expunge', 'flags']) c.on(ev, () => opts.onChange());
+    try {
+      await c.connect();
+      await c.mailboxOpen('INBOX', { readOnly: true });
+    } catch (err) {
+      if (client === c) down(err);
+      return;
+    }
+    if (stopped) return;
+    connected = true;
+    backoff = 1000;
+    opts.onChange(); // whatever arrived while no one listened
+    void c.idle().catch(() => undefined); // auto-IDLE takes over after each break
+  };
+
+  void up();
+  return {
+    get connected() {
+      return connected;
+    },
+    async close() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      const c = client;
+      client = null;
+      connected = false;
+      if (c) {
+        c.removeAllListeners();
+        c.on('error', () => undefined);
+        await c.logout().catch(() => c.close());
+      }
+    },
+  };
+}
