@@ -75,8 +75,21 @@ function presentSameKey(fresh: readonly NamedBlob[], listed: ReadonlyMap<string,
   return out;
 }
 
-/** Directories younger than this are not cached: a change in the same clock tick could hide. */
-const RACY_MS = 2000;
+/**
+ * A stamp younger than this is not cached: a change in the same timestamp tick as the
+ * scan's listing would leave it as it is. A file system with whole-second timestamps
+ * (FAT, HFS+, some network mounts) gets 2 s; one with finer ones (ext4, xfs, btrfs,
+ * tmpfs, whose kernel clock ticks every 1–10 ms) 50 ms, so that the record right after a
+ * sync's apply keeps the stamps of what it listed and the next scan does not list it again.
+ */
+const RACY_COARSE_MS = 2000;
+const RACY_FINE_MS = 50;
+
+/** True when `st` changed too recently for its stamp to be trusted (scan time `now`, ms). */
+function isRacy(st: BigIntStats, now: number): boolean {
+  const coarse = st.mtimeNs % 1_000_000_000n === 0n;
+  return now - Number(st.mtimeMs) < (coarse ? RACY_COARSE_MS : RACY_FINE_MS);
+}
 
 function parentDir(p: string): string {
   const i = p.lastIndexOf('/');
@@ -278,7 +291,7 @@ async function statDirs(p: Pass, folders: Iterable<string>): Promise<{ changed: 
         p.state.dirs[d] = stamp;
         continue;
       }
-      if (p.now - Number(st.mtimeMs) >= RACY_MS) p.state.dirs[d] = stamp;
+      if (!isRacy(st, p.now)) p.state.dirs[d] = stamp;
     } else if (!p.headDirs.has(d)) continue;
     changed.push(d);
   }
@@ -386,7 +399,7 @@ async function fileChanges(p: Pass, hashed: readonly NamedBlob[], onDisk: Readon
     const st = onDisk.get(path)!;
     // A racy file is still listed (with a stamp that never matches, so it is hashed
     // again next time): a warm scan finds deleted files only through this list.
-    if (p.now - Number(st.mtimeMs) >= RACY_MS) p.state.files[path] = { ...stampOf(st), size: Number(st.size), oid };
+    if (!isRacy(st, p.now)) p.state.files[path] = { ...stampOf(st), size: Number(st.size), oid };
     else p.state.files[path] = { mtime: 'racy', ino: -1, size: -1, oid };
     if ((await headFileOid(path)) !== oid) files.push({ path, oid });
   }

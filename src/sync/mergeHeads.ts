@@ -19,6 +19,8 @@ export interface MergeOutcome {
   /** The commit to move to (ours when up to date). */
   commit: string;
   decisions: Decision[];
+  /** The paths that differ from ours to {@link commit}, when the merge read them (a fast-forward). */
+  changes?: PathChange[];
 }
 
 async function readContents(store: HistoryStore, diffs: PathChange[]): Promise<Map<string, string>> {
@@ -153,7 +155,9 @@ export async function mergeHeads({ store, ours, theirs, origin, replica, describ
     })),
     `changes from ${origin}`,
   );
-  if (!ours || (await store.isAncestor(ours, theirs))) return { kind: 'fast-forward', commit: theirs, decisions: [] };
+  // A merge base that is ours makes this a fast-forward, and what came in is what changes here.
+  if (!ours || base === ours) return { kind: 'fast-forward', commit: theirs, decisions: [], changes };
+  if (await store.isAncestor(ours, theirs)) return { kind: 'fast-forward', commit: theirs, decisions: [] };
   const { tree, decisions } = await mergeTrees(store, { base, ours, theirs });
   const body = [...describe(await store.diff(ours, tree)), ...decisions.map((d) => `conflict: ${d.text}`)].join('\n');
   const now = wall();

@@ -24,6 +24,7 @@ import { formatEvents } from '../maildir/describe.js';
 import { MAIN } from '../store/commitStore.js';
 import type { PathChange, RefEntry, Remote } from '../store/commitStore.js';
 import { gitReplica } from './replica.js';
+import { perfMark } from '../util/perf.js';
 import type { SyncReplica } from './replica.js';
 
 /** Options for {@link syncRepo}. */
@@ -85,7 +86,7 @@ async function planMerge(r: SyncReplica, theirs: string, origin: string): Promis
   const describe = (c: PathChange[]) => describeDiff(r.layout, c, restored);
   const outcome = await mergeHeads({ store: r.store, ours: head, theirs, origin, replica: r.replica, describe });
   if (outcome.kind === 'up-to-date') return null;
-  const changes = await r.store.diff(head, outcome.commit);
+  const changes = outcome.changes ?? (await r.store.diff(head, outcome.commit));
   return { head, commit: outcome.commit, changes, origin, incoming: describe(changes), decisions: outcome.decisions.map((d) => d.text) };
 }
 
@@ -95,7 +96,9 @@ async function applyMerge(r: SyncReplica, plan: MergePlan, report: { incoming: s
   report.decisions.push(...plan.decisions);
   if (plan.head) report.decisions.push(...(await r.worktree.apply({ from: plan.head, to: plan.commit, changes: plan.changes, origin: plan.origin })));
   else if (!(await r.store.updateRef(MAIN, plan.commit, null))) throw new RaceError('the branch appeared while syncing; nothing applied, sync again');
+  perfMark(`sync: applied ${plan.changes.length} paths from ${plan.origin}`);
   await r.worktree.record('record changes made during sync');
+  perfMark('sync: recorded what a client did meanwhile');
   return headOf(r);
 }
 
@@ -173,6 +176,7 @@ interface Leg {
 
 async function planRound({ r, remote, opts }: Leg): Promise<RoundPlan> {
   const fetched = await fetchRemote(r.store, remote);
+  perfMark(`sync: fetched ${remote.name}`);
   const head = await headOf(r);
   const theirs = await admitRemoteHead({ store: r.store, name: remote.name, fetched, ours: head, opts });
   return { fetched, theirs, head, merge: theirs ? await planMerge(r, theirs, remote.name) : null };
@@ -211,6 +215,7 @@ async function syncOne(leg: Leg): Promise<RemoteReport> {
       if (!head || head === plan.theirs) return report;
       const outgoing = await gained(r, plan.theirs, head);
       const pushed = await pushHead(r, remote, plan.fetched.worktree);
+      perfMark(`sync: pushed to ${remote.name} (${pushed})`);
       if (pushed === 'main' || pushed === 'incoming') return { ...report, outgoing, pushed };
       ownIncoming = pushed === 'incoming-rejected';
       if (round >= rounds) throw new RaceError(`remote ${remote.name} kept moving; gave up after ${rounds} rounds (run sync again)`);
@@ -250,6 +255,7 @@ function joinReports(a: RemoteReport, b: RemoteReport): RemoteReport {
  * that one run leaves every reachable remote level.
  */
 export async function syncReplica(r: SyncReplica, remotes: Remote[], opts: SyncOptions = {}): Promise<SyncReport> {
+  perfMark('sync: start');
   const recorded = await r.worktree.record();
   const received = await receiveIncoming(r, opts);
   const reports: RemoteReport[] = [];
