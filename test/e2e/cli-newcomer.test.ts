@@ -168,4 +168,13 @@ describe('cron, scripts and shells', () => {
     expect(complete('mailgit account a').stdout.split('\n')).toContain('add');
     expect(complete('mailgit sync --dr').stdout.split('\n')).toContain('--dry-run');
   });
+
+  it.skipIf(spawnSync('zsh', ['--version']).status !== 0)('mailgit completion under zsh: a compdef script zsh parses, completions with descriptions', () => {
+    const dir = tempDir();
+    const script = sh('mailgit completion > mailgit.zsh && zsh -n mailgit.zsh && head -1 mailgit.zsh', { cwd: dir, env: { SHELL: '/bin/zsh' } });
+    expect(script.code, script.stderr).toBe(0);
+    expect(script.stdout).toBe('#compdef mailgit\n');
+    const words = sh('mailgit --get-yargs-completions mailgit sy', { env: { SHELL: '/bin/zsh' } }).stdout.split('\n');
+    expect(words).toContain('sync:record local changes, then fetch, merge, apply and push with each remote');
+  });
 });
