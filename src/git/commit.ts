@@ -5,8 +5,8 @@
 import { git, gitText } from './run.js';
 import { IoError } from '../util/errors.js';
 
-/** The branch every mail repo uses. */
-export const BRANCH = 'refs/heads/main';
+/** The branch every mail repo uses ({@link MAIN}). */
+export { MAIN as BRANCH } from '../store/types.js';
 
 /** Trailers carried by every mailgit commit. */
 export interface Trailers {

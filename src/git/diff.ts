@@ -3,15 +3,9 @@
  * blob, the input of merge and apply.
  */
 import { git } from './run.js';
+import type { PathChange } from '../store/types.js';
 
-/** One changed path: `old*` null when added, `new*` null when deleted. */
-export interface PathChange {
-  path: string;
-  oldMode: string | null;
-  oldOid: string | null;
-  newMode: string | null;
-  newOid: string | null;
-}
+export type { PathChange } from '../store/types.js';
 
 const ZERO = /^0+$/;
 

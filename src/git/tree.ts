@@ -5,22 +5,9 @@
  */
 import { git, splitZ } from './run.js';
 import { TreeIO } from './treeio.js';
+import type { TreeEdit, TreeEntry } from '../store/types.js';
 
-/** One entry of a tree listing. */
-export interface TreeEntry {
-  mode: string;
-  type: 'blob' | 'tree' | 'commit';
-  oid: string;
-  /** Repo-relative path (full path for recursive listings, else the name in `dir`). */
-  path: string;
-}
-
-/** A change to a tree: set `path` to blob `oid`, or delete it (`oid === null`). */
-export interface TreeEdit {
-  path: string;
-  oid: string | null;
-  mode?: string;
-}
+export type { TreeEdit, TreeEntry } from '../store/types.js';
 
 /** The id of the empty tree. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -37,7 +24,11 @@ function parseEntries(out: Buffer): TreeEntry[] {
  * Lists every entry below `treeish` recursively (blobs, symlinks and submodules; trees
  * with `withTrees`), or only below the directories `paths` when given.
  */
-export async function lsTreeRecursive(cwd: string, treeish: string, withTrees = false, paths: string[] = []): Promise<TreeEntry[]> {
+export async function lsTreeRecursive(
+  cwd: string,
+  treeish: string,
+  { withTrees = false, paths = [] }: { withTrees?: boolean; paths?: string[] } = {},
+): Promise<TreeEntry[]> {
   const args = ['ls-tree', '-r', '-z', '--full-tree', ...(withTrees ? ['-t'] : []), treeish, ...(paths.length ? ['--', ...paths] : [])];
   return parseEntries((await git(args, { cwd })).stdout);
 }

@@ -220,6 +220,6 @@ function mergeTwins(idOurs: string, idTheirs: string, o: MessageEntry, t: Messag
 function describeChange(b: MessageEntry, e: MessageEntry): string {
   if (e.folder !== b.folder) return `moved to ${folderName(e.folder)}`;
   if (flagsOf(e.info) !== flagsOf(b.info)) return `re-flagged (flags "${flagsOf(e.info)}")`;
-  if (e.sub !== b.sub) return e.sub === 'cur' ? 'marked seen' : 'moved back to new';
+  if (e.sub !== b.sub) return e.sub === 'cur' ? 'no longer new' : 'marked new';
   return 'changed';
 }

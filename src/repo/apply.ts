@@ -18,7 +18,10 @@
  * journal only undoes), so the work tree never disagrees with HEAD after a command exits and
  * no failure wedges the replica. A message the client renamed meanwhile gets both renames,
  * merged three-way (clientName.ts); one it deleted or moved away stays so, with a note.
+ * What each path wants is read from the diff first (applyPlan.ts, pure), and so are these
+ * race rules, as tables; the executor here finds how each path stands and follows them.
  */
+import { silentProgress, type Progress } from '../fetch/progress.js';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { CatFile } from '../git/catfile.js';
@@ -31,15 +34,17 @@ import type { MessagePath } from '../maildir/name.js';
 import { mergeClientName } from '../merge/clientName.js';
 import { flagsOf } from '../maildir/name.js';
 import { quote } from '../sync/validate.js';
-import { EX, MailgitError, RaceError, UnsafeDataError } from '../util/errors.js';
+import { MailgitError, RaceError, UnsafeDataError, errnoOf, exitOf, messageOf } from '../util/errors.js';
 import type { ApplyFs } from './applyFs.js';
 import { nodeApplyFs } from './applyFs.js';
+import { arrivalAction, departureAction, planApply } from './applyPlan.js';
+import type { ApplyPlan, Arrival, ArrivalFound, DepartureFound } from './applyPlan.js';
 import type { Repo } from './repo.js';
+import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
 import { loadDirState, saveDirState } from './dirstate.js';
 import { syncGitIndex } from './gitIndex.js';
-import { folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 
 interface Journal {
   from: string;
@@ -56,6 +61,8 @@ export interface ApplyOptions {
   origin?: string;
   /** The file system (tests inject failures and client renames here). */
   fs?: ApplyFs;
+  /** Told how many files are written and each one done (a progress bar on a terminal). */
+  progress?: Pick<Progress, 'expect' | 'advance'>;
 }
 
 /** What an apply did that a person should hear: the changes it could not bring in as they were. */
@@ -136,15 +143,13 @@ async function dropJournal(fs: ApplyFs, repo: Repo): Promise<void> {
   }
 }
 
-/** Writes one diff (`from` → `to` of a journal, or back) into the Maildir: steps 3–5. */
+/** Writes one diff (`from` → `to` of a journal, or back) into the Maildir, by its plan: steps 3–5. */
 class Applier {
   /** Directories written to, repo-relative. */
   readonly touched = new Set<string>();
   readonly notes: string[] = [];
   private readonly made = new Set<string>();
   private readonly renamedAway = new Set<string>();
-  private readonly leaving = new Map<string, PathChange[]>();
-  private readonly targets = new Set<string>();
   private readonly writes: PathChange[] = [];
   /** Directory listings by key, read by {@link findKey} when a name went missing. */
   private readonly listings = new Map<string, Map<string, string[]>>();
@@ -152,18 +157,16 @@ class Applier {
   private readonly root: string;
   private readonly fs: ApplyFs;
   private readonly cat: CatFile;
-  private readonly changes: PathChange[];
+  private readonly plan: ApplyPlan;
   private readonly origin: string;
   /** Where other files than messages are written first (`.git/mailgit`: same file system, never recorded). */
   private readonly fileTmp: string;
 
-  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; changes: PathChange[]; origin: string; fileTmp: string }) {
-    ({ root: this.root, fs: this.fs, cat: this.cat, changes: this.changes, origin: this.origin, fileTmp: this.fileTmp } = o);
-    for (const c of this.changes) {
-      if (c.newOid !== null) this.targets.add(c.path);
-      const m = c.oldOid === null ? null : parseMessagePath(c.path);
-      if (m && c.newOid !== c.oldOid) this.leaving.set(m.key, [...(this.leaving.get(m.key) ?? []), c]);
-    }
+  private readonly progress: Pick<Progress, 'expect' | 'advance'>;
+
+  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; plan: ApplyPlan; origin: string; fileTmp: string; progress?: ApplyOptions['progress'] }) {
+    ({ root: this.root, fs: this.fs, cat: this.cat, plan: this.plan, origin: this.origin, fileTmp: this.fileTmp } = o);
+    this.progress = o.progress ?? silentProgress;
   }
 
   private abs(path: string): string {
@@ -188,66 +191,64 @@ class Applier {
     }
   }
 
-  private async writeBlob(c: PathChange): Promise<void> {
+  /** Writes a path's new blob; returns its size. */
+  private async writeBlob(c: PathChange): Promise<number> {
     const m = parseMessagePath(c.path);
     if (m) await this.mkdir(join(m.folder, 'tmp'));
     await this.mkdir(dirname(c.path));
-    await this.writeVia(m ? this.abs(join(m.folder, 'tmp')) : this.fileTmp, c.path, await this.cat.read(c.newOid!));
+    const data = await this.cat.read(c.newOid!);
+    await this.writeVia(m ? this.abs(join(m.folder, 'tmp')) : this.fileTmp, c.path, data);
+    return data.length;
   }
 
-  /** Runs steps 3–5 for the whole diff. */
+  /** Runs steps 3–5 for the whole plan. */
   async run(): Promise<void> {
-    await this.ensureFolderDirs();
-    for (const c of this.changes) if (c.newOid !== null) await this.arrive(c);
+    for (const f of this.plan.folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
+    for (const a of this.plan.arrivals) await this.arrive(a);
     let next = 0;
+    this.progress.expect(this.writes.length);
     const worker = async (): Promise<void> => {
-      while (next < this.writes.length) await this.writeBlob(this.writes[next++]!);
+      while (next < this.writes.length) this.progress.advance(1, await this.writeBlob(this.writes[next++]!));
     };
     await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
-    for (const c of this.changes) if (c.newOid === null) await this.leave(c);
+    for (const c of this.plan.departures) await this.leave(c);
     // The renames are done and every written file was fsynced: a directory that cannot be
     // fsynced (gone, or an I/O error) does not undo them.
     for (const d of this.touched) await this.fs.fsyncDir(this.abs(d)).catch(() => undefined);
-    await this.removeEmptyFolders();
+    for (const f of this.plan.unmarked) await this.removeIfEmpty(f);
   }
 
-  /** Every folder a change writes into, or whose marker arrives, has `cur/ new/ tmp/`. */
-  private async ensureFolderDirs(): Promise<void> {
-    const folders = new Set<string>();
-    for (const c of this.changes) {
-      if (c.newOid === null) continue;
-      const m = parseMessagePath(c.path);
-      if (m) folders.add(m.folder);
-      else if (isFolderMarker(c.path)) folders.add(folderOfMarker(c.path));
-    }
-    for (const f of folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
-  }
-
-  /** Step 3 for one new or changed path: a rename from the old name when possible, else a write (queued). */
-  private async arrive(c: PathChange): Promise<void> {
+  /** Step 3 for one arriving path: finds how it stands, then does what the race rules say. */
+  private async arrive(a: Arrival): Promise<void> {
+    const c = a.change;
     this.touched.add(dirname(c.path));
-    const m = parseMessagePath(c.path);
-    if (!m) {
-      if (c.oldOid === c.newOid && (await this.fs.exists(this.abs(c.path)))) return;
-      await this.writeBlob(c);
-      return;
-    }
-    if (await this.fs.exists(this.abs(c.path))) {
-      // Same name, new content: only a same-key clash does that (the local message went to a
-      // new name above or below, from its blob). Replace atomically.
-      if (c.oldOid !== null && c.oldOid !== c.newOid) this.writes.push(c);
-      return;
-    }
-    const sources = (this.leaving.get(m.key) ?? []).filter((s) => s.oldOid === c.newOid && s.path !== c.path);
-    for (const s of sources) {
+    const found = await this.findArrival(a);
+    const action = arrivalAction(a, found.found);
+    if (action === 'write' && a.message) this.writes.push(c);
+    else if (action === 'write') await this.writeBlob(c);
+    else if (action === 'follow-client') await this.followClient(a.sources[0]!, c, found.now!);
+    else if (action === 'keep-removal') this.noteRemovalKept(a.sources[0]!, c);
+  }
+
+  /**
+   * How an arriving path stands: there already; else (a message) renamed from an old name
+   * that is still there, which is the whole work; else why none could be renamed.
+   */
+  private async findArrival(a: Arrival): Promise<{ found: ArrivalFound; now?: string }> {
+    // Nothing to rename from and new bytes to write: written whatever is there.
+    if (a.sources.length === 0 && a.replaces) return { found: 'absent' };
+    if (await this.fs.exists(this.abs(a.change.path))) return { found: 'there' };
+    if (a.sources.length === 0) return { found: 'absent' };
+    for (const s of a.sources) {
       if (this.renamedAway.has(s.path)) continue;
-      if (await this.renameIfThere(s.path, c.path)) return;
+      if (await this.renameIfThere(s.path, a.change.path)) return { found: 'renamed' };
     }
-    if (sources.length > 0 && sources.every((s) => !this.renamedAway.has(s.path))) {
-      await this.clientRenamed(sources[0]!, c);
-      return;
-    }
-    this.writes.push(c);
+    if (a.sources.some((s) => this.renamedAway.has(s.path))) return { found: 'taken' };
+    // The client renamed or deleted the message at its old name while the sync ran.
+    const old = a.sources[0]!;
+    this.renamedAway.add(old.path);
+    const now = await this.findKey(parseMessagePath(old.path)!);
+    return now === null ? { found: 'gone' } : { found: 'client-renamed', now };
   }
 
   /** Renames `from` to `to`; false when `from` is gone (the client renamed or deleted it). */
@@ -265,26 +266,24 @@ class Applier {
   }
 
   /**
-   * The client renamed (or deleted) the message at `s` while the sync ran, and the applied
-   * tree wants it at `c`: its current name and the wanted one are merged three-way over the
-   * old one, and the file goes to the merged name (the next record commits the client's part).
-   * Never a second copy: when the client's file is not in the folder any more, it stays so.
+   * The client renamed the message at `s` (it is at `now`) while the sync ran, and the
+   * applied tree wants it at `c`: its current name and the wanted one are merged three-way
+   * over the old one, and the file goes to the merged name (the next record commits the
+   * client's part). Never a second copy.
    */
-  private async clientRenamed(s: PathChange, c: PathChange): Promise<void> {
-    const base = parseMessagePath(s.path)!;
-    const wanted = parseMessagePath(c.path)!;
-    this.renamedAway.add(s.path);
-    const now = await this.findKey(base);
-    if (now === null) {
-      this.notes.push(
-        `${base.folder === '' ? '' : `${base.folder}/`}${base.key}: changed on ${this.origin} (to ${describeName(wanted)}) ` +
-          'but moved or deleted here while the sync applied it; kept the change made here',
-      );
-      return;
-    }
-    const merged = messagePath(mergeClientName(base, parseMessagePath(now)!, wanted, c.newOid!));
+  private async followClient(s: PathChange, c: PathChange, now: string): Promise<void> {
+    const merged = messagePath(mergeClientName(parseMessagePath(s.path)!, parseMessagePath(now)!, parseMessagePath(c.path)!, c.newOid!));
     if (merged !== now && !(await this.renameIfThere(now, merged))) return;
     this.touched.add(dirname(merged));
+  }
+
+  /** The client moved or deleted the message at `s` that the applied tree wants at `c`: it stays so. */
+  private noteRemovalKept(s: PathChange, c: PathChange): void {
+    const base = parseMessagePath(s.path)!;
+    this.notes.push(
+      `${base.folder === '' ? '' : `${base.folder}/`}${base.key}: changed on ${this.origin} (to ${describeName(parseMessagePath(c.path)!)}) ` +
+        'but moved or deleted here while the sync applied it; kept the change made here',
+    );
   }
 
   /**
@@ -307,54 +306,56 @@ class Applier {
       }
       for (const n of keys.get(m.key) ?? []) {
         const path = join(dir, n);
-        if (!this.targets.has(path) && (await this.fs.exists(this.abs(path)))) return path;
+        if (!this.plan.targets.has(path) && (await this.fs.exists(this.abs(path)))) return path;
       }
     }
     return null;
   }
 
-  /** Step 4 for one path that is gone. */
+  /** Step 4 for one leaving path: finds how it stands (removing it when there), then does what the race rules say. */
   private async leave(c: PathChange): Promise<void> {
     this.touched.add(dirname(c.path));
-    if (this.renamedAway.has(c.path)) return;
-    try {
-      await this.fs.unlink(this.abs(c.path));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      const m = parseMessagePath(c.path);
-      const now = m && (await this.findKey(m));
-      if (m && now) {
-        this.notes.push(`${m.folder === '' ? '' : `${m.folder}/`}${m.key}: deleted on ${this.origin} but changed here while the ` + 'sync applied it; kept it');
-      }
+    const found = await this.findDeparture(c);
+    if (departureAction(found) === 'keep-client') {
+      const m = parseMessagePath(c.path)!;
+      this.notes.push(`${m.folder === '' ? '' : `${m.folder}/`}${m.key}: deleted on ${this.origin} but changed here while the sync applied it; kept it`);
     }
   }
 
+  private async findDeparture(c: PathChange): Promise<DepartureFound> {
+    if (this.renamedAway.has(c.path)) return 'moved';
+    try {
+      await this.fs.unlink(this.abs(c.path));
+      return 'removed';
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const m = parseMessagePath(c.path);
+    return m && (await this.findKey(m)) ? 'client-renamed' : 'gone';
+  }
+
   /**
-   * Removes the directories of folders whose marker went away and that hold nothing now,
+   * Removes the directories of a folder whose marker went away if it holds nothing now,
    * all of `cur/ new/ tmp/` or none: a folder with mail, or with a delivery under way in
    * `tmp/`, stays complete.
    */
-  private async removeEmptyFolders(): Promise<void> {
-    for (const c of this.changes) {
-      if (c.newOid !== null || !isFolderMarker(c.path)) continue;
-      const folder = folderOfMarker(c.path);
-      const subs = ['cur', 'new', 'tmp'].map((s) => this.abs(join(folder, s)));
-      const listed = await Promise.all(subs.map((d) => this.fs.readdir(d).catch(() => null)));
-      if (listed.some((names) => names !== null && names.length > 0)) continue;
-      try {
-        for (const d of subs) {
-          await this.fs.rmdir(d).catch((e: NodeJS.ErrnoException) => {
-            if (e.code !== 'ENOENT') throw e;
-          });
-        }
-      } catch (e) {
-        // A client wrote into the folder meanwhile, or rmdir failed: the folder stays whole.
-        for (const d of subs) await this.fs.mkdir(d);
-        if ((e as NodeJS.ErrnoException).code === 'ENOTEMPTY') continue;
-        throw e;
+  private async removeIfEmpty(folder: string): Promise<void> {
+    const subs = ['cur', 'new', 'tmp'].map((s) => this.abs(join(folder, s)));
+    const listed = await Promise.all(subs.map((d) => this.fs.readdir(d).catch(() => null)));
+    if (listed.some((names) => names !== null && names.length > 0)) return;
+    try {
+      for (const d of subs) {
+        await this.fs.rmdir(d).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e;
+        });
       }
-      await this.fs.rmdir(this.abs(folder)).catch(() => undefined);
+    } catch (e) {
+      // A client wrote into the folder meanwhile, or rmdir failed: the folder stays whole.
+      for (const d of subs) await this.fs.mkdir(d);
+      if ((e as NodeJS.ErrnoException).code === 'ENOTEMPTY') return;
+      throw e;
     }
+    await this.fs.rmdir(this.abs(folder)).catch(() => undefined);
   }
 }
 
@@ -368,7 +369,15 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
   const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
   const changes = (!j.undo && opts.changes) || (await diffTrees(repo.root, from, to));
   const cat = new CatFile(repo.root);
-  const applier = new Applier({ root: repo.root, fs: opts.fs, cat, changes, origin: opts.origin ?? 'the remote', fileTmp: stateDir(repo) });
+  const applier = new Applier({
+    root: repo.root,
+    fs: opts.fs,
+    cat,
+    plan: planApply(changes),
+    origin: opts.origin ?? 'the remote',
+    fileTmp: stateDir(repo),
+    progress: opts.progress,
+  });
   try {
     await applier.run();
   } finally {
@@ -389,30 +398,6 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
     changes.map((c) => ({ path: c.path, oid: c.newOid })),
   );
   return { notes: applier.notes };
-}
-
-const EXIT_OF_ERRNO: Record<string, number> = {
-  ENOSPC: EX.IOERR,
-  EDQUOT: EX.IOERR,
-  EIO: EX.IOERR,
-  EACCES: EX.NOPERM,
-  EPERM: EX.NOPERM,
-  EROFS: EX.CANTCREAT,
-  ENAMETOOLONG: EX.DATAERR,
-};
-
-/** The stable code of a failure: a MailgitError's own, else the errno name (or ""). */
-function errnoOf(e: unknown): string {
-  return e instanceof MailgitError ? e.code : ((e as NodeJS.ErrnoException)?.code ?? '');
-}
-
-/** The exit status of a failure: a MailgitError's own, else by errno (70 for the unknown). */
-function exitOf(e: unknown): number {
-  return e instanceof MailgitError ? e.exitCode : (EXIT_OF_ERRNO[errnoOf(e)] ?? EX.SOFTWARE);
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /**
@@ -462,6 +447,7 @@ async function forwardOrUndo(repo: Repo, j: Journal, opts: ApplyOptions & { fs: 
  * here, and a one-line error with the failure's exit status when writing fails (undone).
  */
 export async function applyCommit(repo: LockedRepo, from: string, to: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  assertLocked(repo);
   const fs = opts.fs ?? nodeApplyFs;
   if ((await finishPendingApply(repo, fs)) !== 'none' && (await readHead(repo.root)) !== from) {
     throw new RaceError('an unfinished earlier apply moved HEAD; nothing applied, sync again');

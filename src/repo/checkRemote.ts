@@ -10,6 +10,7 @@ import { EMPTY_TREE } from '../git/tree.js';
 import { describeDiff } from '../sync/describeDiff.js';
 import { listRemotes } from '../sync/remoteStatus.js';
 import { fetchRemote } from '../sync/remotes.js';
+import { gitReplica } from '../sync/replica.js';
 import { UsageError } from '../util/errors.js';
 import type { LockedRepo } from './lock.js';
 
@@ -31,7 +32,7 @@ export interface RemoteComparison {
 export async function compareRemote(repo: LockedRepo, name: string): Promise<RemoteComparison> {
   const remote = (await listRemotes(repo)).find((r) => r.name === name);
   if (!remote) throw new UsageError(`no such remote: ${name} (see git remote -v)`);
-  await fetchRemote(repo.root, name, remote.url);
+  await fetchRemote(gitReplica(repo).store, remote);
   const head = await readHead(repo.root);
   const theirs = await resolveCommit(repo.root, `refs/remotes/${name}/main`);
   const here = head ? await treeOf(repo.root, head) : null;

@@ -5,7 +5,7 @@
  */
 import { lstat, stat } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
-import type { Dirent } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { writeBlobs } from '../git/blobs.js';
 import { lsTreeDirs, lsTreeRecursive } from '../git/tree.js';
@@ -20,10 +20,12 @@ import type { Repo } from './repo.js';
 import { loadDirState, sameStamp, stampOf } from './dirstate.js';
 import type { DirState } from './dirstate.js';
 import { walkWorktree } from './walk.js';
+import type { Walk } from './walk.js';
 import { folderMarker } from '../maildir/layout.js';
 import { perfMark } from '../util/perf.js';
 import { resolveSameKey } from './sameKey.js';
 import type { NamedBlob } from './sameKey.js';
+import type { Progress } from '../fetch/progress.js';
 
 /** One message file that appeared or disappeared. */
 export interface FileDelta {
@@ -157,6 +159,8 @@ export interface ScanOptions {
   hints?: ReadonlyMap<string, ReadonlySet<string>>;
   /** A long-lived tree reader owned by the caller (else one is started and ended here). */
   io?: TreeIO;
+  /** Told of the new files read into git (an adopt reads every message). */
+  progress?: Progress;
 }
 
 async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
@@ -190,10 +194,26 @@ async function diffNamed(
   }
 }
 
-async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
-  const write = opts.write ?? true;
-  const cache = opts.cache;
-  const root = repo.root;
+/** What every phase of one scan reads: HEAD, the saved cache, and the state being built. */
+interface Pass {
+  root: string;
+  io: TreeIO;
+  head: string | null;
+  /** The directory cache saved by the last record. */
+  old: DirState;
+  /** True when `old` describes HEAD: its stamps and directory list can be trusted. */
+  warm: boolean;
+  now: number;
+  /** Message directories (`cur`, `new`) in HEAD. */
+  headDirs: Set<string>;
+  /** The cache this scan saves, filled by the phases. */
+  state: DirState;
+  /** HEAD's entries per directory, as read (in full, or one directory at a time). */
+  headEntries: Map<string, TreeEntry[]>;
+}
+
+/** Phase 1: HEAD, the saved cache, and HEAD's message directories (the cache's list when it describes HEAD). */
+async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: ReturnType<typeof parseCommitInfo> | null }> {
   const headObject = await io.read('HEAD^{commit}');
   const info = headObject ? parseCommitInfo(headObject.oid, headObject.data) : null;
   perfMark('scan: HEAD read');
@@ -201,159 +221,205 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const old = await loadDirState(repo);
   const warm = head !== null && old.head === head && old.tracked !== undefined;
   const now = Date.now();
-  // Message directories in HEAD: the cache's list when it describes HEAD, else one listing.
   const headDirs = new Set<string>(warm ? old.tracked : []);
   if (head && !warm) {
-    for (const d of await lsTreeDirs(root, head)) {
+    for (const d of await lsTreeDirs(repo.root, head)) {
       const base = d.path.slice(d.path.lastIndexOf('/') + 1);
       if (base === 'cur' || base === 'new') headDirs.add(d.path);
     }
   }
-  // A folder history already has keeps the marker it has there; one missing on disk was
-  // removed (a client removing the folder), and writing it again would leave the folder
-  // behind, holding only the marker, when the removal ends. History has a folder by its
-  // message directories, or (an empty folder) by its marker alone: that one is read from
-  // HEAD only for a folder that lacks its marker on disk and has no messages there.
-  const inHistory = (f: string) => headDirs.has(`${f}/cur`) || headDirs.has(`${f}/new`);
+  const state: DirState = { head, dirs: {}, files: {}, tracked: [] };
+  return { pass: { root: repo.root, io, head, old, warm, now, headDirs, state, headEntries: new Map() }, info };
+}
+
+/**
+ * Phase 2: the folders on disk. A folder history already has keeps the marker it has
+ * there; one missing on disk was removed (a client removing the folder), and writing it
+ * again would leave the folder behind, holding only the marker, when the removal ends.
+ * History has a folder by its message directories, or (an empty folder) by its marker
+ * alone: that one is read from HEAD only for a folder that lacks its marker on disk and
+ * has no messages there.
+ */
+async function walkFolders(p: Pass): Promise<Walk> {
+  const inHistory = (f: string) => p.headDirs.has(`${f}/cur`) || p.headDirs.has(`${f}/new`);
   const markerInHead = async (f: string) => {
     const marker = folderMarker(f);
     // A name HEAD cannot hold (a newline would also break cat-file's batch protocol) is not asked.
-    return head !== null && marker !== null && unsafeReason(marker) === null && (await io.read(`${head}:${marker}`))?.type === 'blob';
+    return p.head !== null && marker !== null && unsafeReason(marker) === null && (await p.io.read(`${p.head}:${marker}`))?.type === 'blob';
   };
-  const walk = await walkWorktree(root, { mayMark: async (f) => !inHistory(f) && !(await markerInHead(f)) });
+  const walk = await walkWorktree(p.root, { mayMark: async (f) => !inHistory(f) && !(await markerInHead(f)) });
   perfMark('scan: folders walked');
+  return walk;
+}
 
-  // Candidate message directories: on disk, or in HEAD.
-  const candidates = new Set<string>(headDirs);
-  for (const f of walk.folders) for (const sub of ['cur', 'new']) candidates.add(f === '' ? sub : `${f}/${sub}`);
-  const state: DirState = { head, dirs: {}, files: {}, tracked: [] };
+/**
+ * Phase 3: one stat per candidate message directory (on disk, or in HEAD). Returns the
+ * directories to compare and each one's stamp as stat'ed (null: not a directory), to
+ * check after listing; keeps the stamps and the list of directories in `p.state`.
+ */
+async function statDirs(p: Pass, folders: Iterable<string>): Promise<{ changed: string[]; before: Map<string, string | null> }> {
+  const candidates = new Set<string>(p.headDirs);
+  for (const f of folders) for (const sub of ['cur', 'new']) candidates.add(f === '' ? sub : `${f}/${sub}`);
   const changed: string[] = [];
   const before = new Map<string, string | null>();
   for (const d of candidates) {
     let st;
     try {
-      st = await stat(join(root, d), { bigint: true });
+      st = await stat(join(p.root, d), { bigint: true });
     } catch {
       st = null;
     }
     if (st && !st.isDirectory()) st = null;
     before.set(d, st ? JSON.stringify(stampOf(st)) : null);
-    if (st) state.tracked!.push(d);
     if (st) {
+      p.state.tracked!.push(d);
       const stamp = stampOf(st);
-      const racy = now - Number(st.mtimeMs) < RACY_MS;
-      if (warm && sameStamp(old.dirs[d], stamp)) {
-        state.dirs[d] = stamp;
+      if (p.warm && sameStamp(p.old.dirs[d], stamp)) {
+        p.state.dirs[d] = stamp;
         continue;
       }
-      if (!racy) state.dirs[d] = stamp;
-    } else if (!headDirs.has(d)) continue;
+      if (p.now - Number(st.mtimeMs) >= RACY_MS) p.state.dirs[d] = stamp;
+    } else if (!p.headDirs.has(d)) continue;
     changed.push(d);
   }
+  return { changed, before };
+}
 
-  // HEAD's entries: one full listing when cold or when many directories changed; else
-  // each changed directory's tree is read on its own below.
-  const headEntries = new Map<string, TreeEntry[]>();
-  const fullListing = head !== null && (!warm || changed.length > 16);
+/** What comparing the changed directories found. */
+interface Compared {
+  removed: FileDelta[];
+  addedPaths: string[];
+  /** HEAD's names of each directory compared, for the same-key check. */
+  headNames: Map<string, HeadNames>;
+}
+
+/**
+ * Phase 4: each changed directory compared with HEAD's listing of it: by the names events
+ * gave when a resident caller has that listing, else in full. HEAD's entries are read in
+ * one listing when cold or when many directories changed, else one directory at a time.
+ */
+async function compareDirs(p: Pass, changed: readonly string[], before: ReadonlyMap<string, string | null>, opts: ScanOptions): Promise<Compared> {
+  const fullListing = p.head !== null && (!p.warm || changed.length > 16);
   if (fullListing) {
-    for (const e of await lsTreeRecursive(root, head)) {
+    for (const e of await lsTreeRecursive(p.root, p.head!)) {
       const d = parentDir(e.path);
-      let list = headEntries.get(d);
-      if (!list) headEntries.set(d, (list = []));
+      let list = p.headEntries.get(d);
+      if (!list) p.headEntries.set(d, (list = []));
       list.push(e);
     }
   }
-
-  const removed: FileDelta[] = [];
-  const addedPaths: string[] = [];
-  const headNames = new Map<string, HeadNames>();
+  const out: Compared = { removed: [], addedPaths: [], headNames: new Map() };
   for (const d of changed) {
     // Names only for a directory that still exists: a vanished one is compared in full,
     // since it leaves the cache's list of directories (`tracked`) with this scan.
     const named = before.get(d) !== null ? opts.hints?.get(d) : undefined;
-    const cachedListing = head && named && !fullListing ? cache?.lookup(head, d) : undefined;
+    const cachedListing = p.head && named && !fullListing ? opts.cache?.lookup(p.head, d) : undefined;
     if (named && cachedListing) {
-      await diffNamed(root, d, named, cachedListing, removed, addedPaths);
-      headNames.set(d, (each) => {
+      await diffNamed(p.root, d, named, cachedListing, out.removed, out.addedPaths);
+      out.headNames.set(d, (each) => {
         for (const [name, oid] of cachedListing) each(name, () => oid);
       });
-      delete state.dirs[d];
+      delete p.state.dirs[d];
       perfMark(`scan: ${d} compared for ${named.size} names`);
       continue;
     }
-    const listed = headEntries.get(d);
-    let inHead = listed || fullListing || !head ? indexOf(d, listed ?? []) : cache?.get(head, d);
-    if (!inHead) {
-      inHead = await io.index(head!, d);
-      cache?.put(head!, d, inHead);
-    }
+    const index = await headIndex(p, d, fullListing, opts.cache);
     perfMark(`scan: HEAD's ${d} read`);
-    await diffDir(root, d, inHead, removed, addedPaths);
-    const index = inHead;
-    headNames.set(d, (each) => {
+    await diffDir(p.root, d, index, out.removed, out.addedPaths);
+    out.headNames.set(d, (each) => {
       index.names.forEach((name, i) => {
         if (index.isBlob[i]) each(name, () => index.oidAt(i));
       });
     });
     perfMark(`scan: ${d} listed and compared`);
   }
+  return out;
+}
 
-  // Renames keep their blob (messages are immutable); only unseen keys are hashed.
+/** HEAD's listing of directory `d`: from the full listing, the resident cache, or read (and cached). */
+async function headIndex(p: Pass, d: string, fullListing: boolean, cache: ListingCache | undefined): Promise<TreeIndex> {
+  const listed = p.headEntries.get(d);
+  let inHead = listed || fullListing || !p.head ? indexOf(d, listed ?? []) : cache?.get(p.head, d);
+  if (!inHead) {
+    inHead = await p.io.index(p.head!, d);
+    cache?.put(p.head!, d, inHead);
+  }
+  return inHead;
+}
+
+/**
+ * Phase 5: renames keep their blob (messages are immutable), so only unseen keys are to be
+ * hashed; and small data files are hashed only when their stamp moved.
+ */
+function toHash(p: Pass, compared: Compared, files: ReadonlyMap<string, BigIntStats>): { kept: FileDelta[]; messages: string[]; files: string[] } {
   const byKey = new Map<string, string>();
-  for (const r of removed) byKey.set(parseMessagePath(r.path)!.key, r.oid);
-  const added: FileDelta[] = [];
-  const toHash: string[] = [];
-  for (const p of addedPaths) {
-    const oid = byKey.get(parseMessagePath(p)!.key);
-    if (oid) added.push({ path: p, oid });
-    else toHash.push(p);
+  for (const r of compared.removed) byKey.set(parseMessagePath(r.path)!.key, r.oid);
+  const kept: FileDelta[] = [];
+  const messages: string[] = [];
+  for (const path of compared.addedPaths) {
+    const oid = byKey.get(parseMessagePath(path)!.key);
+    if (oid) kept.push({ path, oid });
+    else messages.push(path);
   }
+  const changedFiles: string[] = [];
+  for (const [path, st] of files) {
+    const cached = p.old.files[path];
+    if (p.warm && cached && sameStamp(cached, stampOf(st)) && cached.size === Number(st.size)) p.state.files[path] = cached;
+    else changedFiles.push(path);
+  }
+  return { kept, messages, files: changedFiles };
+}
 
-  // Small data files: cached by stat; hashed together with new messages.
-  const fileCandidates: string[] = [];
-  for (const [p, st] of walk.files) {
-    const cached = old.files[p];
-    const stamp = stampOf(st);
-    if (warm && cached && sameStamp(cached, stamp) && cached.size === Number(st.size)) state.files[p] = cached;
-    else fileCandidates.push(p);
-  }
-  const oids = await writeBlobs(root, repo.gitDir, [...toHash, ...fileCandidates], { write });
-  const fresh = toHash.map((p, i) => ({ path: p, oid: oids[i]! }));
-  const same = resolveSameKey(fresh, presentSameKey(fresh, headNames, removed));
-  added.push(...same.added);
-  removed.push(...same.removed);
+/**
+ * Phase 6: the data files hashed, against HEAD (keeping their stamps), and those gone from
+ * disk: the ones the cache knew (warm) or HEAD listed (cold).
+ */
+async function fileChanges(p: Pass, hashed: readonly NamedBlob[], onDisk: ReadonlyMap<string, BigIntStats>): Promise<Scan['files']> {
   const files: Scan['files'] = [];
-  const headFileOid = async (p: string): Promise<string | null> => {
-    if (!head) return null;
-    const listed = headEntries.get(parentDir(p)) ?? (await io.list(head, parentDir(p)));
-    headEntries.set(parentDir(p), listed);
-    return listed.find((e) => e.path === p)?.oid ?? null;
+  const headFileOid = async (path: string): Promise<string | null> => {
+    if (!p.head) return null;
+    const listed = p.headEntries.get(parentDir(path)) ?? (await p.io.list(p.head, parentDir(path)));
+    p.headEntries.set(parentDir(path), listed);
+    return listed.find((e) => e.path === path)?.oid ?? null;
   };
-  for (let i = 0; i < fileCandidates.length; i++) {
-    const p = fileCandidates[i]!;
-    const oid = oids[toHash.length + i]!;
-    const st = walk.files.get(p)!;
+  for (const { path, oid } of hashed) {
+    const st = onDisk.get(path)!;
     // A racy file is still listed (with a stamp that never matches, so it is hashed
     // again next time): a warm scan finds deleted files only through this list.
-    if (now - Number(st.mtimeMs) >= RACY_MS) state.files[p] = { ...stampOf(st), size: Number(st.size), oid };
-    else state.files[p] = { mtime: 'racy', ino: -1, size: -1, oid };
-    if ((await headFileOid(p)) !== oid) files.push({ path: p, oid });
+    if (p.now - Number(st.mtimeMs) >= RACY_MS) p.state.files[path] = { ...stampOf(st), size: Number(st.size), oid };
+    else p.state.files[path] = { mtime: 'racy', ino: -1, size: -1, oid };
+    if ((await headFileOid(path)) !== oid) files.push({ path, oid });
   }
-  // Files gone from disk: those the cache knew (warm) or HEAD listed (cold).
   const gone = new Set<string>();
-  if (warm) for (const p of Object.keys(old.files)) if (!walk.files.has(p)) gone.add(p);
-  if (head && !warm) {
-    for (const list of headEntries.values())
-      for (const e of list) if (!parseMessagePath(e.path) && classifyPath(e.path) && !walk.files.has(e.path)) gone.add(e.path);
+  if (p.warm) for (const path of Object.keys(p.old.files)) if (!onDisk.has(path)) gone.add(path);
+  if (p.head && !p.warm) {
+    for (const list of p.headEntries.values())
+      for (const e of list) if (!parseMessagePath(e.path) && classifyPath(e.path) && !onDisk.has(e.path)) gone.add(e.path);
   }
-  for (const p of gone) files.push({ path: p, oid: null });
+  for (const path of gone) files.push({ path, oid: null });
+  return files;
+}
 
+/** One scan: the phases above in turn, then whether any directory moved while it was read. */
+async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
+  const { pass: p, info } = await startPass(repo, io);
+  const walk = await walkFolders(p);
+  const { changed, before } = await statDirs(p, walk.folders);
+  const compared = await compareDirs(p, changed, before, opts);
+  const hash = toHash(p, compared, walk.files);
+  const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files], { write: opts.write ?? true, progress: opts.progress });
+  const fresh = hash.messages.map((path, i) => ({ path, oid: oids[i]! }));
+  const same = resolveSameKey(fresh, presentSameKey(fresh, compared.headNames, compared.removed));
+  const added = [...hash.kept, ...same.added];
+  const removed = [...compared.removed, ...same.removed];
+  const hashedFiles = hash.files.map((path, i) => ({ path, oid: oids[hash.messages.length + i]! }));
+  const files = await fileChanges(p, hashedFiles, walk.files);
   const edits: TreeEdit[] = [
     ...removed.map((r) => ({ path: r.path, oid: null })),
     ...added.map((a) => ({ path: a.path, oid: a.oid })),
     ...files.map((f) => ({ path: f.path, oid: f.oid })),
   ];
   let stable = true;
-  for (const [d, stamp] of before) if ((await stampOrNull(join(root, d))) !== stamp) stable = false;
-  return { scan: { head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, state }, stable };
+  for (const [d, stamp] of before) if ((await stampOrNull(join(p.root, d))) !== stamp) stable = false;
+  return { scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, state: p.state }, stable };
 }

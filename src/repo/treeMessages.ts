@@ -32,7 +32,7 @@ export async function readTreeMessages(repo: Repo, treeish: string, dirs?: strin
   const paths = dirs?.flatMap((d) => (d === '' ? ['cur', 'new'] : [`${d}/cur`, `${d}/new`]));
   if (paths?.length === 0) return { byKey: new Map(), byOid: new Map(), files: new Map() };
   const out: TreeMessages = { byKey: new Map(), byOid: new Map(), files: new Map() };
-  for (const e of await lsTreeRecursive(repo.root, treeish, false, paths)) {
+  for (const e of await lsTreeRecursive(repo.root, treeish, { paths })) {
     if (e.type !== 'blob') continue;
     out.files.set(e.path, e.oid);
     const m = parseMessagePath(e.path);

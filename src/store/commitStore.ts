@@ -1,20 +1,35 @@
 /**
- * The small interface through which sync reads and writes history: trees, blobs and
- * commits. One implementation drives git plumbing (`gitCommitStore.ts`); one keeps
- * everything in memory (`test/doubles/memoryCommitStore.ts`) for fast, exhaustive tests of the
- * sync-level merge. Both pass the same contract test.
+ * The history port: the small interfaces through which sync reads and writes history
+ * (trees, blobs, commits), moves refs and talks to remotes, split by role so that each
+ * caller names only the role it needs (the merge needs {@link HistoryStore}; the sync loop
+ * all of {@link CommitStore}). One implementation drives git (`gitCommitStore.ts`); one
+ * keeps everything in memory (`test/doubles/memoryCommitStore.ts`) for fast, exhaustive
+ * tests of the merge and of the whole sync loop. Both pass one contract test
+ * (`test/unit/commitStore.contract.test.ts`).
  */
 import type { Stamp } from '../maildir/snapshot.js';
-import type { PathChange } from '../git/diff.js';
-import type { TreeEdit } from '../git/tree.js';
 import type { HistoryCommit } from '../merge/lastChange.js';
+import type { PathChange, PushResult, RefEntry, RefTarget, Remote, TreeEdit } from './types.js';
 
 export type { HistoryCommit } from '../merge/lastChange.js';
-export type { PathChange } from '../git/diff.js';
-export type { TreeEdit } from '../git/tree.js';
+export type { PathChange, PushResult, RefEntry, RefTarget, Remote, TreeEdit, TreeEntry } from './types.js';
+export { MAIN } from './types.js';
+
+/** A commit to write. */
+export interface NewCommit {
+  tree: string;
+  parents: string[];
+  subject: string;
+  /** The paragraphs after the subject (default none). */
+  body?: string;
+  /** The mailgit trailers; null for none, as a user's plain `git commit` has. */
+  stamp: Stamp | null;
+  /** The commit time in ms (default: now). */
+  time?: number;
+}
 
 /** Trees, blobs and commits of one repository. */
-export interface CommitStore {
+export interface HistoryStore {
   /** Paths that differ between two commits or trees; `null` is the empty tree. */
   diff(from: string | null, to: string): Promise<PathChange[]>;
   /** True when commit `a` is an ancestor of (or equal to) commit `b`. */
@@ -44,10 +59,37 @@ export interface CommitStore {
   readBlob(oid: string): Promise<Buffer>;
   /** The sizes of blobs, `null` for a missing one. */
   blobSizes(oids: string[]): Promise<(number | null)[]>;
-  /**
-   * Writes a commit with the mailgit trailers (none when `stamp` is null, as a user's plain
-   * `git commit`) and returns its id (no ref moves). `time` is the commit time in ms
-   * (default: now).
-   */
-  commit(tree: string, parents: string[], subject: string, body: string, stamp: Stamp | null, time?: number): Promise<string>;
+  /** Writes a commit (see {@link NewCommit}) and returns its id; no ref moves. */
+  commit(c: NewCommit): Promise<string>;
 }
+
+/** The refs of one repository. */
+export interface RefStore {
+  /** What `ref` points to (`HEAD`: the commit of {@link MAIN}), or null when it does not exist. */
+  readRef(ref: string): Promise<RefTarget | null>;
+  /**
+   * Points `ref` at `oid`. With `expected` (an id, or null: the ref must not exist) this is a
+   * compare-and-swap: false, and nothing changed, when the ref is elsewhere.
+   */
+  updateRef(ref: string, oid: string, expected?: string | null): Promise<boolean>;
+  /** The refs under each of `prefixes` (a path ending in `/`, or one full ref name), sorted by name. */
+  listRefs(...prefixes: string[]): Promise<RefEntry[]>;
+  /** Deletes `ref` if it still points to `expected`; false when it moved or is gone. */
+  deleteRef(ref: string, expected: string): Promise<boolean>;
+}
+
+/** Talking to other repositories: fetch refs from them, push our `main` to them. */
+export interface RemoteRole {
+  /**
+   * Fetches from `remote` by `refspecs` (`+SRC:DST`, a trailing `*` on both matching a
+   * prefix), each replacing what DST held, and dropping the DST refs of a `*` spec that the
+   * remote no longer has. False, and nothing fetched, when the remote lacks the first
+   * spec's SRC.
+   */
+  fetch(remote: Remote, refspecs: string[]): Promise<boolean>;
+  /** Pushes our {@link MAIN} to `ref` on `remote`, never forced. */
+  push(remote: Remote, ref: string): Promise<PushResult>;
+}
+
+/** Everything sync needs of one repository: its history, its refs, and its remotes. */
+export interface CommitStore extends HistoryStore, RefStore, RemoteRole {}

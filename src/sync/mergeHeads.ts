@@ -3,9 +3,9 @@
  * possible, else run the pure merge on diff-built snapshots against the merge base
  * (a virtual base for criss-cross histories, built the way git's recursive strategy
  * does) and write the result as trees and a merge commit. History is reached only
- * through a {@link CommitStore}.
+ * through a {@link HistoryStore}.
  */
-import type { CommitStore, PathChange, TreeEdit } from '../store/commitStore.js';
+import type { HistoryStore, PathChange, TreeEdit } from '../store/commitStore.js';
 import { compareStamps, lastChanges, merge, nextClock } from '../merge/index.js';
 import type { Decision, MergeResult } from '../merge/index.js';
 import type { Stamp } from '../maildir/snapshot.js';
@@ -21,13 +21,20 @@ export interface MergeOutcome {
   decisions: Decision[];
 }
 
-async function readContents(store: CommitStore, diffs: PathChange[]): Promise<Map<string, string>> {
+async function readContents(store: HistoryStore, diffs: PathChange[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const c of diffs) {
     if (!c.path.startsWith('.mailgit/')) continue;
     for (const oid of [c.oldOid, c.newOid]) if (oid && !out.has(oid)) out.set(oid, (await store.readBlob(oid)).toString('utf8'));
   }
   return out;
+}
+
+/** Two commits to merge and their base (null: nothing in common). */
+interface Heads {
+  base: string | null;
+  ours: string;
+  theirs: string;
 }
 
 /** How many times a merge may ask history for the changes of keys it had not asked about before. */
@@ -39,7 +46,7 @@ const CHANGE_ROUNDS = 3;
  * first run uses none; only when it met a conflict is history read, once per side for all
  * the conflicting keys together, and the merge run again: the common case costs nothing.
  */
-async function mergeWithChanges(store: CommitStore, base: string | null, ours: string, theirs: string, parts: PartialSnapshots): Promise<MergeResult> {
+async function mergeWithChanges(store: HistoryStore, { base, ours, theirs }: Heads, parts: PartialSnapshots): Promise<MergeResult> {
   const [so, st] = [await store.stamp(ours), await store.stamp(theirs)];
   // A version whose change lies before the base (virtual bases can leave such) is no later than the base.
   let before: Stamp = { clock: 0, replica: '' };
@@ -70,10 +77,11 @@ async function mergeWithChanges(store: CommitStore, base: string | null, ours: s
 }
 
 /** Merges the trees of commits `ours` and `theirs` over `base` (a commit, or null: nothing in common). */
-async function mergeTrees(store: CommitStore, base: string | null, ours: string, theirs: string): Promise<{ tree: string; decisions: Decision[] }> {
+async function mergeTrees(store: HistoryStore, heads: Heads): Promise<{ tree: string; decisions: Decision[] }> {
+  const { base, ours, theirs } = heads;
   const [dOurs, dTheirs] = await Promise.all([store.diff(base, ours), store.diff(base, theirs)]);
   const parts = partialSnapshots(dOurs, dTheirs, await readContents(store, [...dOurs, ...dTheirs]));
-  const result = await mergeWithChanges(store, base, ours, theirs, parts);
+  const result = await mergeWithChanges(store, heads, parts);
   const wanted = snapshotPaths(result.snapshot);
   const edits: TreeEdit[] = [];
   for (const p of parts.oursPaths.keys()) if (!wanted.has(p)) edits.push({ path: p, oid: null });
@@ -85,7 +93,7 @@ async function mergeTrees(store: CommitStore, base: string | null, ours: string,
 }
 
 /** Returns a single base commit for `a` and `b`, folding several bases into a virtual one. */
-async function baseCommit(store: CommitStore, a: string, b: string): Promise<string | null> {
+async function baseCommit(store: HistoryStore, a: string, b: string): Promise<string | null> {
   const bases = await store.mergeBases(a, b);
   if (bases.length === 0) return null;
   // Fold in (clock, replica, id) order, so that both replicas build the same virtual base.
@@ -93,29 +101,42 @@ async function baseCommit(store: CommitStore, a: string, b: string): Promise<str
   bases.sort((x, y) => compareStamps(stamps.get(x)!, stamps.get(y)!) || (x < y ? -1 : x > y ? 1 : 0));
   let v = bases[0]!;
   for (const other of bases.slice(1)) {
-    const { tree } = await mergeTrees(store, await baseCommit(store, v, other), v, other);
+    const { tree } = await mergeTrees(store, { base: await baseCommit(store, v, other), ours: v, theirs: other });
     const [sv, so] = [await store.stamp(v), await store.stamp(other)];
     // No wall time here: every replica must build the same virtual base.
-    v = await store.commit(tree, [v, other], 'virtual merge base', '', { replica: 'virtual', clock: Math.max(sv.clock, so.clock) }, 0);
+    v = await store.commit({
+      tree,
+      parents: [v, other],
+      subject: 'virtual merge base',
+      stamp: { replica: 'virtual', clock: Math.max(sv.clock, so.clock) },
+      time: 0,
+    });
   }
   return v;
 }
 
+/** What {@link mergeHeads} brings together, and how it writes the result. */
+export interface MergeRequest {
+  store: HistoryStore;
+  /** Our head (null before the first commit). */
+  ours: string | null;
+  /** The head to merge, untrusted. */
+  theirs: string;
+  /** Where `theirs` came from, for refusals and the merge commit's subject. */
+  origin: string;
+  /** This replica's name, for the merge commit's stamp. */
+  replica: string;
+  /** Turns the changes the merge brings to ours into the lines of the merge commit's body. */
+  describe: (c: PathChange[]) => string[];
+  /** The clock the merge commit's time and clock come from (default: `Date.now`). */
+  wall?: () => number;
+}
+
 /**
- * Brings `theirs` (from `origin`, untrusted) together with `ours`. Refuses, before
- * anything is written, a remote tree with unsafe paths. `describe` turns the changes the
- * merge brings to ours into the lines of the merge commit's body; `wall` is the clock the
- * merge commit's time and clock come from.
+ * Brings `theirs` together with `ours`. Refuses, before anything is written, a remote tree
+ * with unsafe paths; writes objects only (no ref moves).
  */
-export async function mergeHeads(
-  store: CommitStore,
-  ours: string | null,
-  theirs: string,
-  origin: string,
-  replica: string,
-  describe: (c: PathChange[]) => string[],
-  wall: () => number = Date.now,
-): Promise<MergeOutcome> {
+export async function mergeHeads({ store, ours, theirs, origin, replica, describe, wall = Date.now }: MergeRequest): Promise<MergeOutcome> {
   if (ours === theirs) return { kind: 'up-to-date', commit: theirs, decisions: [] };
   if (ours && (await store.isAncestor(theirs, ours))) return { kind: 'up-to-date', commit: ours, decisions: [] };
   const base = ours ? await baseCommit(store, ours, theirs) : null;
@@ -133,10 +154,10 @@ export async function mergeHeads(
     `changes from ${origin}`,
   );
   if (!ours || (await store.isAncestor(ours, theirs))) return { kind: 'fast-forward', commit: theirs, decisions: [] };
-  const { tree, decisions } = await mergeTrees(store, base, ours, theirs);
+  const { tree, decisions } = await mergeTrees(store, { base, ours, theirs });
   const body = [...describe(await store.diff(ours, tree)), ...decisions.map((d) => `conflict: ${d.text}`)].join('\n');
   const now = wall();
   const clock = nextClock(Math.max((await store.stamp(ours)).clock, (await store.stamp(theirs)).clock), now);
-  const commit = await store.commit(tree, [ours, theirs], `sync: merge ${origin}`, body, { replica, clock }, now);
+  const commit = await store.commit({ tree, parents: [ours, theirs], subject: `sync: merge ${origin}`, body, stamp: { replica, clock }, time: now });
   return { kind: 'merge', commit, decisions };
 }

@@ -3,7 +3,7 @@
  * costs in proportion to what changed: only messages and files that either side touched
  * since the base take part; everything else is the same on all three and stays as is.
  */
-import type { PathChange } from '../git/diff.js';
+import type { PathChange } from '../store/types.js';
 import { parseMessagePath, messagePath } from '../maildir/name.js';
 import type { FileEntry, MessageEntry, Snapshot } from '../maildir/snapshot.js';
 import { messageMap } from '../merge/identity.js';

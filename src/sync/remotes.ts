@@ -8,6 +8,9 @@ import { transportError } from './transport.js';
 import { RemoteLockError, clearLocalRemoteLeftovers, remoteHeldLock } from './remoteLocks.js';
 import { UnavailableError } from '../util/errors.js';
 import { WORKTREE_REF } from '../repo/identity.js';
+import type { PushResult, RefStore, RefTarget, Remote, RemoteRole } from '../store/commitStore.js';
+
+export type { PushResult } from '../store/commitStore.js';
 
 /** True for a remote URL that git reaches through the local file system. */
 export function isLocalUrl(url: string): boolean {
@@ -41,7 +44,7 @@ function limit(remote: string): { ms: number; error: () => Error } {
 /** What one fetch found on a remote. */
 export interface Fetched {
   /** The remote's `main` as just fetched (not yet accepted), or null when it has none. */
-  main: { oid: string; type: string } | null;
+  main: RefTarget | null;
   /** The remote holds {@link WORKTREE_REF}: a replica with a Maildir checked out. */
   worktree: boolean;
   /** Its `main` as we last accepted it or pushed it (`refs/remotes/NAME/main`), or null. */
@@ -53,17 +56,9 @@ export function fetchedRef(name: string, what: 'main' | 'worktree' | 'incoming')
   return `refs/mailgit/fetched/${name}/${what}`;
 }
 
-async function readFetched(cwd: string, name: string, found: boolean): Promise<Fetched> {
+async function readFetched(store: RefStore, name: string, found: boolean): Promise<Fetched> {
   const tracking = `refs/remotes/${name}/main`;
-  const out = await git(['for-each-ref', '--format=%(refname) %(objectname) %(objecttype)', `refs/mailgit/fetched/${name}/`, tracking], { cwd });
-  const refs = new Map(
-    out.stdout
-      .toString('utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split(' ') as [string, string, string])
-      .map(([ref, oid, type]) => [ref, { oid, type }] as const),
-  );
+  const refs = new Map((await store.listRefs(`refs/mailgit/fetched/${name}/`, tracking)).map((r) => [r.ref, { oid: r.oid, type: r.type }] as const));
   const last = refs.get(tracking);
   return {
     main: found ? (refs.get(fetchedRef(name, 'main')) ?? null) : null,
@@ -76,7 +71,7 @@ async function readFetched(cwd: string, name: string, found: boolean): Promise<F
  * Runs one fetch from remote `name`; false when the remote lacks the first refspec's ref.
  * `--refmap=` keeps git from also moving `refs/remotes/NAME/*` on its own.
  */
-async function runFetch(cwd: string, name: string, url: string, refspecs: string[]): Promise<boolean> {
+async function runFetch(cwd: string, { name, url }: Remote, refspecs: string[]): Promise<boolean> {
   const extra = isLocalUrl(url) ? [`--upload-pack=${SAFE_UPLOAD}`] : [];
   try {
     await git(['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', '--prune', '--refmap=', ...extra, name, ...refspecs], {
@@ -96,35 +91,38 @@ async function runFetch(cwd: string, name: string, url: string, refspecs: string
  * only once it has accepted it), and with it, in the same request, the remote's
  * {@link WORKTREE_REF} if it has one (`--prune` drops a marker the remote no longer has).
  */
-export async function fetchRemote(cwd: string, name: string, url: string): Promise<Fetched> {
-  const found = await runFetch(cwd, name, url, [`+refs/heads/main:${fetchedRef(name, 'main')}`, `+${WORKTREE_REF}*:${fetchedRef(name, 'worktree')}*`]);
-  return readFetched(cwd, name, found);
+export async function fetchRemote(store: RefStore & RemoteRole, remote: Remote): Promise<Fetched> {
+  const { name } = remote;
+  const found = await store.fetch(remote, [`+refs/heads/main:${fetchedRef(name, 'main')}`, `+${WORKTREE_REF}*:${fetchedRef(name, 'worktree')}*`]);
+  return readFetched(store, name, found);
 }
 
 /** Fetches the remote's `ref` into local `dst`; returns what it points to, or null when the remote has no such ref. */
-export async function fetchRef(cwd: string, name: string, url: string, ref: string, dst: string): Promise<{ oid: string; type: string } | null> {
-  if (!(await runFetch(cwd, name, url, [`+${ref}:${dst}`]))) return null;
-  const [oid, type] = (await git(['for-each-ref', '--format=%(objectname) %(objecttype)', dst], { cwd })).stdout.toString('utf8').trim().split(' ');
-  return oid && type ? { oid, type } : null;
+export async function fetchRef(store: RefStore & RemoteRole, remote: Remote, { ref, dst }: { ref: string; dst: string }): Promise<RefTarget | null> {
+  if (!(await store.fetch(remote, [`+${ref}:${dst}`]))) return null;
+  const got = await store.readRef(dst);
+  return got && { oid: got.oid, type: got.type };
 }
 
-/** The result of a push attempt. */
-export type PushResult = 'pushed' | 'rejected' | 'checked-out';
+/** git's own transport for the repository at `cwd`, as the remote role of the history port. */
+export function gitRemotes(cwd: string): RemoteRole {
+  return { fetch: (remote, refspecs) => runFetch(cwd, remote, refspecs), push: (remote, ref) => pushRemote(cwd, remote, ref) };
+}
 
 /**
  * Pushes HEAD to the remote's `ref` (never forced); tells apart a rejection that needs a merge first. A
  * lock a killed git left on a local remote is cleared and the push made once more.
  */
-export async function pushRemote(cwd: string, name: string, url: string, ref: string): Promise<PushResult> {
+async function pushRemote(cwd: string, remote: Remote, ref: string): Promise<PushResult> {
   try {
-    return await pushOnce(cwd, name, url, ref);
+    return await pushOnce(cwd, remote, ref);
   } catch (e) {
-    if (!(e instanceof RemoteLockError) || !isLocalUrl(url) || !(await clearLocalRemoteLeftovers(url))) throw e;
-    return pushOnce(cwd, name, url, ref);
+    if (!(e instanceof RemoteLockError) || !isLocalUrl(remote.url) || !(await clearLocalRemoteLeftovers(remote.url))) throw e;
+    return pushOnce(cwd, remote, ref);
   }
 }
 
-async function pushOnce(cwd: string, name: string, url: string, ref: string): Promise<PushResult> {
+async function pushOnce(cwd: string, { name, url }: Remote, ref: string): Promise<PushResult> {
   const extra = isLocalUrl(url) ? [`--receive-pack=${SAFE_RECEIVE}`] : [];
   try {
     await git(['-c', 'protocol.ext.allow=never', 'push', '-q', '--no-verify', ...extra, name, `HEAD:${ref}`], { cwd, timeout: limit(name) });
@@ -133,7 +131,8 @@ async function pushOnce(cwd: string, name: string, url: string, ref: string): Pr
     if (e instanceof GitError) {
       const held = remoteHeldLock(e.stderr);
       if (held) throw new RemoteLockError(name, held);
-      if (/checked out|denyCurrentBranch|current branch/i.test(e.stderr)) return 'checked-out';
+      // Not "current branch": git's hint for a non-fast-forward says "the tip of your current branch is behind".
+      if (/currently checked out|refusing to update checked out|denyCurrentBranch/i.test(e.stderr)) return 'checked-out';
       // A rival push that won the race for the ref shows as "cannot lock ref … is at X but
       // expected Y" on a line of its own, then "[remote rejected] … (failed to update ref)".
       if (/\[rejected\]|non-fast-forward|fetch first|cannot lock ref|\(failed to update ref\)|incorrect old value/i.test(e.stderr)) return 'rejected';

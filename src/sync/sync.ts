@@ -3,22 +3,28 @@
  * a client did meanwhile, push. Order is important: the merged commit is applied (journal
  * first, see repo/apply.ts) before it is pushed, so a replica never advertises a head its
  * own Maildir does not hold; a push rejected because the remote moved on goes round again.
+ * Each step first works out a plan (fetch, admit, merge: objects only) and then carries it
+ * out; a dry run reports the plans and carries out none. The loop reaches history, refs
+ * and remotes only through the history port (`src/store/commitStore.ts`) and the Maildir
+ * only through {@link SyncReplica}.
  */
-import { git } from '../git/run.js';
-import { diffTrees } from '../git/diff.js';
-import { readHead } from '../git/commit.js';
-import type { Repo } from '../repo/repo.js';
 import type { LockedRepo } from '../repo/lock.js';
-import { record } from '../repo/record.js';
-import { applyCommit } from '../repo/apply.js';
-import { MailgitError, RaceError, UsageError } from '../util/errors.js';
+import type { Repo } from '../repo/repo.js';
+import { EX, MailgitError, RaceError } from '../util/errors.js';
 import { mergeHeads } from './mergeHeads.js';
-import { gitCommitStore } from '../store/gitCommitStore.js';
 import { describeDiff } from './describeDiff.js';
-import { fetchedRef, fetchRef, fetchRemote, pushRemote } from './remotes.js';
+import { fetchedRef, fetchRef, fetchRemote } from './remotes.js';
+import type { Fetched } from './remotes.js';
 import { admitRemoteHead, mayMerge } from './admit.js';
 import type { AdmitOptions } from './admit.js';
-import { listRemotes } from './remoteStatus.js';
+import { INCOMING, listRemotes, pusherName } from './remoteStatus.js';
+import { UnknownRemoteError, noteSynced } from './remoteAdmin.js';
+import { workTreeStatus } from '../repo/status.js';
+import { formatEvents } from '../maildir/describe.js';
+import { MAIN } from '../store/commitStore.js';
+import type { PathChange, RefEntry, Remote } from '../store/commitStore.js';
+import { gitReplica } from './replica.js';
+import type { SyncReplica } from './replica.js';
 
 /** Options for {@link syncRepo}. */
 export interface SyncOptions extends AdmitOptions {
@@ -54,44 +60,61 @@ export interface SyncReport {
   remotes: RemoteReport[];
 }
 
-const INCOMING = 'refs/mailgit/incoming/';
-const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-
-async function mergeAndApply(
-  repo: LockedRepo,
-  theirs: string,
-  origin: string,
-  report: { incoming: string[]; decisions: string[] },
-  dryRun: boolean,
-): Promise<string | null> {
-  const head = await readHead(repo.root);
-  const outcome = await mergeHeads(gitCommitStore(repo.root), head, theirs, origin, repo.replica, (c) => describeDiff(repo.layout, c));
-  if (outcome.kind === 'up-to-date') return head;
-  const change = await diffTrees(repo.root, head ?? EMPTY_TREE, outcome.commit);
-  report.incoming.push(...describeDiff(repo.layout, change));
-  report.decisions.push(...outcome.decisions.map((d) => d.text));
-  if (dryRun) return outcome.commit;
-  if (head) report.decisions.push(...(await applyCommit(repo, head, outcome.commit, { changes: change, origin })).notes);
-  else await git(['update-ref', 'refs/heads/main', outcome.commit], { cwd: repo.root });
-  await record(repo, { message: 'record changes made during sync' });
-  return readHead(repo.root);
+/** A merge worked out (its objects written) but not applied. */
+interface MergePlan {
+  /** Our head it was made against. */
+  head: string | null;
+  /** The commit to move to. */
+  commit: string;
+  /** From `head` to `commit`. */
+  changes: PathChange[];
+  origin: string;
+  /** What comes in, per folder, and the conflicts decided. */
+  incoming: string[];
+  decisions: string[];
 }
 
-/** The name shown for an incoming ref: its last part (`<id>/<name>`, or an older `<name>`). */
-function pusherName(ref: string): string {
-  return ref.slice(ref.lastIndexOf('/') + 1);
+async function headOf(r: SyncReplica): Promise<string | null> {
+  return (await r.store.readRef('HEAD'))?.oid ?? null;
 }
 
-/** Merges one peer's push `oid`; returns its lines and whether the ref is done with. */
-async function receiveOne(repo: LockedRepo, from: string, oid: string, type: string, opts: SyncOptions): Promise<{ lines: string[]; done: boolean }> {
-  if (type !== 'commit') return { lines: [`${from}: dropped a push that is a ${type}, not a commit`], done: true };
-  const head = await readHead(repo.root);
-  if (head && !opts.allowUnrelated && !(await mayMerge(gitCommitStore(repo.root), repo.root, head, oid))) {
-    return { lines: [`${from}: refused its push: it shares no history with this replica; to merge it run mailgit sync --allow-unrelated`], done: false };
+/** Merges `theirs` into our head in the object store only; null when we already hold it. */
+async function planMerge(r: SyncReplica, theirs: string, origin: string): Promise<MergePlan | null> {
+  const head = await headOf(r);
+  const restored = await r.restored?.(head, theirs);
+  const describe = (c: PathChange[]) => describeDiff(r.layout, c, restored);
+  const outcome = await mergeHeads({ store: r.store, ours: head, theirs, origin, replica: r.replica, describe });
+  if (outcome.kind === 'up-to-date') return null;
+  const changes = await r.store.diff(head, outcome.commit);
+  return { head, commit: outcome.commit, changes, origin, incoming: describe(changes), decisions: outcome.decisions.map((d) => d.text) };
+}
+
+/** Carries out a merge plan: applies it (or starts the branch), records what clients did meanwhile; returns the new head. */
+async function applyMerge(r: SyncReplica, plan: MergePlan, report: { incoming: string[]; decisions: string[] }): Promise<string | null> {
+  report.incoming.push(...plan.incoming);
+  report.decisions.push(...plan.decisions);
+  if (plan.head) report.decisions.push(...(await r.worktree.apply({ from: plan.head, to: plan.commit, changes: plan.changes, origin: plan.origin })));
+  else if (!(await r.store.updateRef(MAIN, plan.commit, null))) throw new RaceError('the branch appeared while syncing; nothing applied, sync again');
+  await r.worktree.record('record changes made during sync');
+  return headOf(r);
+}
+
+/** What to do with one peer's push: a refusal or drop (its line), or a merge plan; `done` when the ref is done with. */
+async function planReceive(r: SyncReplica, ref: RefEntry, opts: AdmitOptions): Promise<{ refusal: string | null; plan: MergePlan | null; done: boolean }> {
+  const from = pusherName(ref.ref);
+  if (ref.type !== 'commit') return { refusal: `${from}: dropped a push that is a ${ref.type}, not a commit`, plan: null, done: true };
+  const head = await headOf(r);
+  if (head && !opts.allowUnrelated && !(await mayMerge(r.store, head, ref.oid))) {
+    const refusal = `${from}: refused its push: it shares no history with this replica; to merge it run mailgit sync --allow-unrelated`;
+    return { refusal, plan: null, done: false };
   }
-  const r = { incoming: [] as string[], decisions: [] as string[] };
-  await mergeAndApply(repo, oid, `${from} (pushed)`, r, opts.dryRun ?? false);
-  return { lines: [...r.incoming.map((l) => `${from}: ${l}`), ...r.decisions.map((d) => `${from}: conflict: ${d}`)], done: true };
+  return { refusal: null, plan: await planMerge(r, ref.oid, `${from} (pushed)`), done: true };
+}
+
+/** The lines of a received push. */
+function receivedLines(ref: RefEntry, refusal: string | null, merged: { incoming: string[]; decisions: string[] }): string[] {
+  const from = pusherName(ref.ref);
+  return [...(refusal ? [refusal] : []), ...merged.incoming.map((l) => `${from}: ${l}`), ...merged.decisions.map((d) => `${from}: conflict: ${d}`)];
 }
 
 /**
@@ -100,22 +123,22 @@ async function receiveOne(repo: LockedRepo, from: string, oid: string, type: str
  * unrelated to ours waits, with a line, for `--allow-unrelated`; a ref that moved while
  * we merged it (the peer pushed again) is left for the next sync.
  */
-async function receiveIncoming(repo: LockedRepo, opts: SyncOptions): Promise<string[]> {
-  const out = await git(['for-each-ref', '--format=%(refname) %(objectname) %(objecttype)', INCOMING], { cwd: repo.root });
+async function receiveIncoming(r: SyncReplica, opts: AdmitOptions): Promise<string[]> {
   const lines: string[] = [];
-  for (const line of out.stdout.toString('utf8').split('\n').filter(Boolean)) {
-    const [ref, oid, type] = line.split(' ') as [string, string, string];
-    const one = await receiveOne(repo, pusherName(ref), oid, type, opts);
-    lines.push(...one.lines);
-    if (one.done && !opts.dryRun) await git(['update-ref', '-d', ref, oid], { cwd: repo.root }).catch(() => undefined);
+  for (const ref of await r.store.listRefs(INCOMING)) {
+    const { refusal, plan, done } = await planReceive(r, ref, opts);
+    const merged = { incoming: [] as string[], decisions: [] as string[] };
+    if (plan) await applyMerge(r, plan, merged);
+    lines.push(...receivedLines(ref, refusal, merged));
+    if (done) await r.store.deleteRef(ref.ref, ref.oid).catch(() => false);
   }
   return lines;
 }
 
 /** Our incoming ref on a checked-out peer: named by our id, with our name for people. */
-function incomingRef(repo: Repo): string {
-  const name = /\.\.|\.$|\.lock$/.test(repo.replica) ? 'replica' : repo.replica;
-  return `${INCOMING}${repo.id}/${name}`;
+function incomingRef(r: SyncReplica): string {
+  const name = /\.\.|\.$|\.lock$/.test(r.replica) ? 'replica' : r.replica;
+  return `${INCOMING}${r.id}/${name}`;
 }
 
 /**
@@ -123,40 +146,76 @@ function incomingRef(repo: Repo): string {
  * `refs/mailgit/worktree`, or refuses a push to its branch), else to its `main`. Neither push
  * is forced: a rejection means someone else's work is there, to be fetched and merged first.
  */
-async function pushHead(repo: Repo, name: string, url: string, worktree: boolean): Promise<'main' | 'incoming' | 'rejected' | 'incoming-rejected'> {
+async function pushHead(r: SyncReplica, remote: Remote, worktree: boolean): Promise<'main' | 'incoming' | 'rejected' | 'incoming-rejected'> {
   if (!worktree) {
-    const r = await pushRemote(repo.root, name, url, 'refs/heads/main');
-    if (r !== 'checked-out') return r === 'pushed' ? 'main' : 'rejected';
+    const res = await r.store.push(remote, MAIN);
+    if (res !== 'checked-out') return res === 'pushed' ? 'main' : 'rejected';
   }
-  return (await pushRemote(repo.root, name, url, incomingRef(repo))) === 'pushed' ? 'incoming' : 'incoming-rejected';
+  return (await r.store.push(remote, incomingRef(r))) === 'pushed' ? 'incoming' : 'incoming-rejected';
 }
 
-async function syncOne(repo: LockedRepo, name: string, url: string, opts: SyncOptions): Promise<RemoteReport> {
+/** One round's fetch, admission and merge, not yet applied. */
+interface RoundPlan {
+  fetched: Fetched;
+  /** Their admitted main (null: none). */
+  theirs: string | null;
+  /** Our head when the round began. */
+  head: string | null;
+  merge: MergePlan | null;
+}
+
+/** One replica syncing with one remote. */
+interface Leg {
+  r: SyncReplica;
+  remote: Remote;
+  opts: SyncOptions;
+}
+
+async function planRound({ r, remote, opts }: Leg): Promise<RoundPlan> {
+  const fetched = await fetchRemote(r.store, remote);
+  const head = await headOf(r);
+  const theirs = await admitRemoteHead({ store: r.store, name: remote.name, fetched, ours: head, opts });
+  return { fetched, theirs, head, merge: theirs ? await planMerge(r, theirs, remote.name) : null };
+}
+
+/** Admitted and merged (in memory only on a dry run): what we saw there from now on. */
+async function accept({ r, remote }: Leg, round: RoundPlan): Promise<void> {
+  if (round.theirs && round.theirs !== round.fetched.lastSeen) await r.store.updateRef(`refs/remotes/${remote.name}/main`, round.theirs);
+}
+
+/** What the remote at `theirs` gains from our `head`, per folder. */
+async function gained(r: SyncReplica, theirs: string | null, head: string): Promise<string[]> {
+  return describeDiff(r.layout, await r.store.diff(theirs, head), await r.restored?.(theirs, head));
+}
+
+/** Runs `step` for one remote's report; a mailgit error becomes that remote's failure. */
+async function reported(name: string, step: (report: RemoteReport) => Promise<RemoteReport>): Promise<RemoteReport> {
   const report: RemoteReport = { remote: name, ok: true, exitCode: 0, incoming: [], outgoing: [], decisions: [], pushed: 'none' };
-  const rounds = opts.maxRounds ?? 3;
-  const dryRun = opts.dryRun ?? false;
-  const store = gitCommitStore(repo.root);
   try {
-    for (let round = 1, ownIncoming = false; ; round++) {
-      const fetched = await fetchRemote(repo.root, name, url);
-      let head = await readHead(repo.root);
-      const theirs = await admitRemoteHead(store, repo.root, name, fetched, head, opts);
-      if (theirs) head = await mergeAndApply(repo, theirs, name, report, dryRun);
-      // Admitted and merged (in memory on a dry run): what we saw there from now on.
-      if (theirs && theirs !== fetched.lastSeen) await git(['update-ref', `refs/remotes/${name}/main`, theirs], { cwd: repo.root });
-      if (ownIncoming) head = await mergeOwnIncoming(repo, name, url, report, opts);
-      if (!head || head === theirs) return report;
-      const gained = describeDiff(repo.layout, await diffTrees(repo.root, theirs ?? EMPTY_TREE, head));
-      if (dryRun) return { ...report, outgoing: gained };
-      const pushed = await pushHead(repo, name, url, fetched.worktree);
-      if (pushed === 'main' || pushed === 'incoming') return { ...report, outgoing: gained, pushed };
-      ownIncoming = pushed === 'incoming-rejected';
-      if (round >= rounds) throw new RaceError(`remote ${name} kept moving; gave up after ${rounds} rounds (run sync again)`);
-    }
+    return await step(report);
   } catch (e) {
     if (!(e instanceof MailgitError)) throw e;
     return { ...report, ok: false, exitCode: e.exitCode, error: { code: e.code, message: e.message } };
   }
+}
+
+async function syncOne(leg: Leg): Promise<RemoteReport> {
+  const { r, remote, opts } = leg;
+  const rounds = opts.maxRounds ?? 3;
+  return reported(remote.name, async (report) => {
+    for (let round = 1, ownIncoming = false; ; round++) {
+      const plan = await planRound(leg);
+      let head = plan.merge ? await applyMerge(r, plan.merge, report) : plan.head;
+      await accept(leg, plan);
+      if (ownIncoming) head = await mergeOwnIncoming(leg, report);
+      if (!head || head === plan.theirs) return report;
+      const outgoing = await gained(r, plan.theirs, head);
+      const pushed = await pushHead(r, remote, plan.fetched.worktree);
+      if (pushed === 'main' || pushed === 'incoming') return { ...report, outgoing, pushed };
+      ownIncoming = pushed === 'incoming-rejected';
+      if (round >= rounds) throw new RaceError(`remote ${remote.name} kept moving; gave up after ${rounds} rounds (run sync again)`);
+    }
+  });
 }
 
 /**
@@ -164,25 +223,101 @@ async function syncOne(repo: LockedRepo, name: string, url: string, opts: SyncOp
  * history (a copy of this repo's directory, which has our id too, pushed it), so that our
  * next push there is a fast-forward and overwrites nothing. Returns the new head.
  */
-async function mergeOwnIncoming(repo: LockedRepo, name: string, url: string, report: RemoteReport, opts: AdmitOptions): Promise<string | null> {
-  const waiting = await fetchRef(repo.root, name, url, incomingRef(repo), fetchedRef(name, 'incoming'));
-  const head = await readHead(repo.root);
+async function mergeOwnIncoming({ r, remote, opts }: Leg, report: RemoteReport): Promise<string | null> {
+  const waiting = await fetchRef(r.store, remote, { ref: incomingRef(r), dst: fetchedRef(remote.name, 'incoming') });
+  const head = await headOf(r);
   if (!waiting) return head;
-  await admitRemoteHead(gitCommitStore(repo.root), repo.root, name, { main: waiting, worktree: false, lastSeen: null }, head, opts);
-  return mergeAndApply(repo, waiting.oid, `${name} (our id's incoming ref)`, report, false);
+  await admitRemoteHead({ store: r.store, name: remote.name, fetched: { main: waiting, worktree: false, lastSeen: null }, ours: head, opts });
+  const plan = await planMerge(r, waiting.oid, `${remote.name} (our id's incoming ref)`);
+  return plan ? applyMerge(r, plan, report) : head;
+}
+
+/** Joins the reports of two rounds with one remote. */
+function joinReports(a: RemoteReport, b: RemoteReport): RemoteReport {
+  return {
+    ...b,
+    incoming: [...a.incoming, ...b.incoming],
+    outgoing: [...a.outgoing, ...b.outgoing],
+    decisions: [...a.decisions, ...b.decisions],
+    pushed: b.pushed === 'none' ? a.pushed : b.pushed,
+  };
 }
 
 /**
- * Syncs with the named remotes (all when `names` is empty).
- * A failing remote is reported and the others are still synced.
+ * Syncs replica `r` with `remotes`: records, merges what peers pushed to it, then fetches,
+ * merges, applies and pushes per remote. A failing remote is reported and the others are
+ * still synced. A remote synced before a later one brought mail is synced once more, so
+ * that one run leaves every reachable remote level.
+ */
+export async function syncReplica(r: SyncReplica, remotes: Remote[], opts: SyncOptions = {}): Promise<SyncReport> {
+  const recorded = await r.worktree.record();
+  const received = await receiveIncoming(r, opts);
+  const reports: RemoteReport[] = [];
+  const leftAt: (string | null)[] = [];
+  for (const remote of remotes) {
+    reports.push(await syncOne({ r, remote, opts }));
+    leftAt.push(await headOf(r));
+  }
+  const head = await headOf(r);
+  for (const [i, remote] of remotes.entries()) {
+    if (reports[i]!.ok && leftAt[i] !== head) reports[i] = joinReports(reports[i]!, await syncOne({ r, remote, opts }));
+  }
+  return { recorded, received, remotes: reports };
+}
+
+/**
+ * What {@link syncReplica} would do, carried out nowhere: the merges of what peers pushed
+ * and of each remote's main, made in the object store only. Only fetching moves refs (and
+ * `refs/remotes/NAME/main`, which then tells what we saw there).
+ */
+export async function planSync(r: SyncReplica, remotes: Remote[], opts: AdmitOptions = {}): Promise<SyncReport> {
+  const received: string[] = [];
+  for (const ref of await r.store.listRefs(INCOMING)) {
+    const { refusal, plan } = await planReceive(r, ref, opts);
+    received.push(...receivedLines(ref, refusal, plan ?? { incoming: [], decisions: [] }));
+  }
+  const reports: RemoteReport[] = [];
+  for (const remote of remotes) {
+    reports.push(
+      await reported(remote.name, async (report) => {
+        const leg = { r, remote, opts };
+        const plan = await planRound(leg);
+        const head = plan.merge?.commit ?? plan.head;
+        await accept(leg, plan);
+        const seen = { ...report, incoming: plan.merge?.incoming ?? [], decisions: plan.merge?.decisions ?? [] };
+        return !head || head === plan.theirs ? seen : { ...seen, outgoing: await gained(r, plan.theirs, head) };
+      }),
+    );
+  }
+  return { recorded: [], received, remotes: reports };
+}
+
+/**
+ * The remotes a sync with `names` talks to (all when empty): an unknown name is a usage
+ * error (64), a repo without remotes a configuration one (78) that names the command
+ * adding one.
+ */
+export async function chooseRemotes(repo: Repo, names: string[]): Promise<{ name: string; url: string }[]> {
+  const all = await listRemotes(repo);
+  for (const n of names) if (!all.some((r) => r.name === n)) throw new UnknownRemoteError(n);
+  if (all.length === 0) {
+    throw new MailgitError('no remotes to sync with; add one with: mailgit remote add NAME URL (--create makes a new hub there)', 'ENOREMOTE', EX.CONFIG);
+  }
+  return names.length === 0 ? all : all.filter((r) => names.includes(r.name));
+}
+
+/**
+ * Syncs the repository with the named remotes (all when `names` is empty), noting when
+ * each that answered was synced; or with `dryRun` reports the plan ({@link planSync})
+ * and what a record would find.
  */
 export async function syncRepo(repo: LockedRepo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
-  const all = await listRemotes(repo);
-  for (const n of names) if (!all.some((r) => r.name === n)) throw new UsageError(`no such remote: ${n} (see git remote -v, or mailgit remote add)`);
-  const chosen = names.length === 0 ? all : all.filter((r) => names.includes(r.name));
-  const recorded = opts.dryRun ? [] : ((await record(repo))?.summary ?? []);
-  const received = await receiveIncoming(repo, opts);
-  const remotes: RemoteReport[] = [];
-  for (const r of chosen) remotes.push(await syncOne(repo, r.name, r.url, opts));
-  return { recorded, received, remotes };
+  const chosen = await chooseRemotes(repo, names);
+  if (opts.dryRun) return { ...(await planSync(gitReplica(repo), chosen, opts)), recorded: formatEvents((await workTreeStatus(repo)).events) };
+  const report = await syncReplica(gitReplica(repo), chosen, opts);
+  await noteSynced(
+    repo,
+    report.remotes.filter((r) => r.ok).map((r) => r.remote),
+  );
+  return report;
 }

@@ -6,8 +6,7 @@
  * `.gitattributes` must hold mailgit's own content and may not be removed: they decide
  * how git stores and checks out bytes in every clone.
  */
-import type { CommitStore } from '../store/commitStore.js';
-import type { TreeEntry } from '../git/tree.js';
+import type { HistoryStore, TreeEntry } from '../store/commitStore.js';
 import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import { UnsafeDataError } from '../util/errors.js';
 import { ROOT_FILE_TEXT } from '../repo/ignore.js';
@@ -54,7 +53,7 @@ function describe(problems: string[], total: number, origin: string): string {
  * Checks entries from an untrusted tree (all of it on clone, the changed paths on sync)
  * and throws {@link UnsafeDataError} listing what is refused.
  */
-export async function validateIncoming(store: CommitStore, entries: TreeEntry[], origin: string): Promise<void> {
+export async function validateIncoming(store: HistoryStore, entries: TreeEntry[], origin: string): Promise<void> {
   const problems: string[] = [];
   let total = 0;
   const note = (msg: string) => {

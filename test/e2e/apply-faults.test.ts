@@ -90,7 +90,7 @@ async function makeTemplate(): Promise<Template> {
   gitOut(b, ['fetch', '-q', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
   const from = gitOut(b, ['rev-parse', 'HEAD']).trim();
   const theirs = gitOut(b, ['rev-parse', 'refs/remotes/origin/main']).trim();
-  const merged = await mergeHeads(gitCommitStore(b), from, theirs, 'origin', 'b', () => []);
+  const merged = await mergeHeads({ store: gitCommitStore(b), ours: from, theirs, origin: 'origin', replica: 'b', describe: () => [] });
   expect(merged.kind).toBe('merge');
   return { dir: b, from, to: merged.commit };
 }

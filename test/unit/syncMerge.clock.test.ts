@@ -26,7 +26,13 @@ class World {
 
   async init(replicas: string[], paths: string[]): Promise<void> {
     const edits = await Promise.all(paths.map(async (path) => ({ path, oid: await this.s.writeBlob(`mail ${path.replace(/:.*/, '').replace(/.*\//, '')}`) })));
-    const root = await this.s.commit(await this.s.editTree(null, edits), [], 'init', '', { clock: nextClock(0, T0), replica: replicas[0]! }, T0);
+    const root = await this.s.commit({
+      tree: await this.s.editTree(null, edits),
+      parents: [],
+      subject: 'init',
+      stamp: { clock: nextClock(0, T0), replica: replicas[0]! },
+      time: T0,
+    });
     for (const r of replicas) this.heads.set(r, root);
   }
 
@@ -41,7 +47,7 @@ class World {
       if (e.path !== '') out.push({ path: e.path, oid: old?.newOid ?? (await this.s.writeBlob(e.content ?? `new ${e.path}`)) });
     }
     const stamp = plain ? null : { clock: nextClock((await this.s.stamp(head)).clock, this.wall(r)), replica: r };
-    this.heads.set(r, await this.s.commit(await this.s.editTree(head, out), [head], 'record', '', stamp, this.wall(r)));
+    this.heads.set(r, await this.s.commit({ tree: await this.s.editTree(head, out), parents: [head], subject: 'record', stamp, time: this.wall(r) }));
   }
 
   /** Unrelated commits: a busy replica (watch records every change). */
@@ -54,15 +60,15 @@ class World {
 
   /** `a` pulls `b`; returns the decisions' sentences. */
   async pull(a: string, b: string): Promise<string[]> {
-    const out = await mergeHeads(
-      this.s,
-      this.heads.get(a)!,
-      this.heads.get(b)!,
-      b,
-      a,
-      () => [],
-      () => this.wall(a),
-    );
+    const out = await mergeHeads({
+      store: this.s,
+      ours: this.heads.get(a)!,
+      theirs: this.heads.get(b)!,
+      origin: b,
+      replica: a,
+      describe: () => [],
+      wall: () => this.wall(a),
+    });
     this.heads.set(a, out.commit);
     return out.decisions.map((d) => d.text);
   }
@@ -184,14 +190,13 @@ describe.each(commitStores)('last writer wins by the change to the message: %s',
     const head = w.heads.get('laptop')!;
     w.heads.set(
       'laptop',
-      await s.commit(
-        await s.editTree(head, [{ path: 'Work/cur/k1:2,S', oid: orig }]),
-        [head],
-        'cp',
-        '',
-        { clock: nextClock((await s.stamp(head)).clock, w.wall('laptop')), replica: 'laptop' },
-        w.wall('laptop'),
-      ),
+      await s.commit({
+        tree: await s.editTree(head, [{ path: 'Work/cur/k1:2,S', oid: orig }]),
+        parents: [head],
+        subject: 'cp',
+        stamp: { clock: nextClock((await s.stamp(head)).clock, w.wall('laptop')), replica: 'laptop' },
+        time: w.wall('laptop'),
+      }),
     );
     await w.pull('desktop', 'laptop');
     w.now += H;

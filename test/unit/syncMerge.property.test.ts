@@ -40,9 +40,14 @@ async function run(ops: Op[], skews: number[]) {
   const s = new MemoryCommitStore();
   let now = 1_796_000_000_000;
   const wall = (r: number) => now + skews[r]!;
-  const root = await s.commit(await s.editTree(null, [{ path: 'INBOX/maildirfolder', oid: await s.writeBlob('') }]), [], 'init', '', {
-    clock: 0,
-    replica: 'r0',
+  const root = await s.commit({
+    tree: await s.editTree(null, [{ path: 'INBOX/maildirfolder', oid: await s.writeBlob('') }]),
+    parents: [],
+    subject: 'init',
+    stamp: {
+      clock: 0,
+      replica: 'r0',
+    },
   });
   const heads = Array(N).fill(root) as string[];
   let seq = 0;
@@ -54,18 +59,10 @@ async function run(ops: Op[], skews: number[]) {
   /** A record on replica r (HLC clock), or a user's plain `git commit` without trailers. */
   const change = async (r: number, edits: { path: string; oid: string | null }[], plain = false) => {
     const stamp = plain ? null : { clock: nextClock((await s.stamp(heads[r]!)).clock, wall(r)), replica: `r${r}` };
-    heads[r] = await s.commit(await s.editTree(heads[r]!, edits), [heads[r]!], 'record', '', stamp, wall(r));
+    heads[r] = await s.commit({ tree: await s.editTree(heads[r]!, edits), parents: [heads[r]!], subject: 'record', stamp, time: wall(r) });
   };
   const pull = async (a: number, b: number) => {
-    const out = await mergeHeads(
-      s,
-      heads[a]!,
-      heads[b]!,
-      `r${b}`,
-      `r${a}`,
-      () => [],
-      () => wall(a),
-    );
+    const out = await mergeHeads({ store: s, ours: heads[a]!, theirs: heads[b]!, origin: `r${b}`, replica: `r${a}`, describe: () => [], wall: () => wall(a) });
     heads[a] = out.commit;
   };
   for (const op of ops) {
