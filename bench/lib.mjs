@@ -4,6 +4,7 @@
  * identity for the git CLI side. Plain Node ESM, no build step. `rng` comes from
  * test/helpers/rng.mjs: bench depends on test, never the reverse.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,35 @@ export { rng };
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The CLI to measure: $MAILGIT_BIN (another build's bin/mailgit.js) or this checkout's. */
 export const BIN = process.env.MAILGIT_BIN ? resolve(process.env.MAILGIT_BIN) : join(ROOT, 'bin/mailgit.js');
+
+/** Runs a program to its end and returns its stdout; throws with its stderr when it fails. */
+export function must(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Compiles the tests' Dovecot harness (test/helpers/dovecot.ts) into bench/out/ and imports it. */
+export function loadHarness() {
+  const out = join(ROOT, 'bench/out/harness');
+  must(process.execPath, [
+    join(ROOT, 'node_modules/typescript/bin/tsc'),
+    join(ROOT, 'test/helpers/dovecot.ts'),
+    '--outDir',
+    out,
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--skipLibCheck',
+    '--types',
+    'node',
+    '--ignoreConfig',
+  ]);
+  return import(join(out, 'dovecot.js'));
+}
 
 /**
  * Options from an argument list. `opt(name, dflt)` and `flag(name)` take what they find out
