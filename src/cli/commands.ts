@@ -481,7 +481,7 @@ export const COMMANDS: VerbSpec[] = [
       ['mailgit watch --sync hub --interval 60', 'and sync with the hub after each commit and every minute'],
       ['mailgit watch --fetch', 'and keep every IMAP account level: new mail at once, local changes pushed'],
     ],
-    exits: [[78, '--sync in a repo without remotes'], ...REPO],
+    exits: REPO,
     load: async () => (await import('./watch.js')).handler,
   },
   {

@@ -36,11 +36,11 @@ export async function add(argv: AddArgs): Promise<void> {
   }
 }
 
-/** How one remote stands, in a few words: "2 ahead, 1 behind", "level", "never synced". */
+/** How one remote stands, in a few words: "2 ahead, 1 behind", "identical", "never synced". */
 export function standingWords(r: RemoteStanding): string {
   if (r.tracking === null && r.lastSync === null) return 'never synced';
   const when = r.lastSync ? `last sync ${shortTime(Date.parse(r.lastSync))}` : 'last sync unknown';
-  if (r.identical) return `${when}, level`;
+  if (r.identical) return `${when}, identical`;
   return `${when}, ${r.ahead} ahead, ${r.behind} behind`;
 }
 

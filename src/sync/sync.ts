@@ -299,28 +299,33 @@ export async function planSync(r: SyncReplica, remotes: Remote[], opts: AdmitOpt
 }
 
 /**
- * The remotes a sync with `names` talks to (all when empty): an unknown name is a usage
- * error (64), a repo without remotes a configuration one (78) that names the command
- * adding one.
+ * The remotes a sync with `names` talks to (all when empty); an unknown name is a usage
+ * error (64).
  */
-export async function chooseRemotes(repo: Repo, names: string[]): Promise<{ name: string; url: string }[]> {
+export async function chooseRemotes(repo: Repo, names: string[]): Promise<Remote[]> {
   const all = await listRemotes(repo);
   for (const n of names) if (!all.some((r) => r.name === n)) throw new UnknownRemoteError(n);
-  if (all.length === 0) {
-    throw new MailgitError('no remotes to sync with; add one with: mailgit remote add NAME URL (--create makes a new hub there)', 'ENOREMOTE', EX.CONFIG);
-  }
   return names.length === 0 ? all : all.filter((r) => names.includes(r.name));
+}
+
+/** A sync with nothing to talk to and nothing pushed to it to merge: a configuration error (78) naming the command that adds a remote. */
+async function refuseIdle(r: SyncReplica, remotes: Remote[]): Promise<void> {
+  if (remotes.length > 0 || (await r.store.listRefs(INCOMING)).length > 0) return;
+  throw new MailgitError('no remotes to sync with; add one with: mailgit remote add NAME URL (--create makes a new hub there)', 'ENOREMOTE', EX.CONFIG);
 }
 
 /**
  * Syncs the repository with the named remotes (all when `names` is empty), noting when
  * each that answered was synced; or with `dryRun` reports the plan ({@link planSync})
- * and what a record would find.
+ * and what a record would find. A replica without remotes still merges what peers pushed
+ * to it; with nothing pushed either, the sync is refused (78).
  */
 export async function syncRepo(repo: LockedRepo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
   const chosen = await chooseRemotes(repo, names);
-  if (opts.dryRun) return { ...(await planSync(gitReplica(repo), chosen, opts)), recorded: formatEvents((await workTreeStatus(repo)).events) };
-  const report = await syncReplica(gitReplica(repo), chosen, opts);
+  const r = gitReplica(repo);
+  await refuseIdle(r, chosen);
+  if (opts.dryRun) return { ...(await planSync(r, chosen, opts)), recorded: formatEvents((await workTreeStatus(repo)).events) };
+  const report = await syncReplica(r, chosen, opts);
   await noteSynced(
     repo,
     report.remotes.filter((r) => r.ok).map((r) => r.remote),

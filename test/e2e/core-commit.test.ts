@@ -10,6 +10,7 @@ import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 let dir: string;
 
 function commit(): { code: number; lines: string[]; body: string } {
+  // -v: without a terminal, commit is silent (cron).
   const r = mailgit(['commit', '-v'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
   return {
