@@ -193,8 +193,7 @@ export function randomOp(repo: string, r: Rand, host: string, allowFolderRemoval
       const f = r.pick(cands);
       const gone = msgs.filter((m) => m.folder === f).map((m) => blobOf(repo, m));
       // A client's rm -rf of a folder, which tries again when a concurrent writer made its
-      // last rmdir fail with ENOTEMPTY (mailgit's walk can, in a window of microseconds, and
-      // then takes its marker back: test/e2e/folder-marker.test.ts).
+      // last rmdir fail with ENOTEMPTY (mailgit's walk can: docs/design.md, the long torture).
       rmSync(join(repo, f), { recursive: true, force: true, maxRetries: 3 });
       return { text: `rmfolder ${f} (${gone.length} messages)`, deleted: gone };
     }
