@@ -91,8 +91,8 @@ describe('adopting an mbsync Maildir (real mbsync, real Dovecot)', () => {
       expect(first.bodies).toBe(0);
       expect(first.summary.fetched).toBe(0);
       // The same files (a flagged one mbsync left in new/ may move to cur/: flags live there).
-    const keys = (files: string[]) => files.map((f) => f.replace(/\/(cur|new)\//, '/').replace(/:2,.*$/, '')).sort();
-    expect(keys(diskMessages(dir))).toEqual(keys(mbsyncFiles));
+      const keys = (files: string[]) => files.map((f) => f.replace(/\/(cur|new)\//, '/').replace(/:2,.*$/, '')).sort();
+      expect(keys(diskMessages(dir))).toEqual(keys(mbsyncFiles));
       expect(headMessages(dir).size).toBe(mbsyncFiles.length);
       for (const f of first.summary.accounts[0].folders) expect(f.twoWay?.held ?? 0).toBe(0);
 
