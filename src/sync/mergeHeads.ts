@@ -49,7 +49,11 @@ const CHANGE_ROUNDS = 3;
  * first run uses none; only when it met a conflict is history read, once per side for all
  * the conflicting keys together, and the merge run again: the common case costs nothing.
  */
-async function mergeWithChanges(store: HistoryStore, { base, ours, theirs }: Heads, { parts, layout }: { parts: PartialSnapshots; layout?: Layout }): Promise<MergeResult> {
+async function mergeWithChanges(
+  store: HistoryStore,
+  { base, ours, theirs }: Heads,
+  { parts, layout }: { parts: PartialSnapshots; layout?: Layout },
+): Promise<MergeResult> {
   const [so, st] = [await store.stamp(ours), await store.stamp(theirs)];
   // A version whose change lies before the base (virtual bases can leave such) is no later than the base.
   let before: Stamp = { clock: 0, replica: '' };
