@@ -1,5 +1,5 @@
 /**
- * `mailgit account add|list|remove|password-command|trust`
+ * `mailgit account add|list|remove|password-command|token-command|refresh-token-command|client-secret-command|trust|login`
  *
  * Definitions are synced (`.mailgit/accounts/NAME.json`, committed at once); the password
  * command is per machine (`.git/mailgit/accounts/NAME.json`); the password itself is never
@@ -21,8 +21,12 @@ import {
   writeLocalSettings,
   serverOf,
   trustAccount,
+  checkTrusted,
   type Account,
+  type LocalAccountSettings,
 } from '../fetch/account.js';
+import { resolve } from 'node:path';
+import { checkEndpoint, deviceLogin, type OAuthConfig } from '../fetch/oauth.js';
 import type { GlobalArgs } from './context.js';
 import { chatty, printJson, repoFromArgs } from './context.js';
 
@@ -42,6 +46,14 @@ interface AddArgs extends GlobalArgs {
   expunge?: boolean;
   auth?: string;
   tokenCommand?: string;
+  oauthTokenUrl?: string;
+  oauthClientId?: string;
+  oauthClientSecretCommand?: string;
+  oauthDeviceUrl?: string;
+  oauthScope?: string;
+  refreshTokenCommand?: string;
+  offlineimapStatus?: string;
+  offlineimapValidity?: string;
   force?: boolean;
 }
 
@@ -67,6 +79,45 @@ export function parseMaps(maps: string[] | undefined): Record<string, string> | 
   return out;
 }
 
+/** The per-machine secret commands of an account. */
+type SecretField = 'passwordCommand' | 'tokenCommand' | 'refreshTokenCommand' | 'clientSecretCommand';
+
+/** Splits a command option (undefined when not given); an empty one is a usage error. */
+function commandOption(line: string | undefined, option: string): string[] | undefined {
+  if (line === undefined) return undefined;
+  const argv = splitCommand(line);
+  if (argv.length === 0) throw new UsageError(`${option} is empty`);
+  return argv;
+}
+
+/** This machine's offlineimap state directories (`--offlineimap-status` and `--offlineimap-validity` go together). */
+function offlineimapOf(argv: AddArgs): Pick<LocalAccountSettings, 'offlineimap'> {
+  const { offlineimapStatus: status, offlineimapValidity: validity } = argv;
+  if (status === undefined && validity === undefined) return {};
+  if (!status || !validity) throw new UsageError('--offlineimap-status and --offlineimap-validity go together');
+  return { offlineimap: { status: resolve(status), validity: resolve(validity) } };
+}
+
+/** The `oauth` part of a definition from the `--oauth-*` options (undefined without `--oauth-token-url`). */
+function oauthOf(argv: AddArgs): OAuthConfig | undefined {
+  const extra = argv.oauthClientId ?? argv.oauthDeviceUrl ?? argv.oauthScope ?? argv.oauthClientSecretCommand ?? argv.refreshTokenCommand;
+  if (argv.oauthTokenUrl === undefined) {
+    if (extra !== undefined) throw new UsageError('--oauth-client-id, --oauth-device-url, --oauth-scope and the refresh commands need --oauth-token-url');
+    return undefined;
+  }
+  if (argv.auth !== 'oauth2') throw new UsageError('--oauth-token-url needs --auth oauth2');
+  if (argv.tokenCommand !== undefined) throw new UsageError('give --token-command or --oauth-token-url, not both');
+  if (!argv.oauthClientId) throw new UsageError('--oauth-token-url needs --oauth-client-id');
+  checkEndpoint(argv.oauthTokenUrl, '--oauth-token-url');
+  if (argv.oauthDeviceUrl !== undefined) checkEndpoint(argv.oauthDeviceUrl, '--oauth-device-url');
+  return {
+    tokenUrl: argv.oauthTokenUrl,
+    clientId: argv.oauthClientId,
+    ...(argv.oauthDeviceUrl !== undefined ? { deviceUrl: argv.oauthDeviceUrl } : {}),
+    ...(argv.oauthScope ? { scope: argv.oauthScope } : {}),
+  };
+}
+
 /** The `account add` verb: defines an IMAP account and commits it; the password command stays on this machine. */
 export async function add(argv: AddArgs): Promise<void> {
   checkAccountName(argv.name);
@@ -75,6 +126,7 @@ export async function add(argv: AddArgs): Promise<void> {
   if (argv.expunge && argv.sync === 'pull') throw new UsageError('--expunge needs --sync both');
   if (argv.tokenCommand !== undefined && argv.auth !== 'oauth2') throw new UsageError('--token-command needs --auth oauth2');
   if (argv.passwordCommand !== undefined && argv.auth === 'oauth2') throw new UsageError('--password-command is for --auth password; use --token-command');
+  const oauth = oauthOf(argv);
   const account: Account = validateAccount(
     {
       host: argv.host,
@@ -88,13 +140,17 @@ export async function add(argv: AddArgs): Promise<void> {
       sync: argv.sync ?? 'both',
       expunge: argv.expunge,
       auth: argv.auth,
+      oauth,
     },
     argv.name,
   );
-  const passCmd = argv.passwordCommand !== undefined ? splitCommand(argv.passwordCommand) : undefined;
-  if (passCmd !== undefined && passCmd.length === 0) throw new UsageError('--password-command is empty');
-  const tokenCmd = argv.tokenCommand !== undefined ? splitCommand(argv.tokenCommand) : undefined;
-  if (tokenCmd !== undefined && tokenCmd.length === 0) throw new UsageError('--token-command is empty');
+  const commands: Partial<Record<SecretField, string[]>> = {
+    passwordCommand: commandOption(argv.passwordCommand, '--password-command'),
+    tokenCommand: commandOption(argv.tokenCommand, '--token-command'),
+    refreshTokenCommand: commandOption(argv.refreshTokenCommand, '--refresh-token-command'),
+    clientSecretCommand: commandOption(argv.oauthClientSecretCommand, '--oauth-client-secret-command'),
+  };
+  const offlineimap = offlineimapOf(argv);
   const commit = await withRepoLock(repo, `account add ${argv.name}`, async (locked) => {
     const exists = (await listAccounts(repo.root)).includes(argv.name);
     if (exists && !argv.force) {
@@ -106,12 +162,8 @@ export async function add(argv: AddArgs): Promise<void> {
     }
     await writeAccount(repo, account);
     const local = await readLocalSettings(repo.gitDir, argv.name);
-    await writeLocalSettings(repo.gitDir, argv.name, {
-      ...local,
-      ...(passCmd ? { passwordCommand: passCmd } : {}),
-      ...(tokenCmd ? { tokenCommand: tokenCmd } : {}),
-      server: serverOf(account),
-    });
+    const given = Object.fromEntries(Object.entries(commands).filter(([, v]) => v !== undefined));
+    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...given, ...offlineimap, server: serverOf(account) });
     return record(locked, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
@@ -128,9 +180,13 @@ export async function list(argv: GlobalArgs): Promise<void> {
     const local = await readLocalSettings(repo.gitDir, n);
     const pw =
       a.auth === 'oauth2'
-        ? local.tokenCommand
-          ? 'token command'
-          : 'none'
+        ? a.oauth
+          ? local.refreshTokenCommand
+            ? 'refreshed by mailgit'
+            : 'no refresh token'
+          : local.tokenCommand
+            ? 'token command'
+            : 'none'
         : process.env[passwordEnvVar(n)]
           ? 'env'
           : local.passwordCommand
@@ -171,8 +227,36 @@ export function tokenCommand(argv: PassCmdArgs): Promise<void> {
   return localCommand(argv, 'tokenCommand');
 }
 
+/** The `account refresh-token-command` verb: the same for the refresh token of an account mailgit refreshes. */
+export function refreshTokenCommand(argv: PassCmdArgs): Promise<void> {
+  return localCommand(argv, 'refreshTokenCommand');
+}
+
+/** The `account client-secret-command` verb: the same for the OAuth 2 client secret. */
+export function clientSecretCommand(argv: PassCmdArgs): Promise<void> {
+  return localCommand(argv, 'clientSecretCommand');
+}
+
+/**
+ * The `account login` verb: the OAuth 2 device login. Where to go and the code to enter
+ * are said on stderr; the refresh token is printed alone on stdout, for the person's
+ * secret store (`mailgit account login work | pass insert -m mail/work-refresh`) — mailgit
+ * keeps only the access token, in its per-machine cache.
+ */
+export async function login(argv: NameArgs): Promise<void> {
+  const repo = await repoFromArgs(argv);
+  const account = await readAccount(repo.root, argv.name);
+  if (account.auth !== 'oauth2' || !account.oauth) throw new UsageError(`account ${argv.name} is not an OAuth 2 account with --oauth-token-url`);
+  await checkTrusted(repo.gitDir, account);
+  const local = await readLocalSettings(repo.gitDir, argv.name);
+  const refresh = await deviceLogin(account, local, (line) => process.stderr.write(`mailgit: ${line}\n`));
+  process.stdout.write(`${refresh}\n`);
+  if (!local.refreshTokenCommand)
+    process.stderr.write(`mailgit: logged in; store the refresh token and run "mailgit account refresh-token-command ${argv.name} CMD"\n`);
+}
+
 /** Sets, prints or forgets one of this machine's secret commands of an account. */
-async function localCommand(argv: PassCmdArgs, field: 'passwordCommand' | 'tokenCommand'): Promise<void> {
+async function localCommand(argv: PassCmdArgs, field: SecretField): Promise<void> {
   const repo = await repoFromArgs(argv);
   const account = await readAccount(repo.root, argv.name);
   const local = await readLocalSettings(repo.gitDir, argv.name);

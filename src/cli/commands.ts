@@ -84,6 +84,7 @@ export const EXIT_STATUSES: [number, string][] = [
   [73, 'cannot create: the target exists or is not empty, a read-only file system'],
   [74, 'I/O error: disk full, a read or write failed'],
   [75, 'temporary failure: the repo is locked by another mailgit, or a lock on a remote; try again'],
+  [76, 'protocol: the IMAP server answered a command with an error'],
   [77, 'permission denied: a wrong password, a file or repo owned by another user'],
   [78, 'configuration: no accounts or remotes, a missing password command, an untrusted server change'],
 ];
@@ -96,11 +97,34 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   C: { type: 'string', short: 'C', arg: 'DIR', description: 'run as if started in DIR' },
   verbose: { type: 'boolean', short: 'v', description: 'say more' },
   json: { type: 'boolean', description: 'machine-readable output' },
+  progress: { type: 'boolean', description: 'progress bars on stderr (default: when stderr is a terminal); --no-progress: none' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
   version: { type: 'boolean', description: 'show the version number' },
 };
 
+const REMOTE_NAME: PositionalSpec = { name: 'name', required: true, description: 'remote name (letters, digits, ., - and _)' };
+
 const ACCOUNT_NAME: PositionalSpec = { name: 'name', required: true, description: 'account name (letters, digits, - and _)' };
+
+/** An `account` verb that sets, prints or (`--clear`) forgets one of this machine's secret commands. */
+function secretCommandVerb(
+  name: string,
+  what: string,
+  handler: 'passwordCommand' | 'tokenCommand' | 'refreshTokenCommand' | 'clientSecretCommand',
+  example: [string, string],
+): VerbSpec {
+  return {
+    name,
+    description: `set (or --clear) this machine's ${what} command for an account`,
+    positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
+    options: {
+      clear: { type: 'boolean', description: 'forget the command' },
+    },
+    examples: [example],
+    exits: [[66, 'not a mail repo, or no such account'], 77],
+    load: async () => (await import('./account.js'))[handler],
+  };
+}
 
 /** Every verb mailgit has, in the order help lists them. */
 export const COMMANDS: VerbSpec[] = [
@@ -116,7 +140,7 @@ export const COMMANDS: VerbSpec[] = [
       ['mailgit init ~/Maildir', 'adopt the Maildir tree mutt, mbsync or Dovecot already use'],
       ['mailgit init --name laptop ~/Mail', 'a new, empty mail repo named laptop'],
     ],
-    exits: [[65, 'DIR holds something that is not a Maildir tree'], [66, 'no such directory above DIR'], [73, 'DIR is a file, or a git repo already'], 74, 77],
+    exits: [[65, 'DIR is not empty and holds no Maildir'], [73, 'DIR is a file, a mail repo already, or a git repo of something else'], 74, 77],
     load: async () => (await import('./init.js')).handler,
   },
   {
@@ -164,11 +188,11 @@ export const COMMANDS: VerbSpec[] = [
     description: 'show history: what happened, where and when',
     positionals: [{ name: 'message', description: "one message's whole story: key, file name, path or Message-ID" }],
     options: {
-      folder: { type: 'string', description: 'only what happened in this folder' },
+      folder: { type: 'string', description: 'only what happened in this folder and its subfolders' },
       n: { type: 'number', short: 'n', arg: 'N', integer: true, min: 1, description: 'at most N entries' },
       deleted: { type: 'boolean', description: 'deleted messages: subject, sender, when, where and by which replica' },
-      since: { type: 'string', arg: 'T', description: 'with --deleted: from time T (date, "2 days ago" or commit)' },
-      until: { type: 'string', arg: 'T', description: 'with --deleted: up to time T' },
+      since: { type: 'string', arg: 'T', description: 'from time T (date, "2 days ago" or commit)' },
+      until: { type: 'string', arg: 'T', description: 'up to time T' },
     },
     examples: [
       ['mailgit log -n 5', 'the last five commits, in words'],
@@ -203,6 +227,7 @@ export const COMMANDS: VerbSpec[] = [
       folder: { type: 'string', arg: 'F', description: 'restore folder F as of --as-of (keeps what arrived since)' },
       'as-of': { type: 'string', arg: 'T', description: 'with --folder: the time (date, "2 days ago" or commit)' },
       'dry-run': { type: 'boolean', short: 'n', description: 'list what would come back; change nothing' },
+      progress: { type: 'boolean', description: 'progress bar (default: when stderr is a terminal)' },
     },
     examples: [
       ['mailgit restore "<1234@example.org>"', 'a message deleted by mistake'],
@@ -262,13 +287,12 @@ export const COMMANDS: VerbSpec[] = [
       'token-command': { type: 'string', arg: 'CMD', description: 'OAuth 2 access token command for this run (one account)' },
       'accept-vanished': { type: 'boolean', description: 'two-way: a mass disappearance on the server is real; delete it here too' },
       batch: { type: 'number', arg: 'N', integer: true, min: 1, description: 'messages per download chunk and commit (default 200)' },
-      progress: { type: 'boolean', description: 'progress bar (default: when stderr is a terminal)' },
     },
     examples: [
       ['mailgit fetch', 'every account; silent under cron'],
       ['mailgit fetch work --folder INBOX --newest-first', "one account's INBOX, newest first"],
     ],
-    exits: [[69, 'the server cannot be reached, TLS failed, the connection was lost'], [77, 'wrong password'], 78, ...REPO],
+    exits: [[69, 'the server cannot be reached, TLS failed, the connection was lost'], 76, [77, 'wrong password'], 78, ...REPO],
     load: async () => (await import('./fetch.js')).handler,
   },
   {
@@ -299,6 +323,18 @@ export const COMMANDS: VerbSpec[] = [
             conflicts: ['password-command'],
             description: 'oauth2: command printing an access token (this machine only; run without a shell)',
           },
+          'oauth-token-url': { type: 'string', arg: 'URL', description: 'oauth2: token endpoint; mailgit refreshes the access token itself' },
+          'oauth-client-id': { type: 'string', arg: 'ID', description: 'oauth2: the client id registered with the provider' },
+          'oauth-client-secret-command': {
+            type: 'string',
+            arg: 'CMD',
+            description: 'oauth2: command printing the client secret, if the provider wants one (this machine only)',
+          },
+          'oauth-device-url': { type: 'string', arg: 'URL', description: 'oauth2: device authorization endpoint, for "account login"' },
+          'oauth-scope': { type: 'string', arg: 'SCOPES', description: 'oauth2: scopes asked for at login (space-separated)' },
+          'refresh-token-command': { type: 'string', arg: 'CMD', description: 'oauth2: command printing the refresh token (this machine only)' },
+          'offlineimap-status': { type: 'string', arg: 'DIR', description: "moving from offlineimap: its account's LocalStatus directory (plain backend)" },
+          'offlineimap-validity': { type: 'string', arg: 'DIR', description: "moving from offlineimap: its remote repository's FolderValidity directory" },
           force: { type: 'boolean', description: 'replace an existing definition' },
         },
         examples: [
@@ -323,17 +359,10 @@ export const COMMANDS: VerbSpec[] = [
         exits: [[66, 'not a mail repo, or no such account'], ...REPO.slice(1)],
         load: async () => (await import('./account.js')).remove,
       },
-      {
-        name: 'password-command',
-        description: "set (or --clear) this machine's password command for an account",
-        positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
-        options: {
-          clear: { type: 'boolean', description: 'forget the command' },
-        },
-        examples: [['mailgit account password-command work "pass show mail/work"', 'this machine asks pass']],
-        exits: [[66, 'not a mail repo, or no such account'], 77],
-        load: async () => (await import('./account.js')).passwordCommand,
-      },
+      secretCommandVerb('password-command', 'password', 'passwordCommand', [
+        'mailgit account password-command work "pass show mail/work"',
+        'this machine asks pass',
+      ]),
       {
         name: 'trust',
         description: "trust the account's current server settings on this machine (after a change made on another replica)",
@@ -342,16 +371,71 @@ export const COMMANDS: VerbSpec[] = [
         exits: [[66, 'not a mail repo, or no such account'], 77],
         load: async () => (await import('./account.js')).trust,
       },
+      secretCommandVerb('token-command', 'OAuth 2 access token', 'tokenCommand', [
+        'mailgit account token-command gmail "oauth2-helper gmail"',
+        'this machine gets tokens from a helper',
+      ]),
+      secretCommandVerb('refresh-token-command', 'OAuth 2 refresh token', 'refreshTokenCommand', [
+        'mailgit account refresh-token-command work "pass show mail/work-refresh"',
+        'mailgit refreshes with the token pass keeps',
+      ]),
+      secretCommandVerb('client-secret-command', 'OAuth 2 client secret', 'clientSecretCommand', [
+        'mailgit account client-secret-command gmail "pass show mail/gmail-client"',
+        'a provider that wants a client secret',
+      ]),
       {
-        name: 'token-command',
-        description: "set (or --clear) this machine's OAuth 2 access token command for an account",
-        positionals: [ACCOUNT_NAME, { name: 'command', description: 'command line, split like a shell does but run without one' }],
+        name: 'login',
+        description: 'get an OAuth 2 refresh token by device login; prints it on stdout for your secret store',
+        positionals: [ACCOUNT_NAME],
+        examples: [['mailgit account login work | pass insert -m mail/work-refresh', 'log in on a web page; the refresh token goes to pass']],
+        exits: [[66, 'not a mail repo, or no such account'], [69, 'the provider cannot be reached'], [77, 'the login was refused or not finished in time'], 78],
+        load: async () => (await import('./account.js')).login,
+      },
+    ],
+  },
+  {
+    name: 'remote',
+    description: 'manage the remotes sync talks to: hubs and peers',
+    verbs: [
+      {
+        name: 'add',
+        description: 'add a remote; --create makes a new hub there (a local path or ssh) holding this replica',
+        positionals: [REMOTE_NAME, { name: 'url', required: true, description: 'path, ssh://[user@]host[:port]/path or [user@]host:path' }],
         options: {
-          clear: { type: 'boolean', description: 'forget the command' },
+          create: { type: 'boolean', description: 'create an empty bare hub at URL (HEAD main, owner-only) and push this replica to it' },
         },
-        examples: [['mailgit account token-command gmail "oauth2-helper gmail"', 'this machine gets tokens from a helper']],
-        exits: [[66, 'not a mail repo, or no such account'], 77],
-        load: async () => (await import('./account.js')).tokenCommand,
+        examples: [
+          ['mailgit remote add hub ssh://server/~/mail.git --create', 'a new hub on a server, holding this replica; clone it on the laptop'],
+          ['mailgit remote add laptop ssh://laptop/~/Mail', 'sync straight with another replica (it merges pushes at its next sync)'],
+        ],
+        exits: [[69, 'the ssh host cannot be reached'], [73, 'URL already holds something (leave out --create)'], ...REPO],
+        load: async () => (await import('./remote.js')).add,
+      },
+      {
+        name: 'list',
+        description: 'list the remotes: URL, hub or peer, last sync, commits ahead and behind',
+        examples: [['mailgit remote list --json', 'the same for scripts (docs/json.md)']],
+        exits: [66, 74],
+        load: async () => (await import('./remote.js')).list,
+      },
+      {
+        name: 'remove',
+        description: 'forget a remote (the mail it brought stays)',
+        positionals: [REMOTE_NAME],
+        examples: [['mailgit remote remove old-hub', 'stop syncing with it']],
+        exits: REPO,
+        load: async () => (await import('./remote.js')).remove,
+      },
+      {
+        name: 'rename',
+        description: 'rename a remote, keeping what mailgit knows about it',
+        positionals: [
+          { name: 'old', required: true, description: 'its name now' },
+          { name: 'new', required: true, description: 'its new name' },
+        ],
+        examples: [['mailgit remote rename origin hub', 'a clone calls its source origin; call it hub']],
+        exits: REPO,
+        load: async () => (await import('./remote.js')).rename,
       },
     ],
   },

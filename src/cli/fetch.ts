@@ -8,9 +8,10 @@
 import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { MailgitError, EX, UsageError, throwFirstFailure } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, splitCommand, type Account } from '../fetch/account.js';
-import type { AccountResult } from '../fetch/fetch.js';
+import type { AccountResult, FetchOptions } from '../fetch/fetch.js';
+import type { LockedRepo } from '../repo/lock.js';
 import type { GlobalArgs } from './context.js';
-import { chatty, printJson, repoFromArgs } from './context.js';
+import { chatty, printJson, repoFromArgs, wantProgress } from './context.js';
 import { counted } from '../util/words.js';
 
 interface FetchArgs extends GlobalArgs {
@@ -22,7 +23,6 @@ interface FetchArgs extends GlobalArgs {
   passwordCommand?: string;
   tokenCommand?: string;
   acceptVanished?: boolean;
-  progress?: boolean;
   batch?: number;
 }
 
@@ -32,6 +32,38 @@ export function parseSize(s: string): number {
   if (!m) throw new UsageError(`bad size ${JSON.stringify(s)} (e.g. 500k, 10M)`);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Math.floor(Number(m[1]) * mult);
+}
+
+/** A result that only says why an account was not fetched. */
+function failed(a: Account, err: MailgitError): AccountResult {
+  return {
+    account: a.name,
+    folders: [],
+    refused: [],
+    fetched: 0,
+    bytes: 0,
+    commits: [],
+    warnings: [],
+    error: err.toJSON(),
+  };
+}
+
+/**
+ * Fetches one account with its password or access token. When the server refuses an
+ * access token mailgit refreshes itself, a new one is got once and tried (a cached token
+ * may have been revoked before it expired).
+ */
+async function fetchOne(repo: LockedRepo, a: Account, override: string[] | undefined, opts: FetchOptions): Promise<AccountResult> {
+  const { fetchAccount } = await import('../fetch/fetch.js');
+  const refreshed = a.auth === 'oauth2' && a.oauth !== undefined && override === undefined;
+  try {
+    const r = await fetchAccount(repo, a, await resolvePassword(repo.gitDir, a, override), opts);
+    if (!refreshed || r.error?.exitCode !== EX.NOPERM) return r;
+    return await fetchAccount(repo, a, await resolvePassword(repo.gitDir, a, override, true), opts);
+  } catch (err) {
+    if (err instanceof MailgitError) return failed(a, err);
+    throw err;
+  }
 }
 
 /** The `fetch` verb: downloads new mail from IMAP accounts and commits it. */
@@ -46,51 +78,29 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const maxSize = argv.maxSize !== undefined ? parseSize(argv.maxSize) : undefined;
   const given = argv.passwordCommand ?? argv.tokenCommand;
   const override = given !== undefined ? splitCommand(given) : undefined;
-  const showBar = argv.progress ?? (process.stderr.isTTY === true && !argv.json);
   // imapflow and cli-progress load only when fetch runs: every other verb starts faster.
-  const { fetchAccount } = await import('../fetch/fetch.js');
   const { barProgress, silentProgress } = await import('../fetch/progress.js');
-  const progress = showBar ? barProgress() : silentProgress;
+  const progress = wantProgress(argv) ? barProgress() : silentProgress;
   const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
 
+  const opts: FetchOptions = {
+    folders: argv.folder,
+    newestFirst: argv.newestFirst,
+    maxSize,
+    rescan: argv.rescan,
+    acceptVanished: argv.acceptVanished,
+    progress,
+    log,
+    chunkMessages: argv.batch,
+    commitMessages: argv.batch,
+  };
   const results: AccountResult[] = await withRepoLock(
     repo,
     `fetch ${names.join(' ')}`,
     async (locked) => {
       const out: AccountResult[] = [];
       try {
-        for (const a of accounts) {
-          let password: string;
-          try {
-            password = await resolvePassword(repo.gitDir, a, override);
-          } catch (err) {
-            if (!(err instanceof MailgitError)) throw err;
-            out.push({
-              account: a.name,
-              folders: [],
-              refused: [],
-              fetched: 0,
-              bytes: 0,
-              commits: [],
-              warnings: [],
-              error: err.toJSON(),
-            });
-            continue;
-          }
-          out.push(
-            await fetchAccount(locked, a, password, {
-              folders: argv.folder,
-              newestFirst: argv.newestFirst,
-              maxSize,
-              rescan: argv.rescan,
-              acceptVanished: argv.acceptVanished,
-              progress,
-              log,
-              chunkMessages: argv.batch,
-              commitMessages: argv.batch,
-            }),
-          );
-        }
+        for (const a of accounts) out.push(await fetchOne(locked, a, override, opts));
       } finally {
         progress.stop();
       }

@@ -16,6 +16,7 @@ interface RestoreArgs extends GlobalArgs {
   folder?: string;
   asOf?: string;
   dryRun?: boolean;
+  progress?: boolean;
 }
 
 function check(argv: RestoreArgs): void {
@@ -44,13 +45,16 @@ function print(r: RestoreReport, dryRun: boolean): void {
 export async function handler(argv: RestoreArgs): Promise<void> {
   check(argv);
   const repo = await repoFromArgs(argv);
-  const opts = { dryRun: argv.dryRun };
+  const { barProgress, silentProgress } = await import('../fetch/progress.js');
+  const progress = (argv.progress ?? (process.stderr.isTTY === true && !argv.json)) ? barProgress() : silentProgress;
+  progress.label('restore');
+  const opts = { dryRun: argv.dryRun, progress };
   const report = await withRepoLock(
     repo,
     'restore',
     (locked) => (argv.folder !== undefined ? restoreFolder(locked, argv.folder, argv.asOf!, opts) : restoreMessages(locked, argv.messages, argv.at, opts)),
     { waitMs: LOCK_WAIT_MS.patient },
-  );
+  ).finally(() => progress.stop());
   if (argv.json) {
     printJson({
       commit: report.commit,

@@ -16,6 +16,7 @@ import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { MailgitError, EX, UsageError } from '../util/errors.js';
+import { checkEndpoint, oauthAccessToken, type OAuthConfig } from './oauth.js';
 
 /** How the connection is secured. */
 export type Security = 'tls' | 'starttls' | 'none';
@@ -45,6 +46,8 @@ export interface Account {
   expunge?: boolean;
   /** `password` (default) or `oauth2` (SASL OAUTHBEARER / XOAUTH2 with an access token from a token command). */
   auth?: 'password' | 'oauth2';
+  /** OAuth 2 with tokens refreshed by mailgit: the endpoints and client (see src/fetch/oauth.ts). */
+  oauth?: OAuthConfig;
 }
 
 /**
@@ -63,6 +66,10 @@ export interface ServerIdentity {
   sync?: 'both';
   /** Present when two-way deletions are expunged. */
   expunge?: true;
+  /** OAuth refreshed by mailgit: where the refresh token (and client secret) may be sent. */
+  tokenUrl?: string;
+  /** OAuth device login: where the client secret may be sent. */
+  deviceUrl?: string;
 }
 
 /** Per-machine settings of an account. */
@@ -70,6 +77,12 @@ export interface LocalAccountSettings {
   passwordCommand?: string[];
   /** OAuth 2: the command printing an access token. */
   tokenCommand?: string[];
+  /** OAuth 2 refreshed by mailgit: the command printing the refresh token. */
+  refreshTokenCommand?: string[];
+  /** OAuth 2 refreshed by mailgit: the command printing the client secret (providers that want one). */
+  clientSecretCommand?: string[];
+  /** Moving from offlineimap: its `LocalStatus` and `FolderValidity` directories of this account (src/fetch/import.ts). */
+  offlineimap?: { status: string; validity: string };
   /** The server this machine trusts with the password (set by add, password-command, trust). */
   server?: ServerIdentity;
 }
@@ -85,6 +98,8 @@ export function serverOf(a: Account): ServerIdentity {
     ...(a.auth === 'oauth2' ? { auth: 'oauth2' as const } : {}),
     ...(a.sync === 'both' ? { sync: 'both' as const } : {}),
     ...(a.sync === 'both' && a.expunge ? { expunge: true as const } : {}),
+    ...(a.oauth ? { tokenUrl: a.oauth.tokenUrl } : {}),
+    ...(a.oauth?.deviceUrl ? { deviceUrl: a.oauth.deviceUrl } : {}),
   };
 }
 
@@ -99,7 +114,9 @@ function isServer(v: unknown): v is ServerIdentity {
     typeof o.insecure === 'boolean' &&
     (o.auth === undefined || o.auth === 'oauth2') &&
     (o.sync === undefined || o.sync === 'both') &&
-    (o.expunge === undefined || o.expunge === true)
+    (o.expunge === undefined || o.expunge === true) &&
+    (o.tokenUrl === undefined || typeof o.tokenUrl === 'string') &&
+    (o.deviceUrl === undefined || typeof o.deviceUrl === 'string')
   );
 }
 
@@ -142,11 +159,30 @@ export function validateAccount(raw: unknown, name: string): Account {
   if (a.insecure) out.insecure = true;
   if (a.expunge === true) out.expunge = true;
   if (a.auth === 'oauth2') out.auth = 'oauth2';
+  if (a.oauth !== undefined) out.oauth = validateOAuth(a.oauth, bad);
+  if (out.oauth && out.auth !== 'oauth2') throw bad('oauth needs auth "oauth2"');
   const folders = strings(a.folders, 'folders');
   const exclude = strings(a.exclude, 'exclude');
   if (folders?.length) out.folders = folders;
   if (exclude?.length) out.exclude = exclude;
   if (map && Object.keys(map).length) out.map = map;
+  return out;
+}
+
+/** Validates the `oauth` part of a definition: https endpoints (http on loopback only), a client id. */
+function validateOAuth(raw: unknown, bad: (why: string) => MailgitError): OAuthConfig {
+  const o = raw as Partial<OAuthConfig> | null;
+  if (!o || typeof o !== 'object' || typeof o.tokenUrl !== 'string' || typeof o.clientId !== 'string' || o.clientId === '')
+    throw bad('oauth wants a tokenUrl and a clientId');
+  const out: OAuthConfig = { tokenUrl: o.tokenUrl, clientId: o.clientId };
+  if (typeof o.deviceUrl === 'string') out.deviceUrl = o.deviceUrl;
+  if (typeof o.scope === 'string' && o.scope !== '') out.scope = o.scope;
+  try {
+    checkEndpoint(out.tokenUrl, 'tokenUrl');
+    if (out.deviceUrl !== undefined) checkEndpoint(out.deviceUrl, 'deviceUrl');
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
   return out;
 }
 
@@ -156,6 +192,7 @@ export function formatAccount(a: Account): string {
   if (a.insecure) o.insecure = true;
   if (a.expunge) o.expunge = true;
   if (a.auth === 'oauth2') o.auth = 'oauth2';
+  if (a.oauth) o.oauth = a.oauth;
   if (a.folders) o.folders = a.folders;
   if (a.exclude) o.exclude = a.exclude;
   if (a.map)
@@ -223,7 +260,11 @@ export async function readLocalSettings(gitDir: string, name: string): Promise<L
     const isArgv = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
     if (isArgv(cmd)) out.passwordCommand = cmd;
     if (isArgv(raw.tokenCommand)) out.tokenCommand = raw.tokenCommand;
+    if (isArgv(raw.refreshTokenCommand)) out.refreshTokenCommand = raw.refreshTokenCommand;
+    if (isArgv(raw.clientSecretCommand)) out.clientSecretCommand = raw.clientSecretCommand;
     if (isServer(raw.server)) out.server = raw.server;
+    const o = raw.offlineimap;
+    if (o && typeof o.status === 'string' && typeof o.validity === 'string') out.offlineimap = { status: o.status, validity: o.validity };
     return out;
   } catch {
     return {};
@@ -350,13 +391,17 @@ export async function trustAccount(gitDir: string, a: Account): Promise<void> {
  * Returns the password for an account after {@link checkTrusted}: `MAILGIT_PASSWORD_<NAME>`
  * if set, else the command given (on the command line) or stored for this machine.
  * For an OAuth 2 account, the access token printed by the token command given or stored
- * for this machine. Throws (exit 78) when there is no source.
+ * for this machine, or — for an account with a token URL and no token command given —
+ * the one refreshed by mailgit (cached until it expires; `fresh` skips the cache).
+ * Throws (exit 78) when there is no source.
  */
-export async function resolvePassword(gitDir: string, account: Account, commandOverride?: string[]): Promise<string> {
+export async function resolvePassword(gitDir: string, account: Account, commandOverride?: string[], fresh = false): Promise<string> {
   await checkTrusted(gitDir, account);
   const name = account.name;
   if (account.auth === 'oauth2') {
-    const cmd = commandOverride ?? (await readLocalSettings(gitDir, name)).tokenCommand;
+    const local = await readLocalSettings(gitDir, name);
+    if (account.oauth && !commandOverride) return oauthAccessToken(account, local, fresh);
+    const cmd = commandOverride ?? local.tokenCommand;
     if (cmd?.length) return runPasswordCommand(cmd, name, 'token command');
     throw new MailgitError(
       `account ${name}: no access token: "mailgit account token-command ${name} CMD" (oama, pizauth, mutt_oauth2.py …)`,

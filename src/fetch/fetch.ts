@@ -30,12 +30,14 @@ import { join } from 'node:path';
 import type { LockedRepo } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import { folderDir, folderNameProblem } from '../maildir/layout.js';
-import { MailgitError, PermissionError, UnavailableError, EX } from '../util/errors.js';
-import type { Account } from './account.js';
+import { MailgitError, PermissionError, UnavailableError, EX, errnoMeaning, errnoOf, messageOf } from '../util/errors.js';
+import type { MailgitErrorJSON } from '../util/errors.js';
+import { readLocalSettings, type Account } from './account.js';
+import { readSeed, type SeedSource } from './import.js';
 import { type Checkpoints, type FolderCheckpoint, formatCheckpoints } from '../merge/checkpoints.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { folderSelected, localFolderName, matchesPattern, slashPath } from './folders.js';
-import { FolderStore, lettersOfFlags, messageKey, type TmpMessage } from './store.js';
+import { FolderStore, messageKey, type TmpMessage } from './store.js';
 import { UidMap } from './uidmap.js';
 import { silentProgress, type Progress } from './progress.js';
 import { MailSourceError, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder } from './mailSource.js';
@@ -101,7 +103,7 @@ export interface AccountResult {
   commits: string[];
   /** Things a person should know (a suspect disappearance kept, a folder missing here). */
   warnings: string[];
-  error?: { message: string; code: string; exitCode: number };
+  error?: MailgitErrorJSON;
 }
 
 interface Ctx {
@@ -180,11 +182,8 @@ export function sourceError(e: MailSourceError, account: Account): MailgitError 
 function runError(err: unknown, account: Account): unknown {
   if (err instanceof MailgitError) return err;
   if (err instanceof MailSourceError) return sourceError(err, account);
-  const fs = err as NodeJS.ErrnoException;
-  if (fs && (fs.code === 'ENOSPC' || fs.code === 'EIO' || fs.code === 'EDQUOT' || fs.code === 'EACCES')) {
-    return new MailgitError(`account ${account.name}: cannot write: ${fs.message}`, fs.code, EX.IOERR);
-  }
-  return err;
+  const known = errnoMeaning(err);
+  return known ? new MailgitError(`account ${account.name}: cannot write: ${messageOf(err)}`, errnoOf(err), known.exit) : err;
 }
 
 /** Records pending work: UID maps, checkpoint, one commit. */
@@ -355,7 +354,7 @@ async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun | undefined> 
     valid: old !== undefined && !res.uidValidityReset ? old : undefined,
     map: undefined!,
   };
-  f.map = twoWay ? await openState(ctx, f) : await UidMap.load(repo.gitDir, ctx.account.name, p.local, mb.uidValidity);
+  f.map = twoWay ? await openState(ctx, f) : await loadUidMap(ctx, f);
   ctx.maps.push(f.map);
   return f;
 }
@@ -373,9 +372,35 @@ async function openState(ctx: Ctx, f: FolderRun): Promise<FolderState> {
   f.valid = undefined;
   state.hold(RELEARN_MARK);
   const keys = await f.store.keys();
-  const uidMap = await UidMap.load(ctx.repo.gitDir, ctx.account.name, f.p.local, f.mb.uidValidity);
+  const uidMap = await loadUidMap(ctx, f);
   for (const [uid, e] of uidMap.entries) if (keys.has(e.key)) state.set(uid, e.key, e.flags);
   return state;
+}
+
+/**
+ * This machine's UID map of a folder. A folder fetched for the first time whose Maildir
+ * mbsync or offlineimap wrote has it seeded from their state (when it names this
+ * UIDVALIDITY), so their files are neither downloaded again nor stored twice
+ * (src/fetch/import.ts).
+ */
+async function loadUidMap(ctx: Ctx, f: FolderRun): Promise<UidMap> {
+  const map = await UidMap.load(ctx.repo.gitDir, ctx.account.name, f.p.local, f.mb.uidValidity);
+  if (map.entries.size > 0 || ctx.checkpoint[f.p.local] !== undefined) return map;
+  const local = (await readLocalSettings(ctx.repo.gitDir, ctx.account.name)).offlineimap;
+  const file = f.p.local.split('/').join('.');
+  const src: SeedSource = {
+    folderDir: join(ctx.repo.root, folderDir(ctx.repo.layout, f.p.local)),
+    ...(local ? { offlineimap: { status: join(local.status, file), validity: join(local.validity, file) } } : {}),
+  };
+  const seed = await readSeed(src, (await f.store.keys()).keys());
+  if (!seed) return map;
+  if (seed.uidValidity !== f.mb.uidValidity) {
+    ctx.opts.log?.(`${f.p.local}: mbsync/offlineimap state is for UIDVALIDITY ${seed.uidValidity}, the server has ${f.mb.uidValidity}: not used`);
+    return map;
+  }
+  for (const e of seed.entries) map.set(e.uid, e.key, e.flags);
+  ctx.opts.log?.(`${f.p.local}: ${seed.entries.length} message(s) known from mbsync/offlineimap state`);
+  return map;
 }
 
 /** What the server said of the flags of a folder's known messages. */
@@ -411,7 +436,7 @@ async function serverFlags(ctx: Ctx, f: FolderRun): Promise<ServerView> {
   }
   const unknown: number[] = [];
   for (const c of changed) {
-    if (f.map.entries.has(c.uid)) await takeServerFlags(ctx, f, out, c.uid, lettersOfFlags(c.flags));
+    if (f.map.entries.has(c.uid)) await takeServerFlags(ctx, f, out, c.uid, f.store.lettersOf(c.flags));
     else unknown.push(c.uid);
   }
   if (unknown.length) await learnKeys(ctx, f, unknown);
@@ -453,7 +478,7 @@ async function learnKeys(ctx: Ctx, f: FolderRun, uids: number[]): Promise<void> 
   const store: { t: TmpMessage; key: string; letters: string }[] = [];
   for (const { m, t } of learned) {
     const key = messageKey(m.internalDate, t.sha256);
-    const letters = lettersOfFlags(m.flags);
+    const letters = f.store.lettersOf(m.flags);
     if (f.state && !keys.has(key)) store.push({ t, key, letters });
     else {
       await f.store.discard(t);
@@ -634,7 +659,7 @@ async function wanted(ctx: Ctx, f: FolderRun, view: ServerView, chunk: MessageMe
     // Two-way: a known UID whose file is gone was deleted or moved here (pass 2 sends it).
     if (known && (keys.has(known.key) || f.state)) {
       f.res.existing++;
-      await takeServerFlags(ctx, f, view, m.uid, lettersOfFlags(m.flags));
+      await takeServerFlags(ctx, f, view, m.uid, f.store.lettersOf(m.flags));
       continue;
     }
     want.push(m);
@@ -648,7 +673,7 @@ async function fetchChunk(ctx: Ctx, f: FolderRun, view: ServerView, chunk: Messa
   const got: Arrived[] = [];
   const t0 = Date.now();
   try {
-    await download(ctx, f.store, want, (m, t) => got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: lettersOfFlags(m.flags) }));
+    await download(ctx, f.store, want, (m, t) => got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: f.store.lettersOf(m.flags) }));
   } finally {
     // Keep every message that arrived whole; on a failure the checkpoint does not move past this chunk.
     const t1 = Date.now();
@@ -739,7 +764,7 @@ export async function fetchAccount(repo: LockedRepo, account: Account, password:
     } catch {
       /* the original error matters more */
     }
-    if (e instanceof MailgitError) result.error = { message: e.message, code: e.code, exitCode: e.exitCode };
+    if (e instanceof MailgitError) result.error = e.toJSON();
     else result.error = { message: `account ${account.name}: ${(e as Error)?.message ?? String(e)}`, code: 'EFETCH', exitCode: EX.SOFTWARE };
   } finally {
     await source.close();

@@ -6,16 +6,17 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, unlink, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, unlink, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir, fsyncPath } from '../util/atomic.js';
+import { fsyncDir, fsyncPath, writeFileAtomic } from '../util/atomic.js';
 import { flagsOf, infoOfFlags, sortFlags, splitName } from '../maildir/name.js';
 import { folderMarker } from '../maildir/layout.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE } from '../repo/perms.js';
+import { KEYWORDS_FILE, KeywordLetters } from '../maildir/keywords.js';
 
-/** Server flag → Maildir letter. Other flags and keywords are not mapped. */
+/** Server system flag → Maildir letter. Keywords get a folder's `dovecot-keywords` letters (a–z). */
 const FLAG_LETTERS: Record<string, string> = {
   '\\seen': 'S',
   '\\answered': 'R',
@@ -25,26 +26,11 @@ const FLAG_LETTERS: Record<string, string> = {
   $forwarded: 'P',
 };
 
-/** The Maildir letters that mirror server flags. */
-export const MAPPED_LETTERS = 'DFPRST';
+/** The Maildir letters that mirror server system flags. */
+const MAPPED_LETTERS = 'DFPRST';
 
 /** Maildir letter → IMAP flag (the inverse of the mapping above). */
-export const LETTER_FLAGS: Record<string, string> = { S: '\\Seen', R: '\\Answered', F: '\\Flagged', T: '\\Deleted', D: '\\Draft', P: '$Forwarded' };
-
-/** The mapped letters (sorted) of a Maildir file name. */
-export function mappedLettersOfName(name: string): string {
-  return [...flagsOf(splitName(name).info)].filter((l) => MAPPED_LETTERS.includes(l)).join('');
-}
-
-/** Maildir flag letters (sorted) for a set of IMAP flags. */
-export function lettersOfFlags(flags: Iterable<string> | undefined): string {
-  const out = new Set<string>();
-  for (const f of flags ?? []) {
-    const l = FLAG_LETTERS[f.toLowerCase()];
-    if (l) out.add(l);
-  }
-  return sortFlags([...out].join(''));
-}
+const LETTER_FLAGS: Record<string, string> = { S: '\\Seen', R: '\\Answered', F: '\\Flagged', T: '\\Deleted', D: '\\Draft', P: '$Forwarded' };
 
 /** The deterministic key of a message. */
 export function messageKey(internalDate: Date | string | undefined, sha256hex: string): string {
@@ -72,12 +58,52 @@ let counter = 0;
 export class FolderStore {
   private index: Map<string, Located> | null = null;
   private dirtyDirs = new Set<string>();
+  private keywords = new KeywordLetters();
 
   constructor(readonly abs: string) {}
+
+  /**
+   * Maildir letters (sorted) for a message's server flags: system flags as `S R F T D P`,
+   * keywords (`$Junk`, `$Label1`, custom) as the folder's `dovecot-keywords` letters —
+   * a new keyword gets the next free letter (written by {@link saveKeywords} before a
+   * file uses it). Keywords past the 26th, and `\Recent`, are not mapped.
+   */
+  lettersOf(flags: Iterable<string> | undefined): string {
+    const out = new Set<string>();
+    for (const f of flags ?? []) {
+      const l = FLAG_LETTERS[f.toLowerCase()] ?? (f.startsWith('\\') ? undefined : this.keywords.letterOf(f));
+      if (l) out.add(l);
+    }
+    return sortFlags([...out].join(''));
+  }
+
+  /** The IMAP flag or keyword a letter mirrors, if any. */
+  flagOf(letter: string): string | undefined {
+    return LETTER_FLAGS[letter] ?? this.keywords.keywordOf(letter);
+  }
+
+  /** The letters that mirror server flags here: the system flags' and the folder's keyword letters. */
+  mirrored(): string {
+    return MAPPED_LETTERS + this.keywords.letters();
+  }
+
+  /** The mirrored letters (sorted) of a file name of this folder. */
+  mirroredOf(name: string): string {
+    const mirrored = this.mirrored();
+    return [...flagsOf(splitName(name).info)].filter((l) => mirrored.includes(l)).join('');
+  }
+
+  /** Writes `dovecot-keywords` (atomically) when a keyword was added; before any file uses its letter. */
+  async saveKeywords(): Promise<void> {
+    if (!this.keywords.changed) return;
+    await writeFileAtomic(join(this.abs, KEYWORDS_FILE), this.keywords.format(), MAIL_FILE_MODE);
+    this.keywords.changed = false;
+  }
 
   /** Creates `cur/ new/ tmp/` (and the folder marker, for a non-root folder); removes stale fetch temporaries. */
   async prepare(root: string, dir: string): Promise<void> {
     for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(this.abs, sub), { recursive: true, mode: MAIL_DIR_MODE });
+    this.keywords = KeywordLetters.parse(await readFile(join(this.abs, KEYWORDS_FILE), 'utf8').catch(() => null));
     const marker = folderMarker(dir);
     if (marker) {
       const p = join(root, marker);
@@ -157,6 +183,7 @@ export class FolderStore {
    */
   async commitBatch(items: { t: TmpMessage; key: string; letters: string }[]): Promise<{ added: number; existing: number }> {
     await parallel(items, 16, ({ t }) => fsyncPath(t.tmp));
+    await this.saveKeywords();
     const idx = await this.keys();
     let added = 0;
     let existing = 0;
@@ -178,17 +205,18 @@ export class FolderStore {
 
   /**
    * Applies a server flag change three-way: letters the server removed since `oldServer`
-   * go, letters it added come, local-only letters (keywords, local changes) stay.
+   * go, letters it added come, local-only letters (letters without a keyword, local changes) stay.
    * `oldServer` null means unknown: the server's mapped letters win. Returns true when
    * the file was renamed.
    */
   async applyFlags(key: string, oldServer: string | null, newServer: string): Promise<boolean> {
+    await this.saveKeywords();
     const idx = await this.keys();
     const loc = idx.get(key);
     if (!loc) return false; // deleted locally: never resurrect
     const local = new Set(flagsOf(splitName(loc.name).info));
     if (oldServer === null) {
-      for (const l of MAPPED_LETTERS) local.delete(l);
+      for (const l of this.mirrored()) local.delete(l);
       for (const l of newServer) local.add(l);
     } else {
       for (const l of oldServer) if (!newServer.includes(l)) local.delete(l);
@@ -206,13 +234,14 @@ export class FolderStore {
   }
 
   /**
-   * Gives a message exactly the mapped letters `mapped`, keeping its other letters
-   * (keywords). Returns true when the file was renamed.
+   * Gives a message exactly the mirrored letters `mapped`, keeping its other letters
+   * (ones without a keyword). Returns true when the file was renamed.
    */
   async setMapped(key: string, mapped: string): Promise<boolean> {
     const loc = (await this.keys()).get(key);
     if (!loc) return false;
-    const others = [...flagsOf(splitName(loc.name).info)].filter((l) => !MAPPED_LETTERS.includes(l));
+    const mirrored = this.mirrored();
+    const others = [...flagsOf(splitName(loc.name).info)].filter((l) => !mirrored.includes(l));
     return this.applyFlags(key, null, sortFlags(others.join('') + mapped));
   }
 

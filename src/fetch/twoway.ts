@@ -25,7 +25,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OpenedFolder } from './mailSource.js';
 import type { FolderState } from './state.js';
-import { LETTER_FLAGS, MAPPED_LETTERS, mappedLettersOfName, messageKey, type FolderStore } from './store.js';
+import { messageKey, type FolderStore } from './store.js';
 import { counted } from '../util/words.js';
 
 /** What the engine tells these passes about one two-way folder. */
@@ -128,7 +128,7 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
     // concurrent change to it): it is mail again — undelete it on the server.
     const back = e.flags === null && keys.get(e.key);
     if (!back || (f.present && !f.present.has(uid))) continue;
-    const local = mappedLettersOfName(back.name);
+    const local = f.store.mirroredOf(back.name);
     // The file's flags are what the person last saw: send them (a STORE of a flag already set is harmless).
     for (const op of [...(local.includes('T') ? [] : ['-T']), ...[...local].map((l) => `+${l}`)]) push.set(op, [...(push.get(op) ?? []), uid]);
     f.state.set(uid, e.key, local);
@@ -140,14 +140,14 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
       f.missing.push({ uid, key: e.key });
       continue;
     }
-    const local = mappedLettersOfName(loc.name);
+    const local = f.store.mirroredOf(loc.name);
     const server = f.serverLetters.get(uid) ?? e.flags!;
     const agreed = await settleFlags({ f, uid, key: e.key, base: e.flags!, local, server, push });
     f.state.set(uid, e.key, agreed);
   }
   // The folder is still selected (read-write) by the fetch of its new mail.
   if (push.size) {
-    for (const [op, uids] of push) await env.source.storeFlags(uids, [LETTER_FLAGS[op[1]]], op[0] === '+' ? 'add' : 'remove');
+    for (const [op, uids] of push) await env.source.storeFlags(uids, [f.store.flagOf(op[1])!], op[0] === '+' ? 'add' : 'remove');
   }
   await f.store.syncDirs();
 }
@@ -168,7 +168,7 @@ async function settleFlags(a: {
 }): Promise<string> {
   let agreed = '';
   let pulled = false;
-  for (const l of MAPPED_LETTERS) {
+  for (const l of a.f.store.mirrored()) {
     const inLocal = a.local.includes(l);
     const inServer = a.server.includes(l);
     if (inLocal === inServer) {
@@ -292,7 +292,7 @@ export async function uploadNew(env: TwoWayEnv, f: TwoWayFolder): Promise<void> 
       }
       await f.store.rekey(key, final);
     }
-    const letters = mappedLettersOfName(keys.get(final)!.name);
+    const letters = f.store.mirroredOf(keys.get(final)!.name);
     const already = await onServer(env, content, sha);
     const uid =
       already ??
@@ -300,7 +300,7 @@ export async function uploadNew(env: TwoWayEnv, f: TwoWayFolder): Promise<void> 
         await env.source.append(
           f.remote,
           content,
-          [...letters].map((l) => LETTER_FLAGS[l]),
+          [...letters].map((l) => f.store.flagOf(l)!),
           date,
         )
       ).uid;

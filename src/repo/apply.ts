@@ -21,6 +21,7 @@
  * What each path wants is read from the diff first (applyPlan.ts, pure), and so are these
  * race rules, as tables; the executor here finds how each path stands and follows them.
  */
+import { silentProgress, type Progress } from '../fetch/progress.js';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { CatFile } from '../git/catfile.js';
@@ -33,7 +34,7 @@ import type { MessagePath } from '../maildir/name.js';
 import { mergeClientName } from '../merge/clientName.js';
 import { flagsOf } from '../maildir/name.js';
 import { quote } from '../sync/validate.js';
-import { EX, MailgitError, RaceError, UnsafeDataError } from '../util/errors.js';
+import { MailgitError, RaceError, UnsafeDataError, errnoOf, exitOf, messageOf } from '../util/errors.js';
 import type { ApplyFs } from './applyFs.js';
 import { nodeApplyFs } from './applyFs.js';
 import { arrivalAction, departureAction, planApply } from './applyPlan.js';
@@ -60,6 +61,8 @@ export interface ApplyOptions {
   origin?: string;
   /** The file system (tests inject failures and client renames here). */
   fs?: ApplyFs;
+  /** Told how many files are written and each one done (a progress bar on a terminal). */
+  progress?: Pick<Progress, 'expect' | 'advance'>;
 }
 
 /** What an apply did that a person should hear: the changes it could not bring in as they were. */
@@ -159,8 +162,11 @@ class Applier {
   /** Where other files than messages are written first (`.git/mailgit`: same file system, never recorded). */
   private readonly fileTmp: string;
 
-  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; plan: ApplyPlan; origin: string; fileTmp: string }) {
+  private readonly progress: Pick<Progress, 'expect' | 'advance'>;
+
+  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; plan: ApplyPlan; origin: string; fileTmp: string; progress?: ApplyOptions['progress'] }) {
     ({ root: this.root, fs: this.fs, cat: this.cat, plan: this.plan, origin: this.origin, fileTmp: this.fileTmp } = o);
+    this.progress = o.progress ?? silentProgress;
   }
 
   private abs(path: string): string {
@@ -185,11 +191,14 @@ class Applier {
     }
   }
 
-  private async writeBlob(c: PathChange): Promise<void> {
+  /** Writes a path's new blob; returns its size. */
+  private async writeBlob(c: PathChange): Promise<number> {
     const m = parseMessagePath(c.path);
     if (m) await this.mkdir(join(m.folder, 'tmp'));
     await this.mkdir(dirname(c.path));
-    await this.writeVia(m ? this.abs(join(m.folder, 'tmp')) : this.fileTmp, c.path, await this.cat.read(c.newOid!));
+    const data = await this.cat.read(c.newOid!);
+    await this.writeVia(m ? this.abs(join(m.folder, 'tmp')) : this.fileTmp, c.path, data);
+    return data.length;
   }
 
   /** Runs steps 3–5 for the whole plan. */
@@ -197,8 +206,9 @@ class Applier {
     for (const f of this.plan.folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
     for (const a of this.plan.arrivals) await this.arrive(a);
     let next = 0;
+    this.progress.expect(this.writes.length);
     const worker = async (): Promise<void> => {
-      while (next < this.writes.length) await this.writeBlob(this.writes[next++]!);
+      while (next < this.writes.length) this.progress.advance(1, await this.writeBlob(this.writes[next++]!));
     };
     await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
     for (const c of this.plan.departures) await this.leave(c);
@@ -359,7 +369,15 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
   const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
   const changes = (!j.undo && opts.changes) || (await diffTrees(repo.root, from, to));
   const cat = new CatFile(repo.root);
-  const applier = new Applier({ root: repo.root, fs: opts.fs, cat, plan: planApply(changes), origin: opts.origin ?? 'the remote', fileTmp: stateDir(repo) });
+  const applier = new Applier({
+    root: repo.root,
+    fs: opts.fs,
+    cat,
+    plan: planApply(changes),
+    origin: opts.origin ?? 'the remote',
+    fileTmp: stateDir(repo),
+    progress: opts.progress,
+  });
   try {
     await applier.run();
   } finally {
@@ -380,30 +398,6 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
     changes.map((c) => ({ path: c.path, oid: c.newOid })),
   );
   return { notes: applier.notes };
-}
-
-const EXIT_OF_ERRNO: Record<string, number> = {
-  ENOSPC: EX.IOERR,
-  EDQUOT: EX.IOERR,
-  EIO: EX.IOERR,
-  EACCES: EX.NOPERM,
-  EPERM: EX.NOPERM,
-  EROFS: EX.CANTCREAT,
-  ENAMETOOLONG: EX.DATAERR,
-};
-
-/** The stable code of a failure: a MailgitError's own, else the errno name (or ""). */
-function errnoOf(e: unknown): string {
-  return e instanceof MailgitError ? e.code : ((e as NodeJS.ErrnoException)?.code ?? '');
-}
-
-/** The exit status of a failure: a MailgitError's own, else by errno (70 for the unknown). */
-function exitOf(e: unknown): number {
-  return e instanceof MailgitError ? e.exitCode : (EXIT_OF_ERRNO[errnoOf(e)] ?? EX.SOFTWARE);
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /**

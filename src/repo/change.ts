@@ -15,7 +15,7 @@ import { nextClock } from '../merge/clock.js';
 import { diffTrees } from '../git/diff.js';
 import { editTree } from '../git/tree.js';
 import type { TreeEdit } from '../git/tree.js';
-import { applyCommit } from './apply.js';
+import { applyCommit, type ApplyOptions } from './apply.js';
 import { scheduleMaintenance } from './maintenance.js';
 import type { LockedRepo } from './lock.js';
 import { perfMark } from '../util/perf.js';
@@ -29,16 +29,16 @@ export interface Change {
 
 /**
  * Commits `change` on top of `head` and applies it to the Maildir (see the module
- * comment); returns the new commit.
+ * comment), telling `progress` about the files written; returns the new commit.
  */
-export async function commitChange(repo: LockedRepo, head: string, change: Change): Promise<string> {
+export async function commitChange(repo: LockedRepo, head: string, change: Change, progress?: ApplyOptions['progress']): Promise<string> {
   const tree = await editTree(repo.root, head, change.edits);
   perfMark('change: tree written');
   const now = Date.now();
   const clock = nextClock((await readStamp(repo.root, head)).clock, now);
   const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
   const commit = await commitTree(repo.root, tree, [head], message, now);
-  await applyCommit(repo, head, commit, { changes: await diffTrees(repo.root, head, commit), origin: 'this replica' });
+  await applyCommit(repo, head, commit, { changes: await diffTrees(repo.root, head, commit), origin: 'this replica', progress });
   perfMark('change: applied');
   await scheduleMaintenance(repo.root, repo.gitDir);
   return commit;

@@ -18,6 +18,7 @@ import type { TreeEdit } from '../git/tree.js';
 import { folderMarker, folderName } from '../maildir/layout.js';
 import { EX, MailgitError } from '../util/errors.js';
 import { commitChange, countLines } from './change.js';
+import type { ApplyOptions } from './apply.js';
 import { locate } from './locate.js';
 import type { Located } from './locate.js';
 import { record } from './record.js';
@@ -44,6 +45,8 @@ export interface RestoreReport {
 /** Options of a restore. */
 export interface RestoreOptions {
   dryRun?: boolean;
+  /** Told about the files written (a progress bar on a terminal). */
+  progress?: ApplyOptions['progress'];
 }
 
 async function emptyBlob(repo: Repo): Promise<string> {
@@ -83,7 +86,7 @@ async function finish(
 ): Promise<RestoreReport> {
   const { edits, report } = planned;
   if (opts.dryRun || report.restored.length === 0) return report;
-  report.commit = await commitChange(repo, head, { subject, lines: report.lines, edits });
+  report.commit = await commitChange(repo, head, { subject, lines: report.lines, edits }, opts.progress);
   return report;
 }
 

@@ -100,14 +100,15 @@ describe('fetch against the in-memory source', () => {
     expect(head(repo)).toBe(before);
   });
 
-  it('maps server flags to Maildir letters; CONDSTORE changes rename files three-way, also for messages this machine did not map', async () => {
+  it('maps server flags to Maildir letters (keywords to dovecot-keywords letters); CONDSTORE changes rename files three-way, also for messages this machine did not map', async () => {
     const server = new MemoryMailServer({ password: PASSWORD });
     server.append('INBOX', [gen(0, 'all')], { flags: ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft', '$Forwarded', '$Junk', 'custom'] });
     const m = [gen(1, 'f'), gen(2, 'f'), gen(3, 'f'), gen(4, 'f')];
     server.append('INBOX', m, { flags: ['\\Seen'] });
     const repo = await newRepo();
     expect((await run(repo, server)).error).toBeUndefined();
-    expect(pathOf(repo, gen(0, 'all'))).toMatch(/:2,DFPRST$/);
+    expect(pathOf(repo, gen(0, 'all'))).toMatch(/:2,DFPRSTab$/);
+    expect(readFileSync(join(repo.root, 'INBOX/dovecot-keywords'), 'utf8')).toBe('0 $Junk\n1 custom\n');
     for (const x of m) expect(pathOf(repo, x)).toMatch(/\/cur\/[^/]+:2,S$/);
 
     // A local change the server does not know about: message 3 passed (P) locally.

@@ -1,0 +1,72 @@
+/**
+ * IMAP keywords in a Maildir, the Dovecot way: a folder's `dovecot-keywords` file lists
+ * `N keyword` lines, and keyword N (0–25) is the letter `a` + N in the `:2,` info of a
+ * file name (`1704067200.mg….mailgit:2,Sa` is seen and has keyword 0). The file is a
+ * recorded per-folder data file (src/maildir/paths.ts), so every replica and every local
+ * Dovecot reads the same letters. Pure: the caller reads and writes the file.
+ */
+
+/** The name of the keyword table in a folder's directory. */
+export const KEYWORDS_FILE = 'dovecot-keywords';
+
+const FIRST = 'a'.charCodeAt(0);
+const MAX = 26;
+
+/** A folder's keyword letters; new keywords get the first free letter. */
+export class KeywordLetters {
+  private readonly byLetter = new Map<string, string>();
+  private readonly byName = new Map<string, string>();
+  /** Whether a keyword was added since the table was read (it must be written before its letter is used). */
+  changed = false;
+
+  /** Parses `dovecot-keywords` (absent: `null`); lines that are not `N keyword` with N 0–25 are skipped. */
+  static parse(text: string | null): KeywordLetters {
+    const t = new KeywordLetters();
+    for (const line of (text ?? '').split('\n')) {
+      const m = /^(\d+) (\S+)$/.exec(line.trim());
+      if (m && Number(m[1]) < MAX) t.put(String.fromCharCode(FIRST + Number(m[1])), m[2]);
+    }
+    return t;
+  }
+
+  private put(letter: string, keyword: string): void {
+    if (this.byLetter.has(letter) || this.byName.has(keyword.toLowerCase())) return;
+    this.byLetter.set(letter, keyword);
+    this.byName.set(keyword.toLowerCase(), letter);
+  }
+
+  /**
+   * The letter of a keyword (compared case-insensitively, as IMAP does), giving it the
+   * first free letter when it has none; `undefined` when all 26 are taken.
+   */
+  letterOf(keyword: string): string | undefined {
+    const had = this.byName.get(keyword.toLowerCase());
+    if (had) return had;
+    for (let i = 0; i < MAX; i++) {
+      const letter = String.fromCharCode(FIRST + i);
+      if (this.byLetter.has(letter)) continue;
+      this.put(letter, keyword);
+      this.changed = true;
+      return letter;
+    }
+    return undefined;
+  }
+
+  /** The keyword a letter stands for, if any. */
+  keywordOf(letter: string): string | undefined {
+    return this.byLetter.get(letter);
+  }
+
+  /** The letters that stand for a keyword. */
+  letters(): string {
+    return [...this.byLetter.keys()].sort().join('');
+  }
+
+  /** The file's text, in Dovecot's format (by index). */
+  format(): string {
+    return [...this.byLetter]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([l, k]) => `${l.charCodeAt(0) - FIRST} ${k}\n`)
+      .join('');
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * IMAP keywords (`$Junk`, `$NotJunk`, `$Label1`, custom) through Dovecot's keyword letters
+ * (`dovecot-keywords`), both ways, against a real Dovecot: server → repo (letters, the
+ * table committed), repo → server (a local client that adds and removes keywords the
+ * Dovecot way: a line in the table and a letter in the name), and back again.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
+import { diskMessages } from '../helpers/messages.js';
+
+let dc: Dovecot;
+
+beforeAll(async () => {
+  dc = await startDovecot({ users: [{ user: 'kw', password: 'keyword-pw-5' }] });
+}, 120_000);
+
+afterAll(async () => {
+  await dc?.stop();
+});
+
+const msg = (n: number) => `From: a@example.org\r\nSubject: k${n}\r\nMessage-ID: <kw.${n}@example.org>\r\n\r\nbody ${n}\r\n`;
+
+/** The server's flags of each message, by subject. */
+async function serverFlags(): Promise<Record<string, string[]>> {
+  const c = await dc.connect();
+  const out: Record<string, string[]> = {};
+  try {
+    await c.mailboxOpen('INBOX');
+    for await (const m of c.fetch('1:*', { flags: true, envelope: true })) out[m.envelope!.subject!] = [...(m.flags ?? [])].sort();
+  } finally {
+    await c.logout();
+  }
+  return out;
+}
+
+/** The INBOX file of a message (by its subject) and its letters. */
+function fileOf(dir: string, n: number): { path: string; letters: string } {
+  const path = diskMessages(dir).find((p) => readFileSync(join(dir, p), 'utf8').includes(`Subject: k${n}\r\n`))!;
+  return { path, letters: /:2,([A-Za-z]*)$/.exec(path)?.[1] ?? '' };
+}
+
+describe('IMAP keywords ⇄ dovecot-keywords letters (real Dovecot, two-way)', () => {
+  test('server keywords become letters and a committed table; local keyword changes go up; server changes come down', async () => {
+    await dc.append('INBOX', [msg(1)], { flags: ['\\Seen', '$Junk', '$Label1', 'custom-tag'] });
+    await dc.append('INBOX', [msg(2)], { flags: ['\\Seen'] });
+    const dir = join(tempDir('mailgit-kw-'), 'repo');
+    expect(mailgit(['init', dir, '--name', 'kw']).code).toBe(0);
+    const env = { MAILGIT_PASSWORD_WORK: 'keyword-pw-5' };
+    const add = mailgit(['-C', dir, 'account', 'add', 'work', '--host', '127.0.0.1', '--port', String(dc.port), '--no-tls', '--user', 'kw']);
+    expect(add.code, add.stderr).toBe(0);
+    const fetch = () => {
+      const r = mailgit(['-C', dir, 'fetch'], { env });
+      expect(r.code, r.stderr).toBe(0);
+    };
+
+    // Server → repo.
+    fetch();
+    const one = fileOf(dir, 1);
+    const inbox = one.path.split('/cur/')[0];
+    const table = readFileSync(join(dir, inbox, 'dovecot-keywords'), 'utf8');
+    expect(table).toBe('0 $Junk\n1 $Label1\n2 custom-tag\n');
+    expect(one.letters).toBe('Sabc');
+    expect(gitOut(dir, ['show', `HEAD:${inbox}/dovecot-keywords`])).toBe(table);
+
+    // Repo → server, as a local Dovecot-style client would: $Junk off message 1, a new keyword $NotJunk on message 2.
+    renameSync(join(dir, one.path), join(dir, one.path.replace(/:2,Sabc$/, ':2,Sbc')));
+    writeFileSync(join(dir, inbox, 'dovecot-keywords'), `${table}3 $NotJunk\n`);
+    const two = fileOf(dir, 2);
+    renameSync(join(dir, two.path), join(dir, two.path.replace(/:2,S$/, ':2,Sd')));
+    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
+    fetch();
+    expect(await serverFlags()).toEqual({ k1: ['$Label1', '\\Seen', 'custom-tag'], k2: ['$NotJunk', '\\Seen'] });
+
+    // Server → repo again: a keyword the table does not have yet gets the next letter.
+    await dc.doveadm(['flags', 'add', '-u', 'kw', '$Label2', 'mailbox', 'INBOX', 'uid', '2']);
+    await dc.doveadm(['flags', 'remove', '-u', 'kw', 'custom-tag', 'mailbox', 'INBOX', 'uid', '1']);
+    fetch();
+    expect(readFileSync(join(dir, inbox, 'dovecot-keywords'), 'utf8')).toBe(`${table}3 $NotJunk\n4 $Label2\n`);
+    expect(fileOf(dir, 1).letters).toBe('Sb');
+    expect(fileOf(dir, 2).letters).toBe('Sde');
+    // Nothing flips back on the next run (no ping-pong).
+    fetch();
+    expect(await serverFlags()).toEqual({ k1: ['$Label1', '\\Seen'], k2: ['$Label2', '$NotJunk', '\\Seen'] });
+    expect(gitOut(dir, ['status', '--porcelain'])).toBe('');
+  }, 120_000);
+});
