@@ -23,7 +23,7 @@ const TOOLS = [
   ['doveadm', '#2ca02c'],
 ];
 const W = 820;
-const H = 360;
+const H = 380;
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const text = (x, y, s, extra = '') => `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${extra}>${esc(s)}</text>`;
 const sizeLabel = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
@@ -84,10 +84,11 @@ const body = [
   ...(figures.fetch ? fetchPanel(figures.fetch, 600, 40, 200, 260) : []),
   text(
     10,
-    H - 12,
+    H - 26,
     `Measured ${figures.date ?? ''} on ${figures.machine ?? 'the benchmark machine'}; medians; see docs/benchmarks.md for load and cache state.`,
     'font-size="11" fill="#555"',
   ),
+  text(10, H - 10, rows.map((r) => `${sizeLabel(r.messages)}: ${r.build ?? 'current build'}`).join('; '), 'font-size="11" fill="#555"'),
 ];
 writeFileSync(
   OUT,

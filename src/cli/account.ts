@@ -150,6 +150,7 @@ export async function add(argv: AddArgs): Promise<void> {
     refreshTokenCommand: commandOption(argv.refreshTokenCommand, '--refresh-token-command'),
     clientSecretCommand: commandOption(argv.oauthClientSecretCommand, '--oauth-client-secret-command'),
   };
+  const offlineimap = offlineimapOf(argv);
   const commit = await withRepoLock(repo, `account add ${argv.name}`, async (locked) => {
     const exists = (await listAccounts(repo.root)).includes(argv.name);
     if (exists && !argv.force) {
@@ -162,7 +163,7 @@ export async function add(argv: AddArgs): Promise<void> {
     await writeAccount(repo, account);
     const local = await readLocalSettings(repo.gitDir, argv.name);
     const given = Object.fromEntries(Object.entries(commands).filter(([, v]) => v !== undefined));
-    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...given, ...offlineimapOf(argv), server: serverOf(account) });
+    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...given, ...offlineimap, server: serverOf(account) });
     return record(locked, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });

@@ -8,7 +8,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { git } from '../git/run.js';
 import { EX, MailgitError, PermissionError, UnavailableError, UsageError } from '../util/errors.js';
-import { isLocalUrl } from './remotes.js';
+import { HUB_PACKING, isLocalUrl } from './remotes.js';
 
 /** Where an ssh URL points: `[user@]host`, an optional port and the path as git reads it. */
 export interface SshTarget {
@@ -55,6 +55,7 @@ async function createLocalHub(path: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await git(['init', '-q', '--bare', `--shared=${HUB_MODE}`, dir], { cwd: '/' });
   await git(['symbolic-ref', 'HEAD', 'refs/heads/main'], { cwd: dir });
+  for (const [key, value] of HUB_PACKING) await git(['config', key, value], { cwd: dir });
 }
 
 /** The ssh command git would use: GIT_SSH_COMMAND, else `ssh`. */
@@ -81,7 +82,12 @@ async function createSshHub(url: string, target: SshTarget): Promise<void> {
     'umask 077',
     `if [ -e ${p} ] && [ -n "$(ls -A ${p} 2>/dev/null)" ]; then exit 3; fi`,
     'command -v git >/dev/null 2>&1 || exit 4',
-    `mkdir -p ${p} && git init -q --bare --shared=${HUB_MODE} ${p} && git --git-dir=${p} symbolic-ref HEAD refs/heads/main`,
+    [
+      `mkdir -p ${p}`,
+      `git init -q --bare --shared=${HUB_MODE} ${p}`,
+      `git --git-dir=${p} symbolic-ref HEAD refs/heads/main`,
+      ...HUB_PACKING.map(([key, value]) => `git --git-dir=${p} config ${key} ${value}`),
+    ].join(' && '),
   ].join('; ');
   const { status, stderr } = await runOverSsh(target, script);
   if (status === 0) return;

@@ -259,7 +259,9 @@ describe('OAuth 2 (Dovecot oauth2 passdb, loopback introspection)', () => {
     const dir = join(tmp, 'usage');
     expect(mailgit(['init', dir, '--name', 'u']).code).toBe(0);
     const base = ['-C', dir, 'account', 'add', 'x', '--host', 'h.example', '--user', 'u'];
+    // A refused definition is not written: the next line would be refused as "exists" (73).
     for (const extra of [
+      ['--offlineimap-status', '/tmp/LocalStatus'],
       ['--token-command', 'cat t'],
       ['--auth', 'kerberos'],
       ['--sync', 'push'],

@@ -39,3 +39,22 @@ describe('watch records through the repo', () => {
     }
   });
 });
+
+describe('sync reaches history through the port; src ships no test code', () => {
+  it('the sync loop (src/sync/sync.ts, replica.ts) imports nothing from src/git', () => {
+    for (const f of ['sync.ts', 'replica.ts']) {
+      const text = readFileSync(join(__dirname, '../../src/sync', f), 'utf8');
+      expect(`${f}: ${/from '\.\.\/git\//.test(text) ? 'imports src/git' : 'clean'}`).toBe(`${f}: clean`);
+    }
+  });
+
+  it('no file under src imports from test/ or bench/', () => {
+    const root = join(__dirname, '../../src');
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(50);
+    for (const f of files) {
+      const text = readFileSync(join(root, f), 'utf8');
+      expect(`${f}: ${/from '(\.\.\/)+(test|bench)\//.test(text) ? 'imports test or bench' : 'clean'}`).toBe(`${f}: clean`);
+    }
+  });
+});
