@@ -20,12 +20,12 @@
  * Run `npx tsc -p tsconfig.json` first. Prints Markdown; --out FILE writes it too;
  * --write-docs replaces the "## fetch" section of docs/benchmarks.md (and only that).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median, parseArgs } from './lib.mjs';
+import { ROOT, loadHarness, median, must, parseArgs } from './lib.mjs';
 
 const { opt, flag } = parseArgs();
 const N = Number(opt('--messages', '10000'));
@@ -37,34 +37,6 @@ const VERBOSE = flag('--verbose');
 
 // ---------------------------------------------------------------- the CLI to run
 const CLI = [join(ROOT, 'bin/mailgit.js')];
-
-function must(cmd, argv, opts = {}) {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
-
-// ---------------------------------------------------------------- harness
-function loadHarness() {
-  const out = join(ROOT, 'bench/out/harness');
-  must(process.execPath, [
-    join(ROOT, 'node_modules/typescript/bin/tsc'),
-    join(ROOT, 'test/helpers/dovecot.ts'),
-    '--outDir',
-    out,
-    '--module',
-    'nodenext',
-    '--moduleResolution',
-    'nodenext',
-    '--target',
-    'es2022',
-    '--skipLibCheck',
-    '--types',
-    'node',
-    '--ignoreConfig',
-  ]);
-  return import(join(out, 'dovecot.js'));
-}
 
 // ---------------------------------------------------------------- messages
 const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ');

@@ -1,6 +1,8 @@
 // Types of bench/lib.mjs, for the TypeScript tests that import from it.
 export declare const ROOT: string;
 export declare const BIN: string;
+export declare function must(cmd: string, argv: string[], opts?: Record<string, unknown>): string;
+export declare function loadHarness(): Promise<typeof import('../test/helpers/dovecot.js')>;
 export declare function parseArgs(argv?: string[]): {
   opt: <T extends string | null>(name: string, dflt: T) => string | T;
   flag: (name: string) => boolean;

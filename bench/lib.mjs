@@ -4,7 +4,8 @@
  * identity for the git CLI side. Plain Node ESM, no build step. `rng` comes from
  * test/helpers/rng.mjs: bench depends on test, never the reverse.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rng } from '../test/helpers/rng.mjs';
@@ -15,6 +16,35 @@ export { rng };
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The CLI to measure: $MAILGIT_BIN (another build's bin/mailgit.js) or this checkout's. */
 export const BIN = process.env.MAILGIT_BIN ? resolve(process.env.MAILGIT_BIN) : join(ROOT, 'bin/mailgit.js');
+
+/** Runs a program to its end and returns its stdout; throws with its stderr when it fails. */
+export function must(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Compiles the tests' Dovecot harness (test/helpers/dovecot.ts) into bench/out/ and imports it. */
+export function loadHarness() {
+  const out = join(ROOT, 'bench/out/harness');
+  must(process.execPath, [
+    join(ROOT, 'node_modules/typescript/bin/tsc'),
+    join(ROOT, 'test/helpers/dovecot.ts'),
+    '--outDir',
+    out,
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--skipLibCheck',
+    '--types',
+    'node',
+    '--ignoreConfig',
+  ]);
+  return import(join(out, 'dovecot.js'));
+}
 
 /**
  * Options from an argument list. `opt(name, dflt)` and `flag(name)` take what they find out
@@ -151,3 +181,103 @@ export const fmtS = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.
 export const fmtB = (b) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KB` : `${b} B`);
 /** The middle value (the upper one of an even count); NaN for none. */
 export const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
+
+/** A day of a mail client's changes (bench/sync.mjs): new messages, flag changes, moves, deletions. */
+export const DAY = { fresh: 200, flags: 1000, moves: 50, deletes: 100 };
+/** The number of changes in a {@link DAY}. */
+export const CHANGES = DAY.fresh + DAY.flags + DAY.moves + DAY.deletes;
+
+/**
+ * Every message in FOLDER/cur of a Maildir root, as {folder, key}, sorted. */
+export function curKeys(root) {
+  const out = [];
+  for (const [folder] of FOLDERS) for (const name of readdirSync(join(root, folder, 'cur')).sort()) out.push({ folder, key: name.slice(0, name.indexOf(':')) });
+  return out;
+}
+
+/** Plans a day from the messages in cur/: which get a flag change, a move, a deletion; the new mail. */
+export function planDay(keys, n, round) {
+  const r = rng((n ^ 0x5eed) + round);
+  const chosen = new Set();
+  const pickKey = () => {
+    for (;;) {
+      const c = keys[Math.floor(r() * keys.length)];
+      if (!chosen.has(c.key)) {
+        chosen.add(c.key);
+        return c;
+      }
+    }
+  };
+  const flags = Array.from({ length: DAY.flags }, pickKey);
+  const moves = Array.from({ length: DAY.moves }, () => {
+    const c = pickKey();
+    const to = c.folder === 'Archive' ? 'INBOX' : c.folder === 'Trash' ? 'Archive' : r() < 0.7 ? 'Archive' : 'Trash';
+    return { ...c, to };
+  });
+  const deletes = Array.from({ length: DAY.deletes }, pickKey);
+  const fresh = [];
+  for (let k = 0; k < DAY.fresh; k++) {
+    const i = n + round * DAY.fresh + k;
+    const date = T0 + i * 600_000;
+    const body = generateMessage(r, i, date);
+    fresh.push({ folder: k % 4 === 3 ? 'Lists/rust' : 'INBOX', key: messageKey(i, date, body), body });
+  }
+  return { flags, moves, deletes, fresh };
+}
+
+/** key → current file name in FOLDER/cur (Dovecot may have renamed nothing, but never trust). */
+function curIndex(root, folder) {
+  const m = new Map();
+  for (const name of readdirSync(join(root, folder, 'cur'))) {
+    const c = name.indexOf(':');
+    m.set(c < 0 ? name : name.slice(0, c), name);
+  }
+  return m;
+}
+
+function toggled(name) {
+  const c = name.indexOf(':2,');
+  const key = c < 0 ? name : name.slice(0, c);
+  const fl = c < 0 ? '' : name.slice(c + 3);
+  // Reading unread mail, or flagging / unflagging read mail.
+  const next = !fl.includes('S') ? `${fl}S` : fl.includes('F') ? fl.replace('F', '') : `${fl}F`;
+  return `${key}:2,${[...next].sort().join('')}`;
+}
+
+/** Applies the planned day to a Maildir root, as a mail client would (renames, unlinks, deliveries). */
+export function applyDay(root, day) {
+  const idx = new Map(FOLDERS.map(([f]) => [f, curIndex(root, f)]));
+  const name = (c) => {
+    const n = idx.get(c.folder).get(c.key);
+    if (!n) throw new Error(`${root}: ${c.folder}/cur/${c.key} not found`);
+    return n;
+  };
+  for (const c of day.flags) {
+    const n = name(c);
+    renameSync(join(root, c.folder, 'cur', n), join(root, c.folder, 'cur', toggled(n)));
+  }
+  for (const c of day.moves) {
+    const n = name(c);
+    renameSync(join(root, c.folder, 'cur', n), join(root, c.to, 'cur', n));
+  }
+  for (const c of day.deletes) unlinkSync(join(root, c.folder, 'cur', name(c)));
+  for (const f of day.fresh) {
+    const tmp = join(root, f.folder, 'tmp', f.key);
+    writeFileSync(tmp, f.body);
+    renameSync(tmp, join(root, f.folder, 'new', f.key));
+  }
+}
+
+/**
+ * Plans the next day of changes for replica `root` of a kept benchmark directory `workdir`
+ * (rounds counted in `workdir/.day-round`, from 100, so that reruns plan new days) and makes
+ * it there as a mail client would; returns the round.
+ */
+export function replayDay(workdir, root) {
+  const file = join(workdir, '.day-round');
+  const round = existsSync(file) ? Number(readFileSync(file, 'utf8')) : 100;
+  const keys = curKeys(root);
+  applyDay(root, planDay(keys, keys.length, round));
+  writeFileSync(file, String(round + 1));
+  return round;
+}

@@ -23,114 +23,34 @@
  *      messages.
  * Run `npx tsc -p tsconfig.json` first (or set MAILGIT_BIN to another build's bin/mailgit.js).
  * Work dirs go to $TMPDIR (removed unless --keep). Prints Markdown; --out FILE writes it too.
+ * --json FILE merges this size's medians (a day's wall time per tool, load, date) into FILE
+ * (docs/benchmarks.json, which bench/chart.mjs draws).
  * --profile DIR runs the two timed mailgit syncs under `node --cpu-prof` with
  * GIT_TRACE2_EVENT and writes the profiles and traces to DIR.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { BIN, FOLDERS, GITENV, T0, fmtB, fmtS, generateMessage, messageKey, parseArgs, rng, writeMaildir } from './lib.mjs';
+import { BIN, CHANGES, DAY, FOLDERS, GITENV, applyDay, curKeys, fmtB, fmtS, median, parseArgs, planDay, writeMaildir } from './lib.mjs';
 
 const { opt, flag, rest: args } = parseArgs();
 const N = Number(opt('--messages', '100000'));
 const OUT = opt('--out', null);
+const JSON_OUT = opt('--json', null);
 const PROFILE = opt('--profile', null);
 const KEEP = flag('--keep');
 const ROUNDS = Number(opt('--rounds', '2'));
 if (!Number.isInteger(N) || N < 2000) throw new Error('--messages must be an integer ≥ 2000');
 if (args.length > 0) throw new Error(`unknown arguments: ${args.join(' ')}`);
 
-const DAY = { fresh: 200, flags: 1000, moves: 50, deletes: 100 };
-const CHANGES = DAY.fresh + DAY.flags + DAY.moves + DAY.deletes;
-
 // ---------------------------------------------------------------------------------------
 // Generated mail (deterministic; bench/lib.mjs).
 
 /** Writes `n` messages (fs layout) to `dir`; 2% of INBOX in new/. */
 const generate = (dir, n) => writeMaildir(dir, n, { newShare: 0.02 });
-
-/** Every message in FOLDER/cur of a Maildir root, as {folder, key}, sorted. */
-function curKeys(root) {
-  const out = [];
-  for (const [folder] of FOLDERS) for (const name of readdirSync(join(root, folder, 'cur')).sort()) out.push({ folder, key: name.slice(0, name.indexOf(':')) });
-  return out;
-}
-
-/** Plans a day from the messages in cur/: which get a flag change, a move, a deletion; the new mail. */
-function planDay(keys, n, round) {
-  const r = rng((n ^ 0x5eed) + round);
-  const chosen = new Set();
-  const pickKey = () => {
-    for (;;) {
-      const c = keys[Math.floor(r() * keys.length)];
-      if (!chosen.has(c.key)) {
-        chosen.add(c.key);
-        return c;
-      }
-    }
-  };
-  const flags = Array.from({ length: DAY.flags }, pickKey);
-  const moves = Array.from({ length: DAY.moves }, () => {
-    const c = pickKey();
-    const to = c.folder === 'Archive' ? 'INBOX' : c.folder === 'Trash' ? 'Archive' : r() < 0.7 ? 'Archive' : 'Trash';
-    return { ...c, to };
-  });
-  const deletes = Array.from({ length: DAY.deletes }, pickKey);
-  const fresh = [];
-  for (let k = 0; k < DAY.fresh; k++) {
-    const i = n + round * DAY.fresh + k;
-    const date = T0 + i * 600_000;
-    const body = generateMessage(r, i, date);
-    fresh.push({ folder: k % 4 === 3 ? 'Lists/rust' : 'INBOX', key: messageKey(i, date, body), body });
-  }
-  return { flags, moves, deletes, fresh };
-}
-
-/** key → current file name in FOLDER/cur (Dovecot may have renamed nothing, but never trust). */
-function curIndex(root, folder) {
-  const m = new Map();
-  for (const name of readdirSync(join(root, folder, 'cur'))) {
-    const c = name.indexOf(':');
-    m.set(c < 0 ? name : name.slice(0, c), name);
-  }
-  return m;
-}
-
-function toggled(name) {
-  const c = name.indexOf(':2,');
-  const key = c < 0 ? name : name.slice(0, c);
-  const fl = c < 0 ? '' : name.slice(c + 3);
-  // Reading unread mail, or flagging / unflagging read mail.
-  const next = !fl.includes('S') ? `${fl}S` : fl.includes('F') ? fl.replace('F', '') : `${fl}F`;
-  return `${key}:2,${[...next].sort().join('')}`;
-}
-
-/** Applies the planned day to a Maildir root, as a mail client would (renames, unlinks, deliveries). */
-function applyDay(root, day) {
-  const idx = new Map(FOLDERS.map(([f]) => [f, curIndex(root, f)]));
-  const name = (c) => {
-    const n = idx.get(c.folder).get(c.key);
-    if (!n) throw new Error(`${root}: ${c.folder}/cur/${c.key} not found`);
-    return n;
-  };
-  for (const c of day.flags) {
-    const n = name(c);
-    renameSync(join(root, c.folder, 'cur', n), join(root, c.folder, 'cur', toggled(n)));
-  }
-  for (const c of day.moves) {
-    const n = name(c);
-    renameSync(join(root, c.folder, 'cur', n), join(root, c.to, 'cur', n));
-  }
-  for (const c of day.deletes) unlinkSync(join(root, c.folder, 'cur', name(c)));
-  for (const f of day.fresh) {
-    const tmp = join(root, f.folder, 'tmp', f.key);
-    writeFileSync(tmp, f.body);
-    renameSync(tmp, join(root, f.folder, 'new', f.key));
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // Running and measuring.
@@ -467,6 +387,21 @@ try {
   const text = lines.join('\n');
   console.log(text);
   if (OUT) writeFileSync(OUT, text);
+  if (JSON_OUT) {
+    const figures = existsSync(JSON_OUT) ? JSON.parse(readFileSync(JSON_OUT, 'utf8')) : { sync: [] };
+    const day = (f) => median(rounds.map(f)) / 1000;
+    const row = {
+      messages: N,
+      mailgit: day((r) => r.syncA.ms + r.syncB.ms),
+      unison: day((r) => r.uni.ms),
+      doveadm: day((r) => r.dv.ms),
+      cpu: { mailgit: day((r) => r.syncA.cpuMs + r.syncB.cpuMs), unison: day((r) => r.uni.cpuMs), doveadm: day((r) => r.dv.cpuMs) },
+      load: [Math.min(...loads), Math.max(...loads)],
+      date: new Date().toISOString().slice(0, 10),
+    };
+    figures.sync = [...figures.sync.filter((x) => x.messages !== N), row];
+    writeFileSync(JSON_OUT, `${JSON.stringify(figures, null, 1)}\n`);
+  }
 } finally {
   if (KEEP) log(`kept ${WORK}`);
   else rmSync(WORK, { recursive: true, force: true });

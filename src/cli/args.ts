@@ -186,8 +186,12 @@ export function usageLine(verb: VerbSpec, parents: VerbSpec[]): string {
   return ['mailgit', ...[...parents, verb].map((v) => v.name), ...words, ...tail].join(' ');
 }
 
+/**
+ * A positional as yargs reads it: always optional, because a required one may come after
+ * `--` (`mailgit undo -- -odd`), which yargs leaves in `_`; `handlerArgs` checks it.
+ */
 function positionalWord(p: PositionalSpec): string {
-  return p.required ? `<${p.name}${p.variadic ? '..' : ''}>` : `[${p.name}${p.variadic ? '..' : ''}]`;
+  return `[${p.name}${p.variadic ? '..' : ''}]`;
 }
 
 /** The exit statuses a verb's help lists: 0, 64 and the verb's own. */
@@ -287,7 +291,9 @@ function convert(name: string, o: OptionSpec, raw: unknown): unknown {
 }
 
 /** The handler's arguments: every option of the table by its camelCase name, positionals by name. */
-function handlerArgs(verb: VerbSpec, parsed: Record<string, unknown>): Record<string, unknown> {
+function handlerArgs(path: VerbSpec[], parsed: Record<string, unknown>): Record<string, unknown> {
+  const verb = path.at(-1)!;
+  const see = `see "mailgit ${pathName(path)}--help"`;
   const argv: Record<string, unknown> = {};
   for (const [name, o] of Object.entries({ ...GLOBAL_OPTIONS, ...(verb.options ?? {}) })) {
     if (name === 'help' || name === 'version') continue;
@@ -296,21 +302,19 @@ function handlerArgs(verb: VerbSpec, parsed: Record<string, unknown>): Record<st
     else if (o.default !== undefined) argv[camel(name)] = o.default;
   }
   // Words after `--` stay in yargs' `_`: they belong to a list argument (`sync -- -odd`).
-  const rest = (parsed._ as unknown[]).slice(pathLength(verb)).map(String);
+  const rest = (parsed._ as unknown[]).slice(path.length).map(String);
   for (const p of verb.positionals ?? []) {
     const key = camel(p.name);
     const value = parsed[key];
     if (argv[key] !== undefined && value !== undefined) throw new UsageError(`give ${p.name.toUpperCase()} once, as an argument`);
     if (p.variadic) argv[key] = [...((value as unknown[] | undefined) ?? []).map(String), ...rest.splice(0)];
     else if (value !== undefined) argv[key] = String(value);
+    else if (rest.length > 0) argv[key] = rest.shift();
+    if (p.required && (argv[key] === undefined || (p.variadic && (argv[key] as string[]).length === 0)))
+      throw new UsageError(`missing argument ${p.name.toUpperCase()}; ${see}`);
   }
-  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}; see "mailgit ${verb.name} --help"`);
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}; ${see}`);
   return argv;
-}
-
-/** How many words of yargs' `_` name the verb (`account add` is two). */
-function pathLength(verb: VerbSpec): number {
-  return COMMANDS.includes(verb) ? 1 : 2;
 }
 
 /**
@@ -347,7 +351,7 @@ export function parseCommandLine(args: string[]): Request {
   if (!leaf.load)
     throw new UsageError(`name ${/^[aeiou]/.test(leaf.name) ? 'an' : 'a'} ${leaf.name} sub-command: ${leaf.verbs!.map((v) => v.name).join(', ')}`);
   if (found.argv!.version) return { kind: 'version' };
-  return { kind: 'run', load: leaf.load, argv: handlerArgs(leaf, found.argv!) };
+  return { kind: 'run', load: leaf.load, argv: handlerArgs(found.path, found.argv!) };
 }
 
 /** `mailgit help [COMMAND...]`: the help `mailgit COMMAND... --help` shows. */

@@ -29,9 +29,7 @@ async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
 
 /** The `check` verb. */
 export async function handler(argv: CheckArgs): Promise<void> {
-  if (argv.remote !== undefined) {
-    return remote({ ...argv, remote: argv.remote });
-  }
+  if (argv.remote !== undefined) return remote({ ...argv, remote: argv.remote });
   const repo = await repoFromArgs(argv);
   const r = argv.repair ? await withRepoLock(repo, 'check --repair', repairRepo, { waitMs: LOCK_WAIT_MS.patient }) : await checkRepo(repo);
   if (argv.json) printJson(r);

@@ -84,6 +84,7 @@ export const EXIT_STATUSES: [number, string][] = [
   [73, 'cannot create: the target exists or is not empty, a read-only file system'],
   [74, 'I/O error: disk full, a read or write failed'],
   [75, 'temporary failure: the repo is locked by another mailgit, or a lock on a remote; try again'],
+  [76, 'protocol: the IMAP server answered a command with an error'],
   [77, 'permission denied: a wrong password, a file or repo owned by another user'],
   [78, 'configuration: no accounts or remotes, a missing password command, an untrusted server change'],
 ];
@@ -96,9 +97,12 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   C: { type: 'string', short: 'C', arg: 'DIR', description: 'run as if started in DIR' },
   verbose: { type: 'boolean', short: 'v', description: 'say more' },
   json: { type: 'boolean', description: 'machine-readable output' },
+  progress: { type: 'boolean', description: 'progress bars on stderr (default: when stderr is a terminal); --no-progress: none' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
   version: { type: 'boolean', description: 'show the version number' },
 };
+
+const REMOTE_NAME: PositionalSpec = { name: 'name', required: true, description: 'remote name (letters, digits, ., - and _)' };
 
 const ACCOUNT_NAME: PositionalSpec = { name: 'name', required: true, description: 'account name (letters, digits, - and _)' };
 
@@ -136,7 +140,7 @@ export const COMMANDS: VerbSpec[] = [
       ['mailgit init ~/Maildir', 'adopt the Maildir tree mutt, mbsync or Dovecot already use'],
       ['mailgit init --name laptop ~/Mail', 'a new, empty mail repo named laptop'],
     ],
-    exits: [[65, 'DIR holds something that is not a Maildir tree'], [66, 'no such directory above DIR'], [73, 'DIR is a file, or a git repo already'], 74, 77],
+    exits: [[65, 'DIR is not empty and holds no Maildir'], [73, 'DIR is a file, a mail repo already, or a git repo of something else'], 74, 77],
     load: async () => (await import('./init.js')).handler,
   },
   {
@@ -184,11 +188,11 @@ export const COMMANDS: VerbSpec[] = [
     description: 'show history: what happened, where and when',
     positionals: [{ name: 'message', description: "one message's whole story: key, file name, path or Message-ID" }],
     options: {
-      folder: { type: 'string', description: 'only what happened in this folder' },
+      folder: { type: 'string', description: 'only what happened in this folder and its subfolders' },
       n: { type: 'number', short: 'n', arg: 'N', integer: true, min: 1, description: 'at most N entries' },
       deleted: { type: 'boolean', description: 'deleted messages: subject, sender, when, where and by which replica' },
-      since: { type: 'string', arg: 'T', description: 'with --deleted: from time T (date, "2 days ago" or commit)' },
-      until: { type: 'string', arg: 'T', description: 'with --deleted: up to time T' },
+      since: { type: 'string', arg: 'T', description: 'from time T (date, "2 days ago" or commit)' },
+      until: { type: 'string', arg: 'T', description: 'up to time T' },
     },
     examples: [
       ['mailgit log -n 5', 'the last five commits, in words'],
@@ -283,13 +287,12 @@ export const COMMANDS: VerbSpec[] = [
       'token-command': { type: 'string', arg: 'CMD', description: 'OAuth 2 access token command for this run (one account)' },
       'accept-vanished': { type: 'boolean', description: 'two-way: a mass disappearance on the server is real; delete it here too' },
       batch: { type: 'number', arg: 'N', integer: true, min: 1, description: 'messages per download chunk and commit (default 200)' },
-      progress: { type: 'boolean', description: 'progress bar (default: when stderr is a terminal)' },
     },
     examples: [
       ['mailgit fetch', 'every account; silent under cron'],
       ['mailgit fetch work --folder INBOX --newest-first', "one account's INBOX, newest first"],
     ],
-    exits: [[69, 'the server cannot be reached, TLS failed, the connection was lost'], [77, 'wrong password'], 78, ...REPO],
+    exits: [[69, 'the server cannot be reached, TLS failed, the connection was lost'], 76, [77, 'wrong password'], 78, ...REPO],
     load: async () => (await import('./fetch.js')).handler,
   },
   {
@@ -387,6 +390,52 @@ export const COMMANDS: VerbSpec[] = [
         examples: [['mailgit account login work | pass insert -m mail/work-refresh', 'log in on a web page; the refresh token goes to pass']],
         exits: [[66, 'not a mail repo, or no such account'], [69, 'the provider cannot be reached'], [77, 'the login was refused or not finished in time'], 78],
         load: async () => (await import('./account.js')).login,
+      },
+    ],
+  },
+  {
+    name: 'remote',
+    description: 'manage the remotes sync talks to: hubs and peers',
+    verbs: [
+      {
+        name: 'add',
+        description: 'add a remote; --create makes a new hub there (a local path or ssh) holding this replica',
+        positionals: [REMOTE_NAME, { name: 'url', required: true, description: 'path, ssh://[user@]host[:port]/path or [user@]host:path' }],
+        options: {
+          create: { type: 'boolean', description: 'create an empty bare hub at URL (HEAD main, owner-only) and push this replica to it' },
+        },
+        examples: [
+          ['mailgit remote add hub ssh://server/~/mail.git --create', 'a new hub on a server, holding this replica; clone it on the laptop'],
+          ['mailgit remote add laptop ssh://laptop/~/Mail', 'sync straight with another replica (it merges pushes at its next sync)'],
+        ],
+        exits: [[69, 'the ssh host cannot be reached'], [73, 'URL already holds something (leave out --create)'], ...REPO],
+        load: async () => (await import('./remote.js')).add,
+      },
+      {
+        name: 'list',
+        description: 'list the remotes: URL, hub or peer, last sync, commits ahead and behind',
+        examples: [['mailgit remote list --json', 'the same for scripts (docs/json.md)']],
+        exits: [66, 74],
+        load: async () => (await import('./remote.js')).list,
+      },
+      {
+        name: 'remove',
+        description: 'forget a remote (the mail it brought stays)',
+        positionals: [REMOTE_NAME],
+        examples: [['mailgit remote remove old-hub', 'stop syncing with it']],
+        exits: REPO,
+        load: async () => (await import('./remote.js')).remove,
+      },
+      {
+        name: 'rename',
+        description: 'rename a remote, keeping what mailgit knows about it',
+        positionals: [
+          { name: 'old', required: true, description: 'its name now' },
+          { name: 'new', required: true, description: 'its new name' },
+        ],
+        examples: [['mailgit remote rename origin hub', 'a clone calls its source origin; call it hub']],
+        exits: REPO,
+        load: async () => (await import('./remote.js')).rename,
       },
     ],
   },

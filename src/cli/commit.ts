@@ -5,6 +5,7 @@ import { record } from '../repo/record.js';
 import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import type { GlobalArgs } from './context.js';
 import { chatty, printJson, repoFromArgs } from './context.js';
+import { eventsJson } from '../maildir/describe.js';
 
 interface CommitArgs extends GlobalArgs {
   message?: string;
@@ -15,7 +16,7 @@ export async function handler(argv: CommitArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   const result = await withRepoLock(repo, 'commit', (locked) => record(locked, { message: argv.message }), { waitMs: LOCK_WAIT_MS.none });
   if (argv.json) {
-    printJson({ commit: result?.commit ?? null, summary: result?.summary ?? [] });
+    printJson({ commit: result?.commit ?? null, summary: result?.summary ?? [], folders: eventsJson(result?.events ?? new Map()) });
     return;
   }
   if (!chatty(argv)) return;

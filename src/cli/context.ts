@@ -16,6 +16,8 @@ export interface GlobalArgs {
   verbose?: boolean;
   /** Machine-readable output where the verb supports it. */
   json?: boolean;
+  /** Progress bars: `--progress` forces them, `--no-progress` turns them off. */
+  progress?: boolean;
 }
 
 /** The directory the command runs in: `-C DIR`, which must be one, or the current directory. */
@@ -41,6 +43,11 @@ export async function repoFromArgs(argv: GlobalArgs): Promise<Repo> {
  */
 export function chatty(argv: GlobalArgs): boolean {
   return argv.verbose === true || process.stdout.isTTY === true;
+}
+
+/** Whether steps that take a while show a bar on stderr: as `--progress` says, else on a terminal without `--json`. */
+export function wantProgress(argv: GlobalArgs): boolean {
+  return argv.progress ?? (process.stderr.isTTY === true && !argv.json);
 }
 
 /** Prints a value as JSON on stdout. */

@@ -8,7 +8,7 @@
 import { deliver } from '../deliver/deliver.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
-import { EX, MailgitError } from '../util/errors.js';
+import { EX, MailgitError, messageOf } from '../util/errors.js';
 
 interface DeliverArgs extends GlobalArgs {
   folder?: string;
@@ -33,8 +33,7 @@ export async function handler(argv: DeliverArgs): Promise<void> {
     // there because a disk is not mounted, a full disk, a bug) must not bounce mail:
     // 75 makes the MTA keep the message and retry.
     if (e instanceof MailgitError && (e.exitCode === EX.DATAERR || e.exitCode === EX.USAGE || e.exitCode === EX.TEMPFAIL)) throw e;
-    const why = e instanceof Error ? e.message : String(e);
-    throw new MailgitError(`${why} (nothing delivered; the MTA will retry)`, e instanceof MailgitError ? e.code : 'EDELIVER', EX.TEMPFAIL);
+    throw new MailgitError(`${messageOf(e)} (nothing delivered; the MTA will retry)`, e instanceof MailgitError ? e.code : 'EDELIVER', EX.TEMPFAIL);
   }
   if (argv.json) {
     printJson({ path: r.path, size: r.size, commit: r.record?.commit ?? null, warning: r.warning ?? null });

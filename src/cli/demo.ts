@@ -84,6 +84,7 @@ async function getItBack(desktop: Repo, laptop: Repo, key: string): Promise<bool
 /** The `demo` verb: runs the built-in story in a temporary directory. */
 export async function handler(argv: DemoArgs): Promise<void> {
   const base = await mkdtemp(join(tmpdir(), 'mailgit-demo-'));
+  console.log(`The demo's files: ${base} (two replicas, desktop/ and laptop/, and hub.git between them).`);
   try {
     const { repo: desktop } = await initRepo(join(base, 'desktop'), { name: 'desktop' });
     await git(['init', '-q', '--bare', '-b', 'main', join(base, 'hub.git')], { cwd: base });
@@ -126,7 +127,12 @@ export async function handler(argv: DemoArgs): Promise<void> {
     const back = await getItBack(desktop, laptop, keys[1]!);
     if (!same || !back) process.exitCode = 1;
   } finally {
-    if (argv.keep) console.log(`\n(kept ${base})`);
-    else await rm(base, { recursive: true, force: true });
+    if (argv.keep) {
+      console.log(`\nThe demo's files stay in ${base}: desktop/ and laptop/ are replicas, hub.git the hub between them.`);
+      console.log(`Try: cd ${join(base, 'laptop')} && mailgit log && mailgit status; remove them with: rm -rf ${base}`);
+    } else {
+      await rm(base, { recursive: true, force: true });
+      console.log(`\nThe demo's files in ${base} are removed; "mailgit demo --keep" keeps them to look around in.`);
+    }
   }
 }

@@ -11,7 +11,7 @@ import { listAccounts, readAccount, resolvePassword, splitCommand, type Account 
 import type { AccountResult, FetchOptions } from '../fetch/fetch.js';
 import type { LockedRepo } from '../repo/lock.js';
 import type { GlobalArgs } from './context.js';
-import { chatty, printJson, repoFromArgs } from './context.js';
+import { chatty, printJson, repoFromArgs, wantProgress } from './context.js';
 import { counted } from '../util/words.js';
 
 interface FetchArgs extends GlobalArgs {
@@ -23,7 +23,6 @@ interface FetchArgs extends GlobalArgs {
   passwordCommand?: string;
   tokenCommand?: string;
   acceptVanished?: boolean;
-  progress?: boolean;
   batch?: number;
 }
 
@@ -79,10 +78,9 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const maxSize = argv.maxSize !== undefined ? parseSize(argv.maxSize) : undefined;
   const given = argv.passwordCommand ?? argv.tokenCommand;
   const override = given !== undefined ? splitCommand(given) : undefined;
-  const showBar = argv.progress ?? (process.stderr.isTTY === true && !argv.json);
   // imapflow and cli-progress load only when fetch runs: every other verb starts faster.
   const { barProgress, silentProgress } = await import('../fetch/progress.js');
-  const progress = showBar ? barProgress() : silentProgress;
+  const progress = wantProgress(argv) ? barProgress() : silentProgress;
   const log = argv.verbose ? (line: string) => process.stderr.write(`mailgit: ${line}\n`) : undefined;
 
   const opts: FetchOptions = {

@@ -7,7 +7,7 @@ import { initRepo } from '../repo/init.js';
 import type { Layout } from '../maildir/layout.js';
 import { describeLayout } from '../maildir/layout.js';
 import type { GlobalArgs } from './context.js';
-import { baseDir, printJson } from './context.js';
+import { baseDir, printJson, wantProgress } from './context.js';
 import { EX, MailgitError } from '../util/errors.js';
 
 interface InitArgs extends GlobalArgs {
@@ -21,7 +21,14 @@ export async function handler(argv: InitArgs): Promise<void> {
   const dir = resolve(await baseDir(argv), argv.dir ?? '.');
   if ((await stat(dir).catch(() => null))?.isDirectory() === false)
     throw new MailgitError(`${dir} is a file: init wants a directory (a new one, or the Maildir tree to adopt)`, 'ENOTDIR', EX.CANTCREAT);
-  const { repo, result, adopted, detected, warning } = await initRepo(dir, { name: argv.name, layout: argv.layout });
+  const progress = wantProgress(argv) ? (await import('../fetch/progress.js')).barProgress({ unit: 'msgs', label: 'adopt' }) : undefined;
+  let made;
+  try {
+    made = await initRepo(dir, { name: argv.name, layout: argv.layout, progress });
+  } finally {
+    progress?.stop();
+  }
+  const { repo, result, adopted, detected, warning } = made;
   if (warning) process.stderr.write(`mailgit: warning: ${warning}\n`);
   if (argv.json) {
     printJson({

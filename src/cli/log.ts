@@ -1,13 +1,19 @@
 /**
- * `mailgit log [--folder F] [--message KEY] [--json] [-n N]`,
+ * `mailgit log [--folder F] [--since T] [--until T] [--json] [-n N]`,
+ * `mailgit log --message MSG [--json]`,
  * `mailgit log --deleted [--folder F] [--since T] [--until T] [--json]`
  */
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
-import { readHistory, messageStory } from '../repo/history.js';
+import { folderInHistory, messageStory, readHistory } from '../repo/history.js';
+import type { HistoryEntry, HistoryQuery } from '../repo/history.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
-import type { HistoryEntry } from '../repo/history.js';
-import { UsageError } from '../util/errors.js';
+import { locate } from '../repo/locate.js';
+import { readBound } from '../repo/when.js';
+import { readHead } from '../git/commit.js';
+import type { Repo } from '../repo/repo.js';
+import { EX, MailgitError, UsageError } from '../util/errors.js';
+import { shortTime } from './time.js';
 
 /** The arguments of `log`. */
 export interface LogArgs extends GlobalArgs {
@@ -19,34 +25,70 @@ export interface LogArgs extends GlobalArgs {
   until?: string;
 }
 
+/** When a change was made: its clock (wall time in ms when made) where it has one, else the commit time. */
+function changedAt(e: HistoryEntry): number {
+  return e.clock > 0 ? e.clock : e.time * 1000;
+}
+
 function show(e: HistoryEntry): void {
-  const when = new Date(e.time * 1000).toISOString().replace('T', ' ').slice(0, 16);
-  console.log(`${e.commit.slice(0, 10)} ${when} ${e.replica || '?'} (clock ${e.clock})${e.merge ? ' merge' : ''}`);
+  const merge = e.merge && !e.note?.startsWith('merged ') ? ' merge' : '';
+  console.log(`${e.commit.slice(0, 10)} ${shortTime(changedAt(e))} ${e.replica || '?'}${merge}${e.note ? `: ${e.note}` : ''}`);
   for (const line of e.lines) console.log(`    ${line}`);
+}
+
+/** An entry for `--json`: the commit's fields with its time as ISO 8601 (docs/json.md). */
+function entryJson(e: HistoryEntry): Record<string, unknown> {
+  return { ...e, changedAt: new Date(changedAt(e)).toISOString() };
+}
+
+async function query(repo: Repo, argv: LogArgs): Promise<HistoryQuery> {
+  return {
+    folder: argv.folder,
+    limit: argv.n,
+    since: argv.since === undefined ? undefined : await readBound(repo, argv.since),
+    until: argv.until === undefined ? undefined : await readBound(repo, argv.until),
+  };
+}
+
+/** `log --message`: the story of every message the name matches (a Message-ID may match several). */
+async function showStory(repo: Repo, argv: LogArgs, name: string): Promise<void> {
+  const head = await readHead(repo.root);
+  if (!head) throw new MailgitError(`no message ${JSON.stringify(name)}: this repo has no history yet`, 'ENOMSG', EX.NOINPUT);
+  const keys = [...new Set((await locate(repo, name, { commit: head, time: null })).map((m) => m.key))];
+  // mailparser loads only for a message's story.
+  const { readHeaders } = await import('../maildir/headers.js');
+  const stories = [];
+  for (const key of keys) {
+    const story = await messageStory(repo, key);
+    const h = story.blob ? await readHeaders(await gitCommitStore(repo.root).readBlob(story.blob)) : null;
+    stories.push({ key, subject: h?.subject ?? null, from: h?.from ?? null, date: h?.date ?? null, entries: story.entries });
+  }
+  if (argv.json) {
+    printJson(stories.map((s) => ({ ...s, entries: s.entries.map(entryJson) })));
+    return;
+  }
+  for (const s of stories) {
+    console.log(`${s.key}: ${s.subject ?? '(no subject)'} — ${s.from ?? '(no sender)'}${s.date ? `, ${s.date.slice(0, 10)}` : ''}`);
+    for (const e of s.entries) show(e);
+  }
 }
 
 /** The `log` verb: prints history in a person's words, for the repo, a folder, or one message. */
 export async function handler(argv: LogArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   if (argv.deleted) return (await import('./logDeleted.js')).showDeleted(repo, argv);
-  if (argv.since !== undefined || argv.until !== undefined) throw new UsageError('--since and --until go with --deleted');
-  if (argv.message) {
-    const story = await messageStory(repo, argv.message);
-    // mailparser loads only for a message's story.
-    const { readHeaders } = await import('../maildir/headers.js');
-    const headers = story.blob ? await readHeaders(await gitCommitStore(repo.root).readBlob(story.blob)) : null;
-    if (argv.json) {
-      printJson(story.entries);
-      return;
+  if (argv.message !== undefined) {
+    if (argv.folder !== undefined || argv.since !== undefined || argv.until !== undefined) {
+      throw new UsageError("--message tells one message's whole story: it takes no --folder, --since or --until");
     }
-    if (headers) console.log(`${headers.subject ?? '(no subject)'} — ${headers.from ?? '(no sender)'}${headers.date ? `, ${headers.date.slice(0, 10)}` : ''}`);
-    if (story.entries.length === 0) console.log(`no history for message ${argv.message}`);
-    for (const e of story.entries) show(e);
-    return;
+    return showStory(repo, argv, argv.message);
   }
-  const entries = await readHistory(repo, { folder: argv.folder, limit: argv.n });
+  const entries = await readHistory(repo, await query(repo, argv));
+  if (entries.length === 0 && argv.folder !== undefined && !(await folderInHistory(repo, argv.folder))) {
+    throw new MailgitError(`no folder ${JSON.stringify(argv.folder)} in this repo's history`, 'ENOFOLDER', EX.NOINPUT);
+  }
   if (argv.json) {
-    printJson(entries);
+    printJson(entries.map(entryJson));
     return;
   }
   if (entries.length === 0) console.log('no history');

@@ -9,10 +9,7 @@ import { listDeleted } from '../repo/deleted.js';
 import type { DeletedFilter } from '../repo/deleted.js';
 import { readBound } from '../repo/when.js';
 import type { Repo } from '../repo/repo.js';
-
-function stamp(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 16);
-}
+import { shortTime } from './time.js';
 
 /** Prints the deletions `argv` asks for. */
 export async function showDeleted(repo: Repo, argv: LogArgs): Promise<void> {
@@ -36,7 +33,7 @@ export async function showDeleted(repo: Repo, argv: LogArgs): Promise<void> {
   if (list.length === 0) console.log('no deleted messages');
   for (const d of list) {
     const state = d.now === null ? '' : `  (back: ${d.now})`;
-    console.log(`${d.commit.slice(0, 10)} ${stamp(d.time)} ${d.replica || '?'} deleted from ${d.folder}: ${d.key}${state}`);
+    console.log(`${d.commit.slice(0, 10)} ${shortTime(d.time * 1000)} ${d.replica || '?'} deleted from ${d.folder}: ${d.key}${state}`);
     console.log(`    ${d.subject ?? '(no subject)'} — ${d.from ?? '(no sender)'}${d.date ? `, ${d.date.slice(0, 10)}` : ''}`);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCommandLine } from './args.js';
-import { EX, MailgitError } from '../util/errors.js';
+import { EX, MailgitError, errnoMeaning } from '../util/errors.js';
 
 /** The version in package.json (two directories up from `dist/cli/`). */
 function version(): string {
@@ -14,11 +14,9 @@ function version(): string {
 
 function errorLine(err: unknown): { line: string; code: number } {
   if (err instanceof MailgitError) return { line: err.message, code: err.exitCode };
-  const e = err as NodeJS.ErrnoException;
-  if (e && e.code === 'ENOSPC') return { line: `disk full: ${e.message}`, code: EX.IOERR };
-  if (e && (e.code === 'EACCES' || e.code === 'EPERM')) return { line: `permission denied: ${e.path ?? e.message}`, code: EX.NOPERM };
-  if (e && e.code === 'EROFS') return { line: `read-only file system: ${e.path ?? e.message}`, code: EX.CANTCREAT };
-  if (e && (e.code === 'EIO' || e.code === 'EDQUOT')) return { line: `i/o error: ${e.message}`, code: EX.IOERR };
+  const e = err as NodeJS.ErrnoException | null;
+  const known = errnoMeaning(err);
+  if (known) return { line: `${known.what}: ${(known.exit === EX.IOERR ? undefined : e?.path) ?? e?.message}`, code: known.exit };
   return { line: `internal error: ${e?.message ?? String(err)}`, code: EX.SOFTWARE };
 }
 

@@ -3,6 +3,7 @@
  */
 import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { syncRepo } from '../sync/sync.js';
+import type { SyncReport } from '../sync/sync.js';
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 import { throwFirstFailure } from '../util/errors.js';
@@ -12,6 +13,35 @@ interface SyncArgs extends GlobalArgs {
   dryRun?: boolean;
   allowUnrelated?: boolean;
   allowRewound?: boolean;
+}
+
+/** The lines of a sync's report for a person at a terminal (or `-v`, or a dry run). */
+function reportLines(report: SyncReport, dryRun: boolean): string[] {
+  const lines: string[] = [];
+  for (const l of report.recorded) lines.push(`${dryRun ? 'would record' : 'recorded'}  ${l}`);
+  for (const l of report.received) lines.push(`received  ${l}`);
+  for (const r of report.remotes) {
+    if (!r.ok) continue;
+    const quiet = r.incoming.length + r.outgoing.length + r.decisions.length === 0;
+    lines.push(`${r.remote}: ${quiet ? 'up to date' : dryRun ? 'would sync' : 'synced'}`);
+    for (const l of r.incoming) lines.push(`  in   ${l}`);
+    for (const l of r.outgoing) lines.push(`  out  ${l}`);
+    for (const l of r.decisions) lines.push(`  conflict: ${l}`);
+    if (r.pushed === 'incoming') lines.push(`  ${r.remote} will merge it at its next sync`);
+  }
+  return lines;
+}
+
+/**
+ * The lines worth printing under cron, where success is silent: decisions, including
+ * those made merging what a peer pushed into refs/mailgit/incoming/, and a push refused
+ * or dropped there.
+ */
+function cronLines(report: SyncReport): string[] {
+  return [
+    ...report.received.filter((l) => /^[^:]*: (conflict|refused|dropped)/.test(l)),
+    ...report.remotes.flatMap((r) => r.decisions.map((l) => `${r.remote}: conflict: ${l}`)),
+  ];
 }
 
 /** The `sync` verb: records, then fetches, merges, applies and pushes, for every remote or the named ones. */
@@ -25,23 +55,7 @@ export async function handler(argv: SyncArgs): Promise<void> {
   );
   const failed = report.remotes.filter((r) => !r.ok);
   if (argv.json) printJson(report);
-  else if (process.stdout.isTTY || argv.verbose || argv.dryRun) {
-    for (const l of report.recorded) console.log(`recorded  ${l}`);
-    for (const l of report.received) console.log(`received  ${l}`);
-    for (const r of report.remotes) {
-      if (!r.ok) continue;
-      const quiet = r.incoming.length + r.outgoing.length + r.decisions.length === 0;
-      console.log(`${r.remote}: ${quiet ? 'up to date' : argv.dryRun ? 'would sync' : 'synced'}`);
-      for (const l of r.incoming) console.log(`  in   ${l}`);
-      for (const l of r.outgoing) console.log(`  out  ${l}`);
-      for (const l of r.decisions) console.log(`  conflict: ${l}`);
-    }
-  } else {
-    // Under cron: silent on success, but decisions are always worth a line, including
-    // those made merging what a peer pushed into refs/mailgit/incoming/, and so is a push
-    // refused or dropped there.
-    for (const l of report.received) if (/^[^:]*: (conflict|refused|dropped)/.test(l)) console.log(l);
-    for (const r of report.remotes) for (const l of r.decisions) console.log(`${r.remote}: conflict: ${l}`);
-  }
+  else if (process.stdout.isTTY || argv.verbose || argv.dryRun) for (const l of reportLines(report, argv.dryRun === true)) console.log(l);
+  else for (const l of cronLines(report)) console.log(l);
   throwFirstFailure(failed.map((r) => ({ message: r.error!.message, code: r.error!.code, exitCode: r.exitCode })));
 }

@@ -6,6 +6,7 @@
  */
 import { startWatch } from '../watch/watch.js';
 import { makeSync } from '../watch/sync.js';
+import { chooseRemotes } from '../sync/sync.js';
 import { EX, MailgitError } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, type Account } from '../fetch/account.js';
 import type { Repo } from '../repo/repo.js';
@@ -62,6 +63,8 @@ export async function handler(argv: WatchArgs): Promise<void> {
   const interval = argv.interval ?? 300;
   const debounce = argv.debounce ?? 300;
   const repo = await repoFromArgs(argv);
+  // A remote that does not exist is a mistake to tell at once, not at the first sync.
+  if (argv.sync !== undefined) await chooseRemotes(repo, argv.sync);
   const json = argv.json === true;
   const out = (obj: Record<string, unknown>, text: string) => {
     if (json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...obj })}\n`);

@@ -30,7 +30,8 @@ import { join } from 'node:path';
 import type { LockedRepo } from '../repo/lock.js';
 import { record } from '../repo/record.js';
 import { folderDir, folderNameProblem } from '../maildir/layout.js';
-import { MailgitError, PermissionError, UnavailableError, EX } from '../util/errors.js';
+import { MailgitError, PermissionError, UnavailableError, EX, errnoMeaning, errnoOf, messageOf } from '../util/errors.js';
+import type { MailgitErrorJSON } from '../util/errors.js';
 import { readLocalSettings, type Account } from './account.js';
 import { readSeed, type SeedSource } from './import.js';
 import { type Checkpoints, type FolderCheckpoint, formatCheckpoints } from '../merge/checkpoints.js';
@@ -102,7 +103,7 @@ export interface AccountResult {
   commits: string[];
   /** Things a person should know (a suspect disappearance kept, a folder missing here). */
   warnings: string[];
-  error?: { message: string; code: string; exitCode: number };
+  error?: MailgitErrorJSON;
 }
 
 interface Ctx {
@@ -181,11 +182,8 @@ export function sourceError(e: MailSourceError, account: Account): MailgitError 
 function runError(err: unknown, account: Account): unknown {
   if (err instanceof MailgitError) return err;
   if (err instanceof MailSourceError) return sourceError(err, account);
-  const fs = err as NodeJS.ErrnoException;
-  if (fs && (fs.code === 'ENOSPC' || fs.code === 'EIO' || fs.code === 'EDQUOT' || fs.code === 'EACCES')) {
-    return new MailgitError(`account ${account.name}: cannot write: ${fs.message}`, fs.code, EX.IOERR);
-  }
-  return err;
+  const known = errnoMeaning(err);
+  return known ? new MailgitError(`account ${account.name}: cannot write: ${messageOf(err)}`, errnoOf(err), known.exit) : err;
 }
 
 /** Records pending work: UID maps, checkpoint, one commit. */
@@ -766,7 +764,7 @@ export async function fetchAccount(repo: LockedRepo, account: Account, password:
     } catch {
       /* the original error matters more */
     }
-    if (e instanceof MailgitError) result.error = { message: e.message, code: e.code, exitCode: e.exitCode };
+    if (e instanceof MailgitError) result.error = e.toJSON();
     else result.error = { message: `account ${account.name}: ${(e as Error)?.message ?? String(e)}`, code: 'EFETCH', exitCode: EX.SOFTWARE };
   } finally {
     await source.close();

@@ -1,6 +1,7 @@
 /**
- * Progress reporting for `mailgit fetch`: a cli-progress bar on a terminal (messages,
- * bytes, rate, ETA), nothing otherwise.
+ * Progress bars for the steps that can take more than a second (fetch, adopt, clone): a
+ * cli-progress bar on stderr (count, bytes when there are any, rate, ETA), or nothing.
+ * Whether to show one is `wantProgress` in src/cli/context.ts (`--progress` forces it).
  */
 import cliProgress from 'cli-progress';
 
@@ -30,12 +31,44 @@ function human(bytes: number): string {
   return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
 }
 
-/** A progress bar on stderr. */
-export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+/**
+ * Follows git's own progress (the lines `--progress` writes to stderr) with a bar per
+ * phase: objects received, deltas resolved, files written by a checkout.
+ */
+export function gitProgress(label: string): { onStderr: (text: string) => void; stop: () => void } {
+  let bar: Progress | undefined;
+  let phase = '';
+  let done = 0;
+  return {
+    onStderr(text) {
+      for (const m of text.matchAll(/(Receiving objects|Resolving deltas|Updating files): +\d+% \((\d+)\/(\d+)\)/g)) {
+        if (m[1] !== phase) {
+          bar?.stop();
+          phase = m[1]!;
+          done = 0;
+          bar = barProgress({ unit: phase === 'Updating files' ? 'files' : 'objects', label: `${label}: ${phase.toLowerCase()}` });
+          bar.expect(Number(m[3]));
+        }
+        bar!.advance(Number(m[2]) - done, 0);
+        done = Number(m[2]);
+      }
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+/** A progress bar on `stream` counting `unit` (`msgs`, `files`, `objects`). */
+export function barProgress(opts: { stream?: NodeJS.WriteStream; unit?: string; label?: string } = {}): Progress {
+  const unit = opts.unit ?? 'msgs';
   const bar = new cliProgress.SingleBar(
     {
-      stream,
-      format: '{label} [{bar}] {value}/{total} msgs | {bytes} | {rate} msg/s | ETA {eta_formatted}',
+      stream: opts.stream ?? process.stderr,
+      format: `{label} [{bar}] {value}/{total} ${unit}{bytes} | {rate}/s | ETA {eta_formatted}`,
+      // A forced bar (--progress) draws also where stderr is no terminal.
+      noTTYOutput: true,
+      notTTYSchedule: 1000,
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 50,
@@ -47,9 +80,9 @@ export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progre
   let total = 0;
   let value = 0;
   let bytes = 0;
-  let label = 'fetch';
+  let label = opts.label ?? 'fetch';
   let running = false;
-  const payload = () => ({ label, bytes: human(bytes), rate: (value / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0) });
+  const payload = () => ({ label, bytes: bytes > 0 ? ` | ${human(bytes)}` : '', rate: (value / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0) });
   const ensure = () => {
     if (!running) {
       bar.start(Math.max(total, 1), value, payload());

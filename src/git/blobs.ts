@@ -10,14 +10,14 @@
  * between one fast-import per core, each writing its own pack; every pack is complete
  * and fsynced when its process exits, before the caller writes trees or moves a ref.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { git, gitEnv, GitError } from './run.js';
+import { git, GitError, spawnGit } from './run.js';
 import { IoError } from '../util/errors.js';
+import type { Progress } from '../fetch/progress.js';
 
 /** At or above this many files, blobs are written with `fast-import` into one pack. */
 export const FAST_IMPORT_MIN = 200;
@@ -109,10 +109,11 @@ function openMessage(path: string): { fd: number; size: number } {
  * search between unrelated messages) and a glibc heap that is not trimmed after every
  * object (see docs/design.md for both measurements).
  */
-async function importBlobs(root: string, gitDir: string, paths: string[], stop: { failed: boolean } = { failed: false }): Promise<string[]> {
+async function importBlobs(root: string, gitDir: string, paths: string[], stop: { failed: boolean }, progress?: Progress): Promise<string[]> {
   const marks = join(gitDir, `mailgit-marks.${process.pid}.${randomBytes(4).toString('hex')}`);
   const args = ['-c', 'core.fsyncMethod=batch', '-c', 'pack.compression=1', 'fast-import', '--quiet', '--done', '--depth=0', `--export-marks=${marks}`];
-  const child = spawn('git', args, { cwd: root, env: gitEnv(GIT_MALLOC_ENV), stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawnGit(root, args, GIT_MALLOC_ENV);
+  child.stdout.resume(); // --quiet: nothing comes, but a pipe nobody reads could block it
   const err: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => err.push(d));
   const exited = new Promise<number>((resolve, reject) => {
@@ -142,7 +143,10 @@ async function importBlobs(root: string, gitDir: string, paths: string[], stop: 
     const scratch = { buf: Buffer.allocUnsafe(64 * 1024) };
     let chunk = Buffer.allocUnsafe(CHUNK);
     let used = 0;
-    const flush = async () => {
+    let reported = 0;
+    const flush = async (done: number) => {
+      progress?.advance(done - reported, 0);
+      reported = done;
       if (used === 0) return;
       const full = chunk.subarray(0, used);
       chunk = Buffer.allocUnsafe(CHUNK);
@@ -164,7 +168,7 @@ async function importBlobs(root: string, gitDir: string, paths: string[], stop: 
         fd = f.fd;
         const head = `blob\nmark :${i + 1}\ndata ${f.size}\n`;
         const size = head.length + f.size + 1;
-        if (size + 1 > CHUNK - used) await flush();
+        if (size + 1 > CHUNK - used) await flush(i);
         if (size + 1 <= CHUNK - used) {
           const at = used + head.length;
           if (readSync(fd, chunk, at, f.size + 1, 0) === f.size) {
@@ -182,7 +186,7 @@ async function importBlobs(root: string, gitDir: string, paths: string[], stop: 
       }
       // Bigger than a chunk, or changed size while read.
       const head = Buffer.from(`blob\nmark :${i + 1}\ndata ${n}\n`, 'latin1');
-      if (head.length + n + 1 > CHUNK - used) await flush();
+      if (head.length + n + 1 > CHUNK - used) await flush(i);
       if (head.length + n + 1 > CHUNK) {
         await send(Buffer.concat([head, scratch.buf.subarray(0, n), NEWLINE]));
         continue;
@@ -191,10 +195,10 @@ async function importBlobs(root: string, gitDir: string, paths: string[], stop: 
       used += scratch.buf.copy(chunk, used, 0, n);
       chunk[used++] = 0x0a;
     }
-    if (used + 5 > CHUNK) await flush();
+    if (used + 5 > CHUNK) await flush(paths.length);
     chunk.write('done\n', used, 'latin1');
     used += 5;
-    await flush();
+    await flush(paths.length);
     child.stdin.end();
     await Promise.all(pending);
     const code = await exited;
@@ -221,7 +225,7 @@ async function importBlobs(root: string, gitDir: string, paths: string[], stop: 
  * order. Never runs a process per file. With `write: false` the ids are only computed
  * (for `status`, which must work in a read-only repo).
  */
-export async function writeBlobs(root: string, gitDir: string, paths: string[], opts: { write?: boolean } = {}): Promise<string[]> {
+export async function writeBlobs(root: string, gitDir: string, paths: string[], opts: { write?: boolean; progress?: Progress } = {}): Promise<string[]> {
   if (paths.length === 0) return [];
   for (const p of paths) {
     if (p.includes('\n')) throw new IoError(`cannot record a file whose name contains a newline: ${JSON.stringify(p)}`, 'EBADNAME');
@@ -234,7 +238,8 @@ export async function writeBlobs(root: string, gitDir: string, paths: string[], 
   const stop = { failed: false };
   const per = Math.ceil(paths.length / jobs);
   const parts: Promise<string[]>[] = [];
-  for (let k = 0; k < jobs; k++) parts.push(importBlobs(root, gitDir, paths.slice(k * per, (k + 1) * per), stop));
+  opts.progress?.expect(paths.length);
+  for (let k = 0; k < jobs; k++) parts.push(importBlobs(root, gitDir, paths.slice(k * per, (k + 1) * per), stop, opts.progress));
   const done = await Promise.allSettled(parts);
   // The error that stopped the others (the unreadable file), not their "stopped".
   const failed = done.filter((d): d is PromiseRejectedResult => d.status === 'rejected');

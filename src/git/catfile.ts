@@ -2,9 +2,8 @@
  * One long-lived `git cat-file --batch` for reading many blobs: ~100 µs per object
  * instead of a process each.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { gitEnv } from './run.js';
+import { spawnGit } from './run.js';
 import { IoError } from '../util/errors.js';
 
 /** An object as `cat-file --batch` gives it. */
@@ -36,11 +35,10 @@ export class CatFile {
 
   /** Starts `git cat-file --batch` in repo `cwd`. */
   constructor(cwd: string) {
-    this.child = spawn('git', ['cat-file', '--batch'], { cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawnGit(cwd, ['cat-file', '--batch']);
     this.child.stdout.on('data', (d: Buffer) => this.onData(d));
     this.child.on('error', (e) => this.fail(new IoError(`cannot run git cat-file: ${e.message}`)));
     this.child.on('close', () => this.fail(new IoError('git cat-file exited early')));
-    this.child.stdin.on('error', () => undefined);
   }
 
   private fail(e: Error): void {

@@ -11,9 +11,8 @@
  * process, no loose copy of a big tree): maintain.ts folds such young packs into the
  * history pack. `pack.compression=1`, because that packing recompresses anyway.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { GitError, gitEnv, heldLock } from './run.js';
+import { GitError, heldLock, spawnGit } from './run.js';
 import { IoError, RaceError } from '../util/errors.js';
 import type { TreeEdit } from './tree.js';
 
@@ -99,7 +98,7 @@ export class FastCommitter {
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
-    const child = spawn('git', IMPORT_ARGS, { cwd: this.cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnGit(this.cwd, IMPORT_ARGS);
     child.stdout.on('data', (d: Buffer) => {
       this.out += d.toString('utf8');
       const nl = this.out.indexOf('\n');
@@ -119,7 +118,6 @@ export class FastCommitter {
     };
     child.on('error', (e) => fail(new IoError(`cannot run git: ${e.message}`)));
     child.on('close', (code) => fail(importFailure(this.err, 'the branch', code)));
-    child.stdin.on('error', () => undefined);
     this.child = child;
     return child;
   }
@@ -153,12 +151,11 @@ export class FastCommitter {
  * Fails with a clear error when the ref no longer points to `parent` (nothing moves).
  */
 export async function fastCommit(cwd: string, input: FastCommitInput): Promise<string> {
-  const child = spawn('git', IMPORT_ARGS, { cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnGit(cwd, IMPORT_ARGS);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d));
   child.stderr.on('data', (d: Buffer) => err.push(d));
-  child.stdin.on('error', () => undefined);
   const code = await new Promise<number>((resolve, reject) => {
     child.on('error', (e) => reject(new IoError(`cannot run git: ${e.message}`)));
     child.on('close', (c) => resolve(c ?? 128));

@@ -3,6 +3,7 @@
  * environment (no user hooks from the remote, no prompts), stdin as a buffer.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { IoError, MailgitError, EX } from '../util/errors.js';
 
 /** Options for one git invocation. */
@@ -20,6 +21,8 @@ export interface GitOptions {
    * ssh it started cannot keep mailgit from exiting), and the promise rejects with `error()`.
    */
   timeout?: { ms: number; error: () => Error };
+  /** Told of stderr as it arrives (git's `--progress` lines), besides keeping it. */
+  onStderr?: (text: string) => void;
 }
 
 /** What git printed. */
@@ -76,7 +79,7 @@ function firstLine(s: string): string {
  * the hooks mailgit installs guard the repo against plain git (src/repo/gitGuards.ts)
  * and must neither block nor slow mailgit itself.
  */
-export function gitEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+function gitEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
   const n = Number(process.env.GIT_CONFIG_COUNT);
   const i = Number.isSafeInteger(n) && n > 0 ? n : 0;
   return {
@@ -92,16 +95,30 @@ export function gitEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * Starts `git ARGS` in `cwd`: no shell, {@link gitEnv} (with `env` added), all three streams
+ * piped. The one place a git child is made, for one-shot runs ({@link git}) and the
+ * long-lived batch processes alike. A write to a git that has already exited is not thrown:
+ * its exit status and stderr say why, to whoever listens for `close`.
+ */
+export function spawnGit(cwd: string, args: string[], env?: Record<string, string>): ChildProcessWithoutNullStreams {
+  const child = spawn('git', args, { cwd, env: gitEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => undefined);
+  return child;
+}
+
 /** Runs `git ARGS` and resolves with its output, or rejects with a {@link GitError}. */
 export function git(args: string[], opts: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: opts.cwd, env: gitEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnGit(opts.cwd, args, opts.env);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stderr.on('data', (d: Buffer) => {
+      err.push(d);
+      opts.onStderr?.(d.toString('utf8'));
+    });
     child.on('error', (e) => reject(new IoError(`cannot run git: ${e.message}`)));
-    child.stdin.on('error', () => undefined);
     let timedOut = false;
     const timer = opts.timeout
       ? setTimeout(() => {

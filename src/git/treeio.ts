@@ -3,11 +3,10 @@
  * (`cat-file --batch` and `mktree --batch`) instead of an `ls-tree` and a `mktree` per
  * directory: a sync that touches 14 folders spawned ~30 git processes for this alone.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { CatFile } from './catfile.js';
 import type { GitObject } from './catfile.js';
-import { gitEnv } from './run.js';
+import { spawnGit } from './run.js';
 import { IoError } from '../util/errors.js';
 import type { TreeEntry } from '../store/types.js';
 
@@ -105,7 +104,7 @@ export class TreeIO {
 
   private mktree(): ChildProcessWithoutNullStreams {
     if (this.mk) return this.mk;
-    const child = spawn('git', ['mktree', '-z', '--batch'], { cwd: this.cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnGit(this.cwd, ['mktree', '-z', '--batch']);
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
@@ -122,7 +121,6 @@ export class TreeIO {
     };
     child.on('error', (e) => fail(`cannot run git mktree: ${e.message}`));
     child.on('close', () => fail(`git mktree failed: ${err.trim() || 'exited early'}`));
-    child.stdin.on('error', () => undefined);
     this.mk = child;
     return child;
   }

@@ -1,6 +1,7 @@
 /**
  * The state one merge carries around: the two sides' stamps and the decisions taken so far.
  */
+import { type Layout, folderName } from '../maildir/layout.js';
 import type { Stamp } from '../maildir/snapshot.js';
 import { describeClock } from './clock.js';
 import { compareStamps } from './stamp.js';
@@ -62,14 +63,25 @@ export class MergeContext {
   readonly ours: Stamp;
   readonly theirs: Stamp;
 
-  /** Creates the context for merging side `o` with side `t`. */
+  /** Creates the context for merging side `o` with side `t` in a repo of `layout` (for the sentences). */
   constructor(
     private readonly o: MergeSide,
     private readonly t: MergeSide,
+    private readonly layout?: Layout,
   ) {
     this.ours = o.stamp;
     this.theirs = t.stamp;
     this.newer = o.stamp.clock === t.stamp.clock ? 'tie' : o.stamp.clock > t.stamp.clock ? 'ours' : 'theirs';
+  }
+
+  /**
+   * Names the folder in directory `dir` for a sentence: as the user names it in this repo's
+   * layout (`Lists/rust`, `INBOX`), or by its directory when the merge has no layout; a root
+   * directory that is no folder of the layout is `(root)`.
+   */
+  folderName(dir: string): string {
+    const name = this.layout === undefined ? dir : folderName(this.layout, dir);
+    return name === '' ? '(root)' : name;
   }
 
   /**

@@ -15,11 +15,6 @@ export function entryPath(e: MessageEntry): string {
   return e.folder === '' ? `${e.sub}/${e.key}` : `${e.folder}/${e.sub}/${e.key}`;
 }
 
-/** Names a folder for a sentence: the root Maildir has the empty name and is shown as `(root)`. */
-export function folderName(folder: string): string {
-  return folder === '' ? '(root)' : folder;
-}
-
 /** Compares two strings in plain code-unit order, for deterministic sorting. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

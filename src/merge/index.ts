@@ -3,8 +3,6 @@
  */
 export { merge } from './merge.js';
 export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './types.js';
-export { foldBases, mergeBases } from './virtualBase.js';
-export type { CommitGraph } from './virtualBase.js';
 export { flagsOf, sortFlags } from '../maildir/name.js';
 export { mergeFlags } from './flags.js';
 export { compareStamps, maxStamp } from './stamp.js';

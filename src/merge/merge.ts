@@ -1,6 +1,7 @@
 /**
  * The Maildir-aware three-way merge: a pure function of three snapshots and two stamps.
  */
+import type { Layout } from '../maildir/layout.js';
 import type { Snapshot } from '../maildir/snapshot.js';
 import { MergeContext } from './context.js';
 import { compareStrings } from './entries.js';
@@ -32,9 +33,11 @@ export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './t
  * The result does not depend on which side is ours (`merge(b, x, y)` and `merge(b, y, x)`
  * give equal snapshots and mirrored decisions), and `merge(b, x, x)` and `merge(b, b, x)`
  * both give `x`. Inputs are never modified; the result may share entry objects with them.
+ * With the repo's `layout`, the decisions' sentences name folders as the user does
+ * (`Lists/rust`, `INBOX`), as `log` and `status` do; without it, by their directories.
  */
-export function merge(base: Snapshot, ours: MergeSide, theirs: MergeSide): MergeResult {
-  const ctx = new MergeContext(ours, theirs);
+export function merge(base: Snapshot, ours: MergeSide, theirs: MergeSide, layout?: Layout): MergeResult {
+  const ctx = new MergeContext(ours, theirs, layout);
   const messages = fitNames(mergeMessages(base.messages, ours.snapshot.messages, theirs.snapshot.messages, ctx), ctx);
   const merged = mergeFiles(base.files, ours.snapshot.files, theirs.snapshot.files, ctx);
   const files = keepFoldersOfMail(merged, messages, { ours: ours.snapshot.files, theirs: theirs.snapshot.files }, ctx);

@@ -5,7 +5,7 @@ import type { FileEntry, MessageEntry } from '../maildir/snapshot.js';
 import { isCheckpointPath, mergeCheckpointFile } from './checkpoints.js';
 import { isImapStatePath, mergeImapStateFile } from './imapState.js';
 import type { MergeContext } from './context.js';
-import { compareStrings, folderName } from './entries.js';
+import { compareStrings } from './entries.js';
 import { compareFiles, sameFile } from './files.js';
 import { folderMarker } from '../maildir/layout.js';
 
@@ -80,7 +80,7 @@ export function keepFoldersOfMail(files: Files, messages: Map<string, MessageEnt
       'file-conflict',
       path,
       keeper,
-      `${folderName(folder)}: folder removed ${ctx.where(remover)} while it got mail ${ctx.where(keeper)}; ` +
+      `${ctx.folderName(folder)}: folder removed ${ctx.where(remover)} while it got mail ${ctx.where(keeper)}; ` +
         'kept the folder with the mail that is left in it',
     );
   }

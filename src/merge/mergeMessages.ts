@@ -5,7 +5,7 @@ import type { MessageEntry, Sub } from '../maildir/snapshot.js';
 import type { Contest, MergeContext } from './context.js';
 import { splitDuplicateKeys } from './duplicateKeys.js';
 import { changeName, identifyCopies, messageMap, separatePaths } from './identity.js';
-import { compareStrings, entryPath, folderName, sameEntry } from './entries.js';
+import { compareStrings, entryPath, sameEntry } from './entries.js';
 import { flagsOf } from '../maildir/name.js';
 import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
@@ -91,7 +91,7 @@ function mergeOne(
       'delete-vs-change',
       id,
       winner,
-      `${entryPath(b!)}: deleted ${c.by(deleter)} and ${describeChange(b!, changed)} ` +
+      `${entryPath(b!)}: deleted ${c.by(deleter)} and ${describeChange(b!, changed, ctx)} ` +
         `${c.by(changer)}; ${winner === changer ? 'kept it' : 'deleted it'}: ${c.why(winner)}`,
     );
     return winner === changer ? changed : undefined;
@@ -124,8 +124,8 @@ function combine(id: string, label: string, b: MessageEntry | undefined, o: Mess
       'move-conflict',
       id,
       winner,
-      `${label}: ${verb} ${folderName(o.folder)} ${c.by('ours')} and ${prep} ${folderName(t.folder)} ` +
-        `${c.by('theirs')}; kept ${folderName(folder)}: ${c.why(winner)}`,
+      `${label}: ${verb} ${ctx.folderName(o.folder)} ${c.by('ours')} and ${prep} ${ctx.folderName(t.folder)} ` +
+        `${c.by('theirs')}; kept ${ctx.folderName(folder)}: ${c.why(winner)}`,
     );
   }
   let sub: Sub;
@@ -183,7 +183,7 @@ function mergeMoved(
       'delete-vs-change',
       old,
       winner,
-      `${label}: moved to ${folderName(moved.folder)} (as ${moved.key}) ${c.by(mover)} and deleted ` +
+      `${label}: moved to ${ctx.folderName(moved.folder)} (as ${moved.key}) ${c.by(mover)} and deleted ` +
         `${c.by(other)}; ${winner === mover ? 'kept it' : 'deleted it'}: ${c.why(winner)}`,
     );
     return winner === mover ? [newId, moved] : undefined;
@@ -194,8 +194,8 @@ function mergeMoved(
       'flag-vs-move',
       old,
       'both',
-      `${label}: moved to ${folderName(moved.folder)} (as ${moved.key}) ${ctx.where(mover)} and ` +
-        `${describeChange(b, changed)} ${ctx.where(other)}; applied both to the moved message`,
+      `${label}: moved to ${ctx.folderName(moved.folder)} (as ${moved.key}) ${ctx.where(mover)} and ` +
+        `${describeChange(b, changed, ctx)} ${ctx.where(other)}; applied both to the moved message`,
     );
   }
   return [newId, { ...m, key: moved.key }];
@@ -217,9 +217,9 @@ function mergeTwins(idOurs: string, idTheirs: string, o: MessageEntry, t: Messag
 }
 
 /** Says in a few words how `e` differs from `b`, for a decision's sentence. */
-function describeChange(b: MessageEntry, e: MessageEntry): string {
-  if (e.folder !== b.folder) return `moved to ${folderName(e.folder)}`;
+function describeChange(b: MessageEntry, e: MessageEntry, ctx: MergeContext): string {
+  if (e.folder !== b.folder) return `moved to ${ctx.folderName(e.folder)}`;
   if (flagsOf(e.info) !== flagsOf(b.info)) return `re-flagged (flags "${flagsOf(e.info)}")`;
-  if (e.sub !== b.sub) return e.sub === 'cur' ? 'marked seen' : 'moved back to new';
+  if (e.sub !== b.sub) return e.sub === 'cur' ? 'no longer new' : 'marked new';
   return 'changed';
 }

@@ -34,7 +34,7 @@ import type { MessagePath } from '../maildir/name.js';
 import { mergeClientName } from '../merge/clientName.js';
 import { flagsOf } from '../maildir/name.js';
 import { quote } from '../sync/validate.js';
-import { EX, MailgitError, RaceError, UnsafeDataError } from '../util/errors.js';
+import { MailgitError, RaceError, UnsafeDataError, errnoOf, exitOf, messageOf } from '../util/errors.js';
 import type { ApplyFs } from './applyFs.js';
 import { nodeApplyFs } from './applyFs.js';
 import { arrivalAction, departureAction, planApply } from './applyPlan.js';
@@ -398,30 +398,6 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
     changes.map((c) => ({ path: c.path, oid: c.newOid })),
   );
   return { notes: applier.notes };
-}
-
-const EXIT_OF_ERRNO: Record<string, number> = {
-  ENOSPC: EX.IOERR,
-  EDQUOT: EX.IOERR,
-  EIO: EX.IOERR,
-  EACCES: EX.NOPERM,
-  EPERM: EX.NOPERM,
-  EROFS: EX.CANTCREAT,
-  ENAMETOOLONG: EX.DATAERR,
-};
-
-/** The stable code of a failure: a MailgitError's own, else the errno name (or ""). */
-function errnoOf(e: unknown): string {
-  return e instanceof MailgitError ? e.code : ((e as NodeJS.ErrnoException)?.code ?? '');
-}
-
-/** The exit status of a failure: a MailgitError's own, else by errno (70 for the unknown). */
-function exitOf(e: unknown): number {
-  return e instanceof MailgitError ? e.exitCode : (EXIT_OF_ERRNO[errnoOf(e)] ?? EX.SOFTWARE);
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /**

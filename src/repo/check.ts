@@ -67,12 +67,16 @@ async function walkDisk(root: string): Promise<Disk> {
     disk.dirs.add(dir);
     for (const e of await readdir(join(root, dir), { withFileTypes: true })) {
       const p = dir === '' ? e.name : `${dir}/${e.name}`;
+      const inMailDir = /(^|\/)(cur|new)$/.test(dir) && !e.name.startsWith('.');
+      if (e.isDirectory() && inMailDir) {
+        disk.unsafe.push({ kind: 'unsafe', path: p, text: `cannot replicate: ${JSON.stringify(p)} (a directory where messages go)` });
+        continue;
+      }
       if (e.isDirectory()) {
         if (!isIgnoredDir(e.name)) await visit(p);
         continue;
       }
       if (isIgnoredFile(e.name)) continue;
-      const inMailDir = /(^|\/)(cur|new)$/.test(dir) && !e.name.startsWith('.');
       const kind = e.isFile() ? classifyPath(p) : null;
       if (kind !== null) disk.paths.push(p);
       else if (inMailDir)
@@ -81,6 +85,15 @@ async function walkDisk(root: string): Promise<Disk> {
   };
   await visit('');
   return disk;
+}
+
+/**
+ * The files under `root` that recording never takes (a name with a control character, a
+ * symlink or a directory in `cur/` or `new/`), one finding each. Lists every directory,
+ * hashes and stats nothing: `status` reports them on every run.
+ */
+export async function unrecordable(root: string): Promise<Finding[]> {
+  return (await walkDisk(root)).unsafe;
 }
 
 async function hashFiles(root: string, paths: string[]): Promise<string[]> {

@@ -13,7 +13,7 @@ import { CONFIG_PATH } from './repo.js';
 import type { Repo } from './repo.js';
 import { walkWorktree } from './walk.js';
 import { record } from './record.js';
-import type { RecordResult } from './record.js';
+import type { RecordOptions, RecordResult } from './record.js';
 import { LOCK_WAIT_MS, withRepoLock } from './lock.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE, mailExposure, useTreeUmask } from './perms.js';
@@ -28,6 +28,8 @@ export interface InitOptions {
   name?: string;
   /** Layout; detected from an existing tree when omitted. */
   layout?: Layout;
+  /** Told of the messages an adopt reads into git. */
+  progress?: RecordOptions['progress'];
 }
 
 /** The default replica name of this machine. */
@@ -132,7 +134,7 @@ export async function initRepo(dir: string, opts: InitOptions = {}): Promise<Ini
   const plan = await planInit(root, opts.layout);
   await checkWritable(plan);
   try {
-    return await createRepo(plan, replica);
+    return await createRepo(plan, replica, opts.progress);
   } catch (e) {
     await undoInit(plan);
     throw e;
@@ -140,7 +142,7 @@ export async function initRepo(dir: string, opts: InitOptions = {}): Promise<Ini
 }
 
 /** The writing half of {@link initRepo}: a new repo is private (0700); an adopted root keeps its mode. */
-async function createRepo(plan: InitPlan, replica: string): Promise<InitResult> {
+async function createRepo(plan: InitPlan, replica: string, progress: InitOptions['progress']): Promise<InitResult> {
   const { root, layout, adopted } = plan;
   await mkdir(root, { recursive: true, mode: 0o700 });
   if (!adopted) await chmod(root, 0o700);
@@ -162,7 +164,7 @@ async function createRepo(plan: InitPlan, replica: string): Promise<InitResult> 
   if (inboxMarker !== null && !adopted) await writeFile(join(root, inboxMarker), '', { mode: MAIL_FILE_MODE });
   // The repo as openRepo would find it, without a `git config --get` process.
   const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica, id };
-  const result = await withRepoLock(repo, 'init', (locked) => record(locked, { message: adopted ? 'adopt existing Maildir' : 'init' }), {
+  const result = await withRepoLock(repo, 'init', (locked) => record(locked, { message: adopted ? 'adopt existing Maildir' : 'init', progress }), {
     waitMs: LOCK_WAIT_MS.none,
   });
   await finishInit(root);

@@ -22,7 +22,7 @@ import { FastCommitter } from '../git/fastCommit.js';
 import type { FastCommitInput } from '../git/fastCommit.js';
 import { TreeIO } from '../git/treeio.js';
 import { EX, MailgitError, RaceError } from '../util/errors.js';
-import { describeChanges, formatEvents } from '../maildir/describe.js';
+import { bumpEvent, describeChanges, formatEvents } from '../maildir/describe.js';
 import type { FolderEvents } from '../maildir/describe.js';
 import { folderName, folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 import type { Repo } from './repo.js';
@@ -46,6 +46,8 @@ export interface RecordResult {
   commit: string;
   /** One line per folder, as in the commit message. */
   summary: string[];
+  /** The same changes as event counts per folder (maildir/describe.ts). */
+  events: Map<string, FolderEvents>;
 }
 
 /** Options for one record. */
@@ -57,6 +59,8 @@ export interface RecordOptions {
    * narrow the comparison only where a resident session has HEAD's listing.
    */
   hints?: ScanOptions['hints'];
+  /** Told of the new files read into git (see {@link ScanOptions}). */
+  progress?: ScanOptions['progress'];
 }
 
 /** Options for a {@link RecordSession}. */
@@ -73,18 +77,11 @@ export interface RecordSessionOptions {
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
 export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, string>): Map<string, FolderEvents> {
   const events = describeChanges(repo.layout, scan.added, scan.removed, aliases);
-  const bump = (folder: string, label: string) => {
-    let m = events.get(folder);
-    if (!m) events.set(folder, (m = new Map()));
-    m.set(label, (m.get(label) ?? 0) + 1);
-  };
   for (const f of scan.files) {
     if (isFolderMarker(f.path)) {
-      bump(folderName(repo.layout, folderOfMarker(f.path)), f.oid === null ? 'folder removed' : 'folder created');
-    } else if (f.path.startsWith('.mailgit/')) {
-      bump('settings', `${f.oid === null ? 'removed' : 'updated'} ${f.path.slice('.mailgit/'.length)}`);
+      bumpEvent(events, folderName(repo.layout, folderOfMarker(f.path)), f.oid === null ? 'folder_removed' : 'folder_created');
     } else {
-      bump('settings', `${f.oid === null ? 'removed' : 'updated'} ${f.path}`);
+      bumpEvent(events, 'settings', `${f.oid === null ? 'setting_removed' : 'setting_updated'}:${f.path.replace(/^\.mailgit\//, '')}`);
     }
   }
   return events;
@@ -143,7 +140,7 @@ export class RecordSession {
     perfMark('record: start');
     await checkGitView(repo);
     await finishPendingApply(repo);
-    const scan = await scanChanges(repo, { cache: this.cache, hints: opts.hints, io: this.treeIO() });
+    const scan = await scanChanges(repo, { cache: this.cache, hints: opts.hints, io: this.treeIO(), progress: opts.progress });
     perfMark('record: scanned');
     await keepRootFiles(repo.root, scan);
     await removeStale(repo.root, scan.stale);
@@ -152,7 +149,8 @@ export class RecordSession {
       if (scan.head) await syncGitIndex(repo, scan.head, scan.head, []);
       return null;
     }
-    const lines = formatEvents(await scanSummary(repo, scan));
+    const events = await scanSummary(repo, scan);
+    const lines = formatEvents(events);
     const now = Date.now();
     const message = await commitMessage(repo, scan, lines, opts.message, now);
     const commit = await this.commit({ ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: now / 1000 });
@@ -164,7 +162,7 @@ export class RecordSession {
     perfMark('record: index updated');
     if (this.opts.resident) this.pack();
     else await scheduleMaintenance(repo.root, repo.gitDir);
-    return { commit, summary: lines };
+    return { commit, summary: lines, events };
   }
 
   /** The tree reader: the session's own when resident, else none (the scan starts one per attempt). */

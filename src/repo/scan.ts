@@ -25,6 +25,7 @@ import { folderMarker } from '../maildir/layout.js';
 import { perfMark } from '../util/perf.js';
 import { resolveSameKey } from './sameKey.js';
 import type { NamedBlob } from './sameKey.js';
+import type { Progress } from '../fetch/progress.js';
 
 /** One message file that appeared or disappeared. */
 export interface FileDelta {
@@ -74,8 +75,21 @@ function presentSameKey(fresh: readonly NamedBlob[], listed: ReadonlyMap<string,
   return out;
 }
 
-/** Directories younger than this are not cached: a change in the same clock tick could hide. */
-const RACY_MS = 2000;
+/**
+ * A stamp younger than this is not cached: a change in the same timestamp tick as the
+ * scan's listing would leave it as it is. A file system with whole-second timestamps
+ * (FAT, HFS+, some network mounts) gets 2 s; one with finer ones (ext4, xfs, btrfs,
+ * tmpfs, whose kernel clock ticks every 1–10 ms) 50 ms, so that the record right after a
+ * sync's apply keeps the stamps of what it listed and the next scan does not list it again.
+ */
+const RACY_COARSE_MS = 2000;
+const RACY_FINE_MS = 50;
+
+/** True when `st` changed too recently for its stamp to be trusted (scan time `now`, ms). */
+function isRacy(st: BigIntStats, now: number): boolean {
+  const coarse = st.mtimeNs % 1_000_000_000n === 0n;
+  return now - Number(st.mtimeMs) < (coarse ? RACY_COARSE_MS : RACY_FINE_MS);
+}
 
 function parentDir(p: string): string {
   const i = p.lastIndexOf('/');
@@ -158,6 +172,8 @@ export interface ScanOptions {
   hints?: ReadonlyMap<string, ReadonlySet<string>>;
   /** A long-lived tree reader owned by the caller (else one is started and ended here). */
   io?: TreeIO;
+  /** Told of the new files read into git (an adopt reads every message). */
+  progress?: Progress;
 }
 
 async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
@@ -275,7 +291,7 @@ async function statDirs(p: Pass, folders: Iterable<string>): Promise<{ changed: 
         p.state.dirs[d] = stamp;
         continue;
       }
-      if (p.now - Number(st.mtimeMs) >= RACY_MS) p.state.dirs[d] = stamp;
+      if (!isRacy(st, p.now)) p.state.dirs[d] = stamp;
     } else if (!p.headDirs.has(d)) continue;
     changed.push(d);
   }
@@ -383,7 +399,7 @@ async function fileChanges(p: Pass, hashed: readonly NamedBlob[], onDisk: Readon
     const st = onDisk.get(path)!;
     // A racy file is still listed (with a stamp that never matches, so it is hashed
     // again next time): a warm scan finds deleted files only through this list.
-    if (p.now - Number(st.mtimeMs) >= RACY_MS) p.state.files[path] = { ...stampOf(st), size: Number(st.size), oid };
+    if (!isRacy(st, p.now)) p.state.files[path] = { ...stampOf(st), size: Number(st.size), oid };
     else p.state.files[path] = { mtime: 'racy', ino: -1, size: -1, oid };
     if ((await headFileOid(path)) !== oid) files.push({ path, oid });
   }
@@ -404,7 +420,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const { changed, before } = await statDirs(p, walk.folders);
   const compared = await compareDirs(p, changed, before, opts);
   const hash = toHash(p, compared, walk.files);
-  const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files], { write: opts.write ?? true });
+  const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files], { write: opts.write ?? true, progress: opts.progress });
   const fresh = hash.messages.map((path, i) => ({ path, oid: oids[i]! }));
   const same = resolveSameKey(fresh, presentSameKey(fresh, compared.headNames, compared.removed));
   const added = [...hash.kept, ...same.added];

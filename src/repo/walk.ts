@@ -2,9 +2,9 @@
  * Walking a mail repo's work tree by directories only: it reads the folder
  * directories (small) and never lists or stats the messages inside `cur/` and `new/`.
  */
-import { lstat, readdir, writeFile } from 'node:fs/promises';
+import { lstat, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BigIntStats } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import { isIgnoredDir, isIgnoredFile } from './ignore.js';
 import { classifyPath } from '../maildir/paths.js';
 import { folderMarker, isFolderDir } from '../maildir/layout.js';
@@ -20,6 +20,41 @@ export interface Walk {
 
 function rel(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
+}
+
+/** The entries of a directory, or null when it is gone. */
+async function entriesOf(abs: string): Promise<Dirent[] | null> {
+  try {
+    return await readdir(abs, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw e;
+  }
+}
+
+/**
+ * Gives folder `dir` its marker unless a client is removing the folder meanwhile: the
+ * folder is looked at again just before (the walk read it a while ago) and just after the
+ * write, and a marker written into a folder whose `cur/ new/ tmp/` went in between is taken
+ * away again, so that a removal racing the walk ends with nothing of ours left (a marker
+ * alone would make the removed folder a folder again, and the client's last `rmdir` fail).
+ * Returns whether the marker is there.
+ */
+async function markFolder(root: string, dir: string, marker: string): Promise<boolean> {
+  const abs = join(root, dir);
+  const hasMaildir = (es: Dirent[] | null) => !!es && es.some((e) => e.isDirectory() && (e.name === 'cur' || e.name === 'new' || e.name === 'tmp'));
+  if (!hasMaildir(await entriesOf(abs))) return false;
+  try {
+    await writeFile(join(root, marker), '', { mode: MAIL_FILE_MODE, flag: 'wx' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return true;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw e;
+  }
+  if (hasMaildir(await entriesOf(abs))) return true;
+  await unlink(join(root, marker)).catch(() => undefined);
+  return false;
 }
 
 /** Options for {@link walkWorktree}. */
@@ -40,14 +75,15 @@ export async function walkWorktree(root: string, opts: WalkOptions = {}): Promis
   const folders = new Set<string>();
   const files = new Map<string, BigIntStats>();
   const visit = async (dir: string): Promise<void> => {
-    const entries = await readdir(join(root, dir), { withFileTypes: true });
+    // A directory removed while the walk ran is gone (the root never is: it must be there).
+    const entries = dir === '' ? await readdir(root, { withFileTypes: true }) : await entriesOf(join(root, dir));
+    if (entries === null) return;
     const names = new Set(entries.map((e) => e.name));
     const isFolder = isFolderDir(entries) && !dir.startsWith('.mailgit');
     if (isFolder) {
       folders.add(dir);
       const marker = folderMarker(dir);
-      if (marker !== null && !names.has('maildirfolder') && !opts.readOnly && ((await opts.mayMark?.(dir)) ?? true)) {
-        await writeFile(join(root, marker), '', { mode: MAIL_FILE_MODE });
+      if (marker !== null && !names.has('maildirfolder') && !opts.readOnly && ((await opts.mayMark?.(dir)) ?? true) && (await markFolder(root, dir, marker))) {
         entries.push(...(await readdir(join(root, dir), { withFileTypes: true })).filter((e) => e.name === 'maildirfolder'));
       }
     }

@@ -16,12 +16,13 @@ import { gitCommitStore } from '../store/gitCommitStore.js';
 import { transportError } from './transport.js';
 import { useTreeUmask } from '../repo/perms.js';
 import { markGitIndex } from '../repo/gitIndex.js';
+import { noteSynced } from './remoteAdmin.js';
 
 /**
  * Clones `src` (any git URL or path) into `dir` as a new replica. On any failure the
  * half-made directory is removed: nothing is left behind but what was there before.
  */
-export async function cloneRepo(src: string, dir: string, opts: { name?: string } = {}): Promise<Repo> {
+export async function cloneRepo(src: string, dir: string, opts: { name?: string; onGitProgress?: (text: string) => void } = {}): Promise<Repo> {
   const replica = checkReplicaName(opts.name ?? defaultReplicaName());
   let existed = false;
   try {
@@ -40,7 +41,8 @@ export async function cloneRepo(src: string, dir: string, opts: { name?: string 
     await configureGit(dir, replica);
     await git(['remote', 'add', 'origin', src], { cwd: dir });
     try {
-      await git(['fetch', '-q', '--no-tags', 'origin', '+refs/heads/main:refs/remotes/origin/main'], { cwd: dir });
+      const quiet = opts.onGitProgress ? '--progress' : '-q';
+      await git(['fetch', quiet, '--no-tags', 'origin', '+refs/heads/main:refs/remotes/origin/main'], { cwd: dir, onStderr: opts.onGitProgress });
     } catch (e) {
       if (e instanceof GitError && /couldn't find remote ref/.test(e.stderr)) {
         throw new MailgitError(`${src} is not a mail repo (it has no main branch); nothing was cloned`, 'ENOTREPO', EX.DATAERR);
@@ -55,11 +57,13 @@ export async function cloneRepo(src: string, dir: string, opts: { name?: string 
     }
     await validateIncoming(gitCommitStore(dir), entries, `clone of ${src}`);
     await git(['update-ref', 'refs/heads/main', head], { cwd: dir });
-    await git(['-c', 'core.splitIndex=true', 'checkout', '-q', '-f', 'main'], { cwd: dir });
+    await git(['-c', 'core.splitIndex=true', 'checkout', opts.onGitProgress ? '--progress' : '-q', '-f', 'main'], { cwd: dir, onStderr: opts.onGitProgress });
     await markGitIndex({ gitDir: join(dir, '.git') }, head);
     await git(['branch', '-q', '--set-upstream-to=origin/main', 'main'], { cwd: dir });
     await ensureMaildirs(dir);
-    return await openRepo(dir);
+    const repo = await openRepo(dir);
+    await noteSynced(repo, ['origin']);
+    return repo;
   } catch (e) {
     if (existed) {
       for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });

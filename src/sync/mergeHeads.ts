@@ -12,6 +12,7 @@ import type { Stamp } from '../maildir/snapshot.js';
 import { partialSnapshots, snapshotPaths } from './partial.js';
 import type { PartialSnapshots } from './partial.js';
 import { refuseRootFileRemovals, validateIncoming } from './validate.js';
+import type { Layout } from '../maildir/layout.js';
 
 /** How two heads came together. */
 export interface MergeOutcome {
@@ -19,6 +20,8 @@ export interface MergeOutcome {
   /** The commit to move to (ours when up to date). */
   commit: string;
   decisions: Decision[];
+  /** The paths that differ from ours to {@link commit}, when the merge read them (a fast-forward). */
+  changes?: PathChange[];
 }
 
 async function readContents(store: HistoryStore, diffs: PathChange[]): Promise<Map<string, string>> {
@@ -46,7 +49,11 @@ const CHANGE_ROUNDS = 3;
  * first run uses none; only when it met a conflict is history read, once per side for all
  * the conflicting keys together, and the merge run again: the common case costs nothing.
  */
-async function mergeWithChanges(store: HistoryStore, { base, ours, theirs }: Heads, parts: PartialSnapshots): Promise<MergeResult> {
+async function mergeWithChanges(
+  store: HistoryStore,
+  { base, ours, theirs }: Heads,
+  { parts, layout }: { parts: PartialSnapshots; layout?: Layout },
+): Promise<MergeResult> {
   const [so, st] = [await store.stamp(ours), await store.stamp(theirs)];
   // A version whose change lies before the base (virtual bases can leave such) is no later than the base.
   let before: Stamp = { clock: 0, replica: '' };
@@ -63,6 +70,7 @@ async function mergeWithChanges(store: HistoryStore, { base, ours, theirs }: Hea
       parts.base,
       { snapshot: parts.ours, stamp: so, changes: look(known[0]) },
       { snapshot: parts.theirs, stamp: st, changes: look(known[1]) },
+      layout,
     );
     if (wanted.size === 0 || round === CHANGE_ROUNDS) return result;
     if (round === 0 && base !== null) before = await store.stamp(base);
@@ -76,12 +84,15 @@ async function mergeWithChanges(store: HistoryStore, { base, ours, theirs }: Hea
   }
 }
 
-/** Merges the trees of commits `ours` and `theirs` over `base` (a commit, or null: nothing in common). */
-async function mergeTrees(store: HistoryStore, heads: Heads): Promise<{ tree: string; decisions: Decision[] }> {
+/**
+ * Merges the trees of commits `ours` and `theirs` over `base` (a commit, or null: nothing in
+ * common); the decisions name folders as `layout` does (by directory without one).
+ */
+async function mergeTrees(store: HistoryStore, heads: Heads, layout?: Layout): Promise<{ tree: string; decisions: Decision[] }> {
   const { base, ours, theirs } = heads;
   const [dOurs, dTheirs] = await Promise.all([store.diff(base, ours), store.diff(base, theirs)]);
   const parts = partialSnapshots(dOurs, dTheirs, await readContents(store, [...dOurs, ...dTheirs]));
-  const result = await mergeWithChanges(store, heads, parts);
+  const result = await mergeWithChanges(store, heads, { parts, layout });
   const wanted = snapshotPaths(result.snapshot);
   const edits: TreeEdit[] = [];
   for (const p of parts.oursPaths.keys()) if (!wanted.has(p)) edits.push({ path: p, oid: null });
@@ -130,13 +141,15 @@ export interface MergeRequest {
   describe: (c: PathChange[]) => string[];
   /** The clock the merge commit's time and clock come from (default: `Date.now`). */
   wall?: () => number;
+  /** The repo's layout, so that decisions name folders as the user does (default: by directory). */
+  layout?: Layout;
 }
 
 /**
  * Brings `theirs` together with `ours`. Refuses, before anything is written, a remote tree
  * with unsafe paths; writes objects only (no ref moves).
  */
-export async function mergeHeads({ store, ours, theirs, origin, replica, describe, wall = Date.now }: MergeRequest): Promise<MergeOutcome> {
+export async function mergeHeads({ store, ours, theirs, origin, replica, describe, layout, wall = Date.now }: MergeRequest): Promise<MergeOutcome> {
   if (ours === theirs) return { kind: 'up-to-date', commit: theirs, decisions: [] };
   if (ours && (await store.isAncestor(theirs, ours))) return { kind: 'up-to-date', commit: ours, decisions: [] };
   const base = ours ? await baseCommit(store, ours, theirs) : null;
@@ -153,8 +166,10 @@ export async function mergeHeads({ store, ours, theirs, origin, replica, describ
     })),
     `changes from ${origin}`,
   );
-  if (!ours || (await store.isAncestor(ours, theirs))) return { kind: 'fast-forward', commit: theirs, decisions: [] };
-  const { tree, decisions } = await mergeTrees(store, { base, ours, theirs });
+  // A merge base that is ours makes this a fast-forward, and what came in is what changes here.
+  if (!ours || base === ours) return { kind: 'fast-forward', commit: theirs, decisions: [], changes };
+  if (await store.isAncestor(ours, theirs)) return { kind: 'fast-forward', commit: theirs, decisions: [] };
+  const { tree, decisions } = await mergeTrees(store, { base, ours, theirs }, layout);
   const body = [...describe(await store.diff(ours, tree)), ...decisions.map((d) => `conflict: ${d.text}`)].join('\n');
   const now = wall();
   const clock = nextClock(Math.max((await store.stamp(ours)).clock, (await store.stamp(theirs)).clock), now);

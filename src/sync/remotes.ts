@@ -28,6 +28,23 @@ const SAFE_UPLOAD = 'git -c core.hooksPath=/dev/null upload-pack';
 // the pushed mail for deleted; `updateInstead` would check out without mailgit): the
 // refusal sends the push to the peer's incoming ref instead.
 const SAFE_RECEIVE = 'git -c core.hooksPath=/dev/null -c receive.denyCurrentBranch=refuse receive-pack';
+/**
+ * How a hub stays small with only git on it (docs/design.md, "The hub"): a push is kept as
+ * a pack (a small push unpacked would leave a loose full copy of each rewritten 36k-entry
+ * `cur/` tree), and git's own `gc --auto`, which receive-pack starts after a push, folds
+ * the small packs together once there are more than three (the bases that `index-pack
+ * --fix-thin` appended to each are then stored once), leaving the big packs of adopted
+ * mail alone. Written into a hub's config when mailgit creates it (hub.ts), and given to a
+ * local hub's receive-pack on every push to its `main` (a hub made by hand); not for a
+ * push to a replica's incoming ref: a replica packs itself.
+ */
+export const HUB_PACKING: readonly (readonly [string, string])[] = [
+  ['receive.unpackLimit', '1'],
+  ['receive.autogc', 'true'],
+  ['gc.autoPackLimit', '3'],
+  ['gc.bigPackThreshold', '32m'],
+];
+const HUB_RECEIVE = SAFE_RECEIVE.replace(/ receive-pack$/, `${HUB_PACKING.map(([k, v]) => ` -c ${k}=${v}`).join('')} receive-pack`);
 
 /** Seconds a single fetch or push may take before the remote counts as unreachable. */
 export function transportTimeoutMs(): number {
@@ -123,7 +140,7 @@ async function pushRemote(cwd: string, remote: Remote, ref: string): Promise<Pus
 }
 
 async function pushOnce(cwd: string, { name, url }: Remote, ref: string): Promise<PushResult> {
-  const extra = isLocalUrl(url) ? [`--receive-pack=${SAFE_RECEIVE}`] : [];
+  const extra = isLocalUrl(url) ? [`--receive-pack=${ref === 'refs/heads/main' ? HUB_RECEIVE : SAFE_RECEIVE}`] : [];
   try {
     await git(['-c', 'protocol.ext.allow=never', 'push', '-q', '--no-verify', ...extra, name, `HEAD:${ref}`], { cwd, timeout: limit(name) });
     return 'pushed';

@@ -11,6 +11,7 @@ import type { LockedRepo } from '../repo/lock.js';
 import type { CommitStore, PathChange } from '../store/commitStore.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import { gitRemotes } from './remotes.js';
+import { restoredBetween } from './describeDiff.js';
 
 /** A merged commit to check out over the current head. */
 export interface Checkout {
@@ -40,6 +41,11 @@ export interface SyncReplica {
   replica: string;
   /** The replica's id, which names its incoming refs on peers. */
   id: string;
+  /**
+   * How many messages the commits in `from..to` restored, per folder (describeDiff.ts);
+   * without it, every message that arrives is said as delivered.
+   */
+  restored?(from: string | null, to: string): Promise<ReadonlyMap<string, number>>;
 }
 
 /** The replica of a real repository, whose lock the caller holds. */
@@ -53,5 +59,6 @@ export function gitReplica(repo: LockedRepo): SyncReplica {
     layout: repo.layout,
     replica: repo.replica,
     id: repo.id,
+    restored: (from, to) => restoredBetween(repo.root, from, to),
   };
 }

@@ -9,17 +9,22 @@
  * only through {@link SyncReplica}.
  */
 import type { LockedRepo } from '../repo/lock.js';
-import { MailgitError, RaceError, UsageError } from '../util/errors.js';
+import type { Repo } from '../repo/repo.js';
+import { EX, MailgitError, RaceError } from '../util/errors.js';
 import { mergeHeads } from './mergeHeads.js';
 import { describeDiff } from './describeDiff.js';
 import { fetchedRef, fetchRef, fetchRemote } from './remotes.js';
 import type { Fetched } from './remotes.js';
 import { admitRemoteHead, mayMerge } from './admit.js';
 import type { AdmitOptions } from './admit.js';
-import { listRemotes } from './remoteStatus.js';
+import { INCOMING, listRemotes, pusherName } from './remoteStatus.js';
+import { UnknownRemoteError, noteSynced } from './remoteAdmin.js';
+import { workTreeStatus } from '../repo/status.js';
+import { formatEvents } from '../maildir/describe.js';
 import { MAIN } from '../store/commitStore.js';
 import type { PathChange, RefEntry, Remote } from '../store/commitStore.js';
 import { gitReplica } from './replica.js';
+import { perfMark } from '../util/perf.js';
 import type { SyncReplica } from './replica.js';
 
 /** Options for {@link syncRepo}. */
@@ -56,8 +61,6 @@ export interface SyncReport {
   remotes: RemoteReport[];
 }
 
-const INCOMING = 'refs/mailgit/incoming/';
-
 /** A merge worked out (its objects written) but not applied. */
 interface MergePlan {
   /** Our head it was made against. */
@@ -79,10 +82,11 @@ async function headOf(r: SyncReplica): Promise<string | null> {
 /** Merges `theirs` into our head in the object store only; null when we already hold it. */
 async function planMerge(r: SyncReplica, theirs: string, origin: string): Promise<MergePlan | null> {
   const head = await headOf(r);
-  const describe = (c: PathChange[]) => describeDiff(r.layout, c);
-  const outcome = await mergeHeads({ store: r.store, ours: head, theirs, origin, replica: r.replica, describe });
+  const restored = await r.restored?.(head, theirs);
+  const describe = (c: PathChange[]) => describeDiff(r.layout, c, restored);
+  const outcome = await mergeHeads({ store: r.store, ours: head, theirs, origin, replica: r.replica, describe, layout: r.layout });
   if (outcome.kind === 'up-to-date') return null;
-  const changes = await r.store.diff(head, outcome.commit);
+  const changes = outcome.changes ?? (await r.store.diff(head, outcome.commit));
   return { head, commit: outcome.commit, changes, origin, incoming: describe(changes), decisions: outcome.decisions.map((d) => d.text) };
 }
 
@@ -92,13 +96,10 @@ async function applyMerge(r: SyncReplica, plan: MergePlan, report: { incoming: s
   report.decisions.push(...plan.decisions);
   if (plan.head) report.decisions.push(...(await r.worktree.apply({ from: plan.head, to: plan.commit, changes: plan.changes, origin: plan.origin })));
   else if (!(await r.store.updateRef(MAIN, plan.commit, null))) throw new RaceError('the branch appeared while syncing; nothing applied, sync again');
+  perfMark(`sync: applied ${plan.changes.length} paths from ${plan.origin}`);
   await r.worktree.record('record changes made during sync');
+  perfMark('sync: recorded what a client did meanwhile');
   return headOf(r);
-}
-
-/** The name shown for an incoming ref: its last part (`<id>/<name>`, or an older `<name>`). */
-function pusherName(ref: string): string {
-  return ref.slice(ref.lastIndexOf('/') + 1);
 }
 
 /** What to do with one peer's push: a refusal or drop (its line), or a merge plan; `done` when the ref is done with. */
@@ -175,6 +176,7 @@ interface Leg {
 
 async function planRound({ r, remote, opts }: Leg): Promise<RoundPlan> {
   const fetched = await fetchRemote(r.store, remote);
+  perfMark(`sync: fetched ${remote.name}`);
   const head = await headOf(r);
   const theirs = await admitRemoteHead({ store: r.store, name: remote.name, fetched, ours: head, opts });
   return { fetched, theirs, head, merge: theirs ? await planMerge(r, theirs, remote.name) : null };
@@ -187,7 +189,7 @@ async function accept({ r, remote }: Leg, round: RoundPlan): Promise<void> {
 
 /** What the remote at `theirs` gains from our `head`, per folder. */
 async function gained(r: SyncReplica, theirs: string | null, head: string): Promise<string[]> {
-  return describeDiff(r.layout, await r.store.diff(theirs, head));
+  return describeDiff(r.layout, await r.store.diff(theirs, head), await r.restored?.(theirs, head));
 }
 
 /** Runs `step` for one remote's report; a mailgit error becomes that remote's failure. */
@@ -213,6 +215,7 @@ async function syncOne(leg: Leg): Promise<RemoteReport> {
       if (!head || head === plan.theirs) return report;
       const outgoing = await gained(r, plan.theirs, head);
       const pushed = await pushHead(r, remote, plan.fetched.worktree);
+      perfMark(`sync: pushed to ${remote.name} (${pushed})`);
       if (pushed === 'main' || pushed === 'incoming') return { ...report, outgoing, pushed };
       ownIncoming = pushed === 'incoming-rejected';
       if (round >= rounds) throw new RaceError(`remote ${remote.name} kept moving; gave up after ${rounds} rounds (run sync again)`);
@@ -234,16 +237,37 @@ async function mergeOwnIncoming({ r, remote, opts }: Leg, report: RemoteReport):
   return plan ? applyMerge(r, plan, report) : head;
 }
 
+/** Joins the reports of two rounds with one remote. */
+function joinReports(a: RemoteReport, b: RemoteReport): RemoteReport {
+  return {
+    ...b,
+    incoming: [...a.incoming, ...b.incoming],
+    outgoing: [...a.outgoing, ...b.outgoing],
+    decisions: [...a.decisions, ...b.decisions],
+    pushed: b.pushed === 'none' ? a.pushed : b.pushed,
+  };
+}
+
 /**
  * Syncs replica `r` with `remotes`: records, merges what peers pushed to it, then fetches,
  * merges, applies and pushes per remote. A failing remote is reported and the others are
- * still synced.
+ * still synced. A remote synced before a later one brought mail is synced once more, so
+ * that one run leaves every reachable remote level.
  */
 export async function syncReplica(r: SyncReplica, remotes: Remote[], opts: SyncOptions = {}): Promise<SyncReport> {
+  perfMark('sync: start');
   const recorded = await r.worktree.record();
   const received = await receiveIncoming(r, opts);
   const reports: RemoteReport[] = [];
-  for (const remote of remotes) reports.push(await syncOne({ r, remote, opts }));
+  const leftAt: (string | null)[] = [];
+  for (const remote of remotes) {
+    reports.push(await syncOne({ r, remote, opts }));
+    leftAt.push(await headOf(r));
+  }
+  const head = await headOf(r);
+  for (const [i, remote] of remotes.entries()) {
+    if (reports[i]!.ok && leftAt[i] !== head) reports[i] = joinReports(reports[i]!, await syncOne({ r, remote, opts }));
+  }
   return { recorded, received, remotes: reports };
 }
 
@@ -275,12 +299,36 @@ export async function planSync(r: SyncReplica, remotes: Remote[], opts: AdmitOpt
 }
 
 /**
- * Syncs the repository with the named remotes (all when `names` is empty), or with
- * `dryRun` reports the plan ({@link planSync}).
+ * The remotes a sync with `names` talks to (all when empty); an unknown name is a usage
+ * error (64).
+ */
+export async function chooseRemotes(repo: Repo, names: string[]): Promise<Remote[]> {
+  const all = await listRemotes(repo);
+  for (const n of names) if (!all.some((r) => r.name === n)) throw new UnknownRemoteError(n);
+  return names.length === 0 ? all : all.filter((r) => names.includes(r.name));
+}
+
+/** A sync with nothing to talk to and nothing pushed to it to merge: a configuration error (78) naming the command that adds a remote. */
+async function refuseIdle(r: SyncReplica, remotes: Remote[]): Promise<void> {
+  if (remotes.length > 0 || (await r.store.listRefs(INCOMING)).length > 0) return;
+  throw new MailgitError('no remotes to sync with; add one with: mailgit remote add NAME URL (--create makes a new hub there)', 'ENOREMOTE', EX.CONFIG);
+}
+
+/**
+ * Syncs the repository with the named remotes (all when `names` is empty), noting when
+ * each that answered was synced; or with `dryRun` reports the plan ({@link planSync})
+ * and what a record would find. A replica without remotes still merges what peers pushed
+ * to it; with nothing pushed either, the sync is refused (78).
  */
 export async function syncRepo(repo: LockedRepo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
-  const all = await listRemotes(repo);
-  for (const n of names) if (!all.some((r) => r.name === n)) throw new UsageError(`no such remote: ${n} (see git remote -v, or mailgit remote add)`);
-  const chosen = names.length === 0 ? all : all.filter((r) => names.includes(r.name));
-  return opts.dryRun ? planSync(gitReplica(repo), chosen, opts) : syncReplica(gitReplica(repo), chosen, opts);
+  const chosen = await chooseRemotes(repo, names);
+  const r = gitReplica(repo);
+  await refuseIdle(r, chosen);
+  if (opts.dryRun) return { ...(await planSync(r, chosen, opts)), recorded: formatEvents((await workTreeStatus(repo)).events) };
+  const report = await syncReplica(r, chosen, opts);
+  await noteSynced(
+    repo,
+    report.remotes.filter((r) => r.ok).map((r) => r.remote),
+  );
+  return report;
 }

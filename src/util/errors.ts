@@ -146,3 +146,43 @@ export function throwFirstFailure(failures: readonly MailgitErrorJSON[]): void {
   for (const f of failures.slice(1)) process.stderr.write(`mailgit: ${f.message}\n`);
   throw MailgitError.fromJSON(failures[0]!);
 }
+
+/**
+ * What a system error means to a person and to a script: the one errno → exit-status table
+ * (disk full and i/o errors 74, permission 77, a read-only file system 73, a name the file
+ * system cannot hold 65). An errno not listed is a bug's (70).
+ */
+const ERRNO_MEANING: Record<string, { what: string; exit: number }> = {
+  ENOSPC: { what: 'disk full', exit: EX.IOERR },
+  EDQUOT: { what: 'i/o error', exit: EX.IOERR },
+  EIO: { what: 'i/o error', exit: EX.IOERR },
+  EACCES: { what: 'permission denied', exit: EX.NOPERM },
+  EPERM: { what: 'permission denied', exit: EX.NOPERM },
+  EROFS: { what: 'read-only file system', exit: EX.CANTCREAT },
+  ENAMETOOLONG: { what: 'name too long', exit: EX.DATAERR },
+};
+
+/** Returns the stable code of a failure: a {@link MailgitError}'s own, else its errno name, else `""`. */
+export function errnoOf(e: unknown): string {
+  return e instanceof MailgitError ? e.code : ((e as NodeJS.ErrnoException | null)?.code ?? '');
+}
+
+/**
+ * Returns what a system error (an errno the table knows) means — a few words for a person
+ * and its exit status — or undefined for a {@link MailgitError} or any other failure.
+ */
+export function errnoMeaning(e: unknown): { what: string; exit: number } | undefined {
+  if (e instanceof MailgitError) return undefined;
+  const code = errnoOf(e);
+  return Object.hasOwn(ERRNO_MEANING, code) ? ERRNO_MEANING[code] : undefined;
+}
+
+/** Returns the exit status of a failure: a {@link MailgitError}'s own, else by errno, else 70. */
+export function exitOf(e: unknown): number {
+  return e instanceof MailgitError ? e.exitCode : (errnoMeaning(e)?.exit ?? EX.SOFTWARE);
+}
+
+/** Returns the message of a failure, whatever was thrown. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -119,11 +119,13 @@ describe.skipIf(!haveDovecot)(`story 3: Dovecot serving the repo${haveDovecot ? 
 
       const r = mg(['-C', a, 'commit', '--json'], dir);
       expect(r.stderr).toBe('');
-      const out = JSON.parse(r.stdout) as { summary: string[] };
+      const out = JSON.parse(r.stdout) as { summary: string[]; folders: unknown };
       expect(parseSummary(out.summary)).toEqual({
         Archive: { 'moved in from INBOX': 1 },
         INBOX: { 'marked read': 1, flagged: 1, 'moved to Archive': 1, deleted: 1 },
       });
+      // The same change under the machine keys of --json (docs/json.md).
+      expect(out.folders).toEqual({ Archive: { moved_from: { INBOX: 1 } }, INBOX: { read: 1, flagged: 1, deleted: 1, moved_to: { Archive: 1 } } });
 
       // Dovecot's files are on disk, never in history.
       expect(existsSync(join(a, 'INBOX', 'dovecot-uidlist'))).toBe(true);

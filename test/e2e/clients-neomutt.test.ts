@@ -107,11 +107,13 @@ describe.skipIf(missing.length > 0)(`story 1: neomutt through tmux${missing.leng
     const r = run(['-C', repo, 'commit', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { commit: string; summary: string[] };
+    const out = JSON.parse(r.stdout) as { commit: string; summary: string[]; folders: unknown };
     expect(parseSummary(out.summary)).toEqual({
       Archive: { 'moved in from INBOX': 1 },
       INBOX: { 'marked read': 1, flagged: 1, deleted: 1, 'moved to Archive': 1 },
     });
+    // The same change under the machine keys of --json (docs/json.md).
+    expect(out.folders).toEqual({ Archive: { moved_from: { INBOX: 1 } }, INBOX: { read: 1, flagged: 1, deleted: 1, moved_to: { Archive: 1 } } });
     const st = JSON.parse(run(['-C', repo, 'status', '--json']).stdout) as { clean: boolean };
     expect(st.clean).toBe(true);
   }, 300_000);

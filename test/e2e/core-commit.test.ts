@@ -10,7 +10,8 @@ import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 let dir: string;
 
 function commit(): { code: number; lines: string[]; body: string } {
-  const r = mailgit(['commit'], { cwd: dir });
+  // -v: without a terminal, commit is silent (cron).
+  const r = mailgit(['commit', '-v'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
   return {
     code: r.code,
@@ -23,7 +24,7 @@ function commit(): { code: number; lines: string[]; body: string } {
   };
 }
 
-function statusJson(): { clean: boolean; folders: Record<string, Record<string, number>> } {
+function statusJson(): { clean: boolean; folders: Record<string, Record<string, number | Record<string, number>>> } {
   const r = mailgit(['status', '--json'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
@@ -73,9 +74,9 @@ describe('mailgit commit / status / log', () => {
   it('new → cur and flag renames (read, flagged, keywords) keep the blob', () => {
     const blob = gitOut(dir, ['rev-parse', `HEAD:INBOX/new/${KEY}`]).trim();
     renameSync(p('INBOX', 'new', KEY), p('INBOX', 'cur', `${KEY}:2,`));
-    expect(commit().lines).toEqual(['INBOX: 1 seen']);
+    expect(commit().lines).toEqual(['INBOX: 1 no longer new']);
     renameSync(p('INBOX', 'cur', `${KEY}:2,`), p('INBOX', 'cur', `${KEY}:2,S`));
-    expect(statusJson().folders).toEqual({ INBOX: { 'marked read': 1 } });
+    expect(statusJson().folders).toEqual({ INBOX: { read: 1 } });
     expect(commit().lines).toEqual(['INBOX: 1 marked read']);
     renameSync(p('INBOX', 'cur', `${KEY}:2,S`), p('INBOX', 'cur', `${KEY}:2,FSa`));
     const c = commit();
@@ -86,7 +87,7 @@ describe('mailgit commit / status / log', () => {
 
   it('a move between folders keeping the key', () => {
     renameSync(p('INBOX', 'cur', `${KEY}:2,FSa`), p('Archive', 'cur', `${KEY}:2,FSa`));
-    expect(statusJson().folders).toEqual({ Archive: { 'moved in from INBOX': 1 }, INBOX: { 'moved to Archive': 1 } });
+    expect(statusJson().folders).toEqual({ Archive: { moved_from: { INBOX: 1 } }, INBOX: { moved_to: { Archive: 1 } } });
     const c = commit();
     expect(c.lines).toEqual(['Archive: 1 moved in from INBOX', 'INBOX: 1 moved to Archive']);
     expect(c.body).toMatch(/^record: 2 folders changed\n\nArchive: 1 moved in from INBOX\nINBOX: 1 moved to Archive\n/);
@@ -109,7 +110,7 @@ describe('mailgit commit / status / log', () => {
 
   it('a new empty folder and a removed folder', () => {
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(p('Lists', 'rust', sub), { recursive: true });
-    expect(statusJson().folders).toEqual({ 'Lists/rust': { 'folder created': 1 } });
+    expect(statusJson().folders).toEqual({ 'Lists/rust': { folder_created: 1 } });
     expect(commit().lines).toEqual(['Lists/rust: 1 folder created']);
     expect(paths()).toContain('Lists/rust/maildirfolder');
     rmSync(p('Lists'), { recursive: true });
@@ -132,7 +133,7 @@ describe('mailgit commit / status / log', () => {
   it('log, log --folder and log --message KEY --json tell the story', () => {
     const log = mailgit(['log'], { cwd: dir });
     expect(log.code, log.stderr).toBe(0);
-    expect(log.stdout).toMatch(/laptop \(clock \d+\)\n {4}INBOX: 1 deleted/);
+    expect(log.stdout).toMatch(/^[0-9a-f]{10} \d{4}-\d\d-\d\d \d\d:\d\d laptop\n {4}INBOX: 1 deleted/m);
     expect(log.stdout).toMatch(/Archive: 1 moved in from INBOX/);
 
     const folder = mailgit(['log', '--folder', 'Archive'], { cwd: dir }).stdout;
@@ -141,10 +142,18 @@ describe('mailgit commit / status / log', () => {
 
     const story = mailgit(['log', '--message', KEY, '--json'], { cwd: dir });
     expect(story.code, story.stderr).toBe(0);
-    const entries = JSON.parse(story.stdout) as { replica: string; clock: number; lines: string[] }[];
+    const [message] = JSON.parse(story.stdout) as {
+      key: string;
+      subject: string;
+      from: string;
+      entries: { replica: string; clock: number; changedAt: string; lines: string[] }[];
+    }[];
+    expect(message).toMatchObject({ key: KEY, subject: expect.anything() });
+    const entries = message!.entries;
+    expect(entries.every((e) => Math.abs(Date.parse(e.changedAt) - e.clock) === 0)).toBe(true);
     expect(entries.map((e) => e.lines)).toEqual([
       ['INBOX: 1 delivered'],
-      ['INBOX: 1 seen'],
+      ['INBOX: 1 no longer new'],
       ['INBOX: 1 marked read'],
       ['INBOX: 1 flagged, 1 keyword a set'],
       ['Archive: 1 moved in from INBOX', 'INBOX: 1 moved to Archive'],

@@ -43,7 +43,7 @@ describe('core errors', () => {
     // A lock left by a dead process (a pid that has exited) is stale.
     const dead = spawnSync('true').pid!;
     writeFileSync(lock, `${dead} commit\n`);
-    const ok = mailgit(['commit'], { cwd: dir });
+    const ok = mailgit(['commit', '-v'], { cwd: dir });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/INBOX: 1 delivered/);
     expect(existsSync(lock)).toBe(false);
@@ -74,7 +74,7 @@ describe('core errors', () => {
     expect(r.stderr).toMatch(/cannot read .*1700000001\.M2P1\.secret.*nothing recorded/);
     expect(head(dir)).toBe(before);
     chownSync(bad, 65534, 65534);
-    const ok = run(['commit']);
+    const ok = run(['commit', '-v']);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/INBOX: 2 delivered/);
   });
@@ -134,7 +134,7 @@ describe('core errors', () => {
       rmSync(join(mnt, 'ballast'));
       rmSync(join(dir, 'INBOX', 'new', '1700000001.M2P1.big'));
       for (const f of readdirSync(join(dir, '.git', 'objects', 'pack'))) if (f.startsWith('tmp_')) rmSync(join(dir, '.git', 'objects', 'pack', f));
-      const ok = mailgit(['commit'], { cwd: dir });
+      const ok = mailgit(['commit', '-v'], { cwd: dir });
       expect(ok.code, ok.stderr).toBe(0);
       expect(ok.stdout).toMatch(/INBOX: 1 delivered/);
       expect(spawnSync('git', ['fsck', '--no-progress'], { cwd: dir }).status).toBe(0);

@@ -141,7 +141,7 @@ describe('mailgit init', () => {
     const st = mailgit(['-C', dir, 'status', '--json'], { cwd: '/' });
     expect(st.code, st.stderr).toBe(0);
     expect(JSON.parse(st.stdout).folders).toEqual({ INBOX: { delivered: 1 } });
-    const c = mailgit(['-C', dir, 'commit'], { cwd: '/' });
+    const c = mailgit(['-C', dir, 'commit', '-v'], { cwd: '/' });
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/INBOX: 1 delivered/);
     expect(mailgit(['-C', dir, 'log', '-n', '1'], { cwd: '/' }).stdout).toMatch(/INBOX: 1 delivered/);

@@ -4,17 +4,20 @@
  * beyond the account's one LIST-STATUS (one SELECT per folder without LIST-STATUS, a flag
  * scan without CONDSTORE), and expunges come from QRESYNC's VANISHED where the server
  * offers it, else from comparing UID sets. Three servers: Dovecot as it is; one that
- * advertises neither QRESYNC nor LIST-STATUS; one without CONDSTORE and QRESYNC.
+ * advertises neither QRESYNC nor LIST-STATUS; one without CONDSTORE and QRESYNC. Where
+ * strace can run, the quiet fetch is also traced: no message file, listing or state file.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDovecot, type Dovecot, type DovecotUser } from '../helpers/dovecot.js';
-import { gitOut, mailgit } from '../helpers/cli.js';
+import { BIN, gitOut, mailgit } from '../helpers/cli.js';
+import { straceUsable, traced } from '../helpers/strace.js';
 import { diskMessages, keyOf, sha } from '../helpers/messages.js';
 import { mg } from '../helpers/replica.js';
 
+const STRACE = straceUsable();
 const U: DovecotUser = { user: 'rounds', password: 'pw-rounds-1!' };
 const BASE =
   'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY SPECIAL-USE';
@@ -110,6 +113,18 @@ describe.each(SERVERS)('two-way fetch rounds: $label', (s) => {
     else {
       expect(selects(perFolder)).toEqual(['INBOX', 'Archive']);
       expect(perFolder.filter((c) => /^UID FETCH 1:\d+ \(UID FLAGS\)$/.test(c)).length).toBe(2);
+    }
+
+    if (s.kind === 'qresync' && STRACE.ok) {
+      // And no per-message work here: no message file or folder listing is touched, no state file read.
+      const r = traced(process.execPath, [BIN, '-C', repo(), 'fetch'], { cwd: repo(), env: { MAILGIT_PASSWORD_WORK: U.password } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.trace.problems).toEqual([]);
+      const dirs = ['INBOX/cur', 'INBOX/new', 'Archive/cur', 'Archive/new'].map((d) => join(repo(), d));
+      expect(r.trace.listed.filter((l) => dirs.includes(l.path))).toEqual([]);
+      expect(r.trace.touched.filter((t) => dirs.some((d) => t.path.startsWith(`${d}/`)))).toEqual([]);
+      expect(r.trace.touched.filter((t) => t.path.endsWith('.state') && t.call.startsWith('open'))).toEqual([]);
+      expect(selects(commands(s))).toEqual([]);
     }
 
     // A flag changed on the server in INBOX: only INBOX is worked on.

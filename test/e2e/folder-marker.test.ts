@@ -5,9 +5,10 @@
  * (what the SIGKILL torture of watch met as files it could not remove).
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
+import { walkWorktree } from '../../src/repo/walk.js';
 
 const tree = (dir: string) => gitOut(dir, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n').filter(Boolean);
 
@@ -56,5 +57,36 @@ describe('folder markers and folders being removed', () => {
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'Empty', sub), { recursive: true });
     expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
     expect(tree(dir)).toContain('Empty/maildirfolder');
+  });
+
+  it('a new folder removed while the walk decides to mark it: no marker is left in it and the removal completes', async () => {
+    // The seam of the race the watch torture met: a client's rm -rf of a folder it had just
+    // made, between the walk reading the folder and writing its marker.
+    for (const leave of [[], ['tmp']]) {
+      const root = tempDir();
+      for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(root, 'Sent', sub), { recursive: true });
+      const walk = await walkWorktree(root, {
+        mayMark: (f) => {
+          for (const sub of ['cur', 'new', 'tmp']) if (!leave.includes(sub)) rmSync(join(root, f, sub), { recursive: true });
+          return true;
+        },
+      });
+      expect(existsSync(join(root, 'Sent/maildirfolder')), `left ${leave}`).toBe(leave.length > 0);
+      if (leave.length === 0) rmdirSync(join(root, 'Sent')); // ENOTEMPTY before: the marker was written into it
+      expect([...walk.folders]).toEqual(['Sent']);
+    }
+  });
+
+  it('a folder removed whole while the walk runs is skipped, not an error', async () => {
+    const root = tempDir();
+    for (const f of ['A', 'B']) for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(root, f, sub), { recursive: true });
+    const walk = await walkWorktree(root, {
+      mayMark: (f) => {
+        rmSync(join(root, f), { recursive: true });
+        return true;
+      },
+    });
+    expect(existsSync(join(root, 'A')) || existsSync(join(root, 'B'))).toBe(false);
+    expect(walk.files.size).toBe(0);
   });
 });

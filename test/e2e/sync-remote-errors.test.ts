@@ -6,7 +6,7 @@
  * sysexits status; nothing of ours is pushed over it, and the other remotes still sync.
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { readdirSync, truncateSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync, truncateSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
@@ -60,6 +60,22 @@ function twoHubs(
   return { dir, a, bad, good, newBlob };
 }
 
+/**
+ * Makes every object of a bare repo loose (a hub keeps each push as a pack): each pack
+ * is moved out of the repository and unpacked into it.
+ */
+function explodePacks(repo: string): void {
+  const dir = join(repo, 'objects', 'pack');
+  for (const pack of readdirSync(dir).filter((f) => f.endsWith('.pack'))) {
+    const out = join(repo, `${pack}.unpacking`);
+    renameSync(join(dir, pack), out);
+    const r = spawnSync('git', ['unpack-objects', '-q'], { cwd: repo, input: readFileSync(out) });
+    expect(r.status, r.stderr?.toString()).toBe(0);
+    for (const ext of ['.idx', '.rev']) rmSync(join(dir, pack.replace(/\.pack$/, ext)), { force: true });
+    rmSync(out);
+  }
+}
+
 /** The loose object files of a bare repo. */
 function looseObjects(repo: string): string[] {
   const out: string[] = [];
@@ -83,6 +99,7 @@ describe('a damaged remote: one line, exit 65, the other remote still syncs', ()
     [
       'a missing object',
       (hub, blob) => {
+        explodePacks(hub);
         const file = looseObjects(hub).find((f) => f.endsWith(blob.slice(2)));
         expect(file, 'the blob is a loose object on the hub').toBeDefined();
         unlinkSync(file!);

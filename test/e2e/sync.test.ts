@@ -375,10 +375,10 @@ describe('dry run, json, status', () => {
     const st2 = JSON.parse(mg(b, ['status', '--json']).stdout) as { remotes: { ahead: number; behind: number; identical: boolean }[] };
     expect(st2.remotes[0]).toMatchObject({ ahead: 0, behind: 0, identical: true });
     const text = mg(b, ['status']).stdout;
-    expect(text).toMatch(/remote origin: identical/);
+    expect(text).toMatch(/^remote origin \(hub\): last sync \d{4}-\d\d-\d\d \d\d:\d\d, identical$/m);
     // A has not fetched yet: after a plain fetch its status shows it is behind.
     gitOut(a, ['fetch', '-q', 'hub', '+refs/heads/main:refs/remotes/hub/main']);
-    expect(mg(a, ['status']).stdout).toMatch(/remote hub: 0 ahead, [1-9]\d* behind/);
+    expect(mg(a, ['status']).stdout).toMatch(/^remote hub \(hub\): last sync .*, 0 ahead, [1-9]\d* behind$/m);
     mg(a, ['sync']);
     expect(headTree(a)).toBe(headTree(b));
     expect(readFileSync(join(a, '.mailgit/config.json'), 'utf8')).toContain('"layout"');

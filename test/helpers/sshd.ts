@@ -42,13 +42,18 @@ function keygen(file: string): void {
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
 }
 
-/** Starts sshd on a free loopback port; resolves once a login with the client key works. */
-export async function startSshd(): Promise<Sshd> {
+/**
+ * Starts sshd on a free loopback port; resolves once a login with the client key works.
+ * With `home`, logins get that directory as HOME (so `~/x` in a URL stays in the test's
+ * directory), and the environment's ssh reaches any host name (`ssh://desktop/~/x`) there.
+ */
+export async function startSshd(opts: { home?: string } = {}): Promise<Sshd> {
   const dir = tempDir('mailgit-sshd-');
   const user = userInfo().username;
   keygen(join(dir, 'host_key'));
   keygen(join(dir, 'client_key'));
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
+  const env = opts.home ? `environment="HOME=${opts.home}" ` : '';
+  writeFileSync(join(dir, 'authorized_keys'), env + readFileSync(join(dir, 'client_key.pub'), 'utf8'));
   chmodSync(join(dir, 'authorized_keys'), 0o600);
   try {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -72,6 +77,7 @@ export async function startSshd(): Promise<Sshd> {
         'KbdInteractiveAuthentication no',
         'UsePAM no',
         'StrictModes no',
+        ...(opts.home ? ['PermitUserEnvironment yes'] : []),
         `PidFile ${join(dir, 'sshd.pid')}`,
         'LogLevel ERROR',
         '',
@@ -81,7 +87,7 @@ export async function startSshd(): Promise<Sshd> {
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = () => child.exitCode !== null || child.signalCode !== null;
-    const sshCmd = `ssh -i ${join(dir, 'client_key')} -p ${port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10`;
+    const sshCmd = `ssh -i ${join(dir, 'client_key')} -p ${port}${opts.home ? ' -o HostName=127.0.0.1' : ''} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10`;
     const stop = () => stopProcess(child);
     const deadline = Date.now() + 20_000;
     while (!exited() && Date.now() < deadline) {

@@ -192,7 +192,10 @@ export function randomOp(repo: string, r: Rand, host: string, allowFolderRemoval
       if (!allowFolderRemoval || cands.length === 0) return null;
       const f = r.pick(cands);
       const gone = msgs.filter((m) => m.folder === f).map((m) => blobOf(repo, m));
-      rmSync(join(repo, f), { recursive: true, force: true });
+      // A client's rm -rf of a folder, which tries again when a concurrent writer made its
+      // last rmdir fail with ENOTEMPTY (mailgit's walk can, in a window of microseconds, and
+      // then takes its marker back: test/e2e/folder-marker.test.ts).
+      rmSync(join(repo, f), { recursive: true, force: true, maxRetries: 3 });
       return { text: `rmfolder ${f} (${gone.length} messages)`, deleted: gone };
     }
   }

@@ -25,29 +25,38 @@ describe('crash injection: watch (long-lived cat-file and fast-import, packing i
       const a = join(root, 'a');
       await baseRepo(a, 'a', r);
       const commits = () => Number(git(a, ['rev-list', '--count', 'HEAD']).trim());
-      let byWatch = 0;
-      for (let p = 0; p < POINTS; p++) {
-        const plan = { ms: r.int(700, 4000), group: r.chance(0.5) };
+      /** One kill point; returns how many commits watch made before it was killed. */
+      const point = async (p: number, plan: { ms: number; group: boolean; afterRecord?: boolean }): Promise<number> => {
         const before = commits();
-        const watching = cli(['-C', a, 'watch', '--debounce', '50', '--interval', '0'], { killAfterMs: plan.ms, killGroup: plan.group });
+        const kill = plan.afterRecord ? { killWhen: { ready: () => commits() > before, afterMs: plan.ms } } : { killAfterMs: plan.ms };
+        const watching = cli(['-C', a, 'watch', '--debounce', '50', '--interval', '0'], { ...kill, killGroup: plan.group });
+        let done = false;
+        void watching.then(() => (done = true));
         // The client acts while watch records (and is killed mid-way): a few changes, a pause.
         const t0 = Date.now();
-        while (Date.now() - t0 < plan.ms + 300) {
+        while (plan.afterRecord ? !done : Date.now() - t0 < plan.ms + 300) {
           clientOps(a, r, 'a', r.int(1, 4));
           await new Promise((res) => setTimeout(res, r.int(10, 200)));
         }
         const run = await watching;
         const ctx = describeKill(FILE, seed, p, plan, run);
-        note(`${seed}/${p}: watch ${plan.ms} ms ${plan.group ? 'group' : 'node'} killed=${run.killed}`);
+        note(
+          `${seed}/${p}: watch ${plan.afterRecord ? `${plan.ms} ms after its first record` : `${plan.ms} ms`} ${plan.group ? 'group' : 'node'} killed=${run.killed}`,
+        );
         expect(run.killed, ctx).toBe(true);
         checkFsck([a], ctx);
-        byWatch += commits() - before;
+        const made = commits() - before;
         // Nothing the client did is lost: the next commit brings HEAD level with the disk.
         await rerun(['-C', a, 'commit'], ctx);
         expect(diskVsHead(a), ctx).toBe('');
         checkFsck([a], ctx);
-      }
-      // The kills landed while watch was recording, not before it ever did.
+        return made;
+      };
+      let byWatch = 0;
+      for (let p = 0; p < POINTS; p++) byWatch += await point(p, { ms: r.int(700, 4000), group: r.chance(0.5) });
+      // The kills must also land while watch records: on a machine so loaded that watch had
+      // not recorded by any of the moments above, one more kill follows its first record.
+      if (byWatch === 0) byWatch += await point(POINTS, { ms: r.int(0, 500), group: r.chance(0.5), afterRecord: true });
       expect(byWatch).toBeGreaterThan(0);
     },
     TIMEOUT,

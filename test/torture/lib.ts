@@ -110,6 +110,11 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** SIGKILL the run after this many ms (if still running). */
   killAfterMs?: number;
+  /**
+   * SIGKILL the run `afterMs` after `ready()` first returns true (asked every 50 ms): a kill
+   * at a moment the run has reached, whatever the load of the machine.
+   */
+  killWhen?: { ready: () => boolean; afterMs: number };
   /** Kill the whole process group (git children too), not only the node process. */
   killGroup?: boolean;
   /** Kill (and fail) a run that takes longer than this (default 90 s). */
@@ -147,6 +152,15 @@ export function cli(args: string[], opts: CliOptions = {}): Promise<Run> {
     };
     const timers: NodeJS.Timeout[] = [];
     if (opts.killAfterMs !== undefined) timers.push(setTimeout(kill, opts.killAfterMs));
+    const when = opts.killWhen;
+    if (when) {
+      const poll = setInterval(() => {
+        if (!when.ready()) return;
+        clearInterval(poll);
+        timers.push(setTimeout(kill, when.afterMs));
+      }, 50);
+      timers.push(poll);
+    }
     const limit = opts.timeoutMs ?? 90_000;
     timers.push(
       setTimeout(() => {

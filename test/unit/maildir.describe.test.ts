@@ -9,7 +9,7 @@ const d = (path: string, oid = 'b1') => ({ path, oid });
 describe('describeChanges', () => {
   it.each([
     ['a delivery', [d('INBOX/new/k')], [], ['INBOX: 1 delivered']],
-    ['new → cur', [d('INBOX/cur/k:2,')], [d('INBOX/new/k')], ['INBOX: 1 seen']],
+    ['new → cur', [d('INBOX/cur/k:2,')], [d('INBOX/new/k')], ['INBOX: 1 no longer new']],
     ['read', [d('INBOX/cur/k:2,S')], [d('INBOX/cur/k:2,')], ['INBOX: 1 marked read']],
     ['unread + flagged', [d('INBOX/cur/k:2,F')], [d('INBOX/cur/k:2,S')], ['INBOX: 1 marked unread, 1 flagged']],
     ['a keyword', [d('INBOX/cur/k:2,Sa')], [d('INBOX/cur/k:2,S')], ['INBOX: 1 keyword a set']],

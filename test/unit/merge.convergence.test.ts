@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MessageEntry, Snapshot } from '../../src/maildir/snapshot.js';
 import { flagsOf, sortFlags } from '../../src/maildir/name.js';
-import { type BaseMode, type Commit, Dag, withMessage } from './merge.dag.js';
+import { type Commit, Dag, withMessage } from './merge.dag.js';
 import { show } from './merge.helpers.js';
 
 const FOLDERS = ['INBOX', 'Archive', 'Trash', 'Lists/rust', ''];
@@ -183,11 +183,8 @@ function applyOp(dag: Dag, name: string, a: Extract<Action, { t: 'op' }>, counte
 }
 
 /** Runs a scenario and returns the graph and the log. */
-function run(
-  scenario: { replicas: number; sharedRoot: boolean; skews: readonly number[]; actions: Action[] },
-  mode: BaseMode,
-): { dag: Dag; log: Log; names: string[] } {
-  const dag = new Dag(mode);
+function run(scenario: { replicas: number; sharedRoot: boolean; skews: readonly number[]; actions: Action[] }): { dag: Dag; log: Log; names: string[] } {
+  const dag = new Dag();
   const log: Log = { blobs: new Set(), deletedBlobs: new Set(), copies: new Map(), copiedKeys: new Set() };
   const names = Array.from({ length: scenario.replicas }, (_, i) => `r${i}`);
   for (const [i, name] of names.entries()) dag.skew.set(name, scenario.skews[i] ?? 0);
@@ -306,7 +303,7 @@ describe('merge convergence over a random commit graph', () => {
   it('converges with git-recursive virtual bases, loses nothing, resurrects nothing', () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
-        const { dag, log, names } = run(scenario, process.env.MAILGIT_MERGE_BASES === 'fold' ? 'union' : 'recursive');
+        const { dag, log, names } = run(scenario);
         check(dag, log, names);
       }),
       { numRuns: Number(process.env.MAILGIT_MERGE_RUNS ?? 300) },
@@ -320,7 +317,7 @@ describe('the random histories exercise the rules', () => {
     let crissCross = 0;
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
-        const { dag } = run(scenario, 'recursive');
+        const { dag } = run(scenario);
         for (const c of dag.commits) {
           for (const d of c.decisions) kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
           if (c.parents.length === 2 && dag.mergeBases(c.parents[0]!, [c.parents[1]!]).length > 1) crissCross++;

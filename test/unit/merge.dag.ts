@@ -9,9 +9,8 @@ import type { Decision, MergeSide } from '../../src/merge/merge.js';
 import { merge } from '../../src/merge/merge.js';
 import { messageMap } from '../../src/merge/identity.js';
 import { nextClock } from '../../src/merge/clock.js';
-import { compareStamps } from '../../src/merge/stamp.js';
+import { compareStamps, maxStamp } from '../../src/merge/stamp.js';
 import { type HistoryCommit, lastChanges } from '../../src/merge/lastChange.js';
-import { type CommitGraph, foldBases, mergeBases } from '../../src/merge/virtualBase.js';
 
 /** One commit. */
 export interface Commit {
@@ -37,9 +36,6 @@ export interface Commit {
   decisions: Decision[];
 }
 
-/** How merge bases are folded when there are several. */
-export type BaseMode = 'recursive' | 'union';
-
 /** A commit graph plus replicas with heads. */
 export class Dag {
   readonly commits: Commit[] = [];
@@ -48,8 +44,6 @@ export class Dag {
   now = 1_796_000_000_000;
   /** Per replica, how far its wall clock is off (ms). */
   readonly skew = new Map<string, number>();
-
-  constructor(readonly mode: BaseMode = 'recursive') {}
 
   /** Makes a commit; its clock is its writer's wall time, or one more than the highest parent clock (HLC). */
   commit(replica: string, parents: Commit[], snapshot: Snapshot, touched: string[] = [], deleted: string[] = [], decisions: Decision[] = []): Commit {
@@ -67,19 +61,39 @@ export class Dag {
     return c;
   }
 
-  /** The graph view that `mergeBases` needs. */
-  readonly graph: CommitGraph<Commit> = {
-    id: (c) => String(c.n),
-    side: (c) => sideOf(c),
-    mergeBases: (one, others) => this.mergeBases(one, others),
-  };
-
   /** Best common ancestors of `one` and a hypothetical merge of `others` (git merge-base --all). */
   mergeBases(one: Commit, others: readonly Commit[]): Commit[] {
     const union = new Set<number>();
     for (const o of others) for (const a of o.anc) union.add(a);
     const common = [...one.anc].filter((a) => union.has(a)).map((a) => this.commits[a]!);
     return common.filter((c) => !common.some((d) => d !== c && d.anc.has(c.n)));
+  }
+
+  /**
+   * The snapshot to merge against when the best common ancestors are `bases`, folded the way
+   * `mergeHeads` does (src/sync/mergeHeads.ts, `baseCommit`) and git's recursive strategy
+   * does: one base is itself; several are merged one at a time in (clock, replica, commit)
+   * order, each against the virtual base of the merge bases of the next one and those folded
+   * so far, found recursively. A deletion made in one base's history is seen as a deletion
+   * against a real ancestor, so it is never undone; and both replicas build the same base.
+   */
+  virtualBase(bases: readonly Commit[], memo = new Map<string, Snapshot>()): Snapshot {
+    if (bases.length === 0) return { messages: new Map(), files: new Map() };
+    if (bases.length === 1) return bases[0]!.snapshot;
+    const sorted = [...bases].sort((a, b) => compareStamps(sideOf(a).stamp, sideOf(b).stamp) || a.n - b.n);
+    const id = sorted.map((c) => c.n).join(' ');
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    let acc: MergeSide = sideOf(sorted[0]!);
+    const folded: Commit[] = [sorted[0]!];
+    for (const next of sorted.slice(1)) {
+      const side = sideOf(next);
+      const anc = this.virtualBase(this.mergeBases(next, folded), memo);
+      acc = { snapshot: merge(anc, acc, side).snapshot, stamp: maxStamp(acc.stamp, side.stamp) };
+      folded.push(next);
+    }
+    memo.set(id, acc.snapshot);
+    return acc.snapshot;
   }
 
   /** Tells whether two commits are concurrent: neither is an ancestor of the other. */
@@ -134,7 +148,7 @@ export class Dag {
       return;
     }
     const bases = this.mergeBases(ha, [hb]);
-    const base = this.mode === 'recursive' ? mergeBases(bases, this.graph) : foldBases(bases.map(sideOf));
+    const base = this.virtualBase(bases);
     const r = merge(base, this.sideAfter(ha, bases), this.sideAfter(hb, bases));
     this.heads.set(a, this.commit(a, [ha, hb], r.snapshot, [], [], r.decisions));
   }

@@ -2,8 +2,9 @@
  * The merge rules as a table: each row is base / ours / theirs → expected, and every row is
  * also run mirrored (ours and theirs swapped), which must give the same snapshot.
  */
-import { describe, it } from 'vitest';
-import { at, checkMergeRow, cpFile, type MergeRow, st } from './merge.helpers.js';
+import { describe, expect, it } from 'vitest';
+import { merge } from '../../src/merge/merge.js';
+import { at, checkMergeRow, cpFile, type MergeRow, side, snap, st } from './merge.helpers.js';
 
 const rows: MergeRow[] = [
   // Rule 1: unchanged on one side.
@@ -598,4 +599,22 @@ const rows: MergeRow[] = [
 
 describe('merge table', () => {
   for (const row of rows) it(row.name, () => checkMergeRow(row));
+});
+
+describe("decisions speak the user's folder names", () => {
+  // In a maildir++ tree `.Lists.rust/` is the folder Lists/rust and the root is INBOX, as
+  // `log` and `status` say; without a layout the sentences name directories.
+  const [so, st2] = [st(5, 'desktop'), st(7, 'laptop')];
+  const base = snap(['cur/k1:2,S', '.Lists.rust/cur/k2:2,S']);
+  const ours = side(snap(['.Archive/cur/k1:2,S', '.Lists.rust/cur/k2:2,S']), so);
+  const theirs = side(snap(['.Lists.rust/cur/k1:2,S', '.Lists.rust/cur/k2:2,ST']), st2);
+  it('with the layout: Lists/rust, not .Lists.rust', () => {
+    const texts = merge(base, ours, theirs, 'maildir++').decisions.map((d) => d.text);
+    expect(texts.join('\n')).toMatch(/moved to Archive here .* and to Lists\/rust on laptop .*; kept Lists\/rust:/);
+    expect(texts.join('\n')).not.toMatch(/\.Lists\.rust[^/]|\.Archive /);
+  });
+  it('without: the directories, as before', () => {
+    const texts = merge(base, ours, theirs).decisions.map((d) => d.text);
+    expect(texts.join('\n')).toMatch(/moved to \.Archive here .* and to \.Lists\.rust on laptop .*; kept \.Lists\.rust:/);
+  });
 });
