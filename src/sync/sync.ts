@@ -20,6 +20,7 @@ import type { AdmitOptions } from './admit.js';
 import { INCOMING, listRemotes, pusherName } from './remoteStatus.js';
 import { UnknownRemoteError, noteSynced } from './remoteAdmin.js';
 import { workTreeStatus } from '../repo/status.js';
+import { checkGitView } from '../repo/gitIndex.js';
 import { formatEvents } from '../maildir/describe.js';
 import { MAIN } from '../store/commitStore.js';
 import type { PathChange, RefEntry, Remote } from '../store/commitStore.js';
@@ -308,9 +309,14 @@ export async function chooseRemotes(repo: Repo, names: string[]): Promise<Remote
   return names.length === 0 ? all : all.filter((r) => names.includes(r.name));
 }
 
-/** A sync with nothing to talk to and nothing pushed to it to merge: a configuration error (78) naming the command that adds a remote. */
-async function refuseIdle(r: SyncReplica, remotes: Remote[]): Promise<void> {
+/**
+ * A sync with nothing to talk to and nothing pushed to it to merge: a configuration error
+ * (78) naming the command that adds a remote; an odd git state (a detached HEAD, a stopped
+ * merge) is named first, as commit and status name it.
+ */
+async function refuseIdle(repo: LockedRepo, r: SyncReplica, remotes: Remote[]): Promise<void> {
   if (remotes.length > 0 || (await r.store.listRefs(INCOMING)).length > 0) return;
+  await checkGitView(repo, { readOnly: true });
   throw new MailgitError('no remotes to sync with; add one with: mailgit remote add NAME URL (--create makes a new hub there)', 'ENOREMOTE', EX.CONFIG);
 }
 
@@ -323,7 +329,7 @@ async function refuseIdle(r: SyncReplica, remotes: Remote[]): Promise<void> {
 export async function syncRepo(repo: LockedRepo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
   const chosen = await chooseRemotes(repo, names);
   const r = gitReplica(repo);
-  await refuseIdle(r, chosen);
+  await refuseIdle(repo, r, chosen);
   if (opts.dryRun) return { ...(await planSync(r, chosen, opts)), recorded: formatEvents((await workTreeStatus(repo)).events) };
   const report = await syncReplica(r, chosen, opts);
   await noteSynced(
