@@ -37,14 +37,24 @@ import { readSeed, type SeedSource } from './import.js';
 import { type Checkpoints, type FolderCheckpoint, formatCheckpoints } from '../merge/checkpoints.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { folderSelected, localFolderName, matchesPattern, slashPath } from './folders.js';
-import { FolderStore, messageKey, type TmpMessage } from './store.js';
+import { FolderStore, keyHash, messageKey, type TmpMessage } from './store.js';
 import { UidMap } from './uidmap.js';
 import { silentProgress, type Progress } from './progress.js';
 import { MailSourceError, type MailSource, type MessageMeta, type OpenedFolder, type SourceFolder } from './mailSource.js';
 import { imapSource } from './imapSource.js';
 import { FolderState } from './state.js';
 import { QuietFolders, type ServerStatus } from './quiet.js';
-import { noCounts, pushRemovals, reconcileFolder, RELEARN_MARK, uploadNew, type TwoWayCounts, type TwoWayEnv, type TwoWayFolder } from './twoway.js';
+import {
+  noCounts,
+  pushRemovals,
+  reconcileFolder,
+  RELEARN_MARK,
+  unsentByHash,
+  uploadNew,
+  type TwoWayCounts,
+  type TwoWayEnv,
+  type TwoWayFolder,
+} from './twoway.js';
 
 /** Options of one fetch run. */
 export interface FetchOptions {
@@ -125,6 +135,8 @@ interface Ctx {
   stores: Map<string, FolderStore>;
   /** Local names of the folders this run fetches. */
   planned: string[];
+  /** Two-way: local folder → its files not yet uploaded, by content hash (see {@link pendingMove}). */
+  unsent: Map<string, Map<string, string>>;
   /** Two-way folders left level by the last run (quiet.ts). */
   quiet: QuietFolders;
 }
@@ -140,16 +152,42 @@ function storeOf(ctx: Ctx, local: string): FolderStore {
  * Two-way: whether `key` waits in another fetched folder of the account to be moved there
  * (its file is there and that folder's state does not know it) — a message moved here by
  * one replica and there by another before they synced. Its server copy is then not stored
- * here but moved there (pass 2), instead of being uploaded there a second time.
+ * here but moved there (pass 2), instead of being uploaded there a second time. The file
+ * there may still carry a mail client's name (this replica never uploaded it; another one
+ * did, under its fetch name, and then moved it here): found by its content, it is renamed
+ * to `key` now.
  */
 async function pendingMove(ctx: Ctx, local: string, key: string): Promise<boolean> {
   for (const other of ctx.planned) {
-    if (other === local || !(await storeOf(ctx, other).keys()).has(key)) continue;
-    const uv = ctx.checkpoint[other]?.uidValidity;
-    const known = ctx.twoWay.find((t) => t.local === other)?.state ?? (uv ? await FolderState.load(ctx.repo, ctx.account.name, other, uv) : undefined);
-    if (!known?.hasKey(key)) return true;
+    if (other === local) continue;
+    const store = storeOf(ctx, other);
+    const known = await folderStateOf(ctx, other);
+    if ((await store.keys()).has(key)) {
+      if (!known?.hasKey(key)) return true;
+    } else if (known && (await claimUnsent(ctx, other, known, key))) return true;
   }
   return false;
+}
+
+/** The two-way state of a local folder: this run's, else as last written (undefined: never fetched). */
+async function folderStateOf(ctx: Ctx, local: string): Promise<FolderState | undefined> {
+  const run = ctx.twoWay.find((t) => t.local === local)?.state;
+  if (run) return run;
+  const uv = ctx.checkpoint[local]?.uidValidity;
+  return uv ? await FolderState.load(ctx.repo, ctx.account.name, local, uv) : undefined;
+}
+
+/** Renames a not yet uploaded file of folder `local` with the content hash of `key` to `key`; whether there was one. */
+async function claimUnsent(ctx: Ctx, local: string, state: FolderState, key: string): Promise<boolean> {
+  const hash = keyHash(key);
+  if (hash === undefined || state.held.has(RELEARN_MARK)) return false;
+  let unsent = ctx.unsent.get(local);
+  if (!unsent) ctx.unsent.set(local, (unsent = await unsentByHash(storeOf(ctx, local), state)));
+  const mine = unsent.get(hash);
+  if (mine === undefined) return false;
+  unsent.delete(hash);
+  await storeOf(ctx, local).rekey(mine, key);
+  return true;
 }
 
 /** Maps a mail source failure to wrong password (77), unreachable/TLS/lost (69) or protocol (76). */
@@ -735,6 +773,7 @@ export async function fetchAccount(repo: LockedRepo, account: Account, password:
     twoWay: [],
     stores: new Map(),
     planned: [],
+    unsent: new Map(),
     quiet: await QuietFolders.load(repo.gitDir, account.name),
   };
   try {

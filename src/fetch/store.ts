@@ -39,6 +39,11 @@ export function messageKey(internalDate: Date | string | undefined, sha256hex: s
   return `${secs}.mg${sha256hex.slice(0, 16)}.mailgit`;
 }
 
+/** The content hash (16 hex digits) a key made by {@link messageKey} carries; undefined for another program's name. */
+export function keyHash(key: string): string | undefined {
+  return /^\d+\.mg([0-9a-f]{16})\.mailgit$/.exec(key)?.[1];
+}
+
 /** A message written to `tmp/`, not yet visible. */
 export interface TmpMessage {
   tmp: string;

@@ -25,7 +25,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OpenedFolder } from './mailSource.js';
 import type { FolderState } from './state.js';
-import { messageKey, type FolderStore } from './store.js';
+import { keyHash, messageKey, type FolderStore, type Located } from './store.js';
 import { counted } from '../util/words.js';
 
 /** What the engine tells these passes about one two-way folder. */
@@ -267,7 +267,7 @@ async function exists(p: string): Promise<boolean> {
  */
 export async function uploadNew(env: TwoWayEnv, f: TwoWayFolder): Promise<void> {
   const keys = await f.store.keys();
-  const candidates = [...keys.keys()].filter((k) => !f.state.hasKey(k) && !f.state.held.has(k)).sort();
+  const candidates = unsentKeys(f.state, keys).sort();
   if (f.state.held.has(RELEARN_MARK)) {
     for (const k of candidates) f.state.hold(k);
     f.state.unhold(RELEARN_MARK);
@@ -309,6 +309,33 @@ export async function uploadNew(env: TwoWayEnv, f: TwoWayFolder): Promise<void> 
     env.changed(f.local, 1);
   }
   await f.store.syncDirs();
+}
+
+/** The keys of a folder's files that are new in the repo: its state neither knows nor holds them. */
+function unsentKeys(state: FolderState, keys: Map<string, Located>): string[] {
+  return [...keys.keys()].filter((k) => !state.hasKey(k) && !state.held.has(k));
+}
+
+/**
+ * A folder's files new in the repo, by content hash (16 hex digits) → key. A file under
+ * its fetch name has the hash in its name; one under a mail client's name (not yet
+ * renamed by {@link uploadNew}) is read and hashed — only those, so the cost is the new
+ * files'.
+ */
+export async function unsentByHash(store: FolderStore, state: FolderState): Promise<Map<string, string>> {
+  const keys = await store.keys();
+  const out = new Map<string, string>();
+  for (const key of unsentKeys(state, keys)) {
+    const loc = keys.get(key)!;
+    const hash =
+      keyHash(key) ??
+      createHash('sha256')
+        .update(await readFile(join(store.abs, loc.sub, loc.name)))
+        .digest('hex')
+        .slice(0, 16);
+    out.set(hash, key);
+  }
+  return out;
 }
 
 /** The UID of a server message (open folder) with this Message-ID and the same content, if any. */

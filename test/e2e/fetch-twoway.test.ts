@@ -26,7 +26,7 @@ import { addRemote, bareHub, mg } from '../helpers/replica.js';
 const SEEDS = process.env.MAILGIT_TWOWAY_SEED_LIST
   ? process.env.MAILGIT_TWOWAY_SEED_LIST.split(',').map(Number)
   : [...new Set([1234567, 42, 39695, 9001, ...Array.from({ length: Number(process.env.MAILGIT_TWOWAY_SEEDS ?? 0) }, (_, i) => 100 + i * 7919)])];
-const USERS: DovecotUser[] = ['ways', 'fresh', 'gone', 'mass', 'move', 'up', 'old', ...SEEDS.map((s) => `conv${s}`), 'kill', 'validity'].map((u) => ({
+const USERS: DovecotUser[] = ['ways', 'fresh', 'twice', 'gone', 'mass', 'move', 'up', 'old', ...SEEDS.map((s) => `conv${s}`), 'kill', 'validity'].map((u) => ({
   user: u,
   password: `pw-${u}-2way!`,
 }));
@@ -272,6 +272,54 @@ describe('two-way fetch (Dovecot)', () => {
     }
   }, 180_000);
 
+  test('a message one replica moved under its client name, and another uploaded and moved elsewhere: one copy, on the server too', async () => {
+    // Seed 205994's bug: b uploaded a's new message (renaming it to its fetch name) and
+    // moved it to Sent; a, which had meanwhile moved its copy, still under the mail
+    // client's name, to INBOX, downloaded the server copy into Sent and uploaded its own
+    // into INBOX: twice on the server and in both repos.
+    const u = user('twice');
+    await imap(dc, u, async (c) => {
+      await c.mailboxCreate('Archive');
+      await c.mailboxCreate('Sent');
+    });
+    const hub = bareHub(join(tmp, 'twice-hub.git'));
+    const a = repoFor(dc, u, 'a');
+    fetch(a);
+    addRemote(a.dir, 'hub', hub);
+    const m = gen(1, 'twice');
+    const client = '1704067200.M1P1.neomutt';
+    writeFileSync(join(a.dir, 'Archive', 'new', client), m);
+    mg(a.dir, ['sync', 'hub']);
+    const bDir = join(tmp, 'twice-b');
+    expect(mailgit(['clone', hub, bDir, '--name', 'b']).code).toBe(0);
+    const b = { dir: bDir, env: a.env };
+    mg(b.dir, ['account', 'trust', 'work']);
+    fetch(b); // uploads it to Archive, under its fetch name
+    const p = pathOf(b.dir, m)!;
+    renameSync(join(b.dir, p), join(b.dir, 'Sent', p.slice(p.indexOf('/') + 1)));
+    fetch(b); // moves it to Sent on the server
+    renameSync(join(a.dir, 'Archive', 'new', client), join(a.dir, 'INBOX', 'new', client));
+    fetch(a);
+    const where = async () => {
+      const on: string[] = [];
+      for (const folder of ['INBOX', 'Archive', 'Sent']) for (const h of (await serverState(dc, u, folder)).keys()) if (h === sha(m)) on.push(folder);
+      return on;
+    };
+    expect(await where()).toEqual(['INBOX']); // a's move wins on the server: it came last
+    expect(diskMessages(a.dir).filter((f) => sha(readFileSync(join(a.dir, f))) === sha(m))).toEqual([`INBOX/new/1704067200.mg${sha(m).slice(0, 16)}.mailgit`]);
+    // After they sync, one copy in each repo, where the server has it.
+    mg(a.dir, ['sync', 'hub']);
+    mg(b.dir, ['sync', 'origin']);
+    mg(a.dir, ['sync', 'hub']);
+    fetch(a);
+    fetch(b);
+    mg(a.dir, ['sync', 'hub']);
+    mg(b.dir, ['sync', 'origin']);
+    const on = await where();
+    expect(on.length).toBe(1);
+    for (const r of [a, b]) expect(diskMessages(r.dir).filter((f) => sha(readFileSync(join(r.dir, f))) === sha(m)).map((f) => f.split('/')[0])).toEqual(on);
+  }, 180_000);
+
   test('an account defined before two-way fetch stays pull: nothing is sent to the server', async () => {
     const u = user('old');
     const m = gen(1, 'old');
@@ -506,7 +554,7 @@ describe('two-way fetch: crashes and convergence (Dovecot)', () => {
       const va = view(a.dir);
       expect(view(b.dir), trace.join('\n')).toEqual(va); // the replicas agree
       const shas = (m: Map<string, string>) => [...m.keys()].map((k) => k.split(' ')[1]);
-      expect(new Set(shas(va)).size).toBe(va.size); // nothing twice in the repo
+      expect(new Set(shas(va)).size, trace.join('\n')).toBe(va.size); // nothing twice in the repo
       expect(new Set(shas(server)).size).toBe(server.size); // nothing twice on the server (no double upload)
       for (const [k, flags] of va) expect(server.get(k), `${k}\n${trace.join('\n')}`).toBe(flags); // the repo is on the server, same folder, same flags
       for (const [k, flags] of server) if (!flags.includes('T')) expect(va.get(k), `${k}\n${trace.join('\n')}`).toBe(flags); // and the server's live mail in the repo
