@@ -18,10 +18,10 @@ import { addRemote, bareHub, mg } from '../helpers/replica.js';
 /**
  * Seeds of the convergence test; `MAILGIT_TWOWAY_SEEDS=N` adds N more, `MAILGIT_TWOWAY_SEED_LIST=a,b` runs just those.
  * Seed 9001 found that a server flag change on a message a replica had just uploaded was
- * never pulled (pinned by the "just uploaded or moved there" test). Open, left out of the
+ * never pulled (pinned by the "just uploaded or moved there" test). Seed 205994 ended with
+ * one message twice (pinned by the "under its client name" test). Open, left out of the
  * default list: seed 110966 (MAILGIT_TWOWAY_SEEDS=31) ends with a flag in both repos and
- * not on the server, seed 205994 with one message twice in the repos (both also with the
- * quiet record of src/fetch/quiet.ts switched off, and with the code before it).
+ * not on the server (also with the quiet record of src/fetch/quiet.ts switched off).
  */
 const SEEDS = process.env.MAILGIT_TWOWAY_SEED_LIST
   ? process.env.MAILGIT_TWOWAY_SEED_LIST.split(',').map(Number)
