@@ -2,9 +2,10 @@
 /**
  * Draws docs/sync-vs-size.svg from the measured figures in docs/benchmarks.json (written by
  * `bench/sync.mjs --json` and `bench/fetch-vs-mbsync.mjs --json`; nothing here is typed in
- * by hand): on the left the wall time of replicating a day of changes against the
- * mailbox's size for mailgit, unison and doveadm; on the right fetch throughput against
- * mbsync.
+ * by hand): on the left the CPU time (user + system, every process of both syncs) of
+ * replicating a day of changes against the mailbox's size for mailgit, unison and doveadm
+ * — CPU, because on a shared machine wall times measured at different loads do not
+ * compare; on the right fetch throughput against mbsync.
  *
  *   node bench/chart.mjs [--figures docs/benchmarks.json] [--out docs/sync-vs-size.svg]
  */
@@ -39,7 +40,8 @@ function syncPanel(rows, x0, y0, w, h) {
   const sizes = rows.map((r) => r.messages);
   const lo = Math.log10(Math.min(...sizes)) - 0.15;
   const hi = Math.log10(Math.max(...sizes)) + 0.15;
-  const yMax = niceMax(Math.max(...rows.flatMap((r) => TOOLS.map(([t]) => r[t] ?? 0))));
+  const cpu = (r, t) => r.cpu?.[t];
+  const yMax = niceMax(Math.max(...rows.flatMap((r) => TOOLS.map(([t]) => cpu(r, t) ?? 0))));
   const X = (n) => x0 + ((Math.log10(n) - lo) / (hi - lo)) * w;
   const Y = (s) => y0 + h - (s / yMax) * h;
   const out = [`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#999"/>`];
@@ -49,12 +51,12 @@ function syncPanel(rows, x0, y0, w, h) {
   }
   for (const n of sizes) out.push(text(X(n), y0 + h + 16, `${sizeLabel(n)} messages`, 'text-anchor="middle"'));
   TOOLS.forEach(([tool, color], i) => {
-    const pts = rows.filter((r) => r[tool] !== undefined).map((r) => [X(r.messages), Y(r[tool])]);
+    const pts = rows.filter((r) => cpu(r, tool) !== undefined).map((r) => [X(r.messages), Y(cpu(r, tool))]);
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2.5" points="${pts.map((p) => p.map((c) => c.toFixed(1)).join(',')).join(' ')}"/>`);
     for (const [px, py] of pts) out.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="4" fill="${color}"/>`);
     out.push(`<rect x="${x0 + 10}" y="${y0 + 10 + i * 18}" width="12" height="12" fill="${color}"/>`, text(x0 + 28, y0 + 21 + i * 18, tool));
   });
-  out.push(text(x0 + w / 2, y0 - 10, 'Replicating a day of changes (wall time, A then B)', 'text-anchor="middle" font-weight="bold"'));
+  out.push(text(x0 + w / 2, y0 - 10, 'Replicating a day of changes (CPU seconds, A then B)', 'text-anchor="middle" font-weight="bold"'));
   return out;
 }
 
@@ -85,10 +87,18 @@ const body = [
   text(
     10,
     H - 26,
-    `Measured ${figures.date ?? ''} on ${figures.machine ?? 'the benchmark machine'}; medians; see docs/benchmarks.md for load and cache state.`,
+    `Sync measured ${figures.date ?? ''} on ${figures.machine ?? 'the benchmark machine'}; medians; wall times, load and cache state in docs/benchmarks.md.`,
     'font-size="11" fill="#555"',
   ),
-  text(10, H - 10, rows.map((r) => `${sizeLabel(r.messages)}: ${r.build ?? 'current build'}`).join('; '), 'font-size="11" fill="#555"'),
+  text(
+    10,
+    H - 10,
+    [
+      ...rows.map((r) => `${sizeLabel(r.messages)} at load ${r.load?.join('-') ?? '?'}`),
+      ...(figures.fetch ? [`fetch measured ${figures.fetch.date} at load ${figures.fetch.load?.join('-') ?? '?'}`] : []),
+    ].join('; '),
+    'font-size="11" fill="#555"',
+  ),
 ];
 writeFileSync(
   OUT,

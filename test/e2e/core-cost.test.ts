@@ -118,7 +118,7 @@ function cost(root: string, trace: Trace): Cost {
 
 /** Runs `mailgit commit` under strace in `root` and returns what it cost. */
 function tracedCommit(root: string, expectOut: RegExp): Cost {
-  const r = traced(process.execPath, [BIN, 'commit'], { cwd: root });
+  const r = traced(process.execPath, [BIN, 'commit', '-v'], { cwd: root });
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toMatch(expectOut);
   expect(r.trace.problems, 'the trace was read completely').toEqual([]);

@@ -5,14 +5,13 @@
  * said as such by sync and shown waiting by the peer's status; `sync -n` with changes not
  * yet recorded.
  */
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { arrive, cloneReplica, headTree, initReplica, messagesAt, mg, setFlags } from '../helpers/replica.js';
-import { sshdUnavailable, startSshd } from '../helpers/sshd.js';
-import type { Sshd } from '../helpers/sshd.js';
+import { sshdPerSuite, sshdUnavailable } from '../helpers/sshd.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
@@ -168,13 +167,7 @@ describe('mailgit remote', () => {
 });
 
 describe.skipIf(sshdUnavailable() !== null)('mailgit remote add --create over ssh', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
+  const sshd = sshdPerSuite();
 
   test('ssh:// and scp-like URLs make an owner-only hub with HEAD main there; a second --create is refused', () => {
     const dir = tempDir('mailgit-sshhub-');

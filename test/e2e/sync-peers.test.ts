@@ -5,13 +5,12 @@
  * `receive.denyCurrentBranch` says, and no push may overwrite what another replica left on
  * a peer.
  */
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { gitOut, tempDir } from '../helpers/cli.js';
 import { addRemote, arrive, cloneReplica, expectDiskIsHead, headTree, initReplica, messagesAt, mg } from '../helpers/replica.js';
-import { sshdUnavailable, startSshd } from '../helpers/sshd.js';
-import type { Sshd } from '../helpers/sshd.js';
+import { sshdPerSuite, sshdUnavailable } from '../helpers/sshd.js';
 
 vi.setConfig({ testTimeout: 600_000 });
 
@@ -48,13 +47,7 @@ function pushToCheckedOutPeer(setting: string, url: (path: string) => string, en
 }
 
 describe.skipIf(skip !== null)('pushes to a checked-out peer over ssh', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
+  const sshd = sshdPerSuite();
 
   for (const setting of SETTINGS) {
     test(`receive.denyCurrentBranch=${setting} on the peer: its branch never moves, nothing is lost`, () => {

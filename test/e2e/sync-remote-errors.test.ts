@@ -5,13 +5,13 @@
  * replaced. Each gives one line naming the remote, what is wrong and what to do, with a
  * sysexits status; nothing of ours is pushed over it, and the other remotes still sync.
  */
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { readFileSync, readdirSync, renameSync, rmSync, truncateSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import type { Run } from '../helpers/cli.js';
-import { sshdUnavailable, startSshd } from '../helpers/sshd.js';
+import { sshdPerSuite, sshdUnavailable } from '../helpers/sshd.js';
 import type { Sshd } from '../helpers/sshd.js';
 import { addRemote, arrive, bareHub, cloneReplica, expectDiskIsHead, initReplica, messagesAt, mg } from '../helpers/replica.js';
 
@@ -125,13 +125,7 @@ describe('a damaged remote: one line, exit 65, the other remote still syncs', ()
   };
   for (const [what, damage] of cases) test(`${what}, by path`, () => check(what, damage));
   describe.skipIf(sshdUnavailable() !== null)('over ssh', () => {
-    let sshd: Sshd;
-    beforeAll(async () => {
-      sshd = await startSshd();
-    });
-    afterAll(async () => {
-      await sshd?.stop();
-    });
+    const sshd = sshdPerSuite();
     for (const [what, damage] of cases) test(`${what}, over ssh`, () => check(what, damage, sshd));
   });
 

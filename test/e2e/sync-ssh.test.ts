@@ -3,7 +3,7 @@
  * loopback port (test/helpers/sshd.ts), plus three replicas on three transports: A talks
  * to the bare hub over ssh, B to the hub by path, C to B directly (B is checked out).
  */
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
@@ -22,8 +22,7 @@ import {
   remove,
   setFlags,
 } from '../helpers/replica.js';
-import { sshdUnavailable, startSshd } from '../helpers/sshd.js';
-import type { Sshd } from '../helpers/sshd.js';
+import { sshdPerSuite, sshdUnavailable } from '../helpers/sshd.js';
 
 // Each test drives a dozen CLI runs (~0.5 s each idle); a busy shared CI box can be 5x slower.
 vi.setConfig({ testTimeout: 600_000 });
@@ -31,13 +30,7 @@ vi.setConfig({ testTimeout: 600_000 });
 const skip = sshdUnavailable();
 
 describe.skipIf(skip !== null)('sync over ssh', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
+  const sshd = sshdPerSuite();
 
   test('three replicas over ssh, path and a checked-out peer converge through conflicting changes', () => {
     const dir = tempDir('mailgit-ssh-');

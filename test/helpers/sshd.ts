@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { tempDir } from './cli.js';
 import { freePort, stopProcess } from './ports.js';
 
@@ -110,4 +111,25 @@ export async function startSshd(opts: { home?: string } = {}): Promise<Sshd> {
     await stop();
   }
   throw new Error(`sshd did not come up: ${lastErr}`);
+}
+
+/**
+ * One sshd for the enclosing `describe` block: started before its tests, stopped after
+ * them. The returned handle reaches the running server (use it inside tests only).
+ */
+export function sshdPerSuite(opts: { home?: string } = {}): Sshd {
+  let running: Sshd | undefined;
+  beforeAll(async () => {
+    running = await startSshd(opts);
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  return new Proxy({} as Sshd, {
+    get(_target, key) {
+      if (!running) throw new Error('sshd is not started yet: use it inside a test');
+      const value = Reflect.get(running, key) as unknown;
+      return typeof value === 'function' ? value.bind(running) : value;
+    },
+  });
 }

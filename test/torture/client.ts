@@ -192,8 +192,9 @@ export function randomOp(repo: string, r: Rand, host: string, allowFolderRemoval
       if (!allowFolderRemoval || cands.length === 0) return null;
       const f = r.pick(cands);
       const gone = msgs.filter((m) => m.folder === f).map((m) => blobOf(repo, m));
-      // A client's rm -rf of a folder, which tries again when a concurrent writer made its
-      // last rmdir fail with ENOTEMPTY (mailgit's walk can: docs/design.md, the long torture).
+      // A client's rm -rf of a folder. rmSync lists the folder once and retries only the last
+      // rmdir, so a marker written into it after that listing still fails it with ENOTEMPTY
+      // (mailgit's walk can: docs/design.md, the long torture).
       rmSync(join(repo, f), { recursive: true, force: true, maxRetries: 3 });
       return { text: `rmfolder ${f} (${gone.length} messages)`, deleted: gone };
     }

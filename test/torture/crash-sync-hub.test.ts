@@ -12,7 +12,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
-import { Rand, cli, diskVsHead, git, mgOk, restore, seeds, tempDir } from './lib.js';
+import { Rand, cli, clockStartEnv, diskVsHead, git, mgOk, restore, seeds, tempDir } from './lib.js';
 import { POINTS, TIMEOUT, baseRepo, checkFsck, clientOps, describeKill, killPlan, note, opsMaybeBusy, peerShape, rerun, tree } from './crashLib.js';
 
 const FILE = 'test/torture/crash-sync-hub.test.ts';
@@ -39,6 +39,9 @@ describe('crash injection: sync through a hub (merge, apply and push end)', () =
       const snapHub = join(root, 'snap-hub');
       restore(a, snapA);
       restore(hub, snapHub);
+      // The runs after a kill start at the reference's time: a's client changes are dated
+      // when its sync records them, and b's clock may be minutes ahead (see crash-sync-peers).
+      const at = Date.now();
       const ref = await mgOk(['-C', a, 'sync']);
       const refTree = tree(a);
       expect(tree(hub, 'main')).toBe(refTree);
@@ -46,11 +49,11 @@ describe('crash injection: sync through a hub (merge, apply and push end)', () =
         const plan = killPlan(r, ref.ms);
         restore(snapA, a);
         restore(snapHub, hub);
-        const run = await cli(['-C', a, 'sync'], { killAfterMs: plan.ms, killGroup: plan.group });
+        const run = await cli(['-C', a, 'sync'], { killAfterMs: plan.ms, killGroup: plan.group, env: clockStartEnv(at) });
         const ctx = `${describeKill(FILE, seed, p, plan, run)} (${shape.text})\nops on b: ${opsB.join('; ')}\nops on a: ${opsA.join('; ')}`;
         note(`${seed}/${p}: ${plan.ms} ms ${plan.group ? 'group' : 'node'} killed=${run.killed} after ${run.ms} ms`);
         checkFsck([a, hub], ctx);
-        await rerun(['-C', a, 'sync'], ctx);
+        await rerun(['-C', a, 'sync'], ctx, clockStartEnv(at));
         expect(tree(a), ctx).toBe(refTree);
         expect(tree(hub, 'main'), ctx).toBe(refTree);
         expect(diskVsHead(a), ctx).toBe('');

@@ -12,7 +12,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
-import { Rand, cli, diskVsHead, git, mgOk, restore, seeds, tempDir } from './lib.js';
+import { Rand, cli, clockStartEnv, diskVsHead, git, mgOk, restore, seeds, tempDir } from './lib.js';
 import { POINTS, TIMEOUT, baseRepo, checkFsck, clientOps, describeKill, killPlan, note, opsMaybeBusy, peerShape, rerun, tree } from './crashLib.js';
 
 const FILE = 'test/torture/crash-sync-peers.test.ts';
@@ -35,11 +35,18 @@ describe('crash injection: sync between checked-out peers (both ends)', () => {
       restore(a, snap1.a);
       restore(b, snap1.b);
       // Reference: b pushes into a's incoming ref; a receives, merges and pushes back; b receives.
+      // When each run started, on its replica's clock: last-writer-wins dates the client
+      // changes a sync records by when it records them, so the runs after a kill are held to
+      // the reference's times (else a kill point a minute later can turn a conflict the
+      // other way, as it did for seed 141887 with b's clock a minute ahead).
+      const at = { b1: Date.now() + shape.skewB, a: 0, b2: 0 };
       const refB = await mgOk(['-C', b, 'sync'], { env: shape.envB });
       const snap2 = { a: join(root, 's2-a'), b: join(root, 's2-b') };
       restore(a, snap2.a);
       restore(b, snap2.b);
+      at.a = Date.now();
       const refA = await mgOk(['-C', a, 'sync']);
+      at.b2 = Date.now() + shape.skewB;
       await mgOk(['-C', b, 'sync'], { env: shape.envB });
       const refTree = tree(a);
       expect(tree(b)).toBe(refTree);
@@ -51,14 +58,14 @@ describe('crash injection: sync between checked-out peers (both ends)', () => {
         restore(snap.a, a);
         restore(snap.b, b);
         const victim = killB ? b : a;
-        const envOf = (d: string) => (d === b ? shape.envB : {});
+        const envOf = (d: string) => clockStartEnv(d === a ? at.a : killB ? at.b1 : at.b2);
         const run = await cli(['-C', victim, 'sync'], { killAfterMs: plan.ms, killGroup: plan.group, env: envOf(victim) });
         const ctx = `${describeKill(FILE, seed, p, plan, run)} (killed: sync in ${killB ? 'b, pushing' : 'a, receiving'})\n${ops}`;
         note(`${seed}/${p}: ${plan.ms} ms ${plan.group ? 'group' : 'node'} killed=${run.killed} after ${run.ms} ms`);
         checkFsck([a, b], ctx);
         await rerun(['-C', victim, 'sync'], ctx, envOf(victim));
-        if (killB) await rerun(['-C', a, 'sync'], ctx);
-        await rerun(['-C', b, 'sync'], ctx, shape.envB);
+        if (killB) await rerun(['-C', a, 'sync'], ctx, clockStartEnv(at.a));
+        await rerun(['-C', b, 'sync'], ctx, clockStartEnv(at.b2));
         expect(tree(a), ctx).toBe(refTree);
         expect(tree(b), ctx).toBe(refTree);
         expect(diskVsHead(a), ctx).toBe('');

@@ -41,11 +41,11 @@ export function clientOps(dir: string, r: Rand, host: string, n: number): string
  * replica (skewed by minutes to days, or true), and whether the first is busy — it
  * commits after every few changes, so the two have very different commit counts.
  */
-export function peerShape(seed: number): { envB: Record<string, string>; busyA: boolean; text: string } {
+export function peerShape(seed: number): { envB: Record<string, string>; skewB: number; busyA: boolean; text: string } {
   const x = new Rand(seed ^ 0x5eed);
   const skew = randomSkew(x);
   const busyA = x.chance(0.5);
-  return { envB: skewEnv(skew), busyA, text: `b's clock ${skew / 60_000} min off, a ${busyA ? 'busy' : 'not busy'}` };
+  return { envB: skewEnv(skew), skewB: skew, busyA, text: `b's clock ${skew / 60_000} min off, a ${busyA ? 'busy' : 'not busy'}` };
 }
 
 /** Client operations, committed every 3 when `busy` (the stream of `r` is the same either way). */

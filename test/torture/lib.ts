@@ -209,8 +209,20 @@ function waitGroupGone(pgid: number): void {
  */
 export function skewEnv(ms: number): Record<string, string> {
   if (ms === 0) return {};
+  return { ...clockPreload(), MAILGIT_TEST_CLOCK_SKEW_MS: String(ms) };
+}
+
+/**
+ * The environment of a mailgit run whose clock starts at `ms` (ms since the epoch) and runs
+ * on from there: a rerun that meets the times an earlier run met.
+ */
+export function clockStartEnv(ms: number): Record<string, string> {
+  return { ...clockPreload(), MAILGIT_TEST_CLOCK_START_MS: String(Math.round(ms)) };
+}
+
+function clockPreload(): Record<string, string> {
   const preload = `--require ${resolve(__dirname, 'skew.cjs')}`;
-  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' '), MAILGIT_TEST_CLOCK_SKEW_MS: String(ms) };
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' ') };
 }
 
 /** A random clock skew for a replica: mostly none, else minutes, hours or days either way. */
