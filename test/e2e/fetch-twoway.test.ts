@@ -317,7 +317,12 @@ describe('two-way fetch (Dovecot)', () => {
     mg(b.dir, ['sync', 'origin']);
     const on = await where();
     expect(on.length).toBe(1);
-    for (const r of [a, b]) expect(diskMessages(r.dir).filter((f) => sha(readFileSync(join(r.dir, f))) === sha(m)).map((f) => f.split('/')[0])).toEqual(on);
+    for (const r of [a, b])
+      expect(
+        diskMessages(r.dir)
+          .filter((f) => sha(readFileSync(join(r.dir, f))) === sha(m))
+          .map((f) => f.split('/')[0]),
+      ).toEqual(on);
   }, 180_000);
 
   test('an account defined before two-way fetch stays pull: nothing is sent to the server', async () => {
