@@ -8,23 +8,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { addRemote, bareHub, cloneReplica, headFiles, mg } from '../helpers/replica.js';
+import { CORPORA, filesUnder } from '../helpers/corpora.js';
 
-const CORPORA = '/work/shared/corpora';
-
-function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
-}
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Up to 30 corpus messages with CRLF line ends and 30 with 8-bit bytes (and LF). */
 function corpusMessages(): Buffer[] {
-  const all = files(CORPORA)
-    .sort()
-    .map((f) => readFileSync(f));
+  const all = filesUnder(CORPORA!).map((f) => readFileSync(f));
   const crlf = all.filter((b) => b.includes('\r\n')).slice(0, 30);
   const eightBit = all.filter((b) => !b.includes('\r\n') && b.some((x) => x >= 0x80)).slice(0, 30);
   return [...crlf, ...eightBit];
@@ -55,7 +49,7 @@ function hostile(repo: string, args: string[]): string {
 
 const EVIL = '* text eol=crlf ident\n';
 
-describe.skipIf(!existsSync(CORPORA))("bytes are mailgit's to decide", () => {
+describe.skipIf(!CORPORA)("bytes are mailgit's to decide", () => {
   it("a peer's committed .gitattributes is refused by sync and by clone; nothing moves", () => {
     const { repo: a, want } = corpusReplica('a');
     expect(want.size).toBeGreaterThan(20);
@@ -104,7 +98,7 @@ describe.skipIf(!existsSync(CORPORA))("bytes are mailgit's to decide", () => {
     mg(a, ['sync']);
     const plainClone = join(tempDir(), 'plain');
     gitOut('/', ['-c', 'core.autocrlf=true', 'clone', '-q', hub, plainClone]);
-    const got = new Map(files(join(plainClone, 'INBOX')).map((p) => [relative(plainClone, p), p]));
+    const got = new Map(filesUnder(join(plainClone, 'INBOX')).map((p) => [relative(plainClone, p), p]));
     for (const [p, h] of want) expect(sha(readFileSync(got.get(p)!)), p).toBe(h);
   });
 
