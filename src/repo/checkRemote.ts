@@ -11,7 +11,7 @@ import { describeDiff } from '../sync/describeDiff.js';
 import { listRemotes } from '../sync/remoteStatus.js';
 import { fetchRemote } from '../sync/remotes.js';
 import { gitReplica } from '../sync/replica.js';
-import { UsageError } from '../util/errors.js';
+import { UnknownRemoteError } from '../sync/remoteAdmin.js';
 import type { LockedRepo } from './lock.js';
 
 /** How this replica and a remote compare. */
@@ -31,7 +31,7 @@ export interface RemoteComparison {
 /** Fetches remote `name` and compares its branch with HEAD. */
 export async function compareRemote(repo: LockedRepo, name: string): Promise<RemoteComparison> {
   const remote = (await listRemotes(repo)).find((r) => r.name === name);
-  if (!remote) throw new UsageError(`no such remote: ${name} (see git remote -v)`);
+  if (!remote) throw new UnknownRemoteError(name);
   await fetchRemote(gitReplica(repo).store, remote);
   const head = await readHead(repo.root);
   const theirs = await resolveCommit(repo.root, `refs/remotes/${name}/main`);

@@ -67,6 +67,8 @@ export function transportError(err: unknown, remote: string): unknown {
     );
   }
   if (UNREACHABLE.test(s))
-    return new UnavailableError(`remote ${remote} is unreachable: ${detail(err, UNREACHABLE)}; check its URL (git remote -v) and the network, then sync again`);
+    return new UnavailableError(
+      `remote ${remote} is unreachable: ${detail(err, UNREACHABLE)}; check its URL (mailgit remote list) and the network, then sync again`,
+    );
   return err;
 }
