@@ -3,7 +3,7 @@
  * checkpoint that covers them.
  *
  * The server is reached through a {@link MailSource} (`mailSource.ts`): IMAP by default
- * (`imapSource.ts`), in memory in tests (`memorySource.ts`). This module holds the logic.
+ * (`imapSource.ts`), in memory in tests (`test/doubles/memorySource.ts`). This module holds the logic.
  *
  * Per account: connect, LIST (with STATUS where the server has LIST-STATUS), pick folders,
  * then per folder:

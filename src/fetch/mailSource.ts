@@ -1,7 +1,7 @@
 /**
  * The small interface through which `mailgit fetch` reads a mail server: exactly what the
  * fetch engine needs, nothing more. One implementation speaks IMAP through imapflow
- * (`imapSource.ts`); one keeps folders in memory (`memorySource.ts`) for fast tests of the
+ * (`imapSource.ts`); one keeps folders in memory (`test/doubles/memorySource.ts`) for fast tests of the
  * fetch logic, including failures. Both pass the same contract test
  * (`test/unit/mailSource.contract.test.ts`, the IMAP one against Dovecot).
  *
