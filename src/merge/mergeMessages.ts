@@ -3,7 +3,7 @@
  */
 import type { MessageEntry, Sub } from '../maildir/snapshot.js';
 import type { Contest, MergeContext } from './context.js';
-import { splitDuplicateKeys } from './duplicateKeys.js';
+import { followRenames, splitDuplicateKeys } from './duplicateKeys.js';
 import { changeName, identifyCopies, messageMap, separatePaths } from './identity.js';
 import { compareStrings, entryPath, sameEntry } from './entries.js';
 import { flagsOf } from '../maildir/name.js';
@@ -20,7 +20,7 @@ type Side = 'ours' | 'theirs';
  * the inputs, which are never modified. Decisions are recorded in `ctx`.
  */
 export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Messages, ctx: MergeContext): Messages {
-  const [base, ours, theirs] = splitDuplicateKeys(...identifyCopies(base0, ours0, theirs0), ctx);
+  const [base, ours, theirs] = splitDuplicateKeys(...followRenames(...identifyCopies(base0, ours0, theirs0)), ctx);
   const out = new Map<string, MessageEntry>();
   const done = new Set<string>();
 

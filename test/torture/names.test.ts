@@ -59,8 +59,9 @@ function operate(w: World, repo: string, host: string): void {
     const info = flags === '' ? '' : `:2,${flags}`;
     const key = longKey(r, host, r.int(235, 255 - bytes(info)));
     w.keys.push(key);
-    w.created.add(put(repo, r.pick(FOLDERS), key + info, messageText(r, `long ${host}`)));
-    w.log.push(`${host}: new ${bytes(key + info)}-byte name`);
+    const b = put(repo, r.pick(FOLDERS), key + info, messageText(r, `long ${host}`));
+    w.created.add(b);
+    w.log.push(`${host}: new ${bytes(key + info)}-byte name (${b.slice(0, 7)})`);
   } else if (op === 'samekey') {
     // Another replica's key for a different message: never a key this replica has on disk
     // or in HEAD (Maildir keys are unique: recording takes a key that left one name and
@@ -70,8 +71,9 @@ function operate(w: World, repo: string, host: string): void {
     const free = w.keys.filter((k) => !mine.has(k));
     if (free.length === 0) return;
     const key = r.pick(free);
-    w.created.add(put(repo, 'INBOX', key, messageText(r, `same key ${host}`)));
-    w.log.push(`${host}: other content under a used ${bytes(key)}-byte key`);
+    const b = put(repo, 'INBOX', key, messageText(r, `same key ${host}`));
+    w.created.add(b);
+    w.log.push(`${host}: other content under a used ${bytes(key)}-byte key (${b.slice(0, 7)})`);
   } else if (op === 'flag' && on.length > 0) {
     const m = r.pick(on);
     const flags = [...new Set(m.flags + r.pick(['F', 'R', 'T', 'S', 'a', 'b']))].sort().join('');
@@ -88,13 +90,15 @@ function operate(w: World, repo: string, host: string): void {
     w.log.push(`${host}: removed folder ${f}`);
   } else if (op === 'deliver') {
     const folder = r.pick(FOLDERS);
-    w.created.add(put(repo, folder, `${1700000000 + r.int(0, 9_999_999)}.M${r.int(0, 999999)}.${host}`, messageText(r, `deliver ${host}`)));
-    w.log.push(`${host}: delivered into ${folder}`);
+    const b = put(repo, folder, `${1700000000 + r.int(0, 9_999_999)}.M${r.int(0, 999999)}.${host}`, messageText(r, `deliver ${host}`));
+    w.created.add(b);
+    w.log.push(`${host}: delivered into ${folder} (${b.slice(0, 7)})`);
   } else if (op === 'rmmsg' && on.length > 0) {
     const m = r.pick(on);
-    w.deleted.add(blobOf(repo, m));
+    const b = blobOf(repo, m);
+    w.deleted.add(b);
     rmSync(join(repo, m.path));
-    w.log.push(`${host}: deleted a message in ${m.folder}`);
+    w.log.push(`${host}: deleted a message in ${m.folder} (${b.slice(0, 7)})`);
   }
 }
 
@@ -116,7 +120,7 @@ function shapeProblems(repo: string): string[] {
 async function runCase(seed: number): Promise<void> {
   const r = new Rand(seed);
   const root = tempDir('mailgit-names-');
-  const w: World = { r, log: [`seed ${seed}`], created: new Set(), deleted: new Set(), keys: [] };
+  const w: World = { r, log: [`seed ${seed} in ${root}`], created: new Set(), deleted: new Set(), keys: [] };
   const fail = (msg: string) => new Error(`${reproduce(FILE, seed)}\n${msg}\n--- op log ---\n${w.log.join('\n')}`);
   const hub = join(root, 'hub.git');
   git(root, ['init', '-q', '--bare', '-b', 'main', hub]);

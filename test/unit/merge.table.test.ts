@@ -378,6 +378,30 @@ const rows: MergeRow[] = [
     expect: ['INBOX/cur/k1.mgb2:2,S@b2', 'INBOX/new/k1@b1'],
     decisions: ['duplicate-key k1 both'],
   },
+  {
+    name: 'renamed away there, its folder removed here: the removal follows the rename, the newcomer stays',
+    base: ['Work/new/k1@b2'],
+    ours: [],
+    theirs: ['INBOX/new/k1@b1', 'Work/new/k1.mgb2@b2'],
+    expect: ['INBOX/new/k1@b1'],
+    decisions: [],
+  },
+  {
+    name: 'renamed away there, flagged here: the flag follows the rename',
+    base: ['Work/new/k1@b2'],
+    ours: ['Work/cur/k1:2,F@b2'],
+    theirs: ['INBOX/new/k1@b1', 'Work/new/k1.mgb2@b2'],
+    expect: ['INBOX/new/k1@b1', 'Work/cur/k1.mgb2:2,F@b2'],
+    decisions: [],
+  },
+  {
+    name: 'renamed in the base only, the newcomer deleted there and the renamed one flagged here: one copy, flagged',
+    base: ['INBOX/new/k1@b1', 'INBOX/new/k1.mgb2@b2'],
+    ours: ['INBOX/new/k1@b1', 'INBOX/cur/k1.mgb2:2,F@b2'],
+    theirs: ['INBOX/new/k1@b2'],
+    expect: ['INBOX/cur/k1.mgb2:2,F@b2'],
+    decisions: [],
+  },
 
   // Rule 7: moves recognised by blob (copy + delete under a new key).
   {
