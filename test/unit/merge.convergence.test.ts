@@ -274,8 +274,7 @@ function checkLaterWins(dag: Dag, find: (id: string) => string, copied: Readonly
 /** The blobs of the messages a local commit touched (in it or in its parent). */
 function blobsTouched(c: Commit): Set<string> {
   const out = new Set<string>();
-  for (const snap of [c.snapshot, ...c.parents.map((p) => p.snapshot)])
-    for (const e of snap.messages.values()) if (c.touched.includes(at(e))) out.add(e.blob);
+  for (const snap of [c.snapshot, ...c.parents.map((p) => p.snapshot)]) for (const e of snap.messages.values()) if (c.touched.includes(at(e))) out.add(e.blob);
   return out;
 }
 
