@@ -58,8 +58,16 @@ export function formatMessage(subject: string, body: string, t?: Trailers): stri
   return `${parts.join('\n\n')}\n`;
 }
 
-/** Writes a commit object and returns its id (refs are not touched); `time` in ms, default now. */
-export async function commitTree(cwd: string, tree: string, parents: string[], message: string, time?: number): Promise<string> {
+/** What {@link commitTree} writes: a tree, its parents, the message, and the time in ms (default now). */
+export interface CommitObject {
+  tree: string;
+  parents: readonly string[];
+  message: string;
+  time?: number | undefined;
+}
+
+/** Writes a commit object and returns its id (refs are not touched). */
+export async function commitTree(cwd: string, { tree, parents, message, time }: CommitObject): Promise<string> {
   const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'];
   const when: Record<string, string> =
     time === undefined ? {} : { GIT_AUTHOR_DATE: `@${Math.floor(time / 1000)} +0000`, GIT_COMMITTER_DATE: `@${Math.floor(time / 1000)} +0000` };
@@ -76,8 +84,17 @@ export async function commitTree(cwd: string, tree: string, parents: string[], m
   });
 }
 
-/** Moves `ref` from `oldOid` (null: must not exist) to `newOid` atomically; fails if it moved meanwhile. */
-export async function updateRef(cwd: string, ref: string, newOid: string, oldOid: string | null, reason: string): Promise<void> {
+/** A compare-and-swap of one ref for {@link updateRef}: `oldOid` null means the ref must not exist. */
+export interface RefUpdate {
+  ref: string;
+  newOid: string;
+  oldOid: string | null;
+  /** The reflog message. */
+  reason: string;
+}
+
+/** Moves a ref from `oldOid` to `newOid` atomically; fails if it moved meanwhile. */
+export async function updateRef(cwd: string, { ref, newOid, oldOid, reason }: RefUpdate): Promise<void> {
   await git(['update-ref', '-m', reason, ref, newOid, oldOid ?? '0'.repeat(40)], { cwd });
 }
 

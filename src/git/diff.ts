@@ -9,8 +9,15 @@ export type { PathChange } from '../store/types.js';
 
 const ZERO = /^0+$/;
 
+/** Two tree-ishes to compare, and optionally the pathspecs to compare them under. */
+export interface TreeRange {
+  from: string;
+  to: string;
+  paths?: readonly string[];
+}
+
 /** Lists the paths that differ between two tree-ishes (no rename detection), or only those matching the pathspecs `paths`. */
-export async function diffTrees(cwd: string, from: string, to: string, paths: string[] = []): Promise<PathChange[]> {
+export async function diffTrees(cwd: string, { from, to, paths = [] }: TreeRange): Promise<PathChange[]> {
   const out = (
     await git(['diff-tree', '-r', '-z', '--no-renames', '--no-abbrev', from, to, ...(paths.length ? ['--', ...paths] : [])], { cwd })
   ).stdout.toString('utf8');

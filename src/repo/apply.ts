@@ -367,7 +367,7 @@ function describeName(m: MessagePath): string {
 /** Brings the Maildir from `from` to `to` of `j` (the diff is `changes` when known) and drops the journal. */
 async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs }): Promise<ApplyResult> {
   const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
-  const changes = (!j.undo && opts.changes) || (await diffTrees(repo.root, from, to));
+  const changes = (!j.undo && opts.changes) || (await diffTrees(repo.root, { from, to }));
   const cat = new CatFile(repo.root);
   const applier = new Applier({
     root: repo.root,
@@ -383,7 +383,7 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
   } finally {
     cat.close();
   }
-  if (j.undo) await updateRef(repo.root, BRANCH, j.from, j.to, 'mailgit: undo apply');
+  if (j.undo) await updateRef(repo.root, { ref: BRANCH, newOid: j.from, oldOid: j.to, reason: 'mailgit: undo apply' });
   const state = await loadDirState(repo);
   for (const d of applier.touched) delete state.dirs[d];
   for (const c of changes) delete state.files[c.path];
@@ -452,7 +452,7 @@ export async function applyCommit(repo: LockedRepo, from: string, to: string, op
   if ((await finishPendingApply(repo, fs)) !== 'none' && (await readHead(repo.root)) !== from) {
     throw new RaceError('an unfinished earlier apply moved HEAD; nothing applied, sync again');
   }
-  const changes = opts.changes ?? (await diffTrees(repo.root, from, to));
+  const changes = opts.changes ?? (await diffTrees(repo.root, { from, to }));
   const problems = nameProblems(repo.root, changes);
   if (problems.length > 0) {
     const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
@@ -467,7 +467,7 @@ export async function applyCommit(repo: LockedRepo, from: string, to: string, op
     throw new MailgitError(`could not write the apply journal (${messageOf(e)}); nothing was applied`, errnoOf(e) || 'EAPPLY', exitOf(e));
   }
   try {
-    await updateRef(repo.root, BRANCH, to, from, 'mailgit: apply');
+    await updateRef(repo.root, { ref: BRANCH, newOid: to, oldOid: from, reason: 'mailgit: apply' });
   } catch (e) {
     await dropJournal(fs, repo).catch(() => undefined);
     throw e;

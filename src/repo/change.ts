@@ -37,8 +37,8 @@ export async function commitChange(repo: LockedRepo, head: string, change: Chang
   const now = Date.now();
   const clock = nextClock((await readStamp(repo.root, head)).clock, now);
   const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
-  const commit = await commitTree(repo.root, tree, [head], message, now);
-  await applyCommit(repo, head, commit, { changes: await diffTrees(repo.root, head, commit), origin: 'this replica', progress });
+  const commit = await commitTree(repo.root, { tree, parents: [head], message, time: now });
+  await applyCommit(repo, head, commit, { changes: await diffTrees(repo.root, { from: head, to: commit }), origin: 'this replica', progress });
   perfMark('change: applied');
   await scheduleMaintenance(repo.root, repo.gitDir);
   return commit;

@@ -45,6 +45,6 @@ export async function compareRemote(repo: LockedRepo, name: string): Promise<Rem
     behind = Number(counts[1]);
   }
   const same = here === there;
-  const differences = same ? [] : describeDiff(repo.layout, await diffTrees(repo.root, there ?? EMPTY_TREE, here ?? EMPTY_TREE));
+  const differences = same ? [] : describeDiff(repo.layout, await diffTrees(repo.root, { from: there ?? EMPTY_TREE, to: here ?? EMPTY_TREE }));
   return { remote: name, same, here, there, ahead, behind, differences };
 }

@@ -47,7 +47,7 @@ async function lastVersions(repo: Repo, key: string, rev: string): Promise<Locat
   const [commit, ...parents] = out.stdout.toString('utf8').trim().split(' ').filter(Boolean);
   if (!commit) return [];
   for (const parent of parents) {
-    const gone = (await diffTrees(repo.root, parent, commit, specs)).filter((c) => c.oldOid !== null && c.newOid === null);
+    const gone = (await diffTrees(repo.root, { from: parent, to: commit, paths: specs })).filter((c) => c.oldOid !== null && c.newOid === null);
     const found = gone.map((c) => ({ ...parseMessagePath(c.path)!, path: c.path, oid: c.oldOid!, commit: parent }));
     if (found.length > 0) return found.filter((f) => f.key === key);
   }

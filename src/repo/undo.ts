@@ -124,7 +124,7 @@ async function decisionGroups(repo: Repo, t: Target, keys: string[]): Promise<Ma
 async function changesToUndo(repo: Repo, t: Target): Promise<Map<string, Side>> {
   const keys = t.parents.length > 1 ? decidedKeys(t.body) : [];
   if (keys.length > 0) return decisionGroups(repo, t, keys);
-  return groupChanges(await diffTrees(repo.root, t.parents[0]!, t.commit));
+  return groupChanges(await diffTrees(repo.root, { from: t.parents[0]!, to: t.commit }));
 }
 
 function ambiguity(spec: string, changed: string[]): MailgitError {

@@ -20,7 +20,7 @@ export function gitCommitStore(cwd: string): HistoryStore & RefStore {
 
 function gitHistory(cwd: string): HistoryStore {
   return {
-    diff: (from: string | null, to: string): Promise<PathChange[]> => diffTrees(cwd, from ?? EMPTY_TREE, to),
+    diff: (from: string | null, to: string): Promise<PathChange[]> => diffTrees(cwd, { from: from ?? EMPTY_TREE, to }),
     isAncestor: async (a: string, b: string) => (await git(['merge-base', '--is-ancestor', a, b], { cwd, okCodes: [1] })).code === 0,
     mergeBases: async (a: string, b: string) =>
       (await git(['merge-base', '--all', a, b], { cwd, okCodes: [1] })).stdout.toString('utf8').split('\n').filter(Boolean),
@@ -42,7 +42,7 @@ function gitHistory(cwd: string): HistoryStore {
         });
     },
     commit: ({ tree, parents, subject, body = '', stamp, time }: NewCommit) =>
-      commitTree(cwd, tree, parents, stamp === null ? formatMessage(subject, body) : formatMessage(subject, body, stamp), time),
+      commitTree(cwd, { tree, parents, message: stamp === null ? formatMessage(subject, body) : formatMessage(subject, body, stamp), time }),
   };
 }
 

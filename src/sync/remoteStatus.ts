@@ -130,7 +130,7 @@ export async function waitingPushes(repo: Repo): Promise<WaitingPush[]> {
     if (type !== 'commit') continue;
     const base = head ? (await git(['merge-base', head, commit], { cwd: repo.root, okCodes: [1] })).stdout.toString('utf8').trim() || null : null;
     if (base === commit) continue;
-    const change = await diffTrees(repo.root, base ?? EMPTY_TREE, commit);
+    const change = await diffTrees(repo.root, { from: base ?? EMPTY_TREE, to: commit });
     waiting.push({ from: pusherName(ref), commit, lines: describeDiff(repo.layout, change, await restoredBetween(repo.root, base, commit)) });
   }
   return waiting;
