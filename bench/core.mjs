@@ -176,7 +176,7 @@ async function growth(root, isMail, n, offset) {
     // when due) do not count as shrinkage here.
     await settle(root);
     const { maintain } = await import(new URL('../dist/git/maintain.js', import.meta.url).href);
-    await maintain(root, join(root, '.git'), { force: true });
+    await maintain({ root, gitDir: join(root, '.git') }, { force: true });
   }
   const before = dirBytes(join(root, '.git'));
   const t = process.hrtime.bigint();

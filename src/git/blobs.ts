@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { git, GitError, spawnGit } from './run.js';
+import type { RepoPaths } from './run.js';
 import { IoError } from '../util/errors.js';
 import type { Progress } from '../fetch/progress.js';
 
@@ -101,6 +102,14 @@ function openMessage(path: string): { fd: number; size: number } {
   }
 }
 
+/** One fast-import's share of {@link writeBlobs}: its files, the flag that stops all jobs, the progress to tell. */
+interface ImportJob {
+  repo: RepoPaths;
+  paths: string[];
+  stop: { failed: boolean };
+  progress: Progress | undefined;
+}
+
 /**
  * Streams files into `git fast-import` as blobs (marks 1..n) and returns their ids in
  * order. Files are read here, synchronously, into chunks of many messages; up to
@@ -109,10 +118,10 @@ function openMessage(path: string): { fd: number; size: number } {
  * search between unrelated messages) and a glibc heap that is not trimmed after every
  * object (see docs/design.md for both measurements).
  */
-async function importBlobs(root: string, gitDir: string, paths: string[], stop: { failed: boolean }, progress?: Progress): Promise<string[]> {
-  const marks = join(gitDir, `mailgit-marks.${process.pid}.${randomBytes(4).toString('hex')}`);
+async function importBlobs({ repo, paths, stop, progress }: ImportJob): Promise<string[]> {
+  const marks = join(repo.gitDir, `mailgit-marks.${process.pid}.${randomBytes(4).toString('hex')}`);
   const args = ['-c', 'core.fsyncMethod=batch', '-c', 'pack.compression=1', 'fast-import', '--quiet', '--done', '--depth=0', `--export-marks=${marks}`];
-  const child = spawnGit(root, args, GIT_MALLOC_ENV);
+  const child = spawnGit(repo.root, args, GIT_MALLOC_ENV);
   child.stdout.resume(); // --quiet: nothing comes, but a pipe nobody reads could block it
   const err: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => err.push(d));
@@ -164,7 +173,7 @@ async function importBlobs(root: string, gitDir: string, paths: string[], stop: 
       let n = -1;
       let fd = -1;
       try {
-        const f = openMessage(join(root, path));
+        const f = openMessage(join(repo.root, path));
         fd = f.fd;
         const head = `blob\nmark :${i + 1}\ndata ${f.size}\n`;
         const size = head.length + f.size + 1;
@@ -221,17 +230,17 @@ async function importBlobs(root: string, gitDir: string, paths: string[], stop: 
 }
 
 /**
- * Writes the files at `paths` (relative to `root`) as blobs and returns their ids, in
+ * Writes the files at `paths` (relative to `repo.root`) as blobs and returns their ids, in
  * order. Never runs a process per file. With `write: false` the ids are only computed
  * (for `status`, which must work in a read-only repo).
  */
-export async function writeBlobs(root: string, gitDir: string, paths: string[], opts: { write?: boolean; progress?: Progress } = {}): Promise<string[]> {
+export async function writeBlobs(repo: RepoPaths, paths: string[], opts: { write?: boolean; progress?: Progress } = {}): Promise<string[]> {
   if (paths.length === 0) return [];
   for (const p of paths) {
     if (p.includes('\n')) throw new IoError(`cannot record a file whose name contains a newline: ${JSON.stringify(p)}`, 'EBADNAME');
   }
-  if (opts.write === false) return hashLoose(root, paths, false);
-  if (paths.length < FAST_IMPORT_MIN) return hashLoose(root, paths);
+  if (opts.write === false) return hashLoose(repo.root, paths, false);
+  if (paths.length < FAST_IMPORT_MIN) return hashLoose(repo.root, paths);
   // One fast-import per core (up to 4), each writing its own pack from a slice of the
   // files: git's deflate and hash are the bottleneck, node's reading is not.
   const jobs = Math.max(1, Math.min(availableParallelism(), IMPORT_JOBS_MAX, Math.floor(paths.length / IMPORT_JOB_MIN)));
@@ -239,7 +248,7 @@ export async function writeBlobs(root: string, gitDir: string, paths: string[], 
   const per = Math.ceil(paths.length / jobs);
   const parts: Promise<string[]>[] = [];
   opts.progress?.expect(paths.length);
-  for (let k = 0; k < jobs; k++) parts.push(importBlobs(root, gitDir, paths.slice(k * per, (k + 1) * per), stop, opts.progress));
+  for (let k = 0; k < jobs; k++) parts.push(importBlobs({ repo, paths: paths.slice(k * per, (k + 1) * per), stop, progress: opts.progress }));
   const done = await Promise.allSettled(parts);
   // The error that stopped the others (the unreadable file), not their "stopped".
   const failed = done.filter((d): d is PromiseRejectedResult => d.status === 'rejected');

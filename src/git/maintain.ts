@@ -20,6 +20,7 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git } from './run.js';
+import type { RepoPaths } from './run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 /** Fold young packs (each record writes one) once there are this many ... */
@@ -102,7 +103,7 @@ export interface PendingWork {
 }
 
 /** Looks at `.git/objects` (one listing per directory) and says what packing is due. */
-export async function pendingWork(gitDir: string): Promise<PendingWork> {
+export async function pendingWork({ gitDir }: Pick<RepoPaths, 'gitDir'>): Promise<PendingWork> {
   const objects = join(gitDir, 'objects');
   const loose = await looseObjects(objects);
   const state = await readState(join(gitDir, 'mailgit', 'maintain.json'));
@@ -149,10 +150,11 @@ async function packOids(cwd: string, objects: string, pack: string): Promise<str
  * makes sure only one maintenance runs at a time; recording may go on meanwhile (a pack
  * or loose object that appears during the run is left for the next one).
  */
-export async function maintain(cwd: string, gitDir: string, opts: { force?: boolean } = {}): Promise<MaintainResult> {
+export async function maintain(repo: RepoPaths, opts: { force?: boolean } = {}): Promise<MaintainResult> {
+  const { root: cwd, gitDir } = repo;
   const t0 = Date.now();
   const objects = join(gitDir, 'objects');
-  const work = await pendingWork(gitDir);
+  const work = await pendingWork(repo);
   const none: MaintainResult = { packed: 0, rolledUp: false, ms: 0 };
   const somethingToPack = work.loose.oids.length > 0 || work.young.length > 0;
   if (!somethingToPack || (!opts.force && !isDue(work))) return { ...none, ms: Date.now() - t0 };

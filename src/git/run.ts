@@ -6,6 +6,14 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { IoError, MailgitError, EX } from '../util/errors.js';
 
+/** Where a repository lives: its work tree root and its `.git` directory ({@link Repo} in src/repo/repo.ts has both). */
+export interface RepoPaths {
+  /** Absolute path of the work tree root. */
+  root: string;
+  /** Absolute path of the `.git` directory. */
+  gitDir: string;
+}
+
 /** Options for one git invocation. */
 export interface GitOptions {
   /** Working directory (`git -C`). */

@@ -40,7 +40,7 @@ export async function commitChange(repo: LockedRepo, head: string, change: Chang
   const commit = await commitTree(repo.root, { tree, parents: [head], message, time: now });
   await applyCommit(repo, head, commit, { changes: await diffTrees(repo.root, { from: head, to: commit }), origin: 'this replica', progress });
   perfMark('change: applied');
-  await scheduleMaintenance(repo.root, repo.gitDir);
+  await scheduleMaintenance(repo);
   return commit;
 }
 

@@ -7,4 +7,4 @@
 import { maintainUntilDone } from './maintenance.js';
 
 const [root, gitDir] = process.argv.slice(2);
-if (root && gitDir) await maintainUntilDone(root, gitDir).catch(() => undefined);
+if (root && gitDir) await maintainUntilDone({ root, gitDir }).catch(() => undefined);

@@ -17,13 +17,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDue, maintain, pendingWork } from '../git/maintain.js';
+import type { RepoPaths } from '../git/run.js';
 import { LockedError } from '../util/errors.js';
 import { withLockFile } from './lock.js';
 
 /** Work above this many bytes (young packs + loose objects) is done in the background. */
 export const BACKGROUND_BYTES = 1024 * 1024;
 
-function lockPath(gitDir: string): string {
+function lockPath({ gitDir }: RepoPaths): string {
   return join(gitDir, 'mailgit', 'maintain.lock');
 }
 
@@ -32,12 +33,12 @@ function lockPath(gitDir: string): string {
  * nothing) when another maintenance holds it. Checks once more after letting the lock
  * go, so that a pack a record wrote while it saw the lock held is not left behind.
  */
-export async function maintainUntilDone(root: string, gitDir: string): Promise<boolean> {
-  await mkdir(join(gitDir, 'mailgit'), { recursive: true, mode: 0o700 });
+export async function maintainUntilDone(repo: RepoPaths): Promise<boolean> {
+  await mkdir(join(repo.gitDir, 'mailgit'), { recursive: true, mode: 0o700 });
   for (;;) {
     try {
-      await withLockFile(lockPath(gitDir), 'maintain', async () => {
-        while ((await maintain(root, gitDir)).packed > 0) {
+      await withLockFile(lockPath(repo), 'maintain', async () => {
+        while ((await maintain(repo)).packed > 0) {
           // more may have arrived meanwhile
         }
       });
@@ -45,7 +46,7 @@ export async function maintainUntilDone(root: string, gitDir: string): Promise<b
       if (e instanceof LockedError) return false;
       throw e;
     }
-    if (!isDue(await pendingWork(gitDir))) return true;
+    if (!isDue(await pendingWork(repo))) return true;
   }
 }
 
@@ -54,21 +55,21 @@ export async function maintainUntilDone(root: string, gitDir: string): Promise<b
  * maintenance process and returns. Never throws: the commit is already safe, and a
  * packing that fails leaves work the next record picks up (a warning says so).
  */
-export async function scheduleMaintenance(root: string, gitDir: string): Promise<void> {
+export async function scheduleMaintenance(repo: RepoPaths): Promise<void> {
   try {
     const mode = process.env.MAILGIT_MAINTAIN ?? 'auto';
     if (mode === 'off') return;
-    const work = await pendingWork(gitDir);
+    const work = await pendingWork(repo);
     if (!isDue(work)) return;
     const big = work.youngBytes + work.loose.bytes >= BACKGROUND_BYTES;
     if (mode === 'background' || (mode !== 'foreground' && big)) {
       const script = fileURLToPath(new URL('./maintainMain.js', import.meta.url));
-      const child = spawn(process.execPath, [script, root, gitDir], { detached: true, stdio: 'ignore', cwd: root });
+      const child = spawn(process.execPath, [script, repo.root, repo.gitDir], { detached: true, stdio: 'ignore', cwd: repo.root });
       child.on('error', () => undefined);
       child.unref();
       return;
     }
-    await maintainUntilDone(root, gitDir);
+    await maintainUntilDone(repo);
   } catch (e) {
     process.stderr.write(`mailgit: warning: packing skipped: ${(e as Error).message}\n`);
   }

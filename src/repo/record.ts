@@ -161,7 +161,7 @@ export class RecordSession {
     await syncGitIndex(repo, scan.head, commit, scan.edits);
     perfMark('record: index updated');
     if (this.opts.resident) this.pack();
-    else await scheduleMaintenance(repo.root, repo.gitDir);
+    else await scheduleMaintenance(repo);
     return { commit, summary: lines, events };
   }
 
@@ -190,7 +190,7 @@ export class RecordSession {
    * failure here only leaves a pack that the next run folds in.
    */
   private pack(): void {
-    this.packing ??= maintainUntilDone(this.repo.root, this.repo.gitDir)
+    this.packing ??= maintainUntilDone(this.repo)
       .then(
         () => undefined,
         (e: Error) => this.opts.onWarning?.(`packing skipped: ${e.message}`),

@@ -8,16 +8,13 @@ import type { Layout } from '../maildir/layout.js';
 import { LAYOUTS } from '../maildir/layout.js';
 import { NotARepoError } from '../util/errors.js';
 import { gitText } from '../git/run.js';
+import type { RepoPaths } from '../git/run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { useTreeUmask } from './perms.js';
 import { isReplicaId, markWorktree, newReplicaId } from './identity.js';
 
 /** An open mail repo. */
-export interface Repo {
-  /** Absolute path of the work tree root. */
-  root: string;
-  /** Absolute path of the `.git` directory. */
-  gitDir: string;
+export interface Repo extends RepoPaths {
   /** Folder layout of the tree. */
   layout: Layout;
   /** This machine's replica name (`mailgit.replica` in `.git/config`), for display: two replicas may share one. */
@@ -34,7 +31,7 @@ export interface Repo {
 export const CONFIG_PATH = '.mailgit/config.json';
 
 /** Per-machine state directory inside `.git`. */
-export function stateDir(repo: { gitDir: string }): string {
+export function stateDir(repo: Pick<RepoPaths, 'gitDir'>): string {
   return join(repo.gitDir, 'mailgit');
 }
 
@@ -82,7 +79,7 @@ async function createIdentity(root: string): Promise<string> {
  * for recording one flag change, so the answer is kept in `.git/mailgit/replica.json`
  * with the (mtime, size, inode) of `.git/config` and reused while that file is unchanged.
  */
-async function readIdentity(root: string, gitDir: string): Promise<Identity> {
+async function readIdentity({ root, gitDir }: RepoPaths): Promise<Identity> {
   const cachePath = join(gitDir, 'mailgit', 'replica.json');
   const configStamp = async () => {
     const st = await stat(join(gitDir, 'config'), { bigint: true });
@@ -130,7 +127,7 @@ export async function openRepo(dir: string): Promise<Repo> {
         throw new NotARepoError(cur);
       }
       await useTreeUmask(cur);
-      return { root: cur, gitDir, layout: await readLayout(cur), ...(await readIdentity(cur, gitDir)) };
+      return { root: cur, gitDir, layout: await readLayout(cur), ...(await readIdentity({ root: cur, gitDir })) };
     }
     const up = dirname(cur);
     if (up === cur) throw new NotARepoError(resolve(dir));

@@ -420,7 +420,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const { changed, before } = await statDirs(p, walk.folders);
   const compared = await compareDirs(p, changed, before, opts);
   const hash = toHash(p, compared, walk.files);
-  const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files], { write: opts.write ?? true, progress: opts.progress });
+  const oids = await writeBlobs(repo, [...hash.messages, ...hash.files], { write: opts.write ?? true, progress: opts.progress });
   const fresh = hash.messages.map((path, i) => ({ path, oid: oids[i]! }));
   const same = resolveSameKey(fresh, presentSameKey(fresh, compared.headNames, compared.removed));
   const added = [...hash.kept, ...same.added];
