@@ -161,9 +161,9 @@ export async function add(argv: AddArgs): Promise<void> {
       );
     }
     await writeAccount(repo, account);
-    const local = await readLocalSettings(repo.gitDir, argv.name);
+    const local = await readLocalSettings(repo, argv.name);
     const given = Object.fromEntries(Object.entries(commands).filter(([, v]) => v !== undefined));
-    await writeLocalSettings(repo.gitDir, argv.name, { ...local, ...given, ...offlineimap, server: serverOf(account) });
+    await writeLocalSettings(repo, argv.name, { ...local, ...given, ...offlineimap, server: serverOf(account) });
     return record(locked, { message: `account ${exists ? 'update' : 'add'} ${argv.name}` });
   });
   if (argv.json) printJson({ account: argv.name, commit: commit?.commit ?? null });
@@ -177,7 +177,7 @@ export async function list(argv: GlobalArgs): Promise<void> {
   const rows = [];
   for (const n of names) {
     const a = await readAccount(repo.root, n);
-    const local = await readLocalSettings(repo.gitDir, n);
+    const local = await readLocalSettings(repo, n);
     const pw =
       a.auth === 'oauth2'
         ? a.oauth
@@ -247,8 +247,8 @@ export async function login(argv: NameArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   const account = await readAccount(repo.root, argv.name);
   if (account.auth !== 'oauth2' || !account.oauth) throw new UsageError(`account ${argv.name} is not an OAuth 2 account with --oauth-token-url`);
-  await checkTrusted(repo.gitDir, account);
-  const local = await readLocalSettings(repo.gitDir, argv.name);
+  await checkTrusted(repo, account);
+  const local = await readLocalSettings(repo, argv.name);
   const refresh = await deviceLogin(account, local, (line) => process.stderr.write(`mailgit: ${line}\n`));
   process.stdout.write(`${refresh}\n`);
   if (!local.refreshTokenCommand)
@@ -259,10 +259,10 @@ export async function login(argv: NameArgs): Promise<void> {
 async function localCommand(argv: PassCmdArgs, field: SecretField): Promise<void> {
   const repo = await repoFromArgs(argv);
   const account = await readAccount(repo.root, argv.name);
-  const local = await readLocalSettings(repo.gitDir, argv.name);
+  const local = await readLocalSettings(repo, argv.name);
   if (argv.clear) {
     const { [field]: _gone, ...rest } = local;
-    await writeLocalSettings(repo.gitDir, argv.name, rest);
+    await writeLocalSettings(repo, argv.name, rest);
     return;
   }
   if (!argv.command) {
@@ -273,14 +273,14 @@ async function localCommand(argv: PassCmdArgs, field: SecretField): Promise<void
   const argvCmd = splitCommand(argv.command);
   if (argvCmd.length === 0) throw new UsageError('empty command');
   // Setting a secret source here is trusting the server the definition names now.
-  await writeLocalSettings(repo.gitDir, argv.name, { ...local, [field]: argvCmd, server: serverOf(account) });
+  await writeLocalSettings(repo, argv.name, { ...local, [field]: argvCmd, server: serverOf(account) });
 }
 
 /** The `account trust` verb: trusts the account's current server settings on this machine. */
 export async function trust(argv: NameArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   const account = await readAccount(repo.root, argv.name);
-  await trustAccount(repo.gitDir, account);
+  await trustAccount(repo, account);
   if (argv.json) printJson({ account: argv.name, server: serverOf(account) });
   else if (chatty(argv))
     console.log(

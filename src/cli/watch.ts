@@ -39,7 +39,7 @@ async function fetchLoop(repo: Repo, names: string[], intervalS: number, out: Ou
   const accounts: Account[] = [];
   for (const n of all) accounts.push(await readAccount(repo.root, n));
   const passwords = new Map<string, string>();
-  const secret = async (a: Account) => passwords.get(a.name) ?? resolvePassword(repo.gitDir, a);
+  const secret = async (a: Account) => passwords.get(a.name) ?? resolvePassword(repo, a);
   for (const a of accounts) {
     const s = await secret(a);
     if (a.auth !== 'oauth2') passwords.set(a.name, s);

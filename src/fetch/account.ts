@@ -15,6 +15,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { RepoPaths } from '../git/run.js';
 import { MailgitError, EX, UsageError } from '../util/errors.js';
 import { checkEndpoint, oauthAccessToken, type OAuthConfig } from './oauth.js';
 
@@ -132,7 +133,7 @@ export function accountPath(name: string): string {
   return `.mailgit/accounts/${name}.json`;
 }
 
-function localPath(gitDir: string, name: string): string {
+function localPath({ gitDir }: RepoPaths, name: string): string {
   return join(gitDir, 'mailgit', 'accounts', `${name}.json`);
 }
 
@@ -235,7 +236,7 @@ export async function listAccounts(root: string): Promise<string[]> {
 }
 
 /** Writes an account definition into the work tree (the caller records it). */
-export async function writeAccount(repo: { root: string; gitDir: string }, a: Account): Promise<void> {
+export async function writeAccount(repo: RepoPaths, a: Account): Promise<void> {
   checkAccountName(a.name);
   const tmpDir = join(repo.gitDir, 'mailgit', 'tmp');
   await mkdir(join(repo.root, '.mailgit', 'accounts'), { recursive: true, mode: 0o700 });
@@ -244,17 +245,17 @@ export async function writeAccount(repo: { root: string; gitDir: string }, a: Ac
 }
 
 /** Removes an account definition and its checkpoint from the work tree, and its local settings. */
-export async function removeAccount(repo: { root: string; gitDir: string }, name: string): Promise<void> {
+export async function removeAccount(repo: RepoPaths, name: string): Promise<void> {
   checkAccountName(name);
   await unlink(join(repo.root, accountPath(name)));
   await unlink(join(repo.root, '.mailgit', 'checkpoints', `${name}.json`)).catch(() => undefined);
-  await unlink(localPath(repo.gitDir, name)).catch(() => undefined);
+  await unlink(localPath(repo, name)).catch(() => undefined);
 }
 
 /** Reads the per-machine settings of an account (`{}` when none). */
-export async function readLocalSettings(gitDir: string, name: string): Promise<LocalAccountSettings> {
+export async function readLocalSettings(repo: RepoPaths, name: string): Promise<LocalAccountSettings> {
   try {
-    const raw = JSON.parse(await readFile(localPath(gitDir, name), 'utf8')) as LocalAccountSettings;
+    const raw = JSON.parse(await readFile(localPath(repo, name), 'utf8')) as LocalAccountSettings;
     const cmd = raw.passwordCommand;
     const out: LocalAccountSettings = {};
     const isArgv = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
@@ -272,10 +273,10 @@ export async function readLocalSettings(gitDir: string, name: string): Promise<L
 }
 
 /** Writes the per-machine settings of an account (mode 0600, inside `.git`). */
-export async function writeLocalSettings(gitDir: string, name: string, s: LocalAccountSettings): Promise<void> {
-  const dir = join(gitDir, 'mailgit', 'accounts');
+export async function writeLocalSettings(repo: RepoPaths, name: string, s: LocalAccountSettings): Promise<void> {
+  const dir = join(repo.gitDir, 'mailgit', 'accounts');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(localPath(gitDir, name), `${JSON.stringify(s, null, 2)}\n`, 0o600);
+  await writeFileAtomic(localPath(repo, name), `${JSON.stringify(s, null, 2)}\n`, 0o600);
 }
 
 /**
@@ -363,11 +364,11 @@ export function runPasswordCommand(argv: string[], account: string, what = 'pass
  * `mailgit account trust NAME` here: a compromised replica must not be able to send this
  * machine's password to a server of its choosing.
  */
-export async function checkTrusted(gitDir: string, a: Account): Promise<void> {
-  const local = await readLocalSettings(gitDir, a.name);
+export async function checkTrusted(repo: RepoPaths, a: Account): Promise<void> {
+  const local = await readLocalSettings(repo, a.name);
   const now = serverOf(a);
   if (!local.server) {
-    await writeLocalSettings(gitDir, a.name, { ...local, server: now });
+    await writeLocalSettings(repo, a.name, { ...local, server: now });
     return;
   }
   const was = local.server;
@@ -383,8 +384,14 @@ export async function checkTrusted(gitDir: string, a: Account): Promise<void> {
 }
 
 /** Makes this machine trust the account's current server settings. */
-export async function trustAccount(gitDir: string, a: Account): Promise<void> {
-  await writeLocalSettings(gitDir, a.name, { ...(await readLocalSettings(gitDir, a.name)), server: serverOf(a) });
+export async function trustAccount(repo: RepoPaths, a: Account): Promise<void> {
+  await writeLocalSettings(repo, a.name, { ...(await readLocalSettings(repo, a.name)), server: serverOf(a) });
+}
+
+/** How {@link resolvePassword} gets the secret: a command given on the command line, and whether to skip the cached token. */
+export interface PasswordOptions {
+  command?: string[] | undefined;
+  fresh?: boolean;
 }
 
 /**
@@ -395,11 +402,12 @@ export async function trustAccount(gitDir: string, a: Account): Promise<void> {
  * the one refreshed by mailgit (cached until it expires; `fresh` skips the cache).
  * Throws (exit 78) when there is no source.
  */
-export async function resolvePassword(gitDir: string, account: Account, commandOverride?: string[], fresh = false): Promise<string> {
-  await checkTrusted(gitDir, account);
+export async function resolvePassword(repo: RepoPaths, account: Account, opts: PasswordOptions = {}): Promise<string> {
+  const { command: commandOverride, fresh = false } = opts;
+  await checkTrusted(repo, account);
   const name = account.name;
   if (account.auth === 'oauth2') {
-    const local = await readLocalSettings(gitDir, name);
+    const local = await readLocalSettings(repo, name);
     if (account.oauth && !commandOverride) return oauthAccessToken(account, local, fresh);
     const cmd = commandOverride ?? local.tokenCommand;
     if (cmd?.length) return runPasswordCommand(cmd, name, 'token command');
@@ -411,7 +419,7 @@ export async function resolvePassword(gitDir: string, account: Account, commandO
   }
   const env = process.env[passwordEnvVar(name)];
   if (env !== undefined && env !== '') return env;
-  const cmd = commandOverride ?? (await readLocalSettings(gitDir, name)).passwordCommand;
+  const cmd = commandOverride ?? (await readLocalSettings(repo, name)).passwordCommand;
   if (cmd?.length) return runPasswordCommand(cmd, name);
   throw new MailgitError(
     `account ${name}: no password: set ${passwordEnvVar(name)} or "mailgit account password-command ${name} CMD"`,

@@ -7,6 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type Checkpoints, type FolderCheckpoint, checkpointPath, formatCheckpoints, parseFolderCheckpoint } from '../merge/checkpoints.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { RepoPaths } from '../git/run.js';
 
 /**
  * Reads an account's checkpoint from the work tree (`{}` when there is none, or when it is
@@ -36,7 +37,7 @@ export async function readCheckpoint(root: string, account: string): Promise<Che
  * file lives in `.git/mailgit/tmp` (same file system) so that a crash never leaves a stray
  * file under `.mailgit/` for the next commit to pick up.
  */
-export async function writeCheckpoint(repo: { root: string; gitDir: string }, account: string, cp: Checkpoints): Promise<void> {
+export async function writeCheckpoint(repo: RepoPaths, account: string, cp: Checkpoints): Promise<void> {
   const path = join(repo.root, checkpointPath(account));
   const tmpDir = join(repo.gitDir, 'mailgit', 'tmp');
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });

@@ -174,7 +174,7 @@ async function folderStateOf(ctx: Ctx, local: string): Promise<FolderState | und
   const run = ctx.twoWay.find((t) => t.local === local)?.state;
   if (run) return run;
   const uv = ctx.checkpoint[local]?.uidValidity;
-  return uv ? await FolderState.load(ctx.repo, ctx.account.name, local, uv) : undefined;
+  return uv ? await FolderState.load(ctx.repo, { account: ctx.account.name, folder: local, uidValidity: uv }) : undefined;
 }
 
 /** Renames a not yet uploaded file of folder `local` with the content hash of `key` to `key`; whether there was one. */
@@ -403,7 +403,7 @@ async function openFolder(ctx: Ctx, p: Planned): Promise<FolderRun | undefined> 
  * nothing local is uploaded until it is complete.
  */
 async function openState(ctx: Ctx, f: FolderRun): Promise<FolderState> {
-  const state = await FolderState.load(ctx.repo, ctx.account.name, f.p.local, f.mb.uidValidity);
+  const state = await FolderState.load(ctx.repo, { account: ctx.account.name, folder: f.p.local, uidValidity: f.mb.uidValidity });
   state.stamp = f.hms ?? String(Date.now());
   f.state = state;
   if (state.existed) return state;
@@ -422,9 +422,9 @@ async function openState(ctx: Ctx, f: FolderRun): Promise<FolderState> {
  * (src/fetch/import.ts).
  */
 async function loadUidMap(ctx: Ctx, f: FolderRun): Promise<UidMap> {
-  const map = await UidMap.load(ctx.repo.gitDir, ctx.account.name, f.p.local, f.mb.uidValidity);
+  const map = await UidMap.load(ctx.repo, { account: ctx.account.name, folder: f.p.local, uidValidity: f.mb.uidValidity });
   if (map.entries.size > 0 || ctx.checkpoint[f.p.local] !== undefined) return map;
-  const local = (await readLocalSettings(ctx.repo.gitDir, ctx.account.name)).offlineimap;
+  const local = (await readLocalSettings(ctx.repo, ctx.account.name)).offlineimap;
   const file = f.p.local.split('/').join('.');
   const src: SeedSource = {
     folderDir: join(ctx.repo.root, folderDir(ctx.repo.layout, f.p.local)),
@@ -774,7 +774,7 @@ export async function fetchAccount(repo: LockedRepo, account: Account, password:
     stores: new Map(),
     planned: [],
     unsent: new Map(),
-    quiet: await QuietFolders.load(repo.gitDir, account.name),
+    quiet: await QuietFolders.load(repo, account.name),
   };
   try {
     await source.connect();

@@ -22,6 +22,7 @@ import type { BigIntStats } from 'node:fs';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { RepoPaths } from '../git/run.js';
 import { folderDir } from '../maildir/layout.js';
 import type { Layout } from '../maildir/layout.js';
 import { stateDir } from './state.js';
@@ -46,9 +47,7 @@ interface QuietEntry {
 }
 
 /** The repo as this module needs it. */
-export interface QuietRepo {
-  root: string;
-  gitDir: string;
+export interface QuietRepo extends RepoPaths {
   layout: Layout;
 }
 
@@ -102,8 +101,8 @@ export class QuietFolders {
   ) {}
 
   /** Loads the record of `account` (an unreadable one is empty: the run does the full work). */
-  static async load(gitDir: string, account: string): Promise<QuietFolders> {
-    const path = join(gitDir, 'mailgit', 'fetch', account, 'quiet.json');
+  static async load(repo: RepoPaths, account: string): Promise<QuietFolders> {
+    const path = join(repo.gitDir, 'mailgit', 'fetch', account, 'quiet.json');
     let old = new Map<string, QuietEntry>();
     try {
       old = new Map(Object.entries(JSON.parse(await readFile(path, 'utf8')) as Record<string, QuietEntry>));

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { RepoPaths } from '../git/run.js';
 import { formatImapState, parseImapState, type ImapStateLine } from '../merge/imapState.js';
 
 const SHARD = 4096;
@@ -30,6 +31,14 @@ export interface StateEntry {
   /** Agreed letters (sorted); `null`: deleted in the repo, `\Deleted` sent. */
   flags: string | null;
   stamp: string;
+}
+
+/** One folder of one account, as the server numbers it now: where its per-folder fetch state lives. */
+export interface FolderAt {
+  account: string;
+  /** The local folder name. */
+  folder: string;
+  uidValidity: string;
 }
 
 /** Repo-relative directory of a folder's state. */
@@ -50,20 +59,25 @@ export class FolderState {
   /** The stamp of writes made now (set per run: HIGHESTMODSEQ or the clock). */
   stamp = String(Date.now());
 
+  /** The folder's UIDVALIDITY this state is for. */
+  readonly uidValidity: string;
+  /** Whether state existed for this UIDVALIDITY (false: first two-way run, or UIDVALIDITY changed). */
+  readonly existed: boolean;
+
   private constructor(
-    private readonly root: string,
-    private readonly gitDir: string,
+    private readonly repo: RepoPaths,
     private readonly dir: string,
-    readonly uidValidity: string,
-    /** Whether state existed for this UIDVALIDITY (false: first two-way run, or UIDVALIDITY changed). */
-    readonly existed: boolean,
-  ) {}
+    opened: { uidValidity: string; existed: boolean },
+  ) {
+    this.uidValidity = opened.uidValidity;
+    this.existed = opened.existed;
+  }
 
   /**
    * Loads a folder's state for `uidValidity`. State for another UIDVALIDITY is discarded
    * (every shard is rewritten at the next flush); `existed` tells which.
    */
-  static async load(repo: { root: string; gitDir: string }, account: string, folder: string, uidValidity: string): Promise<FolderState> {
+  static async load(repo: RepoPaths, { account, folder, uidValidity }: FolderAt): Promise<FolderState> {
     const dir = stateDir(account, folder);
     let names: string[] = [];
     try {
@@ -73,7 +87,7 @@ export class FolderState {
     }
     const files = await Promise.all(names.map(async (n) => parseImapState(await readFile(join(repo.root, dir, n), 'utf8').catch(() => undefined))));
     const valid = names.includes('0.state') && files.every((f) => f?.uidValidity === uidValidity);
-    const s = new FolderState(repo.root, repo.gitDir, dir, uidValidity, valid);
+    const s = new FolderState(repo, dir, { uidValidity, existed: valid });
     if (valid) for (const f of files) for (const l of f!.lines) s.put(l);
     else for (const n of ['0.state', ...names]) s.dirty.add(Number(n.slice(0, -'.state'.length)));
     return s;
@@ -133,8 +147,8 @@ export class FolderState {
   /** Writes the changed shards (atomically; an emptied shard is removed). */
   async flush(): Promise<void> {
     if (this.dirty.size === 0) return;
-    const abs = join(this.root, this.dir);
-    const tmpDir = join(this.gitDir, 'mailgit', 'tmp');
+    const abs = join(this.repo.root, this.dir);
+    const tmpDir = join(this.repo.gitDir, 'mailgit', 'tmp');
     await mkdir(abs, { recursive: true, mode: 0o700 });
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
     for (const n of this.dirty) {

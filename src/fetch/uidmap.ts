@@ -17,6 +17,8 @@
  */
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RepoPaths } from '../git/run.js';
+import type { FolderAt } from './state.js';
 
 /** What the map knows about one UID. */
 export interface UidEntry {
@@ -38,13 +40,14 @@ export class UidMap {
   ) {}
 
   /** File of a folder's map. The folder name is percent-encoded into one path segment. */
-  static pathFor(gitDir: string, account: string, folder: string): string {
+  static pathFor({ gitDir }: RepoPaths, { account, folder }: Omit<FolderAt, 'uidValidity'>): string {
     return join(gitDir, 'mailgit', 'fetch', account, `${encodeURIComponent(folder).replace(/\./g, '%2E')}.map`);
   }
 
   /** Loads a folder's map; an absent map, or one for another UIDVALIDITY, is empty. */
-  static async load(gitDir: string, account: string, folder: string, uidValidity: string): Promise<UidMap> {
-    const path = UidMap.pathFor(gitDir, account, folder);
+  static async load(repo: RepoPaths, at: FolderAt): Promise<UidMap> {
+    const { uidValidity } = at;
+    const path = UidMap.pathFor(repo, at);
     const m = new UidMap(path, uidValidity);
     let text = '';
     try {
