@@ -70,6 +70,13 @@ function globPathspecs(keys: readonly string[]): string[] {
   return unique.filter((k) => k !== '' && !/[\n\r]/.test(k)).flatMap((k) => [`:(glob)**/${esc(k)}`, `:(glob)**/${esc(k)}:*`]);
 }
 
+/** The commits {@link readHistory} lists (reachable from `head`, from none of `exclude`) and the change names it looks for. */
+export interface HistoryRange {
+  head: string;
+  exclude: readonly string[];
+  keys: readonly string[];
+}
+
 /**
  * Lists the commits reachable from `head` and from none of `exclude`, with their stamps and,
  * per parent, which of `keys` (change names: `changeNamesOf`) they changed (see
@@ -77,7 +84,7 @@ function globPathspecs(keys: readonly string[]): string[] {
  * pathspecs go through stdin), plus one {@link readStamp} per commit without trailers whose
  * parents lie outside the range.
  */
-export async function readHistory(cwd: string, head: string, exclude: readonly string[], keys: readonly string[]): Promise<HistoryCommit[]> {
+export async function readHistory(cwd: string, { head, exclude, keys }: HistoryRange): Promise<HistoryCommit[]> {
   const revs = `${[head, ...exclude.map((e) => `^${e}`)].join('\n')}\n`;
   const records = await logRecords(cwd, ['--stdin'], revs);
   const map = new Map<string, ClockRecord>(records.map((r) => [r.commit, r]));

@@ -25,7 +25,7 @@ function gitHistory(cwd: string): HistoryStore {
     mergeBases: async (a: string, b: string) =>
       (await git(['merge-base', '--all', a, b], { cwd, okCodes: [1] })).stdout.toString('utf8').split('\n').filter(Boolean),
     stamp: (commit: string): Promise<Stamp> => readStamp(cwd, commit),
-    history: (head: string, exclude: readonly string[], keys: readonly string[]) => readHistory(cwd, head, exclude, keys),
+    history: (head: string, exclude: readonly string[], keys: readonly string[]) => readHistory(cwd, { head, exclude, keys }),
     treeOf: (commit: string) => treeOf(cwd, commit),
     editTree: (base: string | null, edits: TreeEdit[]) => editTree(cwd, base, edits),
     writeBlob: (content: string | Uint8Array) => gitText(['hash-object', '-w', '--no-filters', '--stdin'], { cwd, input: Buffer.from(content) }),
