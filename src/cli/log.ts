@@ -54,7 +54,7 @@ async function query(repo: Repo, argv: LogArgs): Promise<HistoryQuery> {
 async function showStory(repo: Repo, argv: LogArgs, name: string): Promise<void> {
   const head = await readHead(repo.root);
   if (!head) throw new MailgitError(`no message ${JSON.stringify(name)}: this repo has no history yet`, 'ENOMSG', EX.NOINPUT);
-  const keys = [...new Set((await locate(repo, name, { commit: head, time: null })).map((m) => m.key))];
+  const keys = [...new Set((await locate(repo, { name, at: { commit: head, time: null } })).map((m) => m.key))];
   // mailparser loads only for a message's story.
   const { readHeaders } = await import('../maildir/headers.js');
   const stories = [];

@@ -46,7 +46,7 @@ export async function handler(argv: ShowArgs): Promise<void> {
   const head = await readHead(repo.root);
   if (!head) throw new MailgitError('no history yet: nothing to show', 'ENOHISTORY', EX.NOINPUT);
   const moment = argv.at === undefined ? { commit: head, time: null } : await resolveMoment(repo, head, argv.at);
-  const found = await locate(repo, argv.message, moment);
+  const found = await locate(repo, { name: argv.message, at: moment });
   const cat = new CatFile(repo.root);
   try {
     if (argv.raw) {

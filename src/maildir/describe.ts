@@ -91,10 +91,17 @@ function flagEvents(before: string, after: string): string[] {
 }
 
 /** Adds one event `key` to `folder`'s counts in `events`. */
-export function bumpEvent(events: Map<string, FolderEvents>, folder: string, key: string, n = 1): void {
+export function bumpEvent(events: Map<string, FolderEvents>, folder: string, key: string): void {
   let m = events.get(folder);
   if (!m) events.set(folder, (m = new Map()));
-  m.set(key, (m.get(key) ?? 0) + n);
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+/** The files a change added and removed, and the added copies that stand for removed files (added path → removed path). */
+export interface DeltaSet {
+  added: readonly Delta[];
+  removed: readonly Delta[];
+  aliases?: ReadonlyMap<string, string> | undefined;
 }
 
 /**
@@ -104,7 +111,7 @@ export function bumpEvent(events: Map<string, FolderEvents>, folder: string, key
  * maps to a removed one (a copy the client changed on the way, see repo/copies.ts); the
  * rest is delivered or deleted.
  */
-export function describeChanges(layout: Layout, added: Delta[], removed: Delta[], aliases?: ReadonlyMap<string, string>): Map<string, FolderEvents> {
+export function describeChanges(layout: Layout, { added, removed, aliases }: DeltaSet): Map<string, FolderEvents> {
   const out = new Map<string, FolderEvents>();
   const bump = (folderDir: string, key: string) => bumpEvent(out, folderName(layout, folderDir), key);
   const removedByKey = new Map<string, Delta[]>();

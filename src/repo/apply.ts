@@ -391,12 +391,7 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
   if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...applier.touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
   await saveDirState(repo, { ...state, head: j.undo ? j.from : j.to });
   await dropJournal(opts.fs, repo);
-  await syncGitIndex(
-    repo,
-    from,
-    to,
-    changes.map((c) => ({ path: c.path, oid: c.newOid })),
-  );
+  await syncGitIndex(repo, { from, to, changes: changes.map((c) => ({ path: c.path, oid: c.newOid })) });
   return { notes: applier.notes };
 }
 

@@ -27,11 +27,18 @@ export interface Change {
   edits: TreeEdit[];
 }
 
+/** A change to commit on top of `head`, and who hears of the files written. */
+export interface ChangeRequest {
+  head: string;
+  change: Change;
+  progress?: ApplyOptions['progress'] | undefined;
+}
+
 /**
  * Commits `change` on top of `head` and applies it to the Maildir (see the module
  * comment), telling `progress` about the files written; returns the new commit.
  */
-export async function commitChange(repo: LockedRepo, head: string, change: Change, progress?: ApplyOptions['progress']): Promise<string> {
+export async function commitChange(repo: LockedRepo, { head, change, progress }: ChangeRequest): Promise<string> {
   const tree = await editTree(repo.root, head, change.edits);
   perfMark('change: tree written');
   const now = Date.now();

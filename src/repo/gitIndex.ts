@@ -123,13 +123,20 @@ export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}
   }
 }
 
+/** A move of the index for {@link syncGitIndex}: from one commit (null: none yet) to another, and the paths that changed. */
+export interface IndexMove {
+  from: string | null;
+  to: string;
+  changes: readonly IndexChange[];
+}
+
 /**
  * Brings the index from commit `from` to commit `to`, given the paths that changed
  * between them (see the module comment). Never fails the caller's command: the commit
  * is made; an index that could not be written is rebuilt by the next run, from the tree
  * alone when git cannot read the old one.
  */
-export async function syncGitIndex(repo: Repo, from: string | null, to: string, changes: readonly IndexChange[]): Promise<void> {
+export async function syncGitIndex(repo: Repo, { from, to, changes }: IndexMove): Promise<void> {
   const s = await loadState(repo);
   try {
     if (s?.head === to && from === to) return;

@@ -211,7 +211,7 @@ async function stepLines(repo: Repo, raw: RawLogEntry, key: string, stored: (oid
     const gone = new Set(removed.map((r) => r.oid));
     for (const a of await addedInCommit(repo, raw.commit)) if (gone.has(a.oid) && parseMessagePath(a.path)) added.push(a);
   }
-  return formatEvents(describeChanges(repo.layout, added, removed));
+  return formatEvents(describeChanges(repo.layout, { added, removed }));
 }
 
 /** Pathspecs that match every file name of message `key` in any folder. */

@@ -59,7 +59,7 @@ function regexEscape(s: string): string {
 }
 
 /** Messages of `commit`'s tree whose Message-ID header is `id`: `git grep`, then each hit read to be sure. */
-async function byMessageId(repo: Repo, trees: TreeCache, commit: string, id: string): Promise<Located[]> {
+async function byMessageId(repo: Repo, { trees, commit, id }: { trees: TreeCache; commit: string; id: string }): Promise<Located[]> {
   const re = `^message-id:[[:space:]]*${regexEscape(id)}`;
   const out = await git(['grep', '-l', '-z', '-i', '-E', '-e', re, commit, '--', ':(glob)**/cur/*', ':(glob)**/new/*'], { cwd: repo.root, okCodes: [1] });
   const paths = out.stdout
@@ -83,13 +83,20 @@ async function byMessageId(repo: Repo, trees: TreeCache, commit: string, id: str
   return found;
 }
 
+/** What {@link locate} looks for: a name as the user gave it, the moment, and the tree listings kept between names. */
+export interface LocateQuery {
+  name: string;
+  at: Moment;
+  trees?: TreeCache | undefined;
+}
+
 /**
- * Finds the messages `x` names as of moment `at`: the versions in its tree, or else
+ * Finds the messages `x` (the query's `name`) names as of moment `at`: the versions in its tree, or else
  * the last version of each that history had before `at`. A Message-ID may name several
  * messages (one version each). Throws {@link UnknownMessageError} when there is none.
  * `trees` keeps the listings for the next name.
  */
-export async function locate(repo: Repo, x: string, at: Moment, trees = new TreeCache(repo)): Promise<Located[]> {
+export async function locate(repo: Repo, { name: x, at, trees = new TreeCache(repo) }: LocateQuery): Promise<Located[]> {
   const name = parseMessageName(x);
   const where = at.time === null ? `in the history up to ${at.commit.slice(0, 10)}` : 'in the history up to then';
   if ('key' in name) {
@@ -100,7 +107,7 @@ export async function locate(repo: Repo, x: string, at: Moment, trees = new Tree
     if (found.length === 0) throw new UnknownMessageError(x, where);
     return found;
   }
-  const here = await byMessageId(repo, trees, at.commit, name.messageId);
+  const here = await byMessageId(repo, { trees, commit: at.commit, id: name.messageId });
   if (here.length > 0) return here;
   const seen = new Set<string>();
   const found: Located[] = [];

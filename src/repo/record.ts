@@ -76,7 +76,7 @@ export interface RecordSessionOptions {
 
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
 export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, string>): Map<string, FolderEvents> {
-  const events = describeChanges(repo.layout, scan.added, scan.removed, aliases);
+  const events = describeChanges(repo.layout, { added: scan.added, removed: scan.removed, aliases });
   for (const f of scan.files) {
     if (isFolderMarker(f.path)) {
       bumpEvent(events, folderName(repo.layout, folderOfMarker(f.path)), f.oid === null ? 'folder_removed' : 'folder_created');
@@ -92,8 +92,8 @@ export async function scanSummary(repo: Repo, scan: Scan): Promise<Map<string, F
   return summarize(repo, scan, await copyAliases(repo.root, scan.added, scan.removed));
 }
 
-/** The commit message for `scan`: the subject given or the summary, the lines, the replica's stamp. */
-async function commitMessage(repo: Repo, scan: Scan, lines: string[], given: string | undefined, now: number): Promise<string> {
+/** The commit message for `scan`: the subject given or the summary, the lines, the replica's stamp at `now`. */
+async function commitMessage(repo: Repo, scan: Scan, { lines, given, now }: { lines: string[]; given: string | undefined; now: number }): Promise<string> {
   const subject = given ?? (lines.length === 1 ? lines[0]! : `record: ${counted(lines.length, 'folder')} changed`);
   // A HEAD without a clock (a user's plain `git commit`) takes its ancestors' (src/merge/clock.ts).
   const behind = scan.headClock ?? (await readStamp(repo.root, scan.head!)).clock;
@@ -146,19 +146,19 @@ export class RecordSession {
     await removeStale(repo.root, scan.stale);
     if (scan.edits.length === 0) {
       await saveDirState(repo, scan.state);
-      if (scan.head) await syncGitIndex(repo, scan.head, scan.head, []);
+      if (scan.head) await syncGitIndex(repo, { from: scan.head, to: scan.head, changes: [] });
       return null;
     }
     const events = await scanSummary(repo, scan);
     const lines = formatEvents(events);
     const now = Date.now();
-    const message = await commitMessage(repo, scan, lines, opts.message, now);
+    const message = await commitMessage(repo, scan, { lines, given: opts.message, now });
     const commit = await this.commit({ ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: now / 1000 });
     perfMark('record: committed');
     this.cache?.advance(scan.head, commit, scan.edits);
     await saveDirState(repo, { ...scan.state, head: commit });
     perfMark('record: cache saved');
-    await syncGitIndex(repo, scan.head, commit, scan.edits);
+    await syncGitIndex(repo, { from: scan.head, to: commit, changes: scan.edits });
     perfMark('record: index updated');
     if (this.opts.resident) this.pack();
     else await scheduleMaintenance(repo);

@@ -86,7 +86,7 @@ async function finish(
 ): Promise<RestoreReport> {
   const { edits, report } = planned;
   if (opts.dryRun || report.restored.length === 0) return report;
-  report.commit = await commitChange(repo, head, { subject, lines: report.lines, edits }, opts.progress);
+  report.commit = await commitChange(repo, { head, change: { subject, lines: report.lines, edits }, progress: opts.progress });
   return report;
 }
 
@@ -116,7 +116,7 @@ export async function restoreMessages(repo: LockedRepo, names: string[], at: str
   const { head, moment } = await prepare(repo, at, opts);
   const wanted: Located[] = [];
   const trees = new TreeCache(repo);
-  for (const x of names) wanted.push(...(await locate(repo, x, moment ?? { commit: head, time: null }, trees)));
+  for (const x of names) wanted.push(...(await locate(repo, { name: x, at: moment ?? { commit: head, time: null }, trees })));
   const planned = await plan(repo, await trees.get(head), wanted);
   const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${counted(planned.report.restored.length, 'message')}`;
   return finish(repo, head, subject, planned, opts);

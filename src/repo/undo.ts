@@ -146,7 +146,7 @@ function undoLines(repo: Repo, edits: TreeEdit[], reverted: Map<string, string>)
     if (e.oid) added.push({ path: e.path, oid: e.oid });
     else removed.push({ path: e.path, oid: reverted.get(e.path)! });
   }
-  const events = describeChanges(repo.layout, added, removed);
+  const events = describeChanges(repo.layout, { added, removed });
   for (const m of events.values()) {
     const n = m.get('delivered');
     if (n === undefined) continue;
@@ -196,6 +196,6 @@ export async function undoCommit(repo: LockedRepo, spec: string): Promise<UndoRe
   if (changed.length > 0) throw ambiguity(spec, changed);
   const lines = undoLines(repo, edits, reverted);
   if (edits.length === 0) return { undone: commit, commit: null, lines, already };
-  const made = await commitChange(repo, head, { subject: `undo ${commit.slice(0, 10)}: ${subject}`, lines, edits });
+  const made = await commitChange(repo, { head, change: { subject: `undo ${commit.slice(0, 10)}: ${subject}`, lines, edits } });
   return { undone: commit, commit: made, lines, already };
 }

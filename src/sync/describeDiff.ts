@@ -21,7 +21,7 @@ export function describeDiff(layout: Layout, changes: PathChange[], restored?: R
     if (c.newOid) added.push({ path: c.path, oid: c.newOid });
     if (c.oldOid) removed.push({ path: c.path, oid: c.oldOid });
   }
-  const events = describeChanges(layout, added, removed);
+  const events = describeChanges(layout, { added, removed });
   for (const [folder, n] of restored ?? []) {
     const m = events.get(folder);
     const delivered = m?.get('delivered') ?? 0;

@@ -22,11 +22,11 @@ describe('describeChanges', () => {
     ],
     ['a deletion', [], [d('INBOX/cur/k:2,S')], ['INBOX: 1 deleted']],
   ] as const)('%s', (_what, added, removed, lines) => {
-    expect(formatEvents(describeChanges('fs', [...added], [...removed]))).toEqual(lines);
+    expect(formatEvents(describeChanges('fs', { added: [...added], removed: [...removed] }))).toEqual(lines);
   });
 
   it('names maildir++ folders by their logical names', () => {
-    expect(formatEvents(describeChanges('maildir++', [d('.Lists.rust/cur/k:2,S')], [d('cur/k:2,S')]))).toEqual([
+    expect(formatEvents(describeChanges('maildir++', { added: [d('.Lists.rust/cur/k:2,S')], removed: [d('cur/k:2,S')] }))).toEqual([
       'INBOX: 1 moved to Lists/rust',
       'Lists/rust: 1 moved in from INBOX',
     ]);
@@ -35,6 +35,6 @@ describe('describeChanges', () => {
   it('counts many events of one kind in one line', () => {
     const added = [1, 2, 3].map((i) => d(`INBOX/cur/k${i}:2,S`, `b${i}`));
     const removed = [1, 2, 3].map((i) => d(`INBOX/cur/k${i}:2,`, `b${i}`));
-    expect(formatEvents(describeChanges('fs', added, removed))).toEqual(['INBOX: 3 marked read']);
+    expect(formatEvents(describeChanges('fs', { added, removed }))).toEqual(['INBOX: 3 marked read']);
   });
 });
