@@ -65,6 +65,12 @@ export interface ApplyOptions {
   progress?: Pick<Progress, 'expect' | 'advance'>;
 }
 
+/** The move {@link applyCommit} makes: HEAD from commit `from` to commit `to`, with its options. */
+export interface ApplyRequest extends ApplyOptions {
+  from: string;
+  to: string;
+}
+
 /** What an apply did that a person should hear: the changes it could not bring in as they were. */
 export interface ApplyResult {
   notes: string[];
@@ -441,7 +447,7 @@ async function forwardOrUndo(repo: Repo, j: Journal, opts: ApplyOptions & { fs: 
  * Throws {@link UnsafeDataError} (65), with nothing moved, when a name cannot be written
  * here, and a one-line error with the failure's exit status when writing fails (undone).
  */
-export async function applyCommit(repo: LockedRepo, from: string, to: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyCommit(repo: LockedRepo, { from, to, ...opts }: ApplyRequest): Promise<ApplyResult> {
   assertLocked(repo);
   const fs = opts.fs ?? nodeApplyFs;
   if ((await finishPendingApply(repo, fs)) !== 'none' && (await readHead(repo.root)) !== from) {

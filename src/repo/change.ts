@@ -45,7 +45,7 @@ export async function commitChange(repo: LockedRepo, { head, change, progress }:
   const clock = nextClock((await readStamp(repo.root, head)).clock, now);
   const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
   const commit = await commitTree(repo.root, { tree, parents: [head], message, time: now });
-  await applyCommit(repo, head, commit, { changes: await diffTrees(repo.root, { from: head, to: commit }), origin: 'this replica', progress });
+  await applyCommit(repo, { from: head, to: commit, changes: await diffTrees(repo.root, { from: head, to: commit }), origin: 'this replica', progress });
   perfMark('change: applied');
   await scheduleMaintenance(repo);
   return commit;

@@ -54,7 +54,7 @@ export function gitReplica(repo: LockedRepo): SyncReplica {
     store: { ...gitCommitStore(repo.root), ...gitRemotes(repo.root) },
     worktree: {
       record: async (message) => (await record(repo, message === undefined ? {} : { message }))?.summary ?? [],
-      apply: async ({ from, to, changes, origin }) => (await applyCommit(repo, from, to, { changes, origin })).notes,
+      apply: async ({ from, to, changes, origin }) => (await applyCommit(repo, { from, to, changes, origin })).notes,
     },
     layout: repo.layout,
     replica: repo.replica,

@@ -138,7 +138,7 @@ function expectCleanError(e: unknown): MailgitError {
 /** Applies through `fs`; returns the clean error it failed with, or null when it got through. */
 async function applyThrough(dir: string, t: Template, fs: ReturnType<typeof faultyFs>): Promise<MailgitError | null> {
   let err: unknown = null;
-  await withLockedRepo(dir, (repo) => applyCommit(repo, t.from, t.to, { fs, origin: 'hub' })).catch((e: unknown) => (err = e));
+  await withLockedRepo(dir, (repo) => applyCommit(repo, { from: t.from, to: t.to, fs, origin: 'hub' })).catch((e: unknown) => (err = e));
   expect(fs.fired()).not.toBeNull();
   return err === null ? null : expectCleanError(err);
 }
@@ -147,7 +147,7 @@ async function applyThrough(dir: string, t: Template, fs: ReturnType<typeof faul
 async function expectApplies(dir: string, t: Template): Promise<void> {
   await withLockedRepo(dir, async (repo) => {
     await finishPendingApply(repo);
-    if (head(dir) === t.from) await applyCommit(repo, t.from, t.to);
+    if (head(dir) === t.from) await applyCommit(repo, { from: t.from, to: t.to });
   });
   expect(head(dir)).toBe(t.to);
   expectConsistent(dir, t);
@@ -160,7 +160,7 @@ describe('apply with a failure injected at every step', () => {
     const log: Call[] = [];
     const probe = `${t.dir}-probe`;
     cpSync(t.dir, probe, { recursive: true });
-    await withLockedRepo(probe, (repo) => applyCommit(repo, t.from, t.to, { fs: loggingFs(log) }));
+    await withLockedRepo(probe, (repo) => applyCommit(repo, { from: t.from, to: t.to, fs: loggingFs(log) }));
     expectConsistent(probe, t);
     expect(head(probe)).toBe(t.to);
     const ops = new Set(log.map((c) => c.op));
@@ -220,7 +220,7 @@ describe('apply with a failure injected at every step', () => {
           if (!(next instanceof MailgitError)) expectConsistent(dir, t, label);
           // Applying again under the same permanent fault fails cleanly again or succeeds.
           if (!existsSync(join(dir, '.git/mailgit/apply.json')) && head(dir) === t.from) {
-            await withLockedRepo(dir, (repo) => applyCommit(repo, t.from, t.to, { fs })).catch((e: unknown) => expectCleanError(e));
+            await withLockedRepo(dir, (repo) => applyCommit(repo, { from: t.from, to: t.to, fs })).catch((e: unknown) => expectCleanError(e));
             expectConsistent(dir, t, label);
           }
         }

@@ -65,7 +65,7 @@ async function applyWithClient(b: string, client: () => void): Promise<string[]>
     raced = true;
   });
   const { notes } = await withLockedRepo(b, async (repo) => {
-    const applied = await applyCommit(repo, from, to, { fs, origin: 'origin' });
+    const applied = await applyCommit(repo, { from, to, fs, origin: 'origin' });
     await record(repo, { message: 'record changes made during sync' });
     return applied;
   });
