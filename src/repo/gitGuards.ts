@@ -15,6 +15,7 @@
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { RepoPaths } from '../git/run.js';
 
 /** Attributes that override whatever a tree carries (see the module comment). */
 export const INFO_ATTRIBUTES = '* -text -crlf -eol -ident -filter -diff -merge -working-tree-encoding\n';
@@ -91,7 +92,7 @@ function onlyComments(text: string): boolean {
  * person wrote is kept). Called by `init` and `clone` before anything is checked out,
  * and again by record for repos made before the guards existed (see gitIndex.ts).
  */
-export async function installGitGuards(gitDir: string): Promise<void> {
+export async function installGitGuards({ gitDir }: Pick<RepoPaths, 'gitDir'>): Promise<void> {
   await mkdir(join(gitDir, 'info'), { recursive: true, mode: 0o700 });
   await mkdir(join(gitDir, 'hooks'), { recursive: true, mode: 0o700 });
   // Attributes always: they decide what bytes git stores and checks out.

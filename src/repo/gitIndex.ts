@@ -59,7 +59,7 @@ async function loadState(repo: Pick<Repo, 'gitDir'>): Promise<IndexState | null>
   }
 }
 
-async function indexStamp(gitDir: string): Promise<string | null> {
+async function indexStamp({ gitDir }: Pick<Repo, 'gitDir'>): Promise<string | null> {
   try {
     const st = await stat(join(gitDir, 'index'), { bigint: true });
     return `${st.mtimeNs}/${st.size}/${st.ino}`;
@@ -69,7 +69,7 @@ async function indexStamp(gitDir: string): Promise<string | null> {
 }
 
 async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null, known: string): Promise<void> {
-  const s: IndexState = { head, known, stamp: await indexStamp(repo.gitDir), guards: GUARDS_VERSION };
+  const s: IndexState = { head, known, stamp: await indexStamp(repo), guards: GUARDS_VERSION };
   await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
   const tmp = `${statePath(repo)}.tmp`;
   await writeFile(tmp, JSON.stringify(s), { mode: 0o600 });
@@ -113,8 +113,8 @@ async function writeIndex(repo: Repo, args: string[], opts: { input?: string; fr
 export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}): Promise<void> {
   const s = await loadState(repo);
   checkHeadState(repo, s?.known ?? s?.head ?? null);
-  if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo.gitDir);
-  if (s && s.stamp !== (await indexStamp(repo.gitDir))) {
+  if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo);
+  if (s && s.stamp !== (await indexStamp(repo))) {
     // An index git cannot read is no merge stopped half way: it is rebuilt after the record.
     const unmerged = (await git([...SPLIT, 'ls-files', '-u', '-z'], { cwd: repo.root }).catch(() => null))?.stdout ?? [];
     if (unmerged.length > 0) {

@@ -87,7 +87,7 @@ async function packLeftovers(packDir: string, out: Found[]): Promise<void> {
  * are not git's), and the pack leftovers of a killed importer made before this process
  * started.
  */
-export async function findLeftovers(gitDir: string): Promise<Found[]> {
+export async function findLeftovers({ gitDir }: Pick<Repo, 'gitDir'>): Promise<Found[]> {
   const out: Found[] = [];
   await locksIn(gitDir, false, out);
   await locksIn(join(gitDir, 'refs'), true, out);
@@ -167,7 +167,7 @@ const idOf = (l: Found) => `${l.path}\0${l.ino}\0${l.mtimeMs}`;
  * otherwise wait at every record while a user's `git commit` sits in its editor).
  */
 export async function clearGitLeftovers(repo: Pick<Repo, 'root' | 'gitDir'>, opts: { waitMs?: number; minAgeMs?: number } = {}): Promise<string[]> {
-  const locks = await findLeftovers(repo.gitDir);
+  const locks = await findLeftovers(repo);
   if (locks.length === 0) return [];
   const fresh = locks.filter((l) => !seenHeld.has(idOf(l)));
   const minAge = opts.minAgeMs ?? MIN_AGE_MS;

@@ -28,7 +28,7 @@ const IN_PROGRESS: [string, string, string][] = [
   ['BISECT_LOG', 'a git bisect is in progress', 'git bisect reset'],
 ];
 
-function mainExists(gitDir: string): boolean {
+function mainExists({ gitDir }: Pick<Repo, 'gitDir'>): boolean {
   try {
     if (statSync(join(gitDir, 'refs', 'heads', 'main')).isFile()) return true;
   } catch {
@@ -56,7 +56,7 @@ export function checkHeadState(repo: Repo, lastHead: string | null): void {
   const branch = head.replace(/^ref: refs\/heads\//, '');
   if (branch !== 'main')
     throw new GitStateError(`branch ${JSON.stringify(branch)} is checked out, not main; mailgit records only on main`, 'git checkout main');
-  if (lastHead !== null && !mainExists(repo.gitDir)) {
+  if (lastHead !== null && !mainExists(repo)) {
     throw new GitStateError('branch main is gone (deleted with plain git?)', `git update-ref refs/heads/main ${lastHead}`);
   }
 }

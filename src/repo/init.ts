@@ -90,7 +90,7 @@ export async function configureGit(root: string, replica: string): Promise<strin
     .join('');
   const old = await readFile(path, 'utf8');
   await writeFileAtomic(path, (old === '' || old.endsWith('\n') ? old : `${old}\n`) + text, (await stat(path)).mode & 0o777);
-  await installGitGuards(join(root, '.git'));
+  await installGitGuards({ gitDir: join(root, '.git') });
   await markWorktree(root);
   return id;
 }
