@@ -76,7 +76,7 @@ function stampOf(st: BigIntStats | undefined, now: number): string | undefined {
  * The local part of a record: stamps of `cur/`, `new/`, the state directory and each of
  * its shards, and the checkpoint entry; `undefined` when one of them is too recent.
  */
-async function localSig(repo: QuietRepo, account: string, local: string, cp: FolderCheckpoint | undefined): Promise<string | undefined> {
+async function localSig({ repo, account, local, cp }: Pick<QuietQuery, 'repo' | 'account' | 'local' | 'cp'>): Promise<string | undefined> {
   const now = Date.now();
   const dir = join(repo.root, folderDir(repo.layout, local));
   const sdir = join(repo.root, stateDir(account, local));
@@ -120,7 +120,7 @@ export class QuietFolders {
     const e = this.old.get(a.local);
     const server = serverSig(a.status);
     if (!e || server === undefined || e.remote !== a.remote || e.server !== server) return false;
-    if ((await localSig(a.repo, a.account, a.local, a.cp)) !== e.local) return false;
+    if ((await localSig(a)) !== e.local) return false;
     this.next.set(a.local, e);
     return true;
   }
@@ -128,7 +128,7 @@ export class QuietFolders {
   /** Records a folder the run left level; `status` is the one from its SELECT. */
   async level(a: QuietQuery): Promise<void> {
     const server = serverSig(a.status);
-    const local = server === undefined ? undefined : await localSig(a.repo, a.account, a.local, a.cp);
+    const local = server === undefined ? undefined : await localSig(a);
     if (server !== undefined && local !== undefined) this.next.set(a.local, { remote: a.remote, server, local });
   }
 

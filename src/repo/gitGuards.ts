@@ -73,8 +73,8 @@ async function readOrNull(path: string): Promise<string | null> {
   return readFile(path, 'utf8').catch(() => null);
 }
 
-/** Writes `path` unless it holds something a person wrote (a file without mailgit's mark that is not git's template). */
-async function writeOwned(path: string, text: string, mode: number, template?: (old: string) => boolean): Promise<void> {
+/** Writes `text` to `path` unless it holds something a person wrote (a file without mailgit's mark that is not git's `template`). */
+async function writeOwned(path: string, { text, mode, template }: { text: string; mode: number; template?: (old: string) => boolean }): Promise<void> {
   const old = await readOrNull(path);
   if (old === text) return;
   if (old !== null && !old.includes(MARK) && !template?.(old)) return;
@@ -99,6 +99,6 @@ export async function installGitGuards({ gitDir }: Pick<RepoPaths, 'gitDir'>): P
   if ((await readOrNull(join(gitDir, 'info', 'attributes'))) !== INFO_ATTRIBUTES) {
     await writeFileAtomic(join(gitDir, 'info', 'attributes'), INFO_ATTRIBUTES, 0o600);
   }
-  await writeOwned(join(gitDir, 'info', 'exclude'), EXCLUDE, 0o600, onlyComments);
-  for (const [name, text] of Object.entries(HOOKS)) await writeOwned(join(gitDir, 'hooks', name), text, 0o700);
+  await writeOwned(join(gitDir, 'info', 'exclude'), { text: EXCLUDE, mode: 0o600, template: onlyComments });
+  for (const [name, text] of Object.entries(HOOKS)) await writeOwned(join(gitDir, 'hooks', name), { text, mode: 0o700 });
 }

@@ -184,7 +184,7 @@ export async function messageStory(repo: Repo, key: string): Promise<{ entries: 
   const entries: HistoryEntry[] = [];
   for (const raw of parseRawLog(out)) {
     const merge = raw.parents.length > 1;
-    const lines = merge ? decisionsAbout(raw.body, key) : await stepLines(repo, raw, key, (oid) => (blob = oid));
+    const lines = merge ? decisionsAbout(raw.body, key) : await stepLines(repo, raw, { key, stored: (oid) => (blob = oid) });
     if (lines.length === 0) continue;
     const { subject, note } = bodyLines(raw.body);
     entries.push({ commit: raw.commit, time: raw.time, replica: raw.replica, clock: raw.clock, merge, subject, note, lines });
@@ -194,7 +194,7 @@ export async function messageStory(repo: Repo, key: string): Promise<{ entries: 
 }
 
 /** What commit `raw` (not a merge) did to message `key`, as "FOLDER: …" lines; `stored` gets each blob it wrote. */
-async function stepLines(repo: Repo, raw: RawLogEntry, key: string, stored: (oid: string) => void): Promise<string[]> {
+async function stepLines(repo: Repo, raw: RawLogEntry, { key, stored }: { key: string; stored: (oid: string) => void }): Promise<string[]> {
   const added = [];
   const removed = [];
   for (const c of raw.changes) {

@@ -61,8 +61,8 @@ async function topMissing(dir: string): Promise<string> {
   return top;
 }
 
-/** Refuses `wanted` for a tree that has a folder it cannot hold, naming the folder. */
-function checkFits(root: string, wanted: Layout, found: Layout, folders: string[]): void {
+/** Refuses `wanted` for the tree at `root` when it has one of `folders` that layout cannot hold (it looks like `found`), naming the folder. */
+function checkFits(root: string, { wanted, found, folders }: { wanted: Layout; found: Layout; folders: string[] }): void {
   const misfit = folders.find((d) => !fitsLayout(wanted, d));
   if (misfit === undefined) return;
   const what = misfit === '' ? 'a Maildir at its root, which that layout does not have' : `folder directory ${misfit}/, which that layout would not make`;
@@ -97,7 +97,7 @@ export async function planInit(root: string, wanted?: Layout): Promise<InitPlan>
   if (found === null) {
     throw new MailgitError(`${root} is not empty and holds no Maildir (no folder with cur/ or new/); refusing`, 'ENOMAILDIR', EX.DATAERR);
   }
-  if (wanted) checkFits(root, wanted, found, plan.folders);
+  if (wanted) checkFits(root, { wanted, found, folders: plan.folders });
   Object.assign(plan, { layout: wanted ?? found, adopted: true, detected: !wanted });
   for (const f of plan.folders) {
     const rel = (name: string) => (f === '' ? name : `${f}/${name}`);
