@@ -46,6 +46,20 @@ const fileArb: fc.Arbitrary<FileEntry> = fc.oneof(
     }),
 );
 
+/** A two-way IMAP state file of INBOX (rule 2b reads it): lines for some keys, agreed letters or `-`, a few stamps. */
+const STATE = '.mailgit/imap/work/INBOX/0.state';
+const stateArb: fc.Arbitrary<FileEntry> = fc
+  .dictionary(fc.constantFrom('k0', 'k1', 'k2', 'k3'), fc.tuple(fc.constantFrom(':', ':S', ':F', ':FS', ':a', '-'), fc.constantFrom('10', '20', '30')), {
+    maxKeys: 4,
+  })
+  .map((lines) => {
+    const text = `mailgit-imap-state 1 7\n${Object.entries(lines)
+      .sort()
+      .map(([key, [flags, stamp]], i) => `${i + 1} ${key} ${flags} ${stamp}\n`)
+      .join('')}`;
+    return { blob: blobOf(text), content: text };
+  });
+
 /** Canonical message map of entries, one per path (as a tree holds them). */
 function messagesOf(entries: Iterable<MessageEntry>): Map<string, MessageEntry> {
   const byPath = new Map<string, MessageEntry>();
@@ -59,29 +73,32 @@ const snapArb: fc.Arbitrary<Snapshot> = fc
     messages: fc.dictionary(fc.constantFrom(...IDS), entryArb, { maxKeys: 6 }),
     copies: fc.array(fc.tuple(fc.constantFrom(...IDS), entryArb), { maxLength: 2 }),
     files: fc.dictionary(fc.constantFrom('.mailgit/checkpoints/a.json', '.mailgit/accounts.json', 'dovecot-keywords'), fileArb, { maxKeys: 3 }),
+    state: fc.option(stateArb, { nil: undefined }),
   })
-  .map(({ messages, copies, files }) => ({
+  .map(({ messages, copies, files, state }) => ({
     messages: messagesOf([...Object.entries(messages), ...copies].map(([key, e]) => ({ ...e, key }))),
-    files: new Map(Object.entries(files)),
+    files: new Map([...Object.entries(files), ...(state ? [[STATE, state] as const] : [])]),
   }));
 
 /** A snapshot derived from another by a few edits (on any file of a key), so that triples are related like real histories. */
 function derived(s: Snapshot): fc.Arbitrary<Snapshot> {
-  return fc
-    .array(fc.tuple(fc.constantFrom(...IDS), fc.option(entryArb, { nil: undefined }), fc.constantFrom('flag', 'set', 'copy'), fc.nat(3)), { maxLength: 4 })
-    .map((edits) => {
-      const m = new Map(s.messages);
-      for (const [key, e, how, pick] of edits) {
-        const ids = [...m].filter(([, x]) => x.key === key).map(([id]) => id);
-        const id = ids.length === 0 ? key : ids[pick % ids.length]!;
-        const old = m.get(id);
-        if (e === undefined) m.delete(id);
-        else if (how === 'flag' && old) m.set(id, { ...old, info: e.info });
-        else if (how === 'copy' && old) m.set(`${id}\0copy`, { ...old, folder: e.folder });
-        else m.set(id, { ...e, key });
-      }
-      return { messages: messagesOf(m.values()), files: s.files };
-    });
+  const edits = fc.array(fc.tuple(fc.constantFrom(...IDS), fc.option(entryArb, { nil: undefined }), fc.constantFrom('flag', 'set', 'copy'), fc.nat(3)), {
+    maxLength: 4,
+  });
+  // A fetch also rewrites the two-way state now and then.
+  return fc.tuple(edits, fc.option(stateArb, { nil: undefined })).map(([edits, state]) => {
+    const m = new Map(s.messages);
+    for (const [key, e, how, pick] of edits) {
+      const ids = [...m].filter(([, x]) => x.key === key).map(([id]) => id);
+      const id = ids.length === 0 ? key : ids[pick % ids.length]!;
+      const old = m.get(id);
+      if (e === undefined) m.delete(id);
+      else if (how === 'flag' && old) m.set(id, { ...old, info: e.info });
+      else if (how === 'copy' && old) m.set(`${id}\0copy`, { ...old, folder: e.folder });
+      else m.set(id, { ...e, key });
+    }
+    return { messages: messagesOf(m.values()), files: state ? new Map([...s.files, [STATE, state]]) : s.files };
+  });
 }
 
 const tripleArb = fc.oneof(
