@@ -15,7 +15,7 @@ const IDS = ['k0', 'k1', 'k2', 'k3', 'n1', 'n2'];
 const entryArb: fc.Arbitrary<Omit<MessageEntry, 'key'>> = fc.record({
   folder: fc.constantFrom('', 'INBOX', 'Archive', 'Trash'),
   sub: fc.constantFrom('cur' as const, 'new' as const),
-  info: fc.constantFrom('', ':2,', ':2,S', ':2,FS', ':2,SF', ':2,Sa', ':2,T', ':1,x'),
+  info: fc.constantFrom('', ':2,', ':2,S', ':2,FS', ':2,SF', ':2,Sa', ':2,T', ':1,x', ':2,b', ':2,ac'),
   blob: fc.constantFrom('b1', 'b2', 'b3', 'b4'),
 });
 const cpArb = fc
@@ -60,6 +60,12 @@ const stateArb: fc.Arbitrary<FileEntry> = fc
     return { blob: blobOf(text), content: text };
   });
 
+/** A keyword table of INBOX (rule 2c reads it): letters given to keywords in several ways. */
+const KEYWORDS = 'INBOX/dovecot-keywords';
+const keywordsArb: fc.Arbitrary<FileEntry> = fc
+  .constantFrom('', '0 $Junk\n', '0 $Junk\n1 $Label1\n', '0 $Junk\n1 $Work\n', '0 $Work\n', '0 $Junk\n2 $work\n', '1 $Label1\n2 $Junk\n')
+  .map((text) => ({ blob: blobOf(text), content: text }));
+
 /** Canonical message map of entries, one per path (as a tree holds them). */
 function messagesOf(entries: Iterable<MessageEntry>): Map<string, MessageEntry> {
   const byPath = new Map<string, MessageEntry>();
@@ -74,10 +80,11 @@ const snapArb: fc.Arbitrary<Snapshot> = fc
     copies: fc.array(fc.tuple(fc.constantFrom(...IDS), entryArb), { maxLength: 2 }),
     files: fc.dictionary(fc.constantFrom('.mailgit/checkpoints/a.json', '.mailgit/accounts.json', 'dovecot-keywords'), fileArb, { maxKeys: 3 }),
     state: fc.option(stateArb, { nil: undefined }),
+    keywords: fc.option(keywordsArb, { nil: undefined }),
   })
-  .map(({ messages, copies, files, state }) => ({
+  .map(({ messages, copies, files, state, keywords }) => ({
     messages: messagesOf([...Object.entries(messages), ...copies].map(([key, e]) => ({ ...e, key }))),
-    files: new Map([...Object.entries(files), ...(state ? [[STATE, state] as const] : [])]),
+    files: new Map([...Object.entries(files), ...(state ? [[STATE, state] as const] : []), ...(keywords ? [[KEYWORDS, keywords] as const] : [])]),
   }));
 
 /** A snapshot derived from another by a few edits (on any file of a key), so that triples are related like real histories. */
@@ -85,8 +92,9 @@ function derived(s: Snapshot): fc.Arbitrary<Snapshot> {
   const edits = fc.array(fc.tuple(fc.constantFrom(...IDS), fc.option(entryArb, { nil: undefined }), fc.constantFrom('flag', 'set', 'copy'), fc.nat(3)), {
     maxLength: 4,
   });
-  // A fetch also rewrites the two-way state now and then.
-  return fc.tuple(edits, fc.option(stateArb, { nil: undefined })).map(([edits, state]) => {
+  // A fetch also rewrites the two-way state or the keyword table now and then.
+  const rewrites = fc.tuple(fc.option(stateArb, { nil: undefined }), fc.option(keywordsArb, { nil: undefined }));
+  return fc.tuple(edits, rewrites).map(([edits, [state, keywords]]) => {
     const m = new Map(s.messages);
     for (const [key, e, how, pick] of edits) {
       const ids = [...m].filter(([, x]) => x.key === key).map(([id]) => id);
@@ -97,7 +105,10 @@ function derived(s: Snapshot): fc.Arbitrary<Snapshot> {
       else if (how === 'copy' && old) m.set(`${id}\0copy`, { ...old, folder: e.folder });
       else m.set(id, { ...e, key });
     }
-    return { messages: messagesOf(m.values()), files: state ? new Map([...s.files, [STATE, state]]) : s.files };
+    const files = new Map(s.files);
+    if (state) files.set(STATE, state);
+    if (keywords) files.set(KEYWORDS, keywords);
+    return { messages: messagesOf(m.values()), files };
   });
 }
 

@@ -160,6 +160,46 @@ const rows: MergeRow[] = [
     decisions: [],
   },
 
+  // Rule 2c: keyword letters merge by keyword when both sides changed a folder's table.
+  {
+    name: 'keywords: one letter given to different keywords on the two sides → the smaller name keeps it, the other moves, on every message',
+    base: ['INBOX/cur/k1:2,a', 'INBOX/cur/k2:2,S', 'INBOX/cur/k3:2,'],
+    ours: ['INBOX/cur/k1:2,a', 'INBOX/cur/k2:2,Sb', 'INBOX/cur/k3:2,'],
+    theirs: ['INBOX/cur/k1:2,ab', 'INBOX/cur/k2:2,Sb', 'INBOX/cur/k3:2,b'],
+    expect: ['INBOX/cur/k1:2,ac', 'INBOX/cur/k2:2,Sbc', 'INBOX/cur/k3:2,c'],
+    baseFiles: { 'INBOX/dovecot-keywords': { blob: 'kw0', content: '0 $Junk\n' } },
+    oursFiles: { 'INBOX/dovecot-keywords': { blob: 'kw1', content: '0 $Junk\n1 $Label1\n' } },
+    theirsFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 $Junk\n1 $Work\n' } },
+    expectFiles: { 'INBOX/dovecot-keywords': { blob: '', content: '0 $Junk\n1 $Label1\n2 $Work\n' } },
+    decisions: [],
+  },
+  {
+    name: "keywords: one keyword under two letters → the smaller letter; the other side's two-way state is re-lettered too",
+    base: ['INBOX/cur/k1:2,'],
+    ours: ['INBOX/cur/k1:2,c'],
+    theirs: ['INBOX/cur/k1:2,b'],
+    expect: ['INBOX/cur/k1:2,b'],
+    baseFiles: { 'INBOX/dovecot-keywords': { blob: 'kw0', content: '0 $Junk\n' }, [STATE]: stateFile('s0', ['1 k1 : 15']) },
+    oursFiles: { 'INBOX/dovecot-keywords': { blob: 'kw1', content: '0 $Junk\n2 $Work\n' }, [STATE]: stateFile('s1', ['1 k1 :c 29']) },
+    theirsFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 $Junk\n1 $Work\n' }, [STATE]: stateFile('s2', ['1 k1 :b 24']) },
+    expectFiles: {
+      'INBOX/dovecot-keywords': { blob: '', content: '0 $Junk\n1 $Work\n' },
+      [STATE]: { blob: '', content: stateFile('', ['1 k1 :b 29']).content },
+    },
+    decisions: [],
+  },
+  {
+    name: 'keywords: a table changed on one side only is taken as it is (no re-lettering)',
+    base: ['INBOX/cur/k1:2,'],
+    ours: ['INBOX/cur/k1:2,'],
+    theirs: ['INBOX/cur/k1:2,b'],
+    expect: ['INBOX/cur/k1:2,b'],
+    baseFiles: { 'INBOX/dovecot-keywords': { blob: 'kw0', content: '0 $Junk\n' } },
+    theirsFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 $Junk\n1 $Work\n' } },
+    expectFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 $Junk\n1 $Work\n' } },
+    decisions: [],
+  },
+
   // Rule 3: new on either side.
   {
     name: 'new on each side: union',
