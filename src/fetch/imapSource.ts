@@ -23,6 +23,7 @@ import {
   type MessageMeta,
   type OpenedFolder,
   type SourceFolder,
+  type StoredFlags,
 } from './mailSource.js';
 
 /** Options of {@link imapSource} beyond the account. */
@@ -240,12 +241,25 @@ export function imapSource(account: Account, secret: string, opts: ImapSourceOpt
 
     storeFlags: (uids: number[], flags: string[], how: 'add' | 'remove') =>
       run(async () => {
-        if (uids.length === 0 || flags.length === 0) return;
-        const ok =
-          how === 'add'
-            ? await client.messageFlagsAdd(uids.join(','), flags, { uid: true })
-            : await client.messageFlagsRemove(uids.join(','), flags, { uid: true });
-        if (!ok) throw new MailSourceError('server', `STORE ${how === 'add' ? '+' : '-'}FLAGS refused`);
+        if (uids.length === 0 || flags.length === 0) return [];
+        // The server's FETCH answers to the STORE: each changed message's flags, and with CONDSTORE enabled its new MODSEQ.
+        const wanted = new Set(uids);
+        const answers = new Map<number, StoredFlags>();
+        const onFlags = (e: { uid?: number; modseq?: bigint; flags?: Set<string> }) => {
+          if (e.uid === undefined || !wanted.has(e.uid)) return;
+          answers.set(e.uid, { uid: e.uid, flags: sortedFlags(e.flags), ...(e.modseq !== undefined ? { modseq: e.modseq.toString() } : {}) });
+        };
+        client.on('flags', onFlags);
+        try {
+          const ok =
+            how === 'add'
+              ? await client.messageFlagsAdd(uids.join(','), flags, { uid: true })
+              : await client.messageFlagsRemove(uids.join(','), flags, { uid: true });
+          if (!ok) throw new MailSourceError('server', `STORE ${how === 'add' ? '+' : '-'}FLAGS refused`);
+        } finally {
+          client.off('flags', onFlags);
+        }
+        return [...answers.values()].sort((a, b) => a.uid - b.uid);
       }),
 
     expunge: (uids: number[]) =>

@@ -85,6 +85,11 @@ export interface UidFlags {
   flags: string[];
 }
 
+/** The server's answer to a STORE for one message it changed: its flags now and (CONDSTORE) its new MODSEQ. */
+export interface StoredFlags extends UidFlags {
+  modseq?: string;
+}
+
 /** What `append` learned (APPENDUID, when the server has UIDPLUS). */
 export interface Appended {
   uid?: number;
@@ -148,8 +153,11 @@ export interface MailSource {
   uids(): Promise<number[]>;
   /** UIDs of the open folder whose Message-ID header contains `messageId`. */
   searchMessageId(messageId: string): Promise<number[]>;
-  /** Adds or removes `flags` on `uids` of the open folder (opened with `write`). */
-  storeFlags(uids: number[], flags: string[], how: 'add' | 'remove'): Promise<void>;
+  /**
+   * Adds or removes `flags` on `uids` of the open folder (opened with `write`). Resolves to
+   * the server's answer for each message it changed (ascending by UID).
+   */
+  storeFlags(uids: number[], flags: string[], how: 'add' | 'remove'): Promise<StoredFlags[]>;
   /** Marks `uids` `\Deleted` and expunges exactly them (UID EXPUNGE). */
   expunge(uids: number[]): Promise<void>;
   /** Moves `uids` to folder `dest` (MOVE, or COPY + `\Deleted` + expunge); returns old UID → new UID where known. */

@@ -16,12 +16,11 @@
  * for `.mailgit/` files a peer may send. Written atomically before the commit that
  * records them, by the caller (`flush`), with the fetch checkpoint.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { RepoPaths } from '../git/run.js';
-import { formatImapState, parseImapState, type ImapStateLine } from '../merge/imapState.js';
+import { formatImapState, parseImapState, stateSegment, type ImapStateLine } from '../merge/imapState.js';
 
 const SHARD = 4096;
 
@@ -43,9 +42,7 @@ export interface FolderAt {
 
 /** Repo-relative directory of a folder's state. */
 export function stateDir(account: string, folder: string): string {
-  const enc = encodeURIComponent(folder).replace(/\./g, '%2E');
-  const seg = enc.length <= 200 ? enc : `h${createHash('sha256').update(folder).digest('hex').slice(0, 32)}`;
-  return `.mailgit/imap/${account}/${seg}`;
+  return `.mailgit/imap/${account}/${stateSegment(folder)}`;
 }
 
 /** One two-way folder's state. */
@@ -120,6 +117,19 @@ export class FolderState {
     if (old && old.key === key && old.flags === flags) return;
     if (old) this.byKey.get(old.key)?.delete(uid);
     this.put({ uid, key, flags, stamp: this.stamp });
+    this.dirty.add(Math.floor(uid / SHARD));
+  }
+
+  /**
+   * Stamps a UID's entry anew with a later `stamp` (a MODSEQ), its key and letters as they
+   * are: the server showed this run that they are still what it has as of `stamp`. Two
+   * versions of an entry merge by stamp (src/merge/imapState.ts), so an entry confirmed
+   * later must not lose to an older one that another replica changed.
+   */
+  restamp(uid: number, stamp = this.stamp): void {
+    const e = this.entries.get(uid);
+    if (!e || BigInt(stamp) <= BigInt(e.stamp)) return;
+    e.stamp = stamp;
     this.dirty.add(Math.floor(uid / SHARD));
   }
 

@@ -15,6 +15,7 @@ import { flagsOf, infoOfFlags, sortFlags, splitName } from '../maildir/name.js';
 import { folderMarker } from '../maildir/layout.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE } from '../repo/perms.js';
 import { KEYWORDS_FILE, KeywordLetters } from '../maildir/keywords.js';
+import { SYSTEM_LETTERS as MAPPED_LETTERS } from '../merge/imapState.js';
 
 /** Server system flag → Maildir letter. Keywords get a folder's `dovecot-keywords` letters (a–z). */
 const FLAG_LETTERS: Record<string, string> = {
@@ -25,9 +26,6 @@ const FLAG_LETTERS: Record<string, string> = {
   '\\draft': 'D',
   $forwarded: 'P',
 };
-
-/** The Maildir letters that mirror server system flags. */
-const MAPPED_LETTERS = 'DFPRST';
 
 /** Maildir letter → IMAP flag (the inverse of the mapping above). */
 const LETTER_FLAGS: Record<string, string> = { S: '\\Seen', R: '\\Answered', F: '\\Flagged', T: '\\Deleted', D: '\\Draft', P: '$Forwarded' };

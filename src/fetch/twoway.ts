@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OpenedFolder } from './mailSource.js';
+import type { OpenedFolder, StoredFlags } from './mailSource.js';
 import type { FolderState } from './state.js';
 import { keyHash, messageKey, type FolderStore, type Located } from './store.js';
 import { counted } from '../util/words.js';
@@ -59,7 +59,7 @@ export interface TwoWayCounts {
 export interface TwoWayEnv {
   source: {
     open(path: string, opts?: { write?: boolean }): Promise<OpenedFolder>;
-    storeFlags(uids: number[], flags: string[], how: 'add' | 'remove'): Promise<void>;
+    storeFlags(uids: number[], flags: string[], how: 'add' | 'remove'): Promise<StoredFlags[]>;
     expunge(uids: number[]): Promise<void>;
     move(uids: number[], dest: string): Promise<Map<number, number>>;
     append(path: string, content: Buffer, flags: string[], date: Date): Promise<{ uid?: number; uidValidity?: string }>;
@@ -144,12 +144,29 @@ export async function reconcileFolder(env: TwoWayEnv, f: TwoWayFolder): Promise<
     const server = f.serverLetters.get(uid) ?? e.flags!;
     const agreed = await settleFlags({ f, uid, key: e.key, base: e.flags!, local, server, push });
     f.state.set(uid, e.key, agreed);
+    // Shown changed since the checkpoint (CONDSTORE): agreed as of now, even if unchanged.
+    if (f.opened.condstore && f.serverLetters.has(uid)) f.state.restamp(uid);
   }
-  // The folder is still selected (read-write) by the fetch of its new mail.
-  if (push.size) {
-    for (const [op, uids] of push) await env.source.storeFlags(uids, [f.store.flagOf(op[1])!], op[0] === '+' ? 'add' : 'remove');
-  }
+  await storePushed(env, f, push);
   await f.store.syncDirs();
+}
+
+/**
+ * Sends the queued STOREs (the folder is still selected read-write by the fetch of its new
+ * mail) and stamps each entry they agreed with the MODSEQ the server gave the message: a
+ * replica that looked at the server after this run's SELECT but before these STOREs has
+ * the same HIGHESTMODSEQ stamp on its older view, which must not win the merge. An entry
+ * whose message the server answered with other flags (another client changed it at the
+ * same time) keeps the older stamp: the next run sees that change and settles it.
+ */
+async function storePushed(env: TwoWayEnv, f: TwoWayFolder, push: Map<string, number[]>): Promise<void> {
+  const answers = new Map<number, StoredFlags>();
+  for (const [op, uids] of push) {
+    for (const a of await env.source.storeFlags(uids, [f.store.flagOf(op[1])!], op[0] === '+' ? 'add' : 'remove')) answers.set(a.uid, a);
+  }
+  for (const [uid, a] of answers) {
+    if (a.modseq !== undefined && f.store.lettersOf(a.flags) === f.state.entries.get(uid)?.flags) f.state.restamp(uid, a.modseq);
+  }
 }
 
 /**

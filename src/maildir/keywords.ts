@@ -9,6 +9,11 @@
 /** The name of the keyword table in a folder's directory. */
 export const KEYWORDS_FILE = 'dovecot-keywords';
 
+/** Whether a repo-relative path is a folder's keyword table. */
+export function isKeywordTable(path: string): boolean {
+  return path === KEYWORDS_FILE || path.endsWith(`/${KEYWORDS_FILE}`);
+}
+
 const FIRST = 'a'.charCodeAt(0);
 const MAX = 26;
 
@@ -57,6 +62,23 @@ export class KeywordLetters {
     return this.byLetter.get(letter);
   }
 
+  /** The letter a keyword has (compared case-insensitively), without giving it one. */
+  find(keyword: string): string | undefined {
+    return this.byName.get(keyword.toLowerCase());
+  }
+
+  /** The table as (letter, keyword) pairs, by letter. */
+  entries(): [string, string][] {
+    return [...this.byLetter].sort(([a], [b]) => (a < b ? -1 : 1));
+  }
+
+  /** A table of these (letter, keyword) pairs; a letter or keyword claimed before is skipped. */
+  static of(entries: Iterable<[string, string]>): KeywordLetters {
+    const t = new KeywordLetters();
+    for (const [l, k] of entries) t.put(l, k);
+    return t;
+  }
+
   /** The letters that stand for a keyword. */
   letters(): string {
     return [...this.byLetter.keys()].sort().join('');
@@ -64,8 +86,7 @@ export class KeywordLetters {
 
   /** The file's text, in Dovecot's format (by index). */
   format(): string {
-    return [...this.byLetter]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
+    return this.entries()
       .map(([l, k]) => `${l.charCodeAt(0) - FIRST} ${k}\n`)
       .join('');
   }

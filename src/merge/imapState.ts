@@ -13,6 +13,7 @@
  * stamp orders two versions of one entry: the folder's HIGHESTMODSEQ when the entry was
  * written (CONDSTORE), else the writer's clock in milliseconds.
  */
+import { createHash } from 'node:crypto';
 import type { FileEntry } from '../maildir/snapshot.js';
 import type { MergeContext } from './context.js';
 import { compareFiles } from './files.js';
@@ -32,8 +33,31 @@ export interface ImapStateFile {
   lines: ImapStateLine[];
 }
 
-const STATE_PATH = /^\.mailgit\/imap\/[^/]+\/[^/]+\/\d+\.state$/;
+const STATE_PATH = /^\.mailgit\/imap\/[^/]+\/([^/]+)\/\d+\.state$/;
 const HEADER = 'mailgit-imap-state 1 ';
+
+/** The Maildir letters that mirror IMAP system flags; keyword letters (a–z) come from a folder's `dovecot-keywords`. */
+export const SYSTEM_LETTERS = 'DFPRST';
+
+/**
+ * The directory segment of a folder's state: the folder name percent-encoded (dots too), or
+ * for a name longer than 200 encoded characters `h` and 32 hex digits of its hash.
+ */
+export function stateSegment(folder: string): string {
+  const enc = encodeURIComponent(folder).replace(/\./g, '%2E');
+  return enc.length <= 200 ? enc : `h${createHash('sha256').update(folder).digest('hex').slice(0, 32)}`;
+}
+
+/** The folder name a state file path is for (a hashed segment gives no real folder's name). */
+export function stateFolderOf(path: string): string | undefined {
+  const seg = STATE_PATH.exec(path)?.[1];
+  if (seg === undefined) return undefined;
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Tells whether a repo-relative path is a two-way IMAP state file, which merges by entry. */
 export function isImapStatePath(path: string): boolean {
@@ -79,7 +103,7 @@ function idOf(l: ImapStateLine): string {
 }
 
 /** The later of two versions of one entry: higher stamp, then the larger text (symmetric). */
-function later(a: ImapStateLine, b: ImapStateLine): ImapStateLine {
+export function later(a: ImapStateLine, b: ImapStateLine): ImapStateLine {
   const x = BigInt(a.stamp);
   const y = BigInt(b.stamp);
   if (x !== y) return x > y ? a : b;

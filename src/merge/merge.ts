@@ -8,6 +8,8 @@ import { compareStrings } from './entries.js';
 import { keepFoldersOfMail, mergeFiles } from './mergeFiles.js';
 import { mergeMessages } from './mergeMessages.js';
 import { fitNames } from './nameLimits.js';
+import { settleKeywordTables } from './keywordTables.js';
+import { settleTwoWayFlags } from './twoWayFlags.js';
 import type { MergeResult, MergeSide } from './types.js';
 
 export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './types.js';
@@ -18,7 +20,9 @@ export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './t
  * 0. copies of one key in several folders are told apart by folder (`identifyCopies`);
  * 1. unchanged on one side → the other side's entry;
  * 2. flags merge letter by letter, three-way; a message seen (`new` → `cur`) on either side
- *    ends in `cur`;
+ *    ends in `cur`; in a two-way IMAP folder, against what each side agreed with the
+ *    server (rule 2b, `twoWayFlags.ts`); keyword letters by keyword when both sides changed
+ *    a folder's `dovecot-keywords` (rule 2c, `keywordTables.ts`);
  * 3. new on either side → kept; new on both with the same blob → one copy, flags united;
  * 4. deleted on one side and unchanged on the other → deleted;
  * 5. both changed the same single-valued thing (moved to two folders, deleted against moved
@@ -38,9 +42,11 @@ export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './t
  */
 export function merge(base: Snapshot, ours: MergeSide, theirs: MergeSide, layout?: Layout): MergeResult {
   const ctx = new MergeContext(ours, theirs, layout);
-  const messages = fitNames(mergeMessages(base.messages, ours.snapshot.messages, theirs.snapshot.messages, ctx), ctx);
-  const merged = mergeFiles(base.files, ours.snapshot.files, theirs.snapshot.files, ctx);
-  const files = keepFoldersOfMail(merged, messages, { ours: ours.snapshot.files, theirs: theirs.snapshot.files }, ctx);
+  const s = settleKeywordTables({ base, ours: ours.snapshot, theirs: theirs.snapshot }, layout);
+  const plain = mergeMessages(s.base.messages, s.ours.messages, s.theirs.messages, ctx);
+  const messages = fitNames(settleTwoWayFlags(plain, s, layout), ctx);
+  const merged = mergeFiles(s.base.files, s.ours.files, s.theirs.files, ctx);
+  const files = keepFoldersOfMail(merged, messages, { ours: s.ours.files, theirs: s.theirs.files }, ctx);
   const decisions = [...ctx.decisions].sort((a, b) => compareStrings(a.id, b.id) || compareStrings(a.kind, b.kind));
   return { snapshot: { messages, files }, decisions };
 }

@@ -13,6 +13,7 @@ import { partialSnapshots, snapshotPaths } from './partial.js';
 import type { PartialSnapshots } from './partial.js';
 import { refuseRootFileRemovals, validateIncoming } from './validate.js';
 import type { Layout } from '../maildir/layout.js';
+import { isKeywordTable } from '../maildir/keywords.js';
 
 /** How two heads came together. */
 export interface MergeOutcome {
@@ -24,10 +25,11 @@ export interface MergeOutcome {
   changes?: PathChange[];
 }
 
+/** The text of the files the merge reads: `.mailgit/` files and folders' keyword tables (rule 2c). */
 async function readContents(store: HistoryStore, diffs: PathChange[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const c of diffs) {
-    if (!c.path.startsWith('.mailgit/')) continue;
+    if (!c.path.startsWith('.mailgit/') && !isKeywordTable(c.path)) continue;
     for (const oid of [c.oldOid, c.newOid]) if (oid && !out.has(oid)) out.set(oid, (await store.readBlob(oid)).toString('utf8'));
   }
   return out;

@@ -22,6 +22,7 @@ import {
   type MessageMeta,
   type OpenedFolder,
   type SourceFolder,
+  type StoredFlags,
   type UidFlags,
 } from '../../src/fetch/mailSource.js';
 
@@ -409,13 +410,18 @@ export class MemorySource implements MailSource {
     return this.current();
   }
 
-  async storeFlags(uids: number[], flags: string[], how: 'add' | 'remove'): Promise<void> {
+  async storeFlags(uids: number[], flags: string[], how: 'add' | 'remove'): Promise<StoredFlags[]> {
     const f = this.writableFolder(`storeFlags ${how} ${flags.join(' ')} ${uids.join(',')}`);
-    for (const u of uids) {
-      if (!f.messages.has(u)) continue;
+    const out: StoredFlags[] = [];
+    for (const u of [...new Set(uids)].sort((a, b) => a - b)) {
+      const m = f.messages.get(u);
+      if (!m) continue;
+      const before = m.modseq;
       if (how === 'add') this.server.addFlags(f.path, u, flags);
       else this.server.removeFlags(f.path, u, flags);
+      if (m.modseq !== before) out.push({ uid: u, flags: [...m.flags].sort(), ...(this.server.condstore() ? { modseq: m.modseq.toString() } : {}) });
     }
+    return out;
   }
 
   async expunge(uids: number[]): Promise<void> {

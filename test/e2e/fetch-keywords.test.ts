@@ -2,7 +2,8 @@
  * IMAP keywords (`$Junk`, `$NotJunk`, `$Label1`, custom) through Dovecot's keyword letters
  * (`dovecot-keywords`), both ways, against a real Dovecot: server → repo (letters, the
  * table committed), repo → server (a local client that adds and removes keywords the
- * Dovecot way: a line in the table and a letter in the name), and back again.
+ * Dovecot way: a line in the table and a letter in the name), and back again; and two
+ * replicas that gave one letter to different keywords before they synced.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -10,11 +11,17 @@ import { join } from 'node:path';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { diskMessages } from '../helpers/messages.js';
+import { addRemote, bareHub, mg } from '../helpers/replica.js';
 
 let dc: Dovecot;
 
 beforeAll(async () => {
-  dc = await startDovecot({ users: [{ user: 'kw', password: 'keyword-pw-5' }] });
+  dc = await startDovecot({
+    users: [
+      { user: 'kw', password: 'keyword-pw-5' },
+      { user: 'kwpair', password: 'keyword-pw-6' },
+    ],
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -24,8 +31,8 @@ afterAll(async () => {
 const msg = (n: number) => `From: a@example.org\r\nSubject: k${n}\r\nMessage-ID: <kw.${n}@example.org>\r\n\r\nbody ${n}\r\n`;
 
 /** The server's flags of each message, by subject. */
-async function serverFlags(): Promise<Record<string, string[]>> {
-  const c = await dc.connect();
+async function serverFlags(user?: string): Promise<Record<string, string[]>> {
+  const c = await dc.connect(user === undefined ? undefined : dc.users.find((u) => u.user === user));
   const out: Record<string, string[]> = {};
   try {
     await c.mailboxOpen('INBOX');
@@ -86,4 +93,46 @@ describe('IMAP keywords ⇄ dovecot-keywords letters (real Dovecot, two-way)', (
     expect(await serverFlags()).toEqual({ k1: ['$Label1', '\\Seen'], k2: ['$Label2', '$NotJunk', '\\Seen'] });
     expect(gitOut(dir, ['status', '--porcelain'])).toBe('');
   }, 120_000);
+
+  test('two replicas that gave one letter to different keywords before syncing: each keyword stays on its messages, in both repos and on the server', async () => {
+    const env = { MAILGIT_PASSWORD_WORK: 'keyword-pw-6' };
+    await dc.append('INBOX', [msg(11), msg(12)], { user: 'kwpair' });
+    const root = tempDir('mailgit-kw2-');
+    const a = join(root, 'a');
+    expect(mailgit(['init', a, '--name', 'a']).code).toBe(0);
+    mg(a, ['account', 'add', 'work', '--host', '127.0.0.1', '--port', String(dc.port), '--no-tls', '--user', 'kwpair']);
+    mg(a, ['fetch'], env);
+    addRemote(a, 'hub', bareHub(join(root, 'hub.git')));
+    mg(a, ['sync', 'hub']);
+    const b = join(root, 'b');
+    expect(mailgit(['clone', join(root, 'hub.git'), b, '--name', 'b']).code).toBe(0);
+    mg(b, ['account', 'trust', 'work']);
+    // a fetches $Label1 (another client set it): letter a. b's mail client gives letter a to $Work, and b fetches (it sends $Work, and takes $Label1 as b).
+    await dc.doveadm(['flags', 'add', '-u', 'kwpair', '$Label1', 'mailbox', 'INBOX', 'uid', '1']);
+    mg(a, ['fetch'], env);
+    expect(fileOf(a, 11).letters).toBe('a');
+    const inbox = fileOf(b, 12).path.split('/cur/')[0].split('/new/')[0];
+    writeFileSync(join(b, inbox, 'dovecot-keywords'), '0 $Work\n');
+    const twelve = fileOf(b, 12).path;
+    renameSync(join(b, twelve), join(b, inbox, 'cur', `${twelve.slice(twelve.lastIndexOf('/') + 1).split(':')[0]}:2,a`));
+    mg(b, ['commit']);
+    mg(b, ['fetch'], env);
+    expect(readFileSync(join(b, inbox, 'dovecot-keywords'), 'utf8')).toBe('0 $Work\n1 $Label1\n');
+    expect(await serverFlags('kwpair')).toEqual({ k11: ['$Label1'], k12: ['$Work'] });
+    const settled = () => {
+      for (const dir of [a, b]) {
+        expect(readFileSync(join(dir, inbox, 'dovecot-keywords'), 'utf8')).toBe('0 $Label1\n1 $Work\n');
+        expect([fileOf(dir, 11).letters, fileOf(dir, 12).letters]).toEqual(['a', 'b']);
+      }
+    };
+    mg(a, ['sync', 'hub']);
+    mg(b, ['sync', 'origin']);
+    mg(a, ['sync', 'hub']);
+    settled();
+    for (const dir of [a, b]) mg(dir, ['fetch'], env);
+    mg(a, ['sync', 'hub']);
+    mg(b, ['sync', 'origin']);
+    expect(await serverFlags('kwpair')).toEqual({ k11: ['$Label1'], k12: ['$Work'] });
+    settled();
+  }, 180_000);
 });

@@ -19,9 +19,9 @@ import { addRemote, bareHub, mg } from '../helpers/replica.js';
  * Seeds of the convergence test; `MAILGIT_TWOWAY_SEEDS=N` adds N more, `MAILGIT_TWOWAY_SEED_LIST=a,b` runs just those.
  * Seed 9001 found that a server flag change on a message a replica had just uploaded was
  * never pulled (pinned by the "just uploaded or moved there" test). Seed 205994 ended with
- * one message twice (pinned by the "under its client name" test). Open, left out of the
- * default list: seed 110966 (MAILGIT_TWOWAY_SEEDS=31) ends with a flag in both repos and
- * not on the server (also with the quiet record of src/fetch/quiet.ts switched off).
+ * one message twice (pinned by the "under its client name" test). Seed 110966 ended with a
+ * flag in both repos and not on the server (pinned by the "stays removed" and "stamped
+ * anew" tests); it runs in the longer list, not the default one, for the suite's budget.
  */
 const SEEDS = process.env.MAILGIT_TWOWAY_SEED_LIST
   ? process.env.MAILGIT_TWOWAY_SEED_LIST.split(',').map(Number)
@@ -31,11 +31,25 @@ const SEEDS = process.env.MAILGIT_TWOWAY_SEED_LIST
         42,
         // A longer run (MAILGIT_TWOWAY_SEEDS=N) adds these and N more; the normal suite keeps two
         // (each seed costs about a minute of the suite's budget).
-        ...(Number(process.env.MAILGIT_TWOWAY_SEEDS ?? 0) > 0 ? [1234567, 39695] : []),
+        ...(Number(process.env.MAILGIT_TWOWAY_SEEDS ?? 0) > 0 ? [1234567, 39695, 110966] : []),
         ...Array.from({ length: Number(process.env.MAILGIT_TWOWAY_SEEDS ?? 0) }, (_, i) => 100 + i * 7919),
       ]),
     ];
-const USERS: DovecotUser[] = ['ways', 'fresh', 'twice', 'gone', 'mass', 'move', 'up', 'old', ...SEEDS.map((s) => `conv${s}`), 'kill', 'validity'].map((u) => ({
+const USERS: DovecotUser[] = [
+  'ways',
+  'fresh',
+  'twice',
+  'gone',
+  'mass',
+  'move',
+  'up',
+  'old',
+  'pulled',
+  'stale',
+  ...SEEDS.map((s) => `conv${s}`),
+  'kill',
+  'validity',
+].map((u) => ({
   user: u,
   password: `pw-${u}-2way!`,
 }));
@@ -333,6 +347,74 @@ describe('two-way fetch (Dovecot)', () => {
           .map((f) => f.split('/')[0]),
       ).toEqual(on);
   }, 180_000);
+
+  /** Two replicas of one two-way account, synced through a hub: `a` fetched, `b` cloned from it. */
+  function pairFor(u: DovecotUser): { a: { dir: string; env: Record<string, string> }; b: { dir: string; env: Record<string, string> }; sync: () => void } {
+    const hub = bareHub(join(tmp, `${u.user}-hub.git`));
+    const a = repoFor(dc, u, 'a');
+    fetch(a);
+    addRemote(a.dir, 'hub', hub);
+    mg(a.dir, ['sync', 'hub']);
+    const bDir = join(tmp, `${u.user}-b`);
+    expect(mailgit(['clone', hub, bDir, '--name', 'b']).code).toBe(0);
+    const b = { dir: bDir, env: a.env };
+    mg(b.dir, ['account', 'trust', 'work']);
+    // a pushes, b merges it and pushes, a takes the merge.
+    const sync = () => {
+      mg(a.dir, ['sync', 'hub']);
+      mg(b.dir, ['sync', 'origin']);
+      mg(a.dir, ['sync', 'hub']);
+    };
+    return { a, b, sync };
+  }
+
+  test('a flag one replica pulled and the other then removed stays removed after they sync (files merge against the agreed state)', async () => {
+    // Seed 110966's bug: a pulled R (b's change), b then removed R and sent that; the merge
+    // saw only a's file change against the common commit and brought R back, and the next
+    // fetch sent it to the server again. Also: b's STORE came after a SELECT with the same
+    // HIGHESTMODSEQ as a's pull, so the two state entries tied unless the STORE's stamp is
+    // the server's MODSEQ after it.
+    const u = user('pulled');
+    const m = gen(1, 'pulled');
+    await dc.append('INBOX', [m], { user: u });
+    const { a, b, sync } = pairFor(u);
+    setLocal(b.dir, m, 'R');
+    fetch(b); // +R on the server
+    fetch(a); // a pulls R
+    expect(pathOf(a.dir, m)).toMatch(/:2,R$/);
+    setLocal(b.dir, m, '');
+    fetch(b); // -R on the server
+    expect((await serverState(dc, u, 'INBOX')).get(sha(m))).toEqual([]);
+    sync();
+    for (const r of [a, b]) expect(pathOf(r.dir, m)).toMatch(/:2,$/);
+    for (const r of [a, b]) fetch(r);
+    sync();
+    expect((await serverState(dc, u, 'INBOX')).get(sha(m))).toEqual([]);
+    for (const r of [a, b]) expect(pathOf(r.dir, m)).toMatch(/:2,$/);
+  }, 120_000);
+
+  test('a server change one replica saw as no change to its own state reaches the other replica after they sync (the entry is stamped anew)', async () => {
+    // a sets F and sends it; another client removes it; b, which never had F, saw the
+    // removal as nothing to do and left its entry's old stamp. Merged, a's entry and file
+    // (F) won, and b's checkpoint hid the removal from every later fetch: F in both repos,
+    // not on the server.
+    const u = user('stale');
+    const m = gen(1, 'stale');
+    await dc.append('INBOX', [m], { user: u });
+    const { a, b, sync } = pairFor(u);
+    setLocal(a.dir, m, 'F');
+    fetch(a); // +F on the server
+    await imap(dc, u, async (c) => {
+      await c.mailboxOpen('INBOX');
+      await c.messageFlagsRemove('1:*', ['\\Flagged'], { uid: true });
+    });
+    fetch(b); // F came and went: b's file and state stay as they were
+    sync();
+    for (const r of [a, b]) fetch(r);
+    sync();
+    expect((await serverState(dc, u, 'INBOX')).get(sha(m))).toEqual([]);
+    for (const r of [a, b]) expect(pathOf(r.dir, m)).toMatch(/:2,$/);
+  }, 120_000);
 
   test('an account defined before two-way fetch stays pull: nothing is sent to the server', async () => {
     const u = user('old');

@@ -370,9 +370,17 @@ describe.each(impls)('MailSource contract, two-way calls: %s', (_name, makeServe
     const s = await connected(server);
     await s.open('INBOX');
     expect((await rejection(s.storeFlags([1], ['\\Seen'], 'add'))).kind).toBe('server');
-    await s.open('INBOX', { write: true });
-    await s.storeFlags([1, 2], ['\\Seen'], 'add');
-    await s.storeFlags([2], ['\\Seen'], 'remove');
+    const opened = await s.open('INBOX', { write: true });
+    // The server's answer per changed message: its flags, and a MODSEQ above the folder's at SELECT, rising.
+    const first = await s.storeFlags([1, 2], ['\\Seen'], 'add');
+    expect(first.map((a) => [a.uid, a.flags])).toEqual([
+      [1, ['\\Seen']],
+      [2, ['\\Seen']],
+    ]);
+    expect(BigInt(first[0].modseq!)).toBeGreaterThan(BigInt(opened.highestModseq!));
+    const second = await s.storeFlags([2, 3], ['\\Seen'], 'remove'); // 3 has no \Seen: unchanged, not answered
+    expect(second.map((a) => [a.uid, a.flags])).toEqual([[2, []]]);
+    expect(BigInt(second[0].modseq!)).toBeGreaterThan(BigInt(first[1].modseq!));
     await s.storeFlags([3], ['$Forwarded'], 'add');
     expect(await s.flagsUpTo(3)).toEqual([
       { uid: 1, flags: ['\\Seen'] },

@@ -68,6 +68,11 @@ export function cpFile(blob: string, data: Record<string, { uidValidity: string;
   return { blob, content: `${JSON.stringify(data, null, 2)}\n` };
 }
 
+/** A two-way IMAP state file (UIDVALIDITY 7) with lines `uid key :LETTERS stamp`. */
+export function stateFile(blob: string, lines: string[]): FileEntry {
+  return { blob, content: `mailgit-imap-state 1 7\n${lines.map((l) => `${l}\n`).join('')}` };
+}
+
 /** Writes decisions compactly as `kind id winner`. */
 export function brief(ds: Decision[]): string[] {
   return ds.map((d) => `${d.kind} ${d.id} ${d.winner}`);

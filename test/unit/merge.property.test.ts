@@ -15,7 +15,7 @@ const IDS = ['k0', 'k1', 'k2', 'k3', 'n1', 'n2'];
 const entryArb: fc.Arbitrary<Omit<MessageEntry, 'key'>> = fc.record({
   folder: fc.constantFrom('', 'INBOX', 'Archive', 'Trash'),
   sub: fc.constantFrom('cur' as const, 'new' as const),
-  info: fc.constantFrom('', ':2,', ':2,S', ':2,FS', ':2,SF', ':2,Sa', ':2,T', ':1,x'),
+  info: fc.constantFrom('', ':2,', ':2,S', ':2,FS', ':2,SF', ':2,Sa', ':2,T', ':1,x', ':2,b', ':2,ac'),
   blob: fc.constantFrom('b1', 'b2', 'b3', 'b4'),
 });
 const cpArb = fc
@@ -46,6 +46,26 @@ const fileArb: fc.Arbitrary<FileEntry> = fc.oneof(
     }),
 );
 
+/** A two-way IMAP state file of INBOX (rule 2b reads it): lines for some keys, agreed letters or `-`, a few stamps. */
+const STATE = '.mailgit/imap/work/INBOX/0.state';
+const stateArb: fc.Arbitrary<FileEntry> = fc
+  .dictionary(fc.constantFrom('k0', 'k1', 'k2', 'k3'), fc.tuple(fc.constantFrom(':', ':S', ':F', ':FS', ':a', '-'), fc.constantFrom('10', '20', '30')), {
+    maxKeys: 4,
+  })
+  .map((lines) => {
+    const text = `mailgit-imap-state 1 7\n${Object.entries(lines)
+      .sort()
+      .map(([key, [flags, stamp]], i) => `${i + 1} ${key} ${flags} ${stamp}\n`)
+      .join('')}`;
+    return { blob: blobOf(text), content: text };
+  });
+
+/** A keyword table of INBOX (rule 2c reads it): letters given to keywords in several ways. */
+const KEYWORDS = 'INBOX/dovecot-keywords';
+const keywordsArb: fc.Arbitrary<FileEntry> = fc
+  .constantFrom('', '0 $Junk\n', '0 $Junk\n1 $Label1\n', '0 $Junk\n1 $Work\n', '0 $Work\n', '0 $Junk\n2 $work\n', '1 $Label1\n2 $Junk\n')
+  .map((text) => ({ blob: blobOf(text), content: text }));
+
 /** Canonical message map of entries, one per path (as a tree holds them). */
 function messagesOf(entries: Iterable<MessageEntry>): Map<string, MessageEntry> {
   const byPath = new Map<string, MessageEntry>();
@@ -59,29 +79,37 @@ const snapArb: fc.Arbitrary<Snapshot> = fc
     messages: fc.dictionary(fc.constantFrom(...IDS), entryArb, { maxKeys: 6 }),
     copies: fc.array(fc.tuple(fc.constantFrom(...IDS), entryArb), { maxLength: 2 }),
     files: fc.dictionary(fc.constantFrom('.mailgit/checkpoints/a.json', '.mailgit/accounts.json', 'dovecot-keywords'), fileArb, { maxKeys: 3 }),
+    state: fc.option(stateArb, { nil: undefined }),
+    keywords: fc.option(keywordsArb, { nil: undefined }),
   })
-  .map(({ messages, copies, files }) => ({
+  .map(({ messages, copies, files, state, keywords }) => ({
     messages: messagesOf([...Object.entries(messages), ...copies].map(([key, e]) => ({ ...e, key }))),
-    files: new Map(Object.entries(files)),
+    files: new Map([...Object.entries(files), ...(state ? [[STATE, state] as const] : []), ...(keywords ? [[KEYWORDS, keywords] as const] : [])]),
   }));
 
 /** A snapshot derived from another by a few edits (on any file of a key), so that triples are related like real histories. */
 function derived(s: Snapshot): fc.Arbitrary<Snapshot> {
-  return fc
-    .array(fc.tuple(fc.constantFrom(...IDS), fc.option(entryArb, { nil: undefined }), fc.constantFrom('flag', 'set', 'copy'), fc.nat(3)), { maxLength: 4 })
-    .map((edits) => {
-      const m = new Map(s.messages);
-      for (const [key, e, how, pick] of edits) {
-        const ids = [...m].filter(([, x]) => x.key === key).map(([id]) => id);
-        const id = ids.length === 0 ? key : ids[pick % ids.length]!;
-        const old = m.get(id);
-        if (e === undefined) m.delete(id);
-        else if (how === 'flag' && old) m.set(id, { ...old, info: e.info });
-        else if (how === 'copy' && old) m.set(`${id}\0copy`, { ...old, folder: e.folder });
-        else m.set(id, { ...e, key });
-      }
-      return { messages: messagesOf(m.values()), files: s.files };
-    });
+  const edits = fc.array(fc.tuple(fc.constantFrom(...IDS), fc.option(entryArb, { nil: undefined }), fc.constantFrom('flag', 'set', 'copy'), fc.nat(3)), {
+    maxLength: 4,
+  });
+  // A fetch also rewrites the two-way state or the keyword table now and then.
+  const rewrites = fc.tuple(fc.option(stateArb, { nil: undefined }), fc.option(keywordsArb, { nil: undefined }));
+  return fc.tuple(edits, rewrites).map(([edits, [state, keywords]]) => {
+    const m = new Map(s.messages);
+    for (const [key, e, how, pick] of edits) {
+      const ids = [...m].filter(([, x]) => x.key === key).map(([id]) => id);
+      const id = ids.length === 0 ? key : ids[pick % ids.length]!;
+      const old = m.get(id);
+      if (e === undefined) m.delete(id);
+      else if (how === 'flag' && old) m.set(id, { ...old, info: e.info });
+      else if (how === 'copy' && old) m.set(`${id}\0copy`, { ...old, folder: e.folder });
+      else m.set(id, { ...e, key });
+    }
+    const files = new Map(s.files);
+    if (state) files.set(STATE, state);
+    if (keywords) files.set(KEYWORDS, keywords);
+    return { messages: messagesOf(m.values()), files };
+  });
 }
 
 const tripleArb = fc.oneof(

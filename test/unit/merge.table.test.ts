@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { merge } from '../../src/merge/merge.js';
-import { at, checkMergeRow, cpFile, type MergeRow, side, snap, st } from './merge.helpers.js';
+import { at, checkMergeRow, cpFile, type MergeRow, side, snap, st, stateFile } from './merge.helpers.js';
+
+const STATE = '.mailgit/imap/work/INBOX/0.state';
 
 const rows: MergeRow[] = [
   // Rule 1: unchanged on one side.
@@ -70,6 +72,132 @@ const rows: MergeRow[] = [
     ours: ['Trash/cur/k1:2,ST'],
     theirs: ['INBOX/cur/k1:2,FS'],
     expect: ['Trash/cur/k1:2,FST'],
+  },
+
+  // Rule 2b: in a two-way IMAP folder, flags merge against what each side agreed with the
+  // server (its state entry, stamped with the server's MODSEQ), not only the common commit.
+  {
+    // Seed 110966: a pulled R (b's older change, sent at 23); b removed R and sent that at 29.
+    name: 'two-way: a flag one side pulled and the other later removed on the server stays removed',
+    base: ['INBOX/cur/k1:2,'],
+    ours: ['INBOX/cur/k1:2,'],
+    theirs: ['INBOX/cur/k1:2,R'],
+    expect: ['INBOX/cur/k1:2,'],
+    baseFiles: { [STATE]: stateFile('s0', ['1 k1 : 15']) },
+    oursFiles: { [STATE]: stateFile('s1', ['1 k1 : 29']) },
+    theirsFiles: { [STATE]: stateFile('s2', ['1 k1 :R 24']) },
+    expectFiles: { [STATE]: stateFile('s1', ['1 k1 : 29']) },
+    decisions: [],
+  },
+  {
+    name: "two-way: a person's change not yet sent wins over the other side's later agreement",
+    base: ['INBOX/cur/k1:2,'],
+    ours: ['INBOX/cur/k1:2,R'],
+    theirs: ['INBOX/cur/k1:2,F'],
+    expect: ['INBOX/cur/k1:2,FR'],
+    baseFiles: { [STATE]: stateFile('s0', ['1 k1 : 15']) },
+    theirsFiles: { [STATE]: stateFile('s2', ['1 k1 :F 29']) },
+    expectFiles: { [STATE]: stateFile('s2', ['1 k1 :F 29']) },
+    decisions: [],
+  },
+  {
+    name: 'two-way: a flag set again after the later agreement removed it stays (both files have it)',
+    base: ['INBOX/cur/k1:2,'],
+    ours: ['INBOX/cur/k1:2,R'],
+    theirs: ['INBOX/cur/k1:2,R'],
+    expect: ['INBOX/cur/k1:2,R'],
+    baseFiles: { [STATE]: stateFile('s0', ['1 k1 : 15']) },
+    oursFiles: { [STATE]: stateFile('s1', ['1 k1 : 29']) },
+    theirsFiles: { [STATE]: stateFile('s2', ['1 k1 :R 24']) },
+    expectFiles: { [STATE]: stateFile('s1', ['1 k1 : 29']) },
+    decisions: [],
+  },
+  {
+    name: 'two-way: a flag a person set again after both sides pulled its removal stays (the common commit had it too)',
+    base: ['INBOX/cur/k1:2,R'],
+    ours: ['INBOX/cur/k1:2,R'],
+    theirs: ['INBOX/cur/k1:2,'],
+    expect: ['INBOX/cur/k1:2,R'],
+    baseFiles: { [STATE]: stateFile('s0', ['1 k1 :R 15']) },
+    oursFiles: { [STATE]: stateFile('s1', ['1 k1 : 29']) },
+    theirsFiles: { [STATE]: stateFile('s2', ['1 k1 : 30']) },
+    expectFiles: { [STATE]: stateFile('s2', ['1 k1 : 30']) },
+    decisions: [],
+  },
+  {
+    name: 'two-way: a side that changed neither file nor entry takes the other side (a change from the base undone there)',
+    base: ['INBOX/cur/k1:2,R'],
+    ours: ['INBOX/cur/k1:2,R'],
+    theirs: ['INBOX/cur/k1:2,'],
+    expect: ['INBOX/cur/k1:2,'],
+    baseFiles: { [STATE]: stateFile('s0', ['1 k1 : 15']) },
+    theirsFiles: { [STATE]: stateFile('s2', ['1 k1 : 20']) },
+    expectFiles: { [STATE]: stateFile('s2', ['1 k1 : 20']) },
+    decisions: [],
+  },
+  {
+    name: 'two-way: a letter no side agreed with the server (a keyword without a letter there) merges as plain three-way',
+    base: ['INBOX/cur/k1:2,a'],
+    ours: ['INBOX/cur/k1:2,'],
+    theirs: ['INBOX/cur/k1:2,Ra'],
+    expect: ['INBOX/cur/k1:2,'],
+    baseFiles: { [STATE]: stateFile('s0', ['1 k1 : 15']) },
+    oursFiles: { [STATE]: stateFile('s1', ['1 k1 : 29']) },
+    theirsFiles: { [STATE]: stateFile('s2', ['1 k1 :R 24']) },
+    expectFiles: { [STATE]: stateFile('s1', ['1 k1 : 29']) },
+    decisions: [],
+  },
+  {
+    name: 'two-way: the state of another folder says nothing about this one',
+    base: ['Archive/cur/k1:2,'],
+    ours: ['Archive/cur/k1:2,'],
+    theirs: ['Archive/cur/k1:2,R'],
+    expect: ['Archive/cur/k1:2,R'],
+    baseFiles: { [STATE]: stateFile('s0', ['1 k1 : 15']) },
+    oursFiles: { [STATE]: stateFile('s1', ['1 k1 : 29']) },
+    theirsFiles: { [STATE]: stateFile('s2', ['1 k1 :R 24']) },
+    expectFiles: { [STATE]: stateFile('s1', ['1 k1 : 29']) },
+    decisions: [],
+  },
+
+  // Rule 2c: keyword letters merge by keyword when both sides changed a folder's table.
+  {
+    name: 'keywords: one letter given to different keywords on the two sides → the smaller name keeps it, the other moves, on every message',
+    base: ['INBOX/cur/k1:2,a', 'INBOX/cur/k2:2,S', 'INBOX/cur/k3:2,'],
+    ours: ['INBOX/cur/k1:2,a', 'INBOX/cur/k2:2,Sb', 'INBOX/cur/k3:2,'],
+    theirs: ['INBOX/cur/k1:2,ab', 'INBOX/cur/k2:2,Sb', 'INBOX/cur/k3:2,b'],
+    expect: ['INBOX/cur/k1:2,ac', 'INBOX/cur/k2:2,Sbc', 'INBOX/cur/k3:2,c'],
+    baseFiles: { 'INBOX/dovecot-keywords': { blob: 'kw0', content: '0 $Junk\n' } },
+    oursFiles: { 'INBOX/dovecot-keywords': { blob: 'kw1', content: '0 $Junk\n1 $Label1\n' } },
+    theirsFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 $Junk\n1 $Work\n' } },
+    expectFiles: { 'INBOX/dovecot-keywords': { blob: '', content: '0 $Junk\n1 $Label1\n2 $Work\n' } },
+    decisions: [],
+  },
+  {
+    name: "keywords: one keyword under two letters → the smaller letter; the other side's two-way state is re-lettered too",
+    base: ['INBOX/cur/k1:2,'],
+    ours: ['INBOX/cur/k1:2,c'],
+    theirs: ['INBOX/cur/k1:2,b'],
+    expect: ['INBOX/cur/k1:2,b'],
+    baseFiles: { 'INBOX/dovecot-keywords': { blob: 'kw0', content: '0 $Junk\n' }, [STATE]: stateFile('s0', ['1 k1 : 15']) },
+    oursFiles: { 'INBOX/dovecot-keywords': { blob: 'kw1', content: '0 $Junk\n2 $Work\n' }, [STATE]: stateFile('s1', ['1 k1 :c 29']) },
+    theirsFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 $Junk\n1 $Work\n' }, [STATE]: stateFile('s2', ['1 k1 :b 24']) },
+    expectFiles: {
+      'INBOX/dovecot-keywords': { blob: '', content: '0 $Junk\n1 $Work\n' },
+      [STATE]: { blob: '', content: stateFile('', ['1 k1 :b 29']).content },
+    },
+    decisions: [],
+  },
+  {
+    name: 'keywords: a table changed on one side only is taken as it is (no re-lettering)',
+    base: ['INBOX/cur/k1:2,'],
+    ours: ['INBOX/cur/k1:2,'],
+    theirs: ['INBOX/cur/k1:2,b'],
+    expect: ['INBOX/cur/k1:2,b'],
+    baseFiles: { 'INBOX/dovecot-keywords': { blob: 'kw0', content: '0 $Junk\n' } },
+    theirsFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 $Junk\n1 $Work\n' } },
+    expectFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 $Junk\n1 $Work\n' } },
+    decisions: [],
   },
 
   // Rule 3: new on either side.
