@@ -12,7 +12,6 @@
 import { commitTree, formatMessage } from '../git/commit.js';
 import { readStamp } from '../git/stamps.js';
 import { nextClock } from '../merge/clock.js';
-import { diffTrees } from '../git/diff.js';
 import { editTree } from '../git/tree.js';
 import type { TreeEdit } from '../git/tree.js';
 import { applyCommit, type ApplyOptions } from './apply.js';
@@ -34,11 +33,25 @@ export interface Change {
 export async function commitChange(repo: LockedRepo, head: string, change: Change, progress?: ApplyOptions['progress']): Promise<string> {
   const tree = await editTree(repo.root, head, change.edits);
   perfMark('change: tree written');
+  return commitTreeChange(repo, head, { subject: change.subject, lines: change.lines, tree }, progress);
+}
+
+/**
+ * Commits the tree `change.tree` (written already) on top of `head` as a change and
+ * applies it like {@link commitChange}; returns the new commit. The apply reads the diff
+ * itself: one that only adds (a restore) is written in batches, never held whole.
+ */
+export async function commitTreeChange(
+  repo: LockedRepo,
+  head: string,
+  change: { subject: string; lines: string[]; tree: string },
+  progress?: ApplyOptions['progress'],
+): Promise<string> {
   const now = Date.now();
   const clock = nextClock((await readStamp(repo.root, head)).clock, now);
   const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
-  const commit = await commitTree(repo.root, tree, [head], message, now);
-  await applyCommit(repo, head, commit, { changes: await diffTrees(repo.root, head, commit), origin: 'this replica', progress });
+  const commit = await commitTree(repo.root, change.tree, [head], message, now);
+  await applyCommit(repo, head, commit, { origin: 'this replica', progress });
   perfMark('change: applied');
   await scheduleMaintenance(repo.root, repo.gitDir);
   return commit;
