@@ -65,6 +65,8 @@ export interface ApplyOptions {
   fs?: ApplyFs;
   /** Told how many files are written and each one done (a progress bar on a terminal). */
   progress?: Pick<Progress, 'expect' | 'advance'>;
+  /** Paths per batch when the diff only adds (default {@link ADD_BATCH}; tests make it small). */
+  batch?: number;
 }
 
 /** What an apply did that a person should hear: the changes it could not bring in as they were. */
@@ -403,7 +405,7 @@ async function writeDiff(o: { repo: Repo; from: string; to: string; applier: App
     return all.map((c) => ({ path: c.path, oid: c.newOid }));
   }
   opts.progress?.expect(opts.additions);
-  for await (const batch of diffBatches(o.repo.root, o.from, o.to, ADD_BATCH)) {
+  for await (const batch of diffBatches(o.repo.root, o.from, o.to, opts.batch ?? ADD_BATCH)) {
     await o.applier.write(planApply(batch), true);
     for (const c of batch) delete o.state.files[c.path];
   }
