@@ -65,8 +65,6 @@ export interface ApplyOptions {
   fs?: ApplyFs;
   /** Told how many files are written and each one done (a progress bar on a terminal). */
   progress?: Pick<Progress, 'expect' | 'advance'>;
-  /** Paths per batch when the diff only adds (default {@link ADD_BATCH}; tests make it small). */
-  batch?: number;
 }
 
 /** What an apply did that a person should hear: the changes it could not bring in as they were. */
@@ -90,11 +88,15 @@ const TMP_SAMPLE = '.mailgit-4194304-00000000.tmp';
 const WRITE_CONCURRENCY = 16;
 
 /**
- * Paths planned and written at a time by an apply whose diff only adds (a restore, new
- * mail): memory stays flat however many arrive. Large enough that the 16 writers rarely
- * wait for the next batch to be planned.
+ * Paths planned and written at a time by an apply whose diff only adds (a restore, an
+ * undone deletion): memory stays flat however many arrive. Large enough that the 16
+ * writers rarely wait for the next batch to be planned; `MAILGIT_APPLY_BATCH` makes it
+ * smaller (tests: several batches from a few messages, and a SIGKILL between them).
  */
-const ADD_BATCH = 2048;
+function addBatch(): number {
+  const n = Number(process.env.MAILGIT_APPLY_BATCH);
+  return Number.isSafeInteger(n) && n > 0 ? n : 2048;
+}
 
 /**
  * Returns why the names `changes` would create under `root` cannot be written on this
@@ -391,7 +393,7 @@ type FinishOptions = ApplyOptions & { fs: ApplyFs; additions?: number };
 
 /**
  * Writes the diff from `from` to `to` into the Maildir (steps 3–5 up to the journal): whole,
- * or, when `opts.additions` says it only adds, in batches of {@link ADD_BATCH} read while
+ * or, when `opts.additions` says it only adds, in batches ({@link addBatch}) read while
  * git writes the diff. Forgets the dirstate of every path written; returns the index
  * changes (null when batched: the index is rebuilt from the tree then).
  */
@@ -405,7 +407,7 @@ async function writeDiff(o: { repo: Repo; from: string; to: string; applier: App
     return all.map((c) => ({ path: c.path, oid: c.newOid }));
   }
   opts.progress?.expect(opts.additions);
-  for await (const batch of diffBatches(o.repo.root, o.from, o.to, opts.batch ?? ADD_BATCH)) {
+  for await (const batch of diffBatches(o.repo.root, o.from, o.to, addBatch())) {
     await o.applier.write(planApply(batch), true);
     for (const c of batch) delete o.state.files[c.path];
   }
@@ -485,7 +487,7 @@ async function forwardOrUndo(repo: Repo, j: Journal, opts: FinishOptions): Promi
 async function scanAdditions(root: string, from: string, to: string): Promise<{ problems: string[]; messages: number } | null> {
   const problems: string[] = [];
   let messages = 0;
-  for await (const batch of diffBatches(root, from, to, ADD_BATCH)) {
+  for await (const batch of diffBatches(root, from, to, addBatch())) {
     if (batch.some((c) => c.oldOid !== null)) return null;
     problems.push(...nameProblems(root, batch));
     messages += batch.filter((c) => parseMessagePath(c.path) !== null).length;

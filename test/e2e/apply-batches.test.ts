@@ -1,12 +1,12 @@
 /**
  * An apply whose diff only adds (a restore, an undone deletion) is read and written in
  * batches (src/repo/apply.ts), so that its memory does not grow with the number of
- * messages. With batches of 3: ten messages in two folders arrive whole, each batch
+ * messages. With batches of 3 (`MAILGIT_APPLY_BATCH`): ten messages in two folders arrive whole, each batch
  * written before the next is looked at; a failure in the last batch undoes the whole
  * apply, the batches written before it too (nothing half restored), and the next apply
  * brings everything.
  */
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, tempDir } from '../helpers/cli.js';
@@ -32,6 +32,9 @@ function emptied(): { dir: string; from: string; to: string } {
 const head = (dir: string) => gitOut(dir, ['rev-parse', 'HEAD']).trim();
 
 describe('an apply that only adds, in batches', () => {
+  beforeAll(() => void (process.env.MAILGIT_APPLY_BATCH = '3'));
+  afterAll(() => void delete process.env.MAILGIT_APPLY_BATCH);
+
   test('arrives whole, batch by batch; a failure in the last batch undoes all of it; the next apply brings everything', async () => {
     const t = emptied();
     const probe = `${t.dir}-probe`;
@@ -39,7 +42,7 @@ describe('an apply that only adds, in batches', () => {
     const log: Call[] = [];
     const counted = { expected: 0, done: 0 };
     const progress = { expect: (n: number) => void (counted.expected += n), advance: (n: number) => void (counted.done += n) };
-    await withLockedRepo(probe, (repo) => applyCommit(repo, t.from, t.to, { fs: loggingFs(log), batch: 3, progress }));
+    await withLockedRepo(probe, (repo) => applyCommit(repo, t.from, t.to, { fs: loggingFs(log), progress }));
     expect(head(probe)).toBe(t.to);
     expectDiskIsHead(probe);
     expect(counted).toEqual({ expected: 10, done: 10 });
@@ -50,14 +53,14 @@ describe('an apply that only adds, in batches', () => {
     expect(writes[0]!).toBeLessThan(looks.at(-1)!);
 
     const fs = faultyFs(writes.at(-1)!, 'ENOSPC', 'once');
-    const err = await withLockedRepo(t.dir, (repo) => applyCommit(repo, t.from, t.to, { fs, batch: 3 })).catch((e: unknown) => e);
+    const err = await withLockedRepo(t.dir, (repo) => applyCommit(repo, t.from, t.to, { fs })).catch((e: unknown) => e);
     expect(fs.fired()?.op).toBe('writeFile');
     expect(err).toBeInstanceOf(MailgitError);
     expect((err as MailgitError).exitCode).toBe(74);
     expect(head(t.dir)).toBe(t.from);
     expect(existsSync(join(t.dir, '.git/mailgit/apply.json'))).toBe(false);
     expectDiskIsHead(t.dir);
-    await withLockedRepo(t.dir, (repo) => applyCommit(repo, t.from, t.to, { batch: 3 }));
+    await withLockedRepo(t.dir, (repo) => applyCommit(repo, t.from, t.to));
     expect(head(t.dir)).toBe(t.to);
     expectDiskIsHead(t.dir);
   }, 120_000);
