@@ -58,7 +58,7 @@ async function heldBy(repo: Repo, head: string, marker: string | null): Promise<
   return { keys, oids, marker: hasMarker };
 }
 
-/** Pass 3: where HEAD holds each of `maybe` (by key first, then by blob, as restore.ts's `holding`); undefined where it does not. */
+/** Pass 3: where HEAD holds each of `maybe` (by key first, then by blob, as `holding` in treeMessages.ts); undefined where it does not. */
 async function whereHeld(repo: Repo, head: string, maybe: StoredMessage[]): Promise<(string | undefined)[]> {
   if (maybe.length === 0) return [];
   const byKey = new Map<string, string>(maybe.map((m) => [m.key, '']));
