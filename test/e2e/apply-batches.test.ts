@@ -4,7 +4,7 @@
  * messages. With batches of 3 (`MAILGIT_APPLY_BATCH`): ten messages in two folders arrive whole, each batch
  * written before the next is looked at; a failure in the last batch undoes the whole
  * apply, the batches written before it too (nothing half restored), and the next apply
- * brings everything.
+ * brings everything, with git's index rebuilt so that `git status` agrees.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cpSync, existsSync, rmSync } from 'node:fs';
@@ -63,5 +63,7 @@ describe('an apply that only adds, in batches', () => {
     await withLockedRepo(t.dir, (repo) => applyCommit(repo, t.from, t.to));
     expect(head(t.dir)).toBe(t.to);
     expectDiskIsHead(t.dir);
+    // The index, for which a batched apply keeps no list, is rebuilt: plain git agrees.
+    expect(gitOut(t.dir, ['status', '--porcelain'])).toBe('');
   }, 120_000);
 });
