@@ -5,7 +5,8 @@
 import type { GlobalArgs } from './context.js';
 import { printJson, repoFromArgs } from './context.js';
 import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
-import { restoreFolder, restoreMessages } from '../repo/restore.js';
+import { restoreMessages } from '../repo/restore.js';
+import { restoreFolder } from '../repo/restoreFolder.js';
 import type { RestoreReport } from '../repo/restore.js';
 import { UsageError } from '../util/errors.js';
 import { counted } from '../util/words.js';
@@ -32,7 +33,7 @@ function check(argv: RestoreArgs): void {
 
 function print(r: RestoreReport, dryRun: boolean): void {
   if (dryRun) {
-    console.log(r.restored.length === 0 ? 'nothing would come back' : `would restore ${counted(r.restored.length, 'message')}:`);
+    console.log(r.count === 0 ? 'nothing would come back' : `would restore ${counted(r.count, 'message')}:`);
     for (const m of r.restored) console.log(`  ${m.path}`);
   } else if (r.commit) {
     console.log(`[main ${r.commit.slice(0, 10)}]`);
@@ -48,7 +49,7 @@ export async function handler(argv: RestoreArgs): Promise<void> {
   const { barProgress, silentProgress } = await import('../fetch/progress.js');
   const progress = (argv.progress ?? (process.stderr.isTTY === true && !argv.json)) ? barProgress() : silentProgress;
   progress.label('restore');
-  const opts = { dryRun: argv.dryRun, progress };
+  const opts = { dryRun: argv.dryRun, list: argv.dryRun === true || argv.json === true, progress };
   const report = await withRepoLock(
     repo,
     'restore',

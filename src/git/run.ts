@@ -156,6 +156,45 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
   });
 }
 
+/**
+ * Runs `git ARGS` and yields its NUL-terminated output records as they arrive, in
+ * batches (one per chunk read), so that a listing of 100,000 paths is never held whole:
+ * git waits while the caller works on a batch. Throws a {@link GitError} when git fails;
+ * a caller that stops early ends git.
+ */
+export async function* gitRecords(args: string[], opts: Pick<GitOptions, 'cwd' | 'env'>): AsyncGenerator<string[]> {
+  const child = spawnGit(opts.cwd, args, opts.env);
+  child.stdin.end();
+  const err: Buffer[] = [];
+  child.stderr.on('data', (d: Buffer) => err.push(d));
+  const closed = new Promise<number>((resolve, reject) => {
+    child.on('error', (e) => reject(new IoError(`cannot run git: ${e.message}`)));
+    child.on('close', (code) => resolve(code ?? 128));
+  });
+  let rest: Buffer = Buffer.alloc(0);
+  let done = false;
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      const buf = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+      const end = buf.lastIndexOf(0);
+      if (end < 0) {
+        rest = buf;
+        continue;
+      }
+      rest = Buffer.from(buf.subarray(end + 1));
+      yield buf.subarray(0, end).toString('utf8').split('\0');
+    }
+    const status = await closed;
+    done = true;
+    if (status !== 0) throw new GitError(args, Buffer.concat(err).toString('utf8'), status);
+  } finally {
+    if (!done) {
+      child.kill();
+      await closed.catch(() => undefined);
+    }
+  }
+}
+
 /** Runs git and returns stdout as a trimmed string. */
 export async function gitText(args: string[], opts: GitOptions): Promise<string> {
   return (await git(args, opts)).stdout.toString('utf8').trim();

@@ -3,7 +3,7 @@
  * whole trees with `ls-tree`, and edits that read and rewrite only the changed
  * directories through one `cat-file --batch` and one `mktree --batch` (treeio.ts).
  */
-import { git, splitZ } from './run.js';
+import { git, gitRecords, splitZ } from './run.js';
 import { TreeIO } from './treeio.js';
 import type { TreeEdit, TreeEntry } from '../store/types.js';
 
@@ -13,7 +13,11 @@ export type { TreeEdit, TreeEntry } from '../store/types.js';
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 function parseEntries(out: Buffer): TreeEntry[] {
-  return splitZ(out).map((rec) => {
+  return parseRecords(splitZ(out));
+}
+
+function parseRecords(records: string[]): TreeEntry[] {
+  return records.map((rec) => {
     const tab = rec.indexOf('\t');
     const [mode, type, oid] = rec.slice(0, tab).split(' ');
     return { mode: mode!, type: type as TreeEntry['type'], oid: oid!, path: rec.slice(tab + 1) };
@@ -31,6 +35,17 @@ export async function lsTreeRecursive(
 ): Promise<TreeEntry[]> {
   const args = ['ls-tree', '-r', '-z', '--full-tree', ...(withTrees ? ['-t'] : []), treeish, ...(paths.length ? ['--', ...paths] : [])];
   return parseEntries((await git(args, { cwd })).stdout);
+}
+
+/**
+ * Lists the blobs (and symlinks, submodules) below `treeish`, or below the directories
+ * `paths`, like {@link lsTreeRecursive} but in batches while git writes them: a tree of
+ * 100,000 messages is never held whole. Stopping early ends git.
+ */
+export async function* lsTreeBatches(cwd: string, treeish: string, paths: string[] = []): AsyncGenerator<TreeEntry[]> {
+  for await (const records of gitRecords(['ls-tree', '-r', '-z', '--full-tree', treeish, ...(paths.length ? ['--', ...paths] : [])], { cwd })) {
+    yield parseRecords(records);
+  }
 }
 
 /** Lists every directory (tree entry) below `treeish`, recursively. */

@@ -25,8 +25,8 @@ import { silentProgress, type Progress } from '../fetch/progress.js';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { CatFile } from '../git/catfile.js';
-import { diffTrees } from '../git/diff.js';
-import type { PathChange } from '../git/diff.js';
+import { diffBatches, diffTrees } from '../git/diff.js';
+import type { PathChange, TreeRange } from '../git/diff.js';
 import { BRANCH, readHead, updateRef } from '../git/commit.js';
 import { NAME_MAX, PATH_MAX, utf8Length } from '../maildir/limits.js';
 import { messagePath, parseMessagePath, splitName } from '../maildir/name.js';
@@ -44,7 +44,9 @@ import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
 import { loadDirState, saveDirState } from './dirstate.js';
+import type { DirState } from './dirstate.js';
 import { syncGitIndex } from './gitIndex.js';
+import type { IndexChange } from './gitIndex.js';
 
 interface Journal {
   from: string;
@@ -90,6 +92,17 @@ const TMP_SAMPLE = '.mailgit-4194304-00000000.tmp';
 
 /** Files written at once while applying: overlaps fsync and disk latency (a 100k-message apply). */
 const WRITE_CONCURRENCY = 16;
+
+/**
+ * Paths planned and written at a time by an apply whose diff only adds (a restore, an
+ * undone deletion): memory stays flat however many arrive. Large enough that the 16
+ * writers rarely wait for the next batch to be planned; `MAILGIT_APPLY_BATCH` makes it
+ * smaller (tests: several batches from a few messages, and a SIGKILL between them).
+ */
+function addBatch(): number {
+  const n = Number(process.env.MAILGIT_APPLY_BATCH);
+  return Number.isSafeInteger(n) && n > 0 ? n : 2048;
+}
 
 /**
  * Returns why the names `changes` would create under `root` cannot be written on this
@@ -156,22 +169,22 @@ class Applier {
   readonly notes: string[] = [];
   private readonly made = new Set<string>();
   private readonly renamedAway = new Set<string>();
-  private readonly writes: PathChange[] = [];
+  private writes: PathChange[] = [];
   /** Directory listings by key, read by {@link findKey} when a name went missing. */
   private readonly listings = new Map<string, Map<string, string[]>>();
 
   private readonly root: string;
   private readonly fs: ApplyFs;
   private readonly cat: CatFile;
-  private readonly plan: ApplyPlan;
+  private plan: ApplyPlan = planApply([]);
   private readonly origin: string;
   /** Where other files than messages are written first (`.git/mailgit`: same file system, never recorded). */
   private readonly fileTmp: string;
 
   private readonly progress: Pick<Progress, 'expect' | 'advance'>;
 
-  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; plan: ApplyPlan; origin: string; fileTmp: string; progress?: ApplyOptions['progress'] }) {
-    ({ root: this.root, fs: this.fs, cat: this.cat, plan: this.plan, origin: this.origin, fileTmp: this.fileTmp } = o);
+  constructor(o: { root: string; fs: ApplyFs; cat: CatFile; origin: string; fileTmp: string; progress?: ApplyOptions['progress'] }) {
+    ({ root: this.root, fs: this.fs, cat: this.cat, origin: this.origin, fileTmp: this.fileTmp } = o);
     this.progress = o.progress ?? silentProgress;
   }
 
@@ -207,21 +220,32 @@ class Applier {
     return data.length;
   }
 
-  /** Runs steps 3–5 for the whole plan. */
-  async run(): Promise<void> {
-    for (const f of this.plan.folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
-    for (const a of this.plan.arrivals) await this.arrive(a);
+  /**
+   * Runs steps 3–4 for `plan`: the whole diff, or one batch of a diff that only adds.
+   * With `expected`, the progress was told the messages to come already (every batch's),
+   * and a message found there already counts as done.
+   */
+  async write(plan: ApplyPlan, expected = false): Promise<void> {
+    this.plan = plan;
+    this.writes = [];
+    for (const f of plan.folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
+    for (const a of plan.arrivals) await this.arrive(a);
     let next = 0;
-    this.progress.expect(this.writes.length);
+    if (expected) this.progress.advance(plan.arrivals.filter((a) => a.message).length - this.writes.length, 0);
+    else this.progress.expect(this.writes.length);
     const worker = async (): Promise<void> => {
       while (next < this.writes.length) this.progress.advance(1, await this.writeBlob(this.writes[next++]!));
     };
     await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
-    for (const c of this.plan.departures) await this.leave(c);
+    for (const c of plan.departures) await this.leave(c);
+  }
+
+  /** Step 5's directories, once everything is written: fsyncs those touched, removes the `unmarked` folders left empty. */
+  async settle(unmarked: readonly string[]): Promise<void> {
     // The renames are done and every written file was fsynced: a directory that cannot be
     // fsynced (gone, or an I/O error) does not undo them.
     for (const d of this.touched) await this.fs.fsyncDir(this.abs(d)).catch(() => undefined);
-    for (const f of this.plan.unmarked) await this.removeIfEmpty(f);
+    for (const f of unmarked) await this.removeIfEmpty(f);
   }
 
   /** Step 3 for one arriving path: finds how it stands, then does what the race rules say. */
@@ -370,34 +394,53 @@ function describeName(m: MessagePath): string {
   return `${m.folder === '' ? '(root)' : m.folder}, flags "${flagsOf(m.info)}"`;
 }
 
-/** Brings the Maildir from `from` to `to` of `j` (the diff is `changes` when known) and drops the journal. */
-async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs }): Promise<ApplyResult> {
+/** How {@link finish} is run: the apply's options, the file system, and for a diff that only adds, how many messages it adds. */
+type FinishOptions = ApplyOptions & { fs: ApplyFs; additions?: number };
+
+/**
+ * Writes the diff from `from` to `to` into the Maildir (steps 3–5 up to the journal): whole,
+ * or, when `opts.additions` says it only adds, in batches ({@link addBatch}) read while
+ * git writes the diff. Forgets the dirstate of every path written; returns the index
+ * changes (null when batched: the index is rebuilt from the tree then).
+ */
+async function writeDiff(o: { repo: Repo; from: string; to: string; applier: Applier; state: DirState }, opts: FinishOptions): Promise<IndexChange[] | null> {
+  if (opts.additions === undefined) {
+    const all = opts.changes ?? (await diffTrees(o.repo.root, { from: o.from, to: o.to }));
+    const plan = planApply(all);
+    await o.applier.write(plan);
+    await o.applier.settle(plan.unmarked);
+    for (const c of all) delete o.state.files[c.path];
+    return all.map((c) => ({ path: c.path, oid: c.newOid }));
+  }
+  opts.progress?.expect(opts.additions);
+  for await (const batch of diffBatches(o.repo.root, { from: o.from, to: o.to }, addBatch())) {
+    await o.applier.write(planApply(batch), true);
+    for (const c of batch) delete o.state.files[c.path];
+  }
+  await o.applier.settle([]);
+  return null;
+}
+
+/** Brings the Maildir from `from` to `to` of `j` (the diff is `opts.changes` when known) and drops the journal. */
+async function finish(repo: Repo, j: Journal, opts: FinishOptions): Promise<ApplyResult> {
   const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
-  const changes = (!j.undo && opts.changes) || (await diffTrees(repo.root, { from, to }));
   const cat = new CatFile(repo.root);
-  const applier = new Applier({
-    root: repo.root,
-    fs: opts.fs,
-    cat,
-    plan: planApply(changes),
-    origin: opts.origin ?? 'the remote',
-    fileTmp: stateDir(repo),
-    progress: opts.progress,
-  });
+  const applier = new Applier({ root: repo.root, fs: opts.fs, cat, origin: opts.origin ?? 'the remote', fileTmp: stateDir(repo), progress: opts.progress });
+  const state = await loadDirState(repo);
+  let index: IndexChange[] | null;
   try {
-    await applier.run();
+    // An undo reads its own diff (to → from), whole.
+    index = await writeDiff({ repo, from, to, applier, state }, j.undo ? { fs: opts.fs } : opts);
   } finally {
     cat.close();
   }
   if (j.undo) await updateRef(repo.root, { ref: BRANCH, newOid: j.from, oldOid: j.to, reason: 'mailgit: undo apply' });
-  const state = await loadDirState(repo);
   for (const d of applier.touched) delete state.dirs[d];
-  for (const c of changes) delete state.files[c.path];
   // Directories the apply wrote to are stat'ed by the next scan, as those HEAD now has.
   if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...applier.touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
   await saveDirState(repo, { ...state, head: j.undo ? j.from : j.to });
   await dropJournal(opts.fs, repo);
-  await syncGitIndex(repo, { from, to, changes: changes.map((c) => ({ path: c.path, oid: c.newOid })) });
+  await syncGitIndex(repo, { from, to, changes: index });
   return { notes: applier.notes };
 }
 
@@ -428,7 +471,7 @@ async function undo(repo: Repo, j: Journal, fs: ApplyFs): Promise<void> {
  * Finishes the apply of `j` (branch already at `to`), or undoes it when that fails: says
  * which, with the failure that made it undo. Throws when the undo fails too.
  */
-async function forwardOrUndo(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs }): Promise<{ done: ApplyResult } | { undone: unknown }> {
+async function forwardOrUndo(repo: Repo, j: Journal, opts: FinishOptions): Promise<{ done: ApplyResult } | { undone: unknown }> {
   try {
     return { done: await finish(repo, j, opts) };
   } catch (cause) {
@@ -439,6 +482,23 @@ async function forwardOrUndo(repo: Repo, j: Journal, opts: ApplyOptions & { fs: 
     }
     return { undone: cause };
   }
+}
+
+/**
+ * A first pass over the diff from `from` to `to`, read in batches and not kept: null as
+ * soon as it does more than add paths; else the names it would add that cannot be written
+ * here (step 0) and how many messages it adds. Such a diff (a restore, new mail) is then
+ * applied in batches (memory stays flat at 100,000 messages); any other is read whole.
+ */
+async function scanAdditions(root: string, range: TreeRange): Promise<{ problems: string[]; messages: number } | null> {
+  const problems: string[] = [];
+  let messages = 0;
+  for await (const batch of diffBatches(root, range, addBatch())) {
+    if (batch.some((c) => c.oldOid !== null)) return null;
+    problems.push(...nameProblems(root, batch));
+    messages += batch.filter((c) => parseMessagePath(c.path) !== null).length;
+  }
+  return { problems, messages };
 }
 
 /**
@@ -453,8 +513,9 @@ export async function applyCommit(repo: LockedRepo, { from, to, ...opts }: Apply
   if ((await finishPendingApply(repo, fs)) !== 'none' && (await readHead(repo.root)) !== from) {
     throw new RaceError('an unfinished earlier apply moved HEAD; nothing applied, sync again');
   }
-  const changes = opts.changes ?? (await diffTrees(repo.root, { from, to }));
-  const problems = nameProblems(repo.root, changes);
+  const added = opts.changes ? null : await scanAdditions(repo.root, { from, to });
+  const changes = added ? undefined : (opts.changes ?? (await diffTrees(repo.root, { from, to })));
+  const problems = added ? added.problems : nameProblems(repo.root, changes!);
   if (problems.length > 0) {
     const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
     throw new UnsafeDataError(`refusing ${opts.origin ?? 'the merged tree'}: ${problems.slice(0, 3).join('; ')}${more}; nothing was applied`);
@@ -473,7 +534,7 @@ export async function applyCommit(repo: LockedRepo, { from, to, ...opts }: Apply
     await dropJournal(fs, repo).catch(() => undefined);
     throw e;
   }
-  const outcome = await forwardOrUndo(repo, j, { ...opts, changes, fs });
+  const outcome = await forwardOrUndo(repo, j, { ...opts, changes, fs, additions: added?.messages });
   if ('undone' in outcome) throw applyError(outcome.undone, undefined);
   return outcome.done;
 }

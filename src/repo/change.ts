@@ -12,7 +12,6 @@
 import { commitTree, formatMessage } from '../git/commit.js';
 import { readStamp } from '../git/stamps.js';
 import { nextClock } from '../merge/clock.js';
-import { diffTrees } from '../git/diff.js';
 import { editTree } from '../git/tree.js';
 import type { TreeEdit } from '../git/tree.js';
 import { applyCommit, type ApplyOptions } from './apply.js';
@@ -34,6 +33,13 @@ export interface ChangeRequest {
   progress?: ApplyOptions['progress'] | undefined;
 }
 
+/** A tree written already, to commit on top of `head` as a change, and who hears of the files written. */
+export interface TreeChangeRequest {
+  head: string;
+  change: { subject: string; lines: string[]; tree: string };
+  progress?: ApplyOptions['progress'] | undefined;
+}
+
 /**
  * Commits `change` on top of `head` and applies it to the Maildir (see the module
  * comment), telling `progress` about the files written; returns the new commit.
@@ -41,11 +47,20 @@ export interface ChangeRequest {
 export async function commitChange(repo: LockedRepo, { head, change, progress }: ChangeRequest): Promise<string> {
   const tree = await editTree(repo.root, head, change.edits);
   perfMark('change: tree written');
+  return commitTreeChange(repo, { head, change: { subject: change.subject, lines: change.lines, tree }, progress });
+}
+
+/**
+ * Commits the tree `change.tree` (written already) on top of `head` as a change and
+ * applies it like {@link commitChange}; returns the new commit. The apply reads the diff
+ * itself: one that only adds (a restore) is written in batches, never held whole.
+ */
+export async function commitTreeChange(repo: LockedRepo, { head, change, progress }: TreeChangeRequest): Promise<string> {
   const now = Date.now();
   const clock = nextClock((await readStamp(repo.root, head)).clock, now);
   const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
-  const commit = await commitTree(repo.root, { tree, parents: [head], message, time: now });
-  await applyCommit(repo, { from: head, to: commit, changes: await diffTrees(repo.root, { from: head, to: commit }), origin: 'this replica', progress });
+  const commit = await commitTree(repo.root, { tree: change.tree, parents: [head], message, time: now });
+  await applyCommit(repo, { from: head, to: commit, origin: 'this replica', progress });
   perfMark('change: applied');
   await scheduleMaintenance(repo);
   return commit;

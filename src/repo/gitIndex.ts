@@ -127,12 +127,14 @@ export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}
 export interface IndexMove {
   from: string | null;
   to: string;
-  changes: readonly IndexChange[];
+  /** Null when the apply wrote them in batches and kept no list: the index is rebuilt from `to`. */
+  changes: readonly IndexChange[] | null;
 }
 
 /**
  * Brings the index from commit `from` to commit `to`, given the paths that changed
- * between them (see the module comment). Never fails the caller's command: the commit
+ * between them (see the module comment), or rebuilt from `to` when `changes` is null (an
+ * apply that wrote them in batches and kept no list). Never fails the caller's command: the commit
  * is made; an index that could not be written is rebuilt by the next run, from the tree
  * alone when git cannot read the old one.
  */
@@ -140,7 +142,7 @@ export async function syncGitIndex(repo: Repo, { from, to, changes }: IndexMove)
   const s = await loadState(repo);
   try {
     if (s?.head === to && from === to) return;
-    if (s?.head === from && from !== null) {
+    if (s?.head === from && from !== null && changes !== null) {
       if (changes.length > 0) {
         const input = changes.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `100644 ${c.oid}\t${c.path}\0`)).join('');
         const big = ((await stat(join(repo.gitDir, 'index')).catch(() => null))?.size ?? 0) > FOLD_BYTES;

@@ -22,19 +22,21 @@ import type { ApplyOptions } from './apply.js';
 import { locate } from './locate.js';
 import type { Located } from './locate.js';
 import { record } from './record.js';
-import { folderDirOf, holding, readTreeMessages, TreeCache } from './treeMessages.js';
+import { holding, TreeCache } from './treeMessages.js';
 import type { StoredMessage, TreeMessages } from './treeMessages.js';
 import { resolveMoment } from './when.js';
 import type { Moment } from './when.js';
 import type { Repo } from './repo.js';
 import type { LockedRepo } from './lock.js';
-import { perfMark } from '../util/perf.js';
 import { counted } from '../util/words.js';
 
 /** What a restore brought back, or would (dry run). */
 export interface RestoreReport {
   /** The commit made (null for a dry run or when nothing came back). */
   commit: string | null;
+  /** How many messages came back (or would). */
+  count: number;
+  /** The messages that came back (or would); a folder restore lists them only when asked (`list`). */
   restored: StoredMessage[];
   /** Messages asked for that HEAD already holds, with where they are. */
   present: { message: StoredMessage; now: string }[];
@@ -45,6 +47,8 @@ export interface RestoreReport {
 /** Options of a restore. */
 export interface RestoreOptions {
   dryRun?: boolean;
+  /** List every message brought back in the report (a dry run's listing, `--json`); a folder restore otherwise only counts them. */
+  list?: boolean;
   /** Told about the files written (a progress bar on a terminal). */
   progress?: ApplyOptions['progress'];
 }
@@ -55,7 +59,7 @@ async function emptyBlob(repo: Repo): Promise<string> {
 
 /** Splits `wanted` into what comes back and what HEAD holds, and adds the markers of folders that come back. */
 async function plan(repo: Repo, now: TreeMessages, wanted: StoredMessage[]): Promise<{ edits: TreeEdit[]; report: RestoreReport }> {
-  const report: RestoreReport = { commit: null, restored: [], present: [], lines: [] };
+  const report: RestoreReport = { commit: null, count: 0, restored: [], present: [], lines: [] };
   const seen = new Set<string>();
   for (const m of wanted) {
     if (seen.has(m.path)) continue;
@@ -64,6 +68,7 @@ async function plan(repo: Repo, now: TreeMessages, wanted: StoredMessage[]): Pro
     if (there) report.present.push({ message: m, now: there.path });
     else report.restored.push(m);
   }
+  report.count = report.restored.length;
   const edits: TreeEdit[] = report.restored.map((m) => ({ path: m.path, oid: m.oid }));
   const markers = [...new Set(report.restored.map((m) => folderMarker(m.folder)))].filter((p): p is string => p !== null && !now.files.has(p));
   if (markers.length > 0) {
@@ -101,7 +106,7 @@ async function currentHead(repo: Repo): Promise<string> {
  * they read in the log), then records what the client changed (not in a dry run, which
  * changes nothing) and returns the moment and the HEAD to build on.
  */
-async function prepare(repo: LockedRepo, spec: string | undefined, opts: RestoreOptions): Promise<{ head: string; moment: Moment | null }> {
+export async function prepare(repo: LockedRepo, spec: string | undefined, opts: RestoreOptions): Promise<{ head: string; moment: Moment | null }> {
   const seen = await currentHead(repo);
   const moment = spec === undefined ? null : await resolveMoment(repo, seen, spec);
   if (!opts.dryRun) await record(repo, { message: 'record changes made before restore' });
@@ -120,19 +125,4 @@ export async function restoreMessages(repo: LockedRepo, names: string[], at: str
   const planned = await plan(repo, await trees.get(head), wanted);
   const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${counted(planned.report.restored.length, 'message')}`;
   return finish(repo, head, subject, planned, opts);
-}
-
-/**
- * Makes folder `folder` hold again every message it held at moment `asOf`, with the
- * flags it had then, leaving alone what arrived since and what HEAD holds elsewhere.
- */
-export async function restoreFolder(repo: LockedRepo, folder: string, asOf: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
-  const dir = folderDirOf(repo, folder);
-  const { head, moment } = await prepare(repo, asOf, opts);
-  const then = await readTreeMessages(repo, moment!.commit, [dir]);
-  if (then.byKey.size === 0) throw new MailgitError(`folder ${JSON.stringify(folder)} held no mail at ${asOf}`, 'ENOMSG', EX.NOINPUT);
-  perfMark('restore: listed');
-  const planned = await plan(repo, await readTreeMessages(repo, head), [...then.byKey.values()].flat());
-  perfMark('restore: planned');
-  return finish(repo, head, `${folder}: restored as of ${asOf} (${planned.report.restored.length} messages)`, planned, opts);
 }

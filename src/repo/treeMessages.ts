@@ -1,6 +1,6 @@
 /**
  * The messages of one commit's tree, by key and by blob: what restore, undo and show
- * look things up in. One `ls-tree` of the tree (or of some folders of it).
+ * look things up in. One `ls-tree` of the tree (a folder restore streams its own: restoreFolder.ts).
  */
 import { lsTreeRecursive } from '../git/tree.js';
 import { parseMessagePath } from '../maildir/name.js';
@@ -24,15 +24,10 @@ export interface TreeMessages {
   files: Map<string, string>;
 }
 
-/**
- * Reads the message files of `treeish`, or only those of the folder directories `dirs`
- * (repo-relative; `""` for a root Maildir) when given.
- */
-export async function readTreeMessages(repo: Repo, treeish: string, dirs?: string[]): Promise<TreeMessages> {
-  const paths = dirs?.flatMap((d) => (d === '' ? ['cur', 'new'] : [`${d}/cur`, `${d}/new`]));
-  if (paths?.length === 0) return { byKey: new Map(), byOid: new Map(), files: new Map() };
+/** Reads the message files of `treeish`. */
+export async function readTreeMessages(repo: Repo, treeish: string): Promise<TreeMessages> {
   const out: TreeMessages = { byKey: new Map(), byOid: new Map(), files: new Map() };
-  for (const e of await lsTreeRecursive(repo.root, treeish, { paths })) {
+  for (const e of await lsTreeRecursive(repo.root, treeish)) {
     if (e.type !== 'blob') continue;
     out.files.set(e.path, e.oid);
     const m = parseMessagePath(e.path);

@@ -6,6 +6,8 @@
  *   - the next command (a plain `commit`) leaves HEAD either before the restore or with
  *     all of it — never half restored — and the Maildir on disk equal to HEAD,
  *   - running the restore (or undo) again ends on the tree of a run that was not killed.
+ * The apply goes in batches of 16 (`MAILGIT_APPLY_BATCH`), so that kills land between
+ * batches of a restore's streamed apply too.
  * CI runs a fixed seed set; MAILGIT_TORTURE_SEEDS=N runs more, MAILGIT_TORTURE_SEED=S one.
  */
 import { describe, expect, test } from 'vitest';
@@ -17,6 +19,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 const FILE = 'test/torture/restore.test.ts';
 const POINTS = longRun() ? 8 : 3;
 const TIMEOUT = 900_000;
+const BATCHED = { MAILGIT_APPLY_BATCH: '16' };
 
 function tree(repo: string, rev = 'HEAD'): string {
   return git(repo, ['rev-parse', `${rev}^{tree}`]).trim();
@@ -49,14 +52,14 @@ describe.each(SCENARIOS)('crash injection: $name', ({ args }) => {
       const snap = join(root, 'snap');
       restore(a, snap);
       const before = tree(a);
-      const ref = await mgOk(['-C', a, ...args(commits)]);
+      const ref = await mgOk(['-C', a, ...args(commits)], { env: BATCHED });
       const after = tree(a);
       expect(after).not.toBe(before);
       for (let p = 0; p < POINTS; p++) {
         const u = r.next();
         const plan = { ms: Math.round(ref.ms * (u < 0.4 ? 0.05 + u * 0.9 : 0.4 + 0.55 * r.next())), group: r.chance(0.5) };
         restore(snap, a);
-        const run = await cli(['-C', a, ...args(commits)], { killAfterMs: plan.ms, killGroup: plan.group });
+        const run = await cli(['-C', a, ...args(commits)], { killAfterMs: plan.ms, killGroup: plan.group, env: BATCHED });
         const ctx = `${reproduce(FILE, seed, `kill point ${p}: SIGKILL ${plan.group ? 'group' : 'node'} at ${plan.ms} ms, ${run.killed ? 'killed' : `finished first (exit ${run.code})`}`)}\nstderr: ${run.stderr}`;
         fsckStrict(a);
         if (process.env.MAILGIT_TORTURE_VERBOSE)
@@ -64,7 +67,7 @@ describe.each(SCENARIOS)('crash injection: $name', ({ args }) => {
         await mgOk(['-C', a, 'commit']);
         expect([before, after], ctx).toContain(tree(a));
         expect(diskVsHead(a), ctx).toBe('');
-        await mgOk(['-C', a, ...args(commits)]);
+        await mgOk(['-C', a, ...args(commits)], { env: BATCHED });
         expect(tree(a), ctx).toBe(after);
         expect(diskVsHead(a), ctx).toBe('');
         fsckStrict(a);
