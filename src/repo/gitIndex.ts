@@ -11,6 +11,13 @@
  * Entries written from a commit carry no stat data: git reads those files once, at the
  * next `git status`, and keeps their stat data from then on.
  *
+ * A folder's `maildirfolder` marker can be in the tree and not on disk: the scan records
+ * it without writing it into the client's folder (scan.ts, `unwritten`). Its index entry
+ * gets git's skip-worktree bit, so `git status` does not list it as deleted and
+ * `git commit -a` does not delete it; git keeps the bit through `stash`, `reset --hard`,
+ * `checkout -f` and `read-tree --reset`. `.git/mailgit/index.json` lists the markers
+ * marked so, so that a record marks only the new ones (no process when none is new).
+ *
  * Order: copy `.git/index` to `.git/mailgit/index.next`, let git write that copy
  * (`GIT_INDEX_FILE`; its lock is `index.next.lock`, mailgit's own, which the repo lock
  * lets a later run remove), rename it over `.git/index`, then save the state. So a
@@ -26,6 +33,7 @@ import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { installGitGuards } from './gitGuards.js';
 import { checkHeadState, GitStateError } from './headState.js';
+import { MARKER } from '../maildir/layout.js';
 
 /** Bumped when the guards change, so that every replica installs them again once. */
 const GUARDS_VERSION = 1;
@@ -38,6 +46,8 @@ interface IndexState {
   /** The index file's (mtime, size, inode) right after that. */
   stamp: string | null;
   guards: number;
+  /** The markers whose entries mailgit gave the skip-worktree bit in this index. */
+  skipped?: string[];
 }
 
 /** One path whose index entry changes (oid null: removed). */
@@ -68,8 +78,8 @@ async function indexStamp(gitDir: string): Promise<string | null> {
   }
 }
 
-async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null, known: string): Promise<void> {
-  const s: IndexState = { head, known, stamp: await indexStamp(repo.gitDir), guards: GUARDS_VERSION };
+async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null, known: string, skipped: readonly string[] = []): Promise<void> {
+  const s: IndexState = { head, known, stamp: await indexStamp(repo.gitDir), guards: GUARDS_VERSION, skipped: [...skipped] };
   await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
   const tmp = `${statePath(repo)}.tmp`;
   await writeFile(tmp, JSON.stringify(s), { mode: 0o600 });
@@ -125,15 +135,26 @@ export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}
 
 /**
  * Brings the index from commit `from` to commit `to`, given the paths that changed
- * between them (see the module comment). Never fails the caller's command: the commit
- * is made; an index that could not be written is rebuilt by the next run, from the tree
+ * between them, and gives the skip-worktree bit to the markers in `unwritten` (in `to`,
+ * not on disk; see the module comment). Never fails the caller's command: the commit is
+ * made; an index that could not be written is rebuilt by the next run, from the tree
  * alone when git cannot read the old one.
  */
-export async function syncGitIndex(repo: Repo, from: string | null, to: string, changes: readonly IndexChange[]): Promise<void> {
+export async function syncGitIndex(
+  repo: Repo,
+  from: string | null,
+  to: string,
+  changes: readonly IndexChange[],
+  unwritten: readonly string[] = [],
+): Promise<void> {
   const s = await loadState(repo);
   try {
-    if (s?.head === to && from === to) return;
-    if (s?.head === from && from !== null) {
+    const changed = new Set(changes.map((c) => c.path));
+    let kept = (s?.skipped ?? []).filter((p) => !changed.has(p));
+    let wanted = unwritten;
+    if (s?.head === to && from === to) {
+      // Nothing moved: only markers that newly went from disk.
+    } else if (s?.head === from && from !== null) {
       if (changes.length > 0) {
         const input = changes.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `100644 ${c.oid}\t${c.path}\0`)).join('');
         const big = ((await stat(join(repo.gitDir, 'index')).catch(() => null))?.size ?? 0) > FOLD_BYTES;
@@ -141,12 +162,25 @@ export async function syncGitIndex(repo: Repo, from: string | null, to: string, 
       }
     } else {
       await writeIndex(repo, ['read-tree', '--reset', to]).catch(() => writeIndex(repo, ['read-tree', to], { fresh: true }));
+      // A rebuilt index may have lost the bits: every marker missing on disk is marked again.
+      kept = [];
+      wanted = [...new Set([...unwritten, ...(await missingMarkers(repo))])];
     }
-    await saveState(repo, to, to);
+    const keptSet = new Set(kept);
+    const toSkip = wanted.filter((p) => !keptSet.has(p));
+    if (toSkip.length > 0) await writeIndex(repo, ['update-index', '-z', '--skip-worktree', '--stdin'], { input: toSkip.map((p) => `${p}\0`).join('') });
+    if (s?.head === to && from === to && toSkip.length === 0) return;
+    await saveState(repo, to, to, [...kept, ...toSkip]);
   } catch {
     // Left for the next run, which rebuilds.
     await saveState(repo, null, to).catch(() => undefined);
   }
+}
+
+/** The folder markers the index has and the work tree lacks (git stats only those entries). */
+async function missingMarkers(repo: Repo): Promise<string[]> {
+  const out = await git([...SPLIT, 'ls-files', '-z', '--deleted', '--', `:(glob)**/${MARKER}`], { cwd: repo.root });
+  return out.stdout.toString('utf8').split('\0').filter(Boolean);
 }
 
 /** Notes that the index was just written for commit `head` by a checkout (clone). */

@@ -146,7 +146,7 @@ export class RecordSession {
     await removeStale(repo.root, scan.stale);
     if (scan.edits.length === 0) {
       await saveDirState(repo, scan.state);
-      if (scan.head) await syncGitIndex(repo, scan.head, scan.head, []);
+      if (scan.head) await syncGitIndex(repo, scan.head, scan.head, [], scan.unwritten);
       return null;
     }
     const events = await scanSummary(repo, scan);
@@ -158,7 +158,7 @@ export class RecordSession {
     this.cache?.advance(scan.head, commit, scan.edits);
     await saveDirState(repo, { ...scan.state, head: commit });
     perfMark('record: cache saved');
-    await syncGitIndex(repo, scan.head, commit, scan.edits);
+    await syncGitIndex(repo, scan.head, commit, scan.edits, scan.unwritten);
     perfMark('record: index updated');
     if (this.opts.resident) this.pack();
     else await scheduleMaintenance(repo.root, repo.gitDir);
