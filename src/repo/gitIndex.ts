@@ -16,7 +16,8 @@
  * gets git's skip-worktree bit, so `git status` does not list it as deleted and
  * `git commit -a` does not delete it; git keeps the bit through `stash`, `reset --hard`,
  * `checkout -f` and `read-tree --reset`. `.git/mailgit/index.json` lists the markers
- * marked so, so that a record marks only the new ones (no process when none is new).
+ * marked so, so that a record marks only the new ones (no process when none is new, and
+ * no one else wrote the index since).
  *
  * Order: copy `.git/index` to `.git/mailgit/index.next`, let git write that copy
  * (`GIT_INDEX_FILE`; its lock is `index.next.lock`, mailgit's own, which the repo lock
@@ -150,7 +151,9 @@ export async function syncGitIndex(
   const s = await loadState(repo);
   try {
     const changed = new Set(changes.map((c) => c.path));
-    let kept = (s?.skipped ?? []).filter((p) => !changed.has(p));
+    // An index someone else wrote since (plain git) may have lost the bits: marked again.
+    const ours = s !== null && s.stamp === (await indexStamp(repo.gitDir));
+    let kept = ours ? (s.skipped ?? []).filter((p) => !changed.has(p)) : [];
     let wanted = unwritten;
     if (s?.head === to && from === to) {
       // Nothing moved: only markers that newly went from disk.
