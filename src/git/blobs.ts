@@ -15,7 +15,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { git, GitError, spawnGit } from './run.js';
+import { git, GitError, gitText, spawnGit } from './run.js';
 import type { RepoPaths } from './run.js';
 import { IoError } from '../util/errors.js';
 import type { Progress } from '../fetch/progress.js';
@@ -227,6 +227,11 @@ async function importBlobs({ repo, paths, stop, progress }: ImportJob): Promise<
   } finally {
     await rm(marks, { force: true });
   }
+}
+
+/** Writes the empty blob (a folder's marker) and returns its id; with `write: false` only computes it. */
+export async function emptyBlob(root: string, opts: { write?: boolean } = {}): Promise<string> {
+  return gitText(['hash-object', ...(opts.write === false ? [] : ['-w']), '--stdin'], { cwd: root, input: '' });
 }
 
 /**

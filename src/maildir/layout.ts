@@ -136,7 +136,7 @@ export function folderMarker(dir: string): string | null {
 }
 
 /** The file name of a folder's marker. */
-const MARKER = 'maildirfolder';
+export const MARKER = 'maildirfolder';
 
 /** Tells whether a repo path is a folder's `maildirfolder` marker (the one test of it). */
 export function isFolderMarker(path: string): boolean {

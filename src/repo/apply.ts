@@ -87,6 +87,9 @@ function tmpFile(dir: string): string {
   return join(dir, `.mailgit-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** The names {@link tmpFile} makes. */
+const TMP_NAME = /^\.mailgit-\d+-[0-9a-f]{8}\.tmp$/;
+
 /** The longest name {@link tmpFile} makes (pids are at most 7 digits on Linux). */
 const TMP_SAMPLE = '.mailgit-4194304-00000000.tmp';
 
@@ -367,12 +370,17 @@ class Applier {
   /**
    * Removes the directories of a folder whose marker went away if it holds nothing now,
    * all of `cur/ new/ tmp/` or none: a folder with mail, or with a delivery under way in
-   * `tmp/`, stays complete.
+   * `tmp/`, stays complete. A temporary file of an apply ({@link tmpFile}) in `tmp/` is a
+   * killed run's leftover (this one's writes are done, and the repo lock is held): it is
+   * removed, or it would keep an undone folder on disk that the next record takes for a
+   * client's new folder.
    */
   private async removeIfEmpty(folder: string): Promise<void> {
     const subs = ['cur', 'new', 'tmp'].map((s) => this.abs(join(folder, s)));
     const listed = await Promise.all(subs.map((d) => this.fs.readdir(d).catch(() => null)));
-    if (listed.some((names) => names !== null && names.length > 0)) return;
+    const ours = (listed[2] ?? []).filter((n) => TMP_NAME.test(n));
+    for (const n of ours) await this.fs.unlink(join(subs[2]!, n)).catch(() => undefined);
+    if (listed.some((names) => names !== null && names.length > (names === listed[2] ? ours.length : 0))) return;
     try {
       for (const d of subs) {
         await this.fs.rmdir(d).catch((e: NodeJS.ErrnoException) => {

@@ -164,7 +164,9 @@ async function compare(repo: Repo): Promise<{ files: number; found: Finding[]; e
       edited.push({ path: p, disk: oids[i]!, head: want });
     } else if (want !== oids[i]) found.push({ kind: 'unrecorded', path: p, text: `changed, not recorded: ${p}` });
   });
-  for (const p of tree.keys()) if (!onDisk.has(p)) found.push({ kind: 'missing', path: p, text: `missing: ${p}` });
+  // A folder's marker is in history, not necessarily on disk (scan.ts: walkFolders).
+  const kept = (p: string) => isFolderMarker(p) && disk.dirs.has(folderOfMarker(p));
+  for (const p of tree.keys()) if (!onDisk.has(p) && !kept(p)) found.push({ kind: 'missing', path: p, text: `missing: ${p}` });
   for (const f of foldersOf(tree.keys())) {
     if (!disk.dirs.has(f)) continue;
     for (const sub of ['cur', 'new', 'tmp']) {

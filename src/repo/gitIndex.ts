@@ -11,6 +11,14 @@
  * Entries written from a commit carry no stat data: git reads those files once, at the
  * next `git status`, and keeps their stat data from then on.
  *
+ * A folder's `maildirfolder` marker can be in the tree and not on disk: the scan records
+ * it without writing it into the client's folder (scan.ts, `unwritten`). Its index entry
+ * gets git's skip-worktree bit, so `git status` does not list it as deleted and
+ * `git commit -a` does not delete it; git keeps the bit through `stash`, `reset --hard`,
+ * `checkout -f` and `read-tree --reset`. `.git/mailgit/index.json` lists the markers
+ * marked so, so that a record marks only the new ones (no process when none is new, and
+ * no one else wrote the index since).
+ *
  * Order: copy `.git/index` to `.git/mailgit/index.next`, let git write that copy
  * (`GIT_INDEX_FILE`; its lock is `index.next.lock`, mailgit's own, which the repo lock
  * lets a later run remove), rename it over `.git/index`, then save the state. So a
@@ -26,6 +34,7 @@ import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { installGitGuards } from './gitGuards.js';
 import { checkHeadState, GitStateError } from './headState.js';
+import { MARKER } from '../maildir/layout.js';
 
 /** Bumped when the guards change, so that every replica installs them again once. */
 const GUARDS_VERSION = 1;
@@ -38,6 +47,8 @@ interface IndexState {
   /** The index file's (mtime, size, inode) right after that. */
   stamp: string | null;
   guards: number;
+  /** The markers whose entries mailgit gave the skip-worktree bit in this index. */
+  skipped?: string[];
 }
 
 /** One path whose index entry changes (oid null: removed). */
@@ -68,8 +79,8 @@ async function indexStamp({ gitDir }: Pick<Repo, 'gitDir'>): Promise<string | nu
   }
 }
 
-async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null, known: string): Promise<void> {
-  const s: IndexState = { head, known, stamp: await indexStamp(repo), guards: GUARDS_VERSION };
+async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null, known: string, skipped: readonly string[] = []): Promise<void> {
+  const s: IndexState = { head, known, stamp: await indexStamp(repo), guards: GUARDS_VERSION, skipped: [...skipped] };
   await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
   const tmp = `${statePath(repo)}.tmp`;
   await writeFile(tmp, JSON.stringify(s), { mode: 0o600 });
@@ -129,20 +140,29 @@ export interface IndexMove {
   to: string;
   /** Null when the apply wrote them in batches and kept no list: the index is rebuilt from `to`. */
   changes: readonly IndexChange[] | null;
+  /** Folder markers in `to` that are not on disk (given the skip-worktree bit). */
+  unwritten?: readonly string[];
 }
 
 /**
  * Brings the index from commit `from` to commit `to`, given the paths that changed
  * between them (see the module comment), or rebuilt from `to` when `changes` is null (an
- * apply that wrote them in batches and kept no list). Never fails the caller's command: the commit
- * is made; an index that could not be written is rebuilt by the next run, from the tree
- * alone when git cannot read the old one.
+ * apply that wrote them in batches and kept no list), and gives the skip-worktree bit to
+ * the markers in `unwritten` (in `to`, not on disk). Never fails the caller's command: the
+ * commit is made; an index that could not be written is rebuilt by the next run, from the
+ * tree alone when git cannot read the old one.
  */
-export async function syncGitIndex(repo: Repo, { from, to, changes }: IndexMove): Promise<void> {
+export async function syncGitIndex(repo: Repo, { from, to, changes, unwritten = [] }: IndexMove): Promise<void> {
   const s = await loadState(repo);
   try {
-    if (s?.head === to && from === to) return;
-    if (s?.head === from && from !== null && changes !== null) {
+    const changed = new Set((changes ?? []).map((c) => c.path));
+    // An index someone else wrote since (plain git) may have lost the bits: marked again.
+    const ours = s !== null && s.stamp === (await indexStamp(repo));
+    let kept = ours ? (s.skipped ?? []).filter((p) => !changed.has(p)) : [];
+    let wanted = unwritten;
+    if (s?.head === to && from === to) {
+      // Nothing moved: only markers that newly went from disk.
+    } else if (s?.head === from && from !== null && changes !== null) {
       if (changes.length > 0) {
         const input = changes.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `100644 ${c.oid}\t${c.path}\0`)).join('');
         const big = ((await stat(join(repo.gitDir, 'index')).catch(() => null))?.size ?? 0) > FOLD_BYTES;
@@ -150,12 +170,25 @@ export async function syncGitIndex(repo: Repo, { from, to, changes }: IndexMove)
       }
     } else {
       await writeIndex(repo, ['read-tree', '--reset', to]).catch(() => writeIndex(repo, ['read-tree', to], { fresh: true }));
+      // A rebuilt index may have lost the bits: every marker missing on disk is marked again.
+      kept = [];
+      wanted = [...new Set([...unwritten, ...(await missingMarkers(repo))])];
     }
-    await saveState(repo, to, to);
+    const keptSet = new Set(kept);
+    const toSkip = wanted.filter((p) => !keptSet.has(p));
+    if (toSkip.length > 0) await writeIndex(repo, ['update-index', '-z', '--skip-worktree', '--stdin'], { input: toSkip.map((p) => `${p}\0`).join('') });
+    if (s?.head === to && from === to && toSkip.length === 0) return;
+    await saveState(repo, to, to, [...kept, ...toSkip]);
   } catch {
     // Left for the next run, which rebuilds.
     await saveState(repo, null, to).catch(() => undefined);
   }
+}
+
+/** The folder markers the index has and the work tree lacks (git stats only those entries). */
+async function missingMarkers(repo: Repo): Promise<string[]> {
+  const out = await git([...SPLIT, 'ls-files', '-z', '--deleted', '--', `:(glob)**/${MARKER}`], { cwd: repo.root });
+  return out.stdout.toString('utf8').split('\0').filter(Boolean);
 }
 
 /** Notes that the index was just written for commit `head` by a checkout (clone). */

@@ -146,7 +146,7 @@ export class RecordSession {
     await removeStale(repo.root, scan.stale);
     if (scan.edits.length === 0) {
       await saveDirState(repo, scan.state);
-      if (scan.head) await syncGitIndex(repo, { from: scan.head, to: scan.head, changes: [] });
+      if (scan.head) await syncGitIndex(repo, { from: scan.head, to: scan.head, changes: [], unwritten: scan.unwritten });
       return null;
     }
     const events = await scanSummary(repo, scan);
@@ -158,7 +158,7 @@ export class RecordSession {
     this.cache?.advance(scan.head, commit, scan.edits);
     await saveDirState(repo, { ...scan.state, head: commit });
     perfMark('record: cache saved');
-    await syncGitIndex(repo, { from: scan.head, to: commit, changes: scan.edits });
+    await syncGitIndex(repo, { from: scan.head, to: commit, changes: scan.edits, unwritten: scan.unwritten });
     perfMark('record: index updated');
     if (this.opts.resident) this.pack();
     else await scheduleMaintenance(repo);

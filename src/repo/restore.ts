@@ -13,7 +13,7 @@
  * kept (rule 3). Only a deletion the other side made itself, concurrently, removes it.
  */
 import { readHead } from '../git/commit.js';
-import { gitText } from '../git/run.js';
+import { emptyBlob } from '../git/blobs.js';
 import type { TreeEdit } from '../git/tree.js';
 import { folderMarker, folderName } from '../maildir/layout.js';
 import { EX, MailgitError } from '../util/errors.js';
@@ -53,10 +53,6 @@ export interface RestoreOptions {
   progress?: ApplyOptions['progress'];
 }
 
-async function emptyBlob(repo: Repo): Promise<string> {
-  return gitText(['hash-object', '-w', '--stdin'], { cwd: repo.root, input: '' });
-}
-
 /** Splits `wanted` into what comes back and what HEAD holds, and adds the markers of folders that come back. */
 async function plan(repo: Repo, now: TreeMessages, wanted: StoredMessage[]): Promise<{ edits: TreeEdit[]; report: RestoreReport }> {
   const report: RestoreReport = { commit: null, count: 0, restored: [], present: [], lines: [] };
@@ -72,7 +68,7 @@ async function plan(repo: Repo, now: TreeMessages, wanted: StoredMessage[]): Pro
   const edits: TreeEdit[] = report.restored.map((m) => ({ path: m.path, oid: m.oid }));
   const markers = [...new Set(report.restored.map((m) => folderMarker(m.folder)))].filter((p): p is string => p !== null && !now.files.has(p));
   if (markers.length > 0) {
-    const oid = await emptyBlob(repo);
+    const oid = await emptyBlob(repo.root);
     for (const p of markers) edits.push({ path: p, oid });
   }
   report.lines = countLines(

@@ -12,7 +12,7 @@
  * back and its guarantees (never a second copy) are those of restore.ts.
  */
 import { join } from 'node:path';
-import { gitText } from '../git/run.js';
+import { emptyBlob } from '../git/blobs.js';
 import { IndexTree } from '../git/indexTree.js';
 import { lsTreeBatches } from '../git/tree.js';
 import { folderMarker, folderName } from '../maildir/layout.js';
@@ -134,7 +134,7 @@ export async function restoreFolder(repo: LockedRepo, folder: string, asOf: stri
     const lines = back.count === 0 ? [] : [`${folderName(repo.layout, dir)}: ${back.count} restored`];
     const report: RestoreReport = { commit: null, count: back.count, restored: back.listed, present: sorted.present, lines };
     if (tree === null || back.count === 0) return report;
-    if (marker !== null && !held.marker) await tree.add(marker, await gitText(['hash-object', '-w', '--stdin'], { cwd: repo.root, input: '' }));
+    if (marker !== null && !held.marker) await tree.add(marker, await emptyBlob(repo.root));
     const written = await tree.write();
     perfMark('restore: tree written');
     report.commit = await commitTreeChange(repo, {

@@ -7,7 +7,7 @@ import { lstat, stat } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { writeBlobs } from '../git/blobs.js';
+import { emptyBlob, writeBlobs } from '../git/blobs.js';
 import { lsTreeDirs, lsTreeRecursive } from '../git/tree.js';
 import { TreeIO } from '../git/treeio.js';
 import type { TreeIndex } from '../git/treeio.js';
@@ -45,6 +45,8 @@ export interface Scan {
   files: { path: string; oid: string | null }[];
   /** Second names of one key in a folder, to remove from disk before committing (sameKey.ts). */
   stale: string[];
+  /** Folder markers the recorded tree holds that are not on disk (see walkFolders; gitIndex.ts marks them). */
+  unwritten: string[];
   state: DirState;
 }
 
@@ -153,7 +155,7 @@ async function stampOrNull(path: string): Promise<string | null> {
 
 /**
  * Compares the work tree with HEAD and returns the edits that would record it.
- * Writes nothing but folder markers for folders a client created. A client that renames
+ * Writes nothing into the work tree (a new folder's marker goes into the tree only). A client that renames
  * a message from one directory to another while the scan reads them could make it seem
  * gone (or doubled): the directories are stat'ed again after listing, and the scan is
  * redone when any of them moved meanwhile. With `write: false` (status) blob ids are only
@@ -248,24 +250,49 @@ async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: Re
   return { pass: { root: repo.root, io, head, old, warm, now, headDirs, state, headEntries: new Map() }, info };
 }
 
+/** What phase 2 found: the folders and files on disk, and the markers history holds for them. */
+interface Folders extends Walk {
+  /** Markers the new tree holds for folders on disk that lack them there (path → blob). */
+  unwritten: Map<string, string>;
+  /** Markers of folders new to history, to add to the tree (and kept in `unwritten`). */
+  created: string[];
+}
+
+/** The cache's entry of a marker that is in the tree and not on disk (no stamp to match). */
+const UNWRITTEN = { mtime: 'unwritten', ino: -1, size: -1 };
+
 /**
- * Phase 2: the folders on disk. A folder history already has keeps the marker it has
- * there; one missing on disk was removed (a client removing the folder), and writing it
- * again would leave the folder behind, holding only the marker, when the removal ends.
- * History has a folder by its message directories, or (an empty folder) by its marker
- * alone: that one is read from HEAD only for a folder that lacks its marker on disk and
- * has no messages there.
+ * Phase 2: the folders on disk, read without writing into them. A folder's marker is
+ * recorded in history and never written into the folder: a client removing a folder
+ * (`rm -rf`: one listing, the unlinks, the last `rmdir`) may have listed it already, and
+ * a marker written after that would fail the removal and leave the folder behind holding
+ * only the marker. So a folder on disk keeps the marker history has for it, on disk or
+ * not (`unwritten`); a folder new to history gets one in the tree only (`created`); a
+ * marker whose folder is gone goes (phase 6). History has a folder by its message
+ * directories, or (an empty folder) by its marker alone: HEAD is read for a marker only
+ * when the cache cannot say (a cold scan, or a folder history has no messages of).
  */
-async function walkFolders(p: Pass): Promise<Walk> {
+async function walkFolders(p: Pass): Promise<Folders> {
+  const walk = await walkWorktree(p.root, { readOnly: true });
+  perfMark('scan: folders walked');
   const inHistory = (f: string) => p.headDirs.has(`${f}/cur`) || p.headDirs.has(`${f}/new`);
-  const markerInHead = async (f: string) => {
+  const out: Folders = { ...walk, unwritten: new Map(), created: [] };
+  for (const f of walk.folders) {
     const marker = folderMarker(f);
     // A name HEAD cannot hold (a newline would also break cat-file's batch protocol) is not asked.
-    return p.head !== null && marker !== null && unsafeReason(marker) === null && (await p.io.read(`${p.head}:${marker}`))?.type === 'blob';
-  };
-  const walk = await walkWorktree(p.root, { mayMark: async (f) => !inHistory(f) && !(await markerInHead(f)) });
-  perfMark('scan: folders walked');
-  return walk;
+    if (marker === null || walk.files.has(marker) || unsafeReason(marker) !== null) continue;
+    const cached = p.warm ? p.old.files[marker] : undefined;
+    const oid = cached?.oid ?? (p.head !== null && !(p.warm && inHistory(f)) ? await blobIn(p, marker) : null);
+    if (oid !== null) out.unwritten.set(marker, oid);
+    else if (!inHistory(f)) out.created.push(marker);
+  }
+  return out;
+}
+
+/** The blob HEAD has at `path`, or null. */
+async function blobIn(p: Pass, path: string): Promise<string | null> {
+  const o = await p.io.read(`${p.head}:${path}`);
+  return o?.type === 'blob' ? o.oid : null;
 }
 
 /**
@@ -387,10 +414,12 @@ function toHash(p: Pass, compared: Compared, files: ReadonlyMap<string, BigIntSt
 }
 
 /**
- * Phase 6: the data files hashed, against HEAD (keeping their stamps), and those gone from
- * disk: the ones the cache knew (warm) or HEAD listed (cold).
+ * Phase 6: the data files hashed, against HEAD (keeping their stamps), the markers of new
+ * folders, and the files gone from disk: the ones the cache knew (warm) or HEAD listed
+ * (cold), but for the markers of folders still on disk.
  */
-async function fileChanges(p: Pass, hashed: readonly NamedBlob[], onDisk: ReadonlyMap<string, BigIntStats>): Promise<Scan['files']> {
+async function fileChanges(p: Pass, hashed: readonly NamedBlob[], found: Folders, write: boolean): Promise<Scan['files']> {
+  const onDisk = found.files;
   const files: Scan['files'] = [];
   const headFileOid = async (path: string): Promise<string | null> => {
     if (!p.head) return null;
@@ -406,11 +435,19 @@ async function fileChanges(p: Pass, hashed: readonly NamedBlob[], onDisk: Readon
     else p.state.files[path] = { mtime: 'racy', ino: -1, size: -1, oid };
     if ((await headFileOid(path)) !== oid) files.push({ path, oid });
   }
+  if (found.created.length > 0) {
+    const oid = await emptyBlob(p.root, { write });
+    for (const path of found.created) {
+      found.unwritten.set(path, oid);
+      files.push({ path, oid });
+    }
+  }
+  for (const [path, oid] of found.unwritten) p.state.files[path] = { ...UNWRITTEN, oid };
+  const there = (path: string) => onDisk.has(path) || found.unwritten.has(path);
   const gone = new Set<string>();
-  if (p.warm) for (const path of Object.keys(p.old.files)) if (!onDisk.has(path)) gone.add(path);
+  if (p.warm) for (const path of Object.keys(p.old.files)) if (!there(path)) gone.add(path);
   if (p.head && !p.warm) {
-    for (const list of p.headEntries.values())
-      for (const e of list) if (!parseMessagePath(e.path) && classifyPath(e.path) && !onDisk.has(e.path)) gone.add(e.path);
+    for (const list of p.headEntries.values()) for (const e of list) if (!parseMessagePath(e.path) && classifyPath(e.path) && !there(e.path)) gone.add(e.path);
   }
   for (const path of gone) files.push({ path, oid: null });
   return files;
@@ -429,7 +466,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const added = [...hash.kept, ...same.added];
   const removed = [...compared.removed, ...same.removed];
   const hashedFiles = hash.files.map((path, i) => ({ path, oid: oids[hash.messages.length + i]! }));
-  const files = await fileChanges(p, hashedFiles, walk.files);
+  const files = await fileChanges(p, hashedFiles, walk, opts.write ?? true);
   const edits: TreeEdit[] = [
     ...removed.map((r) => ({ path: r.path, oid: null })),
     ...added.map((a) => ({ path: a.path, oid: a.oid })),
@@ -437,5 +474,6 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   ];
   let stable = true;
   for (const [d, stamp] of before) if ((await stampOrNull(join(p.root, d))) !== stamp) stable = false;
-  return { scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, state: p.state }, stable };
+  const unwritten = [...walk.unwritten.keys()];
+  return { scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, state: p.state, unwritten }, stable };
 }

@@ -59,17 +59,15 @@ async function markFolder(root: string, dir: string, marker: string): Promise<bo
 
 /** Options for {@link walkWorktree}. */
 export interface WalkOptions {
-  /** Whether a folder without its marker may be given one (default: every folder). */
-  mayMark?: (folder: string) => boolean | Promise<boolean>;
-  /** Writes nothing at all (no markers). */
+  /** Writes nothing at all (no markers): a record's scan, and init's look before it writes anything. */
   readOnly?: boolean;
 }
 
 /**
  * Walks the work tree under `root`. A directory with `cur/` or `new/` (or a
- * `maildirfolder` marker) is a folder; a folder without its marker gets one (where
- * `mayMark` allows, and never with `readOnly`: init's look before it writes anything), so
- * that an empty folder made by a mail client reaches history.
+ * `maildirfolder` marker) is a folder; without `readOnly` (init adopting a tree) a folder
+ * without its marker gets one. A record's scan writes none: it keeps a new folder's
+ * marker in the tree only (scan.ts: walkFolders).
  */
 export async function walkWorktree(root: string, opts: WalkOptions = {}): Promise<Walk> {
   const folders = new Set<string>();
@@ -83,7 +81,7 @@ export async function walkWorktree(root: string, opts: WalkOptions = {}): Promis
     if (isFolder) {
       folders.add(dir);
       const marker = folderMarker(dir);
-      if (marker !== null && !names.has('maildirfolder') && !opts.readOnly && ((await opts.mayMark?.(dir)) ?? true) && (await markFolder(root, dir, marker))) {
+      if (marker !== null && !names.has('maildirfolder') && !opts.readOnly && (await markFolder(root, dir, marker))) {
         entries.push(...(await readdir(join(root, dir), { withFileTypes: true })).filter((e) => e.name === 'maildirfolder'));
       }
     }

@@ -1,92 +1,99 @@
 /**
  * A folder being removed while mailgit records (a client's `rm -rf`, or watch recording
- * while the user deletes a folder): the walk must not write the folder's marker back
- * into it, or the removal ends with ENOTEMPTY and a folder left holding only the marker
- * (what the SIGKILL torture of watch met as files it could not remove).
+ * while the user deletes a folder): a record must write nothing into the folder, or the
+ * removal ends with ENOTEMPTY and a folder left holding only the marker (what the SIGKILL
+ * torture of watch met, seed 189834 last). A new folder's `maildirfolder` goes into the
+ * tree only; `git status` stays clean; a folder's removal takes its marker out of history,
+ * warm and cold.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
-import { walkWorktree } from '../../src/repo/walk.js';
+import { initReplica } from '../helpers/replica.js';
+import { startRemoval } from '../torture/client.js';
 
 const tree = (dir: string) => gitOut(dir, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n').filter(Boolean);
+const status = (dir: string) => gitOut(dir, ['status', '--porcelain', '--untracked-files=all']);
+
+function commit(dir: string): void {
+  const c = mailgit(['-C', dir, 'commit']);
+  expect(c.code, c.stderr).toBe(0);
+  expect(status(dir), 'git status after commit').toBe('');
+}
+
+function makeFolder(dir: string, folder: string, messages = 0): void {
+  for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, folder, sub), { recursive: true });
+  for (let i = 0; i < messages; i++) writeFileSync(join(dir, folder, 'cur', `170000000${i}.M1P1.a:2,S`), `Subject: ${i}\n\nx\n`);
+}
 
 describe('folder markers and folders being removed', () => {
-  it('a folder in history whose marker is gone (its removal under way) is not given one again; the removal completes', () => {
-    const dir = join(tempDir(), 'a');
-    expect(mailgit(['init', dir, '--name', 'a']).code).toBe(0);
-    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'Lists/x', sub), { recursive: true });
-    for (let i = 0; i < 5; i++) writeFileSync(join(dir, 'Lists/x/cur', `170000000${i}.M1P1.a:2,S`), `Subject: ${i}\n\nx\n`);
-    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
-    expect(tree(dir)).toContain('Lists/x/maildirfolder');
-    // rm -rf has unlinked the marker and some mail, and is still at work when a record runs.
-    unlinkSync(join(dir, 'Lists/x/maildirfolder'));
-    unlinkSync(join(dir, 'Lists/x/cur/1700000000.M1P1.a:2,S'));
-    const c = mailgit(['-C', dir, 'commit']);
-    expect(c.code, c.stderr).toBe(0);
-    expect(existsSync(join(dir, 'Lists/x/maildirfolder'))).toBe(false);
-    rmSync(join(dir, 'Lists'), { recursive: true }); // no ENOTEMPTY: nothing was written into it
-    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
-    expect(tree(dir).filter((p) => p.startsWith('Lists/'))).toEqual([]);
-  });
-
-  it('an empty folder in history only as its marker, being removed, is not given the marker again (cold scan, as after a kill)', () => {
-    const dir = join(tempDir(), 'c');
-    expect(mailgit(['init', dir, '--name', 'c']).code).toBe(0);
-    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'a/Archive', sub), { recursive: true });
-    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
-    expect(tree(dir).filter((p) => p.startsWith('a/Archive/'))).toEqual(['a/Archive/maildirfolder']);
-    // A watch killed before it saved its cache: the next scan trusts nothing but HEAD.
-    rmSync(join(dir, '.git/mailgit/dirstate.json'));
-    // rm -rf has unlinked the marker and cur/, and is still at work when a record runs.
-    unlinkSync(join(dir, 'a/Archive/maildirfolder'));
-    rmSync(join(dir, 'a/Archive/cur'), { recursive: true });
-    const c = mailgit(['-C', dir, 'commit']);
-    expect(c.code, c.stderr).toBe(0);
-    expect(existsSync(join(dir, 'a/Archive/maildirfolder'))).toBe(false);
-    expect(tree(dir).filter((p) => p.startsWith('a/'))).toEqual([]);
-    rmSync(join(dir, 'a'), { recursive: true }); // no ENOTEMPTY: nothing was written into it
-    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
-    expect(tree(dir).filter((p) => p.startsWith('a/'))).toEqual([]);
-  });
-
-  it('a folder a client just made still gets its marker at once (an empty folder reaches history)', () => {
-    const dir = join(tempDir(), 'b');
-    expect(mailgit(['init', dir, '--name', 'b']).code).toBe(0);
-    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'Empty', sub), { recursive: true });
-    expect(mailgit(['-C', dir, 'commit']).code).toBe(0);
-    expect(tree(dir)).toContain('Empty/maildirfolder');
-  });
-
-  it('a new folder removed while the walk decides to mark it: no marker is left in it and the removal completes', async () => {
-    // The seam of the race the watch torture met: a client's rm -rf of a folder it had just
-    // made, between the walk reading the folder and writing its marker.
-    for (const leave of [[], ['tmp']]) {
-      const root = tempDir();
-      for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(root, 'Sent', sub), { recursive: true });
-      const walk = await walkWorktree(root, {
-        mayMark: (f) => {
-          for (const sub of ['cur', 'new', 'tmp']) if (!leave.includes(sub)) rmSync(join(root, f, sub), { recursive: true });
-          return true;
-        },
-      });
-      expect(existsSync(join(root, 'Sent/maildirfolder')), `left ${leave}`).toBe(leave.length > 0);
-      if (leave.length === 0) rmdirSync(join(root, 'Sent')); // ENOTEMPTY before: the marker was written into it
-      expect([...walk.folders]).toEqual(['Sent']);
+  it('a record between the listing and the last rmdir of a removal writes nothing into the folder (new folder, and one in history)', () => {
+    const dir = initReplica(join(tempDir(), 'a'), 'a');
+    makeFolder(dir, 'Old', 3);
+    commit(dir);
+    for (const [folder, n] of [
+      ['Sent', 2],
+      ['Old', 0],
+      ['Empty', 0],
+    ] as const) {
+      if (folder !== 'Old') makeFolder(dir, folder, n);
+      const finish = startRemoval(dir, folder);
+      commit(dir);
+      expect(tree(dir), folder).toContain(`${folder}/maildirfolder`);
+      finish();
+      expect(existsSync(join(dir, folder)), folder).toBe(false);
+      commit(dir);
+      expect(
+        tree(dir).filter((p) => p.startsWith(`${folder}/`)),
+        folder,
+      ).toEqual([]);
     }
   });
 
-  it('a folder removed whole while the walk runs is skipped, not an error', async () => {
-    const root = tempDir();
-    for (const f of ['A', 'B']) for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(root, f, sub), { recursive: true });
-    const walk = await walkWorktree(root, {
-      mayMark: (f) => {
-        rmSync(join(root, f), { recursive: true });
-        return true;
-      },
-    });
-    expect(existsSync(join(root, 'A')) || existsSync(join(root, 'B'))).toBe(false);
-    expect(walk.files.size).toBe(0);
+  it('a new folder reaches history at once, its marker in the tree and not on disk; git status stays clean', () => {
+    const dir = initReplica(join(tempDir(), 'b'), 'b');
+    makeFolder(dir, 'Lists/rust');
+    commit(dir);
+    expect(tree(dir)).toContain('Lists/rust/maildirfolder');
+    expect(existsSync(join(dir, 'Lists/rust/maildirfolder'))).toBe(false);
+    // Plain git agrees: nothing deleted, and `git commit -a` would not delete the marker.
+    expect(gitOut(dir, ['ls-files', '-t', 'Lists/rust/maildirfolder'])).toBe('S Lists/rust/maildirfolder\n');
+    // A record that finds nothing new changes nothing.
+    const head = gitOut(dir, ['rev-parse', 'HEAD']);
+    commit(dir);
+    expect(gitOut(dir, ['rev-parse', 'HEAD'])).toBe(head);
+    // A plain `git read-tree HEAD` drops the bit; the next mailgit command gives it back.
+    gitOut(dir, ['read-tree', 'HEAD']);
+    expect(status(dir)).toBe(' D Lists/rust/maildirfolder\n');
+    commit(dir);
+    expect(gitOut(dir, ['rev-parse', 'HEAD'])).toBe(head);
+  });
+
+  it("a client that deletes only a folder's marker file leaves the folder in history, and git status clean", () => {
+    const dir = initReplica(join(tempDir(), 'c'), 'c');
+    expect(existsSync(join(dir, 'INBOX/maildirfolder'))).toBe(true); // init writes INBOX's
+    unlinkSync(join(dir, 'INBOX/maildirfolder'));
+    const head = gitOut(dir, ['rev-parse', 'HEAD']);
+    commit(dir);
+    expect(gitOut(dir, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(tree(dir)).toContain('INBOX/maildirfolder');
+  });
+
+  it('the removal of a folder whose marker is only in history is recorded, warm and cold (as after a kill)', () => {
+    for (const cold of [false, true]) {
+      const dir = initReplica(join(tempDir(), 'd'), 'd');
+      makeFolder(dir, 'a/Archive');
+      makeFolder(dir, 'Keep', 1);
+      commit(dir);
+      if (cold) rmSync(join(dir, '.git/mailgit/dirstate.json'));
+      rmSync(join(dir, 'a'), { recursive: true });
+      commit(dir);
+      expect(
+        tree(dir).filter((p) => p.startsWith('a/')),
+        `cold ${cold}`,
+      ).toEqual([]);
+      expect(tree(dir), `cold ${cold}`).toContain('Keep/maildirfolder');
+    }
   });
 });

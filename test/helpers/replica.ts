@@ -115,13 +115,29 @@ export function headFiles(repo: string): Map<string, string> {
 const CACHES = /(^|\/)(dovecot-uidlist|dovecot\.index[^/]*|\.mbsyncstate[^/]*|\.uidvalidity|[^/]*\.lock)$/;
 
 /**
+ * The marker a folder directory keeps in history without holding it on disk (mailgit
+ * records a new folder's `maildirfolder` and never writes it into the client's folder),
+ * or null: `rel` is a folder (not the root; it has `cur/`, or `new/` and `tmp/`) whose
+ * listing `names` lacks the marker.
+ */
+export function unwrittenMarker(repo: string, rel: string, names: readonly string[]): string | null {
+  if (rel === '' || names.includes('maildirfolder')) return null;
+  const isDir = (n: string) => names.includes(n) && statSync(join(repo, rel, n)).isDirectory();
+  return isDir('cur') || (isDir('new') && isDir('tmp')) ? `${rel}/maildirfolder` : null;
+}
+
+/**
  * Every file of the work tree as git would record it (path → "mode blob"), leaving out
- * `.git/`, `tmp/` contents and client caches.
+ * `.git/`, `tmp/` contents and client caches; a folder's marker counts as there when
+ * the folder is (see {@link unwrittenMarker}).
  */
 export function diskFiles(repo: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (rel: string) => {
-    for (const name of readdirSync(join(repo, rel))) {
+    const names = readdirSync(join(repo, rel));
+    const marker = unwrittenMarker(repo, rel, names);
+    if (marker !== null) out.set(marker, `100644 ${blobId(Buffer.alloc(0))}`);
+    for (const name of names) {
       const p = rel ? `${rel}/${name}` : name;
       if (p === '.git' || name === '.notmuch') continue;
       const st = lstatSync(join(repo, p));

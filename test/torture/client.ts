@@ -4,7 +4,7 @@
  * copy + delete under a new name (mutt's save), expunges, folder creation and removal.
  * Every message body is unique, so a message is identified by its blob id.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { blobId, isMessagePath } from './lib.js';
 import type { Rand } from './lib.js';
@@ -128,6 +128,37 @@ export interface OpResult {
   deleted?: string[];
 }
 
+/**
+ * The first half of a client's `rm -rf` of `folder` as coreutils and Node do it: one
+ * listing of the folder and of its directories, and the unlink of one message. The
+ * second half, returned, removes the rest of what was listed and then the folder, and
+ * fails with ENOTEMPTY when something was written into the folder in between (a record
+ * must write nothing there). Between the two, mailgit may record (the race made wide).
+ */
+export function startRemoval(repo: string, folder: string): () => void {
+  const abs = join(repo, folder);
+  const listed = readdirSync(abs, { withFileTypes: true });
+  const inside = new Map(listed.filter((e) => e.isDirectory()).map((e) => [e.name, readdirSync(join(abs, e.name))]));
+  const cur = inside.get('cur') ?? [];
+  if (cur.length > 0) unlinkSync(join(abs, 'cur', cur[0]!));
+  return () => {
+    for (const e of listed) {
+      if (!e.isDirectory()) rmSync(join(abs, e.name), { force: true });
+      else {
+        for (const m of inside.get(e.name)!) rmSync(join(abs, e.name, m), { force: true });
+        rmdirSync(join(abs, e.name));
+      }
+    }
+    rmdirSync(abs);
+  };
+}
+
+/** The folders `rmfolder` may remove: not INBOX, no sub-folders. */
+export function removableFolders(repo: string): string[] {
+  const fs = folders(repo);
+  return fs.filter((f) => f !== 'INBOX' && !fs.some((g) => g.startsWith(`${f}/`)));
+}
+
 /** Performs one random client operation on `repo`; returns what it did, or null if none fit. */
 export function randomOp(repo: string, r: Rand, host: string, allowFolderRemoval = true): OpResult | null {
   const msgs = messages(repo);
@@ -188,7 +219,7 @@ export function randomOp(repo: string, r: Rand, host: string, allowFolderRemoval
       return { text: `mkfolder ${name}` };
     }
     case 'rmfolder': {
-      const cands = fs.filter((f) => f !== 'INBOX' && !fs.some((g) => g.startsWith(`${f}/`)));
+      const cands = removableFolders(repo);
       if (!allowFolderRemoval || cands.length === 0) return null;
       const f = r.pick(cands);
       const gone = msgs.filter((m) => m.folder === f).map((m) => blobOf(repo, m));

@@ -13,14 +13,24 @@ import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { Rand, cli, diskVsHead, git, seeds, tempDir } from './lib.js';
 import { POINTS, TIMEOUT, baseRepo, checkFsck, clientOps, describeKill, note, rerun } from './crashLib.js';
+import { drop, makeFolder, messageText, newKey, removableFolders, startRemoval } from './client.js';
 
 const FILE = 'test/torture/crash-watch.test.ts';
+
+/** A folder the client makes with one message in it, under a name no other operation uses. */
+function freshFolder(repo: string, r: Rand): string {
+  const name = `Gone${r.int(1, 1_000_000)}`;
+  makeFolder(repo, name);
+  drop(repo, name, newKey(r, 'a'), messageText(r, 'a'), 'S');
+  return name;
+}
 
 describe('crash injection: watch (long-lived cat-file and fast-import, packing in-process)', () => {
   test.each(seeds([31], 7))(
     'seed %i',
     async (seed) => {
       const r = new Rand(seed);
+      const slow = new Rand(seed ^ 0x51d0);
       const root = tempDir();
       const a = join(root, 'a');
       await baseRepo(a, 'a', r);
@@ -37,6 +47,15 @@ describe('crash injection: watch (long-lived cat-file and fast-import, packing i
         while (plan.afterRecord ? !done : Date.now() - t0 < plan.ms + 300) {
           clientOps(a, r, 'a', r.int(1, 4));
           await new Promise((res) => setTimeout(res, r.int(10, 200)));
+          // Now and then a folder removal that watch may record in the middle of, of a folder
+          // just made (history does not know it yet) or of one there (its own stream, so that
+          // the seed's client operations stay what they were).
+          const rm = slow.chance(0.15) ? (slow.chance(0.5) ? freshFolder(a, slow) : slow.pick([...removableFolders(a), null])) : null;
+          if (rm) {
+            const finish = startRemoval(a, rm);
+            await new Promise((res) => setTimeout(res, slow.int(50, 400)));
+            finish();
+          }
         }
         const run = await watching;
         const ctx = describeKill(FILE, seed, p, plan, run);

@@ -10,6 +10,7 @@ import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { rng } from '../helpers/rng.mjs';
+import { unwrittenMarker } from '../helpers/replica.js';
 
 /** Absolute path of the CLI entry point. */
 export const BIN = resolve(__dirname, '../../bin/mailgit.js');
@@ -302,11 +303,17 @@ export function treeFiles(repo: string, rev = 'HEAD'): Map<string, string> {
   return out;
 }
 
-/** Message files and folder markers of the work tree → blob id (skips `.git`, `tmp/`, caches). */
+/**
+ * Message files and folder markers of the work tree → blob id (skips `.git`, `tmp/`,
+ * caches); a folder's marker counts as there when the folder is (`unwrittenMarker`).
+ */
 export function diskFiles(repo: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (rel: string) => {
-    for (const name of readdirSync(join(repo, rel))) {
+    const names = readdirSync(join(repo, rel));
+    const marker = unwrittenMarker(repo, rel, names);
+    if (marker !== null) out.set(marker, blobId(Buffer.alloc(0)));
+    for (const name of names) {
       const p = rel ? `${rel}/${name}` : name;
       if (p === '.git' || p === '.mailgit' || name === 'tmp' || name === '.notmuch') continue;
       const st = lstatSync(join(repo, p));
