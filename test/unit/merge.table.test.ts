@@ -344,6 +344,26 @@ const rows: MergeRow[] = [
     expect: ['Work/cur/k1:2,@b1'],
     decisions: [],
   },
+  {
+    // A virtual base that took a deletion of the original (in one merge base) and keeps only
+    // the copy: both sides then hold the original, moved here, flagged there, as new.
+    name: 'copies: the same key and content new on both sides in two folders → one message, the later folder',
+    base: ['Trash/cur/k1:2,S@b1'],
+    ours: ['Archive/cur/k1:2,S@b1', 'Trash/cur/k1:2,S@b1'],
+    theirs: ['INBOX/cur/k1:2,FS@b1', 'Trash/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,FS@b1', 'Trash/cur/k1:2,S@b1'],
+    changes: [{ 'k1\0Archive': st(9, 'desktop') }, { 'k1\0INBOX': st(8, 'laptop') }],
+    decisions: ['move-conflict k1\0Archive ours'],
+    texts: [/^Archive\/cur\/k1 and INBOX\/cur\/k1: is in Archive here .* and in INBOX on laptop .*; kept Archive: the change here is later/],
+  },
+  {
+    name: 'copies: moved here, copied there → both files (a side that removed a copy moved it)',
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: ['Work/cur/k1:2,S@b1'],
+    theirs: ['INBOX/cur/k1:2,S@b1', 'Archive/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    decisions: [],
+  },
 
   // Rule 6: same key, different content.
   {
