@@ -85,6 +85,9 @@ function mergeOne(
     const changer: Side = o === undefined ? 'theirs' : 'ours';
     const deleter: Side = changer === 'ours' ? 'theirs' : 'ours';
     const changed = (o ?? t)!;
+    // A message file is never rewritten in place: other content under the id is another
+    // message that came after the base's one was removed there too. Both sides removed it.
+    if (changed.blob !== b!.blob) return changed;
     const c = ctx.contest(changeName(id, o ?? b!), changeName(id, t ?? b!));
     const winner = c.winner(changer);
     ctx.decide(

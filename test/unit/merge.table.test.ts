@@ -383,6 +383,16 @@ const rows: MergeRow[] = [
     decisions: ['duplicate-key k1 both'],
   },
   {
+    // A replica that deleted k1 and then got another replica's k1 (another message) holds
+    // other content under the id: that is no change of the message deleted there.
+    name: 'another message under the key here, the base one deleted there (later): the new one stays, no contest',
+    base: ['INBOX/new/k1@b1'],
+    ours: ['INBOX/new/k1@b2'],
+    theirs: [],
+    expect: ['INBOX/new/k1@b2'],
+    decisions: [],
+  },
+  {
     name: 'duplicate key renamed with the first 8 characters of the blob',
     base: [],
     ours: ['INBOX/new/k1@0123456789abcdef'],
