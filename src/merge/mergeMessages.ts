@@ -9,7 +9,7 @@ import { compareStrings, entryPath, sameEntry } from './entries.js';
 import { flagsOf } from '../maildir/name.js';
 import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
-import { findMoves, findTwins } from './moves.js';
+import { copiesLeftBehind, findMoves, findTwins } from './moves.js';
 
 type Messages = Map<string, MessageEntry>;
 type Side = 'ours' | 'theirs';
@@ -20,7 +20,8 @@ type Side = 'ours' | 'theirs';
  * the inputs, which are never modified. Decisions are recorded in `ctx`.
  */
 export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Messages, ctx: MergeContext): Messages {
-  const [base, ours, theirs] = splitDuplicateKeys(...followRenames(...identifyCopies(base0, ours0, theirs0)), ctx);
+  const [base, ours1, theirs1] = splitDuplicateKeys(...followRenames(...identifyCopies(base0, ours0, theirs0)), ctx);
+  const [ours, theirs] = [copiesLeftBehind(base, ours1, theirs1), copiesLeftBehind(base, theirs1, ours1)];
   const out = new Map<string, MessageEntry>();
   const done = new Set<string>();
 

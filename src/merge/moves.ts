@@ -35,11 +35,41 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
   for (const list of byBlob.values()) list.sort(compareStrings);
   olds.sort(compareStrings);
   for (const id of olds) {
-    const list = byBlob.get(base.get(id)!.blob);
-    const next = list?.shift();
-    if (next !== undefined) moves.set(id, next);
+    const b = base.get(id)!;
+    const list = byBlob.get(b.blob);
+    if (list === undefined || list.length === 0) continue;
+    // A file in the old folder first (a rename in place), then in id order.
+    const i = Math.max(
+      0,
+      list.findIndex((n) => side.get(n)!.folder === b.folder),
+    );
+    moves.set(id, list.splice(i, 1)[0]!);
   }
   return moves;
+}
+
+/**
+ * Reads a file that `side` holds in another folder than the base under the base's id as a
+ * copy, when `side` also holds the base's content under a new id in the base's folder and
+ * `other` changed the message: a user copied the message into that folder (`cp`, same key)
+ * and then renamed the original by copy + delete, so the original is the new id (rule 7
+ * pairs them) and the file under the old key a copy, which the other side's change leaves
+ * alone. The copy gets the id `key\0folder` (see `identifyCopies`). Returns `side` itself
+ * when no file is read so.
+ */
+export function copiesLeftBehind(base: Messages, side: Messages, other: Messages): Messages {
+  let out: Messages | undefined;
+  let inPlace: Set<string> | undefined;
+  for (const [id, b] of base) {
+    const s = side.get(id);
+    if (s === undefined || s.blob !== b.blob || s.folder === b.folder || id !== s.key || sameEntry(b, other.get(id))) continue;
+    inPlace ??= new Set([...side].filter(([n]) => !base.has(n) && !other.has(n)).map(([, e]) => `${e.folder}\0${e.blob}`));
+    if (!inPlace.has(`${b.folder}\0${b.blob}`)) continue;
+    out ??= new Map(side);
+    out.delete(id);
+    out.set(`${s.key}\0${s.folder}`, s);
+  }
+  return out ?? side;
 }
 
 /**

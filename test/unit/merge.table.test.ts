@@ -435,6 +435,24 @@ const rows: MergeRow[] = [
 
   // Rule 7: moves recognised by blob (copy + delete under a new key).
   {
+    // There a user copied k1 into Archive, then renamed the INBOX original to n1 by copy +
+    // delete: k1 is left only in Archive, which looks like a move of k1.
+    name: 'copied into Archive and the original renamed there, marked seen here: seen follows the original, the copy untouched',
+    base: ['INBOX/new/k1@b1'],
+    ours: ['INBOX/cur/k1:2,S@b1'],
+    theirs: ['Archive/new/k1@b1', 'INBOX/cur/n1:2,@b1'],
+    expect: ['Archive/new/k1@b1', 'INBOX/cur/n1:2,S@b1'],
+  },
+  {
+    name: 'copied into Archive and the original renamed there, deleted here (later): the original goes, the copy stays',
+    base: ['INBOX/new/k1@b1'],
+    ours: [],
+    theirs: ['Archive/new/k1@b1', 'INBOX/cur/n1:2,@b1'],
+    expect: ['Archive/new/k1@b1'],
+    decisions: ['delete-vs-change k1 ours'],
+    stamps: [st(9, 'desktop'), st(8, 'laptop')],
+  },
+  {
     name: 'copied+deleted here, re-flagged there: flags follow the copy',
     base: ['INBOX/cur/k1:2,S@b1'],
     ours: ['Archive/cur/n1:2,S@b1'],
