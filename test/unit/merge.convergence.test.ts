@@ -265,7 +265,7 @@ function checkLaterWins(dag: Dag, find: (id: string) => string, copied: Readonly
       // A commit that leaves the message as the merge base has it changed nothing the merge can
       // see (rules 1 and 4 ignore a flag set and cleared again): the side's change is an earlier one.
       const files = (s: Snapshot) => show({ messages: new Map([...s.messages].filter(([, e]) => groups.has(find(at(e))))), files: s.files }).join(' ');
-      const base = files(dag.virtualBase(dag.mergeBases(ours, [theirs])));
+      const base = files(dag.baseOf(dag.mergeBases(ours, [theirs]))?.snapshot ?? { messages: new Map(), files: new Map() });
       const last = (side: Commit, other: Commit) =>
         Math.max(
           -1,
