@@ -241,9 +241,8 @@ function run(scenario: { replicas: number; sharedRoot: boolean; skews: readonly 
 /**
  * Each conflict between changes made on machines with right clocks went to the change made
  * later in real time, even after their clocks met one far ahead: for each decision of a
- * merge, the latest local commit on each side (and not on the other) that touched the
- * message and whose change is still to be seen in that side's version decides. `find` groups
- * the ids that moves made one message.
+ * merge, the latest local commit that touched the message on each side (and not on the
+ * other) decides. `find` groups the ids that moves made one message.
  */
 function checkLaterWins(dag: Dag, find: (id: string) => string, copied: ReadonlySet<string>): void {
   const right = (c: Commit) => (dag.skew.get(c.replica) ?? 0) === 0;
@@ -263,37 +262,13 @@ function checkLaterWins(dag: Dag, find: (id: string) => string, copied: Readonly
       if (local.some((c) => c.touched.some((t) => groups.has(find(t)) && keyOf(t) !== key))) continue;
       // Changes made on machines whose clocks are off are dated by their clocks: only right ones are checked.
       if (local.some((c) => !right(c) && c.touched.some((t) => groups.has(find(t))))) continue;
-      // Only a change still to be seen in the side's version counts (a flag cleared and set
-      // again elsewhere, or set and cleared again, gave that version nothing).
-      const mine = (e: MessageEntry) => groups.has(find(at(e)));
       const last = (side: Commit, other: Commit) =>
-        Math.max(
-          -1,
-          ...local
-            .filter((c) => side.anc.has(c.n) && !other.anc.has(c.n) && c.touched.some((t) => groups.has(find(t))) && visible(c, side, mine))
-            .map((c) => c.real),
-        );
+        Math.max(-1, ...local.filter((c) => side.anc.has(c.n) && !other.anc.has(c.n) && c.touched.some((t) => groups.has(find(t)))).map((c) => c.real));
       const [to, tt] = [last(ours, theirs), last(theirs, ours)];
       if (to < 0 || tt < 0) continue;
       expect(d.winner, `${d.text} (latest changes: here ${to}, there ${tt})`).toBe(to > tt ? 'ours' : 'theirs');
     }
   }
-}
-
-/**
- * Tells whether what local commit `c` did to the message (the entries `mine` picks) is still
- * to be seen in `head`: it deleted it and `head` lacks it too, or `head` has the folder, the
- * sub or a flag letter as `c` changed it. A change undone since (a flag set and cleared again,
- * or cleared here and set again by a merge) is not what gave `head` its version.
- */
-function visible(c: Commit, head: Commit, mine: (e: MessageEntry) => boolean): boolean {
-  const one = (s: Snapshot) => [...s.messages.values()].find(mine);
-  const [before, after, now] = [one(c.parents[0]!.snapshot), one(c.snapshot), one(head.snapshot)];
-  if (after === undefined || now === undefined) return after === now;
-  if (before === undefined) return true;
-  if ((before.folder !== after.folder && now.folder === after.folder) || (before.sub !== after.sub && now.sub === after.sub)) return true;
-  const [fb, fa, fn] = [flagsOf(before.info), flagsOf(after.info), flagsOf(now.info)];
-  return [...new Set(fb + fa)].some((l) => fb.includes(l) !== fa.includes(l) && fn.includes(l) === fa.includes(l));
 }
 
 /** The blobs of the messages a local commit touched (in it or in its parent). */
