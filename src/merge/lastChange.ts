@@ -10,6 +10,19 @@ import type { Stamp } from '../maildir/snapshot.js';
 import { MAX_CLOCK_LEAD } from './clock.js';
 import { compareStamps } from './stamp.js';
 
+/**
+ * The stamp of a version whose change lies before the listed history (before the merge
+ * base): earlier than every change after the base, each of which is built on the base. Not
+ * the base's own stamp: a change after the base is believed only as far as its writer's wall
+ * clock, and the base's clock, dragged ahead by one far off, could then pass it.
+ */
+export const BEFORE_HISTORY: Stamp = { clock: 0, replica: '' };
+
+/** Tells whether a stamp is {@link BEFORE_HISTORY}'s: a version from before the merge base. */
+export function beforeHistory(s: Stamp): boolean {
+  return s.clock === 0 && s.replica === '' && s.commit === undefined;
+}
+
 /** One commit of a history listing (what `CommitStore.history` returns). */
 export interface HistoryCommit {
   commit: string;
@@ -30,7 +43,7 @@ export interface HistoryCommit {
  * Finds, for each of `names` (keys, or `key\0folder` for a copy: `changeName`), the stamp
  * of the change that gave `head` its version of the message. `history` lists the commits
  * after the merge base (reachable from `head`, not from the base); a message unchanged in
- * them (or whose version came from before them) has no entry. A commit that holds its one
+ * them (or whose version came from before them) gets {@link BEFORE_HISTORY}. A commit that holds its one
  * parent's version passes the question to that parent; a merge counts as the latest change
  * behind its parents' versions, whether it combined them (flags merged letter by letter) or
  * took one of them (the other may hold the same change made later: two replicas that both
@@ -89,8 +102,7 @@ export function lastChanges(head: string, names: readonly string[], history: rea
       for (const w of walked) memo.set(w, s);
       return s;
     };
-    const s = changeAt(head);
-    if (s !== undefined) out.set(name, s);
+    out.set(name, changeAt(head) ?? BEFORE_HISTORY);
   }
   return out;
 }

@@ -135,8 +135,6 @@ export class Dag {
     const older = new Set<number>();
     for (const b of bases) for (const a of b.anc) older.add(a);
     const range = [...head.anc].filter((a) => !older.has(a)).map((a) => this.numbered(a));
-    // A version from before the bases is no later than they are.
-    const before = bases.map((b) => sideOf(b).stamp).reduce((x, y) => (compareStamps(x, y) >= 0 ? x : y), { clock: 0, replica: '' });
     const memo = new Map<string, Stamp | undefined>();
     const changes = (key: string): Stamp | undefined => {
       if (!memo.has(key)) {
@@ -147,7 +145,8 @@ export class Dag {
           time: c.time,
           touched: (c.parents.length === 0 ? [undefined] : c.parents).map((p) => (sameFiles(key, c.snapshot, p?.snapshot) ? [] : [key])),
         }));
-        memo.set(key, lastChanges(String(head.n), [key], list).get(key) ?? before);
+        // A version from before the bases gets BEFORE_HISTORY: earlier than any change after them.
+        memo.set(key, lastChanges(String(head.n), [key], list).get(key));
       }
       return memo.get(key);
     };
