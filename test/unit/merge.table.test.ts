@@ -433,6 +433,17 @@ const rows: MergeRow[] = [
     decisions: [],
   },
 
+  {
+    // A virtual base of two replicas that each added k1 renamed one; both were deleted since,
+    // one on each side, and that side took the other replica's k1 (unrenamed) before.
+    name: 'renamed in the base only, the newcomer deleted there and the renamed one deleted here: both gone',
+    base: ['INBOX/new/k1@b1', 'INBOX/new/k1.mgb2@b2'],
+    ours: ['INBOX/new/k1@b1'],
+    theirs: ['INBOX/new/k1@b2'],
+    expect: [],
+    decisions: [],
+  },
+
   // Rule 7: moves recognised by blob (copy + delete under a new key).
   {
     // There a user copied k1 into Archive, then renamed the INBOX original to n1 by copy +
