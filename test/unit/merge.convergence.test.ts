@@ -73,6 +73,8 @@ interface Log {
   copies: Map<string, number>;
   /** Keys of which a copy was made. */
   copiedKeys: Set<string>;
+  /** Identities that are one message to some merge: a file deleted while a copy of it stays. */
+  moves: [string, string][];
   /** Per twin blob, how many replicas fetched it. */
   fetched: Map<string, number>;
   /** Keys that several replicas gave to different messages (rule 6 keeps both, renaming one). */
@@ -178,6 +180,9 @@ function applyOp(dag: Dag, name: string, a: Extract<Action, { t: 'op' }>, counte
       if (e === undefined) return;
       log.deletedBlobs.add(e.blob);
       dag.change(name, withMessage(s, target!, undefined), [at(e)], [at(e)]);
+      // With another file of the key left (a copy), cp + rm is a move to a merge whose base
+      // predates the copy: the key is in one folder there, in another here.
+      for (const x of s.messages.values()) if (x.key === e.key && x.folder !== e.folder) log.moves.push([at(e), at(x)]);
       const shared = [...log.sharedKeys].find((k) => e.key.startsWith(k));
       if (shared !== undefined) log.sharedDeletes.push({ blob: e.blob, key: shared, commit: dag.heads.get(name)! });
       return;
@@ -211,6 +216,7 @@ function run(scenario: { replicas: number; sharedRoot: boolean; skews: readonly 
     deletedBlobs: new Set(),
     copies: new Map(),
     copiedKeys: new Set(),
+    moves: [],
     fetched: new Map(),
     sharedKeys: new Set(),
     sharedDeletes: [],
@@ -320,7 +326,7 @@ function check(dag: Dag, log: Log, names: string[]): void {
     parent.set(id, r);
     return r;
   };
-  for (const c of local) if (c.touched.length === 2) parent.set(find(c.touched[1]!), find(c.touched[0]!));
+  for (const [a, b] of [...local.filter((c) => c.touched.length === 2).map((c) => c.touched as [string, string]), ...log.moves]) parent.set(find(b), find(a));
   const present = new Set([...final.messages.values()].map(at));
   const shared = (id: string) => [...log.sharedKeys].some((k) => id.startsWith(k));
   for (const d of local) {
