@@ -4,6 +4,7 @@
 import { type Layout, folderName } from '../maildir/layout.js';
 import type { Stamp } from '../maildir/snapshot.js';
 import { describeClock } from './clock.js';
+import { beforeHistory } from './lastChange.js';
 import { compareStamps } from './stamp.js';
 import type { Decision, DecisionKind, MergeSide, Winner } from './types.js';
 
@@ -43,6 +44,7 @@ export class Contest {
   /** Says where, by whom and when a side's change was made: `here (by desktop, 2026-12-03 08:12:05 UTC)`. */
   by(side: Side): string {
     const s = side === 'ours' ? this.ours : this.theirs;
+    if (beforeHistory(s)) return `${this.where(side)} (before the last common commit)`;
     const who = s.replica === '' ? 'a commit without mailgit trailers' : s.replica;
     return `${this.where(side)} (by ${who}, ${describeClock(s.clock)})`;
   }

@@ -63,9 +63,10 @@ export function splitDuplicateKeys(base: Messages, ours: Messages, theirs: Messa
  *    (else the new message counts as a change of the old one, and a deletion of the old one
  *    elsewhere deletes the new one and brings the old one back);
  *  - a side holds under an id the blob the base holds under another id, which the side
- *    lacks and the other side changed: the base (a virtual one, say) made the rename and
- *    the side did not. The side's entry is read as being at the base's id, so that the
- *    other side's change applies to it instead of keeping the message twice.
+ *    lacks and the other side changed or deleted: the base (a virtual one, say) made the
+ *    rename and the side did not. The side's entry is read as being at the base's id, so
+ *    that the other side's change or deletion applies to it instead of keeping the message
+ *    twice or bringing it back.
  * When the two sides moved one message to different ids, nothing is carried over. Input maps
  * are not changed; they are returned as they are when nothing needs lining up.
  */
@@ -120,8 +121,8 @@ function renamesOf(base: Messages, side: Messages): Map<string, string> {
 
 /**
  * `side` with each entry that holds the blob the base has under another id, which `side`
- * lacks and `other` changed, moved to that id. (When `other` left it as the base has it,
- * the plain rules already keep the message once, at the side's id.)
+ * lacks and `other` changed or deleted, moved to that id. (When `other` left it as the base
+ * has it, the plain rules already keep the message once, at the side's id.)
  */
 function unrenamed(base: Messages, side: Messages, other: Messages): Messages {
   let out: Messages | undefined;
@@ -132,8 +133,9 @@ function unrenamed(base: Messages, side: Messages, other: Messages): Messages {
     byBlob ??= idsByBlob(base);
     const to = byBlob.get(s.blob);
     if (to === undefined || to === id || side.has(to) || out?.has(to)) continue;
+    // Changed there, or deleted there (and not held at `id` too: then neither side renamed).
     const changed = other.get(to);
-    if (changed?.blob !== s.blob || sameEntry(changed, base.get(to))) continue;
+    if (changed === undefined ? other.get(id)?.blob === s.blob : changed.blob !== s.blob || sameEntry(changed, base.get(to))) continue;
     out ??= new Map(side);
     out.delete(id);
     out.set(to, { ...s, key: base.get(to)!.key });

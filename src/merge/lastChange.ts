@@ -3,12 +3,25 @@
  *
  * A conflict goes to the later *change to that message*, not to the later head: each
  * side's change is the commit that introduced the version that side's head holds, found
- * by walking back from the head the way git's history simplification does — through a
- * parent that holds the same version, until a commit that changed it.
+ * by walking back from the head through commits that hold their parent's version, until a
+ * commit that changed it; at a merge, the latest of the changes behind its parents.
  */
 import type { Stamp } from '../maildir/snapshot.js';
 import { MAX_CLOCK_LEAD } from './clock.js';
 import { compareStamps } from './stamp.js';
+
+/**
+ * The stamp of a version whose change lies before the listed history (before the merge
+ * base): earlier than every change after the base, each of which is built on the base. Not
+ * the base's own stamp: a change after the base is believed only as far as its writer's wall
+ * clock, and the base's clock, dragged ahead by one far off, could then pass it.
+ */
+export const BEFORE_HISTORY: Stamp = { clock: 0, replica: '' };
+
+/** Tells whether a stamp is {@link BEFORE_HISTORY}'s: a version from before the merge base. */
+export function beforeHistory(s: Stamp): boolean {
+  return s.clock === 0 && s.replica === '' && s.commit === undefined;
+}
 
 /** One commit of a history listing (what `CommitStore.history` returns). */
 export interface HistoryCommit {
@@ -30,12 +43,12 @@ export interface HistoryCommit {
  * Finds, for each of `names` (keys, or `key\0folder` for a copy: `changeName`), the stamp
  * of the change that gave `head` its version of the message. `history` lists the commits
  * after the merge base (reachable from `head`, not from the base); a message unchanged in
- * them (or whose version came from before them) has no entry. A commit that took one
- * parent's version passes the question to that parent (to the latest change of several
- * parents that hold that version: two replicas that both deleted a message); a merge that
- * combined its parents' versions (flags merged letter by letter) counts as the latest of
- * their changes, so a replica that merges often gains nothing; any other commit is the
- * change.
+ * them (or whose version came from before them) gets {@link BEFORE_HISTORY}. A commit that holds its one
+ * parent's version passes the question to that parent; a merge counts as the latest change
+ * behind its parents' versions, whether it combined them (flags merged letter by letter) or
+ * took one of them (the other may hold the same change made later: two replicas that both
+ * flagged a message, or both deleted it), so a replica that merges often gains nothing; any
+ * other commit is the change.
  *
  * A clock may lie (a machine whose clock is far ahead), and through the HLC it drags the
  * clocks of every replica that merges from it. Concurrent changes need no causality between
@@ -61,7 +74,7 @@ export function lastChanges(head: string, names: readonly string[], history: rea
       if (limit !== undefined && limit !== Infinity) clock = Math.min(clock, limit + MAX_CLOCK_LEAD);
       return clock === c.stamp.clock ? c.stamp : { ...c.stamp, clock };
     };
-    // Iterative along a line of commits (thousands of watch records), recursive only at merges that combined.
+    // Iterative along a line of commits (thousands of watch records), recursive only at merges.
     const changeAt = (start: string): Stamp | undefined => {
       const walked: string[] = [];
       let id = start;
@@ -75,23 +88,21 @@ export function lastChanges(head: string, names: readonly string[], history: rea
         if (c === undefined) break;
         walked.push(id);
         const sets = touched.get(id)!;
-        const same = c.parents.filter((_, i) => !sets[i]?.has(name));
-        if (same.length === 1) {
-          id = same[0]!;
+        if (c.parents.length === 1 && !sets[0]?.has(name)) {
+          id = c.parents[0]!;
           continue;
         }
-        // Several parents with this version (both deleted it): the latest of their changes.
-        if (same.length > 1) s = latest(same.map(changeAt));
-        // A merge that combined versions: the latest change behind them (none found: before the range).
-        else if (c.parents.length > 1) s = latest(c.parents.map(changeAt));
+        // A merge: the latest change behind its parents' versions, whether it took one of them
+        // (the other may hold the same change, made later: two replicas that flagged it) or
+        // combined them (none found: before the range).
+        if (c.parents.length > 1) s = latest(c.parents.map(changeAt));
         else if (sets[0]?.has(name)) s = own(c);
         break;
       }
       for (const w of walked) memo.set(w, s);
       return s;
     };
-    const s = changeAt(head);
-    if (s !== undefined) out.set(name, s);
+    out.set(name, changeAt(head) ?? BEFORE_HISTORY);
   }
   return out;
 }

@@ -9,7 +9,7 @@ import { compareStrings, entryPath, sameEntry } from './entries.js';
 import { flagsOf } from '../maildir/name.js';
 import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
-import { findMoves, findTwins } from './moves.js';
+import { copiesLeftBehind, findMoves, findTwins } from './moves.js';
 
 type Messages = Map<string, MessageEntry>;
 type Side = 'ours' | 'theirs';
@@ -20,7 +20,8 @@ type Side = 'ours' | 'theirs';
  * the inputs, which are never modified. Decisions are recorded in `ctx`.
  */
 export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Messages, ctx: MergeContext): Messages {
-  const [base, ours, theirs] = splitDuplicateKeys(...followRenames(...identifyCopies(base0, ours0, theirs0)), ctx);
+  const [base, ours1, theirs1] = splitDuplicateKeys(...followRenames(...identifyCopies(base0, ours0, theirs0)), ctx);
+  const [ours, theirs] = [copiesLeftBehind(base, ours1, theirs1), copiesLeftBehind(base, theirs1, ours1)];
   const out = new Map<string, MessageEntry>();
   const done = new Set<string>();
 
@@ -39,7 +40,7 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
     }
   }
 
-  for (const [idOurs, idTheirs] of findTwins(base, ours, theirs)) {
+  for (const [idOurs, idTheirs] of findTwins(base, ours, theirs, done)) {
     done.add(idOurs);
     done.add(idTheirs);
     const kept = mergeTwins(idOurs, idTheirs, ours.get(idOurs)!, theirs.get(idTheirs)!, ctx);
@@ -85,6 +86,9 @@ function mergeOne(
     const changer: Side = o === undefined ? 'theirs' : 'ours';
     const deleter: Side = changer === 'ours' ? 'theirs' : 'ours';
     const changed = (o ?? t)!;
+    // A message file is never rewritten in place: other content under the id is another
+    // message that came after the base's one was removed there too. Both sides removed it.
+    if (changed.blob !== b!.blob) return changed;
     const c = ctx.contest(changeName(id, o ?? b!), changeName(id, t ?? b!));
     const winner = c.winner(changer);
     ctx.decide(

@@ -35,32 +35,76 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
   for (const list of byBlob.values()) list.sort(compareStrings);
   olds.sort(compareStrings);
   for (const id of olds) {
-    const list = byBlob.get(base.get(id)!.blob);
-    const next = list?.shift();
-    if (next !== undefined) moves.set(id, next);
+    const b = base.get(id)!;
+    const list = byBlob.get(b.blob);
+    if (list === undefined || list.length === 0) continue;
+    // A file in the old folder first (a rename in place), then in id order.
+    const i = Math.max(
+      0,
+      list.findIndex((n) => side.get(n)!.folder === b.folder),
+    );
+    moves.set(id, list.splice(i, 1)[0]!);
   }
   return moves;
 }
 
 /**
- * Finds the same message added on both sides under different ids: a blob that is in no
- * base entry and new on both sides, where each side holds it under one key only (several
- * files of one key are copies of one message, a user's `cp`). That happens when both
- * replicas fetched a message and one of them then moved it by copy + delete before they
- * synced. The new files are paired folder by folder first, then in id order; returns
- * ours' id → theirs' id. The answer is symmetric: swapping the sides inverts the map.
+ * Reads a file that `side` holds in another folder than the base under the base's id as a
+ * copy, when `side` also holds the base's content under a new id in the base's folder and
+ * `other` changed the message: a user copied the message into that folder (`cp`, same key)
+ * and then renamed the original by copy + delete, so the original is the new id (rule 7
+ * pairs them) and the file under the old key a copy, which the other side's change leaves
+ * alone. The copy gets the id `key\0folder` (see `identifyCopies`). Returns `side` itself
+ * when no file is read so.
  */
-export function findTwins(base: Messages, ours: Messages, theirs: Messages): Map<string, string> {
+export function copiesLeftBehind(base: Messages, side: Messages, other: Messages): Messages {
+  let out: Messages | undefined;
+  let inPlace: Set<string> | undefined;
+  for (const [id, b] of base) {
+    const s = side.get(id);
+    if (s === undefined || s.blob !== b.blob || s.folder === b.folder || id !== s.key || sameEntry(b, other.get(id))) continue;
+    inPlace ??= new Set([...side].filter(([n]) => !base.has(n) && !other.has(n)).map(([, e]) => `${e.folder}\0${e.blob}`));
+    if (!inPlace.has(`${b.folder}\0${b.blob}`)) continue;
+    out ??= new Map(side);
+    out.delete(id);
+    out.set(`${s.key}\0${s.folder}`, s);
+  }
+  return out ?? side;
+}
+
+/**
+ * Finds the same message added on both sides under different ids (rule 3 across ids), in
+ * two cases:
+ *  - a blob that is in no base entry and new on both sides, where each side holds it under
+ *    one key only (several files of one key are copies of one message, a user's `cp`). That
+ *    happens when both replicas fetched a message and one of them then moved it by copy +
+ *    delete before they synced;
+ *  - files of one key and blob that the base holds too, new on both sides in different
+ *    folders: copies of a key are told apart by folder (`identifyCopies`), so the original
+ *    moved here and kept (flagged) there has two ids when the base lacks it (a virtual base
+ *    that took a deletion of it in one merge base, say). A side that removed base files of
+ *    that key and blob moved them (rule 7, when the other side left them alone), so only its
+ *    new files beyond those count as added there: a copy made on one side is never paired
+ *    with a file the other side moved.
+ * Ids in `moved` (rule 7's pairs, already merged) are left out. The new files are paired
+ * folder by folder first, then in id order; returns ours' id → theirs' id. The answer is
+ * symmetric: swapping the sides inverts the map.
+ */
+export function findTwins(base: Messages, ours: Messages, theirs: Messages, moved: ReadonlySet<string>): Map<string, string> {
   const twins = new Map<string, string>();
-  const newOurs = newIds(base, ours, theirs);
+  const newOurs = newIds(base, ours, theirs, moved);
   if (newOurs.length === 0) return twins;
-  const newTheirs = newIds(base, theirs, ours);
+  const newTheirs = newIds(base, theirs, ours, moved);
   if (newTheirs.length === 0) return twins;
   // Candidate blobs: new on both sides. Then check where else each candidate occurs.
   const theirsBlobs = new Set(newTheirs.map((id) => theirs.get(id)!.blob));
   const candidates = new Set(newOurs.map((id) => ours.get(id)!.blob).filter((b) => theirsBlobs.has(b)));
   if (candidates.size === 0) return twins;
-  for (const e of base.values()) candidates.delete(e.blob);
+  const held = new Map<string, string[]>();
+  for (const [id, e] of base) if (candidates.has(e.blob)) held.set(e.blob, [...(held.get(e.blob) ?? []), id]);
+  for (const blob of held.keys()) candidates.delete(blob);
+  if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins });
+  if (candidates.size === 0) return twins;
   const oneKey = (map: Messages) => {
     const keys = new Map<string, string | null>();
     for (const e of map.values()) if (candidates.has(e.blob)) keys.set(e.blob, keys.has(e.blob) && keys.get(e.blob) !== e.key ? null : e.key);
@@ -80,6 +124,47 @@ export function findTwins(base: Messages, ours: Messages, theirs: Messages): Map
   return twins;
 }
 
+/**
+ * The second case of {@link findTwins}: pairs the new files of each key and blob in `held`
+ * (blob → the base ids holding it) on both sides, as many as each side added beyond the base
+ * files of that key and blob it removed (and rule 7 did not pair). Which pairs are kept when
+ * fewer are wanted depends on the ids alone (the smaller id of a pair first), so it is symmetric.
+ */
+function pairCopies(a: {
+  held: Map<string, string[]>;
+  newOurs: string[];
+  newTheirs: string[];
+  maps: [Messages, Messages, Messages];
+  moved: ReadonlySet<string>;
+  twins: Map<string, string>;
+}): void {
+  const [base, ours, theirs] = a.maps;
+  const byKey = (ids: string[], map: Messages) => {
+    const out = new Map<string, string[]>();
+    for (const id of [...ids].sort(compareStrings)) {
+      const e = map.get(id)!;
+      if (!a.held.has(e.blob)) continue;
+      const group = `${e.key}\0${e.blob}`;
+      out.set(group, [...(out.get(group) ?? []), id]);
+    }
+    return out;
+  };
+  const theirsByKey = byKey(a.newTheirs, theirs);
+  for (const [group, idsOurs] of byKey(a.newOurs, ours)) {
+    const idsTheirs = theirsByKey.get(group);
+    if (idsTheirs === undefined) continue;
+    const { key, blob } = ours.get(idsOurs[0]!)!;
+    const removed = (side: Messages) => a.held.get(blob)!.filter((id) => base.get(id)!.key === key && !side.has(id) && !a.moved.has(id)).length;
+    const wanted = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
+    if (wanted <= 0) continue;
+    const pairs = new Map<string, string>();
+    pair(idsOurs, idsTheirs, ours, theirs, pairs);
+    const smaller = ([o, t]: [string, string]) => (o < t ? o : t);
+    const kept = [...pairs].sort((x, y) => compareStrings(smaller(x), smaller(y))).slice(0, wanted);
+    for (const [o, t] of kept) a.twins.set(o, t);
+  }
+}
+
 /** Pairs two id lists (sorted) into `twins`: same folder first, then the rest in order. */
 function pair(idsOurs: string[], idsTheirs: string[], ours: Messages, theirs: Messages, twins: Map<string, string>): void {
   const left = [...idsTheirs];
@@ -92,9 +177,9 @@ function pair(idsOurs: string[], idsTheirs: string[], ours: Messages, theirs: Me
   for (const [i, id] of rest.entries()) if (i < left.length) twins.set(id, left[i]!);
 }
 
-/** Lists the ids of `side` that are neither in the base nor in `other`. */
-function newIds(base: Messages, side: Messages, other: Messages): string[] {
+/** Lists the ids of `side` that are neither in the base nor in `other` nor in `moved`. */
+function newIds(base: Messages, side: Messages, other: Messages, moved: ReadonlySet<string>): string[] {
   const out: string[] = [];
-  for (const id of side.keys()) if (!base.has(id) && !other.has(id)) out.push(id);
+  for (const id of side.keys()) if (!base.has(id) && !other.has(id) && !moved.has(id)) out.push(id);
   return out;
 }

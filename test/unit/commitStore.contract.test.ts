@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { lastChanges } from '../../src/merge/lastChange.js';
+import { BEFORE_HISTORY, lastChanges } from '../../src/merge/lastChange.js';
 import { MAIN } from '../../src/store/commitStore.js';
 import type { CommitStore } from '../../src/store/commitStore.js';
 import { commitStores, storeWorlds } from '../helpers/commitStores.js';
@@ -130,7 +130,7 @@ describe.each(commitStores)('CommitStore contract: %s', (_name, make) => {
     const found = lastChanges(m, ['k1', 'k2', 'k9'], list);
     expect(found.get('k1')).toEqual({ clock: T + 1000, replica: 'a', commit: c2 });
     expect(found.get('k2')).toEqual({ clock: T, replica: '', commit: c3 });
-    expect(found.has('k9')).toBe(false);
+    expect(found.get('k9')).toBe(BEFORE_HISTORY);
   });
 });
 

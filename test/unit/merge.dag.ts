@@ -9,7 +9,7 @@ import type { Decision, MergeSide } from '../../src/merge/merge.js';
 import { merge } from '../../src/merge/merge.js';
 import { messageMap } from '../../src/merge/identity.js';
 import { nextClock } from '../../src/merge/clock.js';
-import { compareStamps, maxStamp } from '../../src/merge/stamp.js';
+import { compareStamps } from '../../src/merge/stamp.js';
 import { type HistoryCommit, lastChanges } from '../../src/merge/lastChange.js';
 
 /** One commit. */
@@ -44,6 +44,9 @@ export class Dag {
   now = 1_796_000_000_000;
   /** Per replica, how far its wall clock is off (ms). */
   readonly skew = new Map<string, number>();
+  /** Virtual merge bases by the numbers of the bases they fold, and by their own numbers. */
+  private readonly virtuals = new Map<string, Commit>();
+  private readonly byNumber = new Map<number, Commit>();
 
   /** Makes a commit; its clock is its writer's wall time, or one more than the highest parent clock (HLC). */
   commit(replica: string, parents: Commit[], snapshot: Snapshot, touched: string[] = [], deleted: string[] = [], decisions: Decision[] = []): Commit {
@@ -65,35 +68,58 @@ export class Dag {
   mergeBases(one: Commit, others: readonly Commit[]): Commit[] {
     const union = new Set<number>();
     for (const o of others) for (const a of o.anc) union.add(a);
-    const common = [...one.anc].filter((a) => union.has(a)).map((a) => this.commits[a]!);
+    const common = [...one.anc].filter((a) => union.has(a)).map((a) => this.numbered(a));
     return common.filter((c) => !common.some((d) => d !== c && d.anc.has(c.n)));
   }
 
   /**
-   * The snapshot to merge against when the best common ancestors are `bases`, folded the way
-   * `mergeHeads` does (src/sync/mergeHeads.ts, `baseCommit`) and git's recursive strategy
-   * does: one base is itself; several are merged one at a time in (clock, replica, commit)
-   * order, each against the virtual base of the merge bases of the next one and those folded
-   * so far, found recursively. A deletion made in one base's history is seen as a deletion
-   * against a real ancestor, so it is never undone; and both replicas build the same base.
+   * The commit to merge against when the best common ancestors are `bases` (undefined for
+   * none), folded the way `mergeHeads` does (src/sync/mergeHeads.ts, `baseCommit`) and git's
+   * recursive strategy does: one base is itself; several are merged one at a time in (clock,
+   * replica, commit) order, each against the virtual base of the merge bases of the next one
+   * and those folded so far, found recursively, with the stamps of the changes behind each
+   * side's version as in any merge. Each fold is a virtual commit (replica `virtual`, the
+   * higher clock, no wall time), kept apart from `commits` and made once per set of bases,
+   * as its content makes it one commit in git. A deletion made in one base's history is
+   * seen as a deletion against a real ancestor, so it is never undone; and both replicas
+   * build the same base.
    */
-  virtualBase(bases: readonly Commit[], memo = new Map<string, Snapshot>()): Snapshot {
-    if (bases.length === 0) return { messages: new Map(), files: new Map() };
-    if (bases.length === 1) return bases[0]!.snapshot;
+  baseOf(bases: readonly Commit[]): Commit | undefined {
+    if (bases.length <= 1) return bases[0];
     const sorted = [...bases].sort((a, b) => compareStamps(sideOf(a).stamp, sideOf(b).stamp) || a.n - b.n);
     const id = sorted.map((c) => c.n).join(' ');
-    const known = memo.get(id);
+    const known = this.virtuals.get(id);
     if (known !== undefined) return known;
-    let acc: MergeSide = sideOf(sorted[0]!);
-    const folded: Commit[] = [sorted[0]!];
+    let acc = sorted[0]!;
+    const folded: Commit[] = [acc];
     for (const next of sorted.slice(1)) {
-      const side = sideOf(next);
-      const anc = this.virtualBase(this.mergeBases(next, folded), memo);
-      acc = { snapshot: merge(anc, acc, side).snapshot, stamp: maxStamp(acc.stamp, side.stamp) };
+      const inner = this.mergeBases(next, folded);
+      const snapshot = merge(this.baseOf(inner)?.snapshot ?? EMPTY, this.sideAfter(acc, inner), this.sideAfter(next, inner)).snapshot;
+      acc = this.virtualCommit([acc, next], snapshot);
       folded.push(next);
     }
-    memo.set(id, acc.snapshot);
-    return acc.snapshot;
+    this.virtuals.set(id, acc);
+    return acc;
+  }
+
+  /** A virtual merge base on `parents`, numbered below 0 and not listed in `commits`. */
+  private virtualCommit(parents: Commit[], snapshot: Snapshot): Commit {
+    const n = -1 - this.byNumber.size;
+    const anc = new Set<number>([n]);
+    const seen = new Set<string>(snapshot.messages.keys());
+    for (const p of parents) {
+      for (const a of p.anc) anc.add(a);
+      for (const x of p.seen) seen.add(x);
+    }
+    const clock = Math.max(...parents.map((p) => p.clock));
+    const c: Commit = { n, snapshot, clock, replica: 'virtual', time: 0, real: this.now, parents, anc, seen, touched: [], deleted: [], decisions: [] };
+    this.byNumber.set(n, c);
+    return c;
+  }
+
+  /** The commit numbered `n`, virtual ones included. */
+  private numbered(n: number): Commit {
+    return n >= 0 ? this.commits[n]! : this.byNumber.get(n)!;
   }
 
   /** Tells whether two commits are concurrent: neither is an ancestor of the other. */
@@ -108,9 +134,7 @@ export class Dag {
   sideAfter(head: Commit, bases: readonly Commit[]): MergeSide {
     const older = new Set<number>();
     for (const b of bases) for (const a of b.anc) older.add(a);
-    const range = [...head.anc].filter((a) => !older.has(a)).map((a) => this.commits[a]!);
-    // A version from before the bases is no later than they are.
-    const before = bases.map((b) => sideOf(b).stamp).reduce((x, y) => (compareStamps(x, y) >= 0 ? x : y), { clock: 0, replica: '' });
+    const range = [...head.anc].filter((a) => !older.has(a)).map((a) => this.numbered(a));
     const memo = new Map<string, Stamp | undefined>();
     const changes = (key: string): Stamp | undefined => {
       if (!memo.has(key)) {
@@ -121,7 +145,8 @@ export class Dag {
           time: c.time,
           touched: (c.parents.length === 0 ? [undefined] : c.parents).map((p) => (sameFiles(key, c.snapshot, p?.snapshot) ? [] : [key])),
         }));
-        memo.set(key, lastChanges(String(head.n), [key], list).get(key) ?? before);
+        // A version from before the bases gets BEFORE_HISTORY: earlier than any change after them.
+        memo.set(key, lastChanges(String(head.n), [key], list).get(key));
       }
       return memo.get(key);
     };
@@ -148,11 +173,13 @@ export class Dag {
       return;
     }
     const bases = this.mergeBases(ha, [hb]);
-    const base = this.virtualBase(bases);
+    const base = this.baseOf(bases)?.snapshot ?? EMPTY;
     const r = merge(base, this.sideAfter(ha, bases), this.sideAfter(hb, bases));
     this.heads.set(a, this.commit(a, [ha, hb], r.snapshot, [], [], r.decisions));
   }
 }
+
+const EMPTY: Snapshot = { messages: new Map(), files: new Map() };
 
 /** A commit as a merge side (head stamp only). */
 export function sideOf(c: Commit): MergeSide {

@@ -127,7 +127,8 @@ const changesArb = fc.dictionary(fc.constantFrom(...IDS), stampArb, { maxKeys: 4
 /** A side with its head stamp and the stamps of its changes. */
 const sideOf = (x: Snapshot, s: Stamp, c: Record<string, Stamp>) => side(x, s, c);
 
-const RUNS = { numRuns: 1000 };
+/** `MAILGIT_MERGE_PROPERTY_RUNS=100000` for a long hunt. */
+const RUNS = { numRuns: Number(process.env.MAILGIT_MERGE_PROPERTY_RUNS ?? 1000) };
 
 describe('merge properties', () => {
   it('is symmetric: same snapshot, mirrored decisions', () => {

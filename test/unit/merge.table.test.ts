@@ -472,6 +472,26 @@ const rows: MergeRow[] = [
     expect: ['Work/cur/k1:2,@b1'],
     decisions: [],
   },
+  {
+    // A virtual base that took a deletion of the original (in one merge base) and keeps only
+    // the copy: both sides then hold the original, moved here, flagged there, as new.
+    name: 'copies: the same key and content new on both sides in two folders → one message, the later folder',
+    base: ['Trash/cur/k1:2,S@b1'],
+    ours: ['Archive/cur/k1:2,S@b1', 'Trash/cur/k1:2,S@b1'],
+    theirs: ['INBOX/cur/k1:2,FS@b1', 'Trash/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,FS@b1', 'Trash/cur/k1:2,S@b1'],
+    changes: [{ 'k1\0Archive': st(9, 'desktop') }, { 'k1\0INBOX': st(8, 'laptop') }],
+    decisions: ['move-conflict k1\0Archive ours'],
+    texts: [/^Archive\/cur\/k1 and INBOX\/cur\/k1: is in Archive here .* and in INBOX on laptop .*; kept Archive: the change here is later/],
+  },
+  {
+    name: 'copies: moved here, copied there → both files (a side that removed a copy moved it)',
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: ['Work/cur/k1:2,S@b1'],
+    theirs: ['INBOX/cur/k1:2,S@b1', 'Archive/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    decisions: [],
+  },
 
   // Rule 6: same key, different content.
   {
@@ -489,6 +509,16 @@ const rows: MergeRow[] = [
     theirs: ['INBOX/cur/k1:2,@b9'],
     expect: ['INBOX/cur/k1.mgb9:2,@b9', 'INBOX/cur/k1:2,S@aaaaaaaaaaaa'],
     decisions: ['duplicate-key k1 both'],
+  },
+  {
+    // A replica that deleted k1 and then got another replica's k1 (another message) holds
+    // other content under the id: that is no change of the message deleted there.
+    name: 'another message under the key here, the base one deleted there (later): the new one stays, no contest',
+    base: ['INBOX/new/k1@b1'],
+    ours: ['INBOX/new/k1@b2'],
+    theirs: [],
+    expect: ['INBOX/new/k1@b2'],
+    decisions: [],
   },
   {
     name: 'duplicate key renamed with the first 8 characters of the blob',
@@ -531,7 +561,36 @@ const rows: MergeRow[] = [
     decisions: [],
   },
 
+  {
+    // A virtual base of two replicas that each added k1 renamed one; both were deleted since,
+    // one on each side, and that side took the other replica's k1 (unrenamed) before.
+    name: 'renamed in the base only, the newcomer deleted there and the renamed one deleted here: both gone',
+    base: ['INBOX/new/k1@b1', 'INBOX/new/k1.mgb2@b2'],
+    ours: ['INBOX/new/k1@b1'],
+    theirs: ['INBOX/new/k1@b2'],
+    expect: [],
+    decisions: [],
+  },
+
   // Rule 7: moves recognised by blob (copy + delete under a new key).
+  {
+    // There a user copied k1 into Archive, then renamed the INBOX original to n1 by copy +
+    // delete: k1 is left only in Archive, which looks like a move of k1.
+    name: 'copied into Archive and the original renamed there, marked seen here: seen follows the original, the copy untouched',
+    base: ['INBOX/new/k1@b1'],
+    ours: ['INBOX/cur/k1:2,S@b1'],
+    theirs: ['Archive/new/k1@b1', 'INBOX/cur/n1:2,@b1'],
+    expect: ['Archive/new/k1@b1', 'INBOX/cur/n1:2,S@b1'],
+  },
+  {
+    name: 'copied into Archive and the original renamed there, deleted here (later): the original goes, the copy stays',
+    base: ['INBOX/new/k1@b1'],
+    ours: [],
+    theirs: ['Archive/new/k1@b1', 'INBOX/cur/n1:2,@b1'],
+    expect: ['Archive/new/k1@b1'],
+    decisions: ['delete-vs-change k1 ours'],
+    stamps: [st(9, 'desktop'), st(8, 'laptop')],
+  },
   {
     name: 'copied+deleted here, re-flagged there: flags follow the copy',
     base: ['INBOX/cur/k1:2,S@b1'],

@@ -97,6 +97,24 @@ describe.each(commitStores)('last writer wins by the change to the message: %s',
     expect(await w.paths('desktop')).toEqual([]);
   });
 
+  it('a flag made on two replicas, the later one after a deletion: the later flag dates the version a merge took from the earlier', async () => {
+    const w = new World(make());
+    await w.init(['laptop', 'desktop', 'phone'], ['INBOX/cur/k1:2,S']);
+    w.now += H;
+    await w.change('laptop', [{ path: 'INBOX/cur/k1:2,FRS', from: 'INBOX/cur/k1:2,S' }]);
+    w.now += H;
+    await w.change('desktop', [{ path: '', from: 'INBOX/cur/k1:2,S' }]);
+    w.now += H;
+    await w.change('phone', [{ path: 'INBOX/cur/k1:2,FS', from: 'INBOX/cur/k1:2,S' }]);
+    // The merge holds laptop's version (FRS), which also carries phone's later F.
+    expect(await w.pull('laptop', 'phone')).toEqual([]);
+    const texts = await w.pull('laptop', 'desktop');
+    expect(texts).toEqual([
+      'INBOX/cur/k1: deleted on desktop (by desktop, 2026-12-03 10:00:00 UTC) and re-flagged (flags "FRS") here (by phone, 2026-12-03 11:00:00 UTC); kept it: the change here is later',
+    ]);
+    expect(await w.paths('laptop')).toEqual(['INBOX/cur/k1:2,FRS']);
+  });
+
   it('names the replica that made the change, not the one whose head brought it', async () => {
     const w = new World(make());
     await w.init(['laptop', 'desktop', 'phone'], ['INBOX/cur/k1:2,S']);
