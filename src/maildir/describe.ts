@@ -52,6 +52,7 @@ const WORDS: Record<string, string> = {
   old: 'no longer new',
   new: 'marked new',
   renamed: 'renamed',
+  edited: 'edited in place',
   folder_created: 'folder created',
   folder_removed: 'folder removed',
 };
@@ -101,7 +102,8 @@ export function bumpEvent(events: Map<string, FolderEvents>, folder: string, key
  * Describes a change as events per folder (logical folder names). Renames of one key
  * are flag changes or moves; a blob that left one key and arrived under another is a
  * move too (a client that copies and deletes), and so is an added blob that `aliases`
- * maps to a removed one (a copy the client changed on the way, see repo/copies.ts); the
+ * maps to a removed one (a copy the client changed on the way, see repo/copies.ts); a
+ * path both added and removed (other bytes under the same name) was edited in place; the
  * rest is delivered or deleted.
  */
 export function describeChanges(layout: Layout, added: Delta[], removed: Delta[], aliases?: ReadonlyMap<string, string>): Map<string, FolderEvents> {
@@ -139,6 +141,11 @@ export function describeChanges(layout: Layout, added: Delta[], removed: Delta[]
   function pair(a: Delta, r: Delta): void {
     const to = parseMessagePath(a.path)!;
     const from = parseMessagePath(r.path)!;
+    // The same name with other bytes: a message edited in place (scan.ts finds it by stat).
+    if (a.path === r.path) {
+      bump(to.folder, 'edited');
+      return;
+    }
     if (to.folder !== from.folder) {
       bump(from.folder, `moved_to:${folderName(layout, to.folder)}`);
       bump(to.folder, `moved_from:${folderName(layout, from.folder)}`);

@@ -1,7 +1,7 @@
 /**
  * The per-machine cache that makes recording cost grow with the change: for each
- * `cur/`/`new/` directory its last seen (mtime, inode), and for each small data file
- * its (mtime, size, inode, blob). Trusted only while `head` equals the repo's HEAD.
+ * `cur/`/`new/` directory its last seen (mtime, inode) and when its files were last
+ * audited, and for each small data file its (mtime, size, inode, blob). Trusted only while `head` equals the repo's HEAD.
  * Lives in `.git/mailgit/dirstate.json`, never synced.
  */
 import { readFile } from 'node:fs/promises';
@@ -33,6 +33,12 @@ export interface DirState {
    * with HEAD's own they are the directories a warm scan stats (absent in old caches).
    */
   tracked?: string[];
+  /**
+   * Per message directory, when (ns since the epoch, a scan's start) each of its files was
+   * last looked at by a scan that audited it in full: a file changed since (ctime or mtime
+   * newer) may have been edited in place and is hashed (scan.ts). Absent in old caches.
+   */
+  checked?: Record<string, string>;
 }
 
 /** Returns a stamp of a stat result (nanosecond mtime when available). */

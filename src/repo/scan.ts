@@ -2,9 +2,12 @@
  * Finding what the mail client changed since HEAD, at a cost that grows with the
  * change: one stat per `cur/`/`new/` directory, a listing only of the directories whose
  * (mtime, inode) moved, and a hash only for message keys that history has never seen.
+ * A message edited in place (other bytes, same name) is found where its directory is
+ * listed anyway or a watcher named it: those names are stat'ed, and only a file changed
+ * since its directory was last audited is hashed (see {@link editCandidates}).
  */
 import { lstat, stat } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { writeBlobs } from '../git/blobs.js';
@@ -45,7 +48,22 @@ export interface Scan {
   files: { path: string; oid: string | null }[];
   /** Second names of one key in a folder, to remove from disk before committing (sameKey.ts). */
   stale: string[];
+  /** Messages whose bytes changed under the same name: the new blob, and HEAD's (`was`). */
+  edited: EditedMessage[];
   state: DirState;
+}
+
+/** A message edited in place. */
+export interface EditedMessage extends FileDelta {
+  /** HEAD's blob under the same name. */
+  was: string;
+}
+
+/** A name in HEAD and on disk in one compared directory, with HEAD's blob (decoded only when asked). */
+interface Kept {
+  dir: string;
+  name: string;
+  oid: () => string;
 }
 
 /** Calls `each` for every name and blob of HEAD's listing of one directory. */
@@ -103,7 +121,7 @@ function parentDir(p: string): string {
  * recorded, since it would stop every other replica from syncing with the hub it
  * reached. Names already in HEAD passed that check when recorded.
  */
-async function diffDir(root: string, dir: string, inHead: TreeIndex, removed: FileDelta[], addedPaths: string[]): Promise<void> {
+async function diffDir(root: string, dir: string, inHead: TreeIndex, out: Compared): Promise<void> {
   let entries: Dirent[];
   try {
     // Synchronous: for a 36k-entry cur/ it is ~2x faster than the thread-pool version.
@@ -119,9 +137,10 @@ async function diffDir(root: string, dir: string, inHead: TreeIndex, removed: Fi
   for (let i = 0; i < inHead.names.length; i++) {
     const name = inHead.names[i]!;
     if (!inHead.isBlob[i] || name.startsWith('.')) continue;
-    if (!onDisk.delete(name)) removed.push({ path: prefix + name, oid: inHead.oidAt(i) });
+    if (!onDisk.delete(name)) out.removed.push({ path: prefix + name, oid: inHead.oidAt(i) });
+    else out.kept.push({ dir, name, oid: () => inHead.oidAt(i) });
   }
-  for (const name of onDisk) if (unsafeReason(prefix + name) === null) addedPaths.push(prefix + name);
+  for (const name of onDisk) if (unsafeReason(prefix + name) === null) out.addedPaths.push(prefix + name);
 }
 
 /** A {@link TreeIndex} of entries already listed (full paths under `dir`). */
@@ -174,6 +193,11 @@ export interface ScanOptions {
   io?: TreeIO;
   /** Told of the new files read into git (an adopt reads every message). */
   progress?: Progress;
+  /**
+   * Also audit the directories whose stamp did not move (a `readdir` and an `lstat` per
+   * message): `status`, which a person runs, finds an edit in place in any folder.
+   */
+  auditAll?: boolean;
 }
 
 async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
@@ -185,15 +209,15 @@ async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; st
   }
 }
 
-/** Compares only `names` of directory `dir` on disk with HEAD's listing of it. */
-async function diffNamed(
-  root: string,
-  dir: string,
-  names: ReadonlySet<string>,
-  inHead: ReadonlyMap<string, string>,
-  removed: FileDelta[],
-  addedPaths: string[],
-): Promise<void> {
+/** What {@link diffNamed} compares: `names` of directory `dir`, against HEAD's listing of it. */
+interface NamedCompare {
+  dir: string;
+  names: ReadonlySet<string>;
+  inHead: ReadonlyMap<string, string>;
+}
+
+/** Compares only the names a watcher gave for one directory with HEAD's listing of it. */
+async function diffNamed(root: string, { dir, names, inHead }: NamedCompare, out: Compared): Promise<void> {
   const prefix = dir === '' ? '' : `${dir}/`;
   for (const name of names) {
     if (name.startsWith('.') || name.includes('/')) continue;
@@ -202,8 +226,9 @@ async function diffNamed(
       () => false,
     );
     const oid = inHead.get(name);
-    if (isFile && oid === undefined && unsafeReason(prefix + name) === null) addedPaths.push(prefix + name);
-    else if (!isFile && oid !== undefined) removed.push({ path: prefix + name, oid });
+    if (isFile && oid === undefined && unsafeReason(prefix + name) === null) out.addedPaths.push(prefix + name);
+    else if (!isFile && oid !== undefined) out.removed.push({ path: prefix + name, oid });
+    else if (isFile && oid !== undefined) out.kept.push({ dir, name, oid: () => oid });
   }
 }
 
@@ -241,7 +266,7 @@ async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: Re
       if (base === 'cur' || base === 'new') headDirs.add(d.path);
     }
   }
-  const state: DirState = { head, dirs: {}, files: {}, tracked: [] };
+  const state: DirState = { head, dirs: {}, files: {}, tracked: [], checked: {} };
   return { pass: { root: repo.root, io, head, old, warm, now, headDirs, state, headEntries: new Map() }, info };
 }
 
@@ -267,10 +292,10 @@ async function walkFolders(p: Pass): Promise<Walk> {
 
 /**
  * Phase 3: one stat per candidate message directory (on disk, or in HEAD). Returns the
- * directories to compare and each one's stamp as stat'ed (null: not a directory), to
+ * directories to compare (those whose stamp moved, and those a watcher named files in) and each one's stamp as stat'ed (null: not a directory), to
  * check after listing; keeps the stamps and the list of directories in `p.state`.
  */
-async function statDirs(p: Pass, folders: Iterable<string>): Promise<{ changed: string[]; before: Map<string, string | null> }> {
+async function statDirs(p: Pass, folders: Iterable<string>, hints: ScanOptions['hints']): Promise<{ changed: string[]; before: Map<string, string | null> }> {
   const candidates = new Set<string>(p.headDirs);
   for (const f of folders) for (const sub of ['cur', 'new']) candidates.add(f === '' ? sub : `${f}/${sub}`);
   const changed: string[] = [];
@@ -289,7 +314,8 @@ async function statDirs(p: Pass, folders: Iterable<string>): Promise<{ changed: 
       const stamp = stampOf(st);
       if (p.warm && sameStamp(p.old.dirs[d], stamp)) {
         p.state.dirs[d] = stamp;
-        continue;
+        // A name a watcher saw change under an unchanged stamp: bytes written in place.
+        if (!hints?.has(d)) continue;
       }
       if (!isRacy(st, p.now)) p.state.dirs[d] = stamp;
     } else if (!p.headDirs.has(d)) continue;
@@ -302,6 +328,10 @@ async function statDirs(p: Pass, folders: Iterable<string>): Promise<{ changed: 
 interface Compared {
   removed: FileDelta[];
   addedPaths: string[];
+  /** Names on both sides (every one of a directory listed in full, the named ones of another). */
+  kept: Kept[];
+  /** Directories compared in full: every file of each is audited by this scan. */
+  full: string[];
   /** HEAD's names of each directory compared, for the same-key check. */
   headNames: Map<string, HeadNames>;
 }
@@ -321,14 +351,14 @@ async function compareDirs(p: Pass, changed: readonly string[], before: Readonly
       list.push(e);
     }
   }
-  const out: Compared = { removed: [], addedPaths: [], headNames: new Map() };
+  const out: Compared = { removed: [], addedPaths: [], kept: [], full: [], headNames: new Map() };
   for (const d of changed) {
     // Names only for a directory that still exists: a vanished one is compared in full,
     // since it leaves the cache's list of directories (`tracked`) with this scan.
     const named = before.get(d) !== null ? opts.hints?.get(d) : undefined;
     const cachedListing = p.head && named && !fullListing ? opts.cache?.lookup(p.head, d) : undefined;
     if (named && cachedListing) {
-      await diffNamed(p.root, d, named, cachedListing, out.removed, out.addedPaths);
+      await diffNamed(p.root, { dir: d, names: named, inHead: cachedListing }, out);
       out.headNames.set(d, (each) => {
         for (const [name, oid] of cachedListing) each(name, () => oid);
       });
@@ -338,7 +368,8 @@ async function compareDirs(p: Pass, changed: readonly string[], before: Readonly
     }
     const index = await headIndex(p, d, fullListing, opts.cache);
     perfMark(`scan: HEAD's ${d} read`);
-    await diffDir(p.root, d, index, out.removed, out.addedPaths);
+    await diffDir(p.root, d, index, out);
+    out.full.push(d);
     out.headNames.set(d, (each) => {
       index.names.forEach((name, i) => {
         if (index.isBlob[i]) each(name, () => index.oidAt(i));
@@ -361,7 +392,87 @@ async function headIndex(p: Pass, d: string, fullListing: boolean, cache: Listin
 }
 
 /**
- * Phase 5: renames keep their blob (messages are immutable), so only unseen keys are to be
+ * Slack under an audit's start: file times come from the kernel's coarse clock, up to a
+ * tick (1–10 ms) behind the clock a scan reads, and a file system with whole-second
+ * timestamps rounds them down.
+ */
+const AUDIT_SLACK_FINE_NS = 50_000_000n;
+const AUDIT_SLACK_COARSE_NS = 2_000_000_000n;
+
+/** The regular files among `names` of `dir` whose ctime or mtime is not older than `since` (ns). */
+function changedSince(root: string, dir: string, names: Iterable<string>, since: bigint): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    const st = lstatSync(join(root, dir, name), { bigint: true, throwIfNoEntry: false });
+    if (!st?.isFile()) continue;
+    const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
+    const slack = newest % 1_000_000_000n === 0n ? AUDIT_SLACK_COARSE_NS : AUDIT_SLACK_FINE_NS;
+    if (newest + slack >= since) out.push(name);
+  }
+  return out;
+}
+
+/**
+ * Phase 5: the names on both sides that may hold other bytes than HEAD says (an edit in
+ * place). Where the directory's last full audit time is known (`checked`), each name is
+ * lstat'ed and one changed since then is a candidate, to hash against HEAD's blob; a
+ * directory seen for the first time only starts its clock. A rename changes a file's ctime
+ * too, so what a client renamed since is hashed once more: that grows with the change.
+ */
+function editCandidates(p: Pass, kept: readonly Kept[]): Kept[] {
+  const byDir = new Map<string, Map<string, Kept>>();
+  for (const k of kept) {
+    let names = byDir.get(k.dir);
+    if (!names) byDir.set(k.dir, (names = new Map()));
+    names.set(k.name, k);
+  }
+  const out: Kept[] = [];
+  for (const [dir, names] of byDir) {
+    const since = p.old.checked?.[dir];
+    if (since === undefined) continue;
+    for (const name of changedSince(p.root, dir, names.keys(), BigInt(since))) out.push(names.get(name)!);
+  }
+  return out;
+}
+
+/**
+ * Phase 5 for the directories whose stamp did not move (`status` only, see
+ * {@link ScanOptions.auditAll}): each is listed and its changed files looked up in HEAD.
+ */
+async function unlistedCandidates(p: Pass, dirs: readonly string[], cache: ListingCache | undefined): Promise<Kept[]> {
+  const out: Kept[] = [];
+  for (const dir of dirs) {
+    const since = p.old.checked?.[dir];
+    if (since === undefined || !p.head) continue;
+    let names: string[];
+    try {
+      names = readdirSync(join(p.root, dir)).filter((n) => !n.startsWith('.'));
+    } catch {
+      continue;
+    }
+    const changed = changedSince(p.root, dir, names, BigInt(since));
+    if (changed.length === 0) continue;
+    const index = await headIndex(p, dir, false, cache);
+    const at = new Map(index.names.map((n, i) => [n, i]));
+    for (const name of changed) {
+      const i = at.get(name);
+      if (i !== undefined && index.isBlob[i]) out.push({ dir, name, oid: () => index.oidAt(i) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The audit times this scan leaves: its start for each directory it compared in full,
+ * the earlier time for the rest (and its start for one never audited before).
+ */
+function keepAuditTimes(p: Pass, full: ReadonlySet<string>): void {
+  const start = (BigInt(p.now) * 1_000_000n).toString();
+  for (const d of p.state.tracked!) p.state.checked![d] = full.has(d) ? start : (p.old.checked?.[d] ?? start);
+}
+
+/**
+ * Phase 6: renames keep their blob (messages are immutable), so only unseen keys are to be
  * hashed; and small data files are hashed only when their stamp moved.
  */
 function toHash(p: Pass, compared: Compared, files: ReadonlyMap<string, BigIntStats>): { kept: FileDelta[]; messages: string[]; files: string[] } {
@@ -384,7 +495,7 @@ function toHash(p: Pass, compared: Compared, files: ReadonlyMap<string, BigIntSt
 }
 
 /**
- * Phase 6: the data files hashed, against HEAD (keeping their stamps), and those gone from
+ * Phase 7: the data files hashed, against HEAD (keeping their stamps), and those gone from
  * disk: the ones the cache knew (warm) or HEAD listed (cold).
  */
 async function fileChanges(p: Pass, hashed: readonly NamedBlob[], onDisk: ReadonlyMap<string, BigIntStats>): Promise<Scan['files']> {
@@ -413,14 +524,33 @@ async function fileChanges(p: Pass, hashed: readonly NamedBlob[], onDisk: Readon
   return files;
 }
 
+/** The suspects whose bytes on disk (`oids`, in order) are not HEAD's. */
+function editedOf(suspects: readonly Kept[], paths: readonly string[], oids: readonly string[]): EditedMessage[] {
+  const out: EditedMessage[] = [];
+  suspects.forEach((k, i) => {
+    const was = k.oid();
+    if (oids[i] !== was) out.push({ path: paths[i]!, oid: oids[i]!, was });
+  });
+  return out;
+}
+
 /** One scan: the phases above in turn, then whether any directory moved while it was read. */
 async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
   const { pass: p, info } = await startPass(repo, io);
   const walk = await walkFolders(p);
-  const { changed, before } = await statDirs(p, walk.folders);
+  const { changed, before } = await statDirs(p, walk.folders, opts.hints);
   const compared = await compareDirs(p, changed, before, opts);
   const hash = toHash(p, compared, walk.files);
-  const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files], { write: opts.write ?? true, progress: opts.progress });
+  const full = new Set(compared.full);
+  const unlisted = opts.auditAll ? p.state.tracked!.filter((d) => !full.has(d)) : [];
+  const suspects = [...editCandidates(p, compared.kept), ...(await unlistedCandidates(p, unlisted, opts.cache))];
+  keepAuditTimes(p, full);
+  const suspectPaths = suspects.map((k) => (k.dir === '' ? k.name : `${k.dir}/${k.name}`));
+  const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files, ...suspectPaths], {
+    write: opts.write ?? true,
+    progress: opts.progress,
+  });
+  const edited = editedOf(suspects, suspectPaths, oids.slice(hash.messages.length + hash.files.length));
   const fresh = hash.messages.map((path, i) => ({ path, oid: oids[i]! }));
   const same = resolveSameKey(fresh, presentSameKey(fresh, compared.headNames, compared.removed));
   const added = [...hash.kept, ...same.added];
@@ -430,9 +560,10 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const edits: TreeEdit[] = [
     ...removed.map((r) => ({ path: r.path, oid: null })),
     ...added.map((a) => ({ path: a.path, oid: a.oid })),
+    ...edited.map((e) => ({ path: e.path, oid: e.oid })),
     ...files.map((f) => ({ path: f.path, oid: f.oid })),
   ];
   let stable = true;
   for (const [d, stamp] of before) if ((await stampOrNull(join(p.root, d))) !== stamp) stable = false;
-  return { scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, state: p.state }, stable };
+  return { scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, edited, state: p.state }, stable };
 }

@@ -1,0 +1,50 @@
+/**
+ * A message edited in place — other bytes under the same name, which Maildir clients never
+ * do but an editor or a script may — is a change other replicas must get: `status` names
+ * it, `commit` records it, a sync carries it. Three ways to edit: writing into the file
+ * (its directory does not change), writing a copy and renaming it over the file (`sed -i`,
+ * most editors: the directory changes), and writing into it while another message of the
+ * folder changes flags.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { tempDir } from '../helpers/cli.js';
+import { addRemote, bareHub, cloneReplica, dropMessage, initReplica, mg } from '../helpers/replica.js';
+
+const KEYS = ['1700000001.M1P1.test', '1700000002.M2P1.test', '1700000003.M3P1.test', '1700000004.M4P1.test'];
+const cur = (repo: string, i: number, flags = 'S') => join(repo, 'INBOX', 'cur', `${KEYS[i]}:2,${flags}`);
+
+test('an edit in place is reported by status, recorded by commit, and reaches the other replica', () => {
+  const dir = tempDir();
+  const a = initReplica(join(dir, 'a'), 'a');
+  for (const [i, k] of KEYS.entries()) dropMessage(a, 'INBOX', k, `Subject: m${i}\n\nbody ${i}\n`, 'S');
+  addRemote(a, 'hub', bareHub(join(dir, 'hub.git')));
+  mg(a, ['sync']);
+  const b = cloneReplica(join(dir, 'hub.git'), join(dir, 'b'), 'b');
+
+  // Written into the file: INBOX/cur's own stamp does not move.
+  writeFileSync(cur(a, 0), 'Subject: m0\n\nbody 0, edited\n');
+  expect(mg(a, ['status']).stdout).toContain('  INBOX: 1 edited in place\n');
+  expect(JSON.parse(mg(a, ['status', '--json']).stdout)).toMatchObject({ clean: false, folders: { INBOX: { edited: 1 } } });
+  expect(mg(a, ['commit', '-v']).stdout).toContain('INBOX: 1 edited in place');
+  expect(mg(a, ['status']).stdout).toContain('nothing to record');
+
+  // A copy renamed over the file, as `sed -i` does: found by commit alone.
+  writeFileSync(join(a, 'INBOX', 'tmp', 'edit'), 'Subject: m1\n\nbody 1, edited\n');
+  renameSync(join(a, 'INBOX', 'tmp', 'edit'), cur(a, 1));
+  expect(mg(a, ['commit', '-v']).stdout).toContain('INBOX: 1 edited in place');
+
+  // Written into the file with no status first: found when its folder changes again.
+  writeFileSync(cur(a, 2), 'Subject: m2\n\nbody 2, edited\n');
+  renameSync(cur(a, 3), cur(a, 3, 'FS'));
+  expect(mg(a, ['commit', '-v']).stdout).toMatch(/INBOX: (1 edited in place, 1 flagged|1 flagged, 1 edited in place)/);
+
+  mg(a, ['sync']);
+  const synced = mg(b, ['sync', '-v']).stdout;
+  expect(synced).toContain('3 edited in place');
+  for (const i of [0, 1, 2]) expect(readFileSync(cur(b, i), 'utf8')).toBe(`Subject: m${i}\n\nbody ${i}, edited\n`);
+  expect(mg(b, ['status']).stdout).toContain('nothing to record');
+  expect(mg(b, ['check']).code).toBe(0);
+  expect(mg(a, ['check']).code).toBe(0);
+});
