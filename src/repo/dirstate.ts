@@ -1,7 +1,7 @@
 /**
  * The per-machine cache that makes recording cost grow with the change: for each
- * `cur/`/`new/` directory its last seen (mtime, inode) and when its files were last
- * audited, and for each small data file its (mtime, size, inode, blob). Trusted only while `head` equals the repo's HEAD.
+ * `cur/`/`new/` directory its last seen (mtime, inode) and how far the audit of its
+ * files for edits in place has come, and for each small data file its (mtime, size, inode, blob). Trusted only while `head` equals the repo's HEAD.
  * Lives in `.git/mailgit/dirstate.json`, never synced.
  */
 import { readFile } from 'node:fs/promises';
@@ -23,6 +23,37 @@ export interface FileStamp extends DirStamp {
   oid: string;
 }
 
+/**
+ * The audit of one message directory for edits in place (scan.ts), in cycles: each record
+ * that lists the directory looks at the next names after `after` (in name order), and a
+ * file changed (ctime or mtime) since `checked` may hold other bytes than HEAD says. A
+ * cycle that reaches the last name ends, and the next one checks against its start.
+ * Times are ns since the epoch, as strings.
+ */
+export interface AuditStamp {
+  /** The start of the last whole cycle: no file unchanged since then was edited. */
+  checked: string;
+  /** The start of the cycle under way. */
+  cycle: string;
+  /** The last name the cycle under way looked at ('' at its start). */
+  after: string;
+  /**
+   * When an apply (sync) wrote into the directory since `checked`, as [from, to]: a file
+   * changed then holds HEAD's bytes, written by mailgit, and is not a suspect. (A client's
+   * edit in place during those seconds is missed by recording; `mailgit check` finds it.)
+   */
+  applied?: [string, string][];
+}
+
+/** Notes in `state` that an apply wrote into directories `dirs` between `window` (ms since the epoch). */
+export function noteApplied(state: DirState, dirs: Iterable<string>, window: [number, number]): void {
+  const ns = window.map((t) => (BigInt(t) * 1_000_000n).toString()) as [string, string];
+  for (const d of dirs) {
+    const a = state.audits?.[d];
+    if (a) a.applied = [...(a.applied ?? []), ns];
+  }
+}
+
 /** The whole cache. */
 export interface DirState {
   head: string | null;
@@ -33,12 +64,10 @@ export interface DirState {
    * with HEAD's own they are the directories a warm scan stats (absent in old caches).
    */
   tracked?: string[];
-  /**
-   * Per message directory, when (ns since the epoch, a scan's start) each of its files was
-   * last looked at by a scan that audited it in full: a file changed since (ctime or mtime
-   * newer) may have been edited in place and is hashed (scan.ts). Absent in old caches.
-   */
-  checked?: Record<string, string>;
+  /** Per message directory, how far the audit for edits in place has come (absent in old caches). */
+  audits?: Record<string, AuditStamp>;
+  /** Messages `status` found edited in place, for the next record to hash whatever its stamps say. */
+  suspects?: string[];
 }
 
 /** Returns a stamp of a stat result (nanosecond mtime when available). */

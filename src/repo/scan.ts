@@ -21,7 +21,7 @@ import { parseMessagePath } from '../maildir/name.js';
 import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import type { Repo } from './repo.js';
 import { loadDirState, sameStamp, stampOf } from './dirstate.js';
-import type { DirState } from './dirstate.js';
+import type { AuditStamp, DirState } from './dirstate.js';
 import { walkWorktree } from './walk.js';
 import type { Walk } from './walk.js';
 import { folderMarker } from '../maildir/layout.js';
@@ -266,7 +266,7 @@ async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: Re
       if (base === 'cur' || base === 'new') headDirs.add(d.path);
     }
   }
-  const state: DirState = { head, dirs: {}, files: {}, tracked: [], checked: {} };
+  const state: DirState = { head, dirs: {}, files: {}, tracked: [], audits: {} };
   return { pass: { root: repo.root, io, head, old, warm, now, headDirs, state, headEntries: new Map() }, info };
 }
 
@@ -399,58 +399,116 @@ async function headIndex(p: Pass, d: string, fullListing: boolean, cache: Listin
 const AUDIT_SLACK_FINE_NS = 50_000_000n;
 const AUDIT_SLACK_COARSE_NS = 2_000_000_000n;
 
-/** The regular files among `names` of `dir` whose ctime or mtime is not older than `since` (ns). */
-function changedSince(root: string, dir: string, names: Iterable<string>, since: bigint): string[] {
+/** What makes a file a suspect: changed (ns) not before `since`, and not while an apply wrote. */
+interface Threshold {
+  since: bigint;
+  applied: [bigint, bigint][];
+}
+
+/** The threshold of a directory's audit stamp (none for a directory never audited). */
+function thresholdOf(a: AuditStamp | undefined): Threshold | undefined {
+  return a && { since: BigInt(a.checked), applied: (a.applied ?? []).map(([f, t]) => [BigInt(f), BigInt(t)]) };
+}
+
+/** Every file is a suspect (one `status` named). */
+const ANY_TIME: Threshold = { since: 0n, applied: [] };
+
+/** The regular files among `names` of `dir` whose ctime or mtime passes `threshold`. */
+function changedSince(where: { root: string; dir: string }, names: Iterable<string>, threshold: Threshold): string[] {
   const out: string[] = [];
   for (const name of names) {
-    const st = lstatSync(join(root, dir, name), { bigint: true, throwIfNoEntry: false });
+    const st = lstatSync(join(where.root, where.dir, name), { bigint: true, throwIfNoEntry: false });
     if (!st?.isFile()) continue;
     const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
     const slack = newest % 1_000_000_000n === 0n ? AUDIT_SLACK_COARSE_NS : AUDIT_SLACK_FINE_NS;
-    if (newest + slack >= since) out.push(name);
+    if (newest + slack < threshold.since) continue;
+    if (!threshold.applied.some(([from, to]) => newest + slack >= from && newest <= to + slack)) out.push(name);
   }
   return out;
+}
+
+/**
+ * How many names of one directory a record audits for edits in place (a cycle's step):
+ * 4096 `lstat`s cost ~15–40 ms on the 2-core machines used here (docs/design.md).
+ * `MAILGIT_AUDIT_STEP` sets it (tests make cycles of a few names).
+ */
+const AUDIT_STEP = Number(process.env.MAILGIT_AUDIT_STEP) || 4096;
+
+/** The names of `dir` to audit now and the directory's audit stamp after this scan. */
+function auditStep(p: Pass, dir: string, names: string[]): { names: string[]; next: AuditStamp } {
+  const now = (BigInt(p.now) * 1_000_000n).toString();
+  const a = p.old.audits?.[dir];
+  if (!a) return { names: [], next: { checked: now, cycle: now, after: '' } };
+  const left = names.filter((n) => n > a.after);
+  for (let i = 1; i < left.length; i++)
+    if (left[i - 1]! > left[i]!) {
+      left.sort();
+      break;
+    }
+  if (left.length <= AUDIT_STEP) {
+    const applied = a.applied?.filter(([, to]) => BigInt(to) >= BigInt(a.cycle));
+    return { names: left, next: { checked: a.cycle, cycle: now, after: '', ...(applied?.length ? { applied } : {}) } };
+  }
+  const step = left.slice(0, AUDIT_STEP);
+  return { names: step, next: { ...a, after: step.at(-1)! } };
 }
 
 /**
  * Phase 5: the names on both sides that may hold other bytes than HEAD says (an edit in
- * place). Where the directory's last full audit time is known (`checked`), each name is
- * lstat'ed and one changed since then is a candidate, to hash against HEAD's blob; a
- * directory seen for the first time only starts its clock. A rename changes a file's ctime
- * too, so what a client renamed since is hashed once more: that grows with the change.
+ * place), to hash against HEAD's blob. A directory listed in full audits the next
+ * {@link AUDIT_STEP} names of its cycle (see dirstate.ts: AuditStamp), so that a record
+ * costs at most that many `lstat`s per changed directory whatever its size; a directory a
+ * watcher named files in audits those; `status` (`all`) audits every name. A file changed
+ * since the directory's last whole cycle began is a candidate (a rename changes ctime
+ * too, so what a client renamed meanwhile is hashed again: that grows with the change),
+ * and so is a suspect `status` left. A directory seen for the first time starts its cycle.
  */
-function editCandidates(p: Pass, kept: readonly Kept[]): Kept[] {
+function editCandidates(p: Pass, compared: Compared, all: boolean): Kept[] {
   const byDir = new Map<string, Map<string, Kept>>();
-  for (const k of kept) {
+  for (const k of compared.kept) {
     let names = byDir.get(k.dir);
     if (!names) byDir.set(k.dir, (names = new Map()));
     names.set(k.name, k);
   }
+  const full = new Set(compared.full);
+  const suspects = new Set(p.old.suspects ?? []);
   const out: Kept[] = [];
   for (const [dir, names] of byDir) {
-    const since = p.old.checked?.[dir];
-    if (since === undefined) continue;
-    for (const name of changedSince(p.root, dir, names.keys(), BigInt(since))) out.push(names.get(name)!);
+    const { names: audited, next } = full.has(dir) && !all ? auditStep(p, dir, [...names.keys()]) : { names: [...names.keys()], next: undefined };
+    if (next) p.state.audits![dir] = next;
+    const threshold = thresholdOf(p.old.audits?.[dir]);
+    const changed = new Set(threshold ? changedSince({ root: p.root, dir }, audited, threshold) : []);
+    for (const [name, k] of names) if (changed.has(name) || suspects.has(`${dir}/${name}`)) out.push(k);
   }
   return out;
 }
 
 /**
- * Phase 5 for the directories whose stamp did not move (`status` only, see
- * {@link ScanOptions.auditAll}): each is listed and its changed files looked up in HEAD.
+ * Phase 5 for what the comparison did not keep: every name of each directory not listed
+ * (`status`), looked up in HEAD when changed since its last whole cycle began, and the
+ * suspects `status` left elsewhere (a record), looked up whatever their times.
  */
-async function unlistedCandidates(p: Pass, dirs: readonly string[], cache: ListingCache | undefined): Promise<Kept[]> {
+async function unlistedCandidates(p: Pass, compared: Compared, all: boolean, cache: ListingCache | undefined): Promise<Kept[]> {
+  const wanted = new Map<string, string[] | null>();
+  const listed = new Set(compared.kept.map((k) => k.dir).concat(compared.full));
+  if (all) for (const d of p.state.tracked!) if (!listed.has(d)) wanted.set(d, null);
+  const kept = new Set(compared.kept.map((k) => `${k.dir}/${k.name}`));
+  const tracked = new Set(p.state.tracked);
+  for (const path of all ? [] : (p.old.suspects ?? [])) {
+    const d = parentDir(path);
+    if (!kept.has(path) && tracked.has(d)) wanted.set(d, [...(wanted.get(d) ?? []), path.slice(d.length + 1)]);
+  }
   const out: Kept[] = [];
-  for (const dir of dirs) {
-    const since = p.old.checked?.[dir];
-    if (since === undefined || !p.head) continue;
+  for (const [dir, only] of wanted) {
+    const threshold = only ? ANY_TIME : thresholdOf(p.old.audits?.[dir]);
+    if (!threshold || !p.head) continue;
     let names: string[];
     try {
-      names = readdirSync(join(p.root, dir)).filter((n) => !n.startsWith('.'));
+      names = only ?? readdirSync(join(p.root, dir)).filter((n) => !n.startsWith('.'));
     } catch {
       continue;
     }
-    const changed = changedSince(p.root, dir, names, BigInt(since));
+    const changed = changedSince({ root: p.root, dir }, names, threshold);
     if (changed.length === 0) continue;
     const index = await headIndex(p, dir, false, cache);
     const at = new Map(index.names.map((n, i) => [n, i]));
@@ -462,13 +520,10 @@ async function unlistedCandidates(p: Pass, dirs: readonly string[], cache: Listi
   return out;
 }
 
-/**
- * The audit times this scan leaves: its start for each directory it compared in full,
- * the earlier time for the rest (and its start for one never audited before).
- */
-function keepAuditTimes(p: Pass, full: ReadonlySet<string>): void {
-  const start = (BigInt(p.now) * 1_000_000n).toString();
-  for (const d of p.state.tracked!) p.state.checked![d] = full.has(d) ? start : (p.old.checked?.[d] ?? start);
+/** Directories not audited by this scan keep their audit stamp; one seen for the first time starts its cycle. */
+function keepAudits(p: Pass): void {
+  const now = (BigInt(p.now) * 1_000_000n).toString();
+  for (const d of p.state.tracked!) p.state.audits![d] ??= p.old.audits?.[d] ?? { checked: now, cycle: now, after: '' };
 }
 
 /**
@@ -541,10 +596,10 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const { changed, before } = await statDirs(p, walk.folders, opts.hints);
   const compared = await compareDirs(p, changed, before, opts);
   const hash = toHash(p, compared, walk.files);
-  const full = new Set(compared.full);
-  const unlisted = opts.auditAll ? p.state.tracked!.filter((d) => !full.has(d)) : [];
-  const suspects = [...editCandidates(p, compared.kept), ...(await unlistedCandidates(p, unlisted, opts.cache))];
-  keepAuditTimes(p, full);
+  const all = opts.auditAll === true;
+  const suspects = [...editCandidates(p, compared, all), ...(await unlistedCandidates(p, compared, all, opts.cache))];
+  keepAudits(p);
+  perfMark(`scan: ${compared.kept.length} kept names audited, ${suspects.length} to hash`);
   const suspectPaths = suspects.map((k) => (k.dir === '' ? k.name : `${k.dir}/${k.name}`));
   const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files, ...suspectPaths], {
     write: opts.write ?? true,

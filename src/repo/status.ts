@@ -23,17 +23,17 @@ export interface WorkTreeStatus {
 }
 
 /**
- * Makes the next record list the directories where an edit in place was found: `status`
- * audits every folder, a record only those it lists, so their stamps leave the directory
- * cache (as `git status` refreshes git's index). Best effort: in a repo this user cannot
- * write, or while another mailgit holds the lock, nothing changes.
+ * Leaves the messages found edited in place to the next record: `status` audits every
+ * name, a record only a step of each directory it lists, so they go into the directory
+ * cache as suspects that the next record hashes (as `git status` refreshes git's index).
+ * Best effort: in a repo this user cannot write, or while another mailgit holds the lock,
+ * nothing changes.
  */
-async function listAtNextRecord(repo: Repo, dirs: ReadonlySet<string>): Promise<void> {
-  if (dirs.size === 0) return;
+async function leaveSuspects(repo: Repo, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
   await withRepoLock(repo, 'status', async () => {
     const state = await loadDirState(repo);
-    for (const d of dirs) delete state.dirs[d];
-    await saveDirState(repo, state);
+    await saveDirState(repo, { ...state, suspects: [...new Set([...(state.suspects ?? []), ...paths])] });
   }).catch(() => undefined);
 }
 
@@ -41,6 +41,9 @@ async function listAtNextRecord(repo: Repo, dirs: ReadonlySet<string>): Promise<
 export async function workTreeStatus(repo: Repo): Promise<WorkTreeStatus> {
   await checkGitView(repo, { readOnly: true });
   const scan = await scanChanges(repo, { write: false, auditAll: true });
-  await listAtNextRecord(repo, new Set(scan.edited.map((e) => e.path.slice(0, e.path.lastIndexOf('/')))));
+  await leaveSuspects(
+    repo,
+    scan.edited.map((e) => e.path),
+  );
   return { head: await readHead(repo.root), clean: scan.edits.length === 0, events: await scanSummary(repo, scan) };
 }

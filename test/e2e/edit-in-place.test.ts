@@ -48,3 +48,21 @@ test('an edit in place is reported by status, recorded by commit, and reaches th
   expect(mg(b, ['check']).code).toBe(0);
   expect(mg(a, ['check']).code).toBe(0);
 });
+
+test('a record audits a step of a big folder at a time, and a whole cycle finds an edit anywhere', () => {
+  const a = initReplica(join(tempDir(), 'a'), 'a');
+  const names = Array.from({ length: 6 }, (_, i) => `170000001${i}.M${i}P1.test`);
+  for (const [i, k] of names.entries()) dropMessage(a, 'INBOX', k, `Subject: c${i}\n\nbody ${i}\n`, 'S');
+  mg(a, ['commit']);
+  // The last name of the folder, written into: only the cycle's last step looks at it.
+  writeFileSync(join(a, 'INBOX', 'cur', `${names[5]}:2,S`), 'Subject: c5\n\nbody 5, edited\n');
+  const step = { MAILGIT_AUDIT_STEP: '2' };
+  const said: string[] = [];
+  for (const i of [0, 1, 2, 3]) {
+    renameSync(join(a, 'INBOX', 'cur', `${names[i]}:2,S`), join(a, 'INBOX', 'cur', `${names[i]}:2,FS`));
+    said.push(mg(a, ['commit', '-v'], step).stdout);
+  }
+  expect(said[0]).not.toContain('edited in place');
+  expect(said.filter((s) => s.includes('INBOX: 1 edited in place, 1 flagged') || s.includes('INBOX: 1 flagged, 1 edited in place'))).toHaveLength(1);
+  expect(mg(a, ['check']).code).toBe(0);
+});
