@@ -43,7 +43,7 @@ import type { Repo } from './repo.js';
 import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
-import { loadDirState, noteApplied, saveDirState } from './dirstate.js';
+import { fsClock, loadDirState, noteApplied, saveDirState } from './dirstate.js';
 import { syncGitIndex } from './gitIndex.js';
 
 interface Journal {
@@ -368,7 +368,7 @@ function describeName(m: MessagePath): string {
 async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs }): Promise<ApplyResult> {
   const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
   const changes = (!j.undo && opts.changes) || (await diffTrees(repo.root, from, to));
-  const started = Date.now();
+  const started = await fsClock(repo);
   const cat = new CatFile(repo.root);
   const applier = new Applier({
     root: repo.root,
@@ -387,7 +387,7 @@ async function finish(repo: Repo, j: Journal, opts: ApplyOptions & { fs: ApplyFs
   if (j.undo) await updateRef(repo.root, BRANCH, j.from, j.to, 'mailgit: undo apply');
   const state = await loadDirState(repo);
   for (const d of applier.touched) delete state.dirs[d];
-  noteApplied(state, applier.touched, [started, Date.now()]);
+  noteApplied(state, applier.touched, [started, await fsClock(repo)]);
   for (const c of changes) delete state.files[c.path];
   // Directories the apply wrote to are stat'ed by the next scan, as those HEAD now has.
   if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...applier.touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];

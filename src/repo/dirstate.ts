@@ -4,7 +4,7 @@
  * files for edits in place has come, and for each small data file its (mtime, size, inode, blob). Trusted only while `head` equals the repo's HEAD.
  * Lives in `.git/mailgit/dirstate.json`, never synced.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -45,9 +45,9 @@ export interface AuditStamp {
   applied?: [string, string][];
 }
 
-/** Notes in `state` that an apply wrote into directories `dirs` between `window` (ms since the epoch). */
-export function noteApplied(state: DirState, dirs: Iterable<string>, window: [number, number]): void {
-  const ns = window.map((t) => (BigInt(t) * 1_000_000n).toString()) as [string, string];
+/** Notes in `state` that an apply wrote into directories `dirs` between `window` (file system time, ns: {@link fsClock}). */
+export function noteApplied(state: DirState, dirs: Iterable<string>, window: [bigint, bigint]): void {
+  const ns = window.map(String) as [string, string];
   for (const d of dirs) {
     const a = state.audits?.[d];
     if (a) a.applied = [...(a.applied ?? []), ns];
@@ -78,6 +78,24 @@ export function stampOf(st: BigIntStats): DirStamp {
 /** True when two stamps describe the same directory state. */
 export function sameStamp(a: DirStamp | undefined, b: DirStamp): boolean {
   return a !== undefined && a.mtime === b.mtime && a.ino === b.ino;
+}
+
+/**
+ * The file system's clock now (ns since the epoch): the mtime of a file written for it in
+ * `.git/mailgit/`. Audit stamps are compared with files' ctime and mtime, which that clock
+ * sets, not the process's (the two differ where the kernel's coarse clock lags a tick, on
+ * a network file system with its own clock, or under a skewed test clock: with
+ * `Date.now()` a replica whose clock ran 4 hours ahead never suspected an edit). Falls
+ * back to the process clock where the repo cannot be written.
+ */
+export async function fsClock(repo: Repo): Promise<bigint> {
+  const probe = join(stateDir(repo), 'clock');
+  try {
+    await writeFile(probe, '');
+    return (await stat(probe, { bigint: true })).mtimeNs;
+  } catch {
+    return BigInt(Date.now()) * 1_000_000n;
+  }
 }
 
 function path(repo: Repo): string {

@@ -20,7 +20,7 @@ import { parseCommitInfo } from '../git/commit.js';
 import { parseMessagePath } from '../maildir/name.js';
 import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import type { Repo } from './repo.js';
-import { loadDirState, sameStamp, stampOf } from './dirstate.js';
+import { fsClock, loadDirState, sameStamp, stampOf } from './dirstate.js';
 import type { AuditStamp, DirState } from './dirstate.js';
 import { walkWorktree } from './walk.js';
 import type { Walk } from './walk.js';
@@ -64,6 +64,12 @@ interface Kept {
   dir: string;
   name: string;
   oid: () => string;
+}
+
+/** The names in HEAD and on disk of one compared directory, and HEAD's blob of the `k`-th (decoded only when asked). */
+interface KeptDir {
+  names: string[];
+  oid: (k: number) => string;
 }
 
 /** Calls `each` for every name and blob of HEAD's listing of one directory. */
@@ -133,13 +139,20 @@ async function diffDir(root: string, dir: string, inHead: TreeIndex, out: Compar
   const prefix = dir === '' ? '' : `${dir}/`;
   const onDisk = new Set<string>();
   for (const e of entries) if (e.isFile() && !e.name.startsWith('.')) onDisk.add(e.name);
+  const kept: string[] = [];
+  const at: number[] = [];
   // What is left in onDisk after crossing off HEAD's names was added.
   for (let i = 0; i < inHead.names.length; i++) {
     const name = inHead.names[i]!;
     if (!inHead.isBlob[i] || name.startsWith('.')) continue;
-    if (!onDisk.delete(name)) out.removed.push({ path: prefix + name, oid: inHead.oidAt(i) });
-    else out.kept.push({ dir, name, oid: () => inHead.oidAt(i) });
+    if (!onDisk.delete(name)) {
+      out.removed.push({ path: prefix + name, oid: inHead.oidAt(i) });
+      continue;
+    }
+    kept.push(name);
+    at.push(i);
   }
+  out.kept.set(dir, { names: kept, oid: (k) => inHead.oidAt(at[k]!) });
   for (const name of onDisk) if (unsafeReason(prefix + name) === null) out.addedPaths.push(prefix + name);
 }
 
@@ -219,6 +232,8 @@ interface NamedCompare {
 /** Compares only the names a watcher gave for one directory with HEAD's listing of it. */
 async function diffNamed(root: string, { dir, names, inHead }: NamedCompare, out: Compared): Promise<void> {
   const prefix = dir === '' ? '' : `${dir}/`;
+  const kept: KeptDir = { names: [], oid: (k) => inHead.get(kept.names[k]!)! };
+  out.kept.set(dir, kept);
   for (const name of names) {
     if (name.startsWith('.') || name.includes('/')) continue;
     const isFile = await lstat(join(root, dir, name)).then(
@@ -228,7 +243,7 @@ async function diffNamed(root: string, { dir, names, inHead }: NamedCompare, out
     const oid = inHead.get(name);
     if (isFile && oid === undefined && unsafeReason(prefix + name) === null) out.addedPaths.push(prefix + name);
     else if (!isFile && oid !== undefined) out.removed.push({ path: prefix + name, oid });
-    else if (isFile && oid !== undefined) out.kept.push({ dir, name, oid: () => oid });
+    else if (isFile && oid !== undefined) kept.names.push(name);
   }
 }
 
@@ -242,6 +257,8 @@ interface Pass {
   /** True when `old` describes HEAD: its stamps and directory list can be trusted. */
   warm: boolean;
   now: number;
+  /** The file system's clock at the scan's start (ns), for audit stamps: see dirstate.ts: fsClock. */
+  clock: string;
   /** Message directories (`cur`, `new`) in HEAD. */
   headDirs: Set<string>;
   /** The cache this scan saves, filled by the phases. */
@@ -251,7 +268,7 @@ interface Pass {
 }
 
 /** Phase 1: HEAD, the saved cache, and HEAD's message directories (the cache's list when it describes HEAD). */
-async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: ReturnType<typeof parseCommitInfo> | null }> {
+async function startPass(repo: Repo, io: TreeIO, write: boolean): Promise<{ pass: Pass; info: ReturnType<typeof parseCommitInfo> | null }> {
   const headObject = await io.read('HEAD^{commit}');
   const info = headObject ? parseCommitInfo(headObject.oid, headObject.data) : null;
   perfMark('scan: HEAD read');
@@ -259,6 +276,8 @@ async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: Re
   const old = await loadDirState(repo);
   const warm = head !== null && old.head === head && old.tracked !== undefined;
   const now = Date.now();
+  // A scan that saves nothing (status) needs no clock of its own.
+  const clock = (write ? await fsClock(repo) : BigInt(now) * 1_000_000n).toString();
   const headDirs = new Set<string>(warm ? old.tracked : []);
   if (head && !warm) {
     for (const d of await lsTreeDirs(repo.root, head)) {
@@ -267,7 +286,7 @@ async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: Re
     }
   }
   const state: DirState = { head, dirs: {}, files: {}, tracked: [], audits: {} };
-  return { pass: { root: repo.root, io, head, old, warm, now, headDirs, state, headEntries: new Map() }, info };
+  return { pass: { root: repo.root, io, head, old, warm, now, clock, headDirs, state, headEntries: new Map() }, info };
 }
 
 /**
@@ -329,7 +348,7 @@ interface Compared {
   removed: FileDelta[];
   addedPaths: string[];
   /** Names on both sides (every one of a directory listed in full, the named ones of another). */
-  kept: Kept[];
+  kept: Map<string, KeptDir>;
   /** Directories compared in full: every file of each is audited by this scan. */
   full: string[];
   /** HEAD's names of each directory compared, for the same-key check. */
@@ -351,7 +370,7 @@ async function compareDirs(p: Pass, changed: readonly string[], before: Readonly
       list.push(e);
     }
   }
-  const out: Compared = { removed: [], addedPaths: [], kept: [], full: [], headNames: new Map() };
+  const out: Compared = { removed: [], addedPaths: [], kept: new Map(), full: [], headNames: new Map() };
   for (const d of changed) {
     // Names only for a directory that still exists: a vanished one is compared in full,
     // since it leaves the cache's list of directories (`tracked`) with this scan.
@@ -436,7 +455,7 @@ const AUDIT_STEP = Number(process.env.MAILGIT_AUDIT_STEP) || 4096;
 
 /** The names of `dir` to audit now and the directory's audit stamp after this scan. */
 function auditStep(p: Pass, dir: string, names: string[]): { names: string[]; next: AuditStamp } {
-  const now = (BigInt(p.now) * 1_000_000n).toString();
+  const now = p.clock;
   const a = p.old.audits?.[dir];
   if (!a) return { names: [], next: { checked: now, cycle: now, after: '' } };
   const left = names.filter((n) => n > a.after);
@@ -463,24 +482,22 @@ function auditStep(p: Pass, dir: string, names: string[]): { names: string[]; ne
  * too, so what a client renamed meanwhile is hashed again: that grows with the change),
  * and so is a suspect `status` left. A directory seen for the first time starts its cycle.
  */
-function editCandidates(p: Pass, compared: Compared, all: boolean): Kept[] {
-  const byDir = new Map<string, Map<string, Kept>>();
-  for (const k of compared.kept) {
-    let names = byDir.get(k.dir);
-    if (!names) byDir.set(k.dir, (names = new Map()));
-    names.set(k.name, k);
-  }
+function editCandidates(p: Pass, compared: Compared, all: boolean): { suspects: Kept[]; audited: number } {
   const full = new Set(compared.full);
   const suspects = new Set(p.old.suspects ?? []);
   const out: Kept[] = [];
-  for (const [dir, names] of byDir) {
-    const { names: audited, next } = full.has(dir) && !all ? auditStep(p, dir, [...names.keys()]) : { names: [...names.keys()], next: undefined };
-    if (next) p.state.audits![dir] = next;
+  let audited = 0;
+  for (const [dir, kept] of compared.kept) {
+    const step = full.has(dir) && !all ? auditStep(p, dir, kept.names) : { names: kept.names, next: undefined };
+    if (step.next) p.state.audits![dir] = step.next;
+    audited += step.names.length;
     const threshold = thresholdOf(p.old.audits?.[dir]);
-    const changed = new Set(threshold ? changedSince({ root: p.root, dir }, audited, threshold) : []);
-    for (const [name, k] of names) if (changed.has(name) || suspects.has(`${dir}/${name}`)) out.push(k);
+    const changed = new Set(threshold ? changedSince({ root: p.root, dir }, step.names, threshold) : []);
+    kept.names.forEach((name, k) => {
+      if (changed.has(name) || suspects.has(`${dir}/${name}`)) out.push({ dir, name, oid: () => kept.oid(k) });
+    });
   }
-  return out;
+  return { suspects: out, audited };
 }
 
 /**
@@ -490,13 +507,13 @@ function editCandidates(p: Pass, compared: Compared, all: boolean): Kept[] {
  */
 async function unlistedCandidates(p: Pass, compared: Compared, all: boolean, cache: ListingCache | undefined): Promise<Kept[]> {
   const wanted = new Map<string, string[] | null>();
-  const listed = new Set(compared.kept.map((k) => k.dir).concat(compared.full));
+  const listed = new Set([...compared.kept.keys(), ...compared.full]);
   if (all) for (const d of p.state.tracked!) if (!listed.has(d)) wanted.set(d, null);
-  const kept = new Set(compared.kept.map((k) => `${k.dir}/${k.name}`));
   const tracked = new Set(p.state.tracked);
   for (const path of all ? [] : (p.old.suspects ?? [])) {
     const d = parentDir(path);
-    if (!kept.has(path) && tracked.has(d)) wanted.set(d, [...(wanted.get(d) ?? []), path.slice(d.length + 1)]);
+    const name = path.slice(d.length + 1);
+    if (!compared.kept.get(d)?.names.includes(name) && tracked.has(d)) wanted.set(d, [...(wanted.get(d) ?? []), name]);
   }
   const out: Kept[] = [];
   for (const [dir, only] of wanted) {
@@ -522,7 +539,7 @@ async function unlistedCandidates(p: Pass, compared: Compared, all: boolean, cac
 
 /** Directories not audited by this scan keep their audit stamp; one seen for the first time starts its cycle. */
 function keepAudits(p: Pass): void {
-  const now = (BigInt(p.now) * 1_000_000n).toString();
+  const now = p.clock;
   for (const d of p.state.tracked!) p.state.audits![d] ??= p.old.audits?.[d] ?? { checked: now, cycle: now, after: '' };
 }
 
@@ -591,15 +608,16 @@ function editedOf(suspects: readonly Kept[], paths: readonly string[], oids: rea
 
 /** One scan: the phases above in turn, then whether any directory moved while it was read. */
 async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
-  const { pass: p, info } = await startPass(repo, io);
+  const { pass: p, info } = await startPass(repo, io, opts.write ?? true);
   const walk = await walkFolders(p);
   const { changed, before } = await statDirs(p, walk.folders, opts.hints);
   const compared = await compareDirs(p, changed, before, opts);
   const hash = toHash(p, compared, walk.files);
   const all = opts.auditAll === true;
-  const suspects = [...editCandidates(p, compared, all), ...(await unlistedCandidates(p, compared, all, opts.cache))];
+  const listedSuspects = editCandidates(p, compared, all);
+  const suspects = [...listedSuspects.suspects, ...(await unlistedCandidates(p, compared, all, opts.cache))];
   keepAudits(p);
-  perfMark(`scan: ${compared.kept.length} kept names audited, ${suspects.length} to hash`);
+  perfMark(`scan: ${listedSuspects.audited} names audited for edits in place, ${suspects.length} to hash`);
   const suspectPaths = suspects.map((k) => (k.dir === '' ? k.name : `${k.dir}/${k.name}`));
   const oids = await writeBlobs(p.root, repo.gitDir, [...hash.messages, ...hash.files, ...suspectPaths], {
     write: opts.write ?? true,

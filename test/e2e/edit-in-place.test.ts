@@ -9,8 +9,9 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { tempDir } from '../helpers/cli.js';
+import { mailgit, tempDir } from '../helpers/cli.js';
 import { addRemote, bareHub, cloneReplica, dropMessage, initReplica, mg } from '../helpers/replica.js';
+import { skewEnv } from '../torture/lib.js';
 
 const KEYS = ['1700000001.M1P1.test', '1700000002.M2P1.test', '1700000003.M3P1.test', '1700000004.M4P1.test'];
 const cur = (repo: string, i: number, flags = 'S') => join(repo, 'INBOX', 'cur', `${KEYS[i]}:2,${flags}`);
@@ -65,4 +66,16 @@ test('a record audits a step of a big folder at a time, and a whole cycle finds 
   expect(said[0]).not.toContain('edited in place');
   expect(said.filter((s) => s.includes('INBOX: 1 edited in place, 1 flagged') || s.includes('INBOX: 1 flagged, 1 edited in place'))).toHaveLength(1);
   expect(mg(a, ['check']).code).toBe(0);
+});
+
+test('a replica whose clock runs hours ahead of its file system still finds the edit (audit times are the file system’s)', () => {
+  const a = join(tempDir(), 'a');
+  const ahead = skewEnv(4 * 3600_000);
+  expect(mailgit(['init', a, '--name', 'a'], { env: ahead }).code).toBe(0);
+  dropMessage(a, 'INBOX', KEYS[0]!, 'Subject: s\n\nbody\n', 'S');
+  dropMessage(a, 'INBOX', KEYS[1]!, 'Subject: t\n\nbody\n', 'S');
+  mg(a, ['commit'], ahead);
+  writeFileSync(cur(a, 0), 'Subject: s\n\nbody, edited\n');
+  renameSync(cur(a, 1), cur(a, 1, 'FS'));
+  expect(mg(a, ['commit', '-v'], ahead).stdout).toMatch(/INBOX: (1 edited in place, 1 flagged|1 flagged, 1 edited in place)/);
 });
