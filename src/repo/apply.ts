@@ -22,7 +22,7 @@
  * race rules, as tables; the executor here finds how each path stands and follows them.
  */
 import { silentProgress, type Progress } from '../fetch/progress.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { CatFile } from '../git/catfile.js';
 import { diffTrees } from '../git/diff.js';
@@ -224,10 +224,30 @@ class Applier {
     this.touched.add(dirname(c.path));
     const found = await this.findArrival(a);
     const action = arrivalAction(a, found.found);
+    if (action === 'write' && a.message && a.replaces) await this.keepUnrecorded(c);
     if (action === 'write' && a.message) this.writes.push(c);
     else if (action === 'write') await this.writeBlob(c);
     else if (action === 'follow-client') await this.followClient(a.sources[0]!, c, found.now!);
     else if (action === 'keep-removal') this.noteRemovalKept(a.sources[0]!, c);
+  }
+
+  /**
+   * Before new bytes replace a message under its name: when the file there holds neither
+   * the bytes HEAD recorded nor the new ones (an edit in place not recorded yet), they are
+   * first kept under a new key, `KEY.edited-XXXXXXXX`, as `check --repair` keeps them, with
+   * a note, so that the replacement loses nothing (the next record takes the copy).
+   */
+  private async keepUnrecorded(c: PathChange): Promise<void> {
+    const data = await this.fs.readBytes(this.abs(c.path));
+    // A repo of sha256 objects (not what init makes) is not checked.
+    if (data === null || c.oldOid!.length !== 40) return;
+    const oid = createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+    if (oid === c.oldOid || oid === c.newOid) return;
+    const m = parseMessagePath(c.path)!;
+    const copy = `${dirname(c.path)}/${m.key}.edited-${oid.slice(0, 8)}${m.info}`;
+    await this.mkdir(join(m.folder, 'tmp'));
+    await this.writeVia(this.abs(join(m.folder, 'tmp')), copy, data);
+    this.notes.push(`${c.path}: edited here and not recorded yet when ${this.origin}'s version replaced it; kept the edit as ${copy}`);
   }
 
   /**

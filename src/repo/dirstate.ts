@@ -39,8 +39,9 @@ export interface AuditStamp {
   after: string;
   /**
    * When an apply (sync) wrote into the directory since `checked`, as [from, to]: a file
-   * changed then holds HEAD's bytes, written by mailgit, and is not a suspect. (A client's
-   * edit in place during those seconds is missed by recording; `mailgit check` finds it.)
+   * born and last changed then holds HEAD's bytes, written by mailgit, and is not a
+   * suspect (one the apply only renamed is). A client's edit in place of such a file
+   * during those seconds is missed by recording; `mailgit check` finds it.
    */
   applied?: [string, string][];
 }

@@ -418,7 +418,12 @@ async function headIndex(p: Pass, d: string, fullListing: boolean, cache: Listin
 const AUDIT_SLACK_FINE_NS = 50_000_000n;
 const AUDIT_SLACK_COARSE_NS = 2_000_000_000n;
 
-/** What makes a file a suspect: changed (ns) not before `since`, and not while an apply wrote. */
+/**
+ * What makes a file a suspect: changed (ns) not before `since`, unless an apply made it:
+ * born and last changed inside one of `applied` (a file an apply only renamed keeps its
+ * birth time, and may hold an edit made before: it stays a suspect; where the file system
+ * keeps no birth time, none is exempt).
+ */
 interface Threshold {
   since: bigint;
   applied: [bigint, bigint][];
@@ -441,7 +446,8 @@ function changedSince(where: { root: string; dir: string }, names: Iterable<stri
     const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
     const slack = newest % 1_000_000_000n === 0n ? AUDIT_SLACK_COARSE_NS : AUDIT_SLACK_FINE_NS;
     if (newest + slack < threshold.since) continue;
-    if (!threshold.applied.some(([from, to]) => newest + slack >= from && newest <= to + slack)) out.push(name);
+    const within = (t: bigint) => threshold.applied.some(([from, to]) => t + slack >= from && t <= to + slack);
+    if (!within(st.birthtimeNs) || !within(newest)) out.push(name);
   }
   return out;
 }

@@ -6,7 +6,7 @@
  * most editors: the directory changes), and writing into it while another message of the
  * folder changes flags.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { mailgit, tempDir } from '../helpers/cli.js';
@@ -78,4 +78,32 @@ test('a replica whose clock runs hours ahead of its file system still finds the 
   writeFileSync(cur(a, 0), 'Subject: s\n\nbody, edited\n');
   renameSync(cur(a, 1), cur(a, 1, 'FS'));
   expect(mg(a, ['commit', '-v'], ahead).stdout).toMatch(/INBOX: (1 edited in place, 1 flagged|1 flagged, 1 edited in place)/);
+});
+
+test('an edit not recorded yet survives a sync that renames or replaces the message', () => {
+  const dir = tempDir();
+  const a = initReplica(join(dir, 'a'), 'a');
+  for (const [i, k] of KEYS.entries()) dropMessage(a, 'INBOX', k, `Subject: r${i}\n\nbody ${i}\n`, 'S');
+  addRemote(a, 'hub', bareHub(join(dir, 'hub.git')));
+  mg(a, ['sync']);
+  const b = cloneReplica(join(dir, 'hub.git'), join(dir, 'b'), 'b');
+  mg(b, ['commit']);
+  // b writes into two messages and records neither (its INBOX/cur does not change).
+  writeFileSync(cur(b, 0), 'Subject: r0\n\nbody 0, edited on b\n');
+  writeFileSync(cur(b, 1), 'Subject: r1\n\nbody 1, edited on b\n');
+  // a flags the first (b's sync renames it) and edits the second (b's sync replaces it).
+  renameSync(cur(a, 0), cur(a, 0, 'FS'));
+  writeFileSync(join(a, 'INBOX', 'tmp', 'e'), 'Subject: r1\n\nbody 1, edited on a\n');
+  renameSync(join(a, 'INBOX', 'tmp', 'e'), cur(a, 1));
+  mg(a, ['sync']);
+  const said = mg(b, ['sync', '-v']).stdout;
+  expect(said).toMatch(/kept the edit as INBOX\/cur\/1700000002\.M2P1\.test\.edited-[0-9a-f]{8}:2,S/);
+  mg(a, ['sync']);
+  for (const repo of [a, b]) {
+    const texts = readdirSync(join(repo, 'INBOX', 'cur')).map((n) => readFileSync(join(repo, 'INBOX', 'cur', n), 'utf8'));
+    expect(texts, repo).toEqual(
+      expect.arrayContaining(['Subject: r0\n\nbody 0, edited on b\n', 'Subject: r1\n\nbody 1, edited on a\n', 'Subject: r1\n\nbody 1, edited on b\n']),
+    );
+    expect(readFileSync(cur(repo, 0, 'FS'), 'utf8')).toBe('Subject: r0\n\nbody 0, edited on b\n');
+  }
 });
