@@ -154,6 +154,8 @@ export function describeChanges(layout: Layout, added: Delta[], removed: Delta[]
     // new/ → cur/ is what a client does to every message it has shown: only worth a word
     // when no flag changed with it ("1 marked read", not "1 seen, 1 marked read").
     const events = flagEvents(flagsOf(from.info), flagsOf(to.info));
+    // A key renamed with other bytes: edited in place too (before the rename was recorded).
+    if (to.key === from.key && a.oid !== r.oid) events.push('edited');
     if (from.sub === 'cur' && to.sub === 'new') events.unshift('new');
     if (from.sub === 'new' && to.sub === 'cur' && events.length === 0) events.push('old');
     if (events.length === 0) events.push('renamed');

@@ -550,17 +550,33 @@ function keepAudits(p: Pass): void {
 }
 
 /**
+ * True when the file a client renamed to `path` (from `from`) was written since its old
+ * directory was last verified: an edit in place, then a flag change, before one record.
+ * A rename moves no mtime, so only such a file is hashed instead of keeping its blob.
+ * The old directory is verified as of its current cycle's start when the last record that
+ * listed it ended a cycle, else as of the last whole cycle's.
+ */
+function writtenSince(p: Pass, path: string, from: string): boolean {
+  const a = p.old.audits?.[parentDir(from)];
+  if (!a) return false;
+  const st = lstatSync(join(p.root, path), { bigint: true, throwIfNoEntry: false });
+  if (!st) return false;
+  const slack = st.mtimeNs % 1_000_000_000n === 0n ? AUDIT_SLACK_COARSE_NS : AUDIT_SLACK_FINE_NS;
+  return st.mtimeNs + slack >= BigInt(a.after === '' ? a.cycle : a.checked);
+}
+
+/**
  * Phase 6: renames keep their blob (messages are immutable), so only unseen keys are to be
  * hashed; and small data files are hashed only when their stamp moved.
  */
 function toHash(p: Pass, compared: Compared, files: ReadonlyMap<string, BigIntStats>): { kept: FileDelta[]; messages: string[]; files: string[] } {
-  const byKey = new Map<string, string>();
-  for (const r of compared.removed) byKey.set(parseMessagePath(r.path)!.key, r.oid);
+  const byKey = new Map<string, FileDelta>();
+  for (const r of compared.removed) byKey.set(parseMessagePath(r.path)!.key, r);
   const kept: FileDelta[] = [];
   const messages: string[] = [];
   for (const path of compared.addedPaths) {
-    const oid = byKey.get(parseMessagePath(path)!.key);
-    if (oid) kept.push({ path, oid });
+    const from = byKey.get(parseMessagePath(path)!.key);
+    if (from && !writtenSince(p, path, from.path)) kept.push({ path, oid: from.oid });
     else messages.push(path);
   }
   const changedFiles: string[] = [];

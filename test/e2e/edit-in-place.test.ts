@@ -107,3 +107,13 @@ test('an edit not recorded yet survives a sync that renames or replaces the mess
     expect(readFileSync(cur(repo, 0, 'FS'), 'utf8')).toBe('Subject: r0\n\nbody 0, edited on b\n');
   }
 });
+
+test('an edit and then a flag change of the same message, before one record, record the new bytes', () => {
+  const a = initReplica(join(tempDir(), 'a'), 'a');
+  dropMessage(a, 'INBOX', KEYS[0]!, 'Subject: f\n\nbody\n', 'S');
+  mg(a, ['commit']);
+  writeFileSync(cur(a, 0), 'Subject: f\n\nbody, edited\n');
+  renameSync(cur(a, 0), cur(a, 0, 'FS'));
+  expect(mg(a, ['commit', '-v']).stdout).toContain('INBOX: 1 flagged, 1 edited in place');
+  expect(mg(a, ['check']).code).toBe(0);
+});
