@@ -186,8 +186,9 @@ export const COMMANDS: VerbSpec[] = [
   {
     name: 'log',
     description: 'show history: what happened, where and when',
-    positionals: [{ name: 'message', description: "one message's whole story: key, file name, path or Message-ID" }],
+    positionals: [{ name: 'messages', variadic: true, description: "each message's whole story: keys, file names, paths or Message-IDs" }],
     options: {
+      message: { type: 'string', array: true, arg: 'MSG', description: 'the same as giving MSG as an argument; repeatable' },
       folder: { type: 'string', description: 'only what happened in this folder and its subfolders' },
       n: { type: 'number', short: 'n', arg: 'N', integer: true, min: 1, description: 'at most N entries' },
       deleted: { type: 'boolean', description: 'deleted messages: subject, sender, when, where and by which replica' },
@@ -198,6 +199,7 @@ export const COMMANDS: VerbSpec[] = [
       ['mailgit log -n 5', 'the last five commits, in words'],
       ['mailgit log --folder INBOX', 'what happened in INBOX'],
       ['mailgit log "<1234@example.org>"', "one message's story, by its Message-ID"],
+      ['mailgit log 1700000001.M1P1.host 1700000002.M2P1.host', 'two stories, one after the other'],
       ['mailgit log --deleted --since "2 days ago"', 'what was deleted lately, and where'],
     ],
     exits: [[66, 'not a mail repo, or no such message'], 74],

@@ -1,6 +1,6 @@
 /**
  * `mailgit log [--folder F] [--since T] [--until T] [--json] [-n N]`,
- * `mailgit log --message MSG [--json]`,
+ * `mailgit log MSG... [--json]` (or `--message MSG`, repeatable),
  * `mailgit log --deleted [--folder F] [--since T] [--until T] [--json]`
  */
 import type { GlobalArgs } from './context.js';
@@ -18,7 +18,8 @@ import { shortTime } from './time.js';
 /** The arguments of `log`. */
 export interface LogArgs extends GlobalArgs {
   folder?: string;
-  message?: string;
+  messages: string[];
+  message?: string[];
   n?: number;
   deleted?: boolean;
   since?: string;
@@ -50,11 +51,16 @@ async function query(repo: Repo, argv: LogArgs): Promise<HistoryQuery> {
   };
 }
 
-/** `log --message`: the story of every message the name matches (a Message-ID may match several). */
-async function showStory(repo: Repo, argv: LogArgs, name: string): Promise<void> {
+/**
+ * `log MSG...`: the story of every message the names match (a Message-ID may match
+ * several), each once, in the order named. Every name is looked up before anything is
+ * printed, so that an unknown one fails (66) with no half output, as `git log` does.
+ */
+async function showStories(repo: Repo, argv: LogArgs, names: readonly string[]): Promise<void> {
   const head = await readHead(repo.root);
-  if (!head) throw new MailgitError(`no message ${JSON.stringify(name)}: this repo has no history yet`, 'ENOMSG', EX.NOINPUT);
-  const keys = [...new Set((await locate(repo, { name, at: { commit: head, time: null } })).map((m) => m.key))];
+  if (!head) throw new MailgitError(`no message ${JSON.stringify(names[0])}: this repo has no history yet`, 'ENOMSG', EX.NOINPUT);
+  const keys = new Set<string>();
+  for (const name of names) for (const m of await locate(repo, { name, at: { commit: head, time: null } })) keys.add(m.key);
   // mailparser loads only for a message's story.
   const { readHeaders } = await import('../maildir/headers.js');
   const stories = [];
@@ -77,11 +83,12 @@ async function showStory(repo: Repo, argv: LogArgs, name: string): Promise<void>
 export async function handler(argv: LogArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   if (argv.deleted) return (await import('./logDeleted.js')).showDeleted(repo, argv);
-  if (argv.message !== undefined) {
+  const names = [...(argv.message ?? []), ...argv.messages];
+  if (names.length > 0) {
     if (argv.folder !== undefined || argv.since !== undefined || argv.until !== undefined) {
-      throw new UsageError("--message tells one message's whole story: it takes no --folder, --since or --until");
+      throw new UsageError("a message's story is told whole: it takes no --folder, --since or --until");
     }
-    return showStory(repo, argv, argv.message);
+    return showStories(repo, argv, names);
   }
   const entries = await readHistory(repo, await query(repo, argv));
   if (entries.length === 0 && argv.folder !== undefined && !(await folderInHistory(repo, argv.folder))) {

@@ -5,7 +5,8 @@ import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { syncRepo } from '../sync/sync.js';
 import type { SyncReport } from '../sync/sync.js';
 import type { GlobalArgs } from './context.js';
-import { printJson, repoFromArgs } from './context.js';
+import { printJson, repoFromArgs, wantProgress } from './context.js';
+import type { SyncBars } from '../sync/replica.js';
 import { throwFirstFailure } from '../util/errors.js';
 
 interface SyncArgs extends GlobalArgs {
@@ -44,13 +45,20 @@ function cronLines(report: SyncReport): string[] {
   ];
 }
 
+/** Bars for git's transfers and for big applies and records (cli-progress loads only then). */
+async function progressBars(): Promise<SyncBars> {
+  const { filesProgress, gitProgress } = await import('../fetch/progress.js');
+  return { git: gitProgress, files: filesProgress };
+}
+
 /** The `sync` verb: records, then fetches, merges, applies and pushes, for every remote or the named ones. */
 export async function handler(argv: SyncArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
+  const bars = wantProgress(argv) ? await progressBars() : undefined;
   const report = await withRepoLock(
     repo,
     'sync',
-    (locked) => syncRepo(locked, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound }),
+    (locked) => syncRepo(locked, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound, bars }),
     { waitMs: LOCK_WAIT_MS.patient },
   );
   const failed = report.remotes.filter((r) => !r.ok);

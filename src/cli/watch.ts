@@ -6,6 +6,7 @@
  */
 import { startWatch } from '../watch/watch.js';
 import { makeSync } from '../watch/sync.js';
+import type { SyncOutcome } from '../watch/sync.js';
 import { chooseRemotes } from '../sync/sync.js';
 import { EX, MailgitError } from '../util/errors.js';
 import { listAccounts, readAccount, resolvePassword, type Account } from '../fetch/account.js';
@@ -58,6 +59,15 @@ async function fetchLoop(repo: Repo, names: string[], intervalS: number, out: Ou
   });
 }
 
+/**
+ * One sync round in words: where the pushes went on the first line (watch's commit lines
+ * already said what they hold), then what sync itself recorded or brought in.
+ */
+function syncWords(o: SyncOutcome, ms: number): string {
+  const where = o.pushed.length > 0 ? `: pushed to ${o.pushed.join(', ')}` : o.lines.length > 0 ? '' : ': up to date';
+  return `synced in ${ms} ms${where}${o.lines.map((l) => `\n    ${l}`).join('')}`;
+}
+
 /** The `watch` verb: records client changes as they happen until a signal, optionally syncing. */
 export async function handler(argv: WatchArgs): Promise<void> {
   const interval = argv.interval ?? 300;
@@ -80,8 +90,8 @@ export async function handler(argv: WatchArgs): Promise<void> {
       loop?.localChanged();
     },
     onSync: (o, ms) => {
-      if (json) out({ event: 'sync', ms, lines: o.lines, failures: o.failures }, '');
-      else if (o.lines.length > 0 || argv.verbose) out({}, `synced in ${ms} ms${o.lines.map((l) => `\n    ${l}`).join('')}`);
+      if (json) out({ event: 'sync', ms, lines: o.lines, pushed: o.pushed, failures: o.failures }, '');
+      else if (o.lines.length > 0 || o.pushed.length > 0 || argv.verbose) out({}, syncWords(o, ms));
     },
     onWarning: (m) => process.stderr.write(`${stamp()} mailgit watch: ${m}\n`),
   });

@@ -31,9 +31,14 @@ function human(bytes: number): string {
   return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
 }
 
+/** Work of fewer files or objects than this ends within a second or so: no bar. */
+const BAR_MIN = 200;
+
 /**
  * Follows git's own progress (the lines `--progress` writes to stderr) with a bar per
- * phase: objects received, deltas resolved, files written by a checkout.
+ * phase: objects received, deltas resolved, objects compressed and written by a push,
+ * files written by a checkout; a phase of fewer than {@link BAR_MIN} draws nothing (git
+ * reports even a push of three objects).
  */
 export function gitProgress(label: string): { onStderr: (text: string) => void; stop: () => void } {
   let bar: Progress | undefined;
@@ -41,15 +46,18 @@ export function gitProgress(label: string): { onStderr: (text: string) => void; 
   let done = 0;
   return {
     onStderr(text) {
-      for (const m of text.matchAll(/(Receiving objects|Resolving deltas|Updating files): +\d+% \((\d+)\/(\d+)\)/g)) {
+      for (const m of text.matchAll(/(Receiving objects|Resolving deltas|Compressing objects|Writing objects|Updating files): +\d+% \((\d+)\/(\d+)\)/g)) {
         if (m[1] !== phase) {
           bar?.stop();
           phase = m[1]!;
           done = 0;
-          bar = barProgress({ unit: phase === 'Updating files' ? 'files' : 'objects', label: `${label}: ${phase.toLowerCase()}` });
-          bar.expect(Number(m[3]));
+          bar =
+            Number(m[3]) < BAR_MIN
+              ? undefined
+              : barProgress({ unit: phase === 'Updating files' ? 'files' : 'objects', label: `${label}: ${phase.toLowerCase()}` });
+          bar?.expect(Number(m[3]));
         }
-        bar!.advance(Number(m[2]) - done, 0);
+        bar?.advance(Number(m[2]) - done, 0);
         done = Number(m[2]);
       }
     },
@@ -112,6 +120,37 @@ export function barProgress(opts: { stream?: NodeJS.WriteStream; unit?: string; 
     stop() {
       if (running) bar.stop();
       running = false;
+    },
+  };
+}
+
+/**
+ * A bar counting files labelled `label` that appears only once at least {@link BAR_MIN}
+ * are expected, so that the small applies and records of an everyday sync draw nothing.
+ */
+export function filesProgress(label: string): Progress {
+  let bar: Progress | undefined;
+  let expected = 0;
+  let done = 0;
+  return {
+    expect(n) {
+      expected += n;
+      if (bar) bar.expect(n);
+      else if (expected >= BAR_MIN) {
+        bar = barProgress({ unit: 'files', label });
+        bar.expect(expected);
+        if (done > 0) bar.advance(done, 0);
+      }
+    },
+    advance(n, bytes) {
+      done += n;
+      bar?.advance(n, bytes);
+    },
+    label(text) {
+      bar?.label(text);
+    },
+    stop() {
+      bar?.stop();
     },
   };
 }

@@ -52,6 +52,7 @@ const WORDS: Record<string, string> = {
   old: 'no longer new',
   new: 'marked new',
   renamed: 'renamed',
+  edited: 'edited in place',
   folder_created: 'folder created',
   folder_removed: 'folder removed',
 };
@@ -108,7 +109,8 @@ export interface DeltaSet {
  * Describes a change as events per folder (logical folder names). Renames of one key
  * are flag changes or moves; a blob that left one key and arrived under another is a
  * move too (a client that copies and deletes), and so is an added blob that `aliases`
- * maps to a removed one (a copy the client changed on the way, see repo/copies.ts); the
+ * maps to a removed one (a copy the client changed on the way, see repo/copies.ts); a
+ * path both added and removed (other bytes under the same name) was edited in place; the
  * rest is delivered or deleted.
  */
 export function describeChanges(layout: Layout, { added, removed, aliases }: DeltaSet): Map<string, FolderEvents> {
@@ -146,6 +148,11 @@ export function describeChanges(layout: Layout, { added, removed, aliases }: Del
   function pair(a: Delta, r: Delta): void {
     const to = parseMessagePath(a.path)!;
     const from = parseMessagePath(r.path)!;
+    // The same name with other bytes: a message edited in place (scan.ts finds it by stat).
+    if (a.path === r.path) {
+      bump(to.folder, 'edited');
+      return;
+    }
     if (to.folder !== from.folder) {
       bump(from.folder, `moved_to:${folderName(layout, to.folder)}`);
       bump(to.folder, `moved_from:${folderName(layout, from.folder)}`);
@@ -154,6 +161,8 @@ export function describeChanges(layout: Layout, { added, removed, aliases }: Del
     // new/ → cur/ is what a client does to every message it has shown: only worth a word
     // when no flag changed with it ("1 marked read", not "1 seen, 1 marked read").
     const events = flagEvents(flagsOf(from.info), flagsOf(to.info));
+    // A key renamed with other bytes: edited in place too (before the rename was recorded).
+    if (to.key === from.key && a.oid !== r.oid) events.push('edited');
     if (from.sub === 'cur' && to.sub === 'new') events.unshift('new');
     if (from.sub === 'new' && to.sub === 'cur' && events.length === 0) events.push('old');
     if (events.length === 0) events.push('renamed');

@@ -22,7 +22,7 @@
  * race rules, as tables; the executor here finds how each path stands and follows them.
  */
 import { silentProgress, type Progress } from '../fetch/progress.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { CatFile } from '../git/catfile.js';
 import { diffBatches, diffTrees } from '../git/diff.js';
@@ -43,7 +43,7 @@ import type { Repo } from './repo.js';
 import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
-import { loadDirState, saveDirState } from './dirstate.js';
+import { fsClock, loadDirState, noteApplied, saveDirState } from './dirstate.js';
 import type { DirState } from './dirstate.js';
 import { syncGitIndex } from './gitIndex.js';
 import type { IndexChange } from './gitIndex.js';
@@ -257,10 +257,30 @@ class Applier {
     this.touched.add(dirname(c.path));
     const found = await this.findArrival(a);
     const action = arrivalAction(a, found.found);
+    if (action === 'write' && a.message && a.replaces) await this.keepUnrecorded(c);
     if (action === 'write' && a.message) this.writes.push(c);
     else if (action === 'write') await this.writeBlob(c);
     else if (action === 'follow-client') await this.followClient(a.sources[0]!, c, found.now!);
     else if (action === 'keep-removal') this.noteRemovalKept(a.sources[0]!, c);
+  }
+
+  /**
+   * Before new bytes replace a message under its name: when the file there holds neither
+   * the bytes HEAD recorded nor the new ones (an edit in place not recorded yet), they are
+   * first kept under a new key, `KEY.edited-XXXXXXXX`, as `check --repair` keeps them, with
+   * a note, so that the replacement loses nothing (the next record takes the copy).
+   */
+  private async keepUnrecorded(c: PathChange): Promise<void> {
+    const data = await this.fs.readBytes(this.abs(c.path));
+    // A repo of sha256 objects (not what init makes) is not checked.
+    if (data === null || c.oldOid!.length !== 40) return;
+    const oid = createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+    if (oid === c.oldOid || oid === c.newOid) return;
+    const m = parseMessagePath(c.path)!;
+    const copy = `${dirname(c.path)}/${m.key}.edited-${oid.slice(0, 8)}${m.info}`;
+    await this.mkdir(join(m.folder, 'tmp'));
+    await this.writeVia(this.abs(join(m.folder, 'tmp')), copy, data);
+    this.notes.push(`${c.path}: edited here and not recorded yet when ${this.origin}'s version replaced it; kept the edit as ${copy}`);
   }
 
   /**
@@ -432,6 +452,7 @@ async function writeDiff(o: { repo: Repo; from: string; to: string; applier: App
 /** Brings the Maildir from `from` to `to` of `j` (the diff is `opts.changes` when known) and drops the journal. */
 async function finish(repo: Repo, j: Journal, opts: FinishOptions): Promise<ApplyResult> {
   const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
+  const started = await fsClock(repo);
   const cat = new CatFile(repo.root);
   const applier = new Applier({ root: repo.root, fs: opts.fs, cat, origin: opts.origin ?? 'the remote', fileTmp: stateDir(repo), progress: opts.progress });
   const state = await loadDirState(repo);
@@ -444,6 +465,7 @@ async function finish(repo: Repo, j: Journal, opts: FinishOptions): Promise<Appl
   }
   if (j.undo) await updateRef(repo.root, { ref: BRANCH, newOid: j.from, oldOid: j.to, reason: 'mailgit: undo apply' });
   for (const d of applier.touched) delete state.dirs[d];
+  noteApplied(state, applier.touched, [started, await fsClock(repo)]);
   // Directories the apply wrote to are stat'ed by the next scan, as those HEAD now has.
   if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...applier.touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
   await saveDirState(repo, { ...state, head: j.undo ? j.from : j.to });

@@ -17,6 +17,8 @@ export interface ApplyFs {
   readdir(path: string): Promise<string[]>;
   /** Reads a small file as UTF-8 (the journal). */
   readFile(path: string): Promise<string>;
+  /** Reads a file's bytes (a message about to be replaced); null when it is not there. */
+  readBytes(path: string): Promise<Buffer | null>;
   /** Renames a file (atomic on one file system). */
   rename(from: string, to: string): Promise<void>;
   /** Removes a file. */
@@ -44,6 +46,11 @@ export const nodeApplyFs: ApplyFs = {
   },
   readdir: (p) => readdir(p),
   readFile: (p) => readFile(p, 'utf8'),
+  readBytes: (p) =>
+    readFile(p).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return null;
+      throw e;
+    }),
   rename: (a, b) => rename(a, b),
   unlink: (p) => unlink(p),
   rmdir: (p) => rmdir(p),

@@ -1,10 +1,10 @@
 /**
  * The per-machine cache that makes recording cost grow with the change: for each
- * `cur/`/`new/` directory its last seen (mtime, inode), and for each small data file
- * its (mtime, size, inode, blob). Trusted only while `head` equals the repo's HEAD.
+ * `cur/`/`new/` directory its last seen (mtime, inode) and how far the audit of its
+ * files for edits in place has come, and for each small data file its (mtime, size, inode, blob). Trusted only while `head` equals the repo's HEAD.
  * Lives in `.git/mailgit/dirstate.json`, never synced.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -23,6 +23,38 @@ export interface FileStamp extends DirStamp {
   oid: string;
 }
 
+/**
+ * The audit of one message directory for edits in place (scan.ts), in cycles: each record
+ * that lists the directory looks at the next names after `after` (in name order), and a
+ * file changed (ctime or mtime) since `checked` may hold other bytes than HEAD says. A
+ * cycle that reaches the last name ends, and the next one checks against its start.
+ * Times are ns since the epoch, as strings.
+ */
+export interface AuditStamp {
+  /** The start of the last whole cycle: no file unchanged since then was edited. */
+  checked: string;
+  /** The start of the cycle under way. */
+  cycle: string;
+  /** The last name the cycle under way looked at ('' at its start). */
+  after: string;
+  /**
+   * When an apply (sync) wrote into the directory since `checked`, as [from, to]: a file
+   * born and last changed then holds HEAD's bytes, written by mailgit, and is not a
+   * suspect (one the apply only renamed is). A client's edit in place of such a file
+   * during those seconds is missed by recording; `mailgit check` finds it.
+   */
+  applied?: [string, string][];
+}
+
+/** Notes in `state` that an apply wrote into directories `dirs` between `window` (file system time, ns: {@link fsClock}). */
+export function noteApplied(state: DirState, dirs: Iterable<string>, window: [bigint, bigint]): void {
+  const ns = window.map(String) as [string, string];
+  for (const d of dirs) {
+    const a = state.audits?.[d];
+    if (a) a.applied = [...(a.applied ?? []), ns];
+  }
+}
+
 /** The whole cache. */
 export interface DirState {
   head: string | null;
@@ -33,6 +65,10 @@ export interface DirState {
    * with HEAD's own they are the directories a warm scan stats (absent in old caches).
    */
   tracked?: string[];
+  /** Per message directory, how far the audit for edits in place has come (absent in old caches). */
+  audits?: Record<string, AuditStamp>;
+  /** Messages `status` found edited in place, for the next record to hash whatever its stamps say. */
+  suspects?: string[];
 }
 
 /** Returns a stamp of a stat result (nanosecond mtime when available). */
@@ -43,6 +79,24 @@ export function stampOf(st: BigIntStats): DirStamp {
 /** True when two stamps describe the same directory state. */
 export function sameStamp(a: DirStamp | undefined, b: DirStamp): boolean {
   return a !== undefined && a.mtime === b.mtime && a.ino === b.ino;
+}
+
+/**
+ * The file system's clock now (ns since the epoch): the mtime of a file written for it in
+ * `.git/mailgit/`. Audit stamps are compared with files' ctime and mtime, which that clock
+ * sets, not the process's (the two differ where the kernel's coarse clock lags a tick, on
+ * a network file system with its own clock, or under a skewed test clock: with
+ * `Date.now()` a replica whose clock ran 4 hours ahead never suspected an edit). Falls
+ * back to the process clock where the repo cannot be written.
+ */
+export async function fsClock(repo: Repo): Promise<bigint> {
+  const probe = join(stateDir(repo), 'clock');
+  try {
+    await writeFile(probe, '');
+    return (await stat(probe, { bigint: true })).mtimeNs;
+  } catch {
+    return BigInt(Date.now()) * 1_000_000n;
+  }
 }
 
 function path(repo: Repo): string {

@@ -103,6 +103,24 @@ export async function ensureMaildirs(root: string): Promise<void> {
   }
 }
 
+/**
+ * Makes a plain `git clone` of a hub a replica, at the first mailgit command in it (its
+ * `.git/config` has no `mailgit.id`; a repo made before ids existed gets the same): the
+ * work-tree marker and guards first, then the `cur/ new/ tmp/` of every folder, which git
+ * cannot check out (it keeps no empty directory), then git configured as `mailgit clone`
+ * configures it, named `replica` or else after this host. The id comes last, so a run
+ * killed midway does it all again. Only directories are made, nothing is written into a
+ * folder, so a mail client at work meanwhile loses nothing. Returns the name and the id.
+ */
+export async function adoptPlainClone(root: string, replica: string | undefined): Promise<{ replica: string; id: string }> {
+  await markWorktree(root);
+  await installGitGuards({ gitDir: join(root, '.git') });
+  await ensureMaildirs(root);
+  let name = replica ?? defaultReplicaName();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) name = 'replica';
+  return { replica: name, id: await configureGit(root, name) };
+}
+
 /** What {@link initRepo} made. */
 export interface InitResult {
   repo: Repo;

@@ -76,7 +76,9 @@ export interface RecordSessionOptions {
 
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
 export function summarize(repo: Repo, scan: Scan, aliases?: ReadonlyMap<string, string>): Map<string, FolderEvents> {
-  const events = describeChanges(repo.layout, { added: scan.added, removed: scan.removed, aliases });
+  const added = [...scan.added, ...scan.edited];
+  const removed = [...scan.removed, ...scan.edited.map((e) => ({ path: e.path, oid: e.was }))];
+  const events = describeChanges(repo.layout, { added, removed, aliases });
   for (const f of scan.files) {
     if (isFolderMarker(f.path)) {
       bumpEvent(events, folderName(repo.layout, folderOfMarker(f.path)), f.oid === null ? 'folder_removed' : 'folder_created');

@@ -11,7 +11,7 @@ import { gitText } from '../git/run.js';
 import type { RepoPaths } from '../git/run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { useTreeUmask } from './perms.js';
-import { isReplicaId, markWorktree, newReplicaId } from './identity.js';
+import { isReplicaId, newReplicaId } from './identity.js';
 
 /** An open mail repo. */
 export interface Repo extends RepoPaths {
@@ -60,17 +60,15 @@ interface Identity {
 }
 
 /**
- * Gives a repo made before replica ids existed its id and its worktree marker (see
- * `identity.ts`). Two commands doing this at once may each write an id; the last one
+ * Makes a repo without a replica id a replica: a plain `git clone` of a hub at its first
+ * mailgit command, or a repo made before ids existed (see `init.ts: adoptPlainClone`;
+ * loaded only then). Two commands doing this at once may each write an id; the last one
  * stays, and a push made under the other is still merged by the peer: ids need only be
  * unique, not stable.
  */
-async function createIdentity(root: string): Promise<string> {
-  // Marker first: a run killed between the two leaves no id, so the next run does both again.
-  await markWorktree(root);
-  const id = newReplicaId();
-  await gitText(['config', 'mailgit.id', id], { cwd: root });
-  return id;
+async function createIdentity(root: string, replica: string | undefined): Promise<Identity> {
+  const { adoptPlainClone } = await import('./init.js');
+  return adoptPlainClone(root, replica);
 }
 
 /**
@@ -95,11 +93,11 @@ async function readIdentity({ root, gitDir }: RepoPaths): Promise<Identity> {
   }
   const out = await gitText(['config', '--get-regexp', '^mailgit\\.(replica|id)$'], { cwd: root }).catch(() => '');
   const values = new Map([...out.matchAll(/^mailgit\.(replica|id) (.*)$/gm)].map((m) => [m[1]!, m[2]!] as const));
-  const replica = values.get('replica') || 'replica';
+  let replica = values.get('replica') || 'replica';
   let id = values.get('id') ?? '';
   if (!isReplicaId(id)) {
     // A repo we cannot write (another user's, a read-only mount) gets an id for this run only.
-    id = await createIdentity(root).catch(() => newReplicaId());
+    ({ replica, id } = await createIdentity(root, values.get('replica') || undefined).catch(() => ({ replica, id: newReplicaId() })));
     stamp = await configStamp().catch(() => '');
   }
   if (stamp !== '') await writeFileAtomic(cachePath, JSON.stringify({ stamp, replica, id }), 0o600).catch(() => undefined);

@@ -2,9 +2,12 @@
  * Finding what the mail client changed since HEAD, at a cost that grows with the
  * change: one stat per `cur/`/`new/` directory, a listing only of the directories whose
  * (mtime, inode) moved, and a hash only for message keys that history has never seen.
+ * A message edited in place (other bytes, same name) is found where its directory is
+ * listed anyway or a watcher named it: those names are stat'ed, and only a file changed
+ * since its directory was last audited is hashed (see {@link editCandidates}).
  */
 import { lstat, stat } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { emptyBlob, writeBlobs } from '../git/blobs.js';
@@ -17,8 +20,8 @@ import { parseCommitInfo } from '../git/commit.js';
 import { parseMessagePath } from '../maildir/name.js';
 import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import type { Repo } from './repo.js';
-import { loadDirState, sameStamp, stampOf } from './dirstate.js';
-import type { DirState } from './dirstate.js';
+import { fsClock, loadDirState, sameStamp, stampOf } from './dirstate.js';
+import type { AuditStamp, DirState } from './dirstate.js';
 import { walkWorktree } from './walk.js';
 import type { Walk } from './walk.js';
 import { folderMarker } from '../maildir/layout.js';
@@ -47,7 +50,28 @@ export interface Scan {
   stale: string[];
   /** Folder markers the recorded tree holds that are not on disk (see walkFolders; gitIndex.ts marks them). */
   unwritten: string[];
+  /** Messages whose bytes changed under the same name: the new blob, and HEAD's (`was`). */
+  edited: EditedMessage[];
   state: DirState;
+}
+
+/** A message edited in place. */
+export interface EditedMessage extends FileDelta {
+  /** HEAD's blob under the same name. */
+  was: string;
+}
+
+/** A name in HEAD and on disk in one compared directory, with HEAD's blob (decoded only when asked). */
+interface Kept {
+  dir: string;
+  name: string;
+  oid: () => string;
+}
+
+/** The names in HEAD and on disk of one compared directory, and HEAD's blob of the `k`-th (decoded only when asked). */
+interface KeptDir {
+  names: string[];
+  oid: (k: number) => string;
 }
 
 /** Calls `each` for every name and blob of HEAD's listing of one directory. */
@@ -103,7 +127,7 @@ interface DirDiff<Listing> {
   root: string;
   dir: string;
   inHead: Listing;
-  out: { removed: FileDelta[]; addedPaths: string[] };
+  out: Compared;
 }
 
 /**
@@ -114,7 +138,6 @@ interface DirDiff<Listing> {
  * reached. Names already in HEAD passed that check when recorded.
  */
 async function diffDir({ root, dir, inHead, out }: DirDiff<TreeIndex>): Promise<void> {
-  const { removed, addedPaths } = out;
   let entries: Dirent[];
   try {
     // Synchronous: for a 36k-entry cur/ it is ~2x faster than the thread-pool version.
@@ -126,13 +149,21 @@ async function diffDir({ root, dir, inHead, out }: DirDiff<TreeIndex>): Promise<
   const prefix = dir === '' ? '' : `${dir}/`;
   const onDisk = new Set<string>();
   for (const e of entries) if (e.isFile() && !e.name.startsWith('.')) onDisk.add(e.name);
+  const kept: string[] = [];
+  const at: number[] = [];
   // What is left in onDisk after crossing off HEAD's names was added.
   for (let i = 0; i < inHead.names.length; i++) {
     const name = inHead.names[i]!;
     if (!inHead.isBlob[i] || name.startsWith('.')) continue;
-    if (!onDisk.delete(name)) removed.push({ path: prefix + name, oid: inHead.oidAt(i) });
+    if (!onDisk.delete(name)) {
+      out.removed.push({ path: prefix + name, oid: inHead.oidAt(i) });
+      continue;
+    }
+    kept.push(name);
+    at.push(i);
   }
-  for (const name of onDisk) if (unsafeReason(prefix + name) === null) addedPaths.push(prefix + name);
+  out.kept.set(dir, { names: kept, oid: (k) => inHead.oidAt(at[k]!) });
+  for (const name of onDisk) if (unsafeReason(prefix + name) === null) out.addedPaths.push(prefix + name);
 }
 
 /** A {@link TreeIndex} of entries already listed (full paths under `dir`). */
@@ -185,6 +216,11 @@ export interface ScanOptions {
   io?: TreeIO;
   /** Told of the new files read into git (an adopt reads every message). */
   progress?: Progress;
+  /**
+   * Also audit the directories whose stamp did not move (a `readdir` and an `lstat` per
+   * message): `status`, which a person runs, finds an edit in place in any folder.
+   */
+  auditAll?: boolean;
 }
 
 async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
@@ -196,10 +232,11 @@ async function scanOnce(repo: Repo, opts: ScanOptions): Promise<{ scan: Scan; st
   }
 }
 
-/** Compares only `names` of directory `dir` on disk with HEAD's listing of it. */
+/** Compares only the names a watcher gave for directory `dir` on disk with HEAD's listing of it. */
 async function diffNamed({ root, dir, names, inHead, out }: DirDiff<ReadonlyMap<string, string>> & { names: ReadonlySet<string> }): Promise<void> {
-  const { removed, addedPaths } = out;
   const prefix = dir === '' ? '' : `${dir}/`;
+  const kept: KeptDir = { names: [], oid: (k) => inHead.get(kept.names[k]!)! };
+  out.kept.set(dir, kept);
   for (const name of names) {
     if (name.startsWith('.') || name.includes('/')) continue;
     const isFile = await lstat(join(root, dir, name)).then(
@@ -207,8 +244,9 @@ async function diffNamed({ root, dir, names, inHead, out }: DirDiff<ReadonlyMap<
       () => false,
     );
     const oid = inHead.get(name);
-    if (isFile && oid === undefined && unsafeReason(prefix + name) === null) addedPaths.push(prefix + name);
-    else if (!isFile && oid !== undefined) removed.push({ path: prefix + name, oid });
+    if (isFile && oid === undefined && unsafeReason(prefix + name) === null) out.addedPaths.push(prefix + name);
+    else if (!isFile && oid !== undefined) out.removed.push({ path: prefix + name, oid });
+    else if (isFile && oid !== undefined) kept.names.push(name);
   }
 }
 
@@ -222,6 +260,8 @@ interface Pass {
   /** True when `old` describes HEAD: its stamps and directory list can be trusted. */
   warm: boolean;
   now: number;
+  /** The file system's clock at the scan's start (ns), for audit stamps: see dirstate.ts: fsClock. */
+  clock: string;
   /** Message directories (`cur`, `new`) in HEAD. */
   headDirs: Set<string>;
   /** The cache this scan saves, filled by the phases. */
@@ -231,7 +271,7 @@ interface Pass {
 }
 
 /** Phase 1: HEAD, the saved cache, and HEAD's message directories (the cache's list when it describes HEAD). */
-async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: ReturnType<typeof parseCommitInfo> | null }> {
+async function startPass(repo: Repo, io: TreeIO, write: boolean): Promise<{ pass: Pass; info: ReturnType<typeof parseCommitInfo> | null }> {
   const headObject = await io.read('HEAD^{commit}');
   const info = headObject ? parseCommitInfo(headObject.oid, headObject.data) : null;
   perfMark('scan: HEAD read');
@@ -239,6 +279,8 @@ async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: Re
   const old = await loadDirState(repo);
   const warm = head !== null && old.head === head && old.tracked !== undefined;
   const now = Date.now();
+  // A scan that saves nothing (status) needs no clock of its own.
+  const clock = (write ? await fsClock(repo) : BigInt(now) * 1_000_000n).toString();
   const headDirs = new Set<string>(warm ? old.tracked : []);
   if (head && !warm) {
     for (const d of await lsTreeDirs(repo.root, head)) {
@@ -246,8 +288,8 @@ async function startPass(repo: Repo, io: TreeIO): Promise<{ pass: Pass; info: Re
       if (base === 'cur' || base === 'new') headDirs.add(d.path);
     }
   }
-  const state: DirState = { head, dirs: {}, files: {}, tracked: [] };
-  return { pass: { root: repo.root, io, head, old, warm, now, headDirs, state, headEntries: new Map() }, info };
+  const state: DirState = { head, dirs: {}, files: {}, tracked: [], audits: {} };
+  return { pass: { root: repo.root, io, head, old, warm, now, clock, headDirs, state, headEntries: new Map() }, info };
 }
 
 /** What phase 2 found: the folders and files on disk, and the markers history holds for them. */
@@ -297,10 +339,10 @@ async function blobIn(p: Pass, path: string): Promise<string | null> {
 
 /**
  * Phase 3: one stat per candidate message directory (on disk, or in HEAD). Returns the
- * directories to compare and each one's stamp as stat'ed (null: not a directory), to
+ * directories to compare (those whose stamp moved, and those a watcher named files in) and each one's stamp as stat'ed (null: not a directory), to
  * check after listing; keeps the stamps and the list of directories in `p.state`.
  */
-async function statDirs(p: Pass, folders: Iterable<string>): Promise<{ changed: string[]; before: Map<string, string | null> }> {
+async function statDirs(p: Pass, folders: Iterable<string>, hints: ScanOptions['hints']): Promise<{ changed: string[]; before: Map<string, string | null> }> {
   const candidates = new Set<string>(p.headDirs);
   for (const f of folders) for (const sub of ['cur', 'new']) candidates.add(f === '' ? sub : `${f}/${sub}`);
   const changed: string[] = [];
@@ -319,7 +361,8 @@ async function statDirs(p: Pass, folders: Iterable<string>): Promise<{ changed: 
       const stamp = stampOf(st);
       if (p.warm && sameStamp(p.old.dirs[d], stamp)) {
         p.state.dirs[d] = stamp;
-        continue;
+        // A name a watcher saw change under an unchanged stamp: bytes written in place.
+        if (!hints?.has(d)) continue;
       }
       if (!isRacy(st, p.now)) p.state.dirs[d] = stamp;
     } else if (!p.headDirs.has(d)) continue;
@@ -332,6 +375,10 @@ async function statDirs(p: Pass, folders: Iterable<string>): Promise<{ changed: 
 interface Compared {
   removed: FileDelta[];
   addedPaths: string[];
+  /** Names on both sides (every one of a directory listed in full, the named ones of another). */
+  kept: Map<string, KeptDir>;
+  /** Directories compared in full: every file of each is audited by this scan. */
+  full: string[];
   /** HEAD's names of each directory compared, for the same-key check. */
   headNames: Map<string, HeadNames>;
 }
@@ -351,7 +398,7 @@ async function compareDirs(p: Pass, changed: readonly string[], before: Readonly
       list.push(e);
     }
   }
-  const out: Compared = { removed: [], addedPaths: [], headNames: new Map() };
+  const out: Compared = { removed: [], addedPaths: [], kept: new Map(), full: [], headNames: new Map() };
   for (const d of changed) {
     // Names only for a directory that still exists: a vanished one is compared in full,
     // since it leaves the cache's list of directories (`tracked`) with this scan.
@@ -369,6 +416,7 @@ async function compareDirs(p: Pass, changed: readonly string[], before: Readonly
     const index = await headIndex(p, d, fullListing, opts.cache);
     perfMark(`scan: HEAD's ${d} read`);
     await diffDir({ root: p.root, dir: d, inHead: index, out });
+    out.full.push(d);
     out.headNames.set(d, (each) => {
       index.names.forEach((name, i) => {
         if (index.isBlob[i]) each(name, () => index.oidAt(i));
@@ -391,17 +439,172 @@ async function headIndex(p: Pass, d: string, fullListing: boolean, cache: Listin
 }
 
 /**
- * Phase 5: renames keep their blob (messages are immutable), so only unseen keys are to be
+ * Slack under an audit's start: file times come from the kernel's coarse clock, up to a
+ * tick (1–10 ms) behind the clock a scan reads, and a file system with whole-second
+ * timestamps rounds them down.
+ */
+const AUDIT_SLACK_FINE_NS = 50_000_000n;
+const AUDIT_SLACK_COARSE_NS = 2_000_000_000n;
+
+/**
+ * What makes a file a suspect: changed (ns) not before `since`, unless an apply made it:
+ * born and last changed inside one of `applied` (a file an apply only renamed keeps its
+ * birth time, and may hold an edit made before: it stays a suspect; where the file system
+ * keeps no birth time, none is exempt).
+ */
+interface Threshold {
+  since: bigint;
+  applied: [bigint, bigint][];
+}
+
+/** The threshold of a directory's audit stamp (none for a directory never audited). */
+function thresholdOf(a: AuditStamp | undefined): Threshold | undefined {
+  return a && { since: BigInt(a.checked), applied: (a.applied ?? []).map(([f, t]) => [BigInt(f), BigInt(t)]) };
+}
+
+/** Every file is a suspect (one `status` named). */
+const ANY_TIME: Threshold = { since: 0n, applied: [] };
+
+/** The regular files among `names` of `dir` whose ctime or mtime passes `threshold`. */
+function changedSince(where: { root: string; dir: string }, names: Iterable<string>, threshold: Threshold): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    const st = lstatSync(join(where.root, where.dir, name), { bigint: true, throwIfNoEntry: false });
+    if (!st?.isFile()) continue;
+    const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
+    const slack = newest % 1_000_000_000n === 0n ? AUDIT_SLACK_COARSE_NS : AUDIT_SLACK_FINE_NS;
+    if (newest + slack < threshold.since) continue;
+    const within = (t: bigint) => threshold.applied.some(([from, to]) => t + slack >= from && t <= to + slack);
+    if (!within(st.birthtimeNs) || !within(newest)) out.push(name);
+  }
+  return out;
+}
+
+/**
+ * How many names of one directory a record audits for edits in place (a cycle's step):
+ * 4096 `lstat`s cost ~15–40 ms on the 2-core machines used here (docs/design.md).
+ * `MAILGIT_AUDIT_STEP` sets it (tests make cycles of a few names).
+ */
+const AUDIT_STEP = Number(process.env.MAILGIT_AUDIT_STEP) || 4096;
+
+/** The names of `dir` to audit now and the directory's audit stamp after this scan. */
+function auditStep(p: Pass, dir: string, names: string[]): { names: string[]; next: AuditStamp } {
+  const now = p.clock;
+  const a = p.old.audits?.[dir];
+  if (!a) return { names: [], next: { checked: now, cycle: now, after: '' } };
+  const left = names.filter((n) => n > a.after);
+  for (let i = 1; i < left.length; i++)
+    if (left[i - 1]! > left[i]!) {
+      left.sort();
+      break;
+    }
+  if (left.length <= AUDIT_STEP) {
+    const applied = a.applied?.filter(([, to]) => BigInt(to) >= BigInt(a.cycle));
+    return { names: left, next: { checked: a.cycle, cycle: now, after: '', ...(applied?.length ? { applied } : {}) } };
+  }
+  const step = left.slice(0, AUDIT_STEP);
+  return { names: step, next: { ...a, after: step.at(-1)! } };
+}
+
+/**
+ * Phase 5: the names on both sides that may hold other bytes than HEAD says (an edit in
+ * place), to hash against HEAD's blob. A directory listed in full audits the next
+ * {@link AUDIT_STEP} names of its cycle (see dirstate.ts: AuditStamp), so that a record
+ * costs at most that many `lstat`s per changed directory whatever its size; a directory a
+ * watcher named files in audits those; `status` (`all`) audits every name. A file changed
+ * since the directory's last whole cycle began is a candidate (a rename changes ctime
+ * too, so what a client renamed meanwhile is hashed again: that grows with the change),
+ * and so is a suspect `status` left. A directory seen for the first time starts its cycle.
+ */
+function editCandidates(p: Pass, compared: Compared, all: boolean): { suspects: Kept[]; audited: number } {
+  const full = new Set(compared.full);
+  const suspects = new Set(p.old.suspects ?? []);
+  const out: Kept[] = [];
+  let audited = 0;
+  for (const [dir, kept] of compared.kept) {
+    const step = full.has(dir) && !all ? auditStep(p, dir, kept.names) : { names: kept.names, next: undefined };
+    if (step.next) p.state.audits![dir] = step.next;
+    audited += step.names.length;
+    const threshold = thresholdOf(p.old.audits?.[dir]);
+    const changed = new Set(threshold ? changedSince({ root: p.root, dir }, step.names, threshold) : []);
+    kept.names.forEach((name, k) => {
+      if (changed.has(name) || suspects.has(`${dir}/${name}`)) out.push({ dir, name, oid: () => kept.oid(k) });
+    });
+  }
+  return { suspects: out, audited };
+}
+
+/**
+ * Phase 5 for what the comparison did not keep: every name of each directory not listed
+ * (`status`), looked up in HEAD when changed since its last whole cycle began, and the
+ * suspects `status` left elsewhere (a record), looked up whatever their times.
+ */
+async function unlistedCandidates(p: Pass, compared: Compared, all: boolean, cache: ListingCache | undefined): Promise<Kept[]> {
+  const wanted = new Map<string, string[] | null>();
+  const listed = new Set([...compared.kept.keys(), ...compared.full]);
+  if (all) for (const d of p.state.tracked!) if (!listed.has(d)) wanted.set(d, null);
+  const tracked = new Set(p.state.tracked);
+  for (const path of all ? [] : (p.old.suspects ?? [])) {
+    const d = parentDir(path);
+    const name = path.slice(d.length + 1);
+    if (!compared.kept.get(d)?.names.includes(name) && tracked.has(d)) wanted.set(d, [...(wanted.get(d) ?? []), name]);
+  }
+  const out: Kept[] = [];
+  for (const [dir, only] of wanted) {
+    const threshold = only ? ANY_TIME : thresholdOf(p.old.audits?.[dir]);
+    if (!threshold || !p.head) continue;
+    let names: string[];
+    try {
+      names = only ?? readdirSync(join(p.root, dir)).filter((n) => !n.startsWith('.'));
+    } catch {
+      continue;
+    }
+    const changed = changedSince({ root: p.root, dir }, names, threshold);
+    if (changed.length === 0) continue;
+    const index = await headIndex(p, dir, false, cache);
+    const at = new Map(index.names.map((n, i) => [n, i]));
+    for (const name of changed) {
+      const i = at.get(name);
+      if (i !== undefined && index.isBlob[i]) out.push({ dir, name, oid: () => index.oidAt(i) });
+    }
+  }
+  return out;
+}
+
+/** Directories not audited by this scan keep their audit stamp; one seen for the first time starts its cycle. */
+function keepAudits(p: Pass): void {
+  const now = p.clock;
+  for (const d of p.state.tracked!) p.state.audits![d] ??= p.old.audits?.[d] ?? { checked: now, cycle: now, after: '' };
+}
+
+/**
+ * True when the file a client renamed to `path` (from `from`) was written since its old
+ * directory was last verified: an edit in place, then a flag change, before one record.
+ * A rename moves no mtime, so only such a file is hashed instead of keeping its blob.
+ * The old directory is verified as of its current cycle's start when the last record that
+ * listed it ended a cycle, else as of the last whole cycle's.
+ */
+function writtenSince(p: Pass, path: string, from: string): boolean {
+  const a = p.old.audits?.[parentDir(from)];
+  if (!a) return false;
+  const st = lstatSync(join(p.root, path), { bigint: true, throwIfNoEntry: false });
+  if (!st) return false;
+  const slack = st.mtimeNs % 1_000_000_000n === 0n ? AUDIT_SLACK_COARSE_NS : AUDIT_SLACK_FINE_NS;
+  return st.mtimeNs + slack >= BigInt(a.after === '' ? a.cycle : a.checked);
+}
+
+/**
+ * Phase 6: renames keep their blob (messages are immutable), so only unseen keys are to be
  * hashed; and small data files are hashed only when their stamp moved.
  */
 function toHash(p: Pass, compared: Compared, files: ReadonlyMap<string, BigIntStats>): { kept: FileDelta[]; messages: string[]; files: string[] } {
-  const byKey = new Map<string, string>();
-  for (const r of compared.removed) byKey.set(parseMessagePath(r.path)!.key, r.oid);
+  const byKey = new Map<string, FileDelta>();
+  for (const r of compared.removed) byKey.set(parseMessagePath(r.path)!.key, r);
   const kept: FileDelta[] = [];
   const messages: string[] = [];
   for (const path of compared.addedPaths) {
-    const oid = byKey.get(parseMessagePath(path)!.key);
-    if (oid) kept.push({ path, oid });
+    const from = byKey.get(parseMessagePath(path)!.key);
+    if (from && !writtenSince(p, path, from.path)) kept.push({ path, oid: from.oid });
     else messages.push(path);
   }
   const changedFiles: string[] = [];
@@ -414,7 +617,7 @@ function toHash(p: Pass, compared: Compared, files: ReadonlyMap<string, BigIntSt
 }
 
 /**
- * Phase 6: the data files hashed, against HEAD (keeping their stamps), the markers of new
+ * Phase 7: the data files hashed, against HEAD (keeping their stamps), the markers of new
  * folders, and the files gone from disk: the ones the cache knew (warm) or HEAD listed
  * (cold), but for the markers of folders still on disk.
  */
@@ -453,14 +656,31 @@ async function fileChanges(p: Pass, hashed: readonly NamedBlob[], found: Folders
   return files;
 }
 
+/** The suspects whose bytes on disk (`oids`, in order) are not HEAD's. */
+function editedOf(suspects: readonly Kept[], paths: readonly string[], oids: readonly string[]): EditedMessage[] {
+  const out: EditedMessage[] = [];
+  suspects.forEach((k, i) => {
+    const was = k.oid();
+    if (oids[i] !== was) out.push({ path: paths[i]!, oid: oids[i]!, was });
+  });
+  return out;
+}
+
 /** One scan: the phases above in turn, then whether any directory moved while it was read. */
 async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
-  const { pass: p, info } = await startPass(repo, io);
+  const { pass: p, info } = await startPass(repo, io, opts.write ?? true);
   const walk = await walkFolders(p);
-  const { changed, before } = await statDirs(p, walk.folders);
+  const { changed, before } = await statDirs(p, walk.folders, opts.hints);
   const compared = await compareDirs(p, changed, before, opts);
   const hash = toHash(p, compared, walk.files);
-  const oids = await writeBlobs(repo, [...hash.messages, ...hash.files], { write: opts.write ?? true, progress: opts.progress });
+  const all = opts.auditAll === true;
+  const listedSuspects = editCandidates(p, compared, all);
+  const suspects = [...listedSuspects.suspects, ...(await unlistedCandidates(p, compared, all, opts.cache))];
+  keepAudits(p);
+  perfMark(`scan: ${listedSuspects.audited} names audited for edits in place, ${suspects.length} to hash`);
+  const suspectPaths = suspects.map((k) => (k.dir === '' ? k.name : `${k.dir}/${k.name}`));
+  const oids = await writeBlobs(repo, [...hash.messages, ...hash.files, ...suspectPaths], { write: opts.write ?? true, progress: opts.progress });
+  const edited = editedOf(suspects, suspectPaths, oids.slice(hash.messages.length + hash.files.length));
   const fresh = hash.messages.map((path, i) => ({ path, oid: oids[i]! }));
   const same = resolveSameKey(fresh, presentSameKey(fresh, compared.headNames, compared.removed));
   const added = [...hash.kept, ...same.added];
@@ -470,10 +690,14 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   const edits: TreeEdit[] = [
     ...removed.map((r) => ({ path: r.path, oid: null })),
     ...added.map((a) => ({ path: a.path, oid: a.oid })),
+    ...edited.map((e) => ({ path: e.path, oid: e.oid })),
     ...files.map((f) => ({ path: f.path, oid: f.oid })),
   ];
   let stable = true;
   for (const [d, stamp] of before) if ((await stampOrNull(join(p.root, d))) !== stamp) stable = false;
   const unwritten = [...walk.unwritten.keys()];
-  return { scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, state: p.state, unwritten }, stable };
+  return {
+    scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, edited, state: p.state, unwritten },
+    stable,
+  };
 }

@@ -9,6 +9,7 @@ import { RemoteLockError, clearLocalRemoteLeftovers, remoteHeldLock } from './re
 import { UnavailableError } from '../util/errors.js';
 import { WORKTREE_REF } from '../repo/identity.js';
 import type { PushResult, RefStore, RefTarget, Remote, RemoteRole } from '../store/commitStore.js';
+import type { SyncBars } from './replica.js';
 
 export type { PushResult } from '../store/commitStore.js';
 
@@ -88,19 +89,26 @@ async function readFetched(store: RefStore, name: string, found: boolean): Promi
  * Runs one fetch from remote `name`; false when the remote lacks the first refspec's ref.
  * `--refmap=` keeps git from also moving `refs/remotes/NAME/*` on its own.
  */
-async function runFetch(cwd: string, { name, url }: Remote, refspecs: string[]): Promise<boolean> {
+async function runFetch({ cwd, remote: { name, url }, refspecs, bars }: Transfer & { refspecs: string[] }): Promise<boolean> {
   const extra = isLocalUrl(url) ? [`--upload-pack=${SAFE_UPLOAD}`] : [];
+  const bar = bars?.git(`sync ${name}`);
   try {
-    await git(['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', '--prune', '--refmap=', ...extra, name, ...refspecs], {
-      cwd,
-      okCodes: [],
-      timeout: limit(name),
-    });
+    const args = ['fetch', bar ? '--progress' : '-q', '--no-tags', '--no-write-fetch-head', '--prune', '--refmap=', ...extra, name, ...refspecs];
+    await git(['-c', 'protocol.ext.allow=never', ...args], { cwd, okCodes: [], timeout: limit(name), onStderr: bar?.onStderr });
     return true;
   } catch (e) {
     if (e instanceof GitError && /couldn't find remote ref /.test(e.stderr)) return false;
     throw transportError(e, name);
+  } finally {
+    bar?.stop();
   }
+}
+
+/** One fetch or push: the repo, the remote, and the bars a person at a terminal sees. */
+interface Transfer {
+  cwd: string;
+  remote: Remote;
+  bars?: Pick<SyncBars, 'git'>;
 }
 
 /**
@@ -121,28 +129,30 @@ export async function fetchRef(store: RefStore & RemoteRole, remote: Remote, { r
   return got && { oid: got.oid, type: got.type };
 }
 
-/** git's own transport for the repository at `cwd`, as the remote role of the history port. */
-export function gitRemotes(cwd: string): RemoteRole {
-  return { fetch: (remote, refspecs) => runFetch(cwd, remote, refspecs), push: (remote, ref) => pushRemote(cwd, remote, ref) };
+/** git's own transport for the repository at `cwd`, as the remote role of the history port (with git's progress in `bars`). */
+export function gitRemotes(cwd: string, bars?: Pick<SyncBars, 'git'>): RemoteRole {
+  return { fetch: (remote, refspecs) => runFetch({ cwd, remote, refspecs, bars }), push: (remote, ref) => pushRemote({ cwd, remote, bars }, ref) };
 }
 
 /**
  * Pushes HEAD to the remote's `ref` (never forced); tells apart a rejection that needs a merge first. A
  * lock a killed git left on a local remote is cleared and the push made once more.
  */
-async function pushRemote(cwd: string, remote: Remote, ref: string): Promise<PushResult> {
+async function pushRemote(t: Transfer, ref: string): Promise<PushResult> {
   try {
-    return await pushOnce(cwd, remote, ref);
+    return await pushOnce(t, ref);
   } catch (e) {
-    if (!(e instanceof RemoteLockError) || !isLocalUrl(remote.url) || !(await clearLocalRemoteLeftovers(remote.url))) throw e;
-    return pushOnce(cwd, remote, ref);
+    if (!(e instanceof RemoteLockError) || !isLocalUrl(t.remote.url) || !(await clearLocalRemoteLeftovers(t.remote.url))) throw e;
+    return pushOnce(t, ref);
   }
 }
 
-async function pushOnce(cwd: string, { name, url }: Remote, ref: string): Promise<PushResult> {
+async function pushOnce({ cwd, remote: { name, url }, bars }: Transfer, ref: string): Promise<PushResult> {
   const extra = isLocalUrl(url) ? [`--receive-pack=${ref === 'refs/heads/main' ? HUB_RECEIVE : SAFE_RECEIVE}`] : [];
+  const bar = bars?.git(`sync ${name}`);
   try {
-    await git(['-c', 'protocol.ext.allow=never', 'push', '-q', '--no-verify', ...extra, name, `HEAD:${ref}`], { cwd, timeout: limit(name) });
+    const args = ['push', bar ? '--progress' : '-q', '--no-verify', ...extra, name, `HEAD:${ref}`];
+    await git(['-c', 'protocol.ext.allow=never', ...args], { cwd, timeout: limit(name), onStderr: bar?.onStderr });
     return 'pushed';
   } catch (e) {
     if (e instanceof GitError) {
@@ -155,5 +165,7 @@ async function pushOnce(cwd: string, { name, url }: Remote, ref: string): Promis
       if (/\[rejected\]|non-fast-forward|fetch first|cannot lock ref|\(failed to update ref\)|incorrect old value/i.test(e.stderr)) return 'rejected';
     }
     throw transportError(e, name);
+  } finally {
+    bar?.stop();
   }
 }

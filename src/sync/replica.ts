@@ -11,6 +11,7 @@ import type { LockedRepo } from '../repo/lock.js';
 import type { CommitStore, PathChange } from '../store/commitStore.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import { gitRemotes } from './remotes.js';
+import type { Progress } from '../fetch/progress.js';
 import { restoredBetween } from './describeDiff.js';
 
 /** A merged commit to check out over the current head. */
@@ -48,13 +49,37 @@ export interface SyncReplica {
   restored?(from: string | null, to: string): Promise<ReadonlyMap<string, number>>;
 }
 
-/** The replica of a real repository, whose lock the caller holds. */
-export function gitReplica(repo: LockedRepo): SyncReplica {
+/**
+ * The progress bars a sync shows on a terminal (src/fetch/progress.ts), for the steps that
+ * can take more than a second: git's transfers, the files an apply writes, the new
+ * messages a record reads.
+ */
+export interface SyncBars {
+  /** A bar following git's own `--progress` lines for one transfer. */
+  git(label: string): { onStderr: (text: string) => void; stop: () => void };
+  /** A bar counting files (shown only for work big enough to wait for). */
+  files(label: string): Progress;
+}
+
+/** Runs `step` with a files bar (or none), and takes the bar away after it. */
+async function withBar<T>(bars: SyncBars | undefined, label: string, step: (bar: Progress | undefined) => Promise<T>): Promise<T> {
+  const bar = bars?.files(label);
+  try {
+    return await step(bar);
+  } finally {
+    bar?.stop();
+  }
+}
+
+/** The replica of a real repository, whose lock the caller holds; `bars` when a person watches. */
+export function gitReplica(repo: LockedRepo, bars?: SyncBars): SyncReplica {
   return {
-    store: { ...gitCommitStore(repo.root), ...gitRemotes(repo.root) },
+    store: { ...gitCommitStore(repo.root), ...gitRemotes(repo.root, bars) },
     worktree: {
-      record: async (message) => (await record(repo, message === undefined ? {} : { message }))?.summary ?? [],
-      apply: async ({ from, to, changes, origin }) => (await applyCommit(repo, { from, to, changes, origin })).notes,
+      record: async (message) =>
+        (await withBar(bars, 'sync: record', (progress) => record(repo, { ...(message === undefined ? {} : { message }), progress })))?.summary ?? [],
+      apply: async ({ from, to, changes, origin }) =>
+        (await withBar(bars, `sync: apply from ${origin}`, (progress) => applyCommit(repo, { from, to, changes, origin, progress }))).notes,
     },
     layout: repo.layout,
     replica: repo.replica,

@@ -26,12 +26,14 @@ import { MAIN } from '../store/commitStore.js';
 import type { PathChange, RefEntry, Remote } from '../store/commitStore.js';
 import { gitReplica } from './replica.js';
 import { perfMark } from '../util/perf.js';
-import type { SyncReplica } from './replica.js';
+import type { SyncBars, SyncReplica } from './replica.js';
 
 /** Options for {@link syncRepo}. */
 export interface SyncOptions extends AdmitOptions {
   /** Fetch and merge in memory only: report what would come in and go out. */
   dryRun?: boolean;
+  /** Progress bars for a person at a terminal (none under cron). */
+  bars?: SyncBars;
   /** Rounds of fetch+merge+push when the remote keeps moving (default 3). */
   maxRounds?: number;
 }
@@ -328,7 +330,7 @@ async function refuseIdle(repo: LockedRepo, r: SyncReplica, remotes: Remote[]): 
  */
 export async function syncRepo(repo: LockedRepo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
   const chosen = await chooseRemotes(repo, names);
-  const r = gitReplica(repo);
+  const r = gitReplica(repo, opts.bars);
   await refuseIdle(repo, r, chosen);
   if (opts.dryRun) return { ...(await planSync(r, chosen, opts)), recorded: formatEvents((await workTreeStatus(repo)).events) };
   const report = await syncReplica(r, chosen, opts);

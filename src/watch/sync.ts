@@ -6,10 +6,17 @@ import type { Repo } from '../repo/repo.js';
 import { LOCK_WAIT_MS, withRepoLock } from '../repo/lock.js';
 import { syncRepo } from '../sync/sync.js';
 
-/** What one sync round told the person watching. */
+/**
+ * What one sync round told the person watching. Each change is said once, where it
+ * reached this replica: watch's commit line said the local ones, so what a push carried
+ * is not said again (nor what came in from one remote and went out to another), only
+ * where it went.
+ */
 export interface SyncOutcome {
-  /** Lines worth printing: what came in, went out, conflicts decided. */
+  /** Lines worth printing: what sync recorded or received itself, what came in, conflicts decided. */
   lines: string[];
+  /** The remotes that gained something from this replica. */
+  pushed: string[];
   /** One message per remote that failed (the others were still synced). */
   failures: string[];
 }
@@ -25,15 +32,17 @@ export function makeSync(repo: Repo, remotes: string[], lockWaitMs: number = LOC
     for (const l of report.recorded) lines.push(`recorded ${l}`);
     for (const l of report.received) lines.push(`received ${l}`);
     const failures: string[] = [];
+    const pushed: string[] = [];
     for (const r of report.remotes) {
       if (!r.ok) {
         failures.push(`${r.remote}: ${r.error?.message ?? 'failed'}`);
         continue;
       }
       for (const l of r.incoming) lines.push(`${r.remote}: in  ${l}`);
-      for (const l of r.outgoing) lines.push(`${r.remote}: out ${l}`);
       for (const l of r.decisions) lines.push(`${r.remote}: conflict: ${l}`);
+      if (r.outgoing.length > 0) pushed.push(r.remote);
+      if (r.outgoing.length > 0 && r.pushed === 'incoming') lines.push(`${r.remote} will merge it at its next sync`);
     }
-    return { lines, failures };
+    return { lines, pushed, failures };
   };
 }

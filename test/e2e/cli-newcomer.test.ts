@@ -159,6 +159,26 @@ describe('cron, scripts and shells', () => {
     expect(sh('mailgit clone mail laptop2', { cwd: base }).stderr).toBe('');
   });
 
+  it('--progress forces the bars of a first sync (push, fetch, apply); cron and an everyday sync draw none', () => {
+    const base = tempDir();
+    maildir(join(base, 'mail'), 250);
+    expect(sh('mailgit init mail && git init -q --bare -b main hub.git && mailgit -C mail remote add hub "$PWD/hub.git"', { cwd: base }).code).toBe(0);
+    const push = sh('mailgit -C mail sync --progress', { cwd: base });
+    expect(push.code, push.stderr).toBe(0);
+    expect(push.stderr).toMatch(/^sync hub: writing objects \[.*\] (\d{3})\/\1 objects/m);
+    expect(sh('mailgit init laptop && mailgit -C laptop remote add hub "$PWD/hub.git"', { cwd: base }).code).toBe(0);
+    const pull = sh('mailgit -C laptop sync --progress', { cwd: base });
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(pull.stderr).toMatch(/^sync hub: receiving objects \[.*\] (\d{3})\/\1 objects/m);
+    expect(pull.stderr).toMatch(/^sync: apply from hub \[.*\] 250\/250 files/m);
+    // What the apply wrote is not read again by the record after it.
+    expect(pull.stderr).not.toMatch(/sync: record/);
+    arrive(join(base, 'laptop'), 'one more');
+    expect(sh('mailgit -C laptop sync --progress', { cwd: base }).stderr).not.toMatch(/\[.*\]/);
+    arrive(join(base, 'laptop'), 'and another');
+    expect(sh('mailgit -C laptop sync', { cwd: base })).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
   it('mailgit completion: bash completes verbs, sub-verbs and options', () => {
     const complete = (words: string) =>
       sh(

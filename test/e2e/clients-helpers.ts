@@ -73,6 +73,7 @@ export interface WatchEventLine {
   commit?: string;
   summary?: string[];
   lines?: string[];
+  pushed?: string[];
   failures?: string[];
   /** When the test process read the line (ms since epoch). */
   seen: number;

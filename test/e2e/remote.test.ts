@@ -7,7 +7,7 @@
  */
 import { describe, expect, test, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { arrive, cloneReplica, headTree, initReplica, messagesAt, mg, setFlags } from '../helpers/replica.js';
@@ -92,6 +92,30 @@ describe('mailgit remote', () => {
     expect(refs(a, 'refs/mailgit/fetched/')).toEqual([]);
     expect(refs(a, 'refs/remotes/')).toEqual([]);
     expect([...messagesAt(a).keys()]).toEqual(keys);
+  });
+
+  test('a plain git clone of a hub is a replica from its first mailgit command: folders whole, named, syncing', () => {
+    const dir = tempDir('mailgit-remote-');
+    const a = initReplica(join(dir, 'a'), 'a');
+    arrive(a, 'first');
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(a, 'Archive', sub), { recursive: true });
+    mg(a, ['remote', 'add', 'hub', join(dir, 'hub.git'), '--create']);
+    const plain = join(dir, 'plain');
+    gitOut(dir, ['clone', '-q', join(dir, 'hub.git'), plain]);
+    // git keeps no empty directory: INBOX has only new/, Archive only its marker.
+    expect(existsSync(join(plain, 'Archive', 'cur'))).toBe(false);
+    expect(mg(plain, ['status']).stdout).toMatch(/^nothing to record$/m);
+    for (const f of ['INBOX', 'Archive'])
+      for (const sub of ['cur', 'new', 'tmp']) expect(statSync(join(plain, f, sub)).isDirectory(), `${f}/${sub}`).toBe(true);
+    expect(gitOut(plain, ['config', 'mailgit.replica']).trim()).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+    expect(gitOut(plain, ['config', 'mailgit.id']).trim()).toMatch(/^[0-9a-f]{16}$/);
+    expect(gitOut(plain, ['status', '--porcelain'])).toBe('');
+    // Mail a client writes there reaches the hub and the first replica.
+    arrive(plain, 'from the plain clone', 'Archive');
+    mg(plain, ['sync']);
+    mg(a, ['sync']);
+    expect(headTree(a)).toBe(headTree(plain));
+    expect([...messagesAt(a).values()].flat().some((m) => m.path.startsWith('Archive/'))).toBe(true);
   });
 
   test('sync without remotes (and nothing pushed to it) exits 78 naming remote add; an unknown remote is 64, for watch --sync at once', () => {

@@ -98,4 +98,16 @@ describe('records with what watch keeps', () => {
       expect([...headMessages(root).keys()].sort()).toEqual(diskMessages(root));
     });
   });
+
+  it('bytes written into a message, named by an event, are recorded though its directory did not change', async () => {
+    const root = repoWith(20);
+    await resident(root, async (rec) => {
+      expect(await rec(new Map())).toBeNull(); // full: fills the cache and starts the audit
+      const name = `${1600000000 + 4}.M4P1.host:2,S`;
+      writeFileSync(join(root, 'INBOX', 'cur', name), 'Subject: 4\n\n4, edited\n');
+      const r = await rec(new Map([['INBOX/cur', new Set([name])]]));
+      expect(r?.summary).toEqual(['INBOX: 1 edited in place']);
+      expect(await rec(new Map())).toBeNull();
+    });
+  });
 });

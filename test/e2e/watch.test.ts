@@ -9,7 +9,7 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, gitOut, tempDir } from '../helpers/cli.js';
 import { commitCount, headFiles, ls, message, putMessages, run, sleep, startWatchChild, until } from './clients-helpers.js';
-import type { WatchChild } from './clients-helpers.js';
+import type { WatchChild, WatchEventLine } from './clients-helpers.js';
 
 const children: WatchChild[] = [];
 afterEach(async () => {
@@ -140,8 +140,13 @@ describe('mailgit watch', () => {
     const names = ls(a, 'INBOX', 'new');
     let from = w.events.length;
     for (const n of names.slice(0, 5)) renameSync(join(a, 'INBOX', 'new', n), join(a, 'INBOX', 'cur', `${n}:2,S`));
-    // Recorded by watch's own commit, or by the sync it runs at start if that came first.
-    await w.waitFor((x) => x.event === 'sync' && (x.lines ?? []).some((l) => /out +INBOX: 5 marked read/.test(l)), 30_000, from);
+    // Said once: by watch's own commit, or by the sync it runs at start if that recorded it
+    // first; the sync that pushes it says where it went, not what it held again.
+    const said = (x: WatchEventLine) =>
+      (x.event === 'commit' && (x.summary ?? []).includes('INBOX: 5 marked read')) || (x.lines ?? []).includes('recorded INBOX: 5 marked read');
+    await w.waitFor((x) => x.event === 'sync' && (x.pushed ?? []).includes('hub'), 30_000, from);
+    expect(w.events.slice(from).filter(said)).toHaveLength(1);
+    expect(w.events.slice(from).flatMap((x) => x.lines ?? [])).not.toContainEqual(expect.stringMatching(/out/));
 
     // B gets it, flags two messages and gets new mail; A's watch brings it in at its interval.
     expect(run(['-C', b, 'sync']).code).toBe(0);

@@ -41,6 +41,7 @@ export function hookedFs(before: (call: Call, n: number) => void | Promise<void>
     mkdir: wrap('mkdir', inner.mkdir, 1),
     readdir: wrap('readdir', inner.readdir, 1),
     readFile: wrap('readFile', inner.readFile, 1),
+    readBytes: wrap('readBytes', inner.readBytes, 1),
     rename: wrap('rename', inner.rename, 2),
     unlink: wrap('unlink', inner.unlink, 1),
     rmdir: wrap('rmdir', inner.rmdir, 1),
