@@ -37,7 +37,8 @@ describe('parseCommandLine', () => {
     [['deliver', '-f', 'Lists/rust', '-m', 'hi', '--wait', '-1'], { folder: 'Lists/rust', message: 'hi', wait: -1 }],
     [['clone', 'ssh://h/~/Mail', 'dst', '--name', 'laptop'], { src: 'ssh://h/~/Mail', dir: 'dst', name: 'laptop' }],
     [['init'], {}],
-    [['log', '-n', '3', '--folder=INBOX'], { n: 3, folder: 'INBOX' }],
+    [['log', '-n', '3', '--folder=INBOX'], { n: 3, folder: 'INBOX', messages: [] }],
+    [['log', 'K1', 'K2', '--message', '<id@x>', 'K3'], { messages: ['K1', 'K2'], message: ['<id@x>', 'K3'] }],
   ];
   it.each(cases)('%j', (args, expected) => {
     expect(argvOf(args)).toEqual(expected);
