@@ -1,8 +1,10 @@
 /**
  * A mail client acting on a Maildir as mutt, notmuch, Dovecot and mbsync do: deliver
  * into new/ through tmp/, new→cur, flag renames inside cur/, moves keeping the name,
- * copy + delete under a new name (mutt's save), expunges, folder creation and removal.
- * Every message body is unique, so a message is identified by its blob id.
+ * copy + delete under a new name (mutt's save), expunges, folder creation and removal;
+ * and ({@link editOp}) what no Maildir client does but an editor or a script may: other
+ * bytes under the same name. Every message body is unique, so a message (a version of
+ * one, after an edit) is identified by its blob id.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -126,6 +128,29 @@ export interface OpResult {
   modified?: string[];
   moved?: string[];
   deleted?: string[];
+  /** Messages edited in place: the blob before and the blob after, under the same name. */
+  edited?: { from: string; to: string }[];
+}
+
+/**
+ * Gives a random message new bytes under its name, as no Maildir client does but an editor
+ * or a script may: written into the file (its directory does not change) or, as `sed -i`
+ * and most editors do, written beside it and renamed over it. Null when there is no message.
+ */
+export function editOp(repo: string, r: Rand, host: string): OpResult | null {
+  const msgs = messages(repo);
+  if (msgs.length === 0) return null;
+  const m = r.pick(msgs);
+  const from = blobOf(repo, m);
+  const text = messageText(r, `${host}-edit`);
+  const over = r.chance(0.5);
+  if (over) {
+    const tmp = join(repo, m.folder, 'tmp', `edit.${counter++}`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(repo, m.path));
+  } else writeFileSync(join(repo, m.path), text);
+  const to = blobId(Buffer.from(text));
+  return { text: `edit ${m.path} ${over ? 'by a rename over it' : 'in place'}`, created: [to], edited: [{ from, to }] };
 }
 
 /**

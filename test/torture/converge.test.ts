@@ -3,8 +3,10 @@
  * (hub, chain, ring, USB sticks = bare repos on a path shared by two machines, or a mix;
  * some replicas share a name, each peer has its own receive.denyCurrentBranch),
  * random client operations (deliver, new→cur, flag renames, moves keeping the name,
- * copy + delete under a new name, expunges, folder creation and removal), random
- * commits and syncs; replicas with skewed clocks (minutes to days either way) and busy
+ * copy + delete under a new name, expunges, folder creation and removal), edits in place
+ * (other bytes under the same name, into the file or renamed over it; drawn from a stream
+ * of their own, so that a seed's other operations stay what they were), random commits,
+ * statuses and syncs; replicas with skewed clocks (minutes to days either way) and busy
  * ones that commit after every change (so commit counts differ widely); then every
  * replica syncs until nothing changes. Then:
  *   - every replica has the same tree, its Maildir on disk equals HEAD, fsck is clean;
@@ -13,6 +15,11 @@
  *     it is absent (a deletion concurrent with a flag change or move is a conflict that
  *     last-writer-wins may decide either way: then at most one copy);
  *   - no message appears that no client made.
+ * An edit is a new version of a message: the old bytes count as deleted by the editor,
+ * the new ones as created, and a deletion of the old version concurrent with the edit may
+ * take the new one too (last writer wins). Before the syncs to quiescence every replica
+ * runs `status` once, as a person would: an edit written into a file of a folder that
+ * changes no more is found there (and left to the next record), by design.
  * "Seen" is tracked with vector clocks that follow the syncs (a sync records first,
  * receives pushes left in its incoming refs, then fetches, merges and pushes).
  * Seeded; a failure prints the seed, the topology and the whole op log.
@@ -20,7 +27,8 @@
 import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { Rand, blobCounts, cli, diskVsHead, fsckStrict, git, longRun, mgOk, randomSkew, reproduce, seeds, skewEnv, tempDir, treeFiles } from './lib.js';
-import { drop, messageText, newKey, randomFlags, randomOp } from './client.js';
+import { drop, editOp, messageText, newKey, randomFlags, randomOp } from './client.js';
+import type { OpResult } from './client.js';
 
 const FILE = 'test/torture/converge.test.ts';
 
@@ -126,6 +134,9 @@ async function runCase(seed: number): Promise<void> {
 
   const mods = new Map<string, Event[]>();
   const dels = new Map<string, { ev: Event; seen: VC }[]>();
+  /** A version an edit made → the version it replaced, and the edit. */
+  const versions = new Map<string, { from: string; ev: Event }>();
+  const edits = new Rand(seed * 7 + 3);
   const byDir = new Map(reps.map((x) => [x.dir, x]));
 
   const sync = async (rep: Replica, remote: Remote) => {
@@ -145,19 +156,33 @@ async function runCase(seed: number): Promise<void> {
   const steps = longRun() ? r.int(15, 35) : 10;
   for (let s = 0; s < steps; s++) {
     const rep = r.pick(reps);
-    for (let k = r.int(1, 3); k > 0; k--) {
-      const op = randomOp(rep.dir, r, rep.name);
-      if (!op) continue;
+    const note = (op: OpResult): Event => {
       rep.disk.set(rep.name, (rep.disk.get(rep.name) ?? 0) + 1);
       const ev = { replica: rep.name, n: rep.disk.get(rep.name)! };
       log.push(`${rep.name}#${ev.n}: ${op.text}`);
+      for (const b of op.created ?? []) created.add(b);
+      for (const b of [...(op.modified ?? []), ...(op.moved ?? [])]) mods.set(b, [...(mods.get(b) ?? []), ev]);
+      for (const b of op.deleted ?? []) dels.set(b, [...(dels.get(b) ?? []), { ev, seen: copy(rep.disk) }]);
+      for (const e of op.edited ?? []) {
+        dels.set(e.from, [...(dels.get(e.from) ?? []), { ev, seen: copy(rep.disk) }]);
+        versions.set(e.to, { from: e.from, ev });
+      }
+      return ev;
+    };
+    for (let k = r.int(1, 3); k > 0; k--) {
+      const op = randomOp(rep.dir, r, rep.name);
+      if (!op) continue;
+      note(op);
+      const edit = edits.chance(0.2) ? editOp(rep.dir, edits, rep.name) : null;
+      if (edit) note(edit);
       if (rep.busy && r.chance(0.8)) {
         await mgOk(['-C', rep.dir, 'commit'], { env: rep.env });
         rep.main = copy(rep.disk);
       }
-      for (const b of op.created ?? []) created.add(b);
-      for (const b of [...(op.modified ?? []), ...(op.moved ?? [])]) mods.set(b, [...(mods.get(b) ?? []), ev]);
-      for (const b of op.deleted ?? []) dels.set(b, [...(dels.get(b) ?? []), { ev, seen: copy(rep.disk) }]);
+    }
+    if (edits.chance(0.1)) {
+      log.push(`${rep.name}: status`);
+      await mgOk(['-C', rep.dir, 'status'], { env: rep.env });
     }
     if (r.chance(0.15)) {
       log.push(`${rep.name}: commit`);
@@ -167,7 +192,8 @@ async function runCase(seed: number): Promise<void> {
   }
 
   // Quiescence: everyone syncs with all remotes until all trees agree and a round changes nothing.
-  log.push('--- sync to quiescence ---');
+  log.push('--- status on each replica, then sync to quiescence ---');
+  for (const rep of reps) await mgOk(['-C', rep.dir, 'status'], { env: rep.env });
   let stable = false;
   for (let round = 0; round < 2 * n + 4 && !stable; round++) {
     const headsBefore = reps.map((x) => git(x.dir, ['rev-parse', 'HEAD']).trim()).join();
@@ -206,8 +232,14 @@ async function runCase(seed: number): Promise<void> {
   for (const b of counts.keys()) if (!created.has(b)) problems.push(`unknown message ${b} at ${where(b)}`);
   for (const b of created) {
     const c = counts.get(b) ?? 0;
-    const ds = dels.get(b) ?? [];
-    const ms = mods.get(b) ?? [];
+    const ds = [...(dels.get(b) ?? [])];
+    const ms = [...(mods.get(b) ?? [])];
+    // The versions this one replaced: their changes and (other) deletions count for it too.
+    for (let v = versions.get(b); v; v = versions.get(v.from)) {
+      const edit = v.ev;
+      ms.push(edit, ...(mods.get(v.from) ?? []));
+      ds.push(...(dels.get(v.from) ?? []).filter((d) => d.ev !== edit));
+    }
     if (ds.length === 0) {
       if (c === 0) problems.push(`LOST ${b} (never deleted; changes: ${ms.map((e) => `${e.replica}#${e.n}`).join(' ') || 'none'})`);
       else if (c > 1) problems.push(`DOUBLED ${b}: ${where(b)}`);

@@ -38,7 +38,7 @@ describe('parseCommandLine', () => {
     [['clone', 'ssh://h/~/Mail', 'dst', '--name', 'laptop'], { src: 'ssh://h/~/Mail', dir: 'dst', name: 'laptop' }],
     [['init'], {}],
     [['log', '-n', '3', '--folder=INBOX'], { n: 3, folder: 'INBOX', messages: [] }],
-    [['log', 'k1', '--message', 'k2'], { messages: ['k1'], message: ['k2'] }],
+    [['log', 'K1', 'K2', '--message', '<id@x>', 'K3'], { messages: ['K1', 'K2'], message: ['<id@x>', 'K3'] }],
   ];
   it.each(cases)('%j', (args, expected) => {
     expect(argvOf(args)).toEqual(expected);
