@@ -73,8 +73,8 @@ interface Log {
   copies: Map<string, number>;
   /** Keys of which a copy was made. */
   copiedKeys: Set<string>;
-  /** Identities that are one message to some merge: a file deleted while a copy of it stays. */
-  moves: [string, string][];
+  /** Each copy made: the identity of its source and its own. */
+  copyPairs: [string, string][];
   /** Per twin blob, how many replicas fetched it. */
   fetched: Map<string, number>;
   /** Keys that several replicas gave to different messages (rule 6 keeps both, renaming one). */
@@ -173,6 +173,7 @@ function applyOp(dag: Dag, name: string, a: Extract<Action, { t: 'op' }>, counte
       log.copies.set(e.blob, (log.copies.get(e.blob) ?? 0) + 1);
       log.copiedKeys.add(e.key);
       const copy = { ...e, folder };
+      log.copyPairs.push([at(e), at(copy)]);
       dag.change(name, withMessage(s, `${e.key}\0copy`, copy), [at(copy)], []);
       return;
     }
@@ -180,9 +181,6 @@ function applyOp(dag: Dag, name: string, a: Extract<Action, { t: 'op' }>, counte
       if (e === undefined) return;
       log.deletedBlobs.add(e.blob);
       dag.change(name, withMessage(s, target!, undefined), [at(e)], [at(e)]);
-      // With another file of the key left (a copy), cp + rm is a move to a merge whose base
-      // predates the copy: the key is in one folder there, in another here.
-      for (const x of s.messages.values()) if (x.key === e.key && x.folder !== e.folder) log.moves.push([at(e), at(x)]);
       const shared = [...log.sharedKeys].find((k) => e.key.startsWith(k));
       if (shared !== undefined) log.sharedDeletes.push({ blob: e.blob, key: shared, commit: dag.heads.get(name)! });
       return;
@@ -216,7 +214,7 @@ function run(scenario: { replicas: number; sharedRoot: boolean; skews: readonly 
     deletedBlobs: new Set(),
     copies: new Map(),
     copiedKeys: new Set(),
-    moves: [],
+    copyPairs: [],
     fetched: new Map(),
     sharedKeys: new Set(),
     sharedDeletes: [],
@@ -326,7 +324,16 @@ function check(dag: Dag, log: Log, names: string[]): void {
     parent.set(id, r);
     return r;
   };
-  for (const [a, b] of [...local.filter((c) => c.touched.length === 2).map((c) => c.touched as [string, string]), ...log.moves]) parent.set(find(b), find(a));
+  // A copy whose source is deleted outright, here or anywhere, leaves the key in the copy's folder
+  // alone: to a merge whose base predates the copy that is a move of the source (a message
+  // is its key wherever it moves), so the two are one message.
+  // (A copy + delete under a new key is a move to that key: its source is not left to the copy.)
+  const deleted = new Set(local.filter((c) => c.touched.length === 1).flatMap((c) => c.deleted));
+  const moves = [
+    ...local.filter((c) => c.touched.length === 2).map((c) => c.touched as [string, string]),
+    ...log.copyPairs.filter(([src]) => deleted.has(src)),
+  ];
+  for (const [a, b] of moves) parent.set(find(b), find(a));
   const present = new Set([...final.messages.values()].map(at));
   const shared = (id: string) => [...log.sharedKeys].some((k) => id.startsWith(k));
   for (const d of local) {
