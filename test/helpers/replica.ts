@@ -109,6 +109,21 @@ export function headFiles(repo: string): Map<string, string> {
     const [mode, , oid] = rec.slice(0, tab).split(' ');
     out.set(rec.slice(tab + 1), `${mode} ${oid}`);
   }
+  for (const m of impliedMarkers(out.keys())) if (!out.has(m)) out.set(m, `100644 ${blobId(Buffer.alloc(0))}`);
+  return out;
+}
+
+/**
+ * The markers of the folders (other than the root) holding messages among `paths`: a
+ * folder that history has by its message directories alone (a peer that never recorded
+ * its marker) counts as marked, as its directory on disk does ({@link unwrittenMarker}).
+ */
+export function impliedMarkers(paths: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const p of paths) {
+    const m = /^(.+)\/(cur|new)\/[^/]+$/.exec(p);
+    if (m) out.add(`${m[1]}/maildirfolder`);
+  }
   return out;
 }
 

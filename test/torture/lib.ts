@@ -10,7 +10,7 @@ import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { rng } from '../helpers/rng.mjs';
-import { unwrittenMarker } from '../helpers/replica.js';
+import { impliedMarkers, unwrittenMarker } from '../helpers/replica.js';
 
 /** Absolute path of the CLI entry point. */
 export const BIN = resolve(__dirname, '../../bin/mailgit.js');
@@ -329,6 +329,7 @@ export function diskFiles(repo: string): Map<string, string> {
 export function headMaildir(repo: string, rev = 'HEAD'): Map<string, string> {
   const out = new Map<string, string>();
   for (const [p, oid] of treeFiles(repo, rev)) if (isMessagePath(p) || p === 'maildirfolder' || p.endsWith('/maildirfolder')) out.set(p, oid);
+  for (const m of impliedMarkers(out.keys())) if (!out.has(m)) out.set(m, blobId(Buffer.alloc(0)));
   return out;
 }
 
