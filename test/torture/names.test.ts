@@ -39,6 +39,15 @@ function longKey(r: Rand, host: string, n: number): string {
   return start + 'x'.repeat(Math.max(1, n - start.length));
 }
 
+/**
+ * Every path any commit of HEAD's history holds: each commit's paths are its first parent's
+ * plus what its diff against that parent adds, so the diffs of all commits name them all.
+ */
+function historyPaths(repo: string): Set<string> {
+  const out = git(repo, ['log', '--format=', '--name-only', '-z', '--diff-merges=first-parent', 'HEAD']);
+  return new Set(out.split(/[\0\n]/).filter(Boolean));
+}
+
 interface World {
   r: Rand;
   log: string[];
@@ -63,11 +72,14 @@ function operate(w: World, repo: string, host: string): void {
     w.created.add(b);
     w.log.push(`${host}: new ${bytes(key + info)}-byte name (${b.slice(0, 7)})`);
   } else if (op === 'samekey') {
-    // Another replica's key for a different message: never a key this replica has on disk
-    // or in HEAD (Maildir keys are unique: recording takes a key that left one name and
-    // arrived at another for a rename, and a file is never rewritten in place).
+    // Another replica's key for a different message: never a key this replica has had, on
+    // disk or anywhere in its history (Maildir keys are unique: recording takes a key that
+    // left one name and arrived at another for a rename, and the merge reads other bytes
+    // under a key the base had as that message edited in place, which a later deletion
+    // elsewhere wins by rule 5 — a key reused after its message was deleted is that, not a
+    // rule-6 clash of two new messages).
     const mine = new Set(on.map((m) => m.key));
-    for (const p of treeFiles(repo).keys()) if (isMessagePath(p)) mine.add(p.slice(p.lastIndexOf('/') + 1).split(':')[0]!);
+    for (const p of historyPaths(repo)) if (isMessagePath(p)) mine.add(p.slice(p.lastIndexOf('/') + 1).split(':')[0]!);
     const free = w.keys.filter((k) => !mine.has(k));
     if (free.length === 0) return;
     const key = r.pick(free);

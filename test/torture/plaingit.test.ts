@@ -31,7 +31,11 @@ function diskKeys(repo: string): string[] {
 
 function checkGitView(repo: string, what: string): void {
   expect(gitOut(repo, ['status', '--porcelain', '--untracked-files=all']), `git status after ${what}`).toBe('');
-  expectDiskIsHead(repo);
+  try {
+    expectDiskIsHead(repo);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nafter ${what}`);
+  }
   for (const [key, ms] of messagesAt(repo)) expect(new Set(ms.map((m) => m.folder)).size, `${key} doubled after ${what}`).toBe(ms.length);
 }
 
@@ -39,9 +43,9 @@ function checkGitView(repo: string, what: string): void {
 function mailgitVerb(repo: string, verb: string[], log: string[]): void {
   for (let attempt = 0; ; attempt++) {
     const r = mailgit(['-C', repo, ...verb]);
-    log.push(`mailgit ${verb.join(' ')} → ${r.code}${r.code ? `: ${r.stderr.trim()}` : ''}`);
+    log.push(`${repo.endsWith('/A') ? 'a' : 'b'}: mailgit ${verb.join(' ')} → ${r.code}${r.code ? `: ${r.stderr.trim()}` : ''}`);
     if (r.code === 0) {
-      checkGitView(repo, log.slice(-3).join(' | '));
+      checkGitView(repo, log.join('\n'));
       return;
     }
     expect(r.code, log.join('\n')).toBe(78);
@@ -86,19 +90,20 @@ function pickPlain(r: Rand): string[][] {
 
 function clientStep(r: Rand, repo: string, deleted: Set<string>, log: string[]): void {
   const keys = diskKeys(repo);
+  const who = repo.endsWith('/A') ? 'a' : 'b';
   const op = r.int(0, 5);
   if (op <= 1 || keys.length < 3) {
     const k = arrive(repo, `m${r.hex(4)}`);
-    log.push(`arrive ${k}`);
+    log.push(`${who}: arrive ${k}`);
   } else if (op <= 4) {
     const k = r.pick(keys);
     addFlags(repo, k, r.pick(['S', 'R', 'F', 'T', 'D']));
-    log.push(`flag ${k}`);
+    log.push(`${who}: flag ${k}`);
   } else {
     const k = r.pick(keys);
     remove(repo, k);
     deleted.add(k);
-    log.push(`delete ${k}`);
+    log.push(`${who}: delete ${k}`);
   }
 }
 
@@ -113,6 +118,7 @@ async function runCase(seed: number): Promise<void> {
   mg(a, ['sync']);
   gitOut(a, ['branch', '-q', '--set-upstream-to=origin/main', 'main']);
   const b = cloneReplica(hub, join(tempDir(), 'B'), 'b');
+  log.push(`a is ${a}, b is ${b}`);
   const deleted = new Set<string>();
   const steps = r.int(25, 40);
   for (let i = 0; i < steps; i++) {
@@ -126,7 +132,7 @@ async function runCase(seed: number): Promise<void> {
   for (const repo of [a, b, a]) mailgitVerb(repo, ['sync'], log);
   expect(gitOut(a, ['rev-parse', 'HEAD^{tree}']), log.join('\n')).toBe(gitOut(b, ['rev-parse', 'HEAD^{tree}']));
   const have = new Set(messagesAt(a).keys());
-  const arrived = log.filter((l) => l.startsWith('arrive ')).map((l) => l.slice(7));
+  const arrived = log.flatMap((l) => /^[ab]: arrive (.*)$/.exec(l)?.[1] ?? []);
   for (const k of arrived) if (!deleted.has(k)) expect(have.has(k), `${k} lost\n${log.join('\n')}`).toBe(true);
 }
 
