@@ -537,6 +537,14 @@ const rows: MergeRow[] = [
     decisions: ['duplicate-key k1 both'],
   },
   {
+    name: 'deleted here; there the message was deleted too and another message took its key: the newcomer is kept',
+    base: ['Lists/rust/cur/k1:2,FS@b1'],
+    ours: [],
+    theirs: ['INBOX/new/k1@b2'],
+    expect: ['INBOX/new/k1@b2'],
+    stamps: [st(9, 'desktop'), st(8, 'laptop')],
+  },
+  {
     name: 'renamed away there, its folder removed here: the removal follows the rename, the newcomer stays',
     base: ['Work/new/k1@b2'],
     ours: [],
