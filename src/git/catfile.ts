@@ -20,6 +20,16 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/**
+ * How much of the packs one batch reader maps at a time. git maps packs in windows of up
+ * to 1 GiB (8 GiB in all) and keeps what it read mapped, so the resident size of a
+ * `cat-file` that reads every blob of a 100,000-message restore grew with the pack it
+ * read: 213 MB for a 208 MB pack, the largest process of the restore. With 8 MiB windows
+ * and 16 MiB mapped in all it stays at 23 MB, and reading those 100,000 blobs took no
+ * longer (4.5 s against 7.4 s, on the loaded machine).
+ */
+const PACK_WINDOWS = ['-c', 'core.packedGitWindowSize=8m', '-c', 'core.packedGitLimit=16m'];
+
 /** A batch reader of git objects; call {@link CatFile.close} when done. */
 export class CatFile {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -35,7 +45,7 @@ export class CatFile {
 
   /** Starts `git cat-file --batch` in repo `cwd`. */
   constructor(cwd: string) {
-    this.child = spawnGit(cwd, ['cat-file', '--batch']);
+    this.child = spawnGit(cwd, [...PACK_WINDOWS, 'cat-file', '--batch']);
     this.child.stdout.on('data', (d: Buffer) => this.onData(d));
     this.child.on('error', (e) => this.fail(new IoError(`cannot run git cat-file: ${e.message}`)));
     this.child.on('close', () => this.fail(new IoError('git cat-file exited early')));
