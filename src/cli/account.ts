@@ -41,6 +41,7 @@ interface AddArgs extends GlobalArgs {
   passwordCommand?: string;
   folder?: string[];
   exclude?: string[];
+  idle?: string[];
   map?: string[];
   sync?: string;
   expunge?: boolean;
@@ -136,6 +137,7 @@ export async function add(argv: AddArgs): Promise<void> {
       insecure: argv.insecure,
       folders: argv.folder,
       exclude: argv.exclude,
+      idle: argv.idle,
       map: parseMaps(argv.map),
       sync: argv.sync ?? 'both',
       expunge: argv.expunge,
@@ -200,7 +202,7 @@ export async function list(argv: GlobalArgs): Promise<void> {
   }
   for (const r of rows) {
     console.log(
-      `${r.name}\t${r.user}@${r.host}:${r.port}\t${r.security}${r.insecure ? ' insecure' : ''}\tsync: ${r.sync}${r.expunge ? ' expunge' : ''}\t${r.auth === 'oauth2' ? 'oauth2' : 'password'}: ${r.password}`,
+      `${r.name}\t${r.user}@${r.host}:${r.port}\t${r.security}${r.insecure ? ' insecure' : ''}\tsync: ${r.sync}${r.expunge ? ' expunge' : ''}\t${r.auth === 'oauth2' ? 'oauth2' : 'password'}: ${r.password}${r.idle ? `\tidle: ${r.idle.join(', ')}` : ''}`,
     );
   }
 }

@@ -315,6 +315,12 @@ export const COMMANDS: VerbSpec[] = [
           'password-command': { type: 'string', arg: 'CMD', description: 'command printing the password (this machine only; run without a shell)' },
           folder: { type: 'string', array: true, arg: 'PAT', description: 'folders to fetch (patterns: * any, % one level, ?); repeatable' },
           exclude: { type: 'string', array: true, arg: 'PAT', description: 'folders not to fetch (patterns)' },
+          idle: {
+            type: 'string',
+            array: true,
+            arg: 'FOLDER',
+            description: 'remote folder watch --fetch keeps in IDLE besides INBOX (one connection each, at most 8); repeatable',
+          },
           map: { type: 'string', array: true, arg: 'REMOTE=LOCAL', description: 'folder name mapping; repeatable' },
           sync: { type: 'string', choices: ['both', 'pull'], description: "both (default): send the repo's changes to the server too; pull: only download" },
           expunge: { type: 'boolean', description: 'two-way: expunge what the repo deleted (default: mark it \\Deleted)' },

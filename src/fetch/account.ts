@@ -35,6 +35,11 @@ export interface Account {
   folders?: string[];
   /** Folder exclude patterns. */
   exclude?: string[];
+  /**
+   * Remote folders `watch --fetch` keeps in IDLE besides INBOX, one connection each (the
+   * server's NOTIFY would watch all on one, but imapflow does not speak it).
+   */
+  idle?: string[];
   /** Remote folder name → local folder name. */
   map?: Record<string, string>;
   /**
@@ -137,6 +142,9 @@ function localPath({ gitDir }: RepoPaths, name: string): string {
   return join(gitDir, 'mailgit', 'accounts', `${name}.json`);
 }
 
+/** The most folders an account keeps in IDLE besides INBOX (each costs one server connection). */
+const MAX_IDLE = 8;
+
 /** Validates and normalises a parsed account definition. */
 export function validateAccount(raw: unknown, name: string): Account {
   const a = raw as Partial<Account> | null;
@@ -164,8 +172,12 @@ export function validateAccount(raw: unknown, name: string): Account {
   if (out.oauth && out.auth !== 'oauth2') throw bad('oauth needs auth "oauth2"');
   const folders = strings(a.folders, 'folders');
   const exclude = strings(a.exclude, 'exclude');
+  const idle = strings(a.idle, 'idle');
+  if (idle && idle.length > MAX_IDLE) throw bad(`idle names ${idle.length} folders; at most ${MAX_IDLE} (each is a connection to the server)`);
   if (folders?.length) out.folders = folders;
   if (exclude?.length) out.exclude = exclude;
+  const watched = [...new Set(idle ?? [])].filter((f) => f.toUpperCase() !== 'INBOX');
+  if (watched.length) out.idle = watched;
   if (map && Object.keys(map).length) out.map = map;
   return out;
 }
@@ -196,6 +208,7 @@ export function formatAccount(a: Account): string {
   if (a.oauth) o.oauth = a.oauth;
   if (a.folders) o.folders = a.folders;
   if (a.exclude) o.exclude = a.exclude;
+  if (a.idle?.length) o.idle = a.idle;
   if (a.map)
     o.map = Object.fromEntries(
       Object.keys(a.map)

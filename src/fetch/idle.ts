@@ -1,14 +1,14 @@
 /**
- * One IDLE connection to an account's server, for `mailgit watch --fetch`: it keeps INBOX
- * selected (read-only) in IDLE and calls `onChange` whenever the server says something
- * changed there (new mail, an expunge, a flag). It downloads nothing itself: the caller
+ * One IDLE connection to an account's server, for `mailgit watch --fetch`: it keeps one
+ * folder (INBOX, or one the account names in `idle`) selected (read-only) in IDLE and
+ * calls `onChange` whenever the server says something changed there (new mail, an expunge, a flag). It downloads nothing itself: the caller
  * runs a fetch. When the connection drops (the network, a suspend, the server
  * restarting) it reconnects with backoff — 1 s, doubling up to `maxBackoffMs` — and calls
  * `onChange` once connected again, since mail may have arrived meanwhile.
  *
  * The server's NOTIFY (RFC 5465, changes in every folder on one connection) is not used:
- * imapflow does not speak it. Other folders are looked at by each fetch this triggers and
- * by the watch's periodic fetch.
+ * imapflow does not speak it: the watch opens one connection per folder it keeps in IDLE.
+ * Other folders are looked at by each fetch this triggers and by the watch's periodic fetch.
  */
 import type { Account } from './account.js';
 import { clientFor, connectFailure } from './imapSource.js';
@@ -16,7 +16,9 @@ import type { MailSourceError } from './mailSource.js';
 
 /** Options of {@link startIdle}. */
 export interface IdleOptions {
-  /** Called (at once, without waiting) when INBOX changed, and after each (re)connection. */
+  /** The remote folder kept in IDLE (default INBOX). */
+  folder?: string;
+  /** Called (at once, without waiting) when the folder changed, and after each (re)connection. */
   onChange(): void;
   /** Called when the connection failed or dropped; `retryMs` is the wait before the next attempt. */
   onDown?(error: MailSourceError, retryMs: number): void;
@@ -74,7 +76,7 @@ export function startIdle(account: Account, secret: (account: Account) => Promis
     for (const ev of ['exists', 'expunge', 'flags']) c.on(ev, () => opts.onChange());
     try {
       await c.connect();
-      await c.mailboxOpen('INBOX', { readOnly: true });
+      await c.mailboxOpen(opts.folder ?? 'INBOX', { readOnly: true });
     } catch (err) {
       if (client === c) down(err);
       return;

@@ -102,13 +102,15 @@ export function startFetchLoop(repo: Repo, opts: FetchLoopOptions): FetchLoop {
     }
   }
 
-  const idles: Idle[] = opts.accounts.map((a) => {
-    const idle = startIdle(a, opts.secret, {
-      onChange: () => trigger(a),
-      onDown: (e, ms) => warn(`account ${a.name}: no IDLE connection (${e.detail}); trying again in ${Math.round(ms / 1000)} s`),
-    });
-    return idle;
-  });
+  const idles: Idle[] = opts.accounts.flatMap((a) =>
+    ['INBOX', ...(a.idle ?? [])].map((folder) =>
+      startIdle(a, opts.secret, {
+        folder,
+        onChange: () => trigger(a),
+        onDown: (e, ms) => warn(`account ${a.name}: no IDLE connection on ${folder} (${e.detail}); trying again in ${Math.round(ms / 1000)} s`),
+      }),
+    ),
+  );
   const ticker = opts.intervalMs > 0 ? setInterval(() => opts.accounts.forEach(trigger), opts.intervalMs) : null;
   ticker?.unref();
 

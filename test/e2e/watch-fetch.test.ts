@@ -15,11 +15,12 @@ import { mg } from '../helpers/replica.js';
 import { headFiles, startWatchChild, until } from './clients-helpers.js';
 
 const U: DovecotUser = { user: 'idler', password: 'pw-idler-3!' };
+const V: DovecotUser = { user: 'idler2', password: 'pw-idler-4!' };
 let dc: Dovecot;
 let tmp: string;
 
 beforeAll(async () => {
-  dc = await startDovecot({ users: [U] });
+  dc = await startDovecot({ users: [U, V] });
   tmp = mkdtempSync(join(tmpdir(), 'mailgit-watch-fetch-e2e-'));
 }, 60_000);
 
@@ -82,5 +83,28 @@ describe('watch --fetch (Dovecot)', () => {
     }
     expect(w.stderr()).not.toContain(U.password);
     expect(w.stderr()).not.toMatch(/internal error|at .*\.js:\d+/);
+  }, 300_000);
+  test('a folder the account keeps in IDLE besides INBOX: its new mail arrives with no INBOX change and no periodic fetch', async () => {
+    const c = await dc.connect(V);
+    await c.mailboxCreate('Work').catch(() => undefined);
+    await c.logout().catch(() => undefined);
+    await dc.append('INBOX', [gen(11)], { user: V });
+    const dir = join(tmp, 'repo-work');
+    expect(mailgit(['init', dir, '--name', 'a']).code).toBe(0);
+    mg(dir, ['account', 'add', 'work', '--host', '127.0.0.1', '--port', String(dc.port), '--no-tls', '--user', V.user, '--idle', 'Work', '--idle', 'INBOX']);
+    mg(dir, ['account', 'password-command', 'work', `printf %s ${V.password}`]);
+    expect(JSON.parse(mg(dir, ['account', 'list', '--json']).stdout)[0].idle).toEqual(['Work']);
+    // The periodic fetch is an hour away: only an IDLE event on Work can bring its mail.
+    const w = await startWatchChild(dir, ['--fetch', '--debounce', '100', '--interval', '3600']);
+    try {
+      await until(() => inHead(dir, gen(11)), 60_000, 'the first message in HEAD');
+      await until(() => w.events.some((e) => e.event === 'fetch'), 60_000, 'the first fetch done');
+      await dc.append('Work', [gen(12)], { user: V });
+      await until(() => inHead(dir, gen(12)), 60_000, 'the message delivered to Work in HEAD');
+      expect(inHead(dir, gen(12))).toMatch(/^Work\//);
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+    expect(w.stderr()).not.toContain(V.password);
   }, 300_000);
 });
