@@ -16,6 +16,6 @@ export {
 export type { Checkpoints, FolderCheckpoint } from './checkpoints.js';
 export { HLC_START, MAX_CLOCK_LEAD, clockBehind, describeClock, nextClock } from './clock.js';
 export type { ClockRecord } from './clock.js';
-export { lastChanges } from './lastChange.js';
+export { BEFORE_HISTORY, lastChanges } from './lastChange.js';
 export type { HistoryCommit } from './lastChange.js';
 export { changeName, changeNamesOf, identifyCopies, messageMap } from './identity.js';

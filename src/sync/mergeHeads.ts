@@ -6,7 +6,7 @@
  * through a {@link HistoryStore}.
  */
 import type { HistoryStore, PathChange, TreeEdit } from '../store/commitStore.js';
-import { compareStamps, lastChanges, merge, nextClock } from '../merge/index.js';
+import { BEFORE_HISTORY, compareStamps, lastChanges, merge, nextClock } from '../merge/index.js';
 import type { Decision, MergeResult } from '../merge/index.js';
 import type { Stamp } from '../maildir/snapshot.js';
 import { partialSnapshots, snapshotPaths } from './partial.js';
@@ -57,14 +57,13 @@ async function mergeWithChanges(
   { parts, layout }: { parts: PartialSnapshots; layout?: Layout },
 ): Promise<MergeResult> {
   const [so, st] = [await store.stamp(ours), await store.stamp(theirs)];
-  // A version whose change lies before the base (virtual bases can leave such) is no later than the base.
-  let before: Stamp = { clock: 0, replica: '' };
   const known = [new Map<string, Stamp>(), new Map<string, Stamp>()] as const;
   let asked = new Set<string>();
   for (let round = 0; ; round++) {
     const wanted = new Set<string>();
     const look = (m: Map<string, Stamp>) => (name: string) => {
-      if (asked.has(name)) return m.get(name) ?? before;
+      // lastChanges answers every name it was asked (BEFORE_HISTORY for a version older than the base).
+      if (asked.has(name)) return m.get(name) ?? BEFORE_HISTORY;
       wanted.add(name);
       return undefined;
     };
@@ -75,7 +74,6 @@ async function mergeWithChanges(
       layout,
     );
     if (wanted.size === 0 || round === CHANGE_ROUNDS) return result;
-    if (round === 0 && base !== null) before = await store.stamp(base);
     asked = new Set([...asked, ...wanted]);
     const keys = [...asked].sort();
     const exclude = base === null ? [] : [base];

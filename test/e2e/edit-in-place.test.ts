@@ -16,13 +16,18 @@ import { skewEnv } from '../torture/lib.js';
 const KEYS = ['1700000001.M1P1.test', '1700000002.M2P1.test', '1700000003.M3P1.test', '1700000004.M4P1.test'];
 const cur = (repo: string, i: number, flags = 'S') => join(repo, 'INBOX', 'cur', `${KEYS[i]}:2,${flags}`);
 
-test('an edit in place is reported by status, recorded by commit, and reaches the other replica', () => {
+/** Replica a with the four messages (subjects `${subject}0`…), synced through a hub, and b cloned from it. */
+function pair(subject: string): { dir: string; a: string; b: string } {
   const dir = tempDir();
   const a = initReplica(join(dir, 'a'), 'a');
-  for (const [i, k] of KEYS.entries()) dropMessage(a, 'INBOX', k, `Subject: m${i}\n\nbody ${i}\n`, 'S');
+  for (const [i, k] of KEYS.entries()) dropMessage(a, 'INBOX', k, `Subject: ${subject}${i}\n\nbody ${i}\n`, 'S');
   addRemote(a, 'hub', bareHub(join(dir, 'hub.git')));
   mg(a, ['sync']);
-  const b = cloneReplica(join(dir, 'hub.git'), join(dir, 'b'), 'b');
+  return { dir, a, b: cloneReplica(join(dir, 'hub.git'), join(dir, 'b'), 'b') };
+}
+
+test('an edit in place is reported by status, recorded by commit, and reaches the other replica', () => {
+  const { a, b } = pair('m');
 
   // Written into the file: INBOX/cur's own stamp does not move.
   writeFileSync(cur(a, 0), 'Subject: m0\n\nbody 0, edited\n');
@@ -81,12 +86,7 @@ test('a replica whose clock runs hours ahead of its file system still finds the 
 });
 
 test('an edit not recorded yet survives a sync that renames or replaces the message', () => {
-  const dir = tempDir();
-  const a = initReplica(join(dir, 'a'), 'a');
-  for (const [i, k] of KEYS.entries()) dropMessage(a, 'INBOX', k, `Subject: r${i}\n\nbody ${i}\n`, 'S');
-  addRemote(a, 'hub', bareHub(join(dir, 'hub.git')));
-  mg(a, ['sync']);
-  const b = cloneReplica(join(dir, 'hub.git'), join(dir, 'b'), 'b');
+  const { a, b } = pair('r');
   mg(b, ['commit']);
   // b writes into two messages and records neither (its INBOX/cur does not change).
   writeFileSync(cur(b, 0), 'Subject: r0\n\nbody 0, edited on b\n');
