@@ -4,7 +4,7 @@
  * files for edits in place has come, and for each small data file its (mtime, size, inode, blob). Trusted only while `head` equals the repo's HEAD.
  * Lives in `.git/mailgit/dirstate.json`, never synced.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -46,13 +46,34 @@ export interface AuditStamp {
   applied?: [string, string][];
 }
 
-/** Notes in `state` that an apply wrote into directories `dirs` between `window` (file system time, ns: {@link fsClock}). */
+/**
+ * Notes in `state` that an apply wrote into directories `dirs` between `window` (file
+ * system time, ns: {@link fsClock}). A directory with no audit yet (a clone's, or one the
+ * apply made) starts its first cycle at the window's start: a file changed since then and
+ * not born and last changed inside the window was written by someone else (a client's
+ * edit after a clone), and the next record hashes it.
+ */
 export function noteApplied(state: DirState, dirs: Iterable<string>, window: [bigint, bigint]): void {
   const ns = window.map(String) as [string, string];
+  state.audits ??= {};
   for (const d of dirs) {
-    const a = state.audits?.[d];
+    const a = state.audits[d];
     if (a) a.applied = [...(a.applied ?? []), ns];
+    else if (/(^|\/)(cur|new)$/.test(d)) state.audits[d] = { checked: ns[0], cycle: ns[0], after: '', applied: [ns] };
   }
+}
+
+/**
+ * Saves the cache of a replica whose work tree a checkout of `head` (a clone) wrote
+ * between `started` ({@link fsClock} before it) and now: each message directory of
+ * `folders` starts its audit there ({@link noteApplied}), so an edit a client makes
+ * after the checkout and before the first record is found by that record.
+ */
+export async function noteCheckout(repo: Repo, opts: { head: string; folders: readonly string[]; started: bigint }): Promise<void> {
+  const state: DirState = { head: opts.head, dirs: {}, files: {} };
+  const dirs = opts.folders.flatMap((f) => ['cur', 'new'].map((sub) => (f === '' ? sub : `${f}/${sub}`)));
+  noteApplied(state, dirs, [opts.started, await fsClock(repo)]);
+  await saveDirState(repo, state);
 }
 
 /** The whole cache. */
@@ -89,9 +110,10 @@ export function sameStamp(a: DirStamp | undefined, b: DirStamp): boolean {
  * `Date.now()` a replica whose clock ran 4 hours ahead never suspected an edit). Falls
  * back to the process clock where the repo cannot be written.
  */
-export async function fsClock(repo: Repo): Promise<bigint> {
+export async function fsClock(repo: Pick<Repo, 'gitDir'>): Promise<bigint> {
   const probe = join(stateDir(repo), 'clock');
   try {
+    await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
     await writeFile(probe, '');
     return (await stat(probe, { bigint: true })).mtimeNs;
   } catch {

@@ -95,12 +95,13 @@ export async function configureGit(root: string, replica: string): Promise<strin
   return id;
 }
 
-/** Makes sure every folder has `cur/ new/ tmp/`, so that mail clients can open it at once. */
-export async function ensureMaildirs(root: string): Promise<void> {
+/** Makes sure every folder has `cur/ new/ tmp/`, so that mail clients can open it at once; returns the folders. */
+export async function ensureMaildirs(root: string): Promise<string[]> {
   const walk = await walkWorktree(root);
   for (const f of walk.folders) {
     for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, f, sub), { recursive: true, mode: MAIL_DIR_MODE });
   }
+  return [...walk.folders];
 }
 
 /**

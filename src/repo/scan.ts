@@ -447,19 +447,30 @@ const AUDIT_SLACK_FINE_NS = 50_000_000n;
 const AUDIT_SLACK_COARSE_NS = 2_000_000_000n;
 
 /**
- * What makes a file a suspect: changed (ns) not before `since`, unless an apply made it:
- * born and last changed inside one of `applied` (a file an apply only renamed keeps its
- * birth time, and may hold an edit made before: it stays a suspect; where the file system
- * keeps no birth time, none is exempt).
+ * What makes a file a suspect: changed (ns) not before `since`, unless an apply or a
+ * clone's checkout made it: born, last written and last changed inside one and the same
+ * window of `applied` (a file an apply only renamed keeps its birth and write times, and
+ * may hold an edit made before: it stays a suspect; where the file system keeps no birth
+ * time, none is exempt).
  */
 interface Threshold {
   since: bigint;
   applied: [bigint, bigint][];
 }
 
-/** The threshold of a directory's audit stamp (none for a directory never audited). */
-function thresholdOf(a: AuditStamp | undefined): Threshold | undefined {
-  return a && { since: BigInt(a.checked), applied: (a.applied ?? []).map(([f, t]) => [BigInt(f), BigInt(t)]) };
+/** The threshold of a directory's audit stamp. */
+function thresholdOf(a: AuditStamp): Threshold {
+  return { since: BigInt(a.checked), applied: (a.applied ?? []).map(([f, t]) => [BigInt(f), BigInt(t)]) };
+}
+
+/**
+ * The audit stamp of `dir`; a directory with none (a plain `git clone`, a lost cache) has
+ * had nothing verified, so its first cycle, starting with this scan, takes every file
+ * for a suspect (a clone and an apply give their directories a stamp: dirstate.ts:
+ * noteApplied).
+ */
+function auditOf(p: Pass, dir: string): AuditStamp {
+  return p.old.audits?.[dir] ?? { checked: '0', cycle: p.clock, after: '' };
 }
 
 /** Every file is a suspect (one `status` named). */
@@ -474,8 +485,9 @@ function changedSince(where: { root: string; dir: string }, names: Iterable<stri
     const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
     const slack = newest % 1_000_000_000n === 0n ? AUDIT_SLACK_COARSE_NS : AUDIT_SLACK_FINE_NS;
     if (newest + slack < threshold.since) continue;
-    const within = (t: bigint) => threshold.applied.some(([from, to]) => t + slack >= from && t <= to + slack);
-    if (!within(st.birthtimeNs) || !within(newest)) out.push(name);
+    // Window ends and file times come from one clock (dirstate.ts: fsClock): no slack.
+    const times = [st.birthtimeNs, st.mtimeNs, st.ctimeNs];
+    if (!threshold.applied.some(([from, to]) => times.every((t) => t >= from && t <= to))) out.push(name);
   }
   return out;
 }
@@ -490,8 +502,7 @@ const AUDIT_STEP = Number(process.env.MAILGIT_AUDIT_STEP) || 4096;
 /** The names of `dir` to audit now and the directory's audit stamp after this scan. */
 function auditStep(p: Pass, dir: string, names: string[]): { names: string[]; next: AuditStamp } {
   const now = p.clock;
-  const a = p.old.audits?.[dir];
-  if (!a) return { names: [], next: { checked: now, cycle: now, after: '' } };
+  const a = auditOf(p, dir);
   const left = names.filter((n) => n > a.after);
   for (let i = 1; i < left.length; i++)
     if (left[i - 1]! > left[i]!) {
@@ -514,7 +525,8 @@ function auditStep(p: Pass, dir: string, names: string[]): { names: string[]; ne
  * watcher named files in audits those; `status` (`all`) audits every name. A file changed
  * since the directory's last whole cycle began is a candidate (a rename changes ctime
  * too, so what a client renamed meanwhile is hashed again: that grows with the change),
- * and so is a suspect `status` left. A directory seen for the first time starts its cycle.
+ * and so is a suspect `status` left. A directory with no audit yet starts its cycle with
+ * every file a suspect ({@link auditOf}).
  */
 function editCandidates(p: Pass, compared: Compared, all: boolean): { suspects: Kept[]; audited: number } {
   const full = new Set(compared.full);
@@ -525,8 +537,7 @@ function editCandidates(p: Pass, compared: Compared, all: boolean): { suspects: 
     const step = full.has(dir) && !all ? auditStep(p, dir, kept.names) : { names: kept.names, next: undefined };
     if (step.next) p.state.audits![dir] = step.next;
     audited += step.names.length;
-    const threshold = thresholdOf(p.old.audits?.[dir]);
-    const changed = new Set(threshold ? changedSince({ root: p.root, dir }, step.names, threshold) : []);
+    const changed = new Set(changedSince({ root: p.root, dir }, step.names, thresholdOf(auditOf(p, dir))));
     kept.names.forEach((name, k) => {
       if (changed.has(name) || suspects.has(`${dir}/${name}`)) out.push({ dir, name, oid: () => kept.oid(k) });
     });
@@ -551,8 +562,8 @@ async function unlistedCandidates(p: Pass, compared: Compared, all: boolean, cac
   }
   const out: Kept[] = [];
   for (const [dir, only] of wanted) {
-    const threshold = only ? ANY_TIME : thresholdOf(p.old.audits?.[dir]);
-    if (!threshold || !p.head) continue;
+    const threshold = only ? ANY_TIME : thresholdOf(auditOf(p, dir));
+    if (!p.head) continue;
     let names: string[];
     try {
       names = only ?? readdirSync(join(p.root, dir)).filter((n) => !n.startsWith('.'));
@@ -586,7 +597,7 @@ function keepAudits(p: Pass): void {
  */
 function writtenSince(p: Pass, path: string, from: string): boolean {
   const a = p.old.audits?.[parentDir(from)];
-  if (!a) return false;
+  if (!a) return true;
   const st = lstatSync(join(p.root, path), { bigint: true, throwIfNoEntry: false });
   if (!st) return false;
   const slack = st.mtimeNs % 1_000_000_000n === 0n ? AUDIT_SLACK_COARSE_NS : AUDIT_SLACK_FINE_NS;

@@ -17,6 +17,7 @@ import { transportError } from './transport.js';
 import { useTreeUmask } from '../repo/perms.js';
 import { markGitIndex } from '../repo/gitIndex.js';
 import { noteSynced } from './remoteAdmin.js';
+import { fsClock, noteCheckout } from '../repo/dirstate.js';
 
 /**
  * Clones `src` (any git URL or path) into `dir` as a new replica. On any failure the
@@ -57,11 +58,13 @@ export async function cloneRepo(src: string, dir: string, opts: { name?: string;
     }
     await validateIncoming(gitCommitStore(dir), entries, `clone of ${src}`);
     await git(['update-ref', 'refs/heads/main', head], { cwd: dir });
+    const started = await fsClock({ gitDir: join(dir, '.git') });
     await git(['-c', 'core.splitIndex=true', 'checkout', opts.onGitProgress ? '--progress' : '-q', '-f', 'main'], { cwd: dir, onStderr: opts.onGitProgress });
     await markGitIndex({ gitDir: join(dir, '.git') }, head);
     await git(['branch', '-q', '--set-upstream-to=origin/main', 'main'], { cwd: dir });
-    await ensureMaildirs(dir);
+    const folders = await ensureMaildirs(dir);
     const repo = await openRepo(dir);
+    await noteCheckout(repo, { head, folders, started });
     await noteSynced(repo, ['origin']);
     return repo;
   } catch (e) {

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { mailgit, tempDir } from '../helpers/cli.js';
+import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { addRemote, bareHub, cloneReplica, dropMessage, initReplica, mg } from '../helpers/replica.js';
 import { skewEnv } from '../torture/lib.js';
 
@@ -116,4 +116,40 @@ test('an edit and then a flag change of the same message, before one record, rec
   renameSync(cur(a, 0), cur(a, 0, 'FS'));
   expect(mg(a, ['commit', '-v']).stdout).toContain('INBOX: 1 flagged, 1 edited in place');
   expect(mg(a, ['check']).code).toBe(0);
+});
+
+/** Replaces message `i` of `repo` by a copy with other bytes renamed over it, as `sed -i` does (its copy beside the file). */
+function renameOver(repo: string, i: number, text: string): void {
+  writeFileSync(join(repo, 'INBOX', 'cur', '.sedEdit'), text);
+  renameSync(join(repo, 'INBOX', 'cur', '.sedEdit'), cur(repo, i));
+}
+
+test('an edit made after a clone and before its first record is recorded by that record (a clone starts the audit)', () => {
+  const { b } = pair('n');
+  renameOver(b, 0, 'Subject: n0\n\nbody 0, edited after the clone\n');
+  writeFileSync(cur(b, 1), 'Subject: n1\n\nbody 1, written into after the clone\n');
+  expect(mg(b, ['commit', '-v']).stdout).toContain('INBOX: 2 edited in place');
+  expect(mg(b, ['status']).stdout).toContain('nothing to record');
+  expect(mg(b, ['check']).code).toBe(0);
+});
+
+test('in a plain git clone, which has no audit yet, the first record takes every message for a suspect', () => {
+  const { dir } = pair('p');
+  const p = join(dir, 'p');
+  gitOut(dir, ['clone', '-q', join(dir, 'hub.git'), p]);
+  renameOver(p, 2, 'Subject: p2\n\nbody 2, edited in a plain clone\n');
+  expect(mg(p, ['commit', '-v']).stdout).toContain('INBOX: 1 edited in place');
+  expect(mg(p, ['check']).code).toBe(0);
+});
+
+test('an edit in a folder a sync just brought is recorded by the next record', () => {
+  const { a, b } = pair('q');
+  dropMessage(a, 'Lists', KEYS[0]!, 'Subject: q\n\nbody\n', 'S');
+  mg(a, ['sync']);
+  mg(b, ['sync']);
+  const path = join(b, 'Lists', 'cur', `${KEYS[0]}:2,S`);
+  writeFileSync(join(b, 'Lists', 'tmp', 'edit'), 'Subject: q\n\nbody, edited\n');
+  renameSync(join(b, 'Lists', 'tmp', 'edit'), path);
+  expect(mg(b, ['commit', '-v']).stdout).toContain('Lists: 1 edited in place');
+  expect(mg(b, ['check']).code).toBe(0);
 });
