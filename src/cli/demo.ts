@@ -53,11 +53,11 @@ function say(title: string, lines: string[] = []): void {
 }
 
 async function commit(repo: Repo): Promise<string[]> {
-  return (await withRepoLock(repo, 'demo', (locked) => record(locked)))?.summary ?? [];
+  return (await withRepoLock(repo, { what: 'demo' }, (locked) => record(locked)))?.summary ?? [];
 }
 
 async function sync(repo: Repo): Promise<string[]> {
-  const r = await withRepoLock(repo, 'demo', (locked) => syncRepo(locked, []));
+  const r = await withRepoLock(repo, { what: 'demo' }, (locked) => syncRepo(locked, []));
   return r.remotes.flatMap((x) => [...x.incoming.map((l) => `in   ${l}`), ...x.outgoing.map((l) => `out  ${l}`), ...x.decisions.map((l) => `conflict: ${l}`)]);
 }
 
@@ -71,7 +71,7 @@ async function getItBack(desktop: Repo, laptop: Repo, key: string): Promise<bool
     'desktop: mailgit log --deleted',
     gone.map((d) => `${d.replica} deleted "${d.subject ?? ''}" (${d.from ?? ''}) from ${d.folder}`),
   );
-  const restored = await withRepoLock(desktop, 'demo', (locked) => restoreMessages(locked, [key], undefined));
+  const restored = await withRepoLock(desktop, { what: 'demo' }, (locked) => restoreMessages(locked, [key], undefined));
   say(`desktop: mailgit restore ${key}`, restored.lines);
   say('desktop: sync', await sync(desktop));
   say('laptop: sync', await sync(laptop));

@@ -94,20 +94,15 @@ export async function handler(argv: FetchArgs): Promise<void> {
     chunkMessages: argv.batch,
     commitMessages: argv.batch,
   };
-  const results: AccountResult[] = await withRepoLock(
-    repo,
-    `fetch ${names.join(' ')}`,
-    async (locked) => {
-      const out: AccountResult[] = [];
-      try {
-        for (const a of accounts) out.push(await fetchOne(locked, a, override, opts));
-      } finally {
-        progress.stop();
-      }
-      return out;
-    },
-    { waitMs: LOCK_WAIT_MS.none },
-  );
+  const results: AccountResult[] = await withRepoLock(repo, { what: `fetch ${names.join(' ')}`, waitMs: LOCK_WAIT_MS.none }, async (locked) => {
+    const out: AccountResult[] = [];
+    try {
+      for (const a of accounts) out.push(await fetchOne(locked, a, override, opts));
+    } finally {
+      progress.stop();
+    }
+    return out;
+  });
 
   if (argv.json) {
     printJson({

@@ -182,9 +182,9 @@ async function createRepo(plan: InitPlan, replica: string, progress: InitOptions
   if (inboxMarker !== null && !adopted) await writeFile(join(root, inboxMarker), '', { mode: MAIL_FILE_MODE });
   // The repo as openRepo would find it, without a `git config --get` process.
   const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica, id };
-  const result = await withRepoLock(repo, 'init', (locked) => record(locked, { message: adopted ? 'adopt existing Maildir' : 'init', progress }), {
-    waitMs: LOCK_WAIT_MS.none,
-  });
+  const result = await withRepoLock(repo, { what: 'init', waitMs: LOCK_WAIT_MS.none }, (locked) =>
+    record(locked, { message: adopted ? 'adopt existing Maildir' : 'init', progress }),
+  );
   await finishInit(root);
   const warning = adopted ? await mailExposure(root, plan.folders) : null;
   return { repo, result, adopted, detected: plan.detected, warning };
