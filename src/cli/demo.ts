@@ -35,7 +35,7 @@ const MAILS = [
 async function deliver(repo: Repo, n: number, [from, subject, body]: string[]): Promise<string> {
   const key = `${1_700_000_000 + n}.M${n}P1.demo`;
   const text = `From: ${from}\r\nTo: you@example.org\r\nSubject: ${subject}\r\nMessage-ID: <demo-${n}@example.org>\r\nDate: Fri, 17 Nov 2023 10:0${n}:00 +0000\r\n\r\n${body}\r\n`;
-  await writeFileAtomic(join(repo.root, 'INBOX', 'new', key), text, 0o600, join(repo.root, 'INBOX', 'tmp'));
+  await writeFileAtomic(join(repo.root, 'INBOX', 'new', key), text, { mode: 0o600, tmpDir: join(repo.root, 'INBOX', 'tmp') });
   return key;
 }
 

@@ -88,7 +88,7 @@ async function readCache(path: string): Promise<CacheEntry | undefined> {
 async function writeCache(path: string, e: CacheEntry): Promise<void> {
   const dir = join(path, '..');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(path, `${JSON.stringify(e)}\n`, 0o600);
+  await writeFileAtomic(path, `${JSON.stringify(e)}\n`, { mode: 0o600 });
 }
 
 async function library(): Promise<typeof Oauth> {
