@@ -71,7 +71,7 @@ async function getItBack(desktop: Repo, laptop: Repo, key: string): Promise<bool
     'desktop: mailgit log --deleted',
     gone.map((d) => `${d.replica} deleted "${d.subject ?? ''}" (${d.from ?? ''}) from ${d.folder}`),
   );
-  const restored = await withRepoLock(desktop, { what: 'demo' }, (locked) => restoreMessages(locked, [key], undefined));
+  const restored = await withRepoLock(desktop, { what: 'demo' }, (locked) => restoreMessages(locked, { names: [key] }));
   say(`desktop: mailgit restore ${key}`, restored.lines);
   say('desktop: sync', await sync(desktop));
   say('laptop: sync', await sync(laptop));

@@ -51,7 +51,9 @@ export async function handler(argv: RestoreArgs): Promise<void> {
   progress.label('restore');
   const opts = { dryRun: argv.dryRun, list: argv.dryRun === true || argv.json === true, progress };
   const report = await withRepoLock(repo, { what: 'restore', waitMs: LOCK_WAIT_MS.patient }, (locked) =>
-    argv.folder !== undefined ? restoreFolder(locked, argv.folder, argv.asOf!, opts) : restoreMessages(locked, argv.messages, argv.at, opts),
+    argv.folder !== undefined
+      ? restoreFolder(locked, { folder: argv.folder, asOf: argv.asOf! }, opts)
+      : restoreMessages(locked, { names: argv.messages, at: argv.at }, opts),
   ).finally(() => progress.stop());
   if (argv.json) {
     printJson({
