@@ -39,7 +39,8 @@ async function deliver(repo: Repo, n: number, [from, subject, body]: string[]): 
   return key;
 }
 
-async function flag(repo: Repo, key: string, flags: string, folder = 'INBOX'): Promise<void> {
+/** Gives the demo message `key` the flags `flags`, moving it from INBOX to `folder` (default INBOX). */
+async function flag(repo: Repo, key: string, { flags, folder = 'INBOX' }: { flags: string; folder?: string }): Promise<void> {
   const dir = join(repo.root, 'INBOX');
   for (const sub of ['new', 'cur']) {
     const name = (await readdir(join(dir, sub))).find((n) => n.startsWith(key));
@@ -98,15 +99,15 @@ export async function handler(argv: DemoArgs): Promise<void> {
     await git(['remote', 'rename', 'origin', 'hub'], { cwd: laptop.root });
     say(`laptop: cloned from the hub into ${laptop.root}`);
 
-    await flag(laptop, keys[0]!, 'S');
-    await flag(laptop, keys[1]!, 'S');
+    await flag(laptop, keys[0]!, { flags: 'S' });
+    await flag(laptop, keys[1]!, { flags: 'S' });
     await unlink(join(laptop.root, 'INBOX', 'new', keys[2]!));
     say('laptop (offline): read 2 messages, deleted the digest', await commit(laptop));
 
-    await flag(desktop, keys[0]!, 'F');
+    await flag(desktop, keys[0]!, { flags: 'F' });
     for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(desktop.root, 'Archive', sub), { recursive: true, mode: 0o700 });
-    await flag(desktop, keys[3]!, 'S', 'Archive');
-    await flag(desktop, keys[2]!, 'F');
+    await flag(desktop, keys[3]!, { flags: 'S', folder: 'Archive' });
+    await flag(desktop, keys[2]!, { flags: 'F' });
     keys.push(await deliver(desktop, 5, ['dave@example.org', 'New mail while you were away', 'Hello from the desktop.']));
     say('desktop (at the same time): flagged "Lunch on Friday?" and the digest, archived the photos, new mail arrived', await commit(desktop));
 

@@ -53,7 +53,7 @@ function failed(a: Account, err: MailgitError): AccountResult {
  * access token mailgit refreshes itself, a new one is got once and tried (a cached token
  * may have been revoked before it expired).
  */
-async function fetchOne(repo: LockedRepo, a: Account, override: string[] | undefined, opts: FetchOptions): Promise<AccountResult> {
+async function fetchOne(repo: LockedRepo, a: Account, { override, opts }: { override: string[] | undefined; opts: FetchOptions }): Promise<AccountResult> {
   const { fetchAccount } = await import('../fetch/fetch.js');
   const refreshed = a.auth === 'oauth2' && a.oauth !== undefined && override === undefined;
   try {
@@ -97,7 +97,7 @@ export async function handler(argv: FetchArgs): Promise<void> {
   const results: AccountResult[] = await withRepoLock(repo, { what: `fetch ${names.join(' ')}`, waitMs: LOCK_WAIT_MS.none }, async (locked) => {
     const out: AccountResult[] = [];
     try {
-      for (const a of accounts) out.push(await fetchOne(locked, a, override, opts));
+      for (const a of accounts) out.push(await fetchOne(locked, a, { override, opts }));
     } finally {
       progress.stop();
     }
