@@ -325,7 +325,9 @@ class Applier {
    * client's part). Never a second copy.
    */
   private async followClient(s: PathChange, c: PathChange, now: string): Promise<void> {
-    const merged = messagePath(mergeClientName(parseMessagePath(s.path)!, parseMessagePath(now)!, parseMessagePath(c.path)!, c.newOid!));
+    const merged = messagePath(
+      mergeClientName({ base: parseMessagePath(s.path)!, client: parseMessagePath(now)!, wanted: parseMessagePath(c.path)! }, c.newOid!),
+    );
     if (merged !== now && !(await this.renameIfThere(now, merged))) return;
     this.touched.add(dirname(merged));
   }
