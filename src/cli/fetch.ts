@@ -57,9 +57,9 @@ async function fetchOne(repo: LockedRepo, a: Account, { override, opts }: { over
   const { fetchAccount } = await import('../fetch/fetch.js');
   const refreshed = a.auth === 'oauth2' && a.oauth !== undefined && override === undefined;
   try {
-    const r = await fetchAccount(repo, a, await resolvePassword(repo, a, { command: override }), opts);
+    const r = await fetchAccount(repo, { account: a, password: await resolvePassword(repo, a, { command: override }) }, opts);
     if (!refreshed || r.error?.exitCode !== EX.NOPERM) return r;
-    return await fetchAccount(repo, a, await resolvePassword(repo, a, { command: override, fresh: true }), opts);
+    return await fetchAccount(repo, { account: a, password: await resolvePassword(repo, a, { command: override, fresh: true }) }, opts);
   } catch (err) {
     if (err instanceof MailgitError) return failed(a, err);
     throw err;

@@ -24,7 +24,9 @@ async function newRepo(name = 'laptop'): Promise<Repo> {
 }
 
 function run(repo: Repo, server: MemoryMailServer, opts: FetchOptions = {}, password = PASSWORD): Promise<AccountResult> {
-  return withRepoLock(repo, { what: 'fetch work' }, (locked) => fetchAccount(locked, ACCOUNT, password, { source: (_a, pw) => server.source(pw), ...opts }));
+  return withRepoLock(repo, { what: 'fetch work' }, (locked) =>
+    fetchAccount(locked, { account: ACCOUNT, password }, { source: (_a, pw) => server.source(pw), ...opts }),
+  );
 }
 
 function gen(i: number, tag: string, lines = 3): string {
