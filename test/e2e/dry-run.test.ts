@@ -7,7 +7,8 @@
  */
 import { describe, expect, test, vi } from 'vitest';
 import { gitOut, tempDir } from '../helpers/cli.js';
-import { arrive, diskFiles, hubPair, listing, messagesAt, mg, moveTo, remove, setFlags } from '../helpers/replica.js';
+import { join } from 'node:path';
+import { addRemote, arrive, cloneReplica, diskFiles, hubPair, listing, messagesAt, mg, moveTo, remove, setFlags } from '../helpers/replica.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
@@ -54,6 +55,31 @@ describe('a dry run prints the plan the real run carries out', () => {
     // A decision names when each side changed: the record's time is the time it is made.
     const untimed = (report: unknown) => JSON.parse(JSON.stringify(report).replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/g, 'TIME')) as unknown;
     expect(untimed(json(b, ['sync']))).toEqual(untimed(plan));
+  });
+
+  test('sync -n with a push from a peer waiting and two remotes: what it receives, then each remote in order', () => {
+    const dir = tempDir('mailgit-dry-');
+    const { hub, a, b } = hubPair(dir, 2);
+    const c = cloneReplica(hub, join(dir, 'c'), 'c');
+    addRemote(c, 'b', b);
+    arrive(c, 'from c');
+    mg(c, ['sync', 'b']); // waits in b's refs/mailgit/incoming/
+    arrive(a, 'from a');
+    mg(a, ['sync']);
+    addRemote(b, 'c', c);
+    arrive(b, 'from b');
+    const before = snapshot(b);
+    const plan = json<Record<string, unknown>>(b, ['sync', '-n']);
+    expect(snapshot(b)).toEqual(before);
+    expect(gitOut(hub, ['rev-parse', 'main']).trim()).toBe(gitOut(a, ['rev-parse', 'HEAD']).trim());
+    expect(plan).toMatchObject({
+      received: [expect.stringMatching(/^c: /)],
+      remotes: [
+        { remote: 'c', pushed: 'incoming' },
+        { remote: 'origin', pushed: 'main' },
+      ],
+    });
+    expect(json(b, ['sync'])).toEqual(plan);
   });
 
   test('restore -n of messages: the same messages come back and the same are reported present', () => {
