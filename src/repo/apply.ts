@@ -572,6 +572,16 @@ export async function applyCommit(repo: LockedRepo, { from, to, ...opts }: Apply
 }
 
 /**
+ * True when an apply that a killed or failed mailgit left waits for
+ * {@link finishPendingApply}: the next record finishes it first, so a dry run, which
+ * changes nothing, cannot plan on the Maildir as it is.
+ */
+export async function applyPending(repo: Repo, fs: ApplyFs = nodeApplyFs): Promise<boolean> {
+  const j = await readJournal(fs, repo);
+  return j !== null && (await readHead(repo.root)) === j.to;
+}
+
+/**
  * Finishes an apply that a killed or failed mailgit left (no-op when there is none):
  * forward, or undone when forward fails; a journal already being undone is only undone.
  * Throws when neither works. Says what it did.

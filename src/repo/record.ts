@@ -32,7 +32,7 @@ import type { Scan, ScanOptions } from './scan.js';
 import { saveDirState } from './dirstate.js';
 import { maintainUntilDone, scheduleMaintenance } from './maintenance.js';
 import { copyAliases } from './copies.js';
-import { finishPendingApply } from './apply.js';
+import { applyPending, finishPendingApply } from './apply.js';
 import { ListingCache } from './listingCache.js';
 import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
@@ -245,10 +245,17 @@ export interface RecordPreview {
 /**
  * What {@link record} would commit now, written as blobs, a tree and a commit in the
  * object store only: no ref, no index, no directory cache moves and the Maildir is left
- * as it is (a dry run's sync plans its merges on it). `null` when nothing changed.
+ * as it is (a dry run's sync plans its merges on it). `null` when nothing changed. An
+ * apply left unfinished is refused (exit 75): the real record would finish it first.
  */
 export async function previewRecord(repo: LockedRepo): Promise<RecordPreview | null> {
   await checkGitView(repo, { readOnly: true });
+  if (await applyPending(repo))
+    throw new MailgitError(
+      'a sync was stopped while writing mail into the Maildir: a dry run cannot plan on that; run the command without -n, which finishes it first',
+      'EPENDING',
+      EX.TEMPFAIL,
+    );
   const scan = await scanChanges(repo);
   if (scan.edits.length === 0) return null;
   const summary = formatEvents(await scanSummary(repo, scan));

@@ -6,7 +6,8 @@
  * checks that nothing changed, runs the verb for real and compares.
  */
 import { describe, expect, test, vi } from 'vitest';
-import { gitOut, tempDir } from '../helpers/cli.js';
+import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addRemote, arrive, cloneReplica, diskFiles, hubPair, listing, messagesAt, mg, moveTo, remove, setFlags } from '../helpers/replica.js';
 
@@ -101,6 +102,27 @@ describe('a dry run prints the plan the real run carries out', () => {
       ],
     });
     expect(json(b, ['sync'])).toEqual(plan);
+  });
+
+  test('an apply a killed sync left unfinished: -n refuses in one line (75), the real run finishes it', () => {
+    const { a } = hubPair(tempDir('mailgit-dry-'), 2);
+    arrive(a, 'one more');
+    mg(a, ['commit']);
+    const journal = join(a, '.git/mailgit/apply.json');
+    writeFileSync(journal, JSON.stringify({ from: gitOut(a, ['rev-parse', 'HEAD~1']).trim(), to: gitOut(a, ['rev-parse', 'HEAD']).trim() }));
+    for (const args of [
+      ['sync', '-n'],
+      ['restore', '--folder', 'INBOX', '--as-of', 'HEAD~1', '-n'],
+    ]) {
+      const r = mailgit(['-C', a, ...args]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        75,
+        '',
+        expect.stringMatching(/^mailgit: a sync was stopped while writing mail .* run the command without -n[^\n]*\n$/),
+      ]);
+    }
+    expect(mg(a, ['sync']).code).toBe(0);
+    expect(existsSync(journal)).toBe(false);
   });
 
   test('restore -n of messages: the same messages come back and the same are reported present', () => {
