@@ -148,7 +148,7 @@ async function residentTimes(root, reps, offset) {
       const names = flipOne(root, offset + k);
       const hints = k === 0 ? new Map() : new Map([['INBOX/cur', new Set(names)]]);
       const t = process.hrtime.bigint();
-      const r = await withRepoLock(repo, 'bench', (locked) => session.record(locked, { hints }));
+      const r = await withRepoLock(repo, { what: 'bench' }, (locked) => session.record(locked, { hints }));
       if (k > 0) ts.push(Number(process.hrtime.bigint() - t) / 1e6);
       if (!r) throw new Error('resident record found nothing to record');
     }

@@ -153,7 +153,7 @@ export async function add(argv: AddArgs): Promise<void> {
     clientSecretCommand: commandOption(argv.oauthClientSecretCommand, '--oauth-client-secret-command'),
   };
   const offlineimap = offlineimapOf(argv);
-  const commit = await withRepoLock(repo, `account add ${argv.name}`, async (locked) => {
+  const commit = await withRepoLock(repo, { what: `account add ${argv.name}` }, async (locked) => {
     const exists = (await listAccounts(repo.root)).includes(argv.name);
     if (exists && !argv.force) {
       throw new MailgitError(
@@ -212,7 +212,7 @@ export async function remove(argv: NameArgs): Promise<void> {
   checkAccountName(argv.name);
   const repo = await repoFromArgs(argv);
   await readAccount(repo.root, argv.name);
-  const commit = await withRepoLock(repo, `account remove ${argv.name}`, async (locked) => {
+  const commit = await withRepoLock(repo, { what: `account remove ${argv.name}` }, async (locked) => {
     await removeAccount(repo, argv.name);
     return record(locked, { message: `account remove ${argv.name}` });
   });

@@ -209,7 +209,8 @@ interface Found {
   help?: string[];
 }
 
-function addVerb(y: Argv, verb: VerbSpec, parents: VerbSpec[], found: Found): void {
+/** Adds `verb` (and its own verbs) to `y`, below the verbs `parents`; the handler notes in `found` that it ran. */
+function addVerb(y: Argv, verb: VerbSpec, { parents, found }: { parents: VerbSpec[]; found: Found }): void {
   const path = [...parents, verb];
   const command = [verb.name, ...(verb.positionals ?? []).map(positionalWord)].join(' ');
   y.command(
@@ -218,7 +219,7 @@ function addVerb(y: Argv, verb: VerbSpec, parents: VerbSpec[], found: Found): vo
     (b) => {
       b.usage(`usage: ${usageLine(verb, parents)}\n\n${verb.description}`);
       for (const p of verb.positionals ?? []) b.positional(p.name, { type: 'string', describe: p.description ?? '', ...(p.variadic ? { array: true } : {}) });
-      for (const sub of verb.verbs ?? []) addVerb(b, sub, path, found);
+      for (const sub of verb.verbs ?? []) addVerb(b, sub, { parents: path, found });
       addOptions(b, verb.options ?? {}, false);
       for (const [line, what] of verb.examples ?? []) b.example(line, what);
       if (verb.load)
@@ -264,7 +265,7 @@ function parser(found: Found): Argv {
       found.help = (argv.command as string[] | undefined) ?? [];
     },
   );
-  for (const verb of COMMANDS) addVerb(y, verb, [], found);
+  for (const verb of COMMANDS) addVerb(y, verb, { parents: [], found });
   return y.epilogue(`"mailgit help COMMAND" shows a command's arguments, options, examples and exit statuses.`);
 }
 

@@ -17,7 +17,7 @@ interface CheckArgs extends GlobalArgs {
 
 async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const c = await withRepoLock(repo, 'check', (locked) => compareRemote(locked, argv.remote), { waitMs: LOCK_WAIT_MS.patient });
+  const c = await withRepoLock(repo, { what: 'check', waitMs: LOCK_WAIT_MS.patient }, (locked) => compareRemote(locked, argv.remote));
   if (argv.json) printJson(c);
   else if (c.same) console.log(`same mail as ${c.remote} (tree ${c.here?.slice(0, 10) ?? 'empty'})`);
   else {
@@ -31,7 +31,7 @@ async function remote(argv: CheckArgs & { remote: string }): Promise<void> {
 export async function handler(argv: CheckArgs): Promise<void> {
   if (argv.remote !== undefined) return remote({ ...argv, remote: argv.remote });
   const repo = await repoFromArgs(argv);
-  const r = argv.repair ? await withRepoLock(repo, 'check --repair', repairRepo, { waitMs: LOCK_WAIT_MS.patient }) : await checkRepo(repo);
+  const r = argv.repair ? await withRepoLock(repo, { what: 'check --repair', waitMs: LOCK_WAIT_MS.patient }, repairRepo) : await checkRepo(repo);
   if (argv.json) printJson(r);
   else {
     for (const f of r.found) console.log(f.text);

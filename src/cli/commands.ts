@@ -106,13 +106,16 @@ const REMOTE_NAME: PositionalSpec = { name: 'name', required: true, description:
 
 const ACCOUNT_NAME: PositionalSpec = { name: 'name', required: true, description: 'account name (letters, digits, - and _)' };
 
+/** One secret command's `account` verb: its name, what the command prints, its handler in account.ts, an example. */
+interface SecretCommandVerb {
+  name: string;
+  what: string;
+  handler: 'passwordCommand' | 'tokenCommand' | 'refreshTokenCommand' | 'clientSecretCommand';
+  example: [string, string];
+}
+
 /** An `account` verb that sets, prints or (`--clear`) forgets one of this machine's secret commands. */
-function secretCommandVerb(
-  name: string,
-  what: string,
-  handler: 'passwordCommand' | 'tokenCommand' | 'refreshTokenCommand' | 'clientSecretCommand',
-  example: [string, string],
-): VerbSpec {
+function secretCommandVerb({ name, what, handler, example }: SecretCommandVerb): VerbSpec {
   return {
     name,
     description: `set (or --clear) this machine's ${what} command for an account`,
@@ -367,10 +370,12 @@ export const COMMANDS: VerbSpec[] = [
         exits: [[66, 'not a mail repo, or no such account'], ...REPO.slice(1)],
         load: async () => (await import('./account.js')).remove,
       },
-      secretCommandVerb('password-command', 'password', 'passwordCommand', [
-        'mailgit account password-command work "pass show mail/work"',
-        'this machine asks pass',
-      ]),
+      secretCommandVerb({
+        name: 'password-command',
+        what: 'password',
+        handler: 'passwordCommand',
+        example: ['mailgit account password-command work "pass show mail/work"', 'this machine asks pass'],
+      }),
       {
         name: 'trust',
         description: "trust the account's current server settings on this machine (after a change made on another replica)",
@@ -379,18 +384,24 @@ export const COMMANDS: VerbSpec[] = [
         exits: [[66, 'not a mail repo, or no such account'], 77],
         load: async () => (await import('./account.js')).trust,
       },
-      secretCommandVerb('token-command', 'OAuth 2 access token', 'tokenCommand', [
-        'mailgit account token-command gmail "oauth2-helper gmail"',
-        'this machine gets tokens from a helper',
-      ]),
-      secretCommandVerb('refresh-token-command', 'OAuth 2 refresh token', 'refreshTokenCommand', [
-        'mailgit account refresh-token-command work "pass show mail/work-refresh"',
-        'mailgit refreshes with the token pass keeps',
-      ]),
-      secretCommandVerb('client-secret-command', 'OAuth 2 client secret', 'clientSecretCommand', [
-        'mailgit account client-secret-command gmail "pass show mail/gmail-client"',
-        'a provider that wants a client secret',
-      ]),
+      secretCommandVerb({
+        name: 'token-command',
+        what: 'OAuth 2 access token',
+        handler: 'tokenCommand',
+        example: ['mailgit account token-command gmail "oauth2-helper gmail"', 'this machine gets tokens from a helper'],
+      }),
+      secretCommandVerb({
+        name: 'refresh-token-command',
+        what: 'OAuth 2 refresh token',
+        handler: 'refreshTokenCommand',
+        example: ['mailgit account refresh-token-command work "pass show mail/work-refresh"', 'mailgit refreshes with the token pass keeps'],
+      }),
+      secretCommandVerb({
+        name: 'client-secret-command',
+        what: 'OAuth 2 client secret',
+        handler: 'clientSecretCommand',
+        example: ['mailgit account client-secret-command gmail "pass show mail/gmail-client"', 'a provider that wants a client secret'],
+      }),
       {
         name: 'login',
         description: 'get an OAuth 2 refresh token by device login; prints it on stdout for your secret store',

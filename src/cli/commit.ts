@@ -14,7 +14,7 @@ interface CommitArgs extends GlobalArgs {
 /** The `commit` verb: records everything the mail client changed as one commit. */
 export async function handler(argv: CommitArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const result = await withRepoLock(repo, 'commit', (locked) => record(locked, { message: argv.message }), { waitMs: LOCK_WAIT_MS.none });
+  const result = await withRepoLock(repo, { what: 'commit', waitMs: LOCK_WAIT_MS.none }, (locked) => record(locked, { message: argv.message }));
   if (argv.json) {
     printJson({ commit: result?.commit ?? null, summary: result?.summary ?? [], folders: eventsJson(result?.events ?? new Map()) });
     return;

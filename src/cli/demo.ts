@@ -35,11 +35,12 @@ const MAILS = [
 async function deliver(repo: Repo, n: number, [from, subject, body]: string[]): Promise<string> {
   const key = `${1_700_000_000 + n}.M${n}P1.demo`;
   const text = `From: ${from}\r\nTo: you@example.org\r\nSubject: ${subject}\r\nMessage-ID: <demo-${n}@example.org>\r\nDate: Fri, 17 Nov 2023 10:0${n}:00 +0000\r\n\r\n${body}\r\n`;
-  await writeFileAtomic(join(repo.root, 'INBOX', 'new', key), text, 0o600, join(repo.root, 'INBOX', 'tmp'));
+  await writeFileAtomic(join(repo.root, 'INBOX', 'new', key), text, { mode: 0o600, tmpDir: join(repo.root, 'INBOX', 'tmp') });
   return key;
 }
 
-async function flag(repo: Repo, key: string, flags: string, folder = 'INBOX'): Promise<void> {
+/** Gives the demo message `key` the flags `flags`, moving it from INBOX to `folder` (default INBOX). */
+async function flag(repo: Repo, key: string, { flags, folder = 'INBOX' }: { flags: string; folder?: string }): Promise<void> {
   const dir = join(repo.root, 'INBOX');
   for (const sub of ['new', 'cur']) {
     const name = (await readdir(join(dir, sub))).find((n) => n.startsWith(key));
@@ -53,11 +54,11 @@ function say(title: string, lines: string[] = []): void {
 }
 
 async function commit(repo: Repo): Promise<string[]> {
-  return (await withRepoLock(repo, 'demo', (locked) => record(locked)))?.summary ?? [];
+  return (await withRepoLock(repo, { what: 'demo' }, (locked) => record(locked)))?.summary ?? [];
 }
 
 async function sync(repo: Repo): Promise<string[]> {
-  const r = await withRepoLock(repo, 'demo', (locked) => syncRepo(locked, []));
+  const r = await withRepoLock(repo, { what: 'demo' }, (locked) => syncRepo(locked, []));
   return r.remotes.flatMap((x) => [...x.incoming.map((l) => `in   ${l}`), ...x.outgoing.map((l) => `out  ${l}`), ...x.decisions.map((l) => `conflict: ${l}`)]);
 }
 
@@ -71,7 +72,7 @@ async function getItBack(desktop: Repo, laptop: Repo, key: string): Promise<bool
     'desktop: mailgit log --deleted',
     gone.map((d) => `${d.replica} deleted "${d.subject ?? ''}" (${d.from ?? ''}) from ${d.folder}`),
   );
-  const restored = await withRepoLock(desktop, 'demo', (locked) => restoreMessages(locked, [key], undefined));
+  const restored = await withRepoLock(desktop, { what: 'demo' }, (locked) => restoreMessages(locked, { names: [key] }));
   say(`desktop: mailgit restore ${key}`, restored.lines);
   say('desktop: sync', await sync(desktop));
   say('laptop: sync', await sync(laptop));
@@ -98,15 +99,15 @@ export async function handler(argv: DemoArgs): Promise<void> {
     await git(['remote', 'rename', 'origin', 'hub'], { cwd: laptop.root });
     say(`laptop: cloned from the hub into ${laptop.root}`);
 
-    await flag(laptop, keys[0]!, 'S');
-    await flag(laptop, keys[1]!, 'S');
+    await flag(laptop, keys[0]!, { flags: 'S' });
+    await flag(laptop, keys[1]!, { flags: 'S' });
     await unlink(join(laptop.root, 'INBOX', 'new', keys[2]!));
     say('laptop (offline): read 2 messages, deleted the digest', await commit(laptop));
 
-    await flag(desktop, keys[0]!, 'F');
+    await flag(desktop, keys[0]!, { flags: 'F' });
     for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(desktop.root, 'Archive', sub), { recursive: true, mode: 0o700 });
-    await flag(desktop, keys[3]!, 'S', 'Archive');
-    await flag(desktop, keys[2]!, 'F');
+    await flag(desktop, keys[3]!, { flags: 'S', folder: 'Archive' });
+    await flag(desktop, keys[2]!, { flags: 'F' });
     keys.push(await deliver(desktop, 5, ['dave@example.org', 'New mail while you were away', 'Hello from the desktop.']));
     say('desktop (at the same time): flagged "Lunch on Friday?" and the digest, archived the photos, new mail arrived', await commit(desktop));
 

@@ -53,13 +53,13 @@ function failed(a: Account, err: MailgitError): AccountResult {
  * access token mailgit refreshes itself, a new one is got once and tried (a cached token
  * may have been revoked before it expired).
  */
-async function fetchOne(repo: LockedRepo, a: Account, override: string[] | undefined, opts: FetchOptions): Promise<AccountResult> {
+async function fetchOne(repo: LockedRepo, a: Account, { override, opts }: { override: string[] | undefined; opts: FetchOptions }): Promise<AccountResult> {
   const { fetchAccount } = await import('../fetch/fetch.js');
   const refreshed = a.auth === 'oauth2' && a.oauth !== undefined && override === undefined;
   try {
-    const r = await fetchAccount(repo, a, await resolvePassword(repo, a, { command: override }), opts);
+    const r = await fetchAccount(repo, { account: a, password: await resolvePassword(repo, a, { command: override }) }, opts);
     if (!refreshed || r.error?.exitCode !== EX.NOPERM) return r;
-    return await fetchAccount(repo, a, await resolvePassword(repo, a, { command: override, fresh: true }), opts);
+    return await fetchAccount(repo, { account: a, password: await resolvePassword(repo, a, { command: override, fresh: true }) }, opts);
   } catch (err) {
     if (err instanceof MailgitError) return failed(a, err);
     throw err;
@@ -94,20 +94,15 @@ export async function handler(argv: FetchArgs): Promise<void> {
     chunkMessages: argv.batch,
     commitMessages: argv.batch,
   };
-  const results: AccountResult[] = await withRepoLock(
-    repo,
-    `fetch ${names.join(' ')}`,
-    async (locked) => {
-      const out: AccountResult[] = [];
-      try {
-        for (const a of accounts) out.push(await fetchOne(locked, a, override, opts));
-      } finally {
-        progress.stop();
-      }
-      return out;
-    },
-    { waitMs: LOCK_WAIT_MS.none },
-  );
+  const results: AccountResult[] = await withRepoLock(repo, { what: `fetch ${names.join(' ')}`, waitMs: LOCK_WAIT_MS.none }, async (locked) => {
+    const out: AccountResult[] = [];
+    try {
+      for (const a of accounts) out.push(await fetchOne(locked, a, { override, opts }));
+    } finally {
+      progress.stop();
+    }
+    return out;
+  });
 
   if (argv.json) {
     printJson({

@@ -29,7 +29,7 @@ interface RenameArgs extends GlobalArgs {
 export async function add(argv: AddArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   const spec = { name: argv.name, url: argv.url, create: argv.create };
-  const done = await withRepoLock(repo, 'remote add', (locked) => addRemote(locked, spec), { waitMs: LOCK_WAIT_MS.patient });
+  const done = await withRepoLock(repo, { what: 'remote add', waitMs: LOCK_WAIT_MS.patient }, (locked) => addRemote(locked, spec));
   if (argv.json) printJson({ name: argv.name, url: argv.url, ...done });
   else if (done.created && (process.stdout.isTTY || argv.verbose)) {
     console.log(`created hub ${argv.url}${done.pushed ? ` with this replica's mail; clone it elsewhere with: mailgit clone ${argv.url} DIR` : ''}`);
@@ -60,11 +60,11 @@ export async function list(argv: GlobalArgs): Promise<void> {
 /** `remote remove`: forgets a remote; the mail it brought stays. */
 export async function remove(argv: NameArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  await withRepoLock(repo, 'remote remove', () => removeRemote(repo, argv.name), { waitMs: LOCK_WAIT_MS.patient });
+  await withRepoLock(repo, { what: 'remote remove', waitMs: LOCK_WAIT_MS.patient }, () => removeRemote(repo, argv.name));
 }
 
 /** `remote rename`: renames a remote with everything mailgit keeps about it. */
 export async function rename(argv: RenameArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  await withRepoLock(repo, 'remote rename', () => renameRemote(repo, argv.old, argv.new), { waitMs: LOCK_WAIT_MS.patient });
+  await withRepoLock(repo, { what: 'remote rename', waitMs: LOCK_WAIT_MS.patient }, () => renameRemote(repo, argv.old, argv.new));
 }

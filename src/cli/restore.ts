@@ -50,11 +50,10 @@ export async function handler(argv: RestoreArgs): Promise<void> {
   const progress = (argv.progress ?? (process.stderr.isTTY === true && !argv.json)) ? barProgress() : silentProgress;
   progress.label('restore');
   const opts = { dryRun: argv.dryRun, list: argv.dryRun === true || argv.json === true, progress };
-  const report = await withRepoLock(
-    repo,
-    'restore',
-    (locked) => (argv.folder !== undefined ? restoreFolder(locked, argv.folder, argv.asOf!, opts) : restoreMessages(locked, argv.messages, argv.at, opts)),
-    { waitMs: LOCK_WAIT_MS.patient },
+  const report = await withRepoLock(repo, { what: 'restore', waitMs: LOCK_WAIT_MS.patient }, (locked) =>
+    argv.folder !== undefined
+      ? restoreFolder(locked, { folder: argv.folder, asOf: argv.asOf! }, opts)
+      : restoreMessages(locked, { names: argv.messages, at: argv.at }, opts),
   ).finally(() => progress.stop());
   if (argv.json) {
     printJson({

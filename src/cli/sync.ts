@@ -55,11 +55,8 @@ async function progressBars(): Promise<SyncBars> {
 export async function handler(argv: SyncArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
   const bars = wantProgress(argv) ? await progressBars() : undefined;
-  const report = await withRepoLock(
-    repo,
-    'sync',
-    (locked) => syncRepo(locked, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound, bars }),
-    { waitMs: LOCK_WAIT_MS.patient },
+  const report = await withRepoLock(repo, { what: 'sync', waitMs: LOCK_WAIT_MS.patient }, (locked) =>
+    syncRepo(locked, argv.remotes ?? [], { dryRun: argv.dryRun, allowUnrelated: argv.allowUnrelated, allowRewound: argv.allowRewound, bars }),
   );
   const failed = report.remotes.filter((r) => !r.ok);
   if (argv.json) printJson(report);

@@ -14,7 +14,7 @@ interface UndoArgs extends GlobalArgs {
 /** The `undo` verb. */
 export async function handler(argv: UndoArgs): Promise<void> {
   const repo = await repoFromArgs(argv);
-  const r = await withRepoLock(repo, 'undo', (locked) => undoCommit(locked, argv.commit), { waitMs: LOCK_WAIT_MS.patient });
+  const r = await withRepoLock(repo, { what: 'undo', waitMs: LOCK_WAIT_MS.patient }, (locked) => undoCommit(locked, argv.commit));
   if (argv.json) {
     printJson(r);
     return;

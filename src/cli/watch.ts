@@ -34,7 +34,7 @@ type Out = (obj: Record<string, unknown>, text: string) => void;
  * sources are checked first (exit 78 before anything runs); a password is asked once, an
  * OAuth token at each connection (it expires).
  */
-async function fetchLoop(repo: Repo, names: string[], intervalS: number, out: Out): Promise<FetchLoop> {
+async function fetchLoop(repo: Repo, { names, intervalS }: { names: string[]; intervalS: number }, out: Out): Promise<FetchLoop> {
   const all = names.length ? names : await listAccounts(repo.root);
   if (all.length === 0) throw new MailgitError('watch --fetch: no accounts defined: see "mailgit account add"', 'ENOACCOUNT', EX.CONFIG);
   const accounts: Account[] = [];
@@ -80,7 +80,7 @@ export async function handler(argv: WatchArgs): Promise<void> {
     if (json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...obj })}\n`);
     else process.stdout.write(`${stamp()} ${text}\n`);
   };
-  const loop = argv.fetch !== undefined ? await fetchLoop(repo, argv.fetch, interval, out) : undefined;
+  const loop = argv.fetch !== undefined ? await fetchLoop(repo, { names: argv.fetch, intervalS: interval }, out) : undefined;
   const w = await startWatch(repo, {
     quietMs: debounce,
     intervalMs: interval * 1000,

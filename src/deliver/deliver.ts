@@ -227,22 +227,17 @@ export async function deliver(repo: Repo, input: Readable, opts: DeliverOptions 
   const received = await receive(input, target);
   let delivered: string | null = null;
   try {
-    return await withRepoLock(
-      repo,
-      'deliver',
-      async (locked) => {
-        const path = await linkIntoPlace(target, received);
-        delivered = path;
-        await fsyncDir(join(target.abs, target.flags === null ? 'new' : 'cur'));
-        await fsyncDir(join(target.abs, 'tmp')).catch(() => undefined);
-        try {
-          return { path, size: received.size, record: await record(locked, { message: opts.message }) };
-        } catch (e) {
-          return notRecorded(path, received.size, e);
-        }
-      },
-      { waitMs: opts.lockWaitMs ?? LOCK_WAIT_MS.delivery },
-    );
+    return await withRepoLock(repo, { what: 'deliver', waitMs: opts.lockWaitMs ?? LOCK_WAIT_MS.delivery }, async (locked) => {
+      const path = await linkIntoPlace(target, received);
+      delivered = path;
+      await fsyncDir(join(target.abs, target.flags === null ? 'new' : 'cur'));
+      await fsyncDir(join(target.abs, 'tmp')).catch(() => undefined);
+      try {
+        return { path, size: received.size, record: await record(locked, { message: opts.message }) };
+      } catch (e) {
+        return notRecorded(path, received.size, e);
+      }
+    });
   } catch (e) {
     if (delivered === null) {
       await unlink(received.tmp).catch(() => undefined);

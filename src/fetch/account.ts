@@ -254,7 +254,7 @@ export async function writeAccount(repo: RepoPaths, a: Account): Promise<void> {
   const tmpDir = join(repo.gitDir, 'mailgit', 'tmp');
   await mkdir(join(repo.root, '.mailgit', 'accounts'), { recursive: true, mode: 0o700 });
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(repo.root, accountPath(a.name)), formatAccount(a), 0o644, tmpDir);
+  await writeFileAtomic(join(repo.root, accountPath(a.name)), formatAccount(a), { mode: 0o644, tmpDir });
 }
 
 /** Removes an account definition and its checkpoint from the work tree, and its local settings. */
@@ -289,7 +289,7 @@ export async function readLocalSettings(repo: RepoPaths, name: string): Promise<
 export async function writeLocalSettings(repo: RepoPaths, name: string, s: LocalAccountSettings): Promise<void> {
   const dir = join(repo.gitDir, 'mailgit', 'accounts');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(localPath(repo, name), `${JSON.stringify(s, null, 2)}\n`, 0o600);
+  await writeFileAtomic(localPath(repo, name), `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**

@@ -42,5 +42,5 @@ export async function writeCheckpoint(repo: RepoPaths, account: string, cp: Chec
   const tmpDir = join(repo.gitDir, 'mailgit', 'tmp');
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(path, formatCheckpoints(cp), 0o644, tmpDir);
+  await writeFileAtomic(path, formatCheckpoints(cp), { mode: 0o644, tmpDir });
 }

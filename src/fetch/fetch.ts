@@ -164,7 +164,7 @@ async function pendingMove(ctx: Ctx, local: string, key: string): Promise<boolea
     const known = await folderStateOf(ctx, other);
     if ((await store.keys()).has(key)) {
       if (!known?.hasKey(key)) return true;
-    } else if (known && (await claimUnsent(ctx, other, known, key))) return true;
+    } else if (known && (await claimUnsent(ctx, { local: other, state: known }, key))) return true;
   }
   return false;
 }
@@ -178,7 +178,7 @@ async function folderStateOf(ctx: Ctx, local: string): Promise<FolderState | und
 }
 
 /** Renames a not yet uploaded file of folder `local` with the content hash of `key` to `key`; whether there was one. */
-async function claimUnsent(ctx: Ctx, local: string, state: FolderState, key: string): Promise<boolean> {
+async function claimUnsent(ctx: Ctx, { local, state }: { local: string; state: FolderState }, key: string): Promise<boolean> {
   const hash = keyHash(key);
   if (hash === undefined || state.held.has(RELEARN_MARK)) return false;
   let unsent = ctx.unsent.get(local);
@@ -245,7 +245,8 @@ function dueCommit(ctx: Ctx): boolean {
   return ctx.pending >= (ctx.opts.commitMessages ?? 1000) || (ctx.pending > 0 && Date.now() - ctx.lastCommit >= (ctx.opts.commitMs ?? 5000));
 }
 
-function bump(ctx: Ctx, folder: string, fetched: number, flags: number): void {
+/** Counts `fetched` new messages and `flags` flag changes of `folder` towards the next commit. */
+function bump(ctx: Ctx, folder: string, { fetched, flags }: { fetched: number; flags: number }): void {
   const c = ctx.pendingFolders.get(folder) ?? { fetched: 0, flags: 0 };
   c.fetched += fetched;
   c.flags += flags;
@@ -307,7 +308,11 @@ function unchanged(ctx: Ctx, p: Planned): boolean {
  * small ones in one round trip (written to `tmp/` as they arrive; no other source call
  * meanwhile), large ones streamed one by one straight to `tmp/`.
  */
-async function download(ctx: Ctx, store: FolderStore, metas: MessageMeta[], onMessage: (m: MessageMeta, t: TmpMessage) => void): Promise<void> {
+async function download(
+  ctx: Ctx,
+  { store, metas }: { store: FolderStore; metas: MessageMeta[] },
+  onMessage: (m: MessageMeta, t: TmpMessage) => void,
+): Promise<void> {
   const threshold = ctx.opts.streamThreshold ?? 1 << 20;
   const byUid = new Map(metas.map((m) => [m.uid, m]));
   const small = metas.filter((m) => m.size < threshold).map((m) => m.uid);
@@ -451,6 +456,13 @@ interface ServerView {
   vanished: Set<number> | null;
 }
 
+/** One folder's pull in a run: the run, the folder, and what the server told of its flags. */
+interface Pull {
+  ctx: Ctx;
+  f: FolderRun;
+  view: ServerView;
+}
+
 /**
  * Server flags of what was fetched before: with CONDSTORE the changes since the stored
  * MODSEQ, else a `UID FETCH 1:n (FLAGS)` scan. Pull: applied three-way to the files at
@@ -474,7 +486,7 @@ async function serverFlags(ctx: Ctx, f: FolderRun): Promise<ServerView> {
   }
   const unknown: number[] = [];
   for (const c of changed) {
-    if (f.map.entries.has(c.uid)) await takeServerFlags(ctx, f, out, c.uid, f.store.lettersOf(c.flags));
+    if (f.map.entries.has(c.uid)) await takeServerFlags({ ctx, f, view: out }, { uid: c.uid, letters: f.store.lettersOf(c.flags) });
     else unknown.push(c.uid);
   }
   if (unknown.length) await learnKeys(ctx, f, unknown);
@@ -486,7 +498,7 @@ async function serverFlags(ctx: Ctx, f: FolderRun): Promise<ServerView> {
  * The server's letters of a known UID: two-way, kept for the reconciliation; pull,
  * applied three-way to the file at once.
  */
-async function takeServerFlags(ctx: Ctx, f: FolderRun, view: ServerView, uid: number, letters: string): Promise<void> {
+async function takeServerFlags({ ctx, f, view }: Pull, { uid, letters }: { uid: number; letters: string }): Promise<void> {
   const e = f.map.entries.get(uid)!;
   if (f.state) {
     view.letters.set(uid, letters);
@@ -499,7 +511,7 @@ async function takeServerFlags(ctx: Ctx, f: FolderRun, view: ServerView, uid: nu
 /** Counts one local file renamed for a server flag change. */
 function flagUpdated(ctx: Ctx, f: FolderRun): void {
   f.res.flagsUpdated++;
-  bump(ctx, f.p.local, 0, 1);
+  bump(ctx, f.p.local, { fetched: 0, flags: 1 });
 }
 
 /**
@@ -511,7 +523,7 @@ function flagUpdated(ctx: Ctx, f: FolderRun): void {
 async function learnKeys(ctx: Ctx, f: FolderRun, uids: number[]): Promise<void> {
   const metas = (await ctx.source.metasOf(uids)).filter((m) => ctx.opts.maxSize === undefined || m.size <= ctx.opts.maxSize);
   const learned: { m: MessageMeta; t: TmpMessage }[] = [];
-  await download(ctx, f.store, metas, (m, t) => learned.push({ m, t }));
+  await download(ctx, { store: f.store, metas }, (m, t) => learned.push({ m, t }));
   const keys = await f.store.keys();
   const store: { t: TmpMessage; key: string; letters: string }[] = [];
   for (const { m, t } of learned) {
@@ -528,7 +540,7 @@ async function learnKeys(ctx: Ctx, f: FolderRun, uids: number[]): Promise<void> 
     const r = await f.store.commitBatch(store);
     f.res.fetched += r.added;
     ctx.result.fetched += r.added;
-    bump(ctx, f.p.local, r.added, 0);
+    bump(ctx, f.p.local, { fetched: r.added, flags: 0 });
   }
 }
 
@@ -539,7 +551,7 @@ function twoWayEnv(ctx: Ctx): TwoWayEnv {
     expunge: ctx.account.expunge === true,
     acceptVanished: ctx.opts.acceptVanished === true,
     warn: (line) => ctx.result.warnings.push(`account ${ctx.account.name}: ${line}`),
-    changed: (folder, n) => bump(ctx, folder, 0, n),
+    changed: (folder, n) => bump(ctx, folder, { fetched: 0, flags: n }),
   };
 }
 
@@ -551,13 +563,13 @@ async function fetchFolder(ctx: Ctx, p: Planned): Promise<void> {
   const listed = await fetchNew(ctx, f, view);
   // Folder complete: every UID below UIDNEXT at SELECT time was listed and handled.
   positionFolder(ctx, f, Math.max(listed.maxUid, f.mb.uidNext - 1));
-  if (f.state) await reconcile(ctx, f, view, listed);
+  if (f.state) await reconcile({ ctx, f, view }, listed);
 }
 
 /** Two-way pass 1 for a fetched folder (src/fetch/twoway.ts); queues it for passes 2 and 3. */
-async function reconcile(ctx: Ctx, f: FolderRun, view: ServerView, listed: Listed): Promise<void> {
+async function reconcile({ ctx, f, view }: Pull, listed: Listed): Promise<void> {
   const state = f.state!;
-  const present = await serverUids(ctx, f, view, listed);
+  const present = await serverUids({ ctx, f, view }, listed);
   // UIDs below the checkpoint the state does not know (a checkpoint merged from a replica
   // ahead of this one): learn their keys, so their flags and deletions are followed too.
   const unknown = present ? [...present].filter((u) => u <= (f.valid?.uid ?? 0) && !state.entries.has(u)) : [];
@@ -577,7 +589,7 @@ async function reconcile(ctx: Ctx, f: FolderRun, view: ServerView, listed: Liste
   ctx.twoWay.push(tw);
   await reconcileFolder(twoWayEnv(ctx), tw);
   f.res.flagsUpdated += tw.counts.flagsPulled;
-  bump(ctx, f.p.local, 0, tw.counts.flagsPulled + tw.counts.flagsPushed);
+  bump(ctx, f.p.local, { fetched: 0, flags: tw.counts.flagsPulled + tw.counts.flagsPushed });
 }
 
 /**
@@ -586,7 +598,7 @@ async function reconcile(ctx: Ctx, f: FolderRun, view: ServerView, listed: Liste
  * it, the listing of new mail. Else EXISTS equal to the number of known UIDs below
  * UIDNEXT proves that none is gone, and only a difference costs a `UID SEARCH ALL`.
  */
-async function serverUids(ctx: Ctx, f: FolderRun, view: ServerView, listed: Listed): Promise<Set<number> | null> {
+async function serverUids({ ctx, f, view }: Pull, listed: Listed): Promise<Set<number> | null> {
   if (view.scanned) {
     for (const uid of listed.uids) view.scanned.add(uid);
     return view.scanned;
@@ -604,7 +616,7 @@ async function serverUids(ctx: Ctx, f: FolderRun, view: ServerView, listed: List
 }
 
 /** Two-way: arrivals that wait in another folder to be moved there are known, not stored (see {@link pendingMove}). */
-async function dropPendingMoves(ctx: Ctx, f: FolderRun, got: Arrived[], keys: Map<string, unknown>): Promise<void> {
+async function dropPendingMoves(ctx: Ctx, f: FolderRun, { got, keys }: { got: Arrived[]; keys: Map<string, unknown> }): Promise<void> {
   for (let i = got.length - 1; i >= 0; i--) {
     const g = got[i];
     if (keys.has(g.key) || !(await pendingMove(ctx, f.p.local, g.key))) continue;
@@ -676,7 +688,7 @@ async function fetchNew(ctx: Ctx, f: FolderRun, view: ServerView): Promise<Liste
   ctx.progress.expect(metas.length);
   if (!ctx.checkpoint[f.p.local] || f.res.uidValidityReset || !f.valid) positionFolder(ctx, f, 0);
   for (const chunk of chunksOf(ctx.opts, metas)) {
-    await fetchChunk(ctx, f, view, chunk);
+    await fetchChunk({ ctx, f, view }, chunk);
     if (!ctx.opts.newestFirst) positionFolder(ctx, f, chunk[chunk.length - 1].uid);
     if (dueCommit(ctx)) await commitNow(ctx);
   }
@@ -685,7 +697,7 @@ async function fetchNew(ctx: Ctx, f: FolderRun, view: ServerView): Promise<Liste
 }
 
 /** The messages of a chunk to download: not over `--max-size`, not known (their server flags are taken instead). */
-async function wanted(ctx: Ctx, f: FolderRun, view: ServerView, chunk: MessageMeta[]): Promise<MessageMeta[]> {
+async function wanted({ ctx, f, view }: Pull, chunk: MessageMeta[]): Promise<MessageMeta[]> {
   const keys = await f.store.keys();
   const want: MessageMeta[] = [];
   for (const m of chunk) {
@@ -697,7 +709,7 @@ async function wanted(ctx: Ctx, f: FolderRun, view: ServerView, chunk: MessageMe
     // Two-way: a known UID whose file is gone was deleted or moved here (pass 2 sends it).
     if (known && (keys.has(known.key) || f.state)) {
       f.res.existing++;
-      await takeServerFlags(ctx, f, view, m.uid, f.store.lettersOf(m.flags));
+      await takeServerFlags({ ctx, f, view }, { uid: m.uid, letters: f.store.lettersOf(m.flags) });
       continue;
     }
     want.push(m);
@@ -706,23 +718,25 @@ async function wanted(ctx: Ctx, f: FolderRun, view: ServerView, chunk: MessageMe
 }
 
 /** Downloads one chunk and stores what arrived whole (also when the download fails midway). */
-async function fetchChunk(ctx: Ctx, f: FolderRun, view: ServerView, chunk: MessageMeta[]): Promise<void> {
-  const want = await wanted(ctx, f, view, chunk);
+async function fetchChunk({ ctx, f, view }: Pull, chunk: MessageMeta[]): Promise<void> {
+  const want = await wanted({ ctx, f, view }, chunk);
   const got: Arrived[] = [];
   const t0 = Date.now();
   try {
-    await download(ctx, f.store, want, (m, t) => got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: f.store.lettersOf(m.flags) }));
+    await download(ctx, { store: f.store, metas: want }, (m, t) =>
+      got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: f.store.lettersOf(m.flags) }),
+    );
   } finally {
     // Keep every message that arrived whole; on a failure the checkpoint does not move past this chunk.
     const t1 = Date.now();
-    await keepArrived(ctx, f, got, chunk.length - got.length);
+    await keepArrived(ctx, f, { got, skipped: chunk.length - got.length });
     ctx.opts.log?.(`${f.p.local}: ${want.length} downloaded in ${t1 - t0} ms, stored in ${Date.now() - t1} ms`);
   }
 }
 
 /** Makes arrived messages durable and visible, records their UIDs, counts them. */
-async function keepArrived(ctx: Ctx, f: FolderRun, got: Arrived[], skipped: number): Promise<void> {
-  if (f.state) await dropPendingMoves(ctx, f, got, await f.store.keys());
+async function keepArrived(ctx: Ctx, f: FolderRun, { got, skipped }: { got: Arrived[]; skipped: number }): Promise<void> {
+  if (f.state) await dropPendingMoves(ctx, f, { got, keys: await f.store.keys() });
   const r = await f.store.commitBatch(got);
   for (const g of got) f.map.set(g.m.uid, g.key, g.letters);
   const bytes = got.reduce((s, g) => s + g.t.size, 0);
@@ -731,7 +745,7 @@ async function keepArrived(ctx: Ctx, f: FolderRun, got: Arrived[], skipped: numb
   f.res.bytes += bytes;
   ctx.result.fetched += r.added;
   ctx.result.bytes += bytes;
-  bump(ctx, f.p.local, r.added, 0);
+  bump(ctx, f.p.local, { fetched: r.added, flags: 0 });
   ctx.progress.advance(got.length + skipped, bytes);
 }
 
@@ -754,8 +768,14 @@ async function recordLevel(ctx: Ctx): Promise<void> {
   await ctx.quiet.save();
 }
 
+/** The account {@link fetchAccount} fetches and its password (or OAuth access token). */
+export interface FetchLogin {
+  account: Account;
+  password: string;
+}
+
 /** Fetches one account. Never throws: errors are in the result. */
-export async function fetchAccount(repo: LockedRepo, account: Account, password: string, opts: FetchOptions = {}): Promise<AccountResult> {
+export async function fetchAccount(repo: LockedRepo, { account, password }: FetchLogin, opts: FetchOptions = {}): Promise<AccountResult> {
   const result: AccountResult = { account: account.name, folders: [], refused: [], fetched: 0, bytes: 0, commits: [], warnings: [] };
   const source = (opts.source ?? imapSource)(account, password);
   const ctx: Ctx = {

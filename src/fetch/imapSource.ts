@@ -278,6 +278,7 @@ export function imapSource(account: Account, secret: string, opts: ImapSourceOpt
         return out;
       }),
 
+    // biome-ignore lint/complexity/useMaxParams: the port's append is IMAP APPEND's (mailbox, message, flags, date), in the order imapflow's append takes and passes to the server.
     append: (path: string, content: Buffer, flags: string[], date: Date) =>
       run(async (): Promise<Appended> => {
         const r = await client.append(path, content, flags, date);

@@ -88,7 +88,7 @@ async function readCache(path: string): Promise<CacheEntry | undefined> {
 async function writeCache(path: string, e: CacheEntry): Promise<void> {
   const dir = join(path, '..');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(path, `${JSON.stringify(e)}\n`, 0o600);
+  await writeFileAtomic(path, `${JSON.stringify(e)}\n`, { mode: 0o600 });
 }
 
 async function library(): Promise<typeof Oauth> {
@@ -112,8 +112,8 @@ async function endpoints(a: Account, local: LocalAccountSettings) {
   return { lib, as, client, auth, options };
 }
 
-/** Maps a failure of a token request to one line and a status; never includes a token. */
-function tokenFailure(a: Account, what: string, err: unknown, lib: typeof Oauth): MailgitError {
+/** Maps a failure of `account`'s token request `what` to one line and a status; never includes a token. */
+function tokenFailure(err: unknown, { account: a, what, lib }: { account: Account; what: string; lib: typeof Oauth }): MailgitError {
   if (err instanceof MailgitError) return err;
   if (err instanceof lib.ResponseBodyError) {
     if (err.error === 'invalid_grant' || err.error === 'invalid_client' || err.error === 'unauthorized_client' || err.error === 'access_denied')
@@ -126,15 +126,15 @@ function tokenFailure(a: Account, what: string, err: unknown, lib: typeof Oauth)
   return new UnavailableError(`account ${a.name}: ${what} failed: cannot reach ${a.oauth!.tokenUrl} (${e?.cause?.code ?? 'no valid answer'})`);
 }
 
-/** Exchanges a refresh token for an access token and caches it (with a rotated refresh token). */
-async function refresh(a: Account, local: LocalAccountSettings, path: string, refreshToken: string): Promise<string> {
+/** Exchanges `refreshToken` for an access token and caches it at `path` (with a rotated refresh token). */
+async function refresh(a: Account, local: LocalAccountSettings, { path, refreshToken }: { path: string; refreshToken: string }): Promise<string> {
   const { lib, as, client, auth, options } = await endpoints(a, local);
   let r: Oauth.TokenEndpointResponse;
   try {
     r = await lib.processRefreshTokenResponse(as, client, await lib.refreshTokenGrantRequest(as, client, auth, refreshToken, options));
   } catch (err) {
     if (err instanceof lib.ResponseBodyError && err.error === 'invalid_grant') await unlink(path).catch(() => undefined);
-    throw tokenFailure(a, 'token refresh', err, lib);
+    throw tokenFailure(err, { account: a, what: 'token refresh', lib });
   }
   await cacheResponse(path, r, refreshToken);
   return r.access_token;
@@ -163,7 +163,7 @@ export async function oauthAccessToken(a: Account, local: LocalAccountSettings, 
   const path = cachePath(a, refreshToken);
   const cached = await readCache(path);
   if (cached && !fresh && cached.expiresAt - MARGIN_MS > Date.now()) return cached.accessToken;
-  return refresh(a, local, path, cached?.rotated ?? refreshToken);
+  return refresh(a, local, { path, refreshToken: cached?.rotated ?? refreshToken });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -182,7 +182,7 @@ export async function deviceLogin(a: Account, local: LocalAccountSettings, say: 
     const params: Record<string, string> = a.oauth.scope ? { scope: a.oauth.scope } : {};
     dev = await lib.processDeviceAuthorizationResponse(as, client, await lib.deviceAuthorizationRequest(as, client, auth, params, options));
   } catch (err) {
-    throw tokenFailure(a, 'device authorization', err, lib);
+    throw tokenFailure(err, { account: a, what: 'device authorization', lib });
   }
   say(`open ${dev.verification_uri} and enter the code ${dev.user_code}`);
   if (dev.verification_uri_complete) say(`(or open ${dev.verification_uri_complete})`);
@@ -202,7 +202,7 @@ export async function deviceLogin(a: Account, local: LocalAccountSettings, say: 
         interval += 5000;
         continue;
       }
-      throw tokenFailure(a, 'login', err, lib);
+      throw tokenFailure(err, { account: a, what: 'login', lib });
     }
   }
   throw new PermissionError(`account ${a.name}: the code was not entered in time; run "mailgit account login ${a.name}" again`);

@@ -138,6 +138,6 @@ export class QuietFolders {
     const out: Record<string, QuietEntry> = {};
     for (const k of [...this.next.keys()].sort()) out[k] = this.next.get(k)!;
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.path, JSON.stringify(out), 0o600);
+    await writeFileAtomic(this.path, JSON.stringify(out), { mode: 0o600 });
   }
 }

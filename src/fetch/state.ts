@@ -168,7 +168,7 @@ export class FolderState {
       const path = join(abs, `${n}.state`);
       // Shard 0 always exists: it says that the folder's state does (even when empty).
       if (lines.length === 0 && n !== 0) await unlink(path).catch(() => undefined);
-      else await writeFileAtomic(path, formatImapState({ uidValidity: this.uidValidity, lines }), 0o644, tmpDir);
+      else await writeFileAtomic(path, formatImapState({ uidValidity: this.uidValidity, lines }), { mode: 0o644, tmpDir });
     }
     this.dirty.clear();
   }

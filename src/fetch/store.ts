@@ -99,7 +99,7 @@ export class FolderStore {
   /** Writes `dovecot-keywords` (atomically) when a keyword was added; before any file uses its letter. */
   async saveKeywords(): Promise<void> {
     if (!this.keywords.changed) return;
-    await writeFileAtomic(join(this.abs, KEYWORDS_FILE), this.keywords.format(), MAIL_FILE_MODE);
+    await writeFileAtomic(join(this.abs, KEYWORDS_FILE), this.keywords.format(), { mode: MAIL_FILE_MODE });
     this.keywords.changed = false;
   }
 

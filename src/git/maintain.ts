@@ -169,7 +169,7 @@ export async function maintain(repo: RepoPaths, opts: { force?: boolean } = {}):
   const folded = history ? [history, ...work.young] : work.young;
   for (const p of folded) oids.push(...(await packOids(cwd, objects, p)));
   const newHistory = await packObjects(cwd, objects, [...new Set(oids)]);
-  await writeFileAtomic(join(gitDir, 'mailgit', 'maintain.json'), JSON.stringify({ historyPack: newHistory } satisfies State), 0o600);
+  await writeFileAtomic(join(gitDir, 'mailgit', 'maintain.json'), JSON.stringify({ historyPack: newHistory } satisfies State), { mode: 0o600 });
   // The new pack is complete and fsynced (by git) before anything it replaces goes.
   for (const p of folded) {
     if (p === newHistory) continue;

@@ -10,6 +10,7 @@
  * text, so that a merged and a fetched checkpoint with the same content are the same bytes.
  */
 import type { FileEntry } from '../maildir/snapshot.js';
+import type { ThreeWay } from './types.js';
 import type { MergeContext } from './context.js';
 import { compareFiles } from './files.js';
 
@@ -128,7 +129,7 @@ function sameCheckpoint(a: FolderCheckpoint | undefined, b: FolderCheckpoint | u
  * checkpoints (the smaller blob when it equals both), otherwise a new entry with an empty blob
  * and the canonical content. Returns undefined when either side cannot be parsed.
  */
-export function mergeCheckpointFile(base: FileEntry | undefined, ours: FileEntry, theirs: FileEntry, ctx: MergeContext): FileEntry | undefined {
+export function mergeCheckpointFile({ base, ours, theirs }: ThreeWay<FileEntry | undefined, FileEntry>, ctx: MergeContext): FileEntry | undefined {
   const o = parseCheckpoints(ours.content);
   const t = parseCheckpoints(theirs.content);
   if (o === undefined || t === undefined) return undefined;

@@ -15,11 +15,11 @@ import { fitName } from './nameLimits.js';
  * both did), flags merge letter by letter ({@link mergeFlags}), the info is chosen as the
  * merge chooses it, and the result fits a file name ({@link fitName}, with `blob`).
  */
-export function mergeClientName(base: MessagePath, client: MessagePath, wanted: MessagePath, blob: string): MessagePath {
+export function mergeClientName({ base, client, wanted }: { base: MessagePath; client: MessagePath; wanted: MessagePath }, blob: string): MessagePath {
   const folder = client.folder === base.folder ? wanted.folder : client.folder;
   const sub = client.sub === base.sub ? wanted.sub : client.sub;
   const flags = mergeFlags(flagsOf(base.info), flagsOf(client.info), flagsOf(wanted.info));
   const entry = (m: MessagePath) => ({ ...m, blob });
-  const info = chooseInfo(flags, sub, entry(base), entry(client), entry(wanted));
-  return { folder, sub, ...fitName(wanted.key, info, blob) };
+  const info = chooseInfo({ flags, sub }, { base: entry(base), ours: entry(client), theirs: entry(wanted) });
+  return { folder, sub, ...fitName({ key: wanted.key, info, blob }) };
 }

@@ -6,7 +6,7 @@ import type { Stamp } from '../maildir/snapshot.js';
 import { describeClock } from './clock.js';
 import { beforeHistory } from './lastChange.js';
 import { compareStamps } from './stamp.js';
-import type { Decision, DecisionKind, MergeSide, Winner } from './types.js';
+import type { Decision, MergeSide } from './types.js';
 
 /** Which side is newer by stamp, or `tie` when both stamps are equal. */
 export type Newer = 'ours' | 'theirs' | 'tie';
@@ -118,7 +118,7 @@ export class MergeContext {
   }
 
   /** Records a decision. */
-  decide(kind: DecisionKind, id: string, winner: Winner, text: string): void {
-    this.decisions.push({ kind, id, winner, text });
+  decide(d: Decision): void {
+    this.decisions.push(d);
   }
 }

@@ -2,6 +2,7 @@
  * Rule 6: the same key with different content on the two sides keeps both messages.
  */
 import type { MessageEntry } from '../maildir/snapshot.js';
+import type { ThreeWay } from './types.js';
 import type { MergeContext } from './context.js';
 import { compareStrings, entryPath, sameEntry } from './entries.js';
 
@@ -24,7 +25,7 @@ export function duplicateKey(key: string, blob: string): string {
  * a later merge with a replica that already did the rename sees equal entries.
  * The input maps are not changed; changed copies are returned when a rename was needed.
  */
-export function splitDuplicateKeys(base: Messages, ours: Messages, theirs: Messages, ctx: MergeContext): [Messages, Messages, Messages] {
+export function splitDuplicateKeys({ base, ours, theirs }: ThreeWay<Messages>, ctx: MergeContext): [Messages, Messages, Messages] {
   const clashes: [string, string][] = [];
   for (const [id, o] of ours) {
     const t = theirs.get(id);
@@ -42,13 +43,14 @@ export function splitDuplicateKeys(base: Messages, ours: Messages, theirs: Messa
     for (const map of out) renameAway(map, id, keeper);
     const renamedSide = o.blob === keeper ? 'theirs' : 'ours';
     const moved = renamedSide === 'ours' ? o : t;
-    ctx.decide(
-      'duplicate-key',
+    ctx.decide({
+      kind: 'duplicate-key',
       id,
-      'both',
-      `${entryPath(o)}: different messages with the same key here and ${ctx.where('theirs')}; ` +
+      winner: 'both',
+      text:
+        `${entryPath(o)}: different messages with the same key here and ${ctx.where('theirs')}; ` +
         `kept both, the copy ${ctx.where(renamedSide)} is renamed to ${duplicateKey(moved.key, moved.blob)}`,
-    );
+    });
   }
   return out;
 }

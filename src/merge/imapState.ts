@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FileEntry } from '../maildir/snapshot.js';
+import type { ThreeWay } from './types.js';
 import type { MergeContext } from './context.js';
 import { compareFiles } from './files.js';
 
@@ -116,7 +117,7 @@ export function later(a: ImapStateLine, b: ImapStateLine): ImapStateLine {
  * side removed it: the server expunged it or it was moved). Returns undefined when a side
  * cannot be parsed or the two sides have different UIDVALIDITYs (last-writer-wins then).
  */
-export function mergeImapStateFile(base: FileEntry | undefined, ours: FileEntry, theirs: FileEntry, _ctx: MergeContext): FileEntry | undefined {
+export function mergeImapStateFile({ base, ours, theirs }: ThreeWay<FileEntry | undefined, FileEntry>, _ctx: MergeContext): FileEntry | undefined {
   const o = parseImapState(ours.content);
   const t = parseImapState(theirs.content);
   if (o === undefined || t === undefined || o.uidValidity !== t.uidValidity) return undefined;

@@ -3,6 +3,7 @@
  */
 import type { MessageEntry, Sub } from '../maildir/snapshot.js';
 import { flagsOf } from '../maildir/name.js';
+import type { ThreeWay } from './types.js';
 
 /**
  * Picks the info suffix for merged flags. When the merged flags equal one side's flags that
@@ -11,7 +12,7 @@ import { flagsOf } from '../maildir/name.js';
  * base wins, and otherwise the smaller string (a symmetric choice). Otherwise the info is
  * written as `":2," + flags`. A message in `cur` never ends up with an empty info.
  */
-export function chooseInfo(flags: string, sub: Sub, base: MessageEntry | undefined, ours: MessageEntry, theirs: MessageEntry): string {
+export function chooseInfo({ flags, sub }: { flags: string; sub: Sub }, { base, ours, theirs }: ThreeWay<MessageEntry | undefined, MessageEntry>): string {
   const oursMatch = flagsOf(ours.info) === flags;
   const theirsMatch = flagsOf(theirs.info) === flags;
   let info: string;

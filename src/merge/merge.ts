@@ -10,9 +10,9 @@ import { mergeMessages } from './mergeMessages.js';
 import { fitNames } from './nameLimits.js';
 import { settleKeywordTables } from './keywordTables.js';
 import { settleTwoWayFlags } from './twoWayFlags.js';
-import type { MergeResult, MergeSide } from './types.js';
+import type { MergeResult, MergeSide, ThreeWay } from './types.js';
 
-export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './types.js';
+export type { Decision, DecisionKind, MergeResult, MergeSide, ThreeWay, Winner } from './types.js';
 
 /**
  * Merges `ours` and `theirs`, two descendants of `base`, message by message:
@@ -34,19 +34,19 @@ export type { Decision, DecisionKind, MergeResult, MergeSide, Winner } from './t
  *    marker stays while merged mail is left in the folder;
  * 9. a merged name longer than a file name may be (255 bytes) is kept under a shorter key.
  *
- * The result does not depend on which side is ours (`merge(b, x, y)` and `merge(b, y, x)`
+ * The result does not depend on which side is ours (`merge({ base: b, ours: x, theirs: y })` and with x and y swapped
  * give equal snapshots and mirrored decisions), and `merge(b, x, x)` and `merge(b, b, x)`
  * both give `x`. Inputs are never modified; the result may share entry objects with them.
  * With the repo's `layout`, the decisions' sentences name folders as the user does
  * (`Lists/rust`, `INBOX`), as `log` and `status` do; without it, by their directories.
  */
-export function merge(base: Snapshot, ours: MergeSide, theirs: MergeSide, layout?: Layout): MergeResult {
+export function merge({ base, ours, theirs }: ThreeWay<Snapshot, MergeSide>, layout?: Layout): MergeResult {
   const ctx = new MergeContext(ours, theirs, layout);
   const s = settleKeywordTables({ base, ours: ours.snapshot, theirs: theirs.snapshot }, layout);
-  const plain = mergeMessages(s.base.messages, s.ours.messages, s.theirs.messages, ctx);
+  const plain = mergeMessages({ base: s.base.messages, ours: s.ours.messages, theirs: s.theirs.messages }, ctx);
   const messages = fitNames(settleTwoWayFlags(plain, s, layout), ctx);
-  const merged = mergeFiles(s.base.files, s.ours.files, s.theirs.files, ctx);
-  const files = keepFoldersOfMail(merged, messages, { ours: s.ours.files, theirs: s.theirs.files }, ctx);
+  const merged = mergeFiles({ base: s.base.files, ours: s.ours.files, theirs: s.theirs.files }, ctx);
+  const files = keepFoldersOfMail({ files: merged, messages, sides: { ours: s.ours.files, theirs: s.theirs.files } }, ctx);
   const decisions = [...ctx.decisions].sort((a, b) => compareStrings(a.id, b.id) || compareStrings(a.kind, b.kind));
   return { snapshot: { messages, files }, decisions };
 }

@@ -5,6 +5,7 @@ import type { FileEntry, MessageEntry } from '../maildir/snapshot.js';
 import { isCheckpointPath, mergeCheckpointFile } from './checkpoints.js';
 import { isImapStatePath, mergeImapStateFile } from './imapState.js';
 import type { MergeContext } from './context.js';
+import type { ThreeWay } from './types.js';
 import { compareStrings } from './entries.js';
 import { compareFiles, sameFile } from './files.js';
 import { folderMarker } from '../maildir/layout.js';
@@ -19,27 +20,27 @@ type Files = Map<string, FileEntry>;
  * a change beats a deletion and otherwise the smaller blob wins. Returns a new map in sorted
  * path order.
  */
-export function mergeFiles(base: Files, ours: Files, theirs: Files, ctx: MergeContext): Files {
+export function mergeFiles({ base, ours, theirs }: ThreeWay<Files>, ctx: MergeContext): Files {
   const out = new Map<string, FileEntry>();
   const paths = new Set<string>([...ours.keys(), ...theirs.keys(), ...base.keys()]);
   for (const path of [...paths].sort(compareStrings)) {
-    const e = mergeFile(path, base.get(path), ours.get(path), theirs.get(path), ctx);
+    const e = mergeFile(path, { base: base.get(path), ours: ours.get(path), theirs: theirs.get(path) }, ctx);
     if (e !== undefined) out.set(path, e);
   }
   return out;
 }
 
 /** Merges one path; returns undefined when it ends deleted. */
-function mergeFile(path: string, b: FileEntry | undefined, o: FileEntry | undefined, t: FileEntry | undefined, ctx: MergeContext): FileEntry | undefined {
+function mergeFile(path: string, { base: b, ours: o, theirs: t }: ThreeWay<FileEntry | undefined>, ctx: MergeContext): FileEntry | undefined {
   if (sameFile(o, t)) return o;
   if (sameFile(b, o)) return t;
   if (sameFile(b, t)) return o;
   if (o !== undefined && t !== undefined && isCheckpointPath(path)) {
-    const merged = mergeCheckpointFile(b, o, t, ctx);
+    const merged = mergeCheckpointFile({ base: b, ours: o, theirs: t }, ctx);
     if (merged !== undefined) return merged;
   }
   if (o !== undefined && t !== undefined && isImapStatePath(path)) {
-    const merged = mergeImapStateFile(b, o, t, ctx);
+    const merged = mergeImapStateFile({ base: b, ours: o, theirs: t }, ctx);
     if (merged !== undefined) return merged;
   }
   let tie: 'ours' | 'theirs';
@@ -49,13 +50,14 @@ function mergeFile(path: string, b: FileEntry | undefined, o: FileEntry | undefi
   const winner = ctx.lww(tie);
   const kept = winner === 'ours' ? o : t;
   const what = (e: FileEntry | undefined): string => (e === undefined ? 'deleted' : 'changed');
-  ctx.decide(
-    'file-conflict',
-    path,
+  ctx.decide({
+    kind: 'file-conflict',
+    id: path,
     winner,
-    `${path}: ${what(o)} here and ${what(t)} ${ctx.where('theirs')}; ` +
+    text:
+      `${path}: ${what(o)} here and ${what(t)} ${ctx.where('theirs')}; ` +
       `kept the version ${ctx.where(winner)}${kept === undefined ? ' (deleted)' : ''} (${ctx.why(winner)})`,
-  );
+  });
   return kept;
 }
 
@@ -67,7 +69,10 @@ function mergeFile(path: string, b: FileEntry | undefined, o: FileEntry | undefi
  * folder that replicates. Returns `files` itself when nothing is kept, else a new map in
  * sorted path order.
  */
-export function keepFoldersOfMail(files: Files, messages: Map<string, MessageEntry>, sides: { ours: Files; theirs: Files }, ctx: MergeContext): Files {
+export function keepFoldersOfMail(
+  { files, messages, sides }: { files: Files; messages: Map<string, MessageEntry>; sides: Omit<ThreeWay<Files>, 'base'> },
+  ctx: MergeContext,
+): Files {
   const restored: [string, FileEntry][] = [];
   for (const folder of new Set([...messages.values()].map((m) => m.folder))) {
     const path = folderMarker(folder);
@@ -76,13 +81,14 @@ export function keepFoldersOfMail(files: Files, messages: Map<string, MessageEnt
     if (keeper === null) continue;
     restored.push([path, sides[keeper].get(path)!]);
     const remover = keeper === 'ours' ? 'theirs' : 'ours';
-    ctx.decide(
-      'file-conflict',
-      path,
-      keeper,
-      `${ctx.folderName(folder)}: folder removed ${ctx.where(remover)} while it got mail ${ctx.where(keeper)}; ` +
+    ctx.decide({
+      kind: 'file-conflict',
+      id: path,
+      winner: keeper,
+      text:
+        `${ctx.folderName(folder)}: folder removed ${ctx.where(remover)} while it got mail ${ctx.where(keeper)}; ` +
         'kept the folder with the mail that is left in it',
-    );
+    });
   }
   if (restored.length === 0) return files;
   const all = [...files, ...restored].sort((a, b) => compareStrings(a[0], b[0]));

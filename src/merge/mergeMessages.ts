@@ -10,6 +10,7 @@ import { flagsOf } from '../maildir/name.js';
 import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
 import { copiesLeftBehind, findMoves, findTwins } from './moves.js';
+import type { ThreeWay } from './types.js';
 
 type Messages = Map<string, MessageEntry>;
 type Side = 'ours' | 'theirs';
@@ -19,9 +20,11 @@ type Side = 'ours' | 'theirs';
  * with canonical ids (`messageMap`); entries that come through unchanged are shared with
  * the inputs, which are never modified. Decisions are recorded in `ctx`.
  */
-export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Messages, ctx: MergeContext): Messages {
-  const [base, ours1, theirs1] = splitDuplicateKeys(...followRenames(...identifyCopies(base0, ours0, theirs0)), ctx);
+export function mergeMessages({ base: base0, ours: ours0, theirs: theirs0 }: ThreeWay<Messages>, ctx: MergeContext): Messages {
+  const [b1, o1, t1] = followRenames(...identifyCopies(base0, ours0, theirs0));
+  const [base, ours1, theirs1] = splitDuplicateKeys({ base: b1, ours: o1, theirs: t1 }, ctx);
   const [ours, theirs] = [copiesLeftBehind(base, ours1, theirs1), copiesLeftBehind(base, theirs1, ours1)];
+  const sides = { base, ours, theirs };
   const out = new Map<string, MessageEntry>();
   const done = new Set<string>();
 
@@ -35,32 +38,32 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
       done.add(old);
       if (toOurs !== undefined) done.add(toOurs);
       if (toTheirs !== undefined) done.add(toTheirs);
-      const kept = mergeMoved(old, toOurs, toTheirs, base, ours, theirs, ctx);
+      const kept = mergeMoved({ old, toOurs, toTheirs }, sides, ctx);
       if (kept !== undefined) out.set(kept[0], kept[1]);
     }
   }
 
-  for (const [idOurs, idTheirs] of findTwins(base, ours, theirs, done)) {
+  for (const [idOurs, idTheirs] of findTwins(sides, done)) {
     done.add(idOurs);
     done.add(idTheirs);
-    const kept = mergeTwins(idOurs, idTheirs, ours.get(idOurs)!, theirs.get(idTheirs)!, ctx);
+    const kept = mergeTwins([idOurs, idTheirs], sides, ctx);
     out.set(kept[0], kept[1]);
   }
 
   // Every id once: ours', then theirs' not in ours, then the base's in neither side.
   for (const [id, o] of ours) {
     if (done.has(id)) continue;
-    const e = mergeOne(id, base.get(id), o, theirs.get(id), ctx);
+    const e = mergeOne(id, { base: base.get(id), ours: o, theirs: theirs.get(id) }, ctx);
     if (e !== undefined) out.set(id, e);
   }
   for (const [id, t] of theirs) {
     if (done.has(id) || ours.has(id)) continue;
-    const e = mergeOne(id, base.get(id), undefined, t, ctx);
+    const e = mergeOne(id, { base: base.get(id), ours: undefined, theirs: t }, ctx);
     if (e !== undefined) out.set(id, e);
   }
   for (const [id, b] of base) {
     if (done.has(id) || ours.has(id) || theirs.has(id)) continue;
-    const e = mergeOne(id, b, undefined, undefined, ctx);
+    const e = mergeOne(id, { base: b, ours: undefined, theirs: undefined }, ctx);
     if (e !== undefined) out.set(id, e);
   }
   if ([...out].some(([id, e]) => id !== e.key)) return messageMap(separatePaths(out.values()));
@@ -71,13 +74,7 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
 }
 
 /** Merges one id by the three-way rules (1–5); returns undefined when it ends deleted. */
-function mergeOne(
-  id: string,
-  b: MessageEntry | undefined,
-  o: MessageEntry | undefined,
-  t: MessageEntry | undefined,
-  ctx: MergeContext,
-): MessageEntry | undefined {
+function mergeOne(id: string, { base: b, ours: o, theirs: t }: ThreeWay<MessageEntry | undefined>, ctx: MergeContext): MessageEntry | undefined {
   if (sameEntry(o, t)) return o;
   if (sameEntry(b, o)) return t;
   if (sameEntry(b, t)) return o;
@@ -91,17 +88,18 @@ function mergeOne(
     if (changed.blob !== b!.blob) return changed;
     const c = ctx.contest(changeName(id, o ?? b!), changeName(id, t ?? b!));
     const winner = c.winner(changer);
-    ctx.decide(
-      'delete-vs-change',
+    ctx.decide({
+      kind: 'delete-vs-change',
       id,
       winner,
-      `${entryPath(b!)}: deleted ${c.by(deleter)} and ${describeChange(b!, changed, ctx)} ` +
+      text:
+        `${entryPath(b!)}: deleted ${c.by(deleter)} and ${describeChange(b!, changed, ctx)} ` +
         `${c.by(changer)}; ${winner === changer ? 'kept it' : 'deleted it'}: ${c.why(winner)}`,
-    );
+    });
     return winner === changer ? changed : undefined;
   }
   const label = entryPath(b ?? o);
-  const m = combine(id, label, b, o, t, ctx, ctx.contest(changeName(id, o), changeName(id, t)));
+  const m = combine({ id, label, contest: ctx.contest(changeName(id, o), changeName(id, t)) }, { base: b, ours: o, theirs: t }, ctx);
   return { ...m, key: pick3(b?.key, o.key, t.key) };
 }
 
@@ -114,7 +112,11 @@ type Combined = Omit<MessageEntry, 'key'>;
  * three-way with `cur` winning when there is no base, flags letter by letter, and the info
  * chosen by {@link chooseInfo}. `c` orders the two sides' changes to the message.
  */
-function combine(id: string, label: string, b: MessageEntry | undefined, o: MessageEntry, t: MessageEntry, ctx: MergeContext, c: Contest): Combined {
+function combine(
+  { id, label, contest: c }: { id: string; label: string; contest: Contest },
+  { base: b, ours: o, theirs: t }: ThreeWay<MessageEntry | undefined, MessageEntry>,
+  ctx: MergeContext,
+): Combined {
   let folder: string;
   if (o.folder === t.folder) folder = o.folder;
   else if (b !== undefined && b.folder === o.folder) folder = t.folder;
@@ -124,13 +126,14 @@ function combine(id: string, label: string, b: MessageEntry | undefined, o: Mess
     folder = winner === 'ours' ? o.folder : t.folder;
     const verb = b === undefined ? 'is in' : 'moved to';
     const prep = b === undefined ? 'in' : 'to';
-    ctx.decide(
-      'move-conflict',
+    ctx.decide({
+      kind: 'move-conflict',
       id,
       winner,
-      `${label}: ${verb} ${ctx.folderName(o.folder)} ${c.by('ours')} and ${prep} ${ctx.folderName(t.folder)} ` +
+      text:
+        `${label}: ${verb} ${ctx.folderName(o.folder)} ${c.by('ours')} and ${prep} ${ctx.folderName(t.folder)} ` +
         `${c.by('theirs')}; kept ${ctx.folderName(folder)}: ${c.why(winner)}`,
-    );
+    });
   }
   let sub: Sub;
   if (o.sub === t.sub) sub = o.sub;
@@ -138,7 +141,7 @@ function combine(id: string, label: string, b: MessageEntry | undefined, o: Mess
   else if (b !== undefined && b.sub === t.sub) sub = o.sub;
   else sub = 'cur';
   const flags = mergeFlags(b === undefined ? undefined : flagsOf(b.info), flagsOf(o.info), flagsOf(t.info));
-  return { folder, sub, info: chooseInfo(flags, sub, b, o, t), blob: pick3(b?.blob, o.blob, t.blob) };
+  return { folder, sub, info: chooseInfo({ flags, sub }, { base: b, ours: o, theirs: t }), blob: pick3(b?.blob, o.blob, t.blob) };
 }
 
 /** Three-way merge of a plain value; when both sides changed it differently the smaller wins. */
@@ -155,12 +158,8 @@ function pick3(b: string | undefined, o: string, t: string): string {
  * The old id stays deleted in every case.
  */
 function mergeMoved(
-  old: string,
-  toOurs: string | undefined,
-  toTheirs: string | undefined,
-  base: Messages,
-  ours: Messages,
-  theirs: Messages,
+  { old, toOurs, toTheirs }: { old: string; toOurs: string | undefined; toTheirs: string | undefined },
+  { base, ours, theirs }: ThreeWay<Messages>,
   ctx: MergeContext,
 ): [string, MessageEntry] | undefined {
   const b = base.get(old)!;
@@ -169,7 +168,7 @@ function mergeMoved(
     const o = ours.get(toOurs)!;
     const t = theirs.get(toTheirs)!;
     const c = ctx.contest(changeName(toOurs, o), changeName(toTheirs, t));
-    const m = combine(old, label, b, o, t, ctx, c);
+    const m = combine({ id: old, label, contest: c }, { base: b, ours: o, theirs: t }, ctx);
     const tie = o.folder !== t.folder ? o.folder < t.folder : toOurs < toTheirs;
     const keep = c.winner(tie ? 'ours' : 'theirs');
     return keep === 'ours' ? [toOurs, { ...m, key: o.key }] : [toTheirs, { ...m, key: t.key }];
@@ -183,24 +182,29 @@ function mergeMoved(
   const c = mover === 'ours' ? ctx.contest(nameMoved, nameOther) : ctx.contest(nameOther, nameMoved);
   if (changed === undefined) {
     const winner = c.winner(mover);
-    ctx.decide(
-      'delete-vs-change',
-      old,
+    ctx.decide({
+      kind: 'delete-vs-change',
+      id: old,
       winner,
-      `${label}: moved to ${ctx.folderName(moved.folder)} (as ${moved.key}) ${c.by(mover)} and deleted ` +
+      text:
+        `${label}: moved to ${ctx.folderName(moved.folder)} (as ${moved.key}) ${c.by(mover)} and deleted ` +
         `${c.by(other)}; ${winner === mover ? 'kept it' : 'deleted it'}: ${c.why(winner)}`,
-    );
+    });
     return winner === mover ? [newId, moved] : undefined;
   }
-  const m = mover === 'ours' ? combine(old, label, b, moved, changed, ctx, c) : combine(old, label, b, changed, moved, ctx, c);
+  const m =
+    mover === 'ours'
+      ? combine({ id: old, label, contest: c }, { base: b, ours: moved, theirs: changed }, ctx)
+      : combine({ id: old, label, contest: c }, { base: b, ours: changed, theirs: moved }, ctx);
   if (changed.folder === b.folder) {
-    ctx.decide(
-      'flag-vs-move',
-      old,
-      'both',
-      `${label}: moved to ${ctx.folderName(moved.folder)} (as ${moved.key}) ${ctx.where(mover)} and ` +
+    ctx.decide({
+      kind: 'flag-vs-move',
+      id: old,
+      winner: 'both',
+      text:
+        `${label}: moved to ${ctx.folderName(moved.folder)} (as ${moved.key}) ${ctx.where(mover)} and ` +
         `${describeChange(b, changed, ctx)} ${ctx.where(other)}; applied both to the moved message`,
-    );
+    });
   }
   return [newId, { ...m, key: moved.key }];
 }
@@ -210,10 +214,12 @@ function mergeMoved(
  * as when both sides add the same id (folder by last writer, `cur` wins, flags united), under
  * the id of the side whose folder won (the later change when the folders agree).
  */
-function mergeTwins(idOurs: string, idTheirs: string, o: MessageEntry, t: MessageEntry, ctx: MergeContext): [string, MessageEntry] {
+function mergeTwins([idOurs, idTheirs]: [string, string], { ours, theirs }: ThreeWay<Messages>, ctx: MergeContext): [string, MessageEntry] {
+  const o = ours.get(idOurs)!;
+  const t = theirs.get(idTheirs)!;
   const id = idOurs < idTheirs ? idOurs : idTheirs;
   const c = ctx.contest(changeName(idOurs, o), changeName(idTheirs, t));
-  const m = combine(id, `${entryPath(o)} and ${entryPath(t)}`, undefined, o, t, ctx, c);
+  const m = combine({ id, label: `${entryPath(o)} and ${entryPath(t)}`, contest: c }, { base: undefined, ours: o, theirs: t }, ctx);
   const tie = o.folder !== t.folder ? o.folder < t.folder : idOurs < idTheirs;
   const keep =
     m.folder === o.folder && m.folder !== t.folder ? 'ours' : m.folder === t.folder && m.folder !== o.folder ? 'theirs' : c.winner(tie ? 'ours' : 'theirs');

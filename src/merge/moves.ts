@@ -2,6 +2,7 @@
  * Rule 7: recognising a move by content (copy under a new key, then delete the old one).
  */
 import type { MessageEntry } from '../maildir/snapshot.js';
+import type { ThreeWay } from './types.js';
 import { compareStrings, sameEntry } from './entries.js';
 
 type Messages = Map<string, MessageEntry>;
@@ -90,11 +91,11 @@ export function copiesLeftBehind(base: Messages, side: Messages, other: Messages
  * folder by folder first, then in id order; returns ours' id → theirs' id. The answer is
  * symmetric: swapping the sides inverts the map.
  */
-export function findTwins(base: Messages, ours: Messages, theirs: Messages, moved: ReadonlySet<string>): Map<string, string> {
+export function findTwins({ base, ours, theirs }: ThreeWay<Messages>, moved: ReadonlySet<string>): Map<string, string> {
   const twins = new Map<string, string>();
-  const newOurs = newIds(base, ours, theirs, moved);
+  const newOurs = newIds({ base, side: ours, other: theirs }, moved);
   if (newOurs.length === 0) return twins;
-  const newTheirs = newIds(base, theirs, ours, moved);
+  const newTheirs = newIds({ base, side: theirs, other: ours }, moved);
   if (newTheirs.length === 0) return twins;
   // Candidate blobs: new on both sides. Then check where else each candidate occurs.
   const theirsBlobs = new Set(newTheirs.map((id) => theirs.get(id)!.blob));
@@ -120,7 +121,7 @@ export function findTwins(base: Messages, ours: Messages, theirs: Messages, move
     return out;
   };
   const theirsByBlob = byBlob(newTheirs, theirs);
-  for (const [blob, idsOurs] of byBlob(newOurs, ours)) pair(idsOurs, theirsByBlob.get(blob) ?? [], ours, theirs, twins);
+  for (const [blob, idsOurs] of byBlob(newOurs, ours)) pair({ idsOurs, idsTheirs: theirsByBlob.get(blob) ?? [] }, { ours, theirs }, twins);
   return twins;
 }
 
@@ -158,7 +159,7 @@ function pairCopies(a: {
     const wanted = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
     if (wanted <= 0) continue;
     const pairs = new Map<string, string>();
-    pair(idsOurs, idsTheirs, ours, theirs, pairs);
+    pair({ idsOurs, idsTheirs }, { ours, theirs }, pairs);
     const smaller = ([o, t]: [string, string]) => (o < t ? o : t);
     const kept = [...pairs].sort((x, y) => compareStrings(smaller(x), smaller(y))).slice(0, wanted);
     for (const [o, t] of kept) a.twins.set(o, t);
@@ -166,7 +167,11 @@ function pairCopies(a: {
 }
 
 /** Pairs two id lists (sorted) into `twins`: same folder first, then the rest in order. */
-function pair(idsOurs: string[], idsTheirs: string[], ours: Messages, theirs: Messages, twins: Map<string, string>): void {
+function pair(
+  { idsOurs, idsTheirs }: { idsOurs: string[]; idsTheirs: string[] },
+  { ours, theirs }: Omit<ThreeWay<Messages>, 'base'>,
+  twins: Map<string, string>,
+): void {
   const left = [...idsTheirs];
   const rest: string[] = [];
   for (const id of idsOurs) {
@@ -178,7 +183,7 @@ function pair(idsOurs: string[], idsTheirs: string[], ours: Messages, theirs: Me
 }
 
 /** Lists the ids of `side` that are neither in the base nor in `other` nor in `moved`. */
-function newIds(base: Messages, side: Messages, other: Messages, moved: ReadonlySet<string>): string[] {
+function newIds({ base, side, other }: { base: Messages; side: Messages; other: Messages }, moved: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const id of side.keys()) if (!base.has(id) && !other.has(id) && !moved.has(id)) out.push(id);
   return out;

@@ -15,7 +15,7 @@ import { entryPath } from './entries.js';
  * `.mg` + the first `digits` (8) hex digits of the blob id, with the info unchanged. Only when
  * the info alone leaves no room is it cut too. A pure function of its arguments.
  */
-export function fitName(key: string, info: string, blob: string, digits = 8): { key: string; info: string } {
+export function fitName({ key, info, blob }: Pick<MessageEntry, 'key' | 'info' | 'blob'>, digits = 8): { key: string; info: string } {
   if (utf8Length(key) + utf8Length(info) <= NAME_MAX) return { key, info };
   const suffix = `.mg${blob.slice(0, digits)}`;
   const room = NAME_MAX - utf8Length(info) - suffix.length;
@@ -32,19 +32,20 @@ export function fitName(key: string, info: string, blob: string, digits = 8): { 
 export function fitNames(messages: Map<string, MessageEntry>, ctx: MergeContext): Map<string, MessageEntry> {
   let out: Map<string, MessageEntry> | null = null;
   for (const [id, e] of messages) {
-    const fitted = fitName(e.key, e.info, e.blob);
+    const fitted = fitName(e);
     if (fitted.key === e.key && fitted.info === e.info) continue;
     out ??= new Map(messages);
     out.delete(id);
-    const key = out.has(fitted.key) ? fitName(e.key, e.info, e.blob, 40).key : fitted.key;
+    const key = out.has(fitted.key) ? fitName(e, 40).key : fitted.key;
     out.set(key, { ...e, key, info: fitted.info });
-    ctx.decide(
-      'name-too-long',
+    ctx.decide({
+      kind: 'name-too-long',
       id,
-      'both',
-      `${entryPath(e)}: the merged name would be ${utf8Length(e.key + e.info)} bytes, more than a file ` +
+      winner: 'both',
+      text:
+        `${entryPath(e)}: the merged name would be ${utf8Length(e.key + e.info)} bytes, more than a file ` +
         `name may have (${NAME_MAX}); kept the message as ${key}${fitted.info}`,
-    );
+    });
   }
   if (out === null) return messages;
   const sorted = new Map<string, MessageEntry>();

@@ -127,7 +127,7 @@ export function settleTwoWayFlags(
     const flags = settledFlags({ merged, b, o, t, lb: ab.get(merged.folder)?.get(merged.key) ?? undefined, lo, lt });
     if (flags === flagsOf(merged.info)) continue;
     out ??= new Map(messages);
-    out.set(id, { ...merged, info: chooseInfo(flags, merged.sub, b, o, t) });
+    out.set(id, { ...merged, info: chooseInfo({ flags, sub: merged.sub }, { base: b, ours: o, theirs: t }) });
   }
   return out ?? messages;
 }

@@ -3,6 +3,17 @@
  */
 import type { Snapshot, Stamp } from '../maildir/snapshot.js';
 
+/**
+ * The three versions a three-way merge reads: the common base and the two sides, by name
+ * so that no call can swap them. `S` types the sides where they differ from the base (a
+ * message the base lacks, a side that carries its stamp).
+ */
+export interface ThreeWay<B, S = B> {
+  base: B;
+  ours: S;
+  theirs: S;
+}
+
 /** One side of a merge: the snapshot of a head commit and the stamp of that commit. */
 export interface MergeSide {
   /** The tree of the side's head commit. */

@@ -325,7 +325,9 @@ class Applier {
    * client's part). Never a second copy.
    */
   private async followClient(s: PathChange, c: PathChange, now: string): Promise<void> {
-    const merged = messagePath(mergeClientName(parseMessagePath(s.path)!, parseMessagePath(now)!, parseMessagePath(c.path)!, c.newOid!));
+    const merged = messagePath(
+      mergeClientName({ base: parseMessagePath(s.path)!, client: parseMessagePath(now)!, wanted: parseMessagePath(c.path)! }, c.newOid!),
+    );
     if (merged !== now && !(await this.renameIfThere(now, merged))) return;
     this.touched.add(dirname(merged));
   }
@@ -567,6 +569,16 @@ export async function applyCommit(repo: LockedRepo, { from, to, ...opts }: Apply
   const outcome = await forwardOrUndo(repo, j, { ...opts, changes, fs, additions: added?.messages });
   if ('undone' in outcome) throw applyError(outcome.undone, undefined);
   return outcome.done;
+}
+
+/**
+ * True when an apply that a killed or failed mailgit left waits for
+ * {@link finishPendingApply}: the next record finishes it first, so a dry run, which
+ * changes nothing, cannot plan on the Maildir as it is.
+ */
+export async function applyPending(repo: Repo, fs: ApplyFs = nodeApplyFs): Promise<boolean> {
+  const j = await readJournal(fs, repo);
+  return j !== null && (await readHead(repo.root)) === j.to;
 }
 
 /**

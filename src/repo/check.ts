@@ -196,8 +196,8 @@ async function keepBoth(repo: Repo, cat: CatFile, e: { path: string; disk: strin
       () => false,
     ))
   )
-    await writeFileAtomic(join(repo.root, copy), edited, 0o600, tmpDir);
-  await writeFileAtomic(join(repo.root, e.path), await cat.read(e.head), 0o600, tmpDir);
+    await writeFileAtomic(join(repo.root, copy), edited, { mode: 0o600, tmpDir });
+  await writeFileAtomic(join(repo.root, e.path), await cat.read(e.head), { mode: 0o600, tmpDir });
   return copy;
 }
 

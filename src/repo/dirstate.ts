@@ -138,5 +138,5 @@ export async function loadDirState(repo: Repo): Promise<DirState> {
 
 /** Saves the cache atomically. */
 export async function saveDirState(repo: Repo, s: DirState): Promise<void> {
-  await writeFileAtomic(path(repo), JSON.stringify(s), 0o600);
+  await writeFileAtomic(path(repo), JSON.stringify(s), { mode: 0o600 });
 }

@@ -78,7 +78,7 @@ async function writeOwned(path: string, { text, mode, template }: { text: string
   const old = await readOrNull(path);
   if (old === text) return;
   if (old !== null && !old.includes(MARK) && !template?.(old)) return;
-  await writeFileAtomic(path, text, mode);
+  await writeFileAtomic(path, text, { mode });
   await chmod(path, mode);
 }
 
@@ -97,7 +97,7 @@ export async function installGitGuards({ gitDir }: Pick<RepoPaths, 'gitDir'>): P
   await mkdir(join(gitDir, 'hooks'), { recursive: true, mode: 0o700 });
   // Attributes always: they decide what bytes git stores and checks out.
   if ((await readOrNull(join(gitDir, 'info', 'attributes'))) !== INFO_ATTRIBUTES) {
-    await writeFileAtomic(join(gitDir, 'info', 'attributes'), INFO_ATTRIBUTES, 0o600);
+    await writeFileAtomic(join(gitDir, 'info', 'attributes'), INFO_ATTRIBUTES, { mode: 0o600 });
   }
   await writeOwned(join(gitDir, 'info', 'exclude'), { text: EXCLUDE, mode: 0o600, template: onlyComments });
   for (const [name, text] of Object.entries(HOOKS)) await writeOwned(join(gitDir, 'hooks', name), { text, mode: 0o700 });

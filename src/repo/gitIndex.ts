@@ -79,7 +79,14 @@ async function indexStamp({ gitDir }: Pick<Repo, 'gitDir'>): Promise<string | nu
   }
 }
 
-async function saveState(repo: Pick<Repo, 'gitDir'>, head: string | null, known: string, skipped: readonly string[] = []): Promise<void> {
+/** What {@link saveState} notes of the index (see IndexState): the commit it was brought to, the last `main`, the skipped markers. */
+interface NotedIndex {
+  head: string | null;
+  known: string;
+  skipped?: readonly string[];
+}
+
+async function saveState(repo: Pick<Repo, 'gitDir'>, { head, known, skipped = [] }: NotedIndex): Promise<void> {
   const s: IndexState = { head, known, stamp: await indexStamp(repo), guards: GUARDS_VERSION, skipped: [...skipped] };
   await mkdir(stateDir(repo), { recursive: true, mode: 0o700 });
   const tmp = `${statePath(repo)}.tmp`;
@@ -178,10 +185,10 @@ export async function syncGitIndex(repo: Repo, { from, to, changes, unwritten = 
     const toSkip = wanted.filter((p) => !keptSet.has(p));
     if (toSkip.length > 0) await writeIndex(repo, ['update-index', '-z', '--skip-worktree', '--stdin'], { input: toSkip.map((p) => `${p}\0`).join('') });
     if (s?.head === to && from === to && toSkip.length === 0) return;
-    await saveState(repo, to, to, [...kept, ...toSkip]);
+    await saveState(repo, { head: to, known: to, skipped: [...kept, ...toSkip] });
   } catch {
     // Left for the next run, which rebuilds.
-    await saveState(repo, null, to).catch(() => undefined);
+    await saveState(repo, { head: null, known: to }).catch(() => undefined);
   }
 }
 
@@ -193,5 +200,5 @@ async function missingMarkers(repo: Repo): Promise<string[]> {
 
 /** Notes that the index was just written for commit `head` by a checkout (clone). */
 export async function markGitIndex(repo: Pick<Repo, 'gitDir'>, head: string): Promise<void> {
-  await saveState(repo, head, head);
+  await saveState(repo, { head, known: head });
 }

@@ -89,7 +89,7 @@ export async function configureGit(root: string, replica: string): Promise<strin
     .map(([section, kv]) => `[${section}]\n${kv.map(([k, v]) => `\t${k} = ${v}\n`).join('')}`)
     .join('');
   const old = await readFile(path, 'utf8');
-  await writeFileAtomic(path, (old === '' || old.endsWith('\n') ? old : `${old}\n`) + text, (await stat(path)).mode & 0o777);
+  await writeFileAtomic(path, (old === '' || old.endsWith('\n') ? old : `${old}\n`) + text, { mode: (await stat(path)).mode & 0o777 });
   await installGitGuards({ gitDir: join(root, '.git') });
   await markWorktree(root);
   return id;
@@ -171,10 +171,10 @@ async function createRepo(plan: InitPlan, replica: string, progress: InitOptions
     await git(['init', '-q', '-b', 'main', dir], { cwd: root });
     id = await configureGit(dir, replica);
   });
-  await writeFileAtomic(join(root, '.gitignore'), `${IGNORE_LINES.join('\n')}\n`, 0o600);
-  await writeFileAtomic(join(root, '.gitattributes'), ATTRIBUTES, 0o600);
+  await writeFileAtomic(join(root, '.gitignore'), `${IGNORE_LINES.join('\n')}\n`, { mode: 0o600 });
+  await writeFileAtomic(join(root, '.gitattributes'), ATTRIBUTES, { mode: 0o600 });
   await mkdir(join(root, '.mailgit'), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(root, CONFIG_PATH), `${JSON.stringify({ version: 1, layout }, null, 2)}\n`, 0o600);
+  await writeFileAtomic(join(root, CONFIG_PATH), `${JSON.stringify({ version: 1, layout }, null, 2)}\n`, { mode: 0o600 });
   if (!adopted) {
     for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, folderDir(layout, 'INBOX'), sub), { recursive: true, mode: MAIL_DIR_MODE });
   }
@@ -183,9 +183,9 @@ async function createRepo(plan: InitPlan, replica: string, progress: InitOptions
   if (inboxMarker !== null && !adopted) await writeFile(join(root, inboxMarker), '', { mode: MAIL_FILE_MODE });
   // The repo as openRepo would find it, without a `git config --get` process.
   const repo: Repo = { root, gitDir: join(root, '.git'), layout, replica, id };
-  const result = await withRepoLock(repo, 'init', (locked) => record(locked, { message: adopted ? 'adopt existing Maildir' : 'init', progress }), {
-    waitMs: LOCK_WAIT_MS.none,
-  });
+  const result = await withRepoLock(repo, { what: 'init', waitMs: LOCK_WAIT_MS.none }, (locked) =>
+    record(locked, { message: adopted ? 'adopt existing Maildir' : 'init', progress }),
+  );
   await finishInit(root);
   const warning = adopted ? await mailExposure(root, plan.folders) : null;
   return { repo, result, adopted, detected: plan.detected, warning };

@@ -152,7 +152,7 @@ export async function undoInit(plan: InitPlan): Promise<void> {
     await quiet(rm(join(root, plan.hadMetaDir ? '.mailgit/config.json' : '.mailgit'), { recursive: true, force: true }));
     for (const name of ROOT_FILES) {
       const old = plan.saved[name];
-      await quiet(old ? writeFileAtomic(join(root, name), Buffer.from(old.data, 'base64'), old.mode) : rm(join(root, name), { force: true }));
+      await quiet(old ? writeFileAtomic(join(root, name), Buffer.from(old.data, 'base64'), { mode: old.mode }) : rm(join(root, name), { force: true }));
       if (old) await quiet(chmod(join(root, name), old.mode));
     }
     for (const m of plan.newMarkers) await quiet(rm(join(root, m), { force: true }));
@@ -174,7 +174,7 @@ export async function stageGitDir(plan: InitPlan, setup: (worktree: string) => P
   const staging = join(plan.root, STAGING);
   await setup(staging);
   await mkdir(join(staging, '.git', 'mailgit'), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(staging, '.git', JOURNAL), JSON.stringify(plan), 0o600);
+  await writeFileAtomic(join(staging, '.git', JOURNAL), JSON.stringify(plan), { mode: 0o600 });
   await rename(join(staging, '.git'), join(plan.root, '.git'));
   await rmdir(staging);
 }

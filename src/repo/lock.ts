@@ -54,8 +54,10 @@ async function holder(path: string): Promise<{ pid: number; what: string } | nul
   }
 }
 
-/** Options for {@link withRepoLock}. */
+/** What {@link withRepoLock} and {@link withLockFile} take besides the work to run. */
 export interface LockOptions {
+  /** What the holder is doing, written into the lock file and named to a process that finds it held. */
+  what: string;
   /** How long to keep retrying a held lock before giving up (default {@link LOCK_WAIT_MS}.none: fail at once). */
   waitMs?: number;
 }
@@ -106,35 +108,30 @@ export function assertLocked(repo: LockedRepo): void {
  * {@link LockedError} (exit 75) naming the holder's pid when another live mailgit holds
  * it for longer than `waitMs`.
  */
-export async function withRepoLock<T>(repo: Repo, what: string, fn: (locked: LockedRepo) => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export async function withRepoLock<T>(repo: Repo, opts: LockOptions, fn: (locked: LockedRepo) => Promise<T>): Promise<T> {
   const dir = stateDir(repo);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  return withLockFile(
-    join(dir, 'lock'),
-    what,
-    async () => {
-      const removed = await clearGitLeftovers(repo);
-      if (removed.length > 0)
-        process.stderr.write(`mailgit: removed lock files and unfinished packs that no running git held (left by a killed git): ${removed.join(', ')}\n`);
-      const lock = new RepoLockHeld();
-      try {
-        return await fn({ ...repo, lock });
-      } finally {
-        lock.release();
-      }
-    },
-    opts,
-  );
+  return withLockFile(join(dir, 'lock'), opts, async () => {
+    const removed = await clearGitLeftovers(repo);
+    if (removed.length > 0)
+      process.stderr.write(`mailgit: removed lock files and unfinished packs that no running git held (left by a killed git): ${removed.join(', ')}\n`);
+    const lock = new RepoLockHeld();
+    try {
+      return await fn({ ...repo, lock });
+    } finally {
+      lock.release();
+    }
+  });
 }
 
 /**
  * Runs `fn` while holding the lock file `path` (same rules as the repo lock: O_EXCL,
  * the holder's pid inside, a dead holder's lock taken over).
  */
-export async function withLockFile<T>(path: string, what: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export async function withLockFile<T>(path: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + (opts.waitMs ?? LOCK_WAIT_MS.none);
   for (;;) {
-    if (await tryCreate(path, what)) break;
+    if (await tryCreate(path, opts.what)) break;
     const h = await holder(path);
     if (h === null || !Number.isFinite(h.pid) || !alive(h.pid)) {
       // Stale: move it aside atomically so that only one taker wins, then retry.

@@ -37,7 +37,7 @@ export async function maintainUntilDone(repo: RepoPaths): Promise<boolean> {
   await mkdir(join(repo.gitDir, 'mailgit'), { recursive: true, mode: 0o700 });
   for (;;) {
     try {
-      await withLockFile(lockPath(repo), 'maintain', async () => {
+      await withLockFile(lockPath(repo), { what: 'maintain' }, async () => {
         while ((await maintain(repo)).packed > 0) {
           // more may have arrived meanwhile
         }

@@ -14,7 +14,8 @@
  * keeps one tree reader, one importer and HEAD's listings, and packs alongside. Every
  * record takes a {@link LockedRepo}: the caller holds the repo lock.
  */
-import { BRANCH, formatMessage } from '../git/commit.js';
+import { BRANCH, commitTree, formatMessage } from '../git/commit.js';
+import { editTree } from '../git/tree.js';
 import { fastCommit } from '../git/fastCommit.js';
 import { readStamp } from '../git/stamps.js';
 import { nextClock } from '../merge/clock.js';
@@ -31,7 +32,7 @@ import type { Scan, ScanOptions } from './scan.js';
 import { saveDirState } from './dirstate.js';
 import { maintainUntilDone, scheduleMaintenance } from './maintenance.js';
 import { copyAliases } from './copies.js';
-import { finishPendingApply } from './apply.js';
+import { applyPending, finishPendingApply } from './apply.js';
 import { ListingCache } from './listingCache.js';
 import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
@@ -231,4 +232,35 @@ export async function record(repo: LockedRepo, opts: RecordOptions = {}): Promis
   } finally {
     await session.close();
   }
+}
+
+/** What a record would commit, made in the object store only (see {@link previewRecord}). */
+export interface RecordPreview {
+  /** The commit a record would make on HEAD; no ref points to it. */
+  commit: string;
+  /** Its per-folder lines, as the record would say them. */
+  summary: string[];
+}
+
+/**
+ * What {@link record} would commit now, written as blobs, a tree and a commit in the
+ * object store only: no ref, no index, no directory cache moves and the Maildir is left
+ * as it is (a dry run's sync plans its merges on it). `null` when nothing changed. An
+ * apply left unfinished is refused (exit 75): the real record would finish it first.
+ */
+export async function previewRecord(repo: LockedRepo): Promise<RecordPreview | null> {
+  await checkGitView(repo, { readOnly: true });
+  if (await applyPending(repo))
+    throw new MailgitError(
+      'a sync was stopped while writing mail into the Maildir: a dry run cannot plan on that; run the command without -n, which finishes it first',
+      'EPENDING',
+      EX.TEMPFAIL,
+    );
+  const scan = await scanChanges(repo);
+  if (scan.edits.length === 0) return null;
+  const summary = formatEvents(await scanSummary(repo, scan));
+  const now = Date.now();
+  const message = await commitMessage(repo, scan, { lines: summary, given: undefined, now });
+  const tree = await editTree(repo.root, scan.head, scan.edits);
+  return { commit: await commitTree(repo.root, { tree, parents: scan.head ? [scan.head] : [], message, time: now }), summary };
 }

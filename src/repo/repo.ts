@@ -100,7 +100,7 @@ async function readIdentity({ root, gitDir }: RepoPaths): Promise<Identity> {
     ({ replica, id } = await createIdentity(root, values.get('replica') || undefined).catch(() => ({ replica, id: newReplicaId() })));
     stamp = await configStamp().catch(() => '');
   }
-  if (stamp !== '') await writeFileAtomic(cachePath, JSON.stringify({ stamp, replica, id }), 0o600).catch(() => undefined);
+  if (stamp !== '') await writeFileAtomic(cachePath, JSON.stringify({ stamp, replica, id }), { mode: 0o600 }).catch(() => undefined);
   return { replica, id };
 }
 

@@ -21,7 +21,7 @@ import { commitChange, countLines } from './change.js';
 import type { ApplyOptions } from './apply.js';
 import { locate } from './locate.js';
 import type { Located } from './locate.js';
-import { record } from './record.js';
+import { previewRecord, record } from './record.js';
 import { holding, TreeCache } from './treeMessages.js';
 import type { StoredMessage, TreeMessages } from './treeMessages.js';
 import { resolveMoment } from './when.js';
@@ -78,14 +78,16 @@ async function plan(repo: Repo, now: TreeMessages, wanted: StoredMessage[]): Pro
   return { edits, report };
 }
 
-async function finish(
-  repo: LockedRepo,
-  head: string,
-  subject: string,
-  planned: { edits: TreeEdit[]; report: RestoreReport },
-  opts: RestoreOptions,
-): Promise<RestoreReport> {
-  const { edits, report } = planned;
+/** A restore worked out: the HEAD it builds on, its commit's subject, the tree edits and the report. */
+interface Planned {
+  head: string;
+  subject: string;
+  edits: TreeEdit[];
+  report: RestoreReport;
+}
+
+/** Commits and applies `planned` (not in a dry run, whose report is the plan); returns the report. */
+async function finish(repo: LockedRepo, { head, subject, edits, report }: Planned, opts: RestoreOptions): Promise<RestoreReport> {
   if (opts.dryRun || report.restored.length === 0) return report;
   report.commit = await commitChange(repo, { head, change: { subject, lines: report.lines, edits }, progress: opts.progress });
   return report;
@@ -99,26 +101,34 @@ async function currentHead(repo: Repo): Promise<string> {
 
 /**
  * Resolves the moment `spec` against HEAD as the user saw it (so that `HEAD~1` means what
- * they read in the log), then records what the client changed (not in a dry run, which
- * changes nothing) and returns the moment and the HEAD to build on.
+ * they read in the log), then records what the client changed and returns the moment and
+ * the HEAD to build on. A dry run changes nothing: it builds on the commit the record
+ * would make, written to the object store only ({@link previewRecord}), so that its plan
+ * is the one the real run carries out.
  */
 export async function prepare(repo: LockedRepo, spec: string | undefined, opts: RestoreOptions): Promise<{ head: string; moment: Moment | null }> {
   const seen = await currentHead(repo);
   const moment = spec === undefined ? null : await resolveMoment(repo, seen, spec);
-  if (!opts.dryRun) await record(repo, { message: 'record changes made before restore' });
+  if (opts.dryRun) return { head: (await previewRecord(repo))?.commit ?? seen, moment };
+  await record(repo, { message: 'record changes made before restore' });
   return { head: await currentHead(repo), moment };
 }
 
-/**
- * Restores the messages `names` (keys, file names, paths or Message-IDs) as they were at
- * moment `at` (default: just before each was last removed).
- */
-export async function restoreMessages(repo: LockedRepo, names: string[], at: string | undefined, opts: RestoreOptions = {}): Promise<RestoreReport> {
+/** Which messages {@link restoreMessages} brings back, and as of when. */
+export interface MessagesRestore {
+  /** Keys, file names, paths or Message-IDs. */
+  names: string[];
+  /** The moment (a date, "2 days ago", a commit); default: just before each was last removed. */
+  at?: string | undefined;
+}
+
+/** Restores the messages `names` as they were at moment `at` (see {@link MessagesRestore}). */
+export async function restoreMessages(repo: LockedRepo, { names, at }: MessagesRestore, opts: RestoreOptions = {}): Promise<RestoreReport> {
   const { head, moment } = await prepare(repo, at, opts);
   const wanted: Located[] = [];
   const trees = new TreeCache(repo);
   for (const x of names) wanted.push(...(await locate(repo, { name: x, at: moment ?? { commit: head, time: null }, trees })));
-  const planned = await plan(repo, await trees.get(head), wanted);
-  const subject = planned.report.lines.length === 1 ? planned.report.lines[0]! : `restore: ${counted(planned.report.restored.length, 'message')}`;
-  return finish(repo, head, subject, planned, opts);
+  const { edits, report } = await plan(repo, await trees.get(head), wanted);
+  const subject = report.lines.length === 1 ? report.lines[0]! : `restore: ${counted(report.restored.length, 'message')}`;
+  return finish(repo, { head, subject, edits, report }, opts);
 }

@@ -114,13 +114,22 @@ async function sortOut(
   return { present, held };
 }
 
+/** Which folder {@link restoreFolder} fills again, and as of when. */
+export interface FolderRestore {
+  /** The folder's name as the user writes it (`Lists/rust`). */
+  folder: string;
+  /** The moment (a date, "2 days ago", a commit). */
+  asOf: string;
+}
+
 /**
  * Makes folder `folder` hold again every message it held at moment `asOf`, with the
  * flags it had then, leaving alone what arrived since and what HEAD holds elsewhere (see
  * the module comment for how it streams). The report lists the messages brought back
- * only with `opts.list`; its `count` always says how many.
+ * only with `opts.list`; its `count` always says how many. A dry run sorts the same
+ * stream against the same HEAD (see `prepare` in restore.ts) and builds no tree.
  */
-export async function restoreFolder(repo: LockedRepo, folder: string, asOf: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
+export async function restoreFolder(repo: LockedRepo, { folder, asOf }: FolderRestore, opts: RestoreOptions = {}): Promise<RestoreReport> {
   const dir = folderDirOf(repo, folder);
   const { head, moment } = await prepare(repo, asOf, opts);
   const marker = folderMarker(dir);

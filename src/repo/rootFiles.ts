@@ -22,7 +22,7 @@ export async function keepRootFiles(root: string, scan: Scan): Promise<string[]>
     if (text === undefined) continue;
     const onDisk = await readFile(join(root, f.path), 'utf8').catch(() => null);
     if (onDisk === text) continue;
-    await writeFileAtomic(join(root, f.path), text, 0o600);
+    await writeFileAtomic(join(root, f.path), text, { mode: 0o600 });
     restored.push(f.path);
   }
   if (restored.length === 0) return restored;

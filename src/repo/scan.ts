@@ -268,10 +268,14 @@ interface Pass {
   state: DirState;
   /** HEAD's entries per directory, as read (in full, or one directory at a time). */
   headEntries: Map<string, TreeEntry[]>;
+  /** False: blob ids are computed, not written ({@link ScanOptions}). */
+  write: boolean;
+  /** HEAD's listings kept by a resident caller ({@link ScanOptions}). */
+  cache: ListingCache | undefined;
 }
 
 /** Phase 1: HEAD, the saved cache, and HEAD's message directories (the cache's list when it describes HEAD). */
-async function startPass(repo: Repo, io: TreeIO, write: boolean): Promise<{ pass: Pass; info: ReturnType<typeof parseCommitInfo> | null }> {
+async function startPass(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ pass: Pass; info: ReturnType<typeof parseCommitInfo> | null }> {
   const headObject = await io.read('HEAD^{commit}');
   const info = headObject ? parseCommitInfo(headObject.oid, headObject.data) : null;
   perfMark('scan: HEAD read');
@@ -279,6 +283,7 @@ async function startPass(repo: Repo, io: TreeIO, write: boolean): Promise<{ pass
   const old = await loadDirState(repo);
   const warm = head !== null && old.head === head && old.tracked !== undefined;
   const now = Date.now();
+  const write = opts.write ?? true;
   // A scan that saves nothing (status) needs no clock of its own.
   const clock = (write ? await fsClock(repo) : BigInt(now) * 1_000_000n).toString();
   const headDirs = new Set<string>(warm ? old.tracked : []);
@@ -289,7 +294,7 @@ async function startPass(repo: Repo, io: TreeIO, write: boolean): Promise<{ pass
     }
   }
   const state: DirState = { head, dirs: {}, files: {}, tracked: [], audits: {} };
-  return { pass: { root: repo.root, io, head, old, warm, now, clock, headDirs, state, headEntries: new Map() }, info };
+  return { pass: { root: repo.root, io, head, old, warm, now, clock, headDirs, state, headEntries: new Map(), write, cache: opts.cache }, info };
 }
 
 /** What phase 2 found: the folders and files on disk, and the markers history holds for them. */
@@ -388,7 +393,11 @@ interface Compared {
  * gave when a resident caller has that listing, else in full. HEAD's entries are read in
  * one listing when cold or when many directories changed, else one directory at a time.
  */
-async function compareDirs(p: Pass, changed: readonly string[], before: ReadonlyMap<string, string | null>, opts: ScanOptions): Promise<Compared> {
+async function compareDirs(
+  p: Pass,
+  { changed, before }: { changed: readonly string[]; before: ReadonlyMap<string, string | null> },
+  hints: ScanOptions['hints'],
+): Promise<Compared> {
   const fullListing = p.head !== null && (!p.warm || changed.length > 16);
   if (fullListing) {
     for (const e of await lsTreeRecursive(p.root, p.head!)) {
@@ -402,8 +411,8 @@ async function compareDirs(p: Pass, changed: readonly string[], before: Readonly
   for (const d of changed) {
     // Names only for a directory that still exists: a vanished one is compared in full,
     // since it leaves the cache's list of directories (`tracked`) with this scan.
-    const named = before.get(d) !== null ? opts.hints?.get(d) : undefined;
-    const cachedListing = p.head && named && !fullListing ? opts.cache?.lookup(p.head, d) : undefined;
+    const named = before.get(d) !== null ? hints?.get(d) : undefined;
+    const cachedListing = p.head && named && !fullListing ? p.cache?.lookup(p.head, d) : undefined;
     if (named && cachedListing) {
       await diffNamed({ root: p.root, dir: d, names: named, inHead: cachedListing, out });
       out.headNames.set(d, (each) => {
@@ -413,7 +422,7 @@ async function compareDirs(p: Pass, changed: readonly string[], before: Readonly
       perfMark(`scan: ${d} compared for ${named.size} names`);
       continue;
     }
-    const index = await headIndex(p, d, fullListing, opts.cache);
+    const index = await headIndex(p, d, fullListing);
     perfMark(`scan: HEAD's ${d} read`);
     await diffDir({ root: p.root, dir: d, inHead: index, out });
     out.full.push(d);
@@ -428,12 +437,12 @@ async function compareDirs(p: Pass, changed: readonly string[], before: Readonly
 }
 
 /** HEAD's listing of directory `d`: from the full listing, the resident cache, or read (and cached). */
-async function headIndex(p: Pass, d: string, fullListing: boolean, cache: ListingCache | undefined): Promise<TreeIndex> {
+async function headIndex(p: Pass, d: string, fullListing: boolean): Promise<TreeIndex> {
   const listed = p.headEntries.get(d);
-  let inHead = listed || fullListing || !p.head ? indexOf(d, listed ?? []) : cache?.get(p.head, d);
+  let inHead = listed || fullListing || !p.head ? indexOf(d, listed ?? []) : p.cache?.get(p.head, d);
   if (!inHead) {
     inHead = await p.io.index(p.head!, d);
-    cache?.put(p.head!, d, inHead);
+    p.cache?.put(p.head!, d, inHead);
   }
   return inHead;
 }
@@ -550,7 +559,7 @@ function editCandidates(p: Pass, compared: Compared, all: boolean): { suspects: 
  * (`status`), looked up in HEAD when changed since its last whole cycle began, and the
  * suspects `status` left elsewhere (a record), looked up whatever their times.
  */
-async function unlistedCandidates(p: Pass, compared: Compared, all: boolean, cache: ListingCache | undefined): Promise<Kept[]> {
+async function unlistedCandidates(p: Pass, compared: Compared, all: boolean): Promise<Kept[]> {
   const wanted = new Map<string, string[] | null>();
   const listed = new Set([...compared.kept.keys(), ...compared.full]);
   if (all) for (const d of p.state.tracked!) if (!listed.has(d)) wanted.set(d, null);
@@ -572,7 +581,7 @@ async function unlistedCandidates(p: Pass, compared: Compared, all: boolean, cac
     }
     const changed = changedSince({ root: p.root, dir }, names, threshold);
     if (changed.length === 0) continue;
-    const index = await headIndex(p, dir, false, cache);
+    const index = await headIndex(p, dir, false);
     const at = new Map(index.names.map((n, i) => [n, i]));
     for (const name of changed) {
       const i = at.get(name);
@@ -632,7 +641,7 @@ function toHash(p: Pass, compared: Compared, files: ReadonlyMap<string, BigIntSt
  * folders, and the files gone from disk: the ones the cache knew (warm) or HEAD listed
  * (cold), but for the markers of folders still on disk.
  */
-async function fileChanges(p: Pass, hashed: readonly NamedBlob[], found: Folders, write: boolean): Promise<Scan['files']> {
+async function fileChanges(p: Pass, hashed: readonly NamedBlob[], found: Folders): Promise<Scan['files']> {
   const onDisk = found.files;
   const files: Scan['files'] = [];
   const headFileOid = async (path: string): Promise<string | null> => {
@@ -650,7 +659,7 @@ async function fileChanges(p: Pass, hashed: readonly NamedBlob[], found: Folders
     if ((await headFileOid(path)) !== oid) files.push({ path, oid });
   }
   if (found.created.length > 0) {
-    const oid = await emptyBlob(p.root, { write });
+    const oid = await emptyBlob(p.root, { write: p.write });
     for (const path of found.created) {
       found.unwritten.set(path, oid);
       files.push({ path, oid });
@@ -679,25 +688,25 @@ function editedOf(suspects: readonly Kept[], paths: readonly string[], oids: rea
 
 /** One scan: the phases above in turn, then whether any directory moved while it was read. */
 async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ scan: Scan; stable: boolean }> {
-  const { pass: p, info } = await startPass(repo, io, opts.write ?? true);
+  const { pass: p, info } = await startPass(repo, io, opts);
   const walk = await walkFolders(p);
   const { changed, before } = await statDirs(p, walk.folders, opts.hints);
-  const compared = await compareDirs(p, changed, before, opts);
+  const compared = await compareDirs(p, { changed, before }, opts.hints);
   const hash = toHash(p, compared, walk.files);
   const all = opts.auditAll === true;
   const listedSuspects = editCandidates(p, compared, all);
-  const suspects = [...listedSuspects.suspects, ...(await unlistedCandidates(p, compared, all, opts.cache))];
+  const suspects = [...listedSuspects.suspects, ...(await unlistedCandidates(p, compared, all))];
   keepAudits(p);
   perfMark(`scan: ${listedSuspects.audited} names audited for edits in place, ${suspects.length} to hash`);
   const suspectPaths = suspects.map((k) => (k.dir === '' ? k.name : `${k.dir}/${k.name}`));
-  const oids = await writeBlobs(repo, [...hash.messages, ...hash.files, ...suspectPaths], { write: opts.write ?? true, progress: opts.progress });
+  const oids = await writeBlobs(repo, [...hash.messages, ...hash.files, ...suspectPaths], { write: p.write, progress: opts.progress });
   const edited = editedOf(suspects, suspectPaths, oids.slice(hash.messages.length + hash.files.length));
   const fresh = hash.messages.map((path, i) => ({ path, oid: oids[i]! }));
   const same = resolveSameKey(fresh, presentSameKey(fresh, compared.headNames, compared.removed));
   const added = [...hash.kept, ...same.added];
   const removed = [...compared.removed, ...same.removed];
   const hashedFiles = hash.files.map((path, i) => ({ path, oid: oids[hash.messages.length + i]! }));
-  const files = await fileChanges(p, hashedFiles, walk, opts.write ?? true);
+  const files = await fileChanges(p, hashedFiles, walk);
   const edits: TreeEdit[] = [
     ...removed.map((r) => ({ path: r.path, oid: null })),
     ...added.map((a) => ({ path: a.path, oid: a.oid })),

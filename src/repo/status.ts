@@ -31,7 +31,7 @@ export interface WorkTreeStatus {
  */
 async function leaveSuspects(repo: Repo, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
-  await withRepoLock(repo, 'status', async () => {
+  await withRepoLock(repo, { what: 'status' }, async () => {
     const state = await loadDirState(repo);
     await saveDirState(repo, { ...state, suspects: [...new Set([...(state.suspects ?? []), ...paths])] });
   }).catch(() => undefined);

@@ -68,9 +68,11 @@ async function mergeWithChanges(
       return undefined;
     };
     const result = merge(
-      parts.base,
-      { snapshot: parts.ours, stamp: so, changes: look(known[0]) },
-      { snapshot: parts.theirs, stamp: st, changes: look(known[1]) },
+      {
+        base: parts.base,
+        ours: { snapshot: parts.ours, stamp: so, changes: look(known[0]) },
+        theirs: { snapshot: parts.theirs, stamp: st, changes: look(known[1]) },
+      },
       layout,
     );
     if (wanted.size === 0 || round === CHANGE_ROUNDS) return result;

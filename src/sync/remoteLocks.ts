@@ -48,7 +48,7 @@ export async function clearLocalRemoteLeftovers(url: string): Promise<boolean> {
   )
     return clear();
   try {
-    return await withLockFile(join(mailgitDir, 'lock'), 'clearing git leftovers for a push', clear);
+    return await withLockFile(join(mailgitDir, 'lock'), { what: 'clearing git leftovers for a push' }, clear);
   } catch (e) {
     if (e instanceof LockedError) return false;
     throw e;

@@ -6,9 +6,12 @@
  */
 import type { Layout } from '../maildir/layout.js';
 import { applyCommit } from '../repo/apply.js';
-import { record } from '../repo/record.js';
+import { previewRecord, record } from '../repo/record.js';
 import type { LockedRepo } from '../repo/lock.js';
-import type { CommitStore, PathChange } from '../store/commitStore.js';
+import { MAIN } from '../store/commitStore.js';
+import type { CommitStore, PathChange, RefEntry, RefTarget } from '../store/commitStore.js';
+import { RaceError } from '../util/errors.js';
+import { INCOMING } from './remoteStatus.js';
 import { gitCommitStore } from '../store/gitCommitStore.js';
 import { gitRemotes } from './remotes.js';
 import type { Progress } from '../fetch/progress.js';
@@ -85,5 +88,74 @@ export function gitReplica(repo: LockedRepo, bars?: SyncBars): SyncReplica {
     replica: repo.replica,
     id: repo.id,
     restored: (from, to) => restoredBetween(repo.root, from, to),
+  };
+}
+
+/** The refs a plan moves in memory only: the branch and the incoming refs peers pushed. */
+function planned(ref: string): boolean {
+  return ref === MAIN || ref.startsWith(INCOMING);
+}
+
+/**
+ * `store` with {@link MAIN} and the incoming refs moved in memory only and pushes
+ * answered as taken: what the sync loop writes to the object store, and the fetched and
+ * remote-tracking refs its fetches move, stay real.
+ */
+function unappliedStore(store: CommitStore): CommitStore {
+  const moved = new Map<string, string | null>();
+  const readRef = async (ref: string): Promise<RefTarget | null> => {
+    const name = ref === 'HEAD' ? MAIN : ref;
+    if (!moved.has(name)) return store.readRef(ref);
+    const oid = moved.get(name)!;
+    return oid === null ? null : { oid, type: 'commit' };
+  };
+  const move = async (ref: string, oid: string | null, expected: string | null | undefined): Promise<boolean> => {
+    if (expected !== undefined && ((await readRef(ref))?.oid ?? null) !== expected) return false;
+    moved.set(ref, oid);
+    return true;
+  };
+  return {
+    ...store,
+    readRef,
+    updateRef: (ref, oid, expected) => (planned(ref) ? move(ref, oid, expected) : store.updateRef(ref, oid, expected)),
+    deleteRef: (ref, expected) => (planned(ref) ? move(ref, null, expected) : store.deleteRef(ref, expected)),
+    listRefs: async (...prefixes) => {
+      const real = await store.listRefs(...prefixes);
+      const all = new Map(real.map((e) => [e.ref, e as RefEntry | null]));
+      for (const [ref, oid] of moved) {
+        if (prefixes.some((p) => (p.endsWith('/') ? ref.startsWith(p) : ref === p))) all.set(ref, oid === null ? null : { ref, oid, type: 'commit' });
+      }
+      return [...all.values()].filter((e): e is RefEntry => e !== null).sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+    },
+    push: async () => 'pushed',
+  };
+}
+
+/**
+ * The replica of a real repository for a dry run: the sync loop runs on it unchanged, so
+ * its report is the plan the real run carries out. The record is {@link previewRecord}
+ * (a commit in the object store only), applies and the branch move in memory, pushes
+ * are taken as accepted, and the Maildir, the branch and the peers are left as they are.
+ */
+export function unappliedReplica(repo: LockedRepo): SyncReplica {
+  const real = gitReplica(repo);
+  const store = unappliedStore(real.store);
+  let recorded = false;
+  return {
+    ...real,
+    store,
+    worktree: {
+      record: async () => {
+        if (recorded) return [];
+        recorded = true;
+        const preview = await previewRecord(repo);
+        if (preview) await store.updateRef(MAIN, preview.commit);
+        return preview?.summary ?? [];
+      },
+      apply: async ({ from, to }) => {
+        if (!(await store.updateRef(MAIN, to, from))) throw new RaceError('the branch moved in a dry run');
+        return [];
+      },
+    },
   };
 }

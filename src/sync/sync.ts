@@ -19,18 +19,19 @@ import { admitRemoteHead, mayMerge } from './admit.js';
 import type { AdmitOptions } from './admit.js';
 import { INCOMING, listRemotes, pusherName } from './remoteStatus.js';
 import { UnknownRemoteError, noteSynced } from './remoteAdmin.js';
-import { workTreeStatus } from '../repo/status.js';
 import { checkGitView } from '../repo/gitIndex.js';
-import { formatEvents } from '../maildir/describe.js';
 import { MAIN } from '../store/commitStore.js';
 import type { PathChange, RefEntry, Remote } from '../store/commitStore.js';
-import { gitReplica } from './replica.js';
+import { gitReplica, unappliedReplica } from './replica.js';
 import { perfMark } from '../util/perf.js';
 import type { SyncBars, SyncReplica } from './replica.js';
 
 /** Options for {@link syncRepo}. */
 export interface SyncOptions extends AdmitOptions {
-  /** Fetch and merge in memory only: report what would come in and go out. */
+  /**
+   * Run the same loop on {@link unappliedReplica}: fetch, and write the record and the
+   * merges to the object store only, so the report is the plan a real sync carries out.
+   */
   dryRun?: boolean;
   /** Progress bars for a person at a terminal (none under cron). */
   bars?: SyncBars;
@@ -275,33 +276,6 @@ export async function syncReplica(r: SyncReplica, remotes: Remote[], opts: SyncO
 }
 
 /**
- * What {@link syncReplica} would do, carried out nowhere: the merges of what peers pushed
- * and of each remote's main, made in the object store only. Only fetching moves refs (and
- * `refs/remotes/NAME/main`, which then tells what we saw there).
- */
-export async function planSync(r: SyncReplica, remotes: Remote[], opts: AdmitOptions = {}): Promise<SyncReport> {
-  const received: string[] = [];
-  for (const ref of await r.store.listRefs(INCOMING)) {
-    const { refusal, plan } = await planReceive(r, ref, opts);
-    received.push(...receivedLines(ref, refusal, plan ?? { incoming: [], decisions: [] }));
-  }
-  const reports: RemoteReport[] = [];
-  for (const remote of remotes) {
-    reports.push(
-      await reported(remote.name, async (report) => {
-        const leg = { r, remote, opts };
-        const plan = await planRound(leg);
-        const head = plan.merge?.commit ?? plan.head;
-        await accept(leg, plan);
-        const seen = { ...report, incoming: plan.merge?.incoming ?? [], decisions: plan.merge?.decisions ?? [] };
-        return !head || head === plan.theirs ? seen : { ...seen, outgoing: await gained(r, plan.theirs, head) };
-      }),
-    );
-  }
-  return { recorded: [], received, remotes: reports };
-}
-
-/**
  * The remotes a sync with `names` talks to (all when empty); an unknown name is a usage
  * error (64).
  */
@@ -324,16 +298,16 @@ async function refuseIdle(repo: LockedRepo, r: SyncReplica, remotes: Remote[]): 
 
 /**
  * Syncs the repository with the named remotes (all when `names` is empty), noting when
- * each that answered was synced; or with `dryRun` reports the plan ({@link planSync})
- * and what a record would find. A replica without remotes still merges what peers pushed
+ * each that answered was synced; with `dryRun` the same loop runs on a replica that applies
+ * nothing ({@link unappliedReplica}), and its report is the plan. A replica without remotes still merges what peers pushed
  * to it; with nothing pushed either, the sync is refused (78).
  */
 export async function syncRepo(repo: LockedRepo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
   const chosen = await chooseRemotes(repo, names);
-  const r = gitReplica(repo, opts.bars);
+  const r = opts.dryRun ? unappliedReplica(repo) : gitReplica(repo, opts.bars);
   await refuseIdle(repo, r, chosen);
-  if (opts.dryRun) return { ...(await planSync(r, chosen, opts)), recorded: formatEvents((await workTreeStatus(repo)).events) };
   const report = await syncReplica(r, chosen, opts);
+  if (opts.dryRun) return report;
   await noteSynced(
     repo,
     report.remotes.filter((r) => r.ok).map((r) => r.remote),

@@ -45,10 +45,18 @@ export async function writeNewFile(path: string, data: string | Uint8Array, mode
   await fh.close();
 }
 
+/** How {@link writeFileAtomic} writes: the new file's mode and where its tmp file goes. */
+export interface AtomicWriteOptions {
+  /** The new file's permission bits (default 0o600). */
+  mode?: number;
+  /** The directory for the tmp file (a Maildir's tmp/); default: beside `path`. */
+  tmpDir?: string;
+}
+
 /** Writes `data` to `path` atomically and durably (tmp, fsync, rename, fsync dir). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, tmpDir?: string): Promise<void> {
-  const tmp = tmpName(path, tmpDir);
-  await writeNewFile(tmp, data, mode);
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  const tmp = tmpName(path, opts.tmpDir);
+  await writeNewFile(tmp, data, opts.mode ?? 0o600);
   try {
     await rename(tmp, path);
   } catch (err) {

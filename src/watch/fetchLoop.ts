@@ -78,7 +78,9 @@ export function startFetchLoop(repo: Repo, opts: FetchLoopOptions): FetchLoop {
   async function fetchOne(a: Account): Promise<void> {
     try {
       const secret = await opts.secret(a);
-      const r = await withRepoLock(repo, `watch --fetch ${a.name}`, (locked) => fetchAccount(locked, a, secret), { waitMs: opts.lockWaitMs ?? 10_000 });
+      const r = await withRepoLock(repo, { what: `watch --fetch ${a.name}`, waitMs: opts.lockWaitMs ?? 10_000 }, (locked) =>
+        fetchAccount(locked, { account: a, password: secret }),
+      );
       opts.onFetch?.(r);
       for (const w of r.warnings) warn(w);
       if (!r.error) {

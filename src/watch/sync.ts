@@ -27,7 +27,7 @@ export interface SyncOutcome {
  */
 export function makeSync(repo: Repo, remotes: string[], lockWaitMs: number = LOCK_WAIT_MS.patient): () => Promise<SyncOutcome> {
   return async () => {
-    const report = await withRepoLock(repo, 'watch sync', (locked) => syncRepo(locked, remotes), { waitMs: lockWaitMs });
+    const report = await withRepoLock(repo, { what: 'watch sync', waitMs: lockWaitMs }, (locked) => syncRepo(locked, remotes));
     const lines: string[] = [];
     for (const l of report.recorded) lines.push(`recorded ${l}`);
     for (const l of report.received) lines.push(`received ${l}`);

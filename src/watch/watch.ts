@@ -237,7 +237,7 @@ class Watcher implements Watch {
   /** One record under the repo lock (waiting a while for it); counts and reports a commit. */
   private async recordNow(): Promise<RecordResult | null> {
     const hints = this.hints.take();
-    const r = await withRepoLock(this.repo, 'watch', (locked) => this.session.record(locked, { hints }), { waitMs: this.cfg.lockWaitMs });
+    const r = await withRepoLock(this.repo, { what: 'watch', waitMs: this.cfg.lockWaitMs }, (locked) => this.session.record(locked, { hints }));
     if (r) {
       this.count++;
       this.opts.onCommit?.(r);

@@ -41,7 +41,7 @@ async function resident(root: string, fn: (rec: (hints?: Map<string, Set<string>
   const repo = await openRepo(root);
   const session = new RecordSession(repo, { resident: true });
   try {
-    await fn((hints) => withRepoLock(repo, 'test', (locked) => session.record(locked, { hints })));
+    await fn((hints) => withRepoLock(repo, { what: 'test' }, (locked) => session.record(locked, { hints })));
   } finally {
     await session.close();
   }

@@ -8,5 +8,5 @@ import { openRepo } from '../../src/repo/repo.js';
 
 /** Runs `fn` with the repo at `dir` opened and its lock held. */
 export async function withLockedRepo<T>(dir: string, fn: (repo: LockedRepo) => Promise<T>): Promise<T> {
-  return withRepoLock(await openRepo(dir), 'test', fn);
+  return withRepoLock(await openRepo(dir), { what: 'test' }, fn);
 }

@@ -58,3 +58,26 @@ describe('sync reaches history through the port; src ships no test code', () => 
     }
   });
 });
+
+describe('one shape per call', () => {
+  const root = join(__dirname, '../..');
+
+  it('biome holds src/ to at most three positional parameters (complexity/useMaxParams, max 3)', () => {
+    const config = readFileSync(join(root, 'biome.jsonc'), 'utf8');
+    expect(config).toMatch(
+      /"includes": \["src\/\*\*"\],\s*"linter": \{ "rules": \{ "complexity": \{ "useMaxParams": \{ "level": "error", "options": \{ "max": 3 \}/,
+    );
+  });
+
+  it('each shape kept on purpose is the known one and says why', () => {
+    const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const kept: string[] = [];
+    for (const f of files) {
+      for (const line of readFileSync(join(root, 'src', f), 'utf8').split('\n')) {
+        const m = /biome-ignore lint\/complexity\/useMaxParams:(.*)$/.exec(line);
+        if (m) kept.push(`${f}: ${m[1]!.trim().length >= 40 ? 'with a reason' : 'no reason'}`);
+      }
+    }
+    expect(kept).toEqual(['fetch/imapSource.ts: with a reason']);
+  });
+});

@@ -34,7 +34,7 @@ describe('checkpoints: one format for fetch and merge', () => {
     const theirs = file({ INBOX: { uidValidity: '7', uid: 15, modseq: '10' } });
     const side = (replica: string, hhmm: string) => ({ snapshot: emptySnapshot(), stamp: at(hhmm, replica) });
     const ctx = new MergeContext(side('a', '10:00'), side('b', '11:00'));
-    const merged = mergeCheckpointFile(base, ours, theirs, ctx);
+    const merged = mergeCheckpointFile({ base, ours, theirs }, ctx);
     const expected = { Sent: { uidValidity: '3', uid: 4 }, INBOX: { uidValidity: '7', uid: 20, modseq: '10' } };
     expect(merged?.content).toBe(await fetched(expected));
   });

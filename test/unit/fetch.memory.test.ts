@@ -24,7 +24,9 @@ async function newRepo(name = 'laptop'): Promise<Repo> {
 }
 
 function run(repo: Repo, server: MemoryMailServer, opts: FetchOptions = {}, password = PASSWORD): Promise<AccountResult> {
-  return withRepoLock(repo, 'fetch work', (locked) => fetchAccount(locked, ACCOUNT, password, { source: (_a, pw) => server.source(pw), ...opts }));
+  return withRepoLock(repo, { what: 'fetch work' }, (locked) =>
+    fetchAccount(locked, { account: ACCOUNT, password }, { source: (_a, pw) => server.source(pw), ...opts }),
+  );
 }
 
 function gen(i: number, tag: string, lines = 3): string {
@@ -114,7 +116,7 @@ describe('fetch against the in-memory source', () => {
     // A local change the server does not know about: message 3 passed (P) locally.
     const p3 = pathOf(repo, m[2]);
     renameSync(join(repo.root, p3), join(repo.root, p3.replace(/:2,S$/, ':2,PS')));
-    await withRepoLock(repo, 'commit', (locked) => record(locked, { message: 'local flag' }));
+    await withRepoLock(repo, { what: 'commit' }, (locked) => record(locked, { message: 'local flag' }));
 
     server.addFlags('INBOX', 2, ['\\Flagged']);
     server.removeFlags('INBOX', 3, ['\\Seen']);

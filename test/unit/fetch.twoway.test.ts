@@ -23,7 +23,9 @@ async function newRepo(name = 'laptop'): Promise<Repo> {
 }
 
 function run(repo: Repo, server: MemoryMailServer, opts: FetchOptions = {}, account: Account = BOTH): Promise<AccountResult> {
-  return withRepoLock(repo, 'fetch work', (locked) => fetchAccount(locked, account, PASSWORD, { source: (_a, pw) => server.source(pw), ...opts }));
+  return withRepoLock(repo, { what: 'fetch work' }, (locked) =>
+    fetchAccount(locked, { account, password: PASSWORD }, { source: (_a, pw) => server.source(pw), ...opts }),
+  );
 }
 
 async function ok(repo: Repo, server: MemoryMailServer, opts: FetchOptions = {}, account: Account = BOTH): Promise<AccountResult> {

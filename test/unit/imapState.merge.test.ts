@@ -37,25 +37,27 @@ describe('two-way state files merge by entry', () => {
     const base = file([l(1, 'k1', '', '10'), l(2, 'k2', '', '10'), l(3, 'k3', 'S', '10')]);
     const ours = file([l(1, 'k1', 'S', '20'), l(2, 'k2', '', '10'), l(3, 'k3', 'S', '10'), l(4, 'k4', '', '20')]); // read 1, fetched 4
     const theirs = file([l(1, 'k1', 'F', '15'), l(3, 'k3', 'S', '10'), l(5, 'k5', 'R', '30')]); // older change to 1, 2 expunged, fetched 5
-    const m1 = mergeImapStateFile(base, ours, theirs, ctx())!;
-    const m2 = mergeImapStateFile(base, theirs, ours, ctx())!;
+    const m1 = mergeImapStateFile({ base, ours, theirs }, ctx())!;
+    const m2 = mergeImapStateFile({ base, ours: theirs, theirs: ours }, ctx())!;
     expect(m1.content).toBe(m2.content);
     expect(parseImapState(m1.content)!.lines).toEqual([l(1, 'k1', 'S', '20'), l(3, 'k3', 'S', '10'), l(4, 'k4', '', '20'), l(5, 'k5', 'R', '30')]);
     // Idempotent: merging the result with either side again changes nothing.
-    expect(mergeImapStateFile(ours, m1, ours, ctx())!.content).toBe(m1.content);
+    expect(mergeImapStateFile({ base: ours, ours: m1, theirs: ours }, ctx())!.content).toBe(m1.content);
     // Equal stamps: a fixed rule (the larger line), the same from both sides.
     const x = file([l(1, 'k1', 'F', '20')]);
     const y = file([l(1, 'k1', 'S', '20')]);
-    expect(mergeImapStateFile(undefined, x, y, ctx())!.content).toBe(mergeImapStateFile(undefined, y, x, ctx())!.content);
+    expect(mergeImapStateFile({ base: undefined, ours: x, theirs: y }, ctx())!.content).toBe(
+      mergeImapStateFile({ base: undefined, ours: y, theirs: x }, ctx())!.content,
+    );
   });
 
   it('different UIDVALIDITYs or an unreadable side → undefined (last-writer-wins); through mergeFiles the entries merge', () => {
-    expect(mergeImapStateFile(undefined, file([l(1, 'a', '', '1')], '1'), file([l(1, 'a', '', '1')], '2'), ctx())).toBeUndefined();
-    expect(mergeImapStateFile(undefined, { blob: 'x', content: 'junk' }, file([]), ctx())).toBeUndefined();
+    expect(mergeImapStateFile({ base: undefined, ours: file([l(1, 'a', '', '1')], '1'), theirs: file([l(1, 'a', '', '1')], '2') }, ctx())).toBeUndefined();
+    expect(mergeImapStateFile({ base: undefined, ours: { blob: 'x', content: 'junk' }, theirs: file([]) }, ctx())).toBeUndefined();
     const base = new Map([[PATH, file([l(1, 'k1', '', '1')])]]);
     const ours = new Map([[PATH, file([l(1, 'k1', 'S', '2')])]]);
     const theirs = new Map([[PATH, file([l(1, 'k1', '', '1'), l(2, 'k2', '', '3')])]]);
-    const out = mergeFiles(base, ours, theirs, ctx());
+    const out = mergeFiles({ base, ours, theirs }, ctx());
     expect(parseImapState(out.get(PATH)!.content)!.lines).toEqual([l(1, 'k1', 'S', '2'), l(2, 'k2', '', '3')]);
   });
 });

@@ -16,12 +16,12 @@ describe('withRepoLock', () => {
   it('yields a LockedRepo that is held inside the callback and let go after it', async () => {
     const { repo } = await initRepo(join(tempDir('mailgit-lock-'), 'mail'), { name: 'l' });
     let kept: LockedRepo | undefined;
-    const r = await withRepoLock(repo, 'test', async (locked) => {
+    const r = await withRepoLock(repo, { what: 'test' }, async (locked) => {
       kept = locked;
       expect(locked.lock.held).toBe(true);
       expect(locked.root).toBe(repo.root);
       // Another taker, not waiting, is refused with the holder named.
-      const second = await withRepoLock(repo, 'second', async () => 'taken', { waitMs: LOCK_WAIT_MS.none }).catch((e: unknown) => e);
+      const second = await withRepoLock(repo, { what: 'second', waitMs: LOCK_WAIT_MS.none }, async () => 'taken').catch((e: unknown) => e);
       expect(second).toBeInstanceOf(LockedError);
       expect((second as LockedError).message).toContain(`pid ${process.pid}, test`);
       return record(locked);
@@ -36,7 +36,7 @@ describe('withRepoLock', () => {
 
   it('lets go of the lock when the callback throws', async () => {
     const { repo } = await initRepo(join(tempDir('mailgit-lock-'), 'mail'), { name: 'l' });
-    await expect(withRepoLock(repo, 'test', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    expect(await withRepoLock(repo, 'again', async (locked) => locked.lock.held)).toBe(true);
+    await expect(withRepoLock(repo, { what: 'test' }, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await withRepoLock(repo, { what: 'again' }, async (locked) => locked.lock.held)).toBe(true);
   });
 });

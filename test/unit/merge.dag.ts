@@ -94,7 +94,7 @@ export class Dag {
     const folded: Commit[] = [acc];
     for (const next of sorted.slice(1)) {
       const inner = this.mergeBases(next, folded);
-      const snapshot = merge(this.baseOf(inner)?.snapshot ?? EMPTY, this.sideAfter(acc, inner), this.sideAfter(next, inner)).snapshot;
+      const snapshot = merge({ base: this.baseOf(inner)?.snapshot ?? EMPTY, ours: this.sideAfter(acc, inner), theirs: this.sideAfter(next, inner) }).snapshot;
       acc = this.virtualCommit([acc, next], snapshot);
       folded.push(next);
     }
@@ -174,7 +174,7 @@ export class Dag {
     }
     const bases = this.mergeBases(ha, [hb]);
     const base = this.baseOf(bases)?.snapshot ?? EMPTY;
-    const r = merge(base, this.sideAfter(ha, bases), this.sideAfter(hb, bases));
+    const r = merge({ base, ours: this.sideAfter(ha, bases), theirs: this.sideAfter(hb, bases) });
     this.heads.set(a, this.commit(a, [ha, hb], r.snapshot, [], [], r.decisions));
   }
 }

@@ -120,13 +120,13 @@ export function checkMergeRow(row: MergeRow): { result: MergeResult; base: Snaps
   const ours = side(snap(row.ours ?? row.base, row.oursFiles ?? row.baseFiles), so, row.changes?.[0]);
   const theirs = side(snap(row.theirs ?? row.base, row.theirsFiles ?? row.baseFiles), sT, row.changes?.[1]);
   const expected = snap(row.expect, row.expectFiles ?? row.baseFiles);
-  const result = merge(base, ours, theirs);
+  const result = merge({ base, ours, theirs });
   expect(show(result.snapshot)).toEqual(show(expected));
   expect(result.snapshot).toEqual(expected);
   if (row.decisions !== undefined) expect(brief(result.decisions)).toEqual(row.decisions);
   for (const d of result.decisions) expect(d.text).toMatch(/\S.*: .*;/);
   for (const [i, re] of (row.texts ?? []).entries()) expect(result.decisions[i]?.text).toMatch(re);
-  const m = merge(base, theirs, ours);
+  const m = merge({ base, ours: theirs, theirs: ours });
   expect(m.snapshot).toEqual(result.snapshot);
   expect(mirror(m.decisions)).toEqual(brief(result.decisions));
   return { result, base, ours, theirs };

@@ -130,18 +130,18 @@ describe('merge near the name limit and folder removal against delivery', () => 
       const { result: r, base, ours, theirs } = checkMergeRow(row);
       for (const m of r.snapshot.messages.values()) expect(utf8Length(m.key + m.info)).toBeLessThanOrEqual(255);
       // Merging the result with itself, or with the base, changes nothing.
-      expect(merge(base, side(r.snapshot, ours.stamp), side(r.snapshot, theirs.stamp)).snapshot).toEqual(r.snapshot);
+      expect(merge({ base, ours: side(r.snapshot, ours.stamp), theirs: side(r.snapshot, theirs.stamp) }).snapshot).toEqual(r.snapshot);
     });
   }
 
   it('fitName is the identity on names that fit and always fits', () => {
-    expect(fitName('k1', ':2,S', BLOB)).toEqual({ key: 'k1', info: ':2,S' });
+    expect(fitName({ key: 'k1', info: ':2,S', blob: BLOB })).toEqual({ key: 'k1', info: ':2,S' });
     for (const [key, info] of [
       [K, ':2,FRST'],
       ['x', `:2,${'S'.repeat(300)}`],
       ['😀'.repeat(70), ':2,S'],
     ] as const) {
-      const f = fitName(key, info, BLOB);
+      const f = fitName({ key, info, blob: BLOB });
       expect(utf8Length(f.key + f.info)).toBeLessThanOrEqual(255);
       expect(f.key.endsWith('.mga1b2c3d4')).toBe(true);
       expect(f.key).not.toMatch(/\ufffd/);
@@ -162,7 +162,7 @@ describe("a client's rename during an apply, merged with the name the apply want
   ];
   for (const [b, c, w, want] of cases) {
     it(`${b.slice(0, 40)} / ${c.slice(0, 40)} / ${w.slice(0, 40)}`, () => {
-      const merged = mergeClientName(p(b), p(c), p(w), BLOB);
+      const merged = mergeClientName({ base: p(b), client: p(c), wanted: p(w) }, BLOB);
       const path = `${merged.folder}/${merged.sub}/${merged.key}${merged.info}`;
       expect(path).toBe(want);
     });

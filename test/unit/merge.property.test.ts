@@ -134,8 +134,8 @@ describe('merge properties', () => {
   it('is symmetric: same snapshot, mirrored decisions', () => {
     fc.assert(
       fc.property(tripleArb, stampArb, stampArb, changesArb, changesArb, ([b, x, y], sx, sy, cx, cy) => {
-        const r1 = merge(b, sideOf(x, sx, cx), sideOf(y, sy, cy));
-        const r2 = merge(b, sideOf(y, sy, cy), sideOf(x, sx, cx));
+        const r1 = merge({ base: b, ours: sideOf(x, sx, cx), theirs: sideOf(y, sy, cy) });
+        const r2 = merge({ base: b, ours: sideOf(y, sy, cy), theirs: sideOf(x, sx, cx) });
         expect(r2.snapshot).toEqual(r1.snapshot);
         expect([...r2.snapshot.messages.keys()]).toEqual([...r1.snapshot.messages.keys()]);
         expect(mirror(r2.decisions)).toEqual(brief(r1.decisions));
@@ -144,10 +144,10 @@ describe('merge properties', () => {
     );
   });
 
-  it('is idempotent: merge(b, x, x) = x with no decisions', () => {
+  it('is idempotent: merge({ base: b, ours: x, theirs: x }) = x with no decisions', () => {
     fc.assert(
       fc.property(tripleArb, stampArb, stampArb, changesArb, changesArb, ([b, x], s1, s2, c1, c2) => {
-        const r = merge(b, sideOf(x, s1, c1), sideOf(x, s2, c2));
+        const r = merge({ base: b, ours: sideOf(x, s1, c1), theirs: sideOf(x, s2, c2) });
         expect(r.snapshot).toEqual(x);
         expect(r.decisions).toEqual([]);
       }),
@@ -155,11 +155,11 @@ describe('merge properties', () => {
     );
   });
 
-  it('gives way to the changed side: merge(b, b, x) = merge(b, x, b) = x', () => {
+  it('gives way to the changed side: merge({ base: b, ours: b, theirs: x }) = merge({ base: b, ours: x, theirs: b }) = x', () => {
     fc.assert(
       fc.property(tripleArb, stampArb, stampArb, changesArb, ([b, x], s1, s2, c) => {
-        expect(merge(b, sideOf(b, s1, c), sideOf(x, s2, c)).snapshot).toEqual(x);
-        expect(merge(b, sideOf(x, s1, c), sideOf(b, s2, c)).snapshot).toEqual(x);
+        expect(merge({ base: b, ours: sideOf(b, s1, c), theirs: sideOf(x, s2, c) }).snapshot).toEqual(x);
+        expect(merge({ base: b, ours: sideOf(x, s1, c), theirs: sideOf(b, s2, c) }).snapshot).toEqual(x);
       }),
       RUNS,
     );
@@ -168,7 +168,7 @@ describe('merge properties', () => {
   it('keeps every file both sides hold as it is, and invents none', () => {
     fc.assert(
       fc.property(tripleArb, stampArb, stampArb, changesArb, changesArb, ([b, x, y], sx, sy, cx, cy) => {
-        const r = merge(b, sideOf(x, sx, cx), sideOf(y, sy, cy));
+        const r = merge({ base: b, ours: sideOf(x, sx, cx), theirs: sideOf(y, sy, cy) });
         const blobs = (s: Snapshot) => new Set([...s.messages.values()].map((e) => e.blob));
         const out = blobs(r.snapshot);
         // A file both sides hold as it is (same name, same content) is kept.

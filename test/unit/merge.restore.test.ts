@@ -83,10 +83,10 @@ describe('merge table: restores', () => {
       const base = snap(row.base);
       const ours = side(snap(row.ours), st(5, 'desktop'));
       const theirs = side(snap(row.theirs), st(7, 'laptop'));
-      const r = merge(base, ours, theirs);
+      const r = merge({ base, ours, theirs });
       expect(show(r.snapshot)).toEqual(show(snap(row.expect)));
       expect(brief(r.decisions)).toEqual(row.decisions);
-      const m = merge(base, theirs, ours);
+      const m = merge({ base, ours: theirs, theirs: ours });
       expect(m.snapshot).toEqual(r.snapshot);
       expect(mirror(m.decisions)).toEqual(brief(r.decisions));
     });

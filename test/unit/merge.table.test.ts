@@ -799,7 +799,7 @@ const rows: MergeRow[] = [
 
   // Rule 9 in small: idempotence and the unchanged side.
   {
-    name: 'merge(b, x, x) = x',
+    name: 'merge({ base: b, ours: x, theirs: x }) = x',
     base: ['INBOX/cur/k1:2,'],
     ours: ['Archive/cur/k1:2,S', 'INBOX/new/k2'],
     theirs: ['Archive/cur/k1:2,S', 'INBOX/new/k2'],
@@ -807,7 +807,7 @@ const rows: MergeRow[] = [
     decisions: [],
   },
   {
-    name: 'merge(b, b, x) = x even with a new blob under an old key',
+    name: 'merge({ base: b, ours: b, theirs: x }) = x even with a new blob under an old key',
     base: ['INBOX/cur/k1:2,@b1'],
     ours: ['INBOX/cur/k1:2,@b1'],
     theirs: ['INBOX/cur/k1:2,@b2'],
@@ -828,12 +828,12 @@ describe("decisions speak the user's folder names", () => {
   const ours = side(snap(['.Archive/cur/k1:2,S', '.Lists.rust/cur/k2:2,S']), so);
   const theirs = side(snap(['.Lists.rust/cur/k1:2,S', '.Lists.rust/cur/k2:2,ST']), st2);
   it('with the layout: Lists/rust, not .Lists.rust', () => {
-    const texts = merge(base, ours, theirs, 'maildir++').decisions.map((d) => d.text);
+    const texts = merge({ base, ours, theirs }, 'maildir++').decisions.map((d) => d.text);
     expect(texts.join('\n')).toMatch(/moved to Archive here .* and to Lists\/rust on laptop .*; kept Lists\/rust:/);
     expect(texts.join('\n')).not.toMatch(/\.Lists\.rust[^/]|\.Archive /);
   });
   it('without: the directories, as before', () => {
-    const texts = merge(base, ours, theirs).decisions.map((d) => d.text);
+    const texts = merge({ base, ours, theirs }).decisions.map((d) => d.text);
     expect(texts.join('\n')).toMatch(/moved to \.Archive here .* and to \.Lists\.rust on laptop .*; kept \.Lists\.rust:/);
   });
 });
