@@ -40,7 +40,7 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
     }
   }
 
-  for (const [idOurs, idTheirs] of findTwins(base, ours, theirs, done)) {
+  for (const [idOurs, idTheirs] of findTwins(base, ours, theirs, { moved: done, ctx })) {
     done.add(idOurs);
     done.add(idTheirs);
     const kept = mergeTwins(idOurs, idTheirs, ours.get(idOurs)!, theirs.get(idTheirs)!, ctx);

@@ -2,6 +2,7 @@
  * Rule 7: recognising a move by content (copy under a new key, then delete the old one).
  */
 import type { MessageEntry } from '../maildir/snapshot.js';
+import type { MergeContext } from './context.js';
 import { compareStrings, sameEntry } from './entries.js';
 
 type Messages = Map<string, MessageEntry>;
@@ -38,11 +39,10 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
     const b = base.get(id)!;
     const list = byBlob.get(b.blob);
     if (list === undefined || list.length === 0) continue;
-    // A file in the old folder first (a rename in place), then in id order.
-    const i = Math.max(
-      0,
-      list.findIndex((n) => side.get(n)!.folder === b.folder),
-    );
+    // A file in the old folder first (a rename in place), then one under another key (a
+    // client's move renames; a cp into another folder keeps the key), then in id order.
+    const inOldFolder = list.findIndex((n) => side.get(n)!.folder === b.folder);
+    const i = Math.max(0, inOldFolder >= 0 ? inOldFolder : list.findIndex((n) => side.get(n)!.key !== b.key));
     moves.set(id, list.splice(i, 1)[0]!);
   }
   return moves;
@@ -50,26 +50,33 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
 
 /**
  * Reads a file that `side` holds in another folder than the base under the base's id as a
- * copy, when `side` also holds the base's content under a new id in the base's folder and
- * `other` changed the message: a user copied the message into that folder (`cp`, same key)
- * and then renamed the original by copy + delete, so the original is the new id (rule 7
- * pairs them) and the file under the old key a copy, which the other side's change leaves
- * alone. The copy gets the id `key\0folder` (see `identifyCopies`). Returns `side` itself
- * when no file is read so.
+ * copy, when `side` also holds the base's content under a new id (in any folder) and `other`
+ * changed the message: a user copied the message into that folder (`cp` keeps the key) and
+ * then renamed or moved the original by copy + delete (a client's rename or move gives it a
+ * new key), so the original is the new id (rule 7 pairs them) and the file under the old key
+ * a copy, which the other side's change leaves alone. The copy gets the id `key\0folder` (see
+ * `identifyCopies`). Returns `side` itself when no file is read so.
  */
 export function copiesLeftBehind(base: Messages, side: Messages, other: Messages): Messages {
   let out: Messages | undefined;
-  let inPlace: Set<string> | undefined;
+  let renamed: Map<string, string[]> | undefined;
   for (const [id, b] of base) {
     const s = side.get(id);
     if (s === undefined || s.blob !== b.blob || s.folder === b.folder || id !== s.key || sameEntry(b, other.get(id))) continue;
-    inPlace ??= new Set([...side].filter(([n]) => !base.has(n) && !other.has(n)).map(([, e]) => `${e.folder}\0${e.blob}`));
-    if (!inPlace.has(`${b.folder}\0${b.blob}`)) continue;
+    renamed ??= newKeysByBlob(base, side, other);
+    if (!(renamed.get(b.blob) ?? []).some((key) => key !== b.key)) continue;
     out ??= new Map(side);
     out.delete(id);
     out.set(`${s.key}\0${s.folder}`, s);
   }
   return out ?? side;
+}
+
+/** The keys of the ids `side` holds that are in neither the base nor `other`, by blob. */
+function newKeysByBlob(base: Messages, side: Messages, other: Messages): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [id, e] of side) if (!base.has(id) && !other.has(id)) out.set(e.blob, [...(out.get(e.blob) ?? []), e.key]);
+  return out;
 }
 
 /**
@@ -90,7 +97,8 @@ export function copiesLeftBehind(base: Messages, side: Messages, other: Messages
  * folder by folder first, then in id order; returns ours' id → theirs' id. The answer is
  * symmetric: swapping the sides inverts the map.
  */
-export function findTwins(base: Messages, ours: Messages, theirs: Messages, moved: ReadonlySet<string>): Map<string, string> {
+export function findTwins(base: Messages, ours: Messages, theirs: Messages, a: { moved: ReadonlySet<string>; ctx: MergeContext }): Map<string, string> {
+  const { moved, ctx } = a;
   const twins = new Map<string, string>();
   const newOurs = newIds(base, ours, theirs, moved);
   if (newOurs.length === 0) return twins;
@@ -103,7 +111,7 @@ export function findTwins(base: Messages, ours: Messages, theirs: Messages, move
   const held = new Map<string, string[]>();
   for (const [id, e] of base) if (candidates.has(e.blob)) held.set(e.blob, [...(held.get(e.blob) ?? []), id]);
   for (const blob of held.keys()) candidates.delete(blob);
-  if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins });
+  if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins, ctx });
   if (candidates.size === 0) return twins;
   const oneKey = (map: Messages) => {
     const keys = new Map<string, string | null>();
@@ -127,8 +135,13 @@ export function findTwins(base: Messages, ours: Messages, theirs: Messages, move
 /**
  * The second case of {@link findTwins}: pairs the new files of each key and blob in `held`
  * (blob → the base ids holding it) on both sides, as many as each side added beyond the base
- * files of that key and blob it removed (and rule 7 did not pair). Which pairs are kept when
- * fewer are wanted depends on the ids alone (the smaller id of a pair first), so it is symmetric.
+ * files of that key and blob it removed (and rule 7 did not pair). A file new here in folder
+ * Y and one new there in folder Z are one message only when history says so: one side changed
+ * the files of that key in the other's folder since the merge base (`MergeContext.changedSinceBase`),
+ * i.e. it held the message there and moved it on (the original, missing from a virtual base).
+ * Two `cp`s into two folders on two replicas touch nothing in each other's folder, so both
+ * copies stay. Which pairs are taken depends on the ids alone (the smaller id of a pair
+ * first), so it is symmetric.
  */
 function pairCopies(a: {
   held: Map<string, string[]>;
@@ -137,6 +150,7 @@ function pairCopies(a: {
   maps: [Messages, Messages, Messages];
   moved: ReadonlySet<string>;
   twins: Map<string, string>;
+  ctx: MergeContext;
 }): void {
   const [base, ours, theirs] = a.maps;
   const byKey = (ids: string[], map: Messages) => {
@@ -155,13 +169,21 @@ function pairCopies(a: {
     if (idsTheirs === undefined) continue;
     const { key, blob } = ours.get(idsOurs[0]!)!;
     const removed = (side: Messages) => a.held.get(blob)!.filter((id) => base.get(id)!.key === key && !side.has(id) && !a.moved.has(id)).length;
-    const wanted = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
-    if (wanted <= 0) continue;
-    const pairs = new Map<string, string>();
-    pair(idsOurs, idsTheirs, ours, theirs, pairs);
+    let wanted = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
+    const oneMessage = (o: string, t: string) =>
+      a.ctx.changedSinceBase('ours', `${key}\0${theirs.get(t)!.folder}`) || a.ctx.changedSinceBase('theirs', `${key}\0${ours.get(o)!.folder}`);
     const smaller = ([o, t]: [string, string]) => (o < t ? o : t);
-    const kept = [...pairs].sort((x, y) => compareStrings(smaller(x), smaller(y))).slice(0, wanted);
-    for (const [o, t] of kept) a.twins.set(o, t);
+    const larger = ([o, t]: [string, string]) => (o < t ? t : o);
+    const pairs = idsOurs.flatMap((o) => idsTheirs.map((t) => [o, t] as [string, string]));
+    pairs.sort((x, y) => compareStrings(smaller(x), smaller(y)) || compareStrings(larger(x), larger(y)));
+    const taken = new Set<string>();
+    for (const [o, t] of pairs) {
+      if (wanted <= 0) break;
+      if (taken.has(o) || taken.has(t) || !oneMessage(o, t)) continue;
+      taken.add(o).add(t);
+      a.twins.set(o, t);
+      wanted--;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
  * also run mirrored (ours and theirs swapped), which must give the same snapshot.
  */
 import { describe, expect, it } from 'vitest';
+import { BEFORE_HISTORY } from '../../src/merge/lastChange.js';
 import { merge } from '../../src/merge/merge.js';
 import { at, checkMergeRow, cpFile, type MergeRow, side, snap, st, stateFile } from './merge.helpers.js';
 
@@ -474,15 +475,55 @@ const rows: MergeRow[] = [
   },
   {
     // A virtual base that took a deletion of the original (in one merge base) and keeps only
-    // the copy: both sides then hold the original, moved here, flagged there, as new.
-    name: 'copies: the same key and content new on both sides in two folders → one message, the later folder',
+    // the copy: both sides then hold the original, moved here (out of INBOX, which history
+    // says), flagged there, as new.
+    name: 'copies: the same key and content new on both sides in two folders, moved out of the other folder here → one message, the later folder',
     base: ['Trash/cur/k1:2,S@b1'],
     ours: ['Archive/cur/k1:2,S@b1', 'Trash/cur/k1:2,S@b1'],
     theirs: ['INBOX/cur/k1:2,FS@b1', 'Trash/cur/k1:2,S@b1'],
     expect: ['Archive/cur/k1:2,FS@b1', 'Trash/cur/k1:2,S@b1'],
-    changes: [{ 'k1\0Archive': st(9, 'desktop') }, { 'k1\0INBOX': st(8, 'laptop') }],
+    changes: [
+      { 'k1\0Archive': st(9, 'desktop'), 'k1\0INBOX': st(9, 'desktop') },
+      { 'k1\0INBOX': st(8, 'laptop'), 'k1\0Archive': BEFORE_HISTORY },
+    ],
     decisions: ['move-conflict k1\0Archive ours'],
     texts: [/^Archive\/cur\/k1 and INBOX\/cur\/k1: is in Archive here .* and in INBOX on laptop .*; kept Archive: the change here is later/],
+  },
+  {
+    // Convergence fuzz (issue 10, s12): two users' cp of one message into two folders before
+    // the replicas synced. Neither side ever had the key in the other's folder, so these are
+    // two copies, not one original seen twice; pairing them lost one, and a deletion of the
+    // lost one elsewhere came back through a later merge whose base still held it.
+    name: "copies: cp into Work here, into Archive there → both copies (neither side had the other's folder)",
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    theirs: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    changes: [
+      { 'k1\0Work': st(6, 'desktop'), 'k1\0Archive': BEFORE_HISTORY },
+      { 'k1\0Archive': st(6, 'laptop'), 'k1\0Work': BEFORE_HISTORY },
+    ],
+    decisions: [],
+  },
+  {
+    // The same when a side cannot say what its history did: nothing is paired without a
+    // sign that one side moved the message out of the other's folder (both files stay).
+    name: 'copies: two cps into two folders, no history → both copies',
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    theirs: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    decisions: [],
+  },
+  {
+    // The later merge of that story: a replica that held the Work copy deleted it; the other
+    // side is the two-cp merge. The deletion stays, the Archive copy stays.
+    name: 'copies: the Work copy deleted here, the Archive copy made there → Work gone, Archive kept',
+    base: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    ours: ['INBOX/cur/k1:2,S@b1'],
+    theirs: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1'],
+    decisions: [],
   },
   {
     name: 'copies: moved here, copied there → both files (a side that removed a copy moved it)',
@@ -598,6 +639,25 @@ const rows: MergeRow[] = [
     expect: ['Archive/new/k1@b1'],
     decisions: ['delete-vs-change k1 ours'],
     stamps: [st(9, 'desktop'), st(8, 'laptop')],
+  },
+  {
+    // Convergence fuzz (issue 10): a cp of INBOX/k1 into Archive (the key kept) merged with a
+    // client's move of the original into Archive (a new key, c1). The flag there went to the
+    // copy, which another replica had deleted meanwhile, and the flag's contest brought it back.
+    name: 'copied into Archive and the original moved there by a client (new key), flagged here: the flag follows the original',
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: ['INBOX/cur/k1:2,FS@b1'],
+    theirs: ['Archive/cur/c1:2,S@b1', 'Archive/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/c1:2,FS@b1', 'Archive/cur/k1:2,S@b1'],
+  },
+  {
+    name: 'copied into Archive and the original moved to Work by a client (a key after the copy), deleted here (later): the original goes, the copy stays',
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: [],
+    theirs: ['Archive/cur/k1:2,S@b1', 'Work/cur/z1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1'],
+    stamps: [st(9, 'desktop'), st(8, 'laptop')],
+    decisions: ['delete-vs-change k1 ours'],
   },
   {
     name: 'copied+deleted here, re-flagged there: flags follow the copy',
