@@ -112,10 +112,30 @@ export function findTwins(base: Messages, ours: Messages, theirs: Messages, a: {
   for (const [id, e] of base) if (candidates.has(e.blob)) held.set(e.blob, [...(held.get(e.blob) ?? []), id]);
   for (const blob of held.keys()) candidates.delete(blob);
   if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins, ctx });
-  if (candidates.size === 0) return twins;
+  if (candidates.size > 0) pairFetched({ candidates, newOurs, newTheirs, maps: [ours, theirs], twins, ctx });
+  return twins;
+}
+
+/**
+ * The first case of {@link findTwins}: pairs the new files of each blob in `candidates` (in no
+ * base entry) on both sides when each side holds the blob under one key only (its files are
+ * that message and its `cp`s; two keys on one side are two messages). Two files of one key
+ * in two folders are paired only as {@link pairCopies} pairs them, when history shows one
+ * side moved it out of the other's folder: else they are two `cp`s of a message both
+ * replicas fetched.
+ */
+function pairFetched(a: {
+  candidates: ReadonlySet<string>;
+  newOurs: string[];
+  newTheirs: string[];
+  maps: [Messages, Messages];
+  twins: Map<string, string>;
+  ctx: MergeContext;
+}): void {
+  const [ours, theirs] = a.maps;
   const oneKey = (map: Messages) => {
     const keys = new Map<string, string | null>();
-    for (const e of map.values()) if (candidates.has(e.blob)) keys.set(e.blob, keys.has(e.blob) && keys.get(e.blob) !== e.key ? null : e.key);
+    for (const e of map.values()) if (a.candidates.has(e.blob)) keys.set(e.blob, keys.has(e.blob) && keys.get(e.blob) !== e.key ? null : e.key);
     return keys;
   };
   const [keysOurs, keysTheirs] = [oneKey(ours), oneKey(theirs)];
@@ -127,9 +147,22 @@ export function findTwins(base: Messages, ours: Messages, theirs: Messages, a: {
     }
     return out;
   };
-  const theirsByBlob = byBlob(newTheirs, theirs);
-  for (const [blob, idsOurs] of byBlob(newOurs, ours)) pair(idsOurs, theirsByBlob.get(blob) ?? [], ours, theirs, twins);
-  return twins;
+  const theirsByBlob = byBlob(a.newTheirs, theirs);
+  const pairs = new Map<string, string>();
+  for (const [blob, idsOurs] of byBlob(a.newOurs, ours)) pair(idsOurs, theirsByBlob.get(blob) ?? [], ours, theirs, pairs);
+  for (const [o, t] of pairs) {
+    const [eo, et] = [ours.get(o)!, theirs.get(t)!];
+    if (eo.key !== et.key || movedAcross(a.ctx, eo, et)) a.twins.set(o, t);
+  }
+}
+
+/**
+ * Tells whether `o` (new here) and `t` (new there), files of one key in two folders, are one
+ * message by history: one side changed that key's files in the other's folder since the merge
+ * base, i.e. held the message there and moved it on.
+ */
+function movedAcross(ctx: MergeContext, o: MessageEntry, t: MessageEntry): boolean {
+  return ctx.changedSinceBase('ours', `${t.key}\0${t.folder}`) || ctx.changedSinceBase('theirs', `${o.key}\0${o.folder}`);
 }
 
 /**
@@ -170,8 +203,6 @@ function pairCopies(a: {
     const { key, blob } = ours.get(idsOurs[0]!)!;
     const removed = (side: Messages) => a.held.get(blob)!.filter((id) => base.get(id)!.key === key && !side.has(id) && !a.moved.has(id)).length;
     let wanted = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
-    const oneMessage = (o: string, t: string) =>
-      a.ctx.changedSinceBase('ours', `${key}\0${theirs.get(t)!.folder}`) || a.ctx.changedSinceBase('theirs', `${key}\0${ours.get(o)!.folder}`);
     const smaller = ([o, t]: [string, string]) => (o < t ? o : t);
     const larger = ([o, t]: [string, string]) => (o < t ? t : o);
     const pairs = idsOurs.flatMap((o) => idsTheirs.map((t) => [o, t] as [string, string]));
@@ -179,7 +210,7 @@ function pairCopies(a: {
     const taken = new Set<string>();
     for (const [o, t] of pairs) {
       if (wanted <= 0) break;
-      if (taken.has(o) || taken.has(t) || !oneMessage(o, t)) continue;
+      if (taken.has(o) || taken.has(t) || !movedAcross(a.ctx, ours.get(o)!, theirs.get(t)!)) continue;
       taken.add(o).add(t);
       a.twins.set(o, t);
       wanted--;

@@ -735,6 +735,15 @@ const rows: MergeRow[] = [
     stamps: [st(9, 'desktop'), st(8, 'laptop')],
   },
   {
+    // Two cps into two folders of a message both replicas fetched (in no base): two copies.
+    name: 'fetched on both, cp into Work here and into Archive there → both copies',
+    base: [],
+    ours: ['INBOX/new/t1@x', 'Work/new/t1@x'],
+    theirs: ['Archive/new/t1@x', 'INBOX/new/t1@x'],
+    expect: ['Archive/new/t1@x', 'INBOX/new/t1@x', 'Work/new/t1@x'],
+    decisions: [],
+  },
+  {
     name: 'same content new under two ids on one side: both kept',
     base: [],
     ours: ['INBOX/new/t1@x', 'Lists/new/t2@x'],
