@@ -82,10 +82,11 @@ function newKeysByBlob(base: Messages, side: Messages, other: Messages): Map<str
 /**
  * Finds the same message added on both sides under different ids (rule 3 across ids), in
  * two cases:
- *  - a blob that is in no base entry and new on both sides, where each side holds it under
+ *  - a blob that is in no base entry and new on both sides, where a side holds it under
  *    one key only (several files of one key are copies of one message, a user's `cp`). That
  *    happens when both replicas fetched a message and one of them then moved it by copy +
- *    delete before they synced;
+ *    delete before they synced, or when both renamed the original under two keys and the
+ *    base lacks it (it took a deletion both sides overrode);
  *  - files of one key and blob that the base holds too, new on both sides in different
  *    folders: copies of a key are told apart by folder (`identifyCopies`), so the original
  *    moved here and kept (flagged) there has two ids when the base lacks it (a virtual base
@@ -118,11 +119,12 @@ export function findTwins(base: Messages, ours: Messages, theirs: Messages, a: {
 
 /**
  * The first case of {@link findTwins}: pairs the new files of each blob in `candidates` (in no
- * base entry) on both sides when each side holds the blob under one key only (its files are
- * that message and its `cp`s; two keys on one side are two messages). Two files of one key
- * in two folders are paired only as {@link pairCopies} pairs them, when history shows one
- * side moved it out of the other's folder: else they are two `cp`s of a message both
- * replicas fetched.
+ * base entry) on both sides when a side holds the blob under one key only: its files are one
+ * message and its `cp`s, so each is one of the other side's files (by folder first), whatever
+ * keys those have (a cp left under the old key beside the renamed original). Two files of
+ * one key in two folders are paired only as {@link pairCopies} pairs them, when history
+ * shows one side moved it out of the other's folder: else they are two `cp`s of a message
+ * both replicas fetched.
  */
 function pairFetched(a: {
   candidates: ReadonlySet<string>;
@@ -143,7 +145,7 @@ function pairFetched(a: {
     const out = new Map<string, string[]>();
     for (const id of [...ids].sort(compareStrings)) {
       const blob = map.get(id)!.blob;
-      if (typeof keysOurs.get(blob) === 'string' && typeof keysTheirs.get(blob) === 'string') out.set(blob, [...(out.get(blob) ?? []), id]);
+      if (typeof keysOurs.get(blob) === 'string' || typeof keysTheirs.get(blob) === 'string') out.set(blob, [...(out.get(blob) ?? []), id]);
     }
     return out;
   };

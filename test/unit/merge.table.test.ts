@@ -744,11 +744,25 @@ const rows: MergeRow[] = [
     decisions: [],
   },
   {
-    name: 'same content new under two ids on one side: both kept',
+    // A side that holds the content under one key holds one message (and its cps): it is
+    // one of the other side's files, paired by folder first; the other file stays.
+    name: 'same content new under two ids here, one there: the one there is paired with one here, the other kept',
     base: [],
     ours: ['INBOX/new/t1@x', 'Lists/new/t2@x'],
     theirs: ['INBOX/cur/c1:2,S@x'],
-    expect: ['INBOX/cur/c1:2,S@x', 'INBOX/new/t1@x', 'Lists/new/t2@x'],
+    expect: ['INBOX/cur/c1:2,S@x', 'Lists/new/t2@x'],
+    decisions: [],
+  },
+  {
+    // Convergence fuzz (issue 10): i3 was cp'd into Trash and the original renamed to c5 on
+    // one replica, moved to Archive as c1 (later deleted, then moved back to INBOX and kept)
+    // on another; the merge base is after that deletion, so it holds none of them. c1 and
+    // c5 are the one original: two keys on one side no longer keep it from being paired.
+    name: 'the original renamed on both sides under two keys, a cp of it on one, none in the base: one original and the cp',
+    base: [],
+    ours: ['INBOX/cur/c1:2,@b3'],
+    theirs: ['INBOX/cur/c5:2,@b3', 'Trash/new/i3@b3'],
+    expect: ['INBOX/cur/c5:2,@b3', 'Trash/new/i3@b3'],
     decisions: [],
   },
   {
