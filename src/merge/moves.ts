@@ -150,11 +150,9 @@ function pairFetched(a: {
     return out;
   };
   const theirsByBlob = byBlob(a.newTheirs, theirs);
-  const pairs = new Map<string, string>();
-  for (const [blob, idsOurs] of byBlob(a.newOurs, ours)) pair(idsOurs, theirsByBlob.get(blob) ?? [], ours, theirs, pairs);
-  for (const [o, t] of pairs) {
-    const [eo, et] = [ours.get(o)!, theirs.get(t)!];
-    if (eo.key !== et.key || movedAcross(a.ctx, eo, et)) a.twins.set(o, t);
+  const may = (o: MessageEntry, t: MessageEntry) => o.key !== t.key || movedAcross(a.ctx, o, t);
+  for (const [blob, idsOurs] of byBlob(a.newOurs, ours)) {
+    pair({ idsOurs, idsTheirs: theirsByBlob.get(blob) ?? [], maps: [ours, theirs], may, limit: Infinity, twins: a.twins });
   }
 }
 
@@ -175,8 +173,7 @@ function movedAcross(ctx: MergeContext, o: MessageEntry, t: MessageEntry): boole
  * the files of that key in the other's folder since the merge base (`MergeContext.changedSinceBase`),
  * i.e. it held the message there and moved it on (the original, missing from a virtual base).
  * Two `cp`s into two folders on two replicas touch nothing in each other's folder, so both
- * copies stay. Which pairs are taken depends on the ids alone (the smaller id of a pair
- * first), so it is symmetric.
+ * copies stay. Which pairs are taken depends on the ids alone (`pair`), so it is symmetric.
  */
 function pairCopies(a: {
   held: Map<string, string[]>;
@@ -204,32 +201,40 @@ function pairCopies(a: {
     if (idsTheirs === undefined) continue;
     const { key, blob } = ours.get(idsOurs[0]!)!;
     const removed = (side: Messages) => a.held.get(blob)!.filter((id) => base.get(id)!.key === key && !side.has(id) && !a.moved.has(id)).length;
-    let wanted = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
-    const smaller = ([o, t]: [string, string]) => (o < t ? o : t);
-    const larger = ([o, t]: [string, string]) => (o < t ? t : o);
-    const pairs = idsOurs.flatMap((o) => idsTheirs.map((t) => [o, t] as [string, string]));
-    pairs.sort((x, y) => compareStrings(smaller(x), smaller(y)) || compareStrings(larger(x), larger(y)));
-    const taken = new Set<string>();
-    for (const [o, t] of pairs) {
-      if (wanted <= 0) break;
-      if (taken.has(o) || taken.has(t) || !movedAcross(a.ctx, ours.get(o)!, theirs.get(t)!)) continue;
-      taken.add(o).add(t);
-      a.twins.set(o, t);
-      wanted--;
-    }
+    const limit = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
+    const may = (o: MessageEntry, t: MessageEntry) => movedAcross(a.ctx, o, t);
+    pair({ idsOurs, idsTheirs, maps: [ours, theirs], may, limit, twins: a.twins });
   }
 }
 
-/** Pairs two id lists (sorted) into `twins`: same folder first, then the rest in order. */
-function pair(idsOurs: string[], idsTheirs: string[], ours: Messages, theirs: Messages, twins: Map<string, string>): void {
-  const left = [...idsTheirs];
-  const rest: string[] = [];
-  for (const id of idsOurs) {
-    const i = left.findIndex((t) => theirs.get(t)!.folder === ours.get(id)!.folder);
-    if (i < 0) rest.push(id);
-    else twins.set(id, left.splice(i, 1)[0]!);
+/**
+ * Pairs ids of ours with ids of theirs into `twins`, at most `limit` pairs, each one `may`
+ * allow: pairs within one folder first, then by the smaller id of a pair and then the larger,
+ * so that swapping the sides gives the mirrored pairs.
+ */
+function pair(a: {
+  idsOurs: string[];
+  idsTheirs: string[];
+  maps: [Messages, Messages];
+  may: (o: MessageEntry, t: MessageEntry) => boolean;
+  limit: number;
+  twins: Map<string, string>;
+}): void {
+  const [ours, theirs] = a.maps;
+  const rank = ([o, t]: [string, string]) => (ours.get(o)!.folder === theirs.get(t)!.folder ? 0 : 1);
+  const smaller = ([o, t]: [string, string]) => (o < t ? o : t);
+  const larger = ([o, t]: [string, string]) => (o < t ? t : o);
+  const pairs = a.idsOurs.flatMap((o) => a.idsTheirs.map((t) => [o, t] as [string, string])).filter(([o, t]) => a.may(ours.get(o)!, theirs.get(t)!));
+  pairs.sort((x, y) => rank(x) - rank(y) || compareStrings(smaller(x), smaller(y)) || compareStrings(larger(x), larger(y)));
+  const taken = new Set<string>();
+  let left = a.limit;
+  for (const [o, t] of pairs) {
+    if (left <= 0) break;
+    if (taken.has(o) || taken.has(t)) continue;
+    taken.add(o).add(t);
+    a.twins.set(o, t);
+    left--;
   }
-  for (const [i, id] of rest.entries()) if (i < left.length) twins.set(id, left[i]!);
 }
 
 /** Lists the ids of `side` that are neither in the base nor in `other` nor in `moved`. */

@@ -526,6 +526,22 @@ const rows: MergeRow[] = [
     decisions: [],
   },
   {
+    // Convergence fuzz (issue 10): i3 deleted on one replica, moved to Archive on another,
+    // flagged and cp'd into the root folder on a third; both won against the deletion, and
+    // the base is that deletion. The Archive file is the original (this side moved it out of
+    // INBOX), not the cp it was paired with by position before.
+    name: "copies: in no base, moved out of INBOX here, flagged in INBOX and cp'd there → the original once, the cp kept",
+    base: [],
+    ours: ['Archive/new/i3@b3'],
+    theirs: ['INBOX/cur/i3:2,F@b3', 'cur/i3:2,F@b3'],
+    expect: ['Archive/cur/i3:2,F@b3', 'cur/i3:2,F@b3'],
+    changes: [
+      { 'i3\0Archive': st(6, 'desktop'), 'i3\0INBOX': st(6, 'desktop'), 'i3\0': BEFORE_HISTORY },
+      { 'i3\0INBOX': st(4, 'laptop'), 'i3\0': st(4, 'laptop'), 'i3\0Archive': BEFORE_HISTORY },
+    ],
+    decisions: ['move-conflict i3\0Archive ours'],
+  },
+  {
     name: 'copies: moved here, copied there → both files (a side that removed a copy moved it)',
     base: ['INBOX/cur/k1:2,S@b1'],
     ours: ['Work/cur/k1:2,S@b1'],
