@@ -395,10 +395,15 @@ describe('merge convergence over a random commit graph', () => {
         const { dag, log, names } = run(scenario);
         check(dag, log, names);
       }),
-      { numRuns: Number(process.env.MAILGIT_MERGE_RUNS ?? 300), examples: replay() },
+      { numRuns: Number(process.env.MAILGIT_MERGE_RUNS ?? 300), examples: replay(), ...seed(process.env.MAILGIT_MERGE_SEED) },
     );
   });
 });
+
+/** `MAILGIT_MERGE_SEED=N` fixes fast-check's seed, so that a long run can be named and run again. */
+function seed(text: string | undefined): { seed?: number } {
+  return text === undefined ? {} : { seed: Number(text) };
+}
 
 /**
  * `MAILGIT_MERGE_REPLAY='[{"replicas":3,…}]'` (a counterexample as fast-check prints it)

@@ -139,8 +139,11 @@ const changesArb = fc.dictionary(
 /** A side with its head stamp and the stamps of its changes. */
 const sideOf = (x: Snapshot, s: Stamp, c: Record<string, Stamp>) => side(x, s, c);
 
-/** `MAILGIT_MERGE_PROPERTY_RUNS=100000` for a long hunt. */
-const RUNS = { numRuns: Number(process.env.MAILGIT_MERGE_PROPERTY_RUNS ?? 1000) };
+/** `MAILGIT_MERGE_PROPERTY_RUNS=100000` for a long hunt; `MAILGIT_MERGE_SEED=N` fixes the seed. */
+const RUNS = {
+  numRuns: Number(process.env.MAILGIT_MERGE_PROPERTY_RUNS ?? 1000),
+  ...(process.env.MAILGIT_MERGE_SEED === undefined ? {} : { seed: Number(process.env.MAILGIT_MERGE_SEED) }),
+};
 
 describe('merge properties', () => {
   it('is symmetric: same snapshot, mirrored decisions', () => {
