@@ -9,7 +9,7 @@ import { compareStrings, entryPath, sameEntry } from './entries.js';
 import { flagsOf } from '../maildir/name.js';
 import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
-import { copiesLeftBehind, findMoves, findTwins } from './moves.js';
+import { copiesLeftBehind, findMoves, findTwins, movedAcross } from './moves.js';
 
 type Messages = Map<string, MessageEntry>;
 type Side = 'ours' | 'theirs';
@@ -50,7 +50,13 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
   // Every id once: ours', then theirs' not in ours, then the base's in neither side.
   for (const [id, o] of ours) {
     if (done.has(id)) continue;
-    const e = mergeOne(id, base.get(id), o, theirs.get(id), ctx);
+    const t = theirs.get(id);
+    if (t !== undefined && twoCopies(base.get(id), o, t, ctx)) {
+      out.set(`${id}\0${o.folder}`, o);
+      out.set(`${id}\0${t.folder}`, t);
+      continue;
+    }
+    const e = mergeOne(id, base.get(id), o, t, ctx);
     if (e !== undefined) out.set(id, e);
   }
   for (const [id, t] of theirs) {
@@ -68,6 +74,17 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
   const sorted = new Map<string, MessageEntry>();
   for (const id of [...out.keys()].sort()) sorted.set(id, out.get(id)!);
   return sorted;
+}
+
+/**
+ * Tells whether one key new on both sides (not in the base) with one content in two folders
+ * is two `cp`s, not one message: as for copies (`findTwins`), it is one message only when
+ * history shows a side changed that key's files in the other's folder since the base. A
+ * merge of partial snapshots (only the files either side changed, as a sync builds them)
+ * meets two users' cps this way, without the original they copied, which neither changed.
+ */
+function twoCopies(b: MessageEntry | undefined, o: MessageEntry, t: MessageEntry, ctx: MergeContext): boolean {
+  return b === undefined && o.blob === t.blob && o.folder !== t.folder && !movedAcross(ctx, o, t);
 }
 
 /** Merges one id by the three-way rules (1–5); returns undefined when it ends deleted. */

@@ -161,7 +161,7 @@ function pairFetched(a: {
  * message by history: one side changed that key's files in the other's folder since the merge
  * base, i.e. held the message there and moved it on.
  */
-function movedAcross(ctx: MergeContext, o: MessageEntry, t: MessageEntry): boolean {
+export function movedAcross(ctx: MergeContext, o: MessageEntry, t: MessageEntry): boolean {
   return ctx.changedSinceBase('ours', `${t.key}\0${t.folder}`) || ctx.changedSinceBase('theirs', `${o.key}\0${o.folder}`);
 }
 

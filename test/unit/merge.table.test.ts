@@ -231,11 +231,25 @@ const rows: MergeRow[] = [
     expect: ['INBOX/cur/k1:2,FS@b1'],
   },
   {
-    name: 'same mail fetched twice into two folders: newer folder',
+    // One key and content new in two folders, and neither side ever had it in the other's
+    // folder: two files (one message in two server folders, or two cps whose original a
+    // sync's partial snapshots leave out as unchanged). Keeping one lost the other.
+    name: 'same mail new in two folders, neither side had the other folder: both kept',
+    base: [],
+    ours: ['INBOX/cur/k1:2,S@b1'],
+    theirs: ['Lists/cur/k1:2,F@b1'],
+    expect: ['INBOX/cur/k1:2,S@b1', 'Lists/cur/k1:2,F@b1'],
+    decisions: [],
+  },
+  {
+    // The same when a side moved it out of the other's folder since the base (fetched into
+    // INBOX on both, moved to Lists on one): one message, in the later folder.
+    name: 'same mail fetched on both, moved out of INBOX there: one message, newer folder',
     base: [],
     ours: ['INBOX/cur/k1:2,S@b1'],
     theirs: ['Lists/cur/k1:2,F@b1'],
     expect: ['Lists/cur/k1:2,FS@b1'],
+    changes: [{ k1: st(5, 'desktop') }, { k1: st(7, 'laptop'), 'k1\0INBOX': st(7, 'laptop') }],
     decisions: ['move-conflict k1 theirs'],
   },
 
