@@ -106,6 +106,16 @@ export class MergeContext {
     return new Contest(o, t, (side) => this.where(side));
   }
 
+  /**
+   * Tells whether `side`'s history since the merge base changed the files under change name
+   * `name` (`MergeSide.changes` gives a stamp after the base, not `BEFORE_HISTORY`). False
+   * when the side cannot say.
+   */
+  changedSinceBase(side: Side, name: string): boolean {
+    const s = (side === 'ours' ? this.o : this.t).changes?.(name);
+    return s !== undefined && !beforeHistory(s);
+  }
+
   /** Names a side for a sentence: ours is "here", theirs is "on <replica>". */
   where(side: Side): string {
     return side === 'ours' ? 'here' : `on ${this.theirs.replica}`;

@@ -9,7 +9,7 @@ import { compareStrings, entryPath, sameEntry } from './entries.js';
 import { flagsOf } from '../maildir/name.js';
 import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
-import { copiesLeftBehind, findMoves, findTwins } from './moves.js';
+import { copiesLeftBehind, findMoves, findTwins, movedAcross } from './moves.js';
 import type { ThreeWay } from './types.js';
 
 type Messages = Map<string, MessageEntry>;
@@ -43,7 +43,7 @@ export function mergeMessages({ base: base0, ours: ours0, theirs: theirs0 }: Thr
     }
   }
 
-  for (const [idOurs, idTheirs] of findTwins(sides, done)) {
+  for (const [idOurs, idTheirs] of findTwins(sides, { moved: done, ctx })) {
     done.add(idOurs);
     done.add(idTheirs);
     const kept = mergeTwins([idOurs, idTheirs], sides, ctx);
@@ -53,7 +53,13 @@ export function mergeMessages({ base: base0, ours: ours0, theirs: theirs0 }: Thr
   // Every id once: ours', then theirs' not in ours, then the base's in neither side.
   for (const [id, o] of ours) {
     if (done.has(id)) continue;
-    const e = mergeOne(id, { base: base.get(id), ours: o, theirs: theirs.get(id) }, ctx);
+    const t = theirs.get(id);
+    if (t !== undefined && twoCopies({ base: base.get(id), ours: o, theirs: t }, ctx)) {
+      out.set(`${id}\0${o.folder}`, o);
+      out.set(`${id}\0${t.folder}`, t);
+      continue;
+    }
+    const e = mergeOne(id, { base: base.get(id), ours: o, theirs: t }, ctx);
     if (e !== undefined) out.set(id, e);
   }
   for (const [id, t] of theirs) {
@@ -71,6 +77,17 @@ export function mergeMessages({ base: base0, ours: ours0, theirs: theirs0 }: Thr
   const sorted = new Map<string, MessageEntry>();
   for (const id of [...out.keys()].sort()) sorted.set(id, out.get(id)!);
   return sorted;
+}
+
+/**
+ * Tells whether one key new on both sides (not in the base) with one content in two folders
+ * is two `cp`s, not one message: as for copies (`findTwins`), it is one message only when
+ * history shows a side changed that key's files in the other's folder since the base. A
+ * merge of partial snapshots (only the files either side changed, as a sync builds them)
+ * meets two users' cps this way, without the original they copied, which neither changed.
+ */
+function twoCopies({ base: b, ours: o, theirs: t }: ThreeWay<MessageEntry | undefined, MessageEntry>, ctx: MergeContext): boolean {
+  return b === undefined && o.blob === t.blob && o.folder !== t.folder && !movedAcross(ctx, o, t);
 }
 
 /** Merges one id by the three-way rules (1–5); returns undefined when it ends deleted. */

@@ -2,6 +2,7 @@
  * Rule 7: recognising a move by content (copy under a new key, then delete the old one).
  */
 import type { MessageEntry } from '../maildir/snapshot.js';
+import type { MergeContext } from './context.js';
 import type { ThreeWay } from './types.js';
 import { compareStrings, sameEntry } from './entries.js';
 
@@ -39,11 +40,10 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
     const b = base.get(id)!;
     const list = byBlob.get(b.blob);
     if (list === undefined || list.length === 0) continue;
-    // A file in the old folder first (a rename in place), then in id order.
-    const i = Math.max(
-      0,
-      list.findIndex((n) => side.get(n)!.folder === b.folder),
-    );
+    // A file in the old folder first (a rename in place), then one under another key (a
+    // client's move renames; a cp into another folder keeps the key), then in id order.
+    const inOldFolder = list.findIndex((n) => side.get(n)!.folder === b.folder);
+    const i = Math.max(0, inOldFolder >= 0 ? inOldFolder : list.findIndex((n) => side.get(n)!.key !== b.key));
     moves.set(id, list.splice(i, 1)[0]!);
   }
   return moves;
@@ -51,21 +51,21 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
 
 /**
  * Reads a file that `side` holds in another folder than the base under the base's id as a
- * copy, when `side` also holds the base's content under a new id in the base's folder and
- * `other` changed the message: a user copied the message into that folder (`cp`, same key)
- * and then renamed the original by copy + delete, so the original is the new id (rule 7
- * pairs them) and the file under the old key a copy, which the other side's change leaves
- * alone. The copy gets the id `key\0folder` (see `identifyCopies`). Returns `side` itself
- * when no file is read so.
+ * copy, when `side` also holds the base's content under a new id (in any folder) and `other`
+ * changed the message: a user copied the message into that folder (`cp` keeps the key) and
+ * then renamed or moved the original by copy + delete (a client's rename or move gives it a
+ * new key), so the original is the new id (rule 7 pairs them) and the file under the old key
+ * a copy, which the other side's change leaves alone. The copy gets the id `key\0folder` (see
+ * `identifyCopies`). Returns `side` itself when no file is read so.
  */
 export function copiesLeftBehind(base: Messages, side: Messages, other: Messages): Messages {
   let out: Messages | undefined;
-  let inPlace: Set<string> | undefined;
+  let renamed: Map<string, string[]> | undefined;
   for (const [id, b] of base) {
     const s = side.get(id);
     if (s === undefined || s.blob !== b.blob || s.folder === b.folder || id !== s.key || sameEntry(b, other.get(id))) continue;
-    inPlace ??= new Set([...side].filter(([n]) => !base.has(n) && !other.has(n)).map(([, e]) => `${e.folder}\0${e.blob}`));
-    if (!inPlace.has(`${b.folder}\0${b.blob}`)) continue;
+    renamed ??= newKeysByBlob(base, side, other);
+    if (!(renamed.get(b.blob) ?? []).some((key) => key !== b.key)) continue;
     out ??= new Map(side);
     out.delete(id);
     out.set(`${s.key}\0${s.folder}`, s);
@@ -73,13 +73,21 @@ export function copiesLeftBehind(base: Messages, side: Messages, other: Messages
   return out ?? side;
 }
 
+/** The keys of the ids `side` holds that are in neither the base nor `other`, by blob. */
+function newKeysByBlob(base: Messages, side: Messages, other: Messages): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [id, e] of side) if (!base.has(id) && !other.has(id)) out.set(e.blob, [...(out.get(e.blob) ?? []), e.key]);
+  return out;
+}
+
 /**
  * Finds the same message added on both sides under different ids (rule 3 across ids), in
  * two cases:
- *  - a blob that is in no base entry and new on both sides, where each side holds it under
+ *  - a blob that is in no base entry and new on both sides, where a side holds it under
  *    one key only (several files of one key are copies of one message, a user's `cp`). That
  *    happens when both replicas fetched a message and one of them then moved it by copy +
- *    delete before they synced;
+ *    delete before they synced, or when both renamed the original under two keys and the
+ *    base lacks it (it took a deletion both sides overrode);
  *  - files of one key and blob that the base holds too, new on both sides in different
  *    folders: copies of a key are told apart by folder (`identifyCopies`), so the original
  *    moved here and kept (flagged) there has two ids when the base lacks it (a virtual base
@@ -91,7 +99,8 @@ export function copiesLeftBehind(base: Messages, side: Messages, other: Messages
  * folder by folder first, then in id order; returns ours' id → theirs' id. The answer is
  * symmetric: swapping the sides inverts the map.
  */
-export function findTwins({ base, ours, theirs }: ThreeWay<Messages>, moved: ReadonlySet<string>): Map<string, string> {
+export function findTwins({ base, ours, theirs }: ThreeWay<Messages>, a: { moved: ReadonlySet<string>; ctx: MergeContext }): Map<string, string> {
+  const { moved, ctx } = a;
   const twins = new Map<string, string>();
   const newOurs = newIds({ base, side: ours, other: theirs }, moved);
   if (newOurs.length === 0) return twins;
@@ -104,11 +113,32 @@ export function findTwins({ base, ours, theirs }: ThreeWay<Messages>, moved: Rea
   const held = new Map<string, string[]>();
   for (const [id, e] of base) if (candidates.has(e.blob)) held.set(e.blob, [...(held.get(e.blob) ?? []), id]);
   for (const blob of held.keys()) candidates.delete(blob);
-  if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins });
-  if (candidates.size === 0) return twins;
+  if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins, ctx });
+  if (candidates.size > 0) pairFetched({ candidates, newOurs, newTheirs, maps: [ours, theirs], twins, ctx });
+  return twins;
+}
+
+/**
+ * The first case of {@link findTwins}: pairs the new files of each blob in `candidates` (in no
+ * base entry) on both sides when a side holds the blob under one key only: its files are one
+ * message and its `cp`s, so each is one of the other side's files (by folder first), whatever
+ * keys those have (a cp left under the old key beside the renamed original). Two files of
+ * one key in two folders are paired only as {@link pairCopies} pairs them, when history
+ * shows one side moved it out of the other's folder: else they are two `cp`s of a message
+ * both replicas fetched.
+ */
+function pairFetched(a: {
+  candidates: ReadonlySet<string>;
+  newOurs: string[];
+  newTheirs: string[];
+  maps: [Messages, Messages];
+  twins: Map<string, string>;
+  ctx: MergeContext;
+}): void {
+  const [ours, theirs] = a.maps;
   const oneKey = (map: Messages) => {
     const keys = new Map<string, string | null>();
-    for (const e of map.values()) if (candidates.has(e.blob)) keys.set(e.blob, keys.has(e.blob) && keys.get(e.blob) !== e.key ? null : e.key);
+    for (const e of map.values()) if (a.candidates.has(e.blob)) keys.set(e.blob, keys.has(e.blob) && keys.get(e.blob) !== e.key ? null : e.key);
     return keys;
   };
   const [keysOurs, keysTheirs] = [oneKey(ours), oneKey(theirs)];
@@ -116,20 +146,35 @@ export function findTwins({ base, ours, theirs }: ThreeWay<Messages>, moved: Rea
     const out = new Map<string, string[]>();
     for (const id of [...ids].sort(compareStrings)) {
       const blob = map.get(id)!.blob;
-      if (typeof keysOurs.get(blob) === 'string' && typeof keysTheirs.get(blob) === 'string') out.set(blob, [...(out.get(blob) ?? []), id]);
+      if (typeof keysOurs.get(blob) === 'string' || typeof keysTheirs.get(blob) === 'string') out.set(blob, [...(out.get(blob) ?? []), id]);
     }
     return out;
   };
-  const theirsByBlob = byBlob(newTheirs, theirs);
-  for (const [blob, idsOurs] of byBlob(newOurs, ours)) pair({ idsOurs, idsTheirs: theirsByBlob.get(blob) ?? [] }, { ours, theirs }, twins);
-  return twins;
+  const theirsByBlob = byBlob(a.newTheirs, theirs);
+  const may = (o: MessageEntry, t: MessageEntry) => o.key !== t.key || movedAcross(a.ctx, o, t);
+  for (const [blob, idsOurs] of byBlob(a.newOurs, ours)) {
+    pair({ idsOurs, idsTheirs: theirsByBlob.get(blob) ?? [], maps: [ours, theirs], may, limit: Infinity, twins: a.twins });
+  }
+}
+
+/**
+ * Tells whether `o` (new here) and `t` (new there), files of one key in two folders, are one
+ * message by history: one side changed that key's files in the other's folder since the merge
+ * base, i.e. held the message there and moved it on.
+ */
+export function movedAcross(ctx: MergeContext, o: MessageEntry, t: MessageEntry): boolean {
+  return ctx.changedSinceBase('ours', `${t.key}\0${t.folder}`) || ctx.changedSinceBase('theirs', `${o.key}\0${o.folder}`);
 }
 
 /**
  * The second case of {@link findTwins}: pairs the new files of each key and blob in `held`
  * (blob → the base ids holding it) on both sides, as many as each side added beyond the base
- * files of that key and blob it removed (and rule 7 did not pair). Which pairs are kept when
- * fewer are wanted depends on the ids alone (the smaller id of a pair first), so it is symmetric.
+ * files of that key and blob it removed (and rule 7 did not pair). A file new here in folder
+ * Y and one new there in folder Z are one message only when history says so: one side changed
+ * the files of that key in the other's folder since the merge base (`MergeContext.changedSinceBase`),
+ * i.e. it held the message there and moved it on (the original, missing from a virtual base).
+ * Two `cp`s into two folders on two replicas touch nothing in each other's folder, so both
+ * copies stay. Which pairs are taken depends on the ids alone (`pair`), so it is symmetric.
  */
 function pairCopies(a: {
   held: Map<string, string[]>;
@@ -138,6 +183,7 @@ function pairCopies(a: {
   maps: [Messages, Messages, Messages];
   moved: ReadonlySet<string>;
   twins: Map<string, string>;
+  ctx: MergeContext;
 }): void {
   const [base, ours, theirs] = a.maps;
   const byKey = (ids: string[], map: Messages) => {
@@ -156,30 +202,40 @@ function pairCopies(a: {
     if (idsTheirs === undefined) continue;
     const { key, blob } = ours.get(idsOurs[0]!)!;
     const removed = (side: Messages) => a.held.get(blob)!.filter((id) => base.get(id)!.key === key && !side.has(id) && !a.moved.has(id)).length;
-    const wanted = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
-    if (wanted <= 0) continue;
-    const pairs = new Map<string, string>();
-    pair({ idsOurs, idsTheirs }, { ours, theirs }, pairs);
-    const smaller = ([o, t]: [string, string]) => (o < t ? o : t);
-    const kept = [...pairs].sort((x, y) => compareStrings(smaller(x), smaller(y))).slice(0, wanted);
-    for (const [o, t] of kept) a.twins.set(o, t);
+    const limit = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
+    const may = (o: MessageEntry, t: MessageEntry) => movedAcross(a.ctx, o, t);
+    pair({ idsOurs, idsTheirs, maps: [ours, theirs], may, limit, twins: a.twins });
   }
 }
 
-/** Pairs two id lists (sorted) into `twins`: same folder first, then the rest in order. */
-function pair(
-  { idsOurs, idsTheirs }: { idsOurs: string[]; idsTheirs: string[] },
-  { ours, theirs }: Omit<ThreeWay<Messages>, 'base'>,
-  twins: Map<string, string>,
-): void {
-  const left = [...idsTheirs];
-  const rest: string[] = [];
-  for (const id of idsOurs) {
-    const i = left.findIndex((t) => theirs.get(t)!.folder === ours.get(id)!.folder);
-    if (i < 0) rest.push(id);
-    else twins.set(id, left.splice(i, 1)[0]!);
+/**
+ * Pairs ids of ours with ids of theirs into `twins`, at most `limit` pairs, each one `may`
+ * allow: pairs within one folder first, then by the smaller id of a pair and then the larger,
+ * so that swapping the sides gives the mirrored pairs.
+ */
+function pair(a: {
+  idsOurs: string[];
+  idsTheirs: string[];
+  maps: [Messages, Messages];
+  may: (o: MessageEntry, t: MessageEntry) => boolean;
+  limit: number;
+  twins: Map<string, string>;
+}): void {
+  const [ours, theirs] = a.maps;
+  const rank = ([o, t]: [string, string]) => (ours.get(o)!.folder === theirs.get(t)!.folder ? 0 : 1);
+  const smaller = ([o, t]: [string, string]) => (o < t ? o : t);
+  const larger = ([o, t]: [string, string]) => (o < t ? t : o);
+  const pairs = a.idsOurs.flatMap((o) => a.idsTheirs.map((t) => [o, t] as [string, string])).filter(([o, t]) => a.may(ours.get(o)!, theirs.get(t)!));
+  pairs.sort((x, y) => rank(x) - rank(y) || compareStrings(smaller(x), smaller(y)) || compareStrings(larger(x), larger(y)));
+  const taken = new Set<string>();
+  let left = a.limit;
+  for (const [o, t] of pairs) {
+    if (left <= 0) break;
+    if (taken.has(o) || taken.has(t)) continue;
+    taken.add(o).add(t);
+    a.twins.set(o, t);
+    left--;
   }
-  for (const [i, id] of rest.entries()) if (i < left.length) twins.set(id, left[i]!);
 }
 
 /** Lists the ids of `side` that are neither in the base nor in `other` nor in `moved`. */

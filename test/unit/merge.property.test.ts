@@ -8,12 +8,14 @@ import type { FileEntry, MessageEntry, Snapshot, Stamp } from '../../src/maildir
 import { messageMap } from '../../src/merge/identity.js';
 import { flagsOf, sortFlags } from '../../src/maildir/name.js';
 import { mergeFlags } from '../../src/merge/flags.js';
+import { BEFORE_HISTORY } from '../../src/merge/lastChange.js';
 import { merge } from '../../src/merge/merge.js';
 import { brief, cpFile, mirror, side } from './merge.helpers.js';
 
 const IDS = ['k0', 'k1', 'k2', 'k3', 'n1', 'n2'];
+const FOLDERS = ['', 'INBOX', 'Archive', 'Trash'];
 const entryArb: fc.Arbitrary<Omit<MessageEntry, 'key'>> = fc.record({
-  folder: fc.constantFrom('', 'INBOX', 'Archive', 'Trash'),
+  folder: fc.constantFrom(...FOLDERS),
   sub: fc.constantFrom('cur' as const, 'new' as const),
   info: fc.constantFrom('', ':2,', ':2,S', ':2,FS', ':2,SF', ':2,Sa', ':2,T', ':1,x', ':2,b', ':2,ac'),
   blob: fc.constantFrom('b1', 'b2', 'b3', 'b4'),
@@ -122,13 +124,26 @@ const stampArb: fc.Arbitrary<Stamp> = fc.record({
   replica: fc.constantFrom('a', 'b'),
   commit: fc.constantFrom('c1', 'c2', 'c3'),
 });
-/** Per key, the stamp of the change behind a side's version (some keys without: the head stands in). */
-const changesArb = fc.dictionary(fc.constantFrom(...IDS), stampArb, { maxKeys: 4 });
+/**
+ * Per key, or per key and folder for copies (`changeName`), the stamp of the change behind a
+ * side's version (some without: the head stands in); a change before the base now and then.
+ */
+const changesArb = fc.dictionary(
+  fc.oneof(
+    fc.constantFrom(...IDS),
+    fc.tuple(fc.constantFrom(...IDS), fc.constantFrom(...FOLDERS)).map(([k, f]) => `${k}\0${f}`),
+  ),
+  fc.oneof({ weight: 3, arbitrary: stampArb }, { weight: 1, arbitrary: fc.constant(BEFORE_HISTORY) }),
+  { maxKeys: 6 },
+);
 /** A side with its head stamp and the stamps of its changes. */
 const sideOf = (x: Snapshot, s: Stamp, c: Record<string, Stamp>) => side(x, s, c);
 
-/** `MAILGIT_MERGE_PROPERTY_RUNS=100000` for a long hunt. */
-const RUNS = { numRuns: Number(process.env.MAILGIT_MERGE_PROPERTY_RUNS ?? 1000) };
+/** `MAILGIT_MERGE_PROPERTY_RUNS=100000` for a long hunt; `MAILGIT_MERGE_SEED=N` fixes the seed. */
+const RUNS = {
+  numRuns: Number(process.env.MAILGIT_MERGE_PROPERTY_RUNS ?? 1000),
+  ...(process.env.MAILGIT_MERGE_SEED === undefined ? {} : { seed: Number(process.env.MAILGIT_MERGE_SEED) }),
+};
 
 describe('merge properties', () => {
   it('is symmetric: same snapshot, mirrored decisions', () => {

@@ -3,6 +3,7 @@
  * also run mirrored (ours and theirs swapped), which must give the same snapshot.
  */
 import { describe, expect, it } from 'vitest';
+import { BEFORE_HISTORY } from '../../src/merge/lastChange.js';
 import { merge } from '../../src/merge/merge.js';
 import { at, checkMergeRow, cpFile, type MergeRow, side, snap, st, stateFile } from './merge.helpers.js';
 
@@ -230,11 +231,25 @@ const rows: MergeRow[] = [
     expect: ['INBOX/cur/k1:2,FS@b1'],
   },
   {
-    name: 'same mail fetched twice into two folders: newer folder',
+    // One key and content new in two folders, and neither side ever had it in the other's
+    // folder: two files (one message in two server folders, or two cps whose original a
+    // sync's partial snapshots leave out as unchanged). Keeping one lost the other.
+    name: 'same mail new in two folders, neither side had the other folder: both kept',
+    base: [],
+    ours: ['INBOX/cur/k1:2,S@b1'],
+    theirs: ['Lists/cur/k1:2,F@b1'],
+    expect: ['INBOX/cur/k1:2,S@b1', 'Lists/cur/k1:2,F@b1'],
+    decisions: [],
+  },
+  {
+    // The same when a side moved it out of the other's folder since the base (fetched into
+    // INBOX on both, moved to Lists on one): one message, in the later folder.
+    name: 'same mail fetched on both, moved out of INBOX there: one message, newer folder',
     base: [],
     ours: ['INBOX/cur/k1:2,S@b1'],
     theirs: ['Lists/cur/k1:2,F@b1'],
     expect: ['Lists/cur/k1:2,FS@b1'],
+    changes: [{ k1: st(5, 'desktop') }, { k1: st(7, 'laptop'), 'k1\0INBOX': st(7, 'laptop') }],
     decisions: ['move-conflict k1 theirs'],
   },
 
@@ -474,15 +489,71 @@ const rows: MergeRow[] = [
   },
   {
     // A virtual base that took a deletion of the original (in one merge base) and keeps only
-    // the copy: both sides then hold the original, moved here, flagged there, as new.
-    name: 'copies: the same key and content new on both sides in two folders → one message, the later folder',
+    // the copy: both sides then hold the original, moved here (out of INBOX, which history
+    // says), flagged there, as new.
+    name: 'copies: the same key and content new on both sides in two folders, moved out of the other folder here → one message, the later folder',
     base: ['Trash/cur/k1:2,S@b1'],
     ours: ['Archive/cur/k1:2,S@b1', 'Trash/cur/k1:2,S@b1'],
     theirs: ['INBOX/cur/k1:2,FS@b1', 'Trash/cur/k1:2,S@b1'],
     expect: ['Archive/cur/k1:2,FS@b1', 'Trash/cur/k1:2,S@b1'],
-    changes: [{ 'k1\0Archive': st(9, 'desktop') }, { 'k1\0INBOX': st(8, 'laptop') }],
+    changes: [
+      { 'k1\0Archive': st(9, 'desktop'), 'k1\0INBOX': st(9, 'desktop') },
+      { 'k1\0INBOX': st(8, 'laptop'), 'k1\0Archive': BEFORE_HISTORY },
+    ],
     decisions: ['move-conflict k1\0Archive ours'],
     texts: [/^Archive\/cur\/k1 and INBOX\/cur\/k1: is in Archive here .* and in INBOX on laptop .*; kept Archive: the change here is later/],
+  },
+  {
+    // Convergence fuzz (issue 10, s12): two users' cp of one message into two folders before
+    // the replicas synced. Neither side ever had the key in the other's folder, so these are
+    // two copies, not one original seen twice; pairing them lost one, and a deletion of the
+    // lost one elsewhere came back through a later merge whose base still held it.
+    name: "copies: cp into Work here, into Archive there → both copies (neither side had the other's folder)",
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    theirs: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    changes: [
+      { 'k1\0Work': st(6, 'desktop'), 'k1\0Archive': BEFORE_HISTORY },
+      { 'k1\0Archive': st(6, 'laptop'), 'k1\0Work': BEFORE_HISTORY },
+    ],
+    decisions: [],
+  },
+  {
+    // The same when a side cannot say what its history did: nothing is paired without a
+    // sign that one side moved the message out of the other's folder (both files stay).
+    name: 'copies: two cps into two folders, no history → both copies',
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    theirs: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    decisions: [],
+  },
+  {
+    // The later merge of that story: a replica that held the Work copy deleted it; the other
+    // side is the two-cp merge. The deletion stays, the Archive copy stays.
+    name: 'copies: the Work copy deleted here, the Archive copy made there → Work gone, Archive kept',
+    base: ['INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    ours: ['INBOX/cur/k1:2,S@b1'],
+    theirs: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1', 'Work/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1', 'INBOX/cur/k1:2,S@b1'],
+    decisions: [],
+  },
+  {
+    // Convergence fuzz (issue 10): i3 deleted on one replica, moved to Archive on another,
+    // flagged and cp'd into the root folder on a third; both won against the deletion, and
+    // the base is that deletion. The Archive file is the original (this side moved it out of
+    // INBOX), not the cp it was paired with by position before.
+    name: "copies: in no base, moved out of INBOX here, flagged in INBOX and cp'd there → the original once, the cp kept",
+    base: [],
+    ours: ['Archive/new/i3@b3'],
+    theirs: ['INBOX/cur/i3:2,F@b3', 'cur/i3:2,F@b3'],
+    expect: ['Archive/cur/i3:2,F@b3', 'cur/i3:2,F@b3'],
+    changes: [
+      { 'i3\0Archive': st(6, 'desktop'), 'i3\0INBOX': st(6, 'desktop'), 'i3\0': BEFORE_HISTORY },
+      { 'i3\0INBOX': st(4, 'laptop'), 'i3\0': st(4, 'laptop'), 'i3\0Archive': BEFORE_HISTORY },
+    ],
+    decisions: ['move-conflict i3\0Archive ours'],
   },
   {
     name: 'copies: moved here, copied there → both files (a side that removed a copy moved it)',
@@ -600,6 +671,25 @@ const rows: MergeRow[] = [
     stamps: [st(9, 'desktop'), st(8, 'laptop')],
   },
   {
+    // Convergence fuzz (issue 10): a cp of INBOX/k1 into Archive (the key kept) merged with a
+    // client's move of the original into Archive (a new key, c1). The flag there went to the
+    // copy, which another replica had deleted meanwhile, and the flag's contest brought it back.
+    name: 'copied into Archive and the original moved there by a client (new key), flagged here: the flag follows the original',
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: ['INBOX/cur/k1:2,FS@b1'],
+    theirs: ['Archive/cur/c1:2,S@b1', 'Archive/cur/k1:2,S@b1'],
+    expect: ['Archive/cur/c1:2,FS@b1', 'Archive/cur/k1:2,S@b1'],
+  },
+  {
+    name: 'copied into Archive and the original moved to Work by a client (a key after the copy), deleted here (later): the original goes, the copy stays',
+    base: ['INBOX/cur/k1:2,S@b1'],
+    ours: [],
+    theirs: ['Archive/cur/k1:2,S@b1', 'Work/cur/z1:2,S@b1'],
+    expect: ['Archive/cur/k1:2,S@b1'],
+    stamps: [st(9, 'desktop'), st(8, 'laptop')],
+    decisions: ['delete-vs-change k1 ours'],
+  },
+  {
     name: 'copied+deleted here, re-flagged there: flags follow the copy',
     base: ['INBOX/cur/k1:2,S@b1'],
     ours: ['Archive/cur/n1:2,S@b1'],
@@ -675,11 +765,34 @@ const rows: MergeRow[] = [
     stamps: [st(9, 'desktop'), st(8, 'laptop')],
   },
   {
-    name: 'same content new under two ids on one side: both kept',
+    // Two cps into two folders of a message both replicas fetched (in no base): two copies.
+    name: 'fetched on both, cp into Work here and into Archive there → both copies',
+    base: [],
+    ours: ['INBOX/new/t1@x', 'Work/new/t1@x'],
+    theirs: ['Archive/new/t1@x', 'INBOX/new/t1@x'],
+    expect: ['Archive/new/t1@x', 'INBOX/new/t1@x', 'Work/new/t1@x'],
+    decisions: [],
+  },
+  {
+    // A side that holds the content under one key holds one message (and its cps): it is
+    // one of the other side's files, paired by folder first; the other file stays.
+    name: 'same content new under two ids here, one there: the one there is paired with one here, the other kept',
     base: [],
     ours: ['INBOX/new/t1@x', 'Lists/new/t2@x'],
     theirs: ['INBOX/cur/c1:2,S@x'],
-    expect: ['INBOX/cur/c1:2,S@x', 'INBOX/new/t1@x', 'Lists/new/t2@x'],
+    expect: ['INBOX/cur/c1:2,S@x', 'Lists/new/t2@x'],
+    decisions: [],
+  },
+  {
+    // Convergence fuzz (issue 10): i3 was cp'd into Trash and the original renamed to c5 on
+    // one replica, moved to Archive as c1 (later deleted, then moved back to INBOX and kept)
+    // on another; the merge base is after that deletion, so it holds none of them. c1 and
+    // c5 are the one original: two keys on one side no longer keep it from being paired.
+    name: 'the original renamed on both sides under two keys, a cp of it on one, none in the base: one original and the cp',
+    base: [],
+    ours: ['INBOX/cur/c1:2,@b3'],
+    theirs: ['INBOX/cur/c5:2,@b3', 'Trash/new/i3@b3'],
+    expect: ['INBOX/cur/c5:2,@b3', 'Trash/new/i3@b3'],
     decisions: [],
   },
   {

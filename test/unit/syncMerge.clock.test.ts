@@ -238,4 +238,33 @@ describe.each(commitStores)('last writer wins by the change to the message: %s',
       'INBOX/cur/k1: deleted here (by laptop, 2026-12-03 09:00:00 UTC) and re-flagged (flags "FS") on desktop (by desktop, 2026-12-03 10:00:00 UTC); kept it: the change on desktop is later',
     ]);
   });
+
+  it('copies: a cp into Work here and into Archive there before they sync are two copies, and a deletion of one stays', async () => {
+    const w = new World(make());
+    await w.init(['laptop', 'desktop'], ['INBOX/cur/k1:2,S']);
+    w.now += H;
+    await w.change('laptop', [{ path: 'Work/cur/k1:2,S', content: 'mail k1' }]);
+    await w.change('desktop', [{ path: 'Archive/cur/k1:2,S', content: 'mail k1' }]);
+    await w.pull('laptop', 'desktop');
+    await w.pull('desktop', 'laptop');
+    expect(await w.paths('laptop')).toEqual(['Archive/cur/k1:2,S', 'INBOX/cur/k1:2,S', 'Work/cur/k1:2,S']);
+    w.now += H;
+    await w.change('desktop', [{ path: '', from: 'Work/cur/k1:2,S' }]);
+    await w.change('laptop', [{ path: 'Archive/cur/k1:2,FS', from: 'Archive/cur/k1:2,S' }]);
+    await w.pull('laptop', 'desktop');
+    expect(await w.paths('laptop')).toEqual(['Archive/cur/k1:2,FS', 'INBOX/cur/k1:2,S']);
+  });
+
+  it("copies: a message fetched on both, moved out of INBOX here, cp'd there: the original once (history says it moved), the cp kept", async () => {
+    const w = new World(make());
+    await w.init(['laptop', 'desktop'], ['INBOX/cur/k0:2,S']);
+    w.now += H;
+    await w.change('laptop', [{ path: 'INBOX/cur/k1:2,', content: 'mail k1' }]);
+    await w.change('desktop', [{ path: 'INBOX/cur/k1:2,', content: 'mail k1' }]);
+    w.now += H;
+    await w.change('laptop', [{ path: 'Archive/cur/k1:2,', from: 'INBOX/cur/k1:2,' }]);
+    await w.change('desktop', [{ path: 'Trash/cur/k1:2,', content: 'mail k1' }]);
+    await w.pull('laptop', 'desktop');
+    expect(await w.paths('laptop')).toEqual(['Archive/cur/k1:2,', 'INBOX/cur/k0:2,S', 'Trash/cur/k1:2,']);
+  });
 });

@@ -55,6 +55,9 @@ async function run(ops: Op[], skews: number[]) {
   const deleted = new Set<string>(); // blobs someone deleted or replaced by a move
   const copies = new Map<string, number>(); // blob → copies made by cp
   const fetchedTwice = new Set<string>(); // blobs delivered on two replicas
+  const made = new Map<string, Set<string>>(); // blob → every folder/key a delivery or cp made of it
+  const moved = new Set<string>(); // blobs someone moved (to another folder or under a new key)
+  const make = (oid: string, folder: string, key: string) => made.set(oid, new Set([...(made.get(oid) ?? []), `${folder}/${key}`]));
   const entries = async (r: number) => (await s.diff(null, heads[r]!)).filter((c) => parseMessagePath(c.path)).map((c) => ({ path: c.path, oid: c.newOid! }));
   /** A record on replica r (HLC clock), or a user's plain `git commit` without trailers. */
   const change = async (r: number, edits: { path: string; oid: string | null }[], plain = false) => {
@@ -81,6 +84,7 @@ async function run(ops: Op[], skews: number[]) {
       const key = `m${seq++}`;
       const oid = await s.writeBlob(`message ${key}`);
       delivered.add(oid);
+      make(oid, 'INBOX', key);
       await change(op.r, [{ path: `INBOX/new/${key}`, oid }]);
       if (op.twice !== null && op.twice !== op.r) {
         fetchedTwice.add(oid);
@@ -107,6 +111,7 @@ async function run(ops: Op[], skews: number[]) {
     if (op.t === 'seen') await change(op.r, edits(at(m.folder, 'cur', m.key, `${flags}S`)), op.plain);
     if (op.t === 'flag') await change(op.r, edits(at(m.folder, 'cur', m.key, `${flags}F`)), op.plain);
     if (op.t === 'unflag') await change(op.r, edits(at(m.folder, 'cur', m.key, flags.replace('F', ''))), op.plain);
+    if ((op.t === 'move' && !taken) || op.t === 'copymove') moved.add(e.oid);
     if (op.t === 'move' && !taken)
       await change(op.r, [...edits(at(to, m.sub, m.key, flags)), { path: `${to}/maildirfolder`, oid: await s.writeBlob('') }], op.plain);
     if (op.t === 'copymove')
@@ -121,6 +126,7 @@ async function run(ops: Op[], skews: number[]) {
     if (op.t === 'copy' && !taken) {
       // A user's cp of the file into another folder: one key, one content, two files.
       copies.set(e.oid, (copies.get(e.oid) ?? 0) + 1);
+      make(e.oid, to, m.key);
       await change(
         op.r,
         [
@@ -137,14 +143,14 @@ async function run(ops: Op[], skews: number[]) {
   }
   // Quiesce: everyone pulls everyone, three times around.
   for (let round = 0; round < 3; round++) for (let a = 0; a < N; a++) for (let b = 0; b < N; b++) if (a !== b) await pull(a, b);
-  return { s, heads, delivered, deleted, copies, fetchedTwice };
+  return { s, heads, delivered, deleted, copies, fetchedTwice, made, moved };
 }
 
 describe('sync-level merge over random histories (in-memory store)', () => {
   it('converges, keeps every message no one deleted, and never doubles one', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 40 }), skewsArb, async (ops, skews) => {
-        const { s, heads, delivered, deleted, copies, fetchedTwice } = await run(ops, skews);
+        const { s, heads, delivered, deleted, copies, fetchedTwice, made, moved } = await run(ops, skews);
         const trees = await Promise.all(heads.map((h) => s.treeOf(h)));
         expect(new Set(trees).size).toBe(1);
         const final = (await s.diff(null, heads[0]!)).filter((c) => parseMessagePath(c.path));
@@ -156,6 +162,12 @@ describe('sync-level merge over random histories (in-memory store)', () => {
           // another key is, to the merge, two messages with one content: the other fetch is not paired.
           const c = copies.get(b) ?? 0;
           expect(count.get(b) ?? 0).toBeLessThanOrEqual(1 + c + (c > 0 && fetchedTwice.has(b) ? 1 : 0));
+        }
+        // No copy lost: of a message nobody deleted or moved, every file a delivery or cp made is there.
+        const present = new Set(final.map((c) => parseMessagePath(c.path)!).map((m) => `${m.folder}/${m.key}`));
+        for (const [b, files] of made) {
+          if (deleted.has(b) || moved.has(b)) continue;
+          for (const f of files) expect(present.has(f), `lost ${f}`).toBe(true);
         }
       }),
       { numRuns: Number(process.env.MAILGIT_PROPERTY_RUNS ?? 60), seed: process.env.MAILGIT_SEED ? Number(process.env.MAILGIT_SEED) : undefined },
