@@ -449,29 +449,63 @@ async function writeDiff(o: { repo: Repo; from: string; to: string; applier: App
   return null;
 }
 
-/** Brings the Maildir from `from` to `to` of `j` (the diff is `opts.changes` when known) and drops the journal. */
-async function finish(repo: Repo, j: Journal, opts: FinishOptions): Promise<ApplyResult> {
-  const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
+/** What {@link writeWorktree} did: its notes, the index changes (null: rebuild), the directory cache to save. */
+interface Written {
+  notes: string[];
+  index: IndexChange[] | null;
+  state: DirState;
+}
+
+/**
+ * Steps 3–5 up to the journal for the diff from `from` to `to` (`diff` says how it is
+ * read: whole, given, or in batches): the Maildir written, the directory cache told what
+ * was written and when (not saved).
+ */
+async function writeWorktree(repo: Repo, { from, to, diff }: { from: string; to: string; diff: FinishOptions }, opts: FinishOptions): Promise<Written> {
   const started = await fsClock(repo);
   const cat = new CatFile(repo.root);
   const applier = new Applier({ root: repo.root, fs: opts.fs, cat, origin: opts.origin ?? 'the remote', fileTmp: stateDir(repo), progress: opts.progress });
   const state = await loadDirState(repo);
   let index: IndexChange[] | null;
   try {
-    // An undo reads its own diff (to → from), whole.
-    index = await writeDiff({ repo, from, to, applier, state }, j.undo ? { fs: opts.fs } : opts);
+    index = await writeDiff({ repo, from, to, applier, state }, diff);
   } finally {
     cat.close();
   }
-  if (j.undo) await updateRef(repo.root, { ref: BRANCH, newOid: j.from, oldOid: j.to, reason: 'mailgit: undo apply' });
   for (const d of applier.touched) delete state.dirs[d];
   noteApplied(state, applier.touched, [started, await fsClock(repo)]);
   // Directories the apply wrote to are stat'ed by the next scan, as those HEAD now has.
   if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...applier.touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
-  await saveDirState(repo, { ...state, head: j.undo ? j.from : j.to });
+  return { notes: applier.notes, index, state };
+}
+
+/** Brings the Maildir from `from` to `to` of `j` (the diff is `opts.changes` when known) and drops the journal. */
+async function finish(repo: Repo, j: Journal, opts: FinishOptions): Promise<ApplyResult> {
+  const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
+  // An undo reads its own diff (to → from), whole.
+  const w = await writeWorktree(repo, { from, to, diff: j.undo ? { fs: opts.fs } : opts }, opts);
+  if (j.undo) await updateRef(repo.root, { ref: BRANCH, newOid: j.from, oldOid: j.to, reason: 'mailgit: undo apply' });
+  await saveDirState(repo, { ...w.state, head: j.undo ? j.from : j.to });
   await dropJournal(opts.fs, repo);
-  await syncGitIndex(repo, { from, to, changes: index });
-  return { notes: applier.notes };
+  await syncGitIndex(repo, { from, to, changes: w.index });
+  return { notes: w.notes };
+}
+
+/**
+ * Puts HEAD's version of `changes` (paths of the diff from commit `from`, whose tree plain
+ * git wrote into the work tree, to HEAD `to`) back into the Maildir by the apply's race
+ * rules (a message the client renamed or deleted since keeps the client's change), with no
+ * journal and no move of the branch: HEAD is already `to`, and a rerun after a crash finds
+ * the same paths and does what is left. The git index is rebuilt from `to`.
+ */
+export async function restoreWorktree(repo: LockedRepo, { from, to, changes, origin }: ApplyRequest & { changes: PathChange[] }): Promise<ApplyResult> {
+  assertLocked(repo);
+  const opts: FinishOptions = { fs: nodeApplyFs, changes, origin };
+  const w = await writeWorktree(repo, { from, to, diff: opts }, opts);
+  // The cache keeps its own head: trusted again only if it was HEAD's.
+  await saveDirState(repo, w.state);
+  await syncGitIndex(repo, { from, to, changes: null });
+  return { notes: w.notes };
 }
 
 /**

@@ -33,11 +33,17 @@ function refuse(text: string): string {
 const MOVE_MAIN =
   'refusing to move main with plain git in a mail repo (mail history changes only through `mailgit commit` and `mailgit sync`); if git already changed files, run `git reset --merge`';
 
+/** Where the reference-transaction hook notes the commits it refused to move `main` to, one a line (see refusedMove.ts). */
+export const REFUSED_MOVES = 'refused-moves';
+
 /**
  * The reference-transaction hook: refuses, before any ref moves, a `git pull` or
  * `git rebase` (recognised by git's own `GIT_REFLOG_ACTION`) and any update or deletion
  * of `refs/heads/main`. Creating a missing `main` stays possible: it is the way back
- * from a deleted branch.
+ * from a deleted branch. A refused update first appends its target commit to
+ * `.git/mailgit/refused-moves`: `git reset --hard`, `git merge` and `git checkout -B`
+ * write that commit's tree into the index and the work tree before they ask, and the
+ * next record puts HEAD's mail back from it (refusedMove.ts).
  */
 const REFERENCE_TRANSACTION = `#!/bin/sh
 ${MARK}
@@ -51,6 +57,7 @@ while read -r old new ref; do
   case "$new" in *[!0]*) ;; *) ${refuse(MOVE_MAIN)} ;; esac
   case "$old" in *[!0]*) ;; *) old=$(git rev-parse -q --verify refs/heads/main) || continue ;; esac
   [ "$old" = "$new" ] && continue
+  { d=$(git rev-parse --absolute-git-dir) && mkdir -p "$d/mailgit" && echo "$new" >>"$d/mailgit/${REFUSED_MOVES}"; } 2>/dev/null
   ${refuse(MOVE_MAIN)}
 done
 exit 0

@@ -32,6 +32,7 @@ import { saveDirState } from './dirstate.js';
 import { maintainUntilDone, scheduleMaintenance } from './maintenance.js';
 import { copyAliases } from './copies.js';
 import { finishPendingApply } from './apply.js';
+import { repairRefusedMove } from './refusedMove.js';
 import { ListingCache } from './listingCache.js';
 import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
@@ -142,6 +143,7 @@ export class RecordSession {
     perfMark('record: start');
     await checkGitView(repo);
     await finishPendingApply(repo);
+    await repairRefusedMove(repo);
     const scan = await scanChanges(repo, { cache: this.cache, hints: opts.hints, io: this.treeIO(), progress: opts.progress });
     perfMark('record: scanned');
     await keepRootFiles(repo.root, scan);
