@@ -63,6 +63,27 @@ done
 exit 0
 `;
 
+/**
+ * The post-checkout hook: git removes a directory it emptied, so `git checkout HEAD~1`
+ * then `git checkout main` can leave a folder without `cur/` (the last message there was
+ * deleted since), which clients cannot open. After a checkout that moved HEAD, every
+ * folder a changed path is in that git left on disk gets back the `cur/ new/ tmp/` it
+ * lacks: in plain git's own command, at the moment git itself changed those folders, so
+ * a record still never writes into a client's folder (the `rm -rf` race, scan.ts) and a
+ * folder git did not touch is left alone.
+ */
+const POST_CHECKOUT = `#!/bin/sh
+${MARK}
+[ "$1" = "$2" ] && exit 0
+git diff-tree -r --name-only -z --no-renames "$1" "$2" 2>/dev/null | tr '\\0' '\\n' |
+  sed -n -e 's,/cur/[^/]*$,,p' -e 's,/new/[^/]*$,,p' -e 's,^cur/[^/]*$,.,p' -e 's,^new/[^/]*$,.,p' -e 's,/maildirfolder$,,p' |
+  sort -u | while IFS= read -r f; do
+    [ -d "$f" ] || continue
+    for s in cur new tmp; do [ -d "$f/$s" ] || mkdir "$f/$s"; done
+  done
+exit 0
+`;
+
 function hook(text: string): string {
   return `#!/bin/sh\n${MARK}\n${refuse(text)}\n`;
 }
@@ -70,6 +91,7 @@ function hook(text: string): string {
 /** The hooks mailgit installs, by name. */
 export const HOOKS: Readonly<Record<string, string>> = {
   'reference-transaction': REFERENCE_TRANSACTION,
+  'post-checkout': POST_CHECKOUT,
   'pre-commit': hook('refusing a plain git commit in a mail repo: record changes with `mailgit commit`'),
   'pre-merge-commit': hook('refusing a plain git merge in a mail repo: run `git merge --abort`, then `mailgit sync`'),
   'pre-rebase': hook('refusing git rebase in a mail repo: run `mailgit sync`'),

@@ -321,6 +321,24 @@ describe('odd HEAD states: one line naming the way back, then nothing lost', () 
     expectDiskIsHead(a);
   });
 
+  it('a checkout of an old commit and back leaves the folders it changed with cur/ new/ tmp/ (git removes a directory it emptied)', () => {
+    const a = adopted();
+    const only = arrive(a, 'the only one in Work', 'Work');
+    addFlags(a, only, 'S');
+    mg(a, ['commit']);
+    remove(a, only);
+    mg(a, ['commit']);
+    expect(plain(a, ['checkout', '-q', 'HEAD~1']).code).toBe(0);
+    expect(existsSync(join(a, 'Work', 'cur', `${only}:2,S`))).toBe(true);
+    expect(plain(a, ['checkout', '-q', 'main']).code).toBe(0);
+    for (const sub of ['cur', 'new', 'tmp']) expect(existsSync(join(a, 'Work', sub)), `Work/${sub} after the checkout`).toBe(true);
+    mg(a, ['commit']);
+    for (const sub of ['cur', 'new', 'tmp']) expect(existsSync(join(a, 'Work', sub)), `Work/${sub} after the commit`).toBe(true);
+    expect(gitOut(a, ['ls-tree', '--name-only', 'HEAD', 'Work/']).trim()).toBe('Work/maildirfolder');
+    expect(gitStatus(a)).toBe('');
+    expectDiskIsHead(a);
+  });
+
   it('a stopped merge, rebase and stash pop', () => {
     const a = adopted();
     const hub = bareHub(join(tempDir(), 'hub.git'));
