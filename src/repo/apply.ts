@@ -28,6 +28,7 @@ import { CatFile } from '../git/catfile.js';
 import { diffBatches, diffTrees } from '../git/diff.js';
 import type { PathChange, TreeRange } from '../git/diff.js';
 import { BRANCH, readHead, updateRef } from '../git/commit.js';
+import { folderOfMarker, isFolderMarker, MARKER } from '../maildir/layout.js';
 import { NAME_MAX, PATH_MAX, utf8Length } from '../maildir/limits.js';
 import { messagePath, parseMessagePath, splitName } from '../maildir/name.js';
 import type { MessagePath } from '../maildir/name.js';
@@ -43,7 +44,7 @@ import type { Repo } from './repo.js';
 import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
-import { fsClock, loadDirState, noteApplied, saveDirState } from './dirstate.js';
+import { fsClock, loadDirState, noteApplied, saveDirState, unwrittenStamp } from './dirstate.js';
 import type { DirState } from './dirstate.js';
 import { syncGitIndex } from './gitIndex.js';
 import type { IndexChange } from './gitIndex.js';
@@ -170,6 +171,8 @@ class Applier {
   /** Directories written to, repo-relative. */
   readonly touched = new Set<string>();
   readonly notes: string[] = [];
+  /** Markers left in the tree only, with their blobs (see {@link liveMarked}). */
+  readonly unwritten = new Map<string, string>();
   private readonly made = new Set<string>();
   private readonly renamedAway = new Set<string>();
   private writes: PathChange[] = [];
@@ -231,8 +234,13 @@ class Applier {
   async write(plan: ApplyPlan, expected = false): Promise<void> {
     this.plan = plan;
     this.writes = [];
-    for (const f of plan.folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
-    for (const a of plan.arrivals) await this.arrive(a);
+    const live = await this.liveMarked(plan);
+    const writtenInto = new Set(plan.arrivals.filter((a) => a.message).map((a) => parseMessagePath(a.change.path)!.folder));
+    for (const f of plan.folders) if (!live.has(f) || writtenInto.has(f)) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
+    for (const a of plan.arrivals) {
+      if (live.get(folderOfMarkerOrNull(a.change.path) ?? '\0') === a.change.path) this.unwritten.set(a.change.path, a.change.newOid!);
+      else await this.arrive(a);
+    }
     let next = 0;
     if (expected) this.progress.advance(plan.arrivals.filter((a) => a.message).length - this.writes.length, 0);
     else this.progress.expect(this.writes.length);
@@ -241,6 +249,24 @@ class Applier {
     };
     await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
     for (const c of plan.departures) await this.leave(c);
+  }
+
+  /**
+   * The folders whose marker arrives (new) while the folder is already on disk without
+   * one (`cur/`, or `new/` and `tmp/`): a client's folder, maybe being removed. As a
+   * record does (scan.ts: walkFolders), the marker stays in the tree only and nothing is
+   * written into the folder for it: a marker written after a client's `rm -rf` listed the
+   * folder would fail its last `rmdir` and bring the folder back. Folder → marker path.
+   */
+  private async liveMarked(plan: ApplyPlan): Promise<Map<string, string>> {
+    const live = new Map<string, string>();
+    for (const a of plan.arrivals) {
+      const folder = folderOfMarkerOrNull(a.change.path);
+      if (folder === null || a.change.oldOid !== null) continue;
+      const names = new Set(await this.fs.readdir(this.abs(folder)).catch(() => [] as string[]));
+      if (!names.has(MARKER) && (names.has('cur') || (names.has('new') && names.has('tmp')))) live.set(folder, a.change.path);
+    }
+    return live;
   }
 
   /** Step 5's directories, once everything is written: fsyncs those touched, removes the `unmarked` folders left empty. */
@@ -417,6 +443,11 @@ class Applier {
   }
 }
 
+/** The folder of a `maildirfolder` marker path, or null for any other path. */
+function folderOfMarkerOrNull(path: string): string | null {
+  return isFolderMarker(path) ? folderOfMarker(path) : null;
+}
+
 /** A message name in a few words, for a note: its folder and flags. */
 function describeName(m: MessagePath): string {
   return `${m.folder === '' ? '(root)' : m.folder}, flags "${flagsOf(m.info)}"`;
@@ -454,6 +485,8 @@ interface Written {
   notes: string[];
   index: IndexChange[] | null;
   state: DirState;
+  /** Markers in the tree and not on disk (given the skip-worktree bit). */
+  unwritten: string[];
 }
 
 /**
@@ -476,7 +509,8 @@ async function writeWorktree(repo: Repo, { from, to, diff }: { from: string; to:
   noteApplied(state, applier.touched, [started, await fsClock(repo)]);
   // Directories the apply wrote to are stat'ed by the next scan, as those HEAD now has.
   if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...applier.touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
-  return { notes: applier.notes, index, state };
+  for (const [path, oid] of applier.unwritten) state.files[path] = unwrittenStamp(oid);
+  return { notes: applier.notes, index, state, unwritten: [...applier.unwritten.keys()] };
 }
 
 /** Brings the Maildir from `from` to `to` of `j` (the diff is `opts.changes` when known) and drops the journal. */
@@ -487,7 +521,7 @@ async function finish(repo: Repo, j: Journal, opts: FinishOptions): Promise<Appl
   if (j.undo) await updateRef(repo.root, { ref: BRANCH, newOid: j.from, oldOid: j.to, reason: 'mailgit: undo apply' });
   await saveDirState(repo, { ...w.state, head: j.undo ? j.from : j.to });
   await dropJournal(opts.fs, repo);
-  await syncGitIndex(repo, { from, to, changes: w.index });
+  await syncGitIndex(repo, { from, to, changes: w.index, unwritten: w.unwritten });
   return { notes: w.notes };
 }
 
@@ -504,7 +538,7 @@ export async function restoreWorktree(repo: LockedRepo, { from, to, changes, ori
   const w = await writeWorktree(repo, { from, to, diff: opts }, opts);
   // The cache keeps its own head: trusted again only if it was HEAD's.
   await saveDirState(repo, w.state);
-  await syncGitIndex(repo, { from, to, changes: null });
+  await syncGitIndex(repo, { from, to, changes: null, unwritten: w.unwritten });
   return { notes: w.notes };
 }
 
