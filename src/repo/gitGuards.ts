@@ -8,7 +8,8 @@
  * - `.git/info/exclude`: names in `cur/` and `new/` that are not messages, so that
  *   `git status` shows only what mailgit would record.
  * - hooks that refuse what would destroy mail (a plain commit, merge, pull, rebase, any
- *   move of `main` not made by mailgit), each naming the mailgit command to use. mailgit's
+ *   move of `main` not made by mailgit), each naming the mailgit command to use, and one
+ *   that gives the folders a checkout changed back the directories git removed. mailgit's
  *   own git processes run with `core.hooksPath=/dev/null` (src/git/run.ts), so the hooks
  *   never block mailgit and cost its hot path nothing.
  */
