@@ -28,6 +28,7 @@ import { CatFile } from '../git/catfile.js';
 import { diffBatches, diffTrees } from '../git/diff.js';
 import type { PathChange, TreeRange } from '../git/diff.js';
 import { BRANCH, readHead, updateRef } from '../git/commit.js';
+import { folderOfMarker, isFolderMarker, MARKER } from '../maildir/layout.js';
 import { NAME_MAX, PATH_MAX, utf8Length } from '../maildir/limits.js';
 import { messagePath, parseMessagePath, splitName } from '../maildir/name.js';
 import type { MessagePath } from '../maildir/name.js';
@@ -43,7 +44,7 @@ import type { Repo } from './repo.js';
 import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
 import { stateDir } from './repo.js';
-import { fsClock, loadDirState, noteApplied, saveDirState } from './dirstate.js';
+import { fsClock, loadDirState, noteApplied, saveDirState, unwrittenStamp } from './dirstate.js';
 import type { DirState } from './dirstate.js';
 import { syncGitIndex } from './gitIndex.js';
 import type { IndexChange } from './gitIndex.js';
@@ -170,6 +171,8 @@ class Applier {
   /** Directories written to, repo-relative. */
   readonly touched = new Set<string>();
   readonly notes: string[] = [];
+  /** Markers left in the tree only, with their blobs (see {@link liveMarked}). */
+  readonly unwritten = new Map<string, string>();
   private readonly made = new Set<string>();
   private readonly renamedAway = new Set<string>();
   private writes: PathChange[] = [];
@@ -231,8 +234,13 @@ class Applier {
   async write(plan: ApplyPlan, expected = false): Promise<void> {
     this.plan = plan;
     this.writes = [];
-    for (const f of plan.folders) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
-    for (const a of plan.arrivals) await this.arrive(a);
+    const live = await this.liveMarked(plan);
+    const writtenInto = new Set(plan.arrivals.filter((a) => a.message).map((a) => parseMessagePath(a.change.path)!.folder));
+    for (const f of plan.folders) if (!live.has(f) || writtenInto.has(f)) for (const sub of ['cur', 'new', 'tmp']) await this.mkdir(join(f, sub));
+    for (const a of plan.arrivals) {
+      if (live.get(folderOfMarkerOrNull(a.change.path) ?? '\0') === a.change.path) this.unwritten.set(a.change.path, a.change.newOid!);
+      else await this.arrive(a);
+    }
     let next = 0;
     if (expected) this.progress.advance(plan.arrivals.filter((a) => a.message).length - this.writes.length, 0);
     else this.progress.expect(this.writes.length);
@@ -241,6 +249,24 @@ class Applier {
     };
     await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
     for (const c of plan.departures) await this.leave(c);
+  }
+
+  /**
+   * The folders whose marker arrives (new) while the folder is already on disk without
+   * one (`cur/`, or `new/` and `tmp/`): a client's folder, maybe being removed. As a
+   * record does (scan.ts: walkFolders), the marker stays in the tree only and nothing is
+   * written into the folder for it: a marker written after a client's `rm -rf` listed the
+   * folder would fail its last `rmdir` and bring the folder back. Folder → marker path.
+   */
+  private async liveMarked(plan: ApplyPlan): Promise<Map<string, string>> {
+    const live = new Map<string, string>();
+    for (const a of plan.arrivals) {
+      const folder = folderOfMarkerOrNull(a.change.path);
+      if (folder === null || a.change.oldOid !== null) continue;
+      const names = new Set(await this.fs.readdir(this.abs(folder)).catch(() => [] as string[]));
+      if (!names.has(MARKER) && (names.has('cur') || (names.has('new') && names.has('tmp')))) live.set(folder, a.change.path);
+    }
+    return live;
   }
 
   /** Step 5's directories, once everything is written: fsyncs those touched, removes the `unmarked` folders left empty. */
@@ -419,6 +445,11 @@ class Applier {
   }
 }
 
+/** The folder of a `maildirfolder` marker path, or null for any other path. */
+function folderOfMarkerOrNull(path: string): string | null {
+  return isFolderMarker(path) ? folderOfMarker(path) : null;
+}
+
 /** A message name in a few words, for a note: its folder and flags. */
 function describeName(m: MessagePath): string {
   return `${m.folder === '' ? '(root)' : m.folder}, flags "${flagsOf(m.info)}"`;
@@ -451,29 +482,66 @@ async function writeDiff(o: { repo: Repo; from: string; to: string; applier: App
   return null;
 }
 
-/** Brings the Maildir from `from` to `to` of `j` (the diff is `opts.changes` when known) and drops the journal. */
-async function finish(repo: Repo, j: Journal, opts: FinishOptions): Promise<ApplyResult> {
-  const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
+/** What {@link writeWorktree} did: its notes, the index changes (null: rebuild), the directory cache to save. */
+interface Written {
+  notes: string[];
+  index: IndexChange[] | null;
+  state: DirState;
+  /** Markers in the tree and not on disk (given the skip-worktree bit). */
+  unwritten: string[];
+}
+
+/**
+ * Steps 3–5 up to the journal for the diff from `from` to `to` (`diff` says how it is
+ * read: whole, given, or in batches): the Maildir written, the directory cache told what
+ * was written and when (not saved).
+ */
+async function writeWorktree(repo: Repo, { from, to, diff }: { from: string; to: string; diff: FinishOptions }, opts: FinishOptions): Promise<Written> {
   const started = await fsClock(repo);
   const cat = new CatFile(repo.root);
   const applier = new Applier({ root: repo.root, fs: opts.fs, cat, origin: opts.origin ?? 'the remote', fileTmp: stateDir(repo), progress: opts.progress });
   const state = await loadDirState(repo);
   let index: IndexChange[] | null;
   try {
-    // An undo reads its own diff (to → from), whole.
-    index = await writeDiff({ repo, from, to, applier, state }, j.undo ? { fs: opts.fs } : opts);
+    index = await writeDiff({ repo, from, to, applier, state }, diff);
   } finally {
     cat.close();
   }
-  if (j.undo) await updateRef(repo.root, { ref: BRANCH, newOid: j.from, oldOid: j.to, reason: 'mailgit: undo apply' });
   for (const d of applier.touched) delete state.dirs[d];
   noteApplied(state, applier.touched, [started, await fsClock(repo)]);
   // Directories the apply wrote to are stat'ed by the next scan, as those HEAD now has.
   if (state.tracked) state.tracked = [...new Set([...state.tracked, ...[...applier.touched].filter((d) => /(^|\/)(cur|new)$/.test(d))])];
-  await saveDirState(repo, { ...state, head: j.undo ? j.from : j.to });
+  for (const [path, oid] of applier.unwritten) state.files[path] = unwrittenStamp(oid);
+  return { notes: applier.notes, index, state, unwritten: [...applier.unwritten.keys()] };
+}
+
+/** Brings the Maildir from `from` to `to` of `j` (the diff is `opts.changes` when known) and drops the journal. */
+async function finish(repo: Repo, j: Journal, opts: FinishOptions): Promise<ApplyResult> {
+  const [from, to] = j.undo ? [j.to, j.from] : [j.from, j.to];
+  // An undo reads its own diff (to → from), whole.
+  const w = await writeWorktree(repo, { from, to, diff: j.undo ? { fs: opts.fs } : opts }, opts);
+  if (j.undo) await updateRef(repo.root, { ref: BRANCH, newOid: j.from, oldOid: j.to, reason: 'mailgit: undo apply' });
+  await saveDirState(repo, { ...w.state, head: j.undo ? j.from : j.to });
   await dropJournal(opts.fs, repo);
-  await syncGitIndex(repo, { from, to, changes: index });
-  return { notes: applier.notes };
+  await syncGitIndex(repo, { from, to, changes: w.index, unwritten: w.unwritten });
+  return { notes: w.notes };
+}
+
+/**
+ * Puts HEAD's version of `changes` (paths of the diff from commit `from`, whose tree plain
+ * git wrote into the work tree, to HEAD `to`) back into the Maildir by the apply's race
+ * rules (a message the client renamed or deleted since keeps the client's change), with no
+ * journal and no move of the branch: HEAD is already `to`, and a rerun after a crash finds
+ * the same paths and does what is left. The git index is rebuilt from `to`.
+ */
+export async function restoreWorktree(repo: LockedRepo, { from, to, changes, origin }: ApplyRequest & { changes: PathChange[] }): Promise<ApplyResult> {
+  assertLocked(repo);
+  const opts: FinishOptions = { fs: nodeApplyFs, changes, origin };
+  const w = await writeWorktree(repo, { from, to, diff: opts }, opts);
+  // The cache keeps its own head: trusted again only if it was HEAD's.
+  await saveDirState(repo, w.state);
+  await syncGitIndex(repo, { from, to, changes: null, unwritten: w.unwritten });
+  return { notes: w.notes };
 }
 
 /**

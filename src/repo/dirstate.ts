@@ -76,6 +76,11 @@ export async function noteCheckout(repo: Repo, opts: { head: string; folders: re
   await saveDirState(repo, state);
 }
 
+/** The cache's entry of a folder marker that is in the tree and not on disk (no stamp to match; scan.ts, apply.ts). */
+export function unwrittenStamp(oid: string): FileStamp {
+  return { mtime: 'unwritten', ino: -1, size: -1, oid };
+}
+
 /** The whole cache. */
 export interface DirState {
   head: string | null;

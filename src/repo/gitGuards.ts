@@ -8,7 +8,8 @@
  * - `.git/info/exclude`: names in `cur/` and `new/` that are not messages, so that
  *   `git status` shows only what mailgit would record.
  * - hooks that refuse what would destroy mail (a plain commit, merge, pull, rebase, any
- *   move of `main` not made by mailgit), each naming the mailgit command to use. mailgit's
+ *   move of `main` not made by mailgit), each naming the mailgit command to use, and one
+ *   that gives the folders a checkout changed back the directories git removed. mailgit's
  *   own git processes run with `core.hooksPath=/dev/null` (src/git/run.ts), so the hooks
  *   never block mailgit and cost its hot path nothing.
  */
@@ -33,11 +34,17 @@ function refuse(text: string): string {
 const MOVE_MAIN =
   'refusing to move main with plain git in a mail repo (mail history changes only through `mailgit commit` and `mailgit sync`); if git already changed files, run `git reset --merge`';
 
+/** Where the reference-transaction hook notes the commits it refused to move `main` to, one a line (see refusedMove.ts). */
+export const REFUSED_MOVES = 'refused-moves';
+
 /**
  * The reference-transaction hook: refuses, before any ref moves, a `git pull` or
  * `git rebase` (recognised by git's own `GIT_REFLOG_ACTION`) and any update or deletion
  * of `refs/heads/main`. Creating a missing `main` stays possible: it is the way back
- * from a deleted branch.
+ * from a deleted branch. A refused update first appends its target commit to
+ * `.git/mailgit/refused-moves`: `git reset --hard`, `git merge` and `git checkout -B`
+ * write that commit's tree into the index and the work tree before they ask, and the
+ * next record puts HEAD's mail back from it (refusedMove.ts).
  */
 const REFERENCE_TRANSACTION = `#!/bin/sh
 ${MARK}
@@ -51,8 +58,30 @@ while read -r old new ref; do
   case "$new" in *[!0]*) ;; *) ${refuse(MOVE_MAIN)} ;; esac
   case "$old" in *[!0]*) ;; *) old=$(git rev-parse -q --verify refs/heads/main) || continue ;; esac
   [ "$old" = "$new" ] && continue
+  { d=$(git rev-parse --absolute-git-dir) && mkdir -p "$d/mailgit" && echo "$new" >>"$d/mailgit/${REFUSED_MOVES}"; } 2>/dev/null
   ${refuse(MOVE_MAIN)}
 done
+exit 0
+`;
+
+/**
+ * The post-checkout hook: git removes a directory it emptied, so `git checkout HEAD~1`
+ * then `git checkout main` can leave a folder without `cur/` (the last message there was
+ * deleted since), which clients cannot open. After a checkout that moved HEAD, every
+ * folder a changed path is in that git left on disk gets back the `cur/ new/ tmp/` it
+ * lacks: in plain git's own command, at the moment git itself changed those folders, so
+ * a record still never writes into a client's folder (the `rm -rf` race, scan.ts) and a
+ * folder git did not touch is left alone.
+ */
+const POST_CHECKOUT = `#!/bin/sh
+${MARK}
+[ "$1" = "$2" ] && exit 0
+git diff-tree -r --name-only -z --no-renames "$1" "$2" 2>/dev/null | tr '\\0' '\\n' |
+  sed -n -e 's,/cur/[^/]*$,,p' -e 's,/new/[^/]*$,,p' -e 's,^cur/[^/]*$,.,p' -e 's,^new/[^/]*$,.,p' -e 's,/maildirfolder$,,p' |
+  sort -u | while IFS= read -r f; do
+    [ -d "$f" ] || continue
+    for s in cur new tmp; do [ -d "$f/$s" ] || mkdir "$f/$s"; done
+  done
 exit 0
 `;
 
@@ -63,6 +92,7 @@ function hook(text: string): string {
 /** The hooks mailgit installs, by name. */
 export const HOOKS: Readonly<Record<string, string>> = {
   'reference-transaction': REFERENCE_TRANSACTION,
+  'post-checkout': POST_CHECKOUT,
   'pre-commit': hook('refusing a plain git commit in a mail repo: record changes with `mailgit commit`'),
   'pre-merge-commit': hook('refusing a plain git merge in a mail repo: run `git merge --abort`, then `mailgit sync`'),
   'pre-rebase': hook('refusing git rebase in a mail repo: run `mailgit sync`'),

@@ -33,6 +33,7 @@ import { saveDirState } from './dirstate.js';
 import { maintainUntilDone, scheduleMaintenance } from './maintenance.js';
 import { copyAliases } from './copies.js';
 import { applyPending, finishPendingApply } from './apply.js';
+import { refusedMovePending, repairRefusedMove } from './refusedMove.js';
 import { ListingCache } from './listingCache.js';
 import { assertLocked } from './lock.js';
 import type { LockedRepo } from './lock.js';
@@ -143,6 +144,7 @@ export class RecordSession {
     perfMark('record: start');
     await checkGitView(repo);
     await finishPendingApply(repo);
+    await repairRefusedMove(repo);
     const scan = await scanChanges(repo, { cache: this.cache, hints: opts.hints, io: this.treeIO(), progress: opts.progress });
     perfMark('record: scanned');
     await keepRootFiles(repo.root, scan);
@@ -246,13 +248,20 @@ export interface RecordPreview {
  * What {@link record} would commit now, written as blobs, a tree and a commit in the
  * object store only: no ref, no index, no directory cache moves and the Maildir is left
  * as it is (a dry run's sync plans its merges on it). `null` when nothing changed. An
- * apply left unfinished is refused (exit 75): the real record would finish it first.
+ * apply left unfinished, or a refused plain git move to put right, is refused (exit 75):
+ * the real record would finish or repair it first.
  */
 export async function previewRecord(repo: LockedRepo): Promise<RecordPreview | null> {
   await checkGitView(repo, { readOnly: true });
   if (await applyPending(repo))
     throw new MailgitError(
       'a sync was stopped while writing mail into the Maildir: a dry run cannot plan on that; run the command without -n, which finishes it first',
+      'EPENDING',
+      EX.TEMPFAIL,
+    );
+  if (await refusedMovePending(repo))
+    throw new MailgitError(
+      "a plain git command rewrote the Maildir before mailgit's hook refused it: a dry run cannot plan on that; run the command without -n, which puts HEAD's mail back first",
       'EPENDING',
       EX.TEMPFAIL,
     );

@@ -20,7 +20,7 @@ import { parseCommitInfo } from '../git/commit.js';
 import { parseMessagePath } from '../maildir/name.js';
 import { classifyPath, unsafeReason } from '../maildir/paths.js';
 import type { Repo } from './repo.js';
-import { fsClock, loadDirState, sameStamp, stampOf } from './dirstate.js';
+import { fsClock, loadDirState, sameStamp, stampOf, unwrittenStamp } from './dirstate.js';
 import type { AuditStamp, DirState } from './dirstate.js';
 import { walkWorktree } from './walk.js';
 import type { Walk } from './walk.js';
@@ -304,9 +304,6 @@ interface Folders extends Walk {
   /** Markers of folders new to history, to add to the tree (and kept in `unwritten`). */
   created: string[];
 }
-
-/** The cache's entry of a marker that is in the tree and not on disk (no stamp to match). */
-const UNWRITTEN = { mtime: 'unwritten', ino: -1, size: -1 };
 
 /**
  * Phase 2: the folders on disk, read without writing into them. A folder's marker is
@@ -665,7 +662,7 @@ async function fileChanges(p: Pass, hashed: readonly NamedBlob[], found: Folders
       files.push({ path, oid });
     }
   }
-  for (const [path, oid] of found.unwritten) p.state.files[path] = { ...UNWRITTEN, oid };
+  for (const [path, oid] of found.unwritten) p.state.files[path] = unwrittenStamp(oid);
   const there = (path: string) => onDisk.has(path) || found.unwritten.has(path);
   const gone = new Set<string>();
   if (p.warm) for (const path of Object.keys(p.old.files)) if (!there(path)) gone.add(path);

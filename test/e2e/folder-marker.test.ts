@@ -10,8 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
-import { initReplica } from '../helpers/replica.js';
+import { addRemote, bareHub, cloneReplica, expectDiskIsHead, initReplica, mg } from '../helpers/replica.js';
 import { startRemoval } from '../torture/client.js';
+import { hookedFs } from '../helpers/faultyFs.js';
+import { withLockedRepo } from '../helpers/locked.js';
+import { applyCommit } from '../../src/repo/apply.js';
 
 const tree = (dir: string) => gitOut(dir, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n').filter(Boolean);
 const status = (dir: string) => gitOut(dir, ['status', '--porcelain', '--untracked-files=all']);
@@ -49,6 +52,35 @@ describe('folder markers and folders being removed', () => {
         folder,
       ).toEqual([]);
     }
+  });
+
+  it("a peer's marker arriving by sync is not written into a folder already on disk, which a client may be removing", async () => {
+    const root = tempDir();
+    const a = initReplica(join(root, 'a'), 'a');
+    addRemote(a, 'hub', bareHub(join(root, 'hub.git')));
+    mg(a, ['sync']);
+    const b = cloneReplica(join(root, 'hub.git'), join(root, 'b'), 'b');
+    for (const folder of ['Work', 'Kept']) makeFolder(a, folder);
+    commit(a);
+    mg(a, ['sync']);
+    gitOut(b, ['fetch', '-q', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
+    const [from, to] = ['HEAD', 'refs/remotes/origin/main'].map((r) => gitOut(b, ['rev-parse', r]).trim()) as [string, string];
+    // b's client makes both folders after b's record and before the apply; it is removing Work.
+    let finish: (() => void) | undefined;
+    const fs = hookedFs(() => {
+      if (finish) return;
+      for (const folder of ['Work', 'Kept']) makeFolder(b, folder);
+      finish = startRemoval(b, 'Work');
+    });
+    await withLockedRepo(b, (repo) => applyCommit(repo, { from, to, fs, origin: 'hub' }));
+    for (const folder of ['Work', 'Kept']) expect(existsSync(join(b, folder, 'maildirfolder')), folder).toBe(false);
+    finish!(); // fails with ENOTEMPTY if the apply wrote into Work
+    expect(existsSync(join(b, 'Work'))).toBe(false);
+    expect(status(b), 'git status after the apply').toBe('');
+    commit(b);
+    expect(tree(b)).toContain('Kept/maildirfolder');
+    expect(tree(b)).not.toContain('Work/maildirfolder');
+    expectDiskIsHead(b);
   });
 
   it('a new folder reaches history at once, its marker in the tree and not on disk; git status stays clean', () => {

@@ -230,6 +230,42 @@ describe('what git can still do never doubles or loses mail', () => {
     expect(gitStatus(a)).toBe('');
   });
 
+  it("a refused git reset --hard HEAD~1 rewrote the Maildir: the next record puts HEAD's mail back and keeps what was done since", () => {
+    const a = adopted();
+    const [k0, k1, k5] = ['170000000.M0P1.host', '170000001.M1P1.host', '170000005.M5P1.host'];
+    const since = arrive(a, 'arrived since HEAD~1');
+    addFlags(a, k1, 'F');
+    addFlags(a, k5, 'T');
+    remove(a, k0);
+    mg(a, ['commit']);
+    const head = gitOut(a, ['rev-parse', 'HEAD']).trim();
+    addFlags(a, k1, 'R'); // not recorded: git writes HEAD~1's name of k1 back beside it (seed 372404)
+    const unrecorded = arrive(a, 'not recorded yet');
+    const r = plain(a, ['reset', '-q', '--hard', 'HEAD~1']);
+    expect(r.code).not.toBe(0);
+    expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(head);
+    // git wrote HEAD~1's files before the hook refused: `since` gone, k0 back, k1 twice.
+    expect(existsSync(join(a, 'INBOX', 'new', since))).toBe(false);
+    expect(existsSync(join(a, 'INBOX', 'new', k0))).toBe(true);
+    expect(readdirSync(join(a, 'INBOX', 'cur')).filter((n) => n.startsWith(k1))).toHaveLength(2);
+    addFlags(a, k5, 'D'); // a client's change after the rewrite, to the name git wrote back
+    const added = '1800000000.Madded.host';
+    writeFileSync(join(a, 'INBOX', 'new', added), 'Subject: git add\r\n\r\nby hand\r\n');
+    expect(plain(a, ['add', join('INBOX', 'new', added)]).code).toBe(0);
+    const out = mailgit(['-C', a, 'commit']);
+    expect(out.code, out.stderr).toBe(0);
+    const m = messagesAt(a);
+    for (const k of [since, unrecorded, added]) expect(m.has(k), k).toBe(true);
+    expect(out.stderr).toMatch(/put HEAD's back/);
+    expect(m.has(k0), 'a recorded deletion stays').toBe(false);
+    expect(m.get(k1)!.map((x) => x.flags)).toEqual(['FRS']);
+    expect(m.get(k5)!.map((x) => x.flags)).toEqual(['DST']);
+    expect(doubled(a)).toEqual([]);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+    expect(existsSync(join(a, '.git', 'mailgit', 'refused-moves'))).toBe(false);
+  });
+
   it('two new names of one key with the same bytes are recorded once; different bytes are both kept', () => {
     const a = adopted();
     const dir = join(a, 'INBOX', 'cur');
@@ -282,6 +318,24 @@ describe('odd HEAD states: one line naming the way back, then nothing lost', () 
     expect(plain(a, ['update-ref', 'refs/heads/main', now]).code).toBe(0); // the way back is not refused
     mg(a, ['commit']);
     expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(now);
+    expectDiskIsHead(a);
+  });
+
+  it('a checkout of an old commit and back leaves the folders it changed with cur/ new/ tmp/ (git removes a directory it emptied)', () => {
+    const a = adopted();
+    const only = arrive(a, 'the only one in Work', 'Work');
+    addFlags(a, only, 'S');
+    mg(a, ['commit']);
+    remove(a, only);
+    mg(a, ['commit']);
+    expect(plain(a, ['checkout', '-q', 'HEAD~1']).code).toBe(0);
+    expect(existsSync(join(a, 'Work', 'cur', `${only}:2,S`))).toBe(true);
+    expect(plain(a, ['checkout', '-q', 'main']).code).toBe(0);
+    for (const sub of ['cur', 'new', 'tmp']) expect(existsSync(join(a, 'Work', sub)), `Work/${sub} after the checkout`).toBe(true);
+    mg(a, ['commit']);
+    for (const sub of ['cur', 'new', 'tmp']) expect(existsSync(join(a, 'Work', sub)), `Work/${sub} after the commit`).toBe(true);
+    expect(gitOut(a, ['ls-tree', '--name-only', 'HEAD', 'Work/']).trim()).toBe('Work/maildirfolder');
+    expect(gitStatus(a)).toBe('');
     expectDiskIsHead(a);
   });
 
