@@ -225,15 +225,48 @@ export class FolderStore {
       for (const l of oldServer) if (!newServer.includes(l)) local.delete(l);
       for (const l of newServer) if (!oldServer.includes(l)) local.add(l);
     }
-    const letters = sortFlags([...local].join(''));
+    return this.renameTo(key, loc, sortFlags([...local].join('')));
+  }
+
+  /** Gives the file of `key` (at `loc`) exactly `letters` (sorted); returns true when it was renamed. */
+  private async renameTo(key: string, loc: Located, letters: string): Promise<boolean> {
     const cur = flagsOf(splitName(loc.name).info);
     if (letters === cur && (loc.sub === 'cur' || letters === '')) return false;
     if (loc.sub === 'new' && letters === '') return false;
     const next: Located = { sub: 'cur', name: key + infoOfFlags(letters) };
     await rename(join(this.abs, loc.sub, loc.name), join(this.abs, next.sub, next.name));
     this.dirtyDirs.add(loc.sub).add(next.sub);
-    idx.set(key, next);
+    (await this.keys()).set(key, next);
     return true;
+  }
+
+  /**
+   * Letters of folder `from` as this folder's letters for the same flags: system flags
+   * as they are, a keyword of `from`'s table as this folder's letter for that keyword
+   * (given one if it has none; {@link saveKeywords} writes it). A letter `from`'s table
+   * does not name stays, unless it names a keyword here (it would become that keyword).
+   */
+  lettersFrom(from: FolderStore, letters: string): string {
+    const out = new Set<string>();
+    for (const l of letters) {
+      const keyword = from.keywords.keywordOf(l);
+      const mine = keyword !== undefined ? this.keywords.letterOf(keyword) : this.keywords.keywordOf(l) === undefined ? l : undefined;
+      if (mine) out.add(mine);
+    }
+    return sortFlags([...out].join(''));
+  }
+
+  /**
+   * A message moved here from folder `from` (a mail client, or a merge, moves the file
+   * name and its letters as they are): renames its file to this folder's letters for its
+   * keywords, writing the table first. Returns true when it was renamed.
+   */
+  async adoptLetters(key: string, from: FolderStore): Promise<boolean> {
+    const loc = (await this.keys()).get(key);
+    if (!loc) return false;
+    const letters = this.lettersFrom(from, flagsOf(splitName(loc.name).info));
+    await this.saveKeywords();
+    return this.renameTo(key, loc, letters);
   }
 
   /**
