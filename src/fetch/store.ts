@@ -14,7 +14,7 @@ import { fsyncDir, fsyncPath, writeFileAtomic } from '../util/atomic.js';
 import { flagsOf, infoOfFlags, sortFlags, splitName } from '../maildir/name.js';
 import { folderMarker } from '../maildir/layout.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE } from '../repo/perms.js';
-import { KEYWORDS_FILE, KeywordLetters } from '../maildir/keywords.js';
+import { KEYWORDS_FILE, KeywordLetters, translateLetters } from '../maildir/keywords.js';
 import { SYSTEM_LETTERS as MAPPED_LETTERS } from '../merge/imapState.js';
 
 /** Server system flag → Maildir letter. Keywords get a folder's `dovecot-keywords` letters (a–z). */
@@ -240,20 +240,9 @@ export class FolderStore {
     return true;
   }
 
-  /**
-   * Letters of folder `from` as this folder's letters for the same flags: system flags
-   * as they are, a keyword of `from`'s table as this folder's letter for that keyword
-   * (given one if it has none; {@link saveKeywords} writes it). A letter `from`'s table
-   * does not name stays, unless it names a keyword here (it would become that keyword).
-   */
+  /** Letters of folder `from` as this folder's letters for the same flags and keywords (see {@link translateLetters}). */
   lettersFrom(from: FolderStore, letters: string): string {
-    const out = new Set<string>();
-    for (const l of letters) {
-      const keyword = from.keywords.keywordOf(l);
-      const mine = keyword !== undefined ? this.keywords.letterOf(keyword) : this.keywords.keywordOf(l) === undefined ? l : undefined;
-      if (mine) out.add(mine);
-    }
-    return sortFlags([...out].join(''));
+    return sortFlags(translateLetters(from.keywords, this.keywords, letters));
   }
 
   /**
