@@ -322,7 +322,7 @@ export const COMMANDS: VerbSpec[] = [
             type: 'string',
             array: true,
             arg: 'FOLDER',
-            description: 'remote folder watch --fetch keeps in IDLE besides INBOX (one connection each, at most 8); repeatable',
+            description: 'server without NOTIFY: remote folder watch --fetch keeps in IDLE besides INBOX (one connection each, at most 8); repeatable',
           },
           map: { type: 'string', array: true, arg: 'REMOTE=LOCAL', description: 'folder name mapping; repeatable' },
           sync: { type: 'string', choices: ['both', 'pull'], description: "both (default): send the repo's changes to the server too; pull: only download" },

@@ -6,10 +6,13 @@
  * restarting) it reconnects with backoff — 1 s, doubling up to `maxBackoffMs` — and calls
  * `onChange` once connected again, since mail may have arrived meanwhile.
  *
- * The server's NOTIFY (RFC 5465, changes in every folder on one connection) is not used:
- * imapflow does not speak it: the watch opens one connection per folder it keeps in IDLE.
- * Other folders are looked at by each fetch this triggers and by the watch's periodic fetch.
+ * With `notify`, where the server advertises NOTIFY (RFC 5465), the connection also asks
+ * for the changes of every folder of the personal namespace (`NOTIFY SET (selected …)
+ * (personal …)`): the others come as untagged STATUS responses, so one connection covers
+ * all folders. imapflow has no NOTIFY API; its own command machinery sends the command
+ * and parses the answers (see {@link notifyAll}), so no IMAP is written or parsed here.
  */
+import type { ImapFlow } from 'imapflow';
 import type { Account } from './account.js';
 import { clientFor, connectFailure } from './imapSource.js';
 import type { MailSourceError } from './mailSource.js';
@@ -26,6 +29,10 @@ export interface IdleOptions {
   maxBackoffMs?: number;
   /** IDLE is re-issued this often (default 5 min; servers drop an IDLE after 30). */
   reissueMs?: number;
+  /** Ask for every folder's changes with NOTIFY where the server has it. */
+  notify?: boolean;
+  /** Called after each (re)connection: whether NOTIFY covers every folder on this connection. */
+  onNotify?(everyFolder: boolean): void;
 }
 
 /** A running IDLE connection. */
@@ -74,8 +81,10 @@ export function startIdle(account: Account, secret: (account: Account) => Promis
       if (client === c) down(new Error('connection closed'));
     });
     for (const ev of ['exists', 'expunge', 'flags']) c.on(ev, () => opts.onChange());
+    let everyFolder = false;
     try {
       await c.connect();
+      if (opts.notify) everyFolder = await notifyAll(c, () => opts.onChange());
       await c.mailboxOpen(opts.folder ?? 'INBOX', { readOnly: true });
     } catch (err) {
       if (client === c) down(err);
@@ -84,6 +93,7 @@ export function startIdle(account: Account, secret: (account: Account) => Promis
     if (stopped) return;
     connected = true;
     backoff = 1000;
+    opts.onNotify?.(everyFolder);
     opts.onChange(); // whatever arrived while no one listened
     void c.idle().catch(() => undefined); // auto-IDLE takes over after each break
   };
@@ -106,4 +116,43 @@ export function startIdle(account: Account, secret: (account: Account) => Promis
       }
     },
   };
+}
+
+/**
+ * The two parts of imapflow's command machinery that NOTIFY needs and imapflow does not
+ * export (it marks them internal): `exec` compiles and sends a command and resolves on its
+ * tagged answer; `untaggedHandlers` are the connection-wide handlers of untagged
+ * responses that no running command claims, which get them parsed.
+ */
+interface Machinery {
+  exec(command: string, attributes: unknown[]): Promise<{ next(): void }>;
+  untaggedHandlers: Record<string, unknown>;
+}
+
+const atom = (value: string) => ({ type: 'ATOM', value });
+const EVENTS = [atom('MessageNew'), atom('MessageExpunge'), atom('FlagChange')];
+
+/**
+ * Sends `NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) (personal (…))` on a
+ * logged-in connection whose server advertises NOTIFY, and calls `onChange` on each
+ * untagged STATUS that follows (a change in a folder other than the selected one; the
+ * selected folder's changes keep coming as EXISTS, EXPUNGE and FETCH). Returns false —
+ * and changes nothing — when the server lacks NOTIFY, refuses the command, or this
+ * imapflow lacks the machinery: the caller then keeps folders in IDLE one by one.
+ */
+async function notifyAll(c: ImapFlow, onChange: () => void): Promise<boolean> {
+  const m = c as unknown as Partial<Machinery>;
+  if (!c.capabilities.has('NOTIFY') || typeof m.exec !== 'function' || typeof m.untaggedHandlers !== 'object' || m.untaggedHandlers === null) return false;
+  const handlers = m.untaggedHandlers;
+  handlers.STATUS = async () => onChange();
+  try {
+    const answer = await m.exec.call(c, 'NOTIFY', [atom('SET'), [atom('selected'), EVENTS], [atom('personal'), EVENTS]]);
+    answer.next();
+    return true;
+  } catch (err) {
+    delete handlers.STATUS;
+    const status = (err as { responseStatus?: string }).responseStatus;
+    if (status === 'NO' || status === 'BAD') return false; // the server would not
+    throw err;
+  }
 }

@@ -14,7 +14,7 @@ import { fsyncDir, fsyncPath, writeFileAtomic } from '../util/atomic.js';
 import { flagsOf, infoOfFlags, sortFlags, splitName } from '../maildir/name.js';
 import { folderMarker } from '../maildir/layout.js';
 import { MAIL_DIR_MODE, MAIL_FILE_MODE } from '../repo/perms.js';
-import { KEYWORDS_FILE, KeywordLetters } from '../maildir/keywords.js';
+import { KEYWORDS_FILE, KeywordLetters, translateLetters } from '../maildir/keywords.js';
 import { SYSTEM_LETTERS as MAPPED_LETTERS } from '../merge/imapState.js';
 
 /** Server system flag → Maildir letter. Keywords get a folder's `dovecot-keywords` letters (a–z). */
@@ -225,15 +225,37 @@ export class FolderStore {
       for (const l of oldServer) if (!newServer.includes(l)) local.delete(l);
       for (const l of newServer) if (!oldServer.includes(l)) local.add(l);
     }
-    const letters = sortFlags([...local].join(''));
+    return this.renameTo(key, loc, sortFlags([...local].join('')));
+  }
+
+  /** Gives the file of `key` (at `loc`) exactly `letters` (sorted); returns true when it was renamed. */
+  private async renameTo(key: string, loc: Located, letters: string): Promise<boolean> {
     const cur = flagsOf(splitName(loc.name).info);
     if (letters === cur && (loc.sub === 'cur' || letters === '')) return false;
     if (loc.sub === 'new' && letters === '') return false;
     const next: Located = { sub: 'cur', name: key + infoOfFlags(letters) };
     await rename(join(this.abs, loc.sub, loc.name), join(this.abs, next.sub, next.name));
     this.dirtyDirs.add(loc.sub).add(next.sub);
-    idx.set(key, next);
+    (await this.keys()).set(key, next);
     return true;
+  }
+
+  /** Letters of folder `from` as this folder's letters for the same flags and keywords (see {@link translateLetters}). */
+  lettersFrom(from: FolderStore, letters: string): string {
+    return sortFlags(translateLetters(from.keywords, this.keywords, letters));
+  }
+
+  /**
+   * A message moved here from folder `from` (a mail client, or a merge, moves the file
+   * name and its letters as they are): renames its file to this folder's letters for its
+   * keywords, writing the table first. Returns true when it was renamed.
+   */
+  async adoptLetters(key: string, from: FolderStore): Promise<boolean> {
+    const loc = (await this.keys()).get(key);
+    if (!loc) return false;
+    const letters = this.lettersFrom(from, flagsOf(splitName(loc.name).info));
+    await this.saveKeywords();
+    return this.renameTo(key, loc, letters);
   }
 
   /**

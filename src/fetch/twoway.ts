@@ -230,7 +230,9 @@ export async function pushRemovals(env: TwoWayEnv, folders: TwoWayFolder[]): Pro
         to.remote,
       );
       for (const m of list) {
-        const agreed = f.serverLetters.get(m.uid) ?? f.state.entries.get(m.uid)?.flags ?? '';
+        // Letters are per folder: the file and the agreed state get the destination's letters for the same keywords.
+        await to.store.adoptLetters(m.key, f.store);
+        const agreed = to.store.lettersFrom(f.store, f.serverLetters.get(m.uid) ?? f.state.entries.get(m.uid)?.flags ?? '');
         f.state.remove(m.uid);
         const nu = map.get(m.uid);
         if (nu !== undefined && to.state.uidValidity === to.opened.uidValidity) to.state.set(nu, m.key, agreed);

@@ -91,3 +91,20 @@ export class KeywordLetters {
       .join('');
   }
 }
+
+/**
+ * Maildir letters of a folder with keyword table `from` as the letters of a folder with
+ * table `to` for the same flags (a message moved between them): a keyword letter of
+ * `from` becomes `to`'s letter for that keyword (given one there if it has none; `to` is
+ * then `changed`), any other letter stays — unless it is a keyword letter of `to`, which
+ * would give the message that keyword. Returns the letters in ASCII order.
+ */
+export function translateLetters(from: KeywordLetters, to: KeywordLetters, letters: string): string {
+  const out = new Set<string>();
+  for (const l of letters) {
+    const keyword = from.keywordOf(l);
+    const mine = keyword !== undefined ? to.letterOf(keyword) : to.keywordOf(l) === undefined ? l : undefined;
+    if (mine) out.add(mine);
+  }
+  return [...out].sort().join('');
+}

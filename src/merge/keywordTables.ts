@@ -14,6 +14,15 @@
  * — and the agreed letters of its two-way state for that folder — are re-lettered to the
  * merged table, so flags merge by keyword and every replica and the server end with each
  * keyword on the messages that had it. Letters a side's table does not name stay as they are.
+ *
+ * A table changed on one side only is taken as it is, and the other side — and the base,
+ * whose letters are that side's — are re-lettered to it where it gives a keyword another
+ * letter: after a criss-cross of merges (each replica settled the same clash against a
+ * different base), one side's table may name the other's keywords with swapped letters,
+ * and taking it without re-lettering turned the other side's `$Junk` into whatever that
+ * table gives its letter (found by the random two-way test with keywords, seed 39695).
+ * The base is re-lettered like the side it agrees with, so what that side did not change
+ * still reads as unchanged.
  */
 import { isKeywordTable, KeywordLetters, KEYWORDS_FILE } from '../maildir/keywords.js';
 import { folderDir, type Layout } from '../maildir/layout.js';
@@ -89,13 +98,15 @@ export function settleKeywordTables(sides: Sides, layout: Layout = 'fs'): Sides 
     if (!isKeywordTable(path)) continue;
     const t = sides.theirs.files.get(path);
     const b = sides.base.files.get(path);
-    if (t === undefined || o.content === undefined || t.content === undefined || sameFile(o, t) || sameFile(b, o) || sameFile(b, t)) continue;
+    if (t === undefined || o.content === undefined || t.content === undefined || sameFile(o, t)) continue;
     const [kb, ko, kt] = [b?.content ?? null, o.content, t.content].map((x) => KeywordLetters.parse(x));
-    const merged = mergeKeywordTables(kb, ko, kt);
-    const table = { blob: '', content: merged.format() };
+    // Changed on one side: that side's table, as it is (a criss-cross merge may have given its keywords other letters).
+    const oneSided = sameFile(b, o) ? t : sameFile(b, t) ? o : undefined;
+    const merged = oneSided ? KeywordLetters.parse(oneSided.content ?? null) : mergeKeywordTables(kb, ko, kt);
+    const table = oneSided ?? { blob: '', content: merged.format() };
     const dir = path === KEYWORDS_FILE ? '' : path.slice(0, -KEYWORDS_FILE.length - 1);
     const side = (s: Snapshot, k: KeywordLetters) => reletterSide(s, { dir, path, map: moves(k, merged), table, layout });
-    out = { base: out.base, ours: side(out.ours, ko), theirs: side(out.theirs, kt) };
+    out = { base: side(out.base, kb), ours: side(out.ours, ko), theirs: side(out.theirs, kt) };
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * `mailgit watch --fetch`: keeps the watched repo level with its IMAP accounts while the
  * watch runs.
  *
- *   the server's IDLE says INBOX changed ──┐
+ *   the server says a folder changed ──────┐
  *   the watch committed a local change ─────┼──► fetch that account (repo lock) ──► next
  *   every interval, and after a retry wait ─┘
  *
@@ -11,6 +11,11 @@
  * the interval. A fetch is an ordinary two-way (or pull) `mailgit fetch` of the account:
  * it commits what it brought, and pushes what the watch recorded. A failed fetch (server
  * gone, lock held long) is said once per failure and tried again after a growing wait.
+ *
+ * One connection per account keeps INBOX in IDLE and, where the server has NOTIFY, hears
+ * of every other folder's changes too; without NOTIFY, each folder of the account's
+ * `idle` list gets a connection of its own, opened when the first connection found no
+ * NOTIFY.
  */
 import type { Repo } from '../repo/repo.js';
 import { withRepoLock } from '../repo/lock.js';
@@ -104,15 +109,27 @@ export function startFetchLoop(repo: Repo, opts: FetchLoopOptions): FetchLoop {
     }
   }
 
-  const idles: Idle[] = opts.accounts.flatMap((a) =>
-    ['INBOX', ...(a.idle ?? [])].map((folder) =>
+  const idles: Idle[] = [];
+  const watchFolder = (a: Account, folder: string, notify: boolean) =>
+    idles.push(
       startIdle(a, opts.secret, {
         folder,
+        notify,
         onChange: () => trigger(a),
+        onNotify: (every) => {
+          if (!every) watchOthers(a);
+        },
         onDown: (e, ms) => warn(`account ${a.name}: no IDLE connection on ${folder} (${e.detail}); trying again in ${Math.round(ms / 1000)} s`),
       }),
-    ),
-  );
+    );
+  // Without NOTIFY, the account's `idle` folders get a connection each (once).
+  const others = new Set<string>();
+  const watchOthers = (a: Account) => {
+    if (stopped || others.has(a.name)) return;
+    others.add(a.name);
+    for (const folder of a.idle ?? []) watchFolder(a, folder, false);
+  };
+  for (const a of opts.accounts) watchFolder(a, 'INBOX', true);
   const ticker = opts.intervalMs > 0 ? setInterval(() => opts.accounts.forEach(trigger), opts.intervalMs) : null;
   ticker?.unref();
 

@@ -20,6 +20,7 @@ beforeAll(async () => {
     users: [
       { user: 'kw', password: 'keyword-pw-5' },
       { user: 'kwpair', password: 'keyword-pw-6' },
+      { user: 'kwmove', password: 'keyword-pw-7' },
     ],
   });
 }, 120_000);
@@ -30,13 +31,14 @@ afterAll(async () => {
 
 const msg = (n: number) => `From: a@example.org\r\nSubject: k${n}\r\nMessage-ID: <kw.${n}@example.org>\r\n\r\nbody ${n}\r\n`;
 
-/** The server's flags of each message, by subject. */
-async function serverFlags(user?: string): Promise<Record<string, string[]>> {
+/** The server's flags of each message of a folder, by subject. */
+async function serverFlags(user?: string, folder = 'INBOX'): Promise<Record<string, string[]>> {
   const c = await dc.connect(user === undefined ? undefined : dc.users.find((u) => u.user === user));
   const out: Record<string, string[]> = {};
   try {
-    await c.mailboxOpen('INBOX');
-    for await (const m of c.fetch('1:*', { flags: true, envelope: true })) out[m.envelope!.subject!] = [...(m.flags ?? [])].sort();
+    await c.mailboxOpen(folder);
+    for await (const m of c.fetch('1:*', { flags: true, envelope: true }))
+      out[m.envelope!.subject!] = [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort();
   } finally {
     await c.logout();
   }
@@ -135,4 +137,44 @@ describe('IMAP keywords ⇄ dovecot-keywords letters (real Dovecot, two-way)', (
     expect(await serverFlags('kwpair')).toEqual({ k11: ['$Label1'], k12: ['$Work'] });
     settled();
   }, 180_000);
+
+  test('a message moved between folders keeps its keywords by name, not by letter: moved here (the file keeps the letters of the folder it left) and moved on the server', async () => {
+    const env = { MAILGIT_PASSWORD_WORK: 'keyword-pw-7' };
+    // INBOX's table gives a to $Junk, Archive's gives a to $Label1.
+    await dc.append('INBOX', [msg(21), msg(23)], { user: 'kwmove', flags: ['\\Seen', '$Junk'] });
+    await dc.append('Archive', [msg(22)], { user: 'kwmove', flags: ['$Label1'] });
+    const dir = join(tempDir('mailgit-kw3-'), 'repo');
+    expect(mailgit(['init', dir, '--name', 'kw']).code).toBe(0);
+    mg(dir, ['account', 'add', 'work', '--host', '127.0.0.1', '--port', String(dc.port), '--no-tls', '--user', 'kwmove']);
+    mg(dir, ['fetch'], env);
+    const table = (folder: string) => readFileSync(join(dir, folder, 'dovecot-keywords'), 'utf8');
+    expect([table('INBOX'), table('Archive')]).toEqual(['0 $Junk\n', '0 $Label1\n']);
+    expect([fileOf(dir, 21).letters, fileOf(dir, 22).letters]).toEqual(['Sa', 'a']);
+
+    // Moved here, as a mail client moves a file: the name, letters and all, into Archive.
+    const moved = fileOf(dir, 21).path;
+    renameSync(join(dir, moved), join(dir, moved.replace(/^INBOX\//, 'Archive/')));
+    mg(dir, ['commit']);
+    // Moved on the server by another client: Archive's $Label1 message into INBOX.
+    const c = await dc.connect(dc.users.find((u) => u.user === 'kwmove'));
+    try {
+      await c.mailboxOpen('Archive');
+      await c.messageMove('1', 'INBOX', { uid: true });
+    } finally {
+      await c.logout();
+    }
+    mg(dir, ['fetch'], env);
+    expect(await serverFlags('kwmove', 'Archive')).toEqual({ k21: ['$Junk', '\\Seen'] });
+    expect(await serverFlags('kwmove', 'INBOX')).toEqual({ k22: ['$Label1'], k23: ['$Junk', '\\Seen'] });
+    // In the repo, each has its folder's letter for its keyword after this one fetch.
+    expect([table('INBOX'), table('Archive')]).toEqual(['0 $Junk\n1 $Label1\n', '0 $Label1\n1 $Junk\n']);
+    expect(fileOf(dir, 21)).toEqual({ path: expect.stringMatching(/^Archive\/cur\//), letters: 'Sb' });
+    expect(fileOf(dir, 22)).toEqual({ path: expect.stringMatching(/^INBOX\/cur\//), letters: 'b' });
+    // And no letter or flag changes on the next run (it only moves the checkpoint past the moved message).
+    const files = diskMessages(dir).sort();
+    mg(dir, ['fetch'], env);
+    expect(diskMessages(dir).sort()).toEqual(files);
+    expect(await serverFlags('kwmove', 'Archive')).toEqual({ k21: ['$Junk', '\\Seen'] });
+    expect(await serverFlags('kwmove', 'INBOX')).toEqual({ k22: ['$Label1'], k23: ['$Junk', '\\Seen'] });
+  }, 120_000);
 });

@@ -1,7 +1,9 @@
 /**
  * `mailgit watch --fetch` against a real Dovecot: mail delivered to the server is in the
  * repo's HEAD while the watch runs, a flag changed in the Maildir reaches the server, and
- * after the server restarts (the IDLE connection drops) the next delivery arrives too.
+ * after the server restarts (the IDLE connection drops) the next delivery arrives too;
+ * with NOTIFY, mail and flags in any folder arrive on the one connection; without it
+ * (a server that does not advertise NOTIFY), the account's `--idle` folders do.
  * Nothing here is timed: each step polls with a generous timeout.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -16,16 +18,21 @@ import { headFiles, startWatchChild, until } from './clients-helpers.js';
 
 const U: DovecotUser = { user: 'idler', password: 'pw-idler-3!' };
 const V: DovecotUser = { user: 'idler2', password: 'pw-idler-4!' };
+const N: DovecotUser = { user: 'notifier', password: 'pw-notify-5!' };
+/** Dovecot's capabilities without NOTIFY. */
+const NO_NOTIFY =
+  'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+';
 let dc: Dovecot;
+let plain: Dovecot;
 let tmp: string;
 
 beforeAll(async () => {
-  dc = await startDovecot({ users: [U, V] });
+  [dc, plain] = await Promise.all([startDovecot({ users: [U, N] }), startDovecot({ users: [V], imapCapability: NO_NOTIFY })]);
   tmp = mkdtempSync(join(tmpdir(), 'mailgit-watch-fetch-e2e-'));
 }, 60_000);
 
 afterAll(async () => {
-  await dc?.stop();
+  await Promise.all([dc?.stop(), plain?.stop()]);
   if (tmp && !process.env.MAILGIT_TEST_KEEP) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -49,6 +56,26 @@ async function serverFlags(uid: number): Promise<string[]> {
   } finally {
     await c.logout().catch(() => undefined);
   }
+}
+
+/**
+ * A repo whose account `work` is `u` on `server`, which has folder `folder` and one INBOX
+ * message `gen(first)`; a watch with an hour's interval runs on it (so only server events
+ * bring mail) and has done its first fetch.
+ */
+async function watchedRepo(a: { server: Dovecot; u: DovecotUser; name: string; folder: string; first: number; extra?: string[] }) {
+  const c = await a.server.connect(a.u);
+  await c.mailboxCreate(a.folder).catch(() => undefined);
+  await c.logout().catch(() => undefined);
+  await a.server.append('INBOX', [gen(a.first)], { user: a.u });
+  const dir = join(tmp, a.name);
+  expect(mailgit(['init', dir, '--name', 'a']).code).toBe(0);
+  mg(dir, ['account', 'add', 'work', '--host', '127.0.0.1', '--port', String(a.server.port), '--no-tls', '--user', a.u.user, ...(a.extra ?? [])]);
+  mg(dir, ['account', 'password-command', 'work', `printf %s ${a.u.password}`]);
+  const w = await startWatchChild(dir, ['--fetch', '--debounce', '100', '--interval', '3600']);
+  await until(() => inHead(dir, gen(a.first)), 60_000, 'the first message in HEAD');
+  await until(() => w.events.some((e) => e.event === 'fetch'), 60_000, 'the first fetch done');
+  return { dir, w };
 }
 
 describe('watch --fetch (Dovecot)', () => {
@@ -84,27 +111,30 @@ describe('watch --fetch (Dovecot)', () => {
     expect(w.stderr()).not.toContain(U.password);
     expect(w.stderr()).not.toMatch(/internal error|at .*\.js:\d+/);
   }, 300_000);
-  test('a folder the account keeps in IDLE besides INBOX: its new mail arrives with no INBOX change and no periodic fetch', async () => {
-    const c = await dc.connect(V);
-    await c.mailboxCreate('Work').catch(() => undefined);
-    await c.logout().catch(() => undefined);
-    await dc.append('INBOX', [gen(11)], { user: V });
-    const dir = join(tmp, 'repo-work');
-    expect(mailgit(['init', dir, '--name', 'a']).code).toBe(0);
-    mg(dir, ['account', 'add', 'work', '--host', '127.0.0.1', '--port', String(dc.port), '--no-tls', '--user', V.user, '--idle', 'Work', '--idle', 'INBOX']);
-    mg(dir, ['account', 'password-command', 'work', `printf %s ${V.password}`]);
-    expect(JSON.parse(mg(dir, ['account', 'list', '--json']).stdout)[0].idle).toEqual(['Work']);
-    // The periodic fetch is an hour away: only an IDLE event on Work can bring its mail.
-    const w = await startWatchChild(dir, ['--fetch', '--debounce', '100', '--interval', '3600']);
+  test('without NOTIFY, a folder the account keeps in IDLE besides INBOX: its new mail arrives with no INBOX change and no periodic fetch', async () => {
+    const { dir, w } = await watchedRepo({ server: plain, u: V, name: 'repo-work', folder: 'Work', first: 11, extra: ['--idle', 'Work', '--idle', 'INBOX'] });
     try {
-      await until(() => inHead(dir, gen(11)), 60_000, 'the first message in HEAD');
-      await until(() => w.events.some((e) => e.event === 'fetch'), 60_000, 'the first fetch done');
-      await dc.append('Work', [gen(12)], { user: V });
+      expect(JSON.parse(mg(dir, ['account', 'list', '--json']).stdout)[0].idle).toEqual(['Work']);
+      // The periodic fetch is an hour away: only an IDLE event on Work can bring its mail.
+      await plain.append('Work', [gen(12)], { user: V });
       await until(() => inHead(dir, gen(12)), 60_000, 'the message delivered to Work in HEAD');
       expect(inHead(dir, gen(12))).toMatch(/^Work\//);
     } finally {
       expect(await w.stop()).toBe(0);
     }
     expect(w.stderr()).not.toContain(V.password);
+  }, 300_000);
+  test('with NOTIFY, one connection: mail delivered to and flags changed in a folder not named with --idle arrive with no periodic fetch', async () => {
+    const { dir, w } = await watchedRepo({ server: dc, u: N, name: 'repo-notify', folder: 'Lists', first: 21 });
+    try {
+      await dc.append('Lists', [gen(22)], { user: N });
+      await until(() => inHead(dir, gen(22)), 60_000, 'the message delivered to Lists in HEAD');
+      expect(inHead(dir, gen(22))).toMatch(/^Lists\/new\//);
+      await dc.doveadm(['flags', 'add', '-u', N.user, '\\Flagged', 'mailbox', 'Lists', 'uid', '1']);
+      await until(() => /^Lists\/cur\/.*:2,F$/.test(inHead(dir, gen(22)) ?? ''), 60_000, 'the flag set on the server in HEAD');
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+    expect(w.stderr()).not.toContain(N.password);
   }, 300_000);
 });

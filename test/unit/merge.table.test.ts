@@ -200,6 +200,21 @@ const rows: MergeRow[] = [
     expectFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 $Junk\n1 $Work\n' } },
     decisions: [],
   },
+  {
+    name: "keywords: a table one side re-lettered (a criss-cross merge settled a clash the other way) → taken, and the other side's messages and two-way state re-lettered to it, so $Junk stays $Junk (seed 39695)",
+    base: ['INBOX/cur/k1:2,a', 'INBOX/cur/k2:2,b'],
+    ours: ['INBOX/cur/k1:2,a', 'INBOX/cur/k2:2,Sb'],
+    theirs: ['INBOX/cur/k1:2,b', 'INBOX/cur/k2:2,a'],
+    expect: ['INBOX/cur/k1:2,b', 'INBOX/cur/k2:2,Sa'],
+    baseFiles: { 'INBOX/dovecot-keywords': { blob: 'kw0', content: '0 $Junk\n1 proj-x\n' }, [STATE]: stateFile('s0', ['4 k1 :a 3']) },
+    oursFiles: { 'INBOX/dovecot-keywords': { blob: 'kw0', content: '0 $Junk\n1 proj-x\n' }, [STATE]: stateFile('s1', ['4 k1 :a 8']) },
+    theirsFiles: { 'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 proj-x\n1 $Junk\n' }, [STATE]: stateFile('s2', ['4 k1 :b 7']) },
+    expectFiles: {
+      'INBOX/dovecot-keywords': { blob: 'kw2', content: '0 proj-x\n1 $Junk\n' },
+      [STATE]: { blob: '', content: stateFile('', ['4 k1 :b 8']).content },
+    },
+    decisions: [],
+  },
 
   // Rule 3: new on either side.
   {
