@@ -271,10 +271,16 @@ export class FolderStore {
     idx.set(next, to);
   }
 
-  /** Fsyncs the sub-directories renamed into since the last call. */
+  /** Fsyncs the sub-directories renamed into since the last call (one renamed into meanwhile waits for the next). */
   async syncDirs(): Promise<void> {
-    for (const sub of this.dirtyDirs) await fsyncDir(join(this.abs, sub));
+    const dirs = [...this.dirtyDirs];
     this.dirtyDirs.clear();
+    try {
+      for (const sub of dirs) await fsyncDir(join(this.abs, sub));
+    } catch (e) {
+      for (const sub of dirs) this.dirtyDirs.add(sub);
+      throw e;
+    }
   }
 }
 
