@@ -3,7 +3,7 @@
  * Fetch benchmark: `mailgit fetch` vs `mbsync` (Debian isync) pulling the same account
  * from the same local Dovecot into a Maildir, side by side in one run.
  *
- *   node bench/fetch-vs-mbsync.mjs [--messages N] [--runs R] [--keep] [--out FILE] [--write-docs]
+ *   node bench/fetch-vs-mbsync.mjs [--messages N] [--runs R] [--base BIN] [--keep] [--out FILE] [--write-docs]
  *
  * 1. compiles test/helpers/dovecot.ts (the test harness) into bench/out/, starts a Dovecot
  *    on a loopback port and fills INBOX with N messages (default 10000, ~4 KB each with
@@ -14,9 +14,14 @@
  *    `mailgit fetch` into a fresh repo (`mailgit init` + `account add`, not timed);
  * 3. checks both copies hold N messages, and that mailgit's are byte-identical to
  *    the server's (sha256 set of mbsync's copy == mailgit's when mbsync keeps CRLF);
- * 4. reports wall time, messages/s, the throughput ratio (mailgit / mbsync; target
- *    ≥ 0.8) and peak RSS: mbsync's, mailgit's own process (VmHWM, polled), and the
- *    whole mailgit process tree as /usr/bin/time sees it (git children included).
+ * 4. reports wall time, CPU (user + sys of the process tree), messages/s, the throughput
+ *    ratio (mailgit / mbsync; target ≥ 1.0) and peak RSS: mbsync's, mailgit's own process
+ *    (VmHWM, polled), and the whole mailgit process tree as /usr/bin/time sees it (git
+ *    children included).
+ * `--base BIN` adds another build's bin/mailgit.js (e.g. a `git worktree` of the commit
+ * before a change) as a third tool in the same rounds: before and after, side by side.
+ * The load average is read before and after the runs; the page cache is warm (the
+ * server's Maildir was just written and indexed; nothing is dropped).
  * Run `npx tsc -p tsconfig.json` first. Prints Markdown; --out FILE writes it too;
  * --write-docs replaces the "## fetch" section of docs/benchmarks.md (and only that).
  */
@@ -24,8 +29,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ROOT, loadHarness, median, must, parseArgs } from './lib.mjs';
+import { join, resolve } from 'node:path';
+import { BIN, ROOT, loadHarness, median, must, parseArgs } from './lib.mjs';
 
 const { opt, flag } = parseArgs();
 const N = Number(opt('--messages', '10000'));
@@ -34,9 +39,10 @@ const KEEP = flag('--keep');
 const OUT = opt('--out', null);
 const WRITE_DOCS = flag('--write-docs');
 const VERBOSE = flag('--verbose');
+const BASE = opt('--base', null);
 
 // ---------------------------------------------------------------- the CLI to run
-const CLI = [join(ROOT, 'bin/mailgit.js')];
+const CLIS = { mailgit: [BIN], ...(BASE ? { 'mailgit-base': [resolve(BASE)] } : {}) };
 
 // ---------------------------------------------------------------- messages
 const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ');
@@ -67,7 +73,10 @@ function message(i) {
 function measure(cmd, argv, env = {}) {
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'TIME_MAXRSS_KB=%M', cmd, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', 'TIME_MAXRSS_KB=%M TIME_CPU=%U+%S', cmd, ...argv], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -90,8 +99,9 @@ function measure(cmd, argv, env = {}) {
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       if (code !== 0) return rej(new Error(`${cmd} exited ${code}: ${stderr}`));
       const tree = Number(/TIME_MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0);
+      const cpu = /TIME_CPU=([\d.]+)\+([\d.]+)/.exec(stderr);
       if (VERBOSE) process.stderr.write(stderr);
-      res({ secs, ownKb: hwm, treeKb: tree, stdout });
+      res({ secs, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN, ownKb: hwm, treeKb: tree, stdout });
     });
   });
 }
@@ -132,9 +142,11 @@ try {
   if (mb.exists !== N) throw new Error(`Dovecot sees ${mb.exists} messages, wanted ${N}`);
   await c.logout();
 
+  const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const rows = [];
+  const tools = ['mbsync', ...Object.keys(CLIS)];
   for (let run = 0; run < RUNS; run++) {
-    const order = run % 2 === 0 ? ['mbsync', 'mailgit'] : ['mailgit', 'mbsync'];
+    const order = run % 2 === 0 ? tools : [...tools].reverse();
     for (const tool of order) {
       const dir = join(work, `${tool}-${run}`);
       if (tool === 'mbsync') {
@@ -152,6 +164,7 @@ try {
         if (files.length !== N) throw new Error(`mbsync stored ${files.length} messages`);
         rows.push({ tool, run, ...r, files });
       } else {
+        const CLI = CLIS[tool];
         must(process.execPath, [...CLI, 'init', dir, '--name', `bench${run}`]);
         must(process.execPath, [...CLI, '-C', dir, 'account', 'add', 'bench', '--host', '127.0.0.1', '--port', String(dc.port), '--no-tls', '--user', 'bench']);
         const r = await measure(process.execPath, [...CLI, '-C', dir, 'fetch', '--json', ...(VERBOSE ? ['-v'] : [])], { MAILGIT_PASSWORD_BENCH: 'bench-pw' });
@@ -186,6 +199,7 @@ try {
     const rs = rows.filter((r) => r.tool === tool);
     return {
       secs: median(rs.map((r) => r.secs)),
+      cpu: median(rs.map((r) => r.cpu)),
       rate: N / median(rs.map((r) => r.secs)),
       ownMb: median(rs.map((r) => r.ownKb)) / 1024,
       treeMb: median(rs.map((r) => r.treeKb)) / 1024,
@@ -193,24 +207,28 @@ try {
       commits: rs[0].commits,
     };
   };
-  const S = { mbsync: stats('mbsync'), mailgit: stats('mailgit') };
+  const S = Object.fromEntries(tools.map((t) => [t, stats(t)]));
   const ratio = S.mailgit.rate / S.mbsync.rate;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const md = [
     `## fetch`,
     '',
     `\`node bench/fetch-vs-mbsync.mjs --messages ${N} --runs ${RUNS}\` — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, ` +
-      `isync ${must('mbsync', ['--version']).trim().split(' ').pop()}, Dovecot ${must('dovecot', ['--version']).trim().split(' ')[0]}; load average at the end ${load}.`,
+      `isync ${must('mbsync', ['--version']).trim().split(' ').pop()}, Dovecot ${must('dovecot', ['--version']).trim().split(' ')[0]}; load average before ${loadBefore}, at the end ${load}; page cache warm.`,
     '',
     `${N} messages (${(bytes / 1048576).toFixed(1)} MB, ~${Math.round(bytes / N)} B each) in one Dovecot INBOX on 127.0.0.1, plaintext IMAP; each tool pulls into an empty Maildir. ` +
       `Median of ${RUNS} runs, order alternating.`,
     '',
-    '| | wall time (s) | messages/s | peak RSS, own process | peak RSS, process tree | runs (s) |',
-    '|---|---:|---:|---:|---:|---|',
-    `| mbsync (\`Sync Pull\`, FSync yes) | ${S.mbsync.secs.toFixed(2)} | ${S.mbsync.rate.toFixed(0)} | ${S.mbsync.ownMb.toFixed(1)} MB | ${S.mbsync.treeMb.toFixed(1)} MB | ${S.mbsync.all} |`,
-    `| mailgit fetch (${S.mailgit.commits - 2} commits) | ${S.mailgit.secs.toFixed(2)} | ${S.mailgit.rate.toFixed(0)} | ${S.mailgit.ownMb.toFixed(1)} MB | ${S.mailgit.treeMb.toFixed(1)} MB | ${S.mailgit.all} |`,
+    '| | wall time (s) | CPU, user + sys (s) | messages/s | peak RSS, own process | peak RSS, process tree | runs (s) |',
+    '|---|---:|---:|---:|---:|---:|---|',
+    ...tools.map((t) => {
+      const x = S[t];
+      const name =
+        t === 'mbsync' ? 'mbsync (`Sync Pull`, FSync yes)' : `${t === 'mailgit' ? 'mailgit fetch' : 'mailgit fetch, --base build'} (${x.commits - 2} commits)`;
+      return `| ${name} | ${x.secs.toFixed(2)} | ${x.cpu.toFixed(2)} | ${x.rate.toFixed(0)} | ${x.ownMb.toFixed(1)} MB | ${x.treeMb.toFixed(1)} MB | ${x.all} |`;
+    }),
     '',
-    `Throughput ratio mailgit / mbsync: **${ratio.toFixed(2)}×** (target ≥ 0.8×). ` +
+    `Throughput ratio mailgit / mbsync: **${ratio.toFixed(2)}×** (target ≥ 1.0×)${S['mailgit-base'] ? `; the --base build: ${(S['mailgit-base'].rate / S.mbsync.rate).toFixed(2)}×` : ''}. ` +
       `Same messages: ${sameContent ? 'yes' : 'NO'} (compared with line endings normalised: mailgit keeps the server's bytes${crlf ? ' (CRLF)' : ''}, mbsync writes LF and adds an \`X-TUID:\` header). ` +
       `mailgit's time includes committing every batch to git (checkpoint in the same commit); its process-tree peak includes those git children.`,
     '',

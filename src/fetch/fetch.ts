@@ -14,9 +14,10 @@
  *   3. list new UIDs with flags, INTERNALDATE, size (the whole list first), then download
  *      in chunks — small messages in one round trip per chunk (`downloadMany`), large ones
  *      streamed to disk one by one (`download`);
- *   4. per chunk: tmp → fsync → rename; when a commit is due (every ~200 messages or ~5 s,
- *      and at the end): flush the UID map, write the checkpoint, `record()` — the
- *      checkpoint is in the same commit as the messages it covers.
+ *   4. per chunk: tmp → fsync → rename; when a commit is due (every ~1,000 messages or ~5 s,
+ *      and at the end): flush the UID map, write the checkpoint, record — the
+ *      checkpoint is in the same commit as the messages it covers. A chunk is stored and
+ *      committed while the next one downloads into `tmp/`.
  * A crash anywhere leaves either uncommitted-but-complete files (recorded by the next
  * run, which skips them by key) or tmp files (removed by the next run).
  *
@@ -28,7 +29,7 @@
  */
 import { join } from 'node:path';
 import type { LockedRepo } from '../repo/lock.js';
-import { record } from '../repo/record.js';
+import { RecordSession } from '../repo/record.js';
 import { folderDir, folderNameProblem } from '../maildir/layout.js';
 import { MailgitError, PermissionError, UnavailableError, EX, errnoMeaning, errnoOf, messageOf } from '../util/errors.js';
 import type { MailgitErrorJSON } from '../util/errors.js';
@@ -118,6 +119,8 @@ export interface AccountResult {
 
 interface Ctx {
   repo: LockedRepo;
+  /** Records the run's commits; packs once, when the run ends. */
+  session: RecordSession;
   account: Account;
   source: MailSource;
   opts: FetchOptions;
@@ -233,7 +236,7 @@ async function commitNow(ctx: Ctx, final = false): Promise<void> {
   const parts = [...ctx.pendingFolders].map(([f, c]) => `${f} +${c.fetched}${c.flags ? ` (${c.flags} flag changes)` : ''}`);
   const message = `fetch ${ctx.account.name}: ${parts.length ? parts.join(', ') : 'checkpoint'}`;
   const t0 = Date.now();
-  const r = await record(ctx.repo, { message });
+  const r = await ctx.session.record(ctx.repo, { message });
   ctx.opts.log?.(`${ctx.account.name}: commit ${r ? r.commit.slice(0, 10) : '(nothing)'} in ${Date.now() - t0} ms: ${message}`);
   if (r) ctx.result.commits.push(r.commit);
   ctx.pending = 0;
@@ -687,13 +690,35 @@ async function fetchNew(ctx: Ctx, f: FolderRun, view: ServerView): Promise<Liste
   if (ctx.opts.newestFirst) metas.reverse();
   ctx.progress.expect(metas.length);
   if (!ctx.checkpoint[f.p.local] || f.res.uidValidityReset || !f.valid) positionFolder(ctx, f, 0);
+  // A chunk is made durable, positioned and committed while the next one downloads into
+  // tmp/ (storing makes no source call, so the FETCH may run meanwhile).
+  let storing: Promise<void> = Promise.resolve();
   for (const chunk of chunksOf(ctx.opts, metas)) {
-    await fetchChunk({ ctx, f, view }, chunk);
-    if (!ctx.opts.newestFirst) positionFolder(ctx, f, chunk[chunk.length - 1].uid);
-    if (dueCommit(ctx)) await commitNow(ctx);
+    const got: Arrived[] = [];
+    try {
+      await downloadChunk({ ctx, f, view }, { chunk, got });
+    } catch (err) {
+      // Keep every message that arrived whole; the checkpoint does not move past this chunk.
+      await storing;
+      await keepArrived(ctx, f, { got, skipped: chunk.length - got.length });
+      throw err;
+    }
+    await storing;
+    storing = storeChunk({ ctx, f }, { chunk, got });
+    storing.catch(() => undefined); // awaited above or below; not an unhandled rejection meanwhile
   }
+  await storing;
   await f.store.syncDirs();
   return listed;
+}
+
+/** Stores a downloaded chunk, moves the checkpoint past it and commits when a commit is due. */
+async function storeChunk({ ctx, f }: Pick<Pull, 'ctx' | 'f'>, { chunk, got }: { chunk: MessageMeta[]; got: Arrived[] }): Promise<void> {
+  const t0 = Date.now();
+  await keepArrived(ctx, f, { got, skipped: chunk.length - got.length });
+  ctx.opts.log?.(`${f.p.local}: ${got.length} stored in ${Date.now() - t0} ms`);
+  if (!ctx.opts.newestFirst) positionFolder(ctx, f, chunk[chunk.length - 1].uid);
+  if (dueCommit(ctx)) await commitNow(ctx);
 }
 
 /** The messages of a chunk to download: not over `--max-size`, not known (their server flags are taken instead). */
@@ -717,21 +742,14 @@ async function wanted({ ctx, f, view }: Pull, chunk: MessageMeta[]): Promise<Mes
   return want;
 }
 
-/** Downloads one chunk and stores what arrived whole (also when the download fails midway). */
-async function fetchChunk({ ctx, f, view }: Pull, chunk: MessageMeta[]): Promise<void> {
+/** Downloads the wanted messages of one chunk into tmp/, appending each to `got` as it arrives whole. */
+async function downloadChunk({ ctx, f, view }: Pull, { chunk, got }: { chunk: MessageMeta[]; got: Arrived[] }): Promise<void> {
   const want = await wanted({ ctx, f, view }, chunk);
-  const got: Arrived[] = [];
   const t0 = Date.now();
-  try {
-    await download(ctx, { store: f.store, metas: want }, (m, t) =>
-      got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: f.store.lettersOf(m.flags) }),
-    );
-  } finally {
-    // Keep every message that arrived whole; on a failure the checkpoint does not move past this chunk.
-    const t1 = Date.now();
-    await keepArrived(ctx, f, { got, skipped: chunk.length - got.length });
-    ctx.opts.log?.(`${f.p.local}: ${want.length} downloaded in ${t1 - t0} ms, stored in ${Date.now() - t1} ms`);
-  }
+  await download(ctx, { store: f.store, metas: want }, (m, t) =>
+    got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: f.store.lettersOf(m.flags) }),
+  );
+  ctx.opts.log?.(`${f.p.local}: ${want.length} downloaded in ${Date.now() - t0} ms`);
 }
 
 /** Makes arrived messages durable and visible, records their UIDs, counts them. */
@@ -780,6 +798,7 @@ export async function fetchAccount(repo: LockedRepo, { account, password }: Fetc
   const source = (opts.source ?? imapSource)(account, password);
   const ctx: Ctx = {
     repo,
+    session: new RecordSession(repo, { packOnClose: true }),
     account,
     source,
     opts,
@@ -827,6 +846,7 @@ export async function fetchAccount(repo: LockedRepo, { account, password }: Fetc
     else result.error = { message: `account ${account.name}: ${(e as Error)?.message ?? String(e)}`, code: 'EFETCH', exitCode: EX.SOFTWARE };
   } finally {
     await source.close();
+    await ctx.session.close();
   }
   return result;
 }

@@ -74,6 +74,12 @@ export interface RecordSessionOptions {
   resident?: boolean;
   /** Told when packing fails (resident only; the commit is safe regardless). */
   onWarning?: (message: string) => void;
+  /**
+   * One-shot only: schedule one packing when the session closes instead of one after each
+   * record (a fetch makes a commit per ~1,000 messages; folding each one's pack into the
+   * history pack again and again cost it 40 % of its CPU, see docs/design.md).
+   */
+  packOnClose?: boolean;
 }
 
 /** Summarises a scan per folder, including folders created or removed and settings changed. */
@@ -114,6 +120,8 @@ export class RecordSession {
   /** HEAD's listings of the directories recorded (resident only). */
   private readonly cache: ListingCache | undefined;
   private packing: Promise<void> | null = null;
+  /** A record committed whose packing waits for {@link close} (`packOnClose`). */
+  private unpacked = false;
 
   /** Prepares a session for `repo` (git starts at the first record). */
   constructor(
@@ -166,6 +174,7 @@ export class RecordSession {
     await syncGitIndex(repo, { from: scan.head, to: commit, changes: scan.edits, unwritten: scan.unwritten });
     perfMark('record: index updated');
     if (this.opts.resident) this.pack();
+    else if (this.opts.packOnClose) this.unpacked = true;
     else await scheduleMaintenance(repo);
     return { commit, summary: lines, events };
   }
@@ -216,10 +225,13 @@ export class RecordSession {
     if (this.packing) await this.packing;
   }
 
-  /** Ends the session's git processes and waits for its packing. */
+  /** Ends the session's git processes and waits for its packing (or, with `packOnClose`, schedules it). */
   async close(): Promise<void> {
     await this.endProcesses();
     await this.packed();
+    if (!this.unpacked) return;
+    this.unpacked = false;
+    await scheduleMaintenance(this.repo);
   }
 }
 

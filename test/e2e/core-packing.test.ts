@@ -8,6 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
+import { openRepo } from '../../src/repo/repo.js';
+import { RecordSession } from '../../src/repo/record.js';
+import { withRepoLock } from '../../src/repo/lock.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -90,5 +93,33 @@ describe('.git growth per recorded flag change', () => {
     expect(existsSync(join(root, '.git', 'mailgit', 'maintain.lock'))).toBe(false);
     gitOut(root, ['fsck', '--strict', '--no-dangling']);
     expect(mailgit(['status', '--json'], { cwd: root }).stdout).toContain('"clean": true');
+  });
+
+  it('a session that packs on close (fetch) leaves the pack of each record young until it closes, then folds them once', async () => {
+    const root = repoWith(1500, { MAILGIT_MAINTAIN: 'foreground' });
+    flagAndCommit(root, 0, { MAILGIT_MAINTAIN: 'foreground' });
+    const packsBefore = packState(root).packs;
+    const previous = process.env.MAILGIT_MAINTAIN;
+    process.env.MAILGIT_MAINTAIN = 'foreground';
+    try {
+      const repo = await openRepo(root);
+      await withRepoLock(repo, { what: 'test' }, async (locked) => {
+        const session = new RecordSession(repo, { packOnClose: true });
+        for (let i = 1; i <= 3; i++) {
+          const cur = join(root, 'INBOX', 'cur');
+          const name = readdirSync(cur).sort()[i]!;
+          renameSync(join(cur, name), join(cur, name.replace(/:2,S$/, ':2,FS')));
+          expect(await session.record(locked, { message: `flag ${i}` })).not.toBeNull();
+        }
+        // Without packOnClose the first of these records would have folded its pack at once.
+        expect(packState(root).packs).toBe(packsBefore + 3);
+        await session.close();
+      });
+    } finally {
+      if (previous === undefined) delete process.env.MAILGIT_MAINTAIN;
+      else process.env.MAILGIT_MAINTAIN = previous;
+    }
+    expect(packState(root).packs).toBeLessThanOrEqual(packsBefore);
+    gitOut(root, ['fsck', '--strict', '--no-dangling']);
   });
 });
