@@ -94,7 +94,7 @@ const body = [
     10,
     H - 10,
     [
-      ...rows.map((r) => `${sizeLabel(r.messages)} at load ${r.load?.join('-') ?? '?'}`),
+      ...rows.map((r) => `${sizeLabel(r.messages)} at load ${r.load?.map((l) => l.toFixed(0)).join('–') ?? '?'} (${r.date})`),
       ...(figures.fetch ? [`fetch measured ${figures.fetch.date} at load ${figures.fetch.load?.join('-') ?? '?'}`] : []),
     ].join('; '),
     'font-size="11" fill="#555"',

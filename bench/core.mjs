@@ -5,6 +5,7 @@
  *   node bench/core.mjs [SIZES] [--commits N] [--keep] [--out FILE]
  *   node bench/core.mjs [SIZES] --adopt-only [--reps 3] [--from DIR] [--out FILE]
  *   node bench/core.mjs N --generate DIR
+ *   node bench/core.mjs --flags-on MAILREPO [--git-on GITREPO] [--out FILE]
  *
  * SIZES is a comma list of message counts (default 10000,100000). For each size:
  *   - adopt: `mailgit init DIR` on an existing Maildir vs `git init && git add -A && git commit`;
@@ -16,6 +17,8 @@
  * --adopt-only times only the adopt, `--reps` times (default 3), mailgit and the git CLI
  * back to back on fresh `cp -a` copies, and reports medians with the load average;
  * --from DIR copies an already generated Maildir (see --generate) instead of generating.
+ * --flags-on times only the one flag change (cold commit and resident record, median of 5)
+ * on an existing mail repo, and the git CLI's on GITREPO (a plain git repo of a Maildir).
  * The git CLI runs with gc.auto=0: its `commit` would otherwise start a detached
  * `gc --auto` (10k+ loose objects) that disturbs the next timings and shrinks `.git`
  * under the growth count. mailgit's detached packing is waited for (untimed) before each
@@ -41,6 +44,8 @@ const KEEP = flag('--keep');
 const ADOPT_ONLY = flag('--adopt-only');
 const REPS = Number(opt('--reps', ADOPT_ONLY ? '3' : '1'));
 const FROM = opt('--from', null);
+const FLAGS_ON = opt('--flags-on', null);
+const GIT_ON = opt('--git-on', null);
 const SIZES = (args[0] ?? '10000,100000').split(',').map(Number);
 
 /** Writes a Maildir tree of `n` messages to `dir` (fs layout; 10% of INBOX in new/). */
@@ -253,6 +258,37 @@ async function adoptOnly() {
 
 if (ADOPT_ONLY) {
   await adoptOnly();
+  process.exit(0);
+}
+
+/**
+ * One flag change only, on repos that exist (a 1M-message replica that bench/sync.mjs
+ * kept): `mailgit commit` cold and the resident record (median of 5 each) on the mail
+ * repo, and `git add -A && git commit` on a plain git repo of the same Maildir if given.
+ */
+async function flagsOnly(mailRepo, gitRepo) {
+  await settle(mailRepo);
+  mg(mailRepo, ['commit'], mailRepo);
+  const l0 = load1();
+  const fM = median(await flagTimes(mailRepo, true, 5, 0, true));
+  await settle(mailRepo);
+  const fR = median(await residentTimes(mailRepo, 5, 50));
+  await settle(mailRepo);
+  const fG = gitRepo ? median(await flagTimes(gitRepo, false, 5, 0)) : NaN;
+  const l1 = load1();
+  const versus = (x) => (gitRepo ? ` (${(x / fG).toFixed(2)}×)` : '');
+  const table = [
+    '| repo | one flag: git CLI | `mailgit commit` (ratio) | resident record, as `mailgit watch` (ratio) | load average (1 min) |',
+    '|---|---:|---:|---:|---:|',
+    `| ${mailRepo} | ${gitRepo ? fmtS(fG) : '—'} | ${fmtS(fM)}${versus(fM)} | ${fmtS(fR)}${versus(fR)} | ${l0}–${l1} |`,
+    '',
+  ].join('\n');
+  process.stdout.write(table);
+  if (OUT) writeFileSync(OUT, table);
+}
+
+if (FLAGS_ON) {
+  await flagsOnly(FLAGS_ON, GIT_ON);
   process.exit(0);
 }
 

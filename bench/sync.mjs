@@ -30,7 +30,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
@@ -131,6 +131,9 @@ function pktBytes(traceFile) {
   return { bytes, lines };
 }
 
+/** Bytes on disk under `dir` (du, allocated blocks). */
+const duBytes = (dir) => Number(spawnSync('du', ['-sB1', dir], { encoding: 'utf8' }).stdout.split('\t')[0]);
+
 function version(cmd, argv) {
   const r = spawnSync(cmd, argv, { encoding: 'utf8' });
   return ((r.stdout || '') + (r.stderr || '')).trim().split('\n')[0];
@@ -164,14 +167,15 @@ try {
   generate(P('gen'), N);
   log(`generated ${N} messages in ${since(t)}`);
 
-  // Phase 1 (overlapping, untimed): adopt A; plain copies for unison and doveadm.
+  // Phase 1: plain copies for unison and doveadm (overlapping, untimed), then the
+  // generated tree becomes A and is adopted alone (timed, with its peak RSS).
   t = process.hrtime.bigint();
-  const [init] = await Promise.all([
-    runAsync('cp', ['-a', P('gen'), P('A')]).then(() => runAsync(process.execPath, [BIN, 'init', P('A'), '--name', 'a'])),
-    ...['UA', 'UB', 'DA'].map((d) => runAsync('cp', ['-a', P('gen'), P(d)])),
-  ]);
-  rmSync(P('gen'), { recursive: true, force: true });
-  log(`copies + mailgit init (adopt, ${fmtS(init.ms)}) in ${since(t)}`);
+  await Promise.all(['UA', 'UB', 'DA'].map((d) => runAsync('cp', ['-a', P('gen'), P(d)])));
+  log(`copies in ${since(t)}`);
+  renameSync(P('gen'), P('A'));
+  loadNow();
+  const init = mg(WORK, ['init', P('A'), '--name', 'a']);
+  log(`mailgit init (adopt) ${fmtS(init.ms)}, CPU ${fmtS(init.cpuMs)}, peak RSS ${Math.round(init.rssKB / 1024)} MB`);
 
   // Unison: archives under our own UNISON dir.
   const UNISON = P('unison-home');
@@ -333,6 +337,7 @@ try {
   const budget = (r) => 1.2 * r.zlibNew + 100 * CHANGES;
   const rn = rounds.map((_, i) => `day ${i + 1}`).join(' / ');
   const r0 = rounds[0];
+  const sizes = { maildir: duBytes(P('UA')), gitA: duBytes(P('A', '.git')), hub: duBytes(P('hub.git')), gitB: duBytes(P('B', '.git')) };
   const lines = [
     `### ${N.toLocaleString('en-US')} messages`,
     '',
@@ -381,7 +386,7 @@ try {
     `| git clone HUB (local: hard-links the objects) | ${fmtS(gclone.ms)} | ${fmtS(gclone.cpuMs)} | ${mb(gclone.rssKB)} |`,
     `| git clone --no-local HUB (packs, as over a network) | ${fmtS(gcloneNL.ms)} | ${fmtS(gcloneNL.cpuMs)} | ${mb(gcloneNL.rssKB)} |`,
     '',
-    `Setup, untimed and overlapped with the copies for the other tools: mailgit init (adopt) ${fmtS(init.ms)}, first mailgit sync (push to the empty hub) ${fmtS(firstPush.ms)}.`,
+    `Adopt (\`mailgit init\`, alone): ${fmtS(init.ms)}, CPU ${fmtS(init.cpuMs)}, peak RSS ${mb(init.rssKB)}. First mailgit sync (push to the empty hub, untimed, overlapped with the other tools' first runs): ${fmtS(firstPush.ms)}. On disk after the last day: the Maildir ${fmtB(sizes.maildir)}, A's \`.git\` ${fmtB(sizes.gitA)}, the hub ${fmtB(sizes.hub)}, B's \`.git\` ${fmtB(sizes.gitB)}.`,
     '',
   ];
   const text = lines.join('\n');
@@ -397,6 +402,10 @@ try {
       doveadm: day((r) => r.dv.ms),
       cpu: { mailgit: day((r) => r.syncA.cpuMs + r.syncB.cpuMs), unison: day((r) => r.uni.cpuMs), doveadm: day((r) => r.dv.cpuMs) },
       load: [Math.min(...loads), Math.max(...loads)],
+      adopt: { s: init.ms / 1000, cpu: init.cpuMs / 1000, rssMB: Math.round(init.rssKB / 1024) },
+      clone: { s: clone.ms / 1000, cpu: clone.cpuMs / 1000, rssMB: Math.round(clone.rssKB / 1024) },
+      syncRssMB: Math.round(Math.max(...rounds.flatMap((r) => [r.syncA.rssKB, r.syncB.rssKB])) / 1024),
+      bytes: sizes,
       date: new Date().toISOString().slice(0, 10),
     };
     figures.sync = [...figures.sync.filter((x) => x.messages !== N), row];

@@ -66,8 +66,8 @@ function baseName(path: string): string {
  * Applies file edits to the tree of `baseTreeish` (or the empty tree when null) and
  * returns the new root tree id. Only directories that contain an edit are read and
  * rewritten, deepest first; directories left empty disappear, as in git. Used where
- * a tree is built without a commit of its own (the merge); recording commits through
- * `fast-import` (fastCommit.ts).
+ * a tree is built without a commit of its own (the merge) and for the trees of a bulk
+ * commit (fastCommit.ts `BULK_EDITS`); other records edit through `fast-import`.
  */
 export async function editTree(cwd: string, baseTreeish: string | null, edits: TreeEdit[]): Promise<string> {
   // Directory → (name → entry|null). Directory entries are filled in bottom-up.

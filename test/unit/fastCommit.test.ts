@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { FastCommitter, fastCommit, fastImportStream, quotePath } from '../../src/git/fastCommit.js';
+import { BULK_EDITS, FastCommitter, fastCommit, fastImportStream, quotePath } from '../../src/git/fastCommit.js';
 import { parseCommitInfo } from '../../src/git/commit.js';
 import { indexTree } from '../../src/git/treeio.js';
 import { gitOut, tempDir } from '../helpers/cli.js';
@@ -55,6 +55,18 @@ describe('fastImportStream', () => {
     expect(s).toContain(`from ${'a'.repeat(40)}`);
     expect(s.indexOf('D "INBOX/cur/k:2,"')).toBeLessThan(s.indexOf(`M 100644 ${'b'.repeat(40)} "INBOX/cur/k:2,S"`));
     expect(s.trimEnd().endsWith('get-mark :1\ndone')).toBe(true);
+  });
+
+  it('gives a bulk commit its root tree whole instead of one line per file', () => {
+    const s = fastImportStream({
+      ref: 'refs/heads/main',
+      parent: 'a'.repeat(40),
+      edits: [{ path: 'INBOX/cur/k:2,S', oid: 'b'.repeat(40) }],
+      tree: 'c'.repeat(40),
+      message: 'x\n',
+      when: 1,
+    }).toString('utf8');
+    expect(s.split('\n').filter((l) => /^[MD] /.test(l))).toEqual([`M 040000 ${'c'.repeat(40)} ""`]);
   });
 
   it('writes a first commit without a parent', () => {
@@ -110,6 +122,43 @@ describe('fastCommit (real git)', () => {
       exitCode: 75,
     });
     expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(other);
+  });
+});
+
+describe('bulk commits (real git)', () => {
+  /** The tree git's own index builds from `paths` (all one blob), to compare with. */
+  function indexTreeOf(dir: string, oid: string, paths: string[]): string {
+    const env = { ...process.env, GIT_INDEX_FILE: `${dir}/.git/cmp-index-${paths.length}` };
+    const r = spawnSync('git', ['update-index', '--add', '--index-info'], { cwd: dir, env, input: paths.map((p) => `100644 ${oid}\t${p}\n`).join('') });
+    if (r.status !== 0) throw new Error(r.stderr.toString());
+    return spawnSync('git', ['write-tree'], { cwd: dir, env }).stdout.toString().trim();
+  }
+
+  it('writes the trees of BULK_EDITS edits with mktree, the same trees as git, one-shot and resident', async () => {
+    const dir = newRepo();
+    const a = blob(dir, 'a\n');
+    const paths = Array.from({ length: BULK_EDITS }, (_, i) => `${i % 3 ? 'INBOX' : 'Archive'}/cur/${1700000000 + i}.M${i}P1.h:2,S`);
+    const first = await fastCommit(dir, { ref: 'refs/heads/main', parent: null, edits: paths.map((path) => ({ path, oid: a })), message: 'adopt\n', when: 1 });
+    expect(gitIn(dir, ['rev-parse', `${first}^{tree}`])).toBe(indexTreeOf(dir, a, paths));
+    // A second bulk commit through the resident importer: renames, deletions, an emptied folder.
+    const edits = paths.flatMap((path) =>
+      path.startsWith('Archive/')
+        ? [{ path, oid: null }]
+        : [
+            { path, oid: null },
+            { path: `${path}F`, oid: a },
+          ],
+    );
+    const fc = new FastCommitter(dir);
+    try {
+      const second = await fc.commit({ ref: 'refs/heads/main', parent: first, edits, message: 'many\n', when: 2 });
+      const kept = paths.filter((p) => p.startsWith('INBOX/')).map((p) => `${p}F`);
+      expect(gitIn(dir, ['rev-parse', `${second}^{tree}`])).toBe(indexTreeOf(dir, a, kept));
+      expect(gitIn(dir, ['rev-parse', 'refs/heads/main'])).toBe(second);
+    } finally {
+      await fc.close();
+    }
+    expect(gitIn(dir, ['fsck', '--strict'])).toBe('');
   });
 });
 
