@@ -128,7 +128,9 @@ describe('git lock files left by a killed git', () => {
   it("a lock a live git holds (git commit waiting for its editor) is left alone, and the user's commit completes", async () => {
     const dir = newRepo('d');
     const editor = join(dir, '..', 'editor.sh');
-    writeFileSync(editor, '#!/bin/sh\nsleep 9\necho "user commit" > "$1"\n', { mode: 0o755 });
+    const go = join(dir, '..', 'editor.go');
+    // The editor holds git's lock until the test says so (no sleep a loaded machine outlasts).
+    writeFileSync(editor, `#!/bin/sh\nwhile [ ! -e '${go}' ]; do sleep 0.1; done\necho "user commit" > "$1"\n`, { mode: 0o755 });
     // Past mailgit's guards (hooks off): any git command holding a lock while it runs.
     const user = spawn('git', ['-c', 'core.hooksPath=/dev/null', '-c', 'user.name=u', '-c', 'user.email=u@x', 'commit', '-q', '-a', '--allow-empty'], {
       cwd: dir,
@@ -136,19 +138,23 @@ describe('git lock files left by a killed git', () => {
       stdio: 'ignore',
     });
     const done = new Promise<number | null>((res) => user.on('close', res));
-    const indexLock = join(dir, '.git', 'index.lock');
-    for (let i = 0; i < 100 && !existsSync(indexLock); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(indexLock)).toBe(true);
-    // Nothing to record (a new commit would move HEAD under the user's commit, which git
-    // then refuses on its own); recording does not need the index, and if it ever does,
-    // the held lock is a clear "try again".
-    const r = mailgit(['-C', dir, 'commit']);
-    if (r.code !== 0) {
-      expect(r.code, r.stderr).toBe(75);
-      expect(r.stderr).toMatch(/index\.lock is held by another git command/);
+    try {
+      const indexLock = join(dir, '.git', 'index.lock');
+      for (let i = 0; i < 600 && !existsSync(indexLock); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(existsSync(indexLock)).toBe(true);
+      // Nothing to record (a new commit would move HEAD under the user's commit, which git
+      // then refuses on its own); recording does not need the index, and if it ever does,
+      // the held lock is a clear "try again".
+      const r = mailgit(['-C', dir, 'commit']);
+      if (r.code !== 0) {
+        expect(r.code, r.stderr).toBe(75);
+        expect(r.stderr).toMatch(/index\.lock is held by another git command/);
+      }
+      expect(r.stderr).not.toMatch(/removed lock files/);
+      expect(existsSync(indexLock)).toBe(true);
+    } finally {
+      writeFileSync(go, '');
     }
-    expect(r.stderr).not.toMatch(/removed lock files/);
-    expect(existsSync(indexLock)).toBe(true);
     expect(await done).toBe(0);
     expect(gitOut(dir, ['log', '-1', '--format=%s'])).toMatch(/user commit/);
   }, 60_000);
