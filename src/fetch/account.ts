@@ -36,8 +36,8 @@ export interface Account {
   /** Folder exclude patterns. */
   exclude?: string[];
   /**
-   * Remote folders `watch --fetch` keeps in IDLE besides INBOX, one connection each (the
-   * server's NOTIFY would watch all on one, but imapflow does not speak it).
+   * Remote folders `watch --fetch` keeps in IDLE besides INBOX, one connection each, on a
+   * server without NOTIFY (with NOTIFY, the INBOX connection hears of every folder).
    */
   idle?: string[];
   /** Remote folder name → local folder name. */
