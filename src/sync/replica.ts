@@ -34,6 +34,11 @@ export interface Worktree {
   record(message?: string): Promise<string[]>;
   /** Writes `to` into the Maildir and moves the branch from `from` to it; returns what a person should hear. */
   apply(checkout: Checkout): Promise<string[]>;
+  /**
+   * What `record` would commit now, as a commit in the object store that no ref points to,
+   * with its per-folder lines; null when nothing changed. Moves nothing (a dry run).
+   */
+  preview(): Promise<{ commit: string; summary: string[] } | null>;
 }
 
 /** One replica as sync sees it. */
@@ -83,6 +88,7 @@ export function gitReplica(repo: LockedRepo, bars?: SyncBars): SyncReplica {
         (await withBar(bars, 'sync: record', (progress) => record(repo, { ...(message === undefined ? {} : { message }), progress })))?.summary ?? [],
       apply: async ({ from, to, changes, origin }) =>
         (await withBar(bars, `sync: apply from ${origin}`, (progress) => applyCommit(repo, { from, to, changes, origin, progress }))).notes,
+      preview: () => previewRecord(repo),
     },
     layout: repo.layout,
     replica: repo.replica,
@@ -114,8 +120,7 @@ function unappliedStore(store: CommitStore): CommitStore {
     moved.set(ref, oid);
     return true;
   };
-  return {
-    ...store,
+  const own: Partial<CommitStore> = {
     readRef,
     updateRef: (ref, oid, expected) => (planned(ref) ? move(ref, oid, expected) : store.updateRef(ref, oid, expected)),
     deleteRef: (ref, expected) => (planned(ref) ? move(ref, null, expected) : store.deleteRef(ref, expected)),
@@ -129,16 +134,24 @@ function unappliedStore(store: CommitStore): CommitStore {
     },
     push: async () => 'pushed',
   };
+  // Every other method is the store's own, called on it (a class's methods live on its prototype).
+  return new Proxy(store, {
+    get: (target, prop) => {
+      if (Object.hasOwn(own, prop)) return own[prop as keyof CommitStore];
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**
- * The replica of a real repository for a dry run: the sync loop runs on it unchanged, so
- * its report is the plan the real run carries out. The record is {@link previewRecord}
- * (a commit in the object store only), applies and the branch move in memory, pushes
- * are taken as accepted, and the Maildir, the branch and the peers are left as they are.
+ * Replica `real` for a dry run: the sync loop runs on it unchanged, so its report is the
+ * plan the real run carries out. The record is the worktree's `preview` (a commit in the
+ * object store only: {@link previewRecord} for a real repository), applies and the branch
+ * move in memory, pushes are taken as accepted, and the Maildir, the branch and the peers
+ * are left as they are.
  */
-export function unappliedReplica(repo: LockedRepo): SyncReplica {
-  const real = gitReplica(repo);
+export function unappliedReplica(real: SyncReplica): SyncReplica {
   const store = unappliedStore(real.store);
   let recorded = false;
   return {
@@ -148,7 +161,7 @@ export function unappliedReplica(repo: LockedRepo): SyncReplica {
       record: async () => {
         if (recorded) return [];
         recorded = true;
-        const preview = await previewRecord(repo);
+        const preview = await real.worktree.preview();
         if (preview) await store.updateRef(MAIN, preview.commit);
         return preview?.summary ?? [];
       },
@@ -156,6 +169,7 @@ export function unappliedReplica(repo: LockedRepo): SyncReplica {
         if (!(await store.updateRef(MAIN, to, from))) throw new RaceError('the branch moved in a dry run');
         return [];
       },
+      preview: async () => null,
     },
   };
 }

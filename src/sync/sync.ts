@@ -304,7 +304,7 @@ async function refuseIdle(repo: LockedRepo, r: SyncReplica, remotes: Remote[]): 
  */
 export async function syncRepo(repo: LockedRepo, names: string[], opts: SyncOptions = {}): Promise<SyncReport> {
   const chosen = await chooseRemotes(repo, names);
-  const r = opts.dryRun ? unappliedReplica(repo) : gitReplica(repo, opts.bars);
+  const r = opts.dryRun ? unappliedReplica(gitReplica(repo)) : gitReplica(repo, opts.bars);
   await refuseIdle(repo, r, chosen);
   const report = await syncReplica(r, chosen, opts);
   if (opts.dryRun) return report;

@@ -42,20 +42,34 @@ export class MemoryWorktree implements Worktree {
     private readonly onRecord: (r: Recorded) => void = () => undefined,
   ) {}
 
-  /** {@inheritDoc Worktree.record} */
-  async record(message = 'record'): Promise<string[]> {
+  /** The commit a record with `message` would make, in the store only, with what it changes; null when nothing changed. */
+  private async commitFiles(message: string): Promise<{ head: string | null; commit: string; edits: TreeEdit[]; before: Map<string, string> } | null> {
     const head = (await this.store.readRef('HEAD'))?.oid ?? null;
     const before = new Map(head ? (await this.store.diff(null, head)).map((c) => [c.path, c.newOid!] as const) : []);
     const edits: TreeEdit[] = [...before.keys()].filter((p) => !this.files.has(p)).map((path) => ({ path, oid: null }));
     for (const [path, oid] of this.files) if (before.get(path) !== oid) edits.push({ path, oid });
-    if (edits.length === 0) return [];
+    if (edits.length === 0) return null;
     const clock = nextClock(head ? (await this.store.stamp(head)).clock : 0, this.wall());
     const tree = await this.store.editTree(head, edits);
     const commit = await this.store.commit({ tree, parents: head ? [head] : [], subject: message, stamp: { clock, replica: this.replica }, time: this.wall() });
+    return { head, commit, edits, before };
+  }
+
+  /** {@inheritDoc Worktree.record} */
+  async record(message = 'record'): Promise<string[]> {
+    const made = await this.commitFiles(message);
+    if (made === null) return [];
+    const { head, commit, edits, before } = made;
     if (!(await this.store.updateRef(MAIN, commit, head))) throw new RaceError('the branch moved while recording');
     const left = keysOf(this.files.keys());
     this.onRecord({ commit, changed: keysOf(edits.map((e) => e.path)), removed: new Set([...keysOf(before.keys())].filter((k) => !left.has(k))) });
     return [`${edits.length} files changed`];
+  }
+
+  /** {@inheritDoc Worktree.preview} */
+  async preview(): Promise<{ commit: string; summary: string[] } | null> {
+    const made = await this.commitFiles('record');
+    return made && { commit: made.commit, summary: [`${made.edits.length} files changed`] };
   }
 
   /** {@inheritDoc Worktree.apply} */

@@ -6,6 +6,8 @@
  * client changes, and syncs run several at once in random interleavings, so that pushes
  * race and are rejected. After everyone has synced with everyone: one tree everywhere,
  * every message no one deleted is there, and no deletion that no one contested is back.
+ * And a dry run (`unappliedReplica`) of one replica's sync, made while no one else syncs,
+ * reports what that sync then does.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -14,6 +16,8 @@ import type { MemoryCommitStore } from '../doubles/memoryCommitStore.js';
 import { MemoryWorktree } from '../doubles/memoryWorktree.js';
 import type { Recorded } from '../doubles/memoryWorktree.js';
 import { syncReplica } from '../../src/sync/sync.js';
+import type { SyncReport } from '../../src/sync/sync.js';
+import { unappliedReplica } from '../../src/sync/replica.js';
 import type { SyncReplica } from '../../src/sync/replica.js';
 import { MAIN } from '../../src/store/commitStore.js';
 import type { Remote } from '../../src/store/commitStore.js';
@@ -24,7 +28,11 @@ import { rng } from '../helpers/rng.mjs';
 const N = 3;
 const FOLDERS = ['INBOX', 'Archive', 'Trash'];
 
-type Op = { t: 'deliver'; r: number } | { t: 'seen' | 'move' | 'delete'; r: number; pick: number; folder: number } | { t: 'sync'; who: number[] };
+type Op =
+  | { t: 'deliver'; r: number }
+  | { t: 'seen' | 'move' | 'delete'; r: number; pick: number; folder: number }
+  | { t: 'sync'; who: number[] }
+  | { t: 'dry'; r: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('deliver' as const), r: fc.nat(N - 1) }),
@@ -35,13 +43,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     folder: fc.nat(FOLDERS.length - 1),
   }),
   fc.record({ t: fc.constant('sync' as const), who: fc.uniqueArray(fc.nat(N - 1), { minLength: 1, maxLength: N }) }),
+  fc.record({ t: fc.constant('dry' as const), r: fc.nat(N - 1) }),
 );
 
 /** Per replica: whether it also syncs with the next one, and whether it advertises its worktree. */
 const topologyArb = fc.array(fc.record({ peer: fc.boolean(), marker: fc.boolean() }), { minLength: N, maxLength: N });
 
 /** Counts over all runs, so the test can show that the racing paths ran. */
-const seen = { rejectedRounds: 0, received: 0 };
+const seen = { rejectedRounds: 0, received: 0, dryRuns: 0 };
 
 interface World {
   net: MemoryNetwork;
@@ -85,7 +94,7 @@ async function makeWorld(topology: { peer: boolean; marker: boolean }[], seed: n
 }
 
 /** A client's change on replica `op.r`'s Maildir. */
-async function clientChange(w: World, op: Exclude<Op, { t: 'sync' }>, seq: number): Promise<void> {
+async function clientChange(w: World, op: Exclude<Op, { t: 'sync' | 'dry' }>, seq: number): Promise<void> {
   const files = w.trees[op.r]!.files;
   if (op.t === 'deliver') {
     files.set(`INBOX/new/m${seq}`, await w.replicas[op.r]!.store.writeBlob(`Subject: m${seq}\r\n\r\nbody ${seq}\r\n`));
@@ -117,6 +126,23 @@ async function sync(w: World, i: number): Promise<void> {
   }
 }
 
+/**
+ * A dry run of replica `i`'s sync, then the sync: the same report, but where the dry run
+ * cannot know (a push to a peer that advertises no worktree is refused only when made).
+ */
+async function dryThenSync(w: World, i: number, topology: { peer: boolean; marker: boolean }[]): Promise<void> {
+  const r = w.replicas[i]!;
+  const files = new Map(w.trees[i]!.files);
+  const head = (await r.store.readRef('HEAD'))?.oid;
+  const plan = await syncReplica(unappliedReplica(r), w.remotes[i]!);
+  expect([(await r.store.readRef('HEAD'))?.oid, w.trees[i]!.files]).toEqual([head, files]);
+  const done = await syncReplica(r, w.remotes[i]!);
+  const blind = topology[(i + 1) % N]!.marker ? [] : ['peer'];
+  const known = (report: SyncReport) => ({ ...report, remotes: report.remotes.map((x) => (blind.includes(x.remote) ? { ...x, pushed: 'none' } : x)) });
+  expect(known(done)).toEqual(known(plan));
+  seen.dryRuns++;
+}
+
 async function run(ops: Op[], topology: { peer: boolean; marker: boolean }[], seed: number): Promise<World> {
   const clock = { now: 1_796_000_000_000 };
   const w = await makeWorld(topology, seed, clock);
@@ -132,6 +158,7 @@ async function run(ops: Op[], topology: { peer: boolean; marker: boolean }[], se
   for (const op of ops) {
     clock.now += 60_000;
     if (op.t === 'sync') await Promise.all(op.who.map((i) => sync(w, i)));
+    else if (op.t === 'dry') await dryThenSync(w, op.r, topology);
     else await clientChange(w, op, seq++);
   }
   // Quiesce: everyone syncs, one at a time, three times around.
@@ -172,5 +199,6 @@ describe('the sync loop on in-memory replicas', () => {
     // The racing paths ran: pushes rejected because another sync moved the remote first, and pushes received from peers.
     expect(seen.rejectedRounds).toBeGreaterThan(0);
     expect(seen.received).toBeGreaterThan(0);
+    expect(seen.dryRuns).toBeGreaterThan(0);
   });
 });
