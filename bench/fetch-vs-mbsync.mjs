@@ -240,7 +240,7 @@ try {
   if (OUT) writeFileSync(OUT, `${md}\n`);
   if (JSON_OUT) {
     const figures = existsSync(JSON_OUT) ? JSON.parse(readFileSync(JSON_OUT, 'utf8')) : {};
-    const loads = [loadBefore, load].map((l) => Math.round(Number(l.split(' ')[0])));
+    const loads = [loadBefore, load].map((l) => Math.round(Number(l.split(' ')[0]))).sort((x, y) => x - y);
     figures.fetch = {
       messages: N,
       mailgit: Math.round(S.mailgit.rate),
