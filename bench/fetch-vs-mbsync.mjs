@@ -3,7 +3,7 @@
  * Fetch benchmark: `mailgit fetch` vs `mbsync` (Debian isync) pulling the same account
  * from the same local Dovecot into a Maildir, side by side in one run.
  *
- *   node bench/fetch-vs-mbsync.mjs [--messages N] [--runs R] [--base BIN] [--keep] [--out FILE] [--write-docs]
+ *   node bench/fetch-vs-mbsync.mjs [--messages N] [--runs R] [--base BIN] [--keep] [--out FILE] [--json FILE] [--write-docs]
  *
  * 1. compiles test/helpers/dovecot.ts (the test harness) into bench/out/, starts a Dovecot
  *    on a loopback port and fills INBOX with N messages (default 10000, ~4 KB each with
@@ -23,7 +23,9 @@
  * The load average is read before and after the runs; the page cache is warm (the
  * server's Maildir was just written and indexed; nothing is dropped).
  * Run `npx tsc -p tsconfig.json` first. Prints Markdown; --out FILE writes it too;
- * --write-docs replaces the "## fetch" section of docs/benchmarks.md (and only that).
+ * --write-docs replaces the "## fetch" section of docs/benchmarks.md (and only that);
+ * --json FILE merges the medians into FILE's `fetch` entry (docs/benchmarks.json, which
+ * bench/chart.mjs draws).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -40,6 +42,7 @@ const OUT = opt('--out', null);
 const WRITE_DOCS = flag('--write-docs');
 const VERBOSE = flag('--verbose');
 const BASE = opt('--base', null);
+const JSON_OUT = opt('--json', null);
 
 // ---------------------------------------------------------------- the CLI to run
 const CLIS = { mailgit: [BIN], ...(BASE ? { 'mailgit-base': [resolve(BASE)] } : {}) };
@@ -235,6 +238,18 @@ try {
   ].join('\n');
   process.stdout.write(`${md}\n`);
   if (OUT) writeFileSync(OUT, `${md}\n`);
+  if (JSON_OUT) {
+    const figures = existsSync(JSON_OUT) ? JSON.parse(readFileSync(JSON_OUT, 'utf8')) : {};
+    const loads = [loadBefore, load].map((l) => Math.round(Number(l.split(' ')[0]))).sort((x, y) => x - y);
+    figures.fetch = {
+      messages: N,
+      mailgit: Math.round(S.mailgit.rate),
+      mbsync: Math.round(S.mbsync.rate),
+      date: new Date().toISOString().slice(0, 10),
+      load: loads,
+    };
+    writeFileSync(JSON_OUT, `${JSON.stringify(figures, null, 1)}\n`);
+  }
   if (WRITE_DOCS) {
     const path = join(ROOT, 'docs/benchmarks.md');
     let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';

@@ -645,12 +645,16 @@ interface Listed {
   uids: Set<number>;
 }
 
-/** A downloaded message in `tmp/`, with the key and letters it is stored under. */
-interface Arrived {
+/** A downloaded message in `tmp/`, with the key it is stored under. */
+interface Downloaded {
   t: TmpMessage;
   key: string;
-  letters: string;
   m: MessageMeta;
+}
+
+/** A downloaded message with the letters it is stored under (given when it is stored: a new keyword takes a letter). */
+interface Arrived extends Downloaded {
+  letters: string;
 }
 
 /** Lists the folder's messages above the checkpoint (all of them with `--rescan`), ascending by UID. */
@@ -691,12 +695,15 @@ async function fetchNew(ctx: Ctx, f: FolderRun, view: ServerView): Promise<Liste
   ctx.progress.expect(metas.length);
   if (!ctx.checkpoint[f.p.local] || f.res.uidValidityReset || !f.valid) positionFolder(ctx, f, 0);
   // A chunk is made durable, positioned and committed while the next one downloads into
-  // tmp/ (storing makes no source call, so the FETCH may run meanwhile).
+  // tmp/. Storing makes no source call, so the FETCH may run meanwhile; downloading
+  // changes nothing but tmp/ (the known messages' flags, the letters of new keywords, the
+  // UID index and the files are all changed by the store, one chunk after the other).
   let storing: Promise<void> = Promise.resolve();
   for (const chunk of chunksOf(ctx.opts, metas)) {
-    const got: Arrived[] = [];
+    const { want, known } = await wanted({ ctx, f }, chunk);
+    const got: Downloaded[] = [];
     try {
-      await downloadChunk({ ctx, f, view }, { chunk, got });
+      await downloadChunk({ ctx, f }, { want, got });
     } catch (err) {
       // Keep every message that arrived whole; the checkpoint does not move past this chunk.
       await storing;
@@ -704,7 +711,7 @@ async function fetchNew(ctx: Ctx, f: FolderRun, view: ServerView): Promise<Liste
       throw err;
     }
     await storing;
-    storing = storeChunk({ ctx, f }, { chunk, got });
+    storing = storeChunk({ ctx, f, view }, { chunk, known, got });
     storing.catch(() => undefined); // awaited above or below; not an unhandled rejection meanwhile
   }
   await storing;
@@ -712,48 +719,58 @@ async function fetchNew(ctx: Ctx, f: FolderRun, view: ServerView): Promise<Liste
   return listed;
 }
 
-/** Stores a downloaded chunk, moves the checkpoint past it and commits when a commit is due. */
-async function storeChunk({ ctx, f }: Pick<Pull, 'ctx' | 'f'>, { chunk, got }: { chunk: MessageMeta[]; got: Arrived[] }): Promise<void> {
+/** What {@link storeChunk} stores: the chunk, its known messages (not downloaded) and what arrived. */
+interface Downloads {
+  chunk: MessageMeta[];
+  known: MessageMeta[];
+  got: Downloaded[];
+}
+
+/** Takes the known messages' server flags, stores what arrived, moves the checkpoint past the chunk and commits when a commit is due. */
+async function storeChunk({ ctx, f, view }: Pull, { chunk, known, got }: Downloads): Promise<void> {
   const t0 = Date.now();
+  for (const m of known) await takeServerFlags({ ctx, f, view }, { uid: m.uid, letters: f.store.lettersOf(m.flags) });
   await keepArrived(ctx, f, { got, skipped: chunk.length - got.length });
   ctx.opts.log?.(`${f.p.local}: ${got.length} stored in ${Date.now() - t0} ms`);
   if (!ctx.opts.newestFirst) positionFolder(ctx, f, chunk[chunk.length - 1].uid);
   if (dueCommit(ctx)) await commitNow(ctx);
 }
 
-/** The messages of a chunk to download: not over `--max-size`, not known (their server flags are taken instead). */
-async function wanted({ ctx, f, view }: Pull, chunk: MessageMeta[]): Promise<MessageMeta[]> {
+/**
+ * Sorts a chunk: the messages to download (not over `--max-size`, not known) and the
+ * known ones, whose server flags the store takes instead.
+ */
+async function wanted({ ctx, f }: Pick<Pull, 'ctx' | 'f'>, chunk: MessageMeta[]): Promise<{ want: MessageMeta[]; known: MessageMeta[] }> {
   const keys = await f.store.keys();
   const want: MessageMeta[] = [];
+  const known: MessageMeta[] = [];
   for (const m of chunk) {
     if (ctx.opts.maxSize !== undefined && m.size > ctx.opts.maxSize) {
       f.res.tooLarge++;
       continue;
     }
-    const known = f.map.entries.get(m.uid);
+    const entry = f.map.entries.get(m.uid);
     // Two-way: a known UID whose file is gone was deleted or moved here (pass 2 sends it).
-    if (known && (keys.has(known.key) || f.state)) {
+    if (entry && (keys.has(entry.key) || f.state)) {
       f.res.existing++;
-      await takeServerFlags({ ctx, f, view }, { uid: m.uid, letters: f.store.lettersOf(m.flags) });
+      known.push(m);
       continue;
     }
     want.push(m);
   }
-  return want;
+  return { want, known };
 }
 
-/** Downloads the wanted messages of one chunk into tmp/, appending each to `got` as it arrives whole. */
-async function downloadChunk({ ctx, f, view }: Pull, { chunk, got }: { chunk: MessageMeta[]; got: Arrived[] }): Promise<void> {
-  const want = await wanted({ ctx, f, view }, chunk);
+/** Downloads messages of one chunk into tmp/, appending each to `got` as it arrives whole. */
+async function downloadChunk({ ctx, f }: Pick<Pull, 'ctx' | 'f'>, { want, got }: { want: MessageMeta[]; got: Downloaded[] }): Promise<void> {
   const t0 = Date.now();
-  await download(ctx, { store: f.store, metas: want }, (m, t) =>
-    got.push({ t, m, key: messageKey(m.internalDate, t.sha256), letters: f.store.lettersOf(m.flags) }),
-  );
+  await download(ctx, { store: f.store, metas: want }, (m, t) => got.push({ t, m, key: messageKey(m.internalDate, t.sha256) }));
   ctx.opts.log?.(`${f.p.local}: ${want.length} downloaded in ${Date.now() - t0} ms`);
 }
 
-/** Makes arrived messages durable and visible, records their UIDs, counts them. */
-async function keepArrived(ctx: Ctx, f: FolderRun, { got, skipped }: { got: Arrived[]; skipped: number }): Promise<void> {
+/** Makes downloaded messages durable and visible, records their UIDs, counts them. */
+async function keepArrived(ctx: Ctx, f: FolderRun, { got: downloaded, skipped }: { got: Downloaded[]; skipped: number }): Promise<void> {
+  const got: Arrived[] = downloaded.map((d) => ({ ...d, letters: f.store.lettersOf(d.m.flags) }));
   if (f.state) await dropPendingMoves(ctx, f, { got, keys: await f.store.keys() });
   const r = await f.store.commitBatch(got);
   for (const g of got) f.map.set(g.m.uid, g.key, g.letters);

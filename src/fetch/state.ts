@@ -161,15 +161,25 @@ export class FolderState {
     const tmpDir = join(this.repo.gitDir, 'mailgit', 'tmp');
     await mkdir(abs, { recursive: true, mode: 0o700 });
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-    for (const n of this.dirty) {
-      const lines: ImapStateLine[] = [];
-      for (const [uid, e] of this.entries) if (Math.floor(uid / SHARD) === n) lines.push({ uid, ...e });
-      if (n === 0) for (const [key, stamp] of this.held) lines.push({ uid: 0, key, flags: '', stamp });
-      const path = join(abs, `${n}.state`);
-      // Shard 0 always exists: it says that the folder's state does (even when empty).
-      if (lines.length === 0 && n !== 0) await unlink(path).catch(() => undefined);
-      else await writeFileAtomic(path, formatImapState({ uidValidity: this.uidValidity, lines }), { mode: 0o644, tmpDir });
-    }
+    // Taken before the writes: a shard changed while they run is written by the next flush.
+    const dirty = [...this.dirty];
     this.dirty.clear();
+    try {
+      for (const n of dirty) await this.writeShard(abs, n, tmpDir);
+    } catch (e) {
+      for (const n of dirty) this.dirty.add(n);
+      throw e;
+    }
+  }
+
+  /** Writes shard `n` as the entries are now (removes an emptied one). */
+  private async writeShard(abs: string, n: number, tmpDir: string): Promise<void> {
+    const lines: ImapStateLine[] = [];
+    for (const [uid, e] of this.entries) if (Math.floor(uid / SHARD) === n) lines.push({ uid, ...e });
+    if (n === 0) for (const [key, stamp] of this.held) lines.push({ uid: 0, key, flags: '', stamp });
+    const path = join(abs, `${n}.state`);
+    // Shard 0 always exists: it says that the folder's state does (even when empty).
+    if (lines.length === 0 && n !== 0) await unlink(path).catch(() => undefined);
+    else await writeFileAtomic(path, formatImapState({ uidValidity: this.uidValidity, lines }), { mode: 0o644, tmpDir });
   }
 }

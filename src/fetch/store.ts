@@ -99,8 +99,14 @@ export class FolderStore {
   /** Writes `dovecot-keywords` (atomically) when a keyword was added; before any file uses its letter. */
   async saveKeywords(): Promise<void> {
     if (!this.keywords.changed) return;
-    await writeFileAtomic(join(this.abs, KEYWORDS_FILE), this.keywords.format(), { mode: MAIL_FILE_MODE });
+    // Cleared before the write: a keyword added while it runs is written by the next call.
     this.keywords.changed = false;
+    try {
+      await writeFileAtomic(join(this.abs, KEYWORDS_FILE), this.keywords.format(), { mode: MAIL_FILE_MODE });
+    } catch (e) {
+      this.keywords.changed = true;
+      throw e;
+    }
   }
 
   /** Creates `cur/ new/ tmp/` (and the folder marker, for a non-root folder); removes stale fetch temporaries. */

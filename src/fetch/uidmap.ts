@@ -77,17 +77,24 @@ export class UidMap {
   /** Appends the pending lines (rewriting the file when it has become mostly stale). */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    await mkdir(join(this.path, '..'), { recursive: true, mode: 0o700 });
-    const header = `mailgit-uidmap 1 ${this.uidValidity}\n`;
-    if (!this.fileValid || this.lines + this.pending.length > 2 * this.entries.size + 1000) {
-      const body = [...this.entries].map(([u, e]) => `${u} ${e.key} ${e.flags}\n`).join('');
-      await writeFile(this.path, header + body, { mode: 0o600 });
-      this.lines = this.entries.size;
-      this.fileValid = true;
-    } else {
-      await appendFile(this.path, this.pending.map((l) => `${l}\n`).join(''));
-      this.lines += this.pending.length;
-    }
+    // Taken before the writes: a line set while they run stays pending for the next flush.
+    const pending = this.pending;
     this.pending = [];
+    try {
+      await mkdir(join(this.path, '..'), { recursive: true, mode: 0o700 });
+      const header = `mailgit-uidmap 1 ${this.uidValidity}\n`;
+      if (!this.fileValid || this.lines + pending.length > 2 * this.entries.size + 1000) {
+        const body = [...this.entries].map(([u, e]) => `${u} ${e.key} ${e.flags}\n`).join('');
+        await writeFile(this.path, header + body, { mode: 0o600 });
+        this.lines = this.entries.size;
+        this.fileValid = true;
+      } else {
+        await appendFile(this.path, pending.map((l) => `${l}\n`).join(''));
+        this.lines += pending.length;
+      }
+    } catch (e) {
+      this.pending = [...pending, ...this.pending];
+      throw e;
+    }
   }
 }
