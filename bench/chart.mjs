@@ -5,7 +5,7 @@
  * by hand): on the left the CPU time (user + system, every process of both syncs) of
  * replicating a day of changes against the mailbox's size for mailgit, unison and doveadm
  * — CPU, because on a shared machine wall times measured at different loads do not
- * compare; on the right fetch throughput against mbsync.
+ * compare; both axes logarithmic; on the right fetch throughput against mbsync.
  *
  *   node bench/chart.mjs [--figures docs/benchmarks.json] [--out docs/sync-vs-size.svg]
  */
@@ -41,13 +41,17 @@ function syncPanel(rows, x0, y0, w, h) {
   const lo = Math.log10(Math.min(...sizes)) - 0.15;
   const hi = Math.log10(Math.max(...sizes)) + 0.15;
   const cpu = (r, t) => r.cpu?.[t];
-  const yMax = niceMax(Math.max(...rows.flatMap((r) => TOOLS.map(([t]) => cpu(r, t) ?? 0))));
+  // Log scale on both axes: the sizes span 100×, and so do the seconds.
+  const values = rows.flatMap((r) => TOOLS.map(([t]) => cpu(r, t)).filter((v) => v !== undefined));
+  const yMax = niceMax(Math.max(...values));
+  const yMin = 10 ** Math.floor(Math.log10(Math.min(...values)));
   const X = (n) => x0 + ((Math.log10(n) - lo) / (hi - lo)) * w;
-  const Y = (s) => y0 + h - (s / yMax) * h;
+  const Y = (s) => y0 + h - ((Math.log10(s) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * h;
   const out = [`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#999"/>`];
-  for (let k = 0; k <= 5; k++) {
-    const v = (yMax * k) / 5;
-    out.push(`<line x1="${x0}" x2="${x0 + w}" y1="${Y(v)}" y2="${Y(v)}" stroke="#eee"/>`, text(x0 - 6, Y(v) + 4, `${+v.toFixed(2)} s`, 'text-anchor="end"'));
+  for (let p = yMin; p <= yMax; p *= 10) {
+    for (const v of [p, 2 * p, 5 * p].filter((x) => x <= yMax)) {
+      out.push(`<line x1="${x0}" x2="${x0 + w}" y1="${Y(v)}" y2="${Y(v)}" stroke="#eee"/>`, text(x0 - 6, Y(v) + 4, `${+v.toFixed(2)} s`, 'text-anchor="end"'));
+    }
   }
   for (const n of sizes) out.push(text(X(n), y0 + h + 16, `${sizeLabel(n)} messages`, 'text-anchor="middle"'));
   TOOLS.forEach(([tool, color], i) => {
@@ -56,7 +60,7 @@ function syncPanel(rows, x0, y0, w, h) {
     for (const [px, py] of pts) out.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="4" fill="${color}"/>`);
     out.push(`<rect x="${x0 + 10}" y="${y0 + 10 + i * 18}" width="12" height="12" fill="${color}"/>`, text(x0 + 28, y0 + 21 + i * 18, tool));
   });
-  out.push(text(x0 + w / 2, y0 - 10, 'Replicating a day of changes (CPU seconds, A then B)', 'text-anchor="middle" font-weight="bold"'));
+  out.push(text(x0 + w / 2, y0 - 10, 'Replicating a day of changes (CPU seconds, A then B; log scales)', 'text-anchor="middle" font-weight="bold"'));
   return out;
 }
 
