@@ -9,7 +9,7 @@ import { compareStrings, entryPath, sameEntry } from './entries.js';
 import { flagsOf } from '../maildir/name.js';
 import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
-import { copiesLeftBehind, findMoves, findTwins, movedAcross } from './moves.js';
+import { copiesLeftBehind, findMoves, findTwins, type OneMessage, oneMessageByHistory } from './moves.js';
 
 type Messages = Map<string, MessageEntry>;
 type Side = 'ours' | 'theirs';
@@ -24,6 +24,7 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
   const [ours, theirs] = [copiesLeftBehind(base, ours1, theirs1), copiesLeftBehind(base, theirs1, ours1)];
   const out = new Map<string, MessageEntry>();
   const done = new Set<string>();
+  const oneMessage = oneMessageByHistory(ctx, [base, ours, theirs]);
 
   const movesOurs = findMoves(base, ours, theirs);
   const movesTheirs = findMoves(base, theirs, ours);
@@ -40,7 +41,7 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
     }
   }
 
-  for (const [idOurs, idTheirs] of findTwins(base, ours, theirs, { moved: done, ctx })) {
+  for (const [idOurs, idTheirs] of findTwins(base, ours, theirs, { moved: done, oneMessage })) {
     done.add(idOurs);
     done.add(idTheirs);
     const kept = mergeTwins(idOurs, idTheirs, ours.get(idOurs)!, theirs.get(idTheirs)!, ctx);
@@ -51,7 +52,7 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
   for (const [id, o] of ours) {
     if (done.has(id)) continue;
     const t = theirs.get(id);
-    if (t !== undefined && twoCopies(base.get(id), o, t, ctx)) {
+    if (t !== undefined && twoCopies(base.get(id), o, t, oneMessage)) {
       out.set(`${id}\0${o.folder}`, o);
       out.set(`${id}\0${t.folder}`, t);
       continue;
@@ -83,8 +84,8 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
  * merge of partial snapshots (only the files either side changed, as a sync builds them)
  * meets two users' cps this way, without the original they copied, which neither changed.
  */
-function twoCopies(b: MessageEntry | undefined, o: MessageEntry, t: MessageEntry, ctx: MergeContext): boolean {
-  return b === undefined && o.blob === t.blob && o.folder !== t.folder && !movedAcross(ctx, o, t);
+function twoCopies(b: MessageEntry | undefined, o: MessageEntry, t: MessageEntry, oneMessage: OneMessage): boolean {
+  return b === undefined && o.blob === t.blob && o.folder !== t.folder && !oneMessage(o, t);
 }
 
 /** Merges one id by the three-way rules (1–5); returns undefined when it ends deleted. */

@@ -98,8 +98,8 @@ function newKeysByBlob(base: Messages, side: Messages, other: Messages): Map<str
  * folder by folder first, then in id order; returns ours' id → theirs' id. The answer is
  * symmetric: swapping the sides inverts the map.
  */
-export function findTwins(base: Messages, ours: Messages, theirs: Messages, a: { moved: ReadonlySet<string>; ctx: MergeContext }): Map<string, string> {
-  const { moved, ctx } = a;
+export function findTwins(base: Messages, ours: Messages, theirs: Messages, a: { moved: ReadonlySet<string>; oneMessage: OneMessage }): Map<string, string> {
+  const { moved, oneMessage } = a;
   const twins = new Map<string, string>();
   const newOurs = newIds(base, ours, theirs, moved);
   if (newOurs.length === 0) return twins;
@@ -112,8 +112,8 @@ export function findTwins(base: Messages, ours: Messages, theirs: Messages, a: {
   const held = new Map<string, string[]>();
   for (const [id, e] of base) if (candidates.has(e.blob)) held.set(e.blob, [...(held.get(e.blob) ?? []), id]);
   for (const blob of held.keys()) candidates.delete(blob);
-  if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins, ctx });
-  if (candidates.size > 0) pairFetched({ candidates, newOurs, newTheirs, maps: [ours, theirs], twins, ctx });
+  if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins, oneMessage });
+  if (candidates.size > 0) pairFetched({ candidates, newOurs, newTheirs, maps: [ours, theirs], twins, oneMessage });
   return twins;
 }
 
@@ -132,7 +132,7 @@ function pairFetched(a: {
   newTheirs: string[];
   maps: [Messages, Messages];
   twins: Map<string, string>;
-  ctx: MergeContext;
+  oneMessage: OneMessage;
 }): void {
   const [ours, theirs] = a.maps;
   const oneKey = (map: Messages) => {
@@ -150,19 +150,33 @@ function pairFetched(a: {
     return out;
   };
   const theirsByBlob = byBlob(a.newTheirs, theirs);
-  const may = (o: MessageEntry, t: MessageEntry) => o.key !== t.key || movedAcross(a.ctx, o, t);
+  const may = (o: MessageEntry, t: MessageEntry) => o.key !== t.key || a.oneMessage(o, t);
   for (const [blob, idsOurs] of byBlob(a.newOurs, ours)) {
     pair({ idsOurs, idsTheirs: theirsByBlob.get(blob) ?? [], maps: [ours, theirs], may, limit: Infinity, twins: a.twins });
   }
 }
 
+/** Tells whether `o` (new here) and `t` (new there), files of one key in two folders, are one message. */
+export type OneMessage = (o: MessageEntry, t: MessageEntry) => boolean;
+
 /**
- * Tells whether `o` (new here) and `t` (new there), files of one key in two folders, are one
- * message by history: one side changed that key's files in the other's folder since the merge
- * base, i.e. held the message there and moved it on.
+ * Decides by history whether two files of one key in two folders, new on the two sides, are
+ * one message (else two `cp`s): a side changed that key's files in the other's folder since
+ * the merge base (it held the message there and moved it on), or both sides changed them in
+ * a third folder where none of the three maps holds the key (both moved it out of there, and
+ * the base lost it to a deletion both moves won against). The folders looked at for the
+ * third are those of the three maps, listed only when the first test fails (a rare case).
  */
-export function movedAcross(ctx: MergeContext, o: MessageEntry, t: MessageEntry): boolean {
-  return ctx.changedSinceBase('ours', `${t.key}\0${t.folder}`) || ctx.changedSinceBase('theirs', `${o.key}\0${o.folder}`);
+export function oneMessageByHistory(ctx: MergeContext, maps: [Messages, Messages, Messages]): OneMessage {
+  let folders: string[] | undefined;
+  const holds = (m: Messages, key: string, folder: string) => m.get(key)?.folder === folder || m.has(`${key}\0${folder}`);
+  const both = (name: string) => [ctx.changedSinceBase('ours', name), ctx.changedSinceBase('theirs', name)].every(Boolean);
+  return (o, t) => {
+    const across = [ctx.changedSinceBase('ours', `${t.key}\0${t.folder}`), ctx.changedSinceBase('theirs', `${o.key}\0${o.folder}`)];
+    if (across.some(Boolean)) return true;
+    folders ??= [...new Set(maps.flatMap((m) => [...m.values()].map((e) => e.folder)))].sort(compareStrings);
+    return folders.some((f) => f !== o.folder && f !== t.folder && !maps.some((m) => holds(m, o.key, f)) && both(`${o.key}\0${f}`));
+  };
 }
 
 /**
@@ -182,7 +196,7 @@ function pairCopies(a: {
   maps: [Messages, Messages, Messages];
   moved: ReadonlySet<string>;
   twins: Map<string, string>;
-  ctx: MergeContext;
+  oneMessage: OneMessage;
 }): void {
   const [base, ours, theirs] = a.maps;
   const byKey = (ids: string[], map: Messages) => {
@@ -202,8 +216,7 @@ function pairCopies(a: {
     const { key, blob } = ours.get(idsOurs[0]!)!;
     const removed = (side: Messages) => a.held.get(blob)!.filter((id) => base.get(id)!.key === key && !side.has(id) && !a.moved.has(id)).length;
     const limit = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
-    const may = (o: MessageEntry, t: MessageEntry) => movedAcross(a.ctx, o, t);
-    pair({ idsOurs, idsTheirs, maps: [ours, theirs], may, limit, twins: a.twins });
+    pair({ idsOurs, idsTheirs, maps: [ours, theirs], may: a.oneMessage, limit, twins: a.twins });
   }
 }
 

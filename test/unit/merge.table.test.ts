@@ -242,6 +242,21 @@ const rows: MergeRow[] = [
     decisions: [],
   },
   {
+    // Convergence fuzz (issue 10, seed 13001): deleted on one replica, moved out of INBOX to
+    // Archive on a second and to Trash on a third; both moves won against the deletion, which
+    // is the base. Both sides moved it out of INBOX, where no map holds it: one message.
+    name: 'same mail new in two folders, both moved it out of a third since the base: one message, the later move',
+    base: ['INBOX/cur/k9:2,S@b9'],
+    ours: ['Archive/cur/i2:2,S@b2', 'INBOX/cur/k9:2,S@b9'],
+    theirs: ['INBOX/cur/k9:2,S@b9', 'Trash/cur/i2:2,S@b2'],
+    expect: ['INBOX/cur/k9:2,S@b9', 'Trash/cur/i2:2,S@b2'],
+    changes: [
+      { i2: st(6, 'desktop'), 'i2\0INBOX': st(6, 'desktop'), 'i2\0Archive': st(6, 'desktop'), 'i2\0Trash': BEFORE_HISTORY },
+      { i2: st(7, 'laptop'), 'i2\0INBOX': st(7, 'laptop'), 'i2\0Trash': st(7, 'laptop'), 'i2\0Archive': BEFORE_HISTORY },
+    ],
+    decisions: ['move-conflict i2 theirs'],
+  },
+  {
     // The same when a side moved it out of the other's folder since the base (fetched into
     // INBOX on both, moved to Lists on one): one message, in the later folder.
     name: 'same mail fetched on both, moved out of INBOX there: one message, newer folder',
