@@ -94,9 +94,9 @@ function newKeysByBlob(base: Messages, side: Messages, other: Messages): Map<str
  *    that key and blob moved them (rule 7, when the other side left them alone), so only its
  *    new files beyond those count as added there: a copy made on one side is never paired
  *    with a file the other side moved.
- * Ids in `moved` (rule 7's pairs, already merged) are left out. The new files are paired
- * folder by folder first, then in id order; returns ours' id → theirs' id. The answer is
- * symmetric: swapping the sides inverts the map.
+ * Ids in `moved` (rule 7's pairs, already merged) are left out; `oneMessage` decides files
+ * of one key in two folders. The new files are paired folder by folder first, then by id;
+ * returns ours' id → theirs' id. The answer is symmetric: swapping the sides inverts the map.
  */
 export function findTwins(base: Messages, ours: Messages, theirs: Messages, a: { moved: ReadonlySet<string>; oneMessage: OneMessage }): Map<string, string> {
   const { moved, oneMessage } = a;
@@ -183,9 +183,8 @@ export function oneMessageByHistory(ctx: MergeContext, maps: [Messages, Messages
  * The second case of {@link findTwins}: pairs the new files of each key and blob in `held`
  * (blob → the base ids holding it) on both sides, as many as each side added beyond the base
  * files of that key and blob it removed (and rule 7 did not pair). A file new here in folder
- * Y and one new there in folder Z are one message only when history says so: one side changed
- * the files of that key in the other's folder since the merge base (`MergeContext.changedSinceBase`),
- * i.e. it held the message there and moved it on (the original, missing from a virtual base).
+ * Y and one new there in folder Z are one message only when history says so
+ * ({@link oneMessageByHistory}): the original, moved out and missing from a virtual base.
  * Two `cp`s into two folders on two replicas touch nothing in each other's folder, so both
  * copies stay. Which pairs are taken depends on the ids alone (`pair`), so it is symmetric.
  */
