@@ -25,6 +25,8 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
   const out = new Map<string, MessageEntry>();
   const done = new Set<string>();
   const oneMessage = oneMessageByHistory(ctx, [base, ours, theirs]);
+  let inputs: Set<MessageEntry> | undefined;
+  const given = (e: MessageEntry) => (inputs ??= new Set([...ours0.values(), ...theirs0.values()])).has(e);
 
   const movesOurs = findMoves(base, ours, theirs);
   const movesTheirs = findMoves(base, theirs, ours);
@@ -52,7 +54,7 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
   for (const [id, o] of ours) {
     if (done.has(id)) continue;
     const t = theirs.get(id);
-    if (t !== undefined && twoCopies(base.get(id), o, t, oneMessage)) {
+    if (t !== undefined && twoCopies(base.get(id), o, t, { oneMessage, given })) {
       out.set(`${id}\0${o.folder}`, o);
       out.set(`${id}\0${t.folder}`, t);
       continue;
@@ -83,9 +85,11 @@ export function mergeMessages(base0: Messages, ours0: Messages, theirs0: Message
  * history shows a side changed that key's files in the other's folder since the base. A
  * merge of partial snapshots (only the files either side changed, as a sync builds them)
  * meets two users' cps this way, without the original they copied, which neither changed.
+ * Only files the sides hold as they are (`given`) are asked about: a key this merge made
+ * (rule 6's rename of one of two contents under one key) has no history of its own.
  */
-function twoCopies(b: MessageEntry | undefined, o: MessageEntry, t: MessageEntry, oneMessage: OneMessage): boolean {
-  return b === undefined && o.blob === t.blob && o.folder !== t.folder && !oneMessage(o, t);
+function twoCopies(b: MessageEntry | undefined, o: MessageEntry, t: MessageEntry, a: { oneMessage: OneMessage; given: (e: MessageEntry) => boolean }): boolean {
+  return b === undefined && o.blob === t.blob && o.folder !== t.folder && a.given(o) && a.given(t) && !a.oneMessage(o, t);
 }
 
 /** Merges one id by the three-way rules (1–5); returns undefined when it ends deleted. */

@@ -257,6 +257,17 @@ const rows: MergeRow[] = [
     decisions: ['move-conflict i2 theirs'],
   },
   {
+    // Convergence fuzz (issue 10, seed 14004): another replica's k0 (other content) took this
+    // one's k0 in Trash, so this merge renames theirs to k0.mgS2 (rule 6); it is the original
+    // they moved out of INBOX, where this side renamed it to k0.mgS2 earlier. A key the merge
+    // made has no history of its own: one message, not two cps.
+    name: 'a rule-6 rename this merge makes meets the same rename here in another folder: one message',
+    base: ['INBOX/new/k0@S2'],
+    ours: ['INBOX/new/k0.mgS2@S2', 'Trash/new/k0@S1'],
+    theirs: ['Lists/rust/new/k0@S2', 'Trash/new/k0@S2'],
+    expect: ['Lists/rust/new/k0@S2', 'Trash/new/k0.mgS2@S2', 'Trash/new/k0@S1'],
+  },
+  {
     // The same when a side moved it out of the other's folder since the base (fetched into
     // INBOX on both, moved to Lists on one): one message, in the later folder.
     name: 'same mail fetched on both, moved out of INBOX there: one message, newer folder',
