@@ -24,6 +24,12 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
     olds.push(id);
   }
   if (olds.length === 0) return moves;
+  // Both sides moved it to one new id (the same move on both): rule 3 merges that id, and
+  // any other new file of that content here is a copy, not this message moved elsewhere.
+  const sharedNew = new Set<string>();
+  for (const [id, e] of side) if (!base.has(id) && other.get(id)?.blob === e.blob) sharedNew.add(e.blob);
+  if (sharedNew.size > 0) olds.splice(0, olds.length, ...olds.filter((id) => other.has(id) || !sharedNew.has(base.get(id)!.blob)));
+  if (olds.length === 0) return moves;
   const wanted = new Set(olds.map((id) => base.get(id)!.blob));
   const byBlob = new Map<string, string[]>();
   for (const [id, e] of side) {

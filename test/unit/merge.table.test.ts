@@ -268,6 +268,17 @@ const rows: MergeRow[] = [
     expect: ['Lists/rust/new/k0@S2', 'Trash/new/k0.mgS2@S2', 'Trash/new/k0@S1'],
   },
   {
+    // Convergence fuzz (issue 10, seed 15004): the same mv to Lists/rust on both sides, and a
+    // cp into Archive here. The cp was read as this side's move and the other's removal of
+    // INBOX as a deletion that won; later merges then dropped both files (a message lost).
+    name: 'the same move on both sides and a cp here: the moved message once, the cp kept',
+    base: ['INBOX/new/i1@I1'],
+    ours: ['Archive/new/i1@I1', 'Lists/rust/new/i1@I1'],
+    theirs: ['Lists/rust/new/i1@I1'],
+    expect: ['Archive/new/i1@I1', 'Lists/rust/new/i1@I1'],
+    decisions: [],
+  },
+  {
     // The same when a side moved it out of the other's folder since the base (fetched into
     // INBOX on both, moved to Lists on one): one message, in the later folder.
     name: 'same mail fetched on both, moved out of INBOX there: one message, newer folder',
