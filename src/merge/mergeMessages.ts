@@ -9,7 +9,7 @@ import { compareStrings, entryPath, sameEntry } from './entries.js';
 import { flagsOf } from '../maildir/name.js';
 import { mergeFlags } from './flags.js';
 import { chooseInfo } from './info.js';
-import { copiesLeftBehind, findMoves, findTwins, movedAcross } from './moves.js';
+import { copiesLeftBehind, findMoves, findTwins, type OneMessage, oneMessageByHistory } from './moves.js';
 import type { ThreeWay } from './types.js';
 
 type Messages = Map<string, MessageEntry>;
@@ -27,6 +27,9 @@ export function mergeMessages({ base: base0, ours: ours0, theirs: theirs0 }: Thr
   const sides = { base, ours, theirs };
   const out = new Map<string, MessageEntry>();
   const done = new Set<string>();
+  const oneMessage = oneMessageByHistory(ctx, [base, ours, theirs]);
+  let inputs: Set<MessageEntry> | undefined;
+  const given = (e: MessageEntry) => (inputs ??= new Set([...ours0.values(), ...theirs0.values()])).has(e);
 
   const movesOurs = findMoves(base, ours, theirs);
   const movesTheirs = findMoves(base, theirs, ours);
@@ -43,7 +46,7 @@ export function mergeMessages({ base: base0, ours: ours0, theirs: theirs0 }: Thr
     }
   }
 
-  for (const [idOurs, idTheirs] of findTwins(sides, { moved: done, ctx })) {
+  for (const [idOurs, idTheirs] of findTwins(sides, { moved: done, oneMessage })) {
     done.add(idOurs);
     done.add(idTheirs);
     const kept = mergeTwins([idOurs, idTheirs], sides, ctx);
@@ -54,7 +57,7 @@ export function mergeMessages({ base: base0, ours: ours0, theirs: theirs0 }: Thr
   for (const [id, o] of ours) {
     if (done.has(id)) continue;
     const t = theirs.get(id);
-    if (t !== undefined && twoCopies({ base: base.get(id), ours: o, theirs: t }, ctx)) {
+    if (t !== undefined && twoCopies({ base: base.get(id), ours: o, theirs: t }, { oneMessage, given })) {
       out.set(`${id}\0${o.folder}`, o);
       out.set(`${id}\0${t.folder}`, t);
       continue;
@@ -85,9 +88,14 @@ export function mergeMessages({ base: base0, ours: ours0, theirs: theirs0 }: Thr
  * history shows a side changed that key's files in the other's folder since the base. A
  * merge of partial snapshots (only the files either side changed, as a sync builds them)
  * meets two users' cps this way, without the original they copied, which neither changed.
+ * Only files the sides hold as they are (`given`) are asked about: a key this merge made
+ * (rule 6's rename of one of two contents under one key) has no history of its own.
  */
-function twoCopies({ base: b, ours: o, theirs: t }: ThreeWay<MessageEntry | undefined, MessageEntry>, ctx: MergeContext): boolean {
-  return b === undefined && o.blob === t.blob && o.folder !== t.folder && !movedAcross(ctx, o, t);
+function twoCopies(
+  { base: b, ours: o, theirs: t }: ThreeWay<MessageEntry | undefined, MessageEntry>,
+  a: { oneMessage: OneMessage; given: (e: MessageEntry) => boolean },
+): boolean {
+  return b === undefined && o.blob === t.blob && o.folder !== t.folder && a.given(o) && a.given(t) && !a.oneMessage(o, t);
 }
 
 /** Merges one id by the three-way rules (1–5); returns undefined when it ends deleted. */

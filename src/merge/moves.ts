@@ -25,6 +25,12 @@ export function findMoves(base: Messages, side: Messages, other: Messages): Map<
     olds.push(id);
   }
   if (olds.length === 0) return moves;
+  // Both sides moved it to one new id (the same move on both): rule 3 merges that id, and
+  // any other new file of that content here is a copy, not this message moved elsewhere.
+  const sharedNew = new Set<string>();
+  for (const [id, e] of side) if (!base.has(id) && other.get(id)?.blob === e.blob) sharedNew.add(e.blob);
+  if (sharedNew.size > 0) olds.splice(0, olds.length, ...olds.filter((id) => other.has(id) || !sharedNew.has(base.get(id)!.blob)));
+  if (olds.length === 0) return moves;
   const wanted = new Set(olds.map((id) => base.get(id)!.blob));
   const byBlob = new Map<string, string[]>();
   for (const [id, e] of side) {
@@ -95,12 +101,12 @@ function newKeysByBlob(base: Messages, side: Messages, other: Messages): Map<str
  *    that key and blob moved them (rule 7, when the other side left them alone), so only its
  *    new files beyond those count as added there: a copy made on one side is never paired
  *    with a file the other side moved.
- * Ids in `moved` (rule 7's pairs, already merged) are left out. The new files are paired
- * folder by folder first, then in id order; returns ours' id → theirs' id. The answer is
- * symmetric: swapping the sides inverts the map.
+ * Ids in `moved` (rule 7's pairs, already merged) are left out; `oneMessage` decides files
+ * of one key in two folders. The new files are paired folder by folder first, then by id;
+ * returns ours' id → theirs' id. The answer is symmetric: swapping the sides inverts the map.
  */
-export function findTwins({ base, ours, theirs }: ThreeWay<Messages>, a: { moved: ReadonlySet<string>; ctx: MergeContext }): Map<string, string> {
-  const { moved, ctx } = a;
+export function findTwins({ base, ours, theirs }: ThreeWay<Messages>, a: { moved: ReadonlySet<string>; oneMessage: OneMessage }): Map<string, string> {
+  const { moved, oneMessage } = a;
   const twins = new Map<string, string>();
   const newOurs = newIds({ base, side: ours, other: theirs }, moved);
   if (newOurs.length === 0) return twins;
@@ -113,8 +119,8 @@ export function findTwins({ base, ours, theirs }: ThreeWay<Messages>, a: { moved
   const held = new Map<string, string[]>();
   for (const [id, e] of base) if (candidates.has(e.blob)) held.set(e.blob, [...(held.get(e.blob) ?? []), id]);
   for (const blob of held.keys()) candidates.delete(blob);
-  if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins, ctx });
-  if (candidates.size > 0) pairFetched({ candidates, newOurs, newTheirs, maps: [ours, theirs], twins, ctx });
+  if (held.size > 0) pairCopies({ held, newOurs, newTheirs, maps: [base, ours, theirs], moved, twins, oneMessage });
+  if (candidates.size > 0) pairFetched({ candidates, newOurs, newTheirs, maps: [ours, theirs], twins, oneMessage });
   return twins;
 }
 
@@ -133,7 +139,7 @@ function pairFetched(a: {
   newTheirs: string[];
   maps: [Messages, Messages];
   twins: Map<string, string>;
-  ctx: MergeContext;
+  oneMessage: OneMessage;
 }): void {
   const [ours, theirs] = a.maps;
   const oneKey = (map: Messages) => {
@@ -151,28 +157,41 @@ function pairFetched(a: {
     return out;
   };
   const theirsByBlob = byBlob(a.newTheirs, theirs);
-  const may = (o: MessageEntry, t: MessageEntry) => o.key !== t.key || movedAcross(a.ctx, o, t);
+  const may = (o: MessageEntry, t: MessageEntry) => o.key !== t.key || a.oneMessage(o, t);
   for (const [blob, idsOurs] of byBlob(a.newOurs, ours)) {
     pair({ idsOurs, idsTheirs: theirsByBlob.get(blob) ?? [], maps: [ours, theirs], may, limit: Infinity, twins: a.twins });
   }
 }
 
+/** Tells whether `o` (new here) and `t` (new there), files of one key in two folders, are one message. */
+export type OneMessage = (o: MessageEntry, t: MessageEntry) => boolean;
+
 /**
- * Tells whether `o` (new here) and `t` (new there), files of one key in two folders, are one
- * message by history: one side changed that key's files in the other's folder since the merge
- * base, i.e. held the message there and moved it on.
+ * Decides by history whether two files of one key in two folders, new on the two sides, are
+ * one message (else two `cp`s): a side changed that key's files in the other's folder since
+ * the merge base (it held the message there and moved it on), or both sides changed them in
+ * a third folder where none of the three maps holds the key (both moved it out of there, and
+ * the base lost it to a deletion both moves won against). The folders looked at for the
+ * third are those of the three maps, listed only when the first test fails (a rare case).
  */
-export function movedAcross(ctx: MergeContext, o: MessageEntry, t: MessageEntry): boolean {
-  return ctx.changedSinceBase('ours', `${t.key}\0${t.folder}`) || ctx.changedSinceBase('theirs', `${o.key}\0${o.folder}`);
+export function oneMessageByHistory(ctx: MergeContext, maps: [Messages, Messages, Messages]): OneMessage {
+  let folders: string[] | undefined;
+  const holds = (m: Messages, key: string, folder: string) => m.get(key)?.folder === folder || m.has(`${key}\0${folder}`);
+  const both = (name: string) => [ctx.changedSinceBase('ours', name), ctx.changedSinceBase('theirs', name)].every(Boolean);
+  return (o, t) => {
+    const across = [ctx.changedSinceBase('ours', `${t.key}\0${t.folder}`), ctx.changedSinceBase('theirs', `${o.key}\0${o.folder}`)];
+    if (across.some(Boolean)) return true;
+    folders ??= [...new Set(maps.flatMap((m) => [...m.values()].map((e) => e.folder)))].sort(compareStrings);
+    return folders.some((f) => f !== o.folder && f !== t.folder && !maps.some((m) => holds(m, o.key, f)) && both(`${o.key}\0${f}`));
+  };
 }
 
 /**
  * The second case of {@link findTwins}: pairs the new files of each key and blob in `held`
  * (blob → the base ids holding it) on both sides, as many as each side added beyond the base
  * files of that key and blob it removed (and rule 7 did not pair). A file new here in folder
- * Y and one new there in folder Z are one message only when history says so: one side changed
- * the files of that key in the other's folder since the merge base (`MergeContext.changedSinceBase`),
- * i.e. it held the message there and moved it on (the original, missing from a virtual base).
+ * Y and one new there in folder Z are one message only when history says so
+ * ({@link oneMessageByHistory}): the original, moved out and missing from a virtual base.
  * Two `cp`s into two folders on two replicas touch nothing in each other's folder, so both
  * copies stay. Which pairs are taken depends on the ids alone (`pair`), so it is symmetric.
  */
@@ -183,7 +202,7 @@ function pairCopies(a: {
   maps: [Messages, Messages, Messages];
   moved: ReadonlySet<string>;
   twins: Map<string, string>;
-  ctx: MergeContext;
+  oneMessage: OneMessage;
 }): void {
   const [base, ours, theirs] = a.maps;
   const byKey = (ids: string[], map: Messages) => {
@@ -203,8 +222,7 @@ function pairCopies(a: {
     const { key, blob } = ours.get(idsOurs[0]!)!;
     const removed = (side: Messages) => a.held.get(blob)!.filter((id) => base.get(id)!.key === key && !side.has(id) && !a.moved.has(id)).length;
     const limit = Math.min(idsOurs.length - removed(ours), idsTheirs.length - removed(theirs));
-    const may = (o: MessageEntry, t: MessageEntry) => movedAcross(a.ctx, o, t);
-    pair({ idsOurs, idsTheirs, maps: [ours, theirs], may, limit, twins: a.twins });
+    pair({ idsOurs, idsTheirs, maps: [ours, theirs], may: a.oneMessage, limit, twins: a.twins });
   }
 }
 

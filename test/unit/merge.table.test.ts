@@ -257,6 +257,43 @@ const rows: MergeRow[] = [
     decisions: [],
   },
   {
+    // Convergence fuzz (issue 10, seed 13001): deleted on one replica, moved out of INBOX to
+    // Archive on a second and to Trash on a third; both moves won against the deletion, which
+    // is the base. Both sides moved it out of INBOX, where no map holds it: one message.
+    name: 'same mail new in two folders, both moved it out of a third since the base: one message, the later move',
+    base: ['INBOX/cur/k9:2,S@b9'],
+    ours: ['Archive/cur/i2:2,S@b2', 'INBOX/cur/k9:2,S@b9'],
+    theirs: ['INBOX/cur/k9:2,S@b9', 'Trash/cur/i2:2,S@b2'],
+    expect: ['INBOX/cur/k9:2,S@b9', 'Trash/cur/i2:2,S@b2'],
+    changes: [
+      { i2: st(6, 'desktop'), 'i2\0INBOX': st(6, 'desktop'), 'i2\0Archive': st(6, 'desktop'), 'i2\0Trash': BEFORE_HISTORY },
+      { i2: st(7, 'laptop'), 'i2\0INBOX': st(7, 'laptop'), 'i2\0Trash': st(7, 'laptop'), 'i2\0Archive': BEFORE_HISTORY },
+    ],
+    decisions: ['move-conflict i2 theirs'],
+  },
+  {
+    // Convergence fuzz (issue 10, seed 14004): another replica's k0 (other content) took this
+    // one's k0 in Trash, so this merge renames theirs to k0.mgS2 (rule 6); it is the original
+    // they moved out of INBOX, where this side renamed it to k0.mgS2 earlier. A key the merge
+    // made has no history of its own: one message, not two cps.
+    name: 'a rule-6 rename this merge makes meets the same rename here in another folder: one message',
+    base: ['INBOX/new/k0@S2'],
+    ours: ['INBOX/new/k0.mgS2@S2', 'Trash/new/k0@S1'],
+    theirs: ['Lists/rust/new/k0@S2', 'Trash/new/k0@S2'],
+    expect: ['Lists/rust/new/k0@S2', 'Trash/new/k0.mgS2@S2', 'Trash/new/k0@S1'],
+  },
+  {
+    // Convergence fuzz (issue 10, seed 15004): the same mv to Lists/rust on both sides, and a
+    // cp into Archive here. The cp was read as this side's move and the other's removal of
+    // INBOX as a deletion that won; later merges then dropped both files (a message lost).
+    name: 'the same move on both sides and a cp here: the moved message once, the cp kept',
+    base: ['INBOX/new/i1@I1'],
+    ours: ['Archive/new/i1@I1', 'Lists/rust/new/i1@I1'],
+    theirs: ['Lists/rust/new/i1@I1'],
+    expect: ['Archive/new/i1@I1', 'Lists/rust/new/i1@I1'],
+    decisions: [],
+  },
+  {
     // The same when a side moved it out of the other's folder since the base (fetched into
     // INBOX on both, moved to Lists on one): one message, in the later folder.
     name: 'same mail fetched on both, moved out of INBOX there: one message, newer folder',
