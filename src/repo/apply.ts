@@ -5,9 +5,10 @@
  *      a tree that cannot be written here is refused before anything moves,
  *   1. write the journal `.git/mailgit/apply.json` {from, to} (tmp, fsync, rename),
  *   2. move the branch to `to` (compare-and-swap),
- *   3. make sure every folder written into has `cur/ new/ tmp/`, then make every new or
- *      renamed file appear: a rename of the old name when the client still has it, else
- *      the blob written to the folder's `tmp/`, fsynced, renamed in,
+ *   3. make sure every folder written into has `cur/ new/ tmp/` (a new marker for a
+ *      folder already on disk is left in the tree only, as a record leaves it), then make
+ *      every new or renamed file appear: a rename of the old name when the client still
+ *      has it, else the blob written to the folder's `tmp/`, fsynced, renamed in,
  *   4. only then remove names that are gone, and folders whose marker went and that hold
  *      nothing,
  *   5. fsync the touched directories, drop their cache entries, then the journal.

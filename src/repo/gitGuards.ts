@@ -32,7 +32,56 @@ function refuse(text: string): string {
 }
 
 const MOVE_MAIN =
-  'refusing to move main with plain git in a mail repo (mail history changes only through `mailgit commit` and `mailgit sync`); if git already changed files, run `git reset --merge`';
+  'refusing to move main with plain git in a mail repo (mail history changes only through `mailgit commit` and `mailgit sync`); files git already changed are put back by the next mailgit command';
+
+/**
+ * A shell function for the hooks: `complete_folders A B` gives every folder a path of
+ * the diff between commits A and B is in, that both commits have and that git left on
+ * disk, back the `cur/ new/ tmp/` it lacks. git removes a directory it emptied, so `git checkout
+ * HEAD~1` then `git checkout main` (or a refused `git reset --hard HEAD~1`) can leave a
+ * folder without `cur/` (its last message there went since), which clients cannot open.
+ * It runs in plain git's own command, at the moment git itself changed those folders, so
+ * a record still never writes into a client's folder (the `rm -rf` race, scan.ts), a
+ * folder git did not touch is left alone, and a folder only one of the commits has is not
+ * made whole (git removes what it wrote of it when the checkout goes back; directories of
+ * ours would stay and bring a removed folder back).
+ */
+const COMPLETE_FOLDERS = `complete_folders() {
+  git diff-tree -r --name-only -z --no-renames "$1" "$2" 2>/dev/null | tr '\\0' '\\n' |
+    sed -n -e 's,/cur/[^/]*$,,p' -e 's,/new/[^/]*$,,p' -e 's,^cur/[^/]*$,.,p' -e 's,^new/[^/]*$,.,p' -e 's,/maildirfolder$,,p' |
+    sort -u | while IFS= read -r f; do
+      [ -d "$f" ] || continue
+      for c in "$1" "$2"; do [ -n "$(git ls-tree --name-only "$c" -- "$f/maildirfolder" "$f/cur" "$f/new" 2>/dev/null)" ] || continue 2; done
+      for s in cur new tmp; do [ -d "$f/$s" ] || mkdir "$f/$s"; done
+    done
+}`;
+
+/**
+ * A shell function for the reference-transaction hook: `complete_all` makes whole every
+ * folder of the index on disk (its marker listed, one `git ls-files`; and a root Maildir
+ * with `tmp/`). Run when git resets the checked-out branch to the commit it is at
+ * (`git reset --hard`, `git stash`) or drops a stash entry (`git stash pop`): the reset
+ * removes what the index held beyond HEAD (a staged client rename, the only message of a
+ * `cur/`), the pop what the stash deleted, and no commit pair says where. git itself
+ * writes into the folders at that moment (a reset writes HEAD's files back into every
+ * one), so this is no new race with a client's `rm -rf`.
+ */
+const COMPLETE_ALL = `complete_all() {
+  git ls-files -z -- ':(glob)**/maildirfolder' 2>/dev/null | tr '\\0' '\\n' | sed -n 's,/maildirfolder$,,p' |
+    while IFS= read -r f; do
+      [ -d "$f" ] || continue
+      for s in cur new tmp; do [ -d "$f/$s" ] || mkdir "$f/$s"; done
+    done
+  if [ -d tmp ]; then for s in cur new; do [ -d "$s" ] || mkdir "$s"; done; fi
+}`;
+
+/** The post-checkout hook: after a checkout that moved HEAD, the folders it changed are made whole ({@link COMPLETE_FOLDERS}). */
+const POST_CHECKOUT = `#!/bin/sh
+${MARK}
+${COMPLETE_FOLDERS}
+[ "$1" = "$2" ] || complete_folders "$1" "$2"
+exit 0
+`;
 
 /** Where the reference-transaction hook notes the commits it refused to move `main` to, one a line (see refusedMove.ts). */
 export const REFUSED_MOVES = 'refused-moves';
@@ -44,44 +93,41 @@ export const REFUSED_MOVES = 'refused-moves';
  * from a deleted branch. A refused update first appends its target commit to
  * `.git/mailgit/refused-moves`: `git reset --hard`, `git merge` and `git checkout -B`
  * write that commit's tree into the index and the work tree before they ask, and the
- * next record puts HEAD's mail back from it (refusedMove.ts).
+ * next record puts HEAD's mail back from it (refusedMove.ts); and the folders that
+ * rewrite emptied are made whole at once ({@link COMPLETE_FOLDERS}), so that a client
+ * can open them before that record. The same is done when git moves another branch that
+ * is checked out (`git reset --hard` there), which mailgit does not record on.
  */
 const REFERENCE_TRANSACTION = `#!/bin/sh
 ${MARK}
 [ "$1" = prepared ] || exit 0
+${COMPLETE_FOLDERS}
+${COMPLETE_ALL}
 case "$GIT_REFLOG_ACTION" in
 pull*) ${refuse('refusing git pull in a mail repo (git merges mail by file name, which doubles and resurrects messages): run `mailgit sync`')} ;;
 rebase*) ${refuse('refusing git rebase in a mail repo: run `mailgit sync`; if one was started, run `git rebase --abort`')} ;;
 esac
+head=$(git symbolic-ref -q HEAD)
 while read -r old new ref; do
-  [ "$ref" = refs/heads/main ] || continue
+  if [ "$ref" != refs/heads/main ]; then
+    # Another branch checked out (mailgit refuses to record there) that git moved, as
+    # \`git reset --hard\` on it does after rewriting the work tree: folders made whole too.
+    # \`git stash pop\` drops its entry after it changed the work tree.
+    [ "$ref" = refs/stash ] && complete_all </dev/null
+    [ "$ref" = "$head" ] || continue
+    if [ "$old" = "$new" ]; then complete_all </dev/null; else complete_folders "$old" "$new" </dev/null; fi
+    continue
+  fi
   case "$new" in *[!0]*) ;; *) ${refuse(MOVE_MAIN)} ;; esac
   case "$old" in *[!0]*) ;; *) old=$(git rev-parse -q --verify refs/heads/main) || continue ;; esac
-  [ "$old" = "$new" ] && continue
+  if [ "$old" = "$new" ]; then
+    [ "$ref" = "$head" ] && complete_all </dev/null
+    continue
+  fi
   { d=$(git rev-parse --absolute-git-dir) && mkdir -p "$d/mailgit" && echo "$new" >>"$d/mailgit/${REFUSED_MOVES}"; } 2>/dev/null
+  complete_folders "$old" "$new" </dev/null
   ${refuse(MOVE_MAIN)}
 done
-exit 0
-`;
-
-/**
- * The post-checkout hook: git removes a directory it emptied, so `git checkout HEAD~1`
- * then `git checkout main` can leave a folder without `cur/` (the last message there was
- * deleted since), which clients cannot open. After a checkout that moved HEAD, every
- * folder a changed path is in that git left on disk gets back the `cur/ new/ tmp/` it
- * lacks: in plain git's own command, at the moment git itself changed those folders, so
- * a record still never writes into a client's folder (the `rm -rf` race, scan.ts) and a
- * folder git did not touch is left alone.
- */
-const POST_CHECKOUT = `#!/bin/sh
-${MARK}
-[ "$1" = "$2" ] && exit 0
-git diff-tree -r --name-only -z --no-renames "$1" "$2" 2>/dev/null | tr '\\0' '\\n' |
-  sed -n -e 's,/cur/[^/]*$,,p' -e 's,/new/[^/]*$,,p' -e 's,^cur/[^/]*$,.,p' -e 's,^new/[^/]*$,.,p' -e 's,/maildirfolder$,,p' |
-  sort -u | while IFS= read -r f; do
-    [ -d "$f" ] || continue
-    for s in cur new tmp; do [ -d "$f/$s" ] || mkdir "$f/$s"; done
-  done
 exit 0
 `;
 

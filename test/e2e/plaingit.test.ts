@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { addFlags, addRemote, arrive, bareHub, cloneReplica, deliver, expectDiskIsHead, messagesAt, mg, remove } from '../helpers/replica.js';
@@ -163,13 +163,14 @@ describe('what would destroy mail is refused, naming the mailgit command', () =>
       if (existsSync(join(a, '.git', 'MERGE_HEAD'))) expect(plain(a, ['merge', '--abort']).code).toBe(0);
     }
     // A fast-forward merge changes files before git moves the branch: the hook refuses the
-    // move and names `git reset --merge`, which puts the files back. A merge commit is
-    // refused before it is made, naming `git merge --abort`.
+    // move and says that the next mailgit command puts them back (`git reset --merge` does
+    // too, but drops a message a person `git add`ed). A merge commit is refused before it
+    // is made, naming `git merge --abort`.
     const cHead = gitOut(c, ['rev-parse', 'HEAD']).trim();
     expect(plain(c, ['fetch', '-q', 'origin']).code).toBe(0);
     const ff = plain(c, ['merge', '-q', 'origin/main']);
     expect(ff.code).not.toBe(0);
-    expect(ff.out).toMatch(/git reset --merge/);
+    expect(ff.out).toMatch(/put back by the next mailgit command/);
     expect(plain(c, ['reset', '-q', '--merge']).code).toBe(0);
     const noff = plain(c, ['merge', '-q', '--no-ff', 'origin/main']);
     expect(noff.code).not.toBe(0);
@@ -266,6 +267,45 @@ describe('what git can still do never doubles or loses mail', () => {
     expect(existsSync(join(a, '.git', 'mailgit', 'refused-moves'))).toBe(false);
   });
 
+  it('a refused git reset --hard that empties a cur/ leaves the folder whole at once, for the client before any mailgit command', () => {
+    const a = adopted();
+    const k = arrive(a, 'in Work', 'Work');
+    mg(a, ['commit']);
+    addFlags(a, k, 'S');
+    mg(a, ['commit']);
+    expect(plain(a, ['reset', '-q', '--hard', 'HEAD~1']).code).not.toBe(0);
+    for (const sub of ['cur', 'new', 'tmp']) expect(existsSync(join(a, 'Work', sub)), `Work/${sub} after the reset`).toBe(true);
+    addFlags(a, k, 'F'); // the client files it into cur/ (ENOENT when git removed cur/)
+    mg(a, ['commit']);
+    expect(
+      messagesAt(a)
+        .get(k)!
+        .map((m) => m.path),
+    ).toEqual([`Work/cur/${k}:2,FS`]);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+  });
+
+  it('git stash of a staged rename that was the only message of a cur/, and its pop, leave the folder whole', () => {
+    const a = adopted();
+    const k = arrive(a, 'in Work', 'Work');
+    mg(a, ['commit']);
+    addFlags(a, k, 'S'); // Work/new/k → Work/cur/k:2,S, the only message in Work/cur/
+    expect(plain(a, ['add', '-A']).code).toBe(0);
+    expect(plain(a, ['stash', '-q']).code).toBe(0);
+    expect(existsSync(join(a, 'Work', 'cur')), 'Work/cur after the stash').toBe(true);
+    expect(plain(a, ['stash', 'pop', '-q']).code).toBe(0);
+    expect(existsSync(join(a, 'Work', 'new')), 'Work/new after the pop').toBe(true);
+    mg(a, ['commit']);
+    expect(
+      messagesAt(a)
+        .get(k)!
+        .map((m) => m.path),
+    ).toEqual([`Work/cur/${k}:2,S`]);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+  });
+
   it('two new names of one key with the same bytes are recorded once; different bytes are both kept', () => {
     const a = adopted();
     const dir = join(a, 'INBOX', 'cur');
@@ -325,16 +365,20 @@ describe('odd HEAD states: one line naming the way back, then nothing lost', () 
     const a = adopted();
     const only = arrive(a, 'the only one in Work', 'Work');
     addFlags(a, only, 'S');
+    addFlags(a, arrive(a, 'in a folder removed since', 'Gone'), 'S');
     mg(a, ['commit']);
     remove(a, only);
+    rmSync(join(a, 'Gone'), { recursive: true });
     mg(a, ['commit']);
     expect(plain(a, ['checkout', '-q', 'HEAD~1']).code).toBe(0);
     expect(existsSync(join(a, 'Work', 'cur', `${only}:2,S`))).toBe(true);
     expect(plain(a, ['checkout', '-q', 'main']).code).toBe(0);
     for (const sub of ['cur', 'new', 'tmp']) expect(existsSync(join(a, 'Work', sub)), `Work/${sub} after the checkout`).toBe(true);
+    expect(existsSync(join(a, 'Gone')), 'a folder main removed is not made whole').toBe(false);
     mg(a, ['commit']);
     for (const sub of ['cur', 'new', 'tmp']) expect(existsSync(join(a, 'Work', sub)), `Work/${sub} after the commit`).toBe(true);
     expect(gitOut(a, ['ls-tree', '--name-only', 'HEAD', 'Work/']).trim()).toBe('Work/maildirfolder');
+    expect(gitOut(a, ['ls-tree', '--name-only', 'HEAD', 'Gone/']).trim()).toBe('');
     expect(gitStatus(a)).toBe('');
     expectDiskIsHead(a);
   });

@@ -1,7 +1,9 @@
 /**
  * Plain git commands interleaved: random client changes on two replicas, random plain
  * git commands on one of them (status, stash, stash pop, checkout -f, reset --hard,
- * commit -a, pull, merge, checkout of an old commit, another branch) and mailgit
+ * commit -a, pull, merge, checkout of an old commit, another branch, resets and a
+ * `checkout -B main` to an old commit that the hook refuses after git rewrote the
+ * Maildir) and mailgit
  * commands between them. After every mailgit command that succeeds: `git status` is
  * clean, the Maildir equals HEAD, no folder holds two names of one key. A mailgit
  * command may only fail with exit 78, naming a command that leads back, which the
@@ -79,6 +81,13 @@ const PLAIN: [number, string[][]][] = [
   [1, [['checkout', '-q', '-B', 'other']]],
   [1, [['checkout', '-q', 'HEAD~1']]],
   [1, [['reset', '-q', '--hard', 'HEAD~1']]],
+  // Refused moves of main after git rewrote the index and the work tree (or only the
+  // index) (docs/design.md, "Plain git"). Not `add -A` yet: with it, shard 4/4 found a
+  // staged name the client renamed since left in the index (git status not clean) and a
+  // doubled key after stash and pop (open, docs/design.md).
+  [1, [['reset', '-q', '--hard', 'HEAD~2']]],
+  [1, [['reset', '-q', '--mixed', 'HEAD~1']]],
+  [1, [['checkout', '-q', '-B', 'main', 'HEAD~1']]],
 ];
 
 function pickPlain(r: Rand): string[][] {
@@ -123,11 +132,16 @@ async function runCase(seed: number): Promise<void> {
   const steps = r.int(25, 40);
   for (let i = 0; i < steps; i++) {
     const what = r.int(0, 9);
-    if (what <= 3) clientStep(r, r.chance(0.7) ? a : b, deleted, log);
-    else if (what <= 6) {
-      for (const cmd of pickPlain(r)) log.push(`git ${cmd.join(' ')} → ${plain(a, cmd)}`);
-    } else if (what === 7) mailgitVerb(a, ['commit'], log);
-    else mailgitVerb(r.chance(0.6) ? a : b, ['sync'], log);
+    try {
+      if (what <= 3) clientStep(r, r.chance(0.7) ? a : b, deleted, log);
+      else if (what <= 6) {
+        for (const cmd of pickPlain(r)) log.push(`git ${cmd.join(' ')} → ${plain(a, cmd)}`);
+      } else if (what === 7) mailgitVerb(a, ['commit'], log);
+      else mailgitVerb(r.chance(0.6) ? a : b, ['sync'], log);
+    } catch (e) {
+      // A client that cannot do its step (a folder without cur/) fails with the op log too.
+      throw (e as Error).message.includes('\nseed ') ? e : new Error(`${(e as Error).message}\n${log.join('\n')}`);
+    }
   }
   for (const repo of [a, b, a]) mailgitVerb(repo, ['sync'], log);
   expect(gitOut(a, ['rev-parse', 'HEAD^{tree}']), log.join('\n')).toBe(gitOut(b, ['rev-parse', 'HEAD^{tree}']));
