@@ -17,7 +17,10 @@
  *
  * A table changed on one side only is taken as it is, and the other side — and the base,
  * whose letters are that side's — are re-lettered to it where it gives a keyword another
- * letter: after a criss-cross of merges (each replica settled the same clash against a
+ * letter; so is a table both sides changed alike (the base is re-lettered to it: with the
+ * base's old letters, a keyword one side took off a message would read as a letter removed
+ * and another added, and come back; found by the keyword-name property,
+ * `test/unit/keywords.property.test.ts`): after a criss-cross of merges (each replica settled the same clash against a
  * different base), one side's table may name the other's keywords with swapped letters,
  * and taking it without re-lettering turned the other side's `$Junk` into whatever that
  * table gives its letter (found by the random two-way test with keywords, seed 39695).
@@ -98,10 +101,12 @@ export function settleKeywordTables(sides: Sides, layout: Layout = 'fs'): Sides 
     if (!isKeywordTable(path)) continue;
     const t = sides.theirs.files.get(path);
     const b = sides.base.files.get(path);
-    if (t === undefined || o.content === undefined || t.content === undefined || sameFile(o, t)) continue;
+    if (t === undefined || o.content === undefined || t.content === undefined || (sameFile(o, t) && sameFile(b, o))) continue;
     const [kb, ko, kt] = [b?.content ?? null, o.content, t.content].map((x) => KeywordLetters.parse(x));
-    // Changed on one side: that side's table, as it is (a criss-cross merge may have given its keywords other letters).
-    const oneSided = sameFile(b, o) ? t : sameFile(b, t) ? o : undefined;
+    // Changed on one side, or alike on both: that table, as it is (a criss-cross merge may have given its keywords
+    // other letters; the base is re-lettered to it even when both sides agree, so a keyword one side took off a
+    // message still reads as taken off).
+    const oneSided = sameFile(b, o) || sameFile(o, t) ? t : sameFile(b, t) ? o : undefined;
     const merged = oneSided ? KeywordLetters.parse(oneSided.content ?? null) : mergeKeywordTables(kb, ko, kt);
     const table = oneSided ?? { blob: '', content: merged.format() };
     const dir = path === KEYWORDS_FILE ? '' : path.slice(0, -KEYWORDS_FILE.length - 1);

@@ -215,6 +215,18 @@ const rows: MergeRow[] = [
     },
     decisions: [],
   },
+  {
+    name: 'keywords: both sides re-lettered the table alike → the base is re-lettered too, so a keyword one side took off stays off (found by the keyword-name property)',
+    base: ['INBOX/cur/k1:2,a', 'INBOX/cur/k2:2,a'],
+    ours: ['INBOX/cur/k1:2,b', 'INBOX/cur/k2:2,Sb'],
+    theirs: ['INBOX/cur/k1:2,', 'INBOX/cur/k2:2,b'],
+    expect: ['INBOX/cur/k1:2,', 'INBOX/cur/k2:2,Sb'],
+    baseFiles: { 'INBOX/dovecot-keywords': { blob: 'kw0', content: '0 $Label1\n' } },
+    oursFiles: { 'INBOX/dovecot-keywords': { blob: 'kw1', content: '1 $Label1\n' } },
+    theirsFiles: { 'INBOX/dovecot-keywords': { blob: 'kw1', content: '1 $Label1\n' } },
+    expectFiles: { 'INBOX/dovecot-keywords': { blob: 'kw1', content: '1 $Label1\n' } },
+    decisions: [],
+  },
 
   // Rule 3: new on either side.
   {
