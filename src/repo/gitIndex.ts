@@ -33,7 +33,7 @@ import { git } from '../git/run.js';
 import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { installGitGuards } from './gitGuards.js';
-import { checkHeadState, GitStateError } from './headState.js';
+import { checkNothingHalfDone, checkOnMain, GitStateError } from './headState.js';
 import { MARKER } from '../maildir/layout.js';
 
 /** Bumped when the guards change, so that every replica installs them again once. */
@@ -130,8 +130,8 @@ async function writeIndex(repo: Repo, args: string[], opts: { input?: string; fr
  */
 export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}): Promise<void> {
   const s = await loadState(repo);
-  checkHeadState(repo, s?.known ?? s?.head ?? null);
-  if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo);
+  // Order: what is half done, then unmerged paths, then the branch; each way back works only once the one before is done.
+  checkNothingHalfDone(repo);
   if (s && s.stamp !== (await indexStamp(repo))) {
     // An index git cannot read is no merge stopped half way: it is rebuilt after the record.
     const unmerged = (await git([...SPLIT, 'ls-files', '-u', '-z'], { cwd: repo.root }).catch(() => null))?.stdout ?? [];
@@ -139,6 +139,8 @@ export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}
       throw new GitStateError('the git index has unmerged paths (a plain git stash pop, merge or checkout stopped on a conflict)', 'git reset --merge');
     }
   }
+  checkOnMain(repo, s?.known ?? s?.head ?? null);
+  if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo);
 }
 
 /** A move of the index for {@link syncGitIndex}: from one commit (null: none yet) to another, and the paths that changed. */

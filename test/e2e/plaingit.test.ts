@@ -422,5 +422,21 @@ describe('odd HEAD states: one line naming the way back, then nothing lost', () 
     expect(gitStatus(a)).toBe('');
     expect(doubled(a)).toEqual([]);
     expectDiskIsHead(a);
+
+    // The same conflict on another branch: `git checkout main` fails while paths are
+    // unmerged, so the unmerged paths are named first, then the branch (plaingit seed 630586).
+    writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 four\n');
+    expect(plain(a, ['stash', '-q']).code).toBe(0);
+    expect(plain(a, ['checkout', '-q', '-b', 'other']).code).toBe(0);
+    writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 five\n');
+    expect(plain(a, ['-c', 'core.hooksPath=/dev/null', 'commit', '-q', '-a', '-m', 'on other']).code).toBe(0);
+    expect(plain(a, ['stash', 'pop', '-q']).code).not.toBe(0);
+    refused(a, /unmerged paths.*run `git reset --merge`/);
+    expect(plain(a, ['reset', '-q', '--merge']).code).toBe(0);
+    refused(a, /branch "other" is checked out.*run `git checkout main`/);
+    expect(plain(a, ['checkout', '-q', 'main']).code).toBe(0);
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+    expectDiskIsHead(a);
   });
 });
