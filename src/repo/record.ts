@@ -166,7 +166,7 @@ export class RecordSession {
     const lines = formatEvents(events);
     const now = Date.now();
     const message = await commitMessage(repo, scan, { lines, given: opts.message, now });
-    const commit = await this.commit({ ref: BRANCH, parent: scan.head, edits: scan.edits, message, when: now / 1000 });
+    const commit = await this.commit({ ref: BRANCH, parent: scan.head, edits: scan.edits, dirSizes: scan.dirSizes, message, when: now / 1000 });
     perfMark('record: committed');
     this.cache?.advance(scan.head, commit, scan.edits);
     await saveDirState(repo, { ...scan.state, head: commit });

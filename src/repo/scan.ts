@@ -52,6 +52,8 @@ export interface Scan {
   unwritten: string[];
   /** Messages whose bytes changed under the same name: the new blob, and HEAD's (`was`). */
   edited: EditedMessage[];
+  /** How many entries HEAD's tree has in each message directory compared (for the commit's choice of tree writer). */
+  dirSizes: Map<string, number>;
   state: DirState;
 }
 
@@ -383,6 +385,8 @@ interface Compared {
   full: string[];
   /** HEAD's names of each directory compared, for the same-key check. */
   headNames: Map<string, HeadNames>;
+  /** How many entries HEAD's tree has in each directory compared (fastCommit.ts: isBulk). */
+  sizes: Map<string, number>;
 }
 
 /**
@@ -404,7 +408,7 @@ async function compareDirs(
       list.push(e);
     }
   }
-  const out: Compared = { removed: [], addedPaths: [], kept: new Map(), full: [], headNames: new Map() };
+  const out: Compared = { removed: [], addedPaths: [], kept: new Map(), full: [], headNames: new Map(), sizes: new Map() };
   for (const d of changed) {
     // Names only for a directory that still exists: a vanished one is compared in full,
     // since it leaves the cache's list of directories (`tracked`) with this scan.
@@ -415,6 +419,7 @@ async function compareDirs(
       out.headNames.set(d, (each) => {
         for (const [name, oid] of cachedListing) each(name, () => oid);
       });
+      out.sizes.set(d, cachedListing.size);
       delete p.state.dirs[d];
       perfMark(`scan: ${d} compared for ${named.size} names`);
       continue;
@@ -423,6 +428,7 @@ async function compareDirs(
     perfMark(`scan: HEAD's ${d} read`);
     await diffDir({ root: p.root, dir: d, inHead: index, out });
     out.full.push(d);
+    out.sizes.set(d, index.names.length);
     out.headNames.set(d, (each) => {
       index.names.forEach((name, i) => {
         if (index.isBlob[i]) each(name, () => index.oidAt(i));
@@ -714,7 +720,7 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   for (const [d, stamp] of before) if ((await stampOrNull(join(p.root, d))) !== stamp) stable = false;
   const unwritten = [...walk.unwritten.keys()];
   return {
-    scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, edited, state: p.state, unwritten },
+    scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, edited, dirSizes: compared.sizes, state: p.state, unwritten },
     stable,
   };
 }

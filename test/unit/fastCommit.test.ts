@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BULK_EDITS, FastCommitter, fastCommit, fastImportStream, quotePath } from '../../src/git/fastCommit.js';
+import { BULK_EDITS, BULK_WORK, FastCommitter, fastCommit, fastImportStream, isBulk, quotePath } from '../../src/git/fastCommit.js';
 import { parseCommitInfo } from '../../src/git/commit.js';
 import { indexTree } from '../../src/git/treeio.js';
 import { gitOut, tempDir } from '../helpers/cli.js';
@@ -158,6 +158,64 @@ describe('bulk commits (real git)', () => {
     } finally {
       await fc.close();
     }
+    expect(gitIn(dir, ['fsck', '--strict'])).toBe('');
+  });
+});
+
+describe('isBulk: fast-import rewrites the trees, or editTree writes them first', () => {
+  const renames = (dir: string, n: number) =>
+    Array.from({ length: n }, (_, i) => [
+      { path: `${dir}/${1700000000 + i}.M${i}P1.h:2,S`, oid: null },
+      { path: `${dir}/${1700000000 + i}.M${i}P1.h:2,FS`, oid: 'a'.repeat(40) },
+    ]).flat();
+  it.each([
+    ['a day at 100k: 450 renames in a cur/ of 36k', renames('INBOX/cur', 450), [['INBOX/cur', 36_000]], false],
+    ['a day at 1M: 450 renames in a cur/ of 392k', renames('INBOX/cur', 450), [['INBOX/cur', 392_000]], true],
+    ['the same edits, sizes not known (a merge)', renames('INBOX/cur', 450), undefined, false],
+    [
+      'small edits of small folders',
+      [...renames('INBOX/cur', 20), ...renames('Sent/cur', 20)],
+      [
+        ['INBOX/cur', 2_000],
+        ['Sent/cur', 900],
+      ],
+      false,
+    ],
+    ['BULK_EDITS edits, sizes not known (an adopt)', renames('INBOX/cur', BULK_EDITS / 2), undefined, true],
+    [
+      'several big folders adding up',
+      [...renames('INBOX/cur', 150), ...renames('Archive/cur', 150)],
+      [
+        ['INBOX/cur', 392_000],
+        ['Archive/cur', 294_000],
+      ],
+      true,
+    ],
+  ] as const)('%s → %s', (_, edits, sizes, bulk) => {
+    expect(isBulk({ edits, dirSizes: sizes && new Map(sizes) })).toBe(bulk);
+  });
+
+  it('a commit made bulk by its directory sizes writes the same tree as fast-import would', async () => {
+    const dir = newRepo();
+    const a = blob(dir, 'a\n');
+    const names = Array.from({ length: 300 }, (_, i) => `INBOX/cur/${1700000000 + i}.M${i}P1.h:2,S`);
+    const first = await fastCommit(dir, { ref: 'refs/heads/main', parent: null, edits: names.map((path) => ({ path, oid: a })), message: 'base\n', when: 1 });
+    const edits = names.slice(0, 100).flatMap((path) => [
+      { path, oid: null },
+      { path: `${path}F`, oid: a },
+    ]);
+    const big = new Map([['INBOX/cur', BULK_WORK]]);
+    expect(isBulk({ edits, dirSizes: big })).toBe(true);
+    const viaImport = await fastCommit(dir, {
+      ref: 'refs/heads/side',
+      parent: null,
+      edits: names.map((path) => ({ path, oid: a })),
+      message: 'base\n',
+      when: 1,
+    });
+    const second = await fastCommit(dir, { ref: 'refs/heads/main', parent: first, edits, dirSizes: big, message: 'bulk\n', when: 2 });
+    const third = await fastCommit(dir, { ref: 'refs/heads/side', parent: viaImport, edits, message: 'import\n', when: 2 });
+    expect(gitIn(dir, ['rev-parse', `${second}^{tree}`])).toBe(gitIn(dir, ['rev-parse', `${third}^{tree}`]));
     expect(gitIn(dir, ['fsck', '--strict'])).toBe('');
   });
 });
