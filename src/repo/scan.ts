@@ -720,7 +720,19 @@ async function scanWith(repo: Repo, io: TreeIO, opts: ScanOptions): Promise<{ sc
   for (const [d, stamp] of before) if ((await stampOrNull(join(p.root, d))) !== stamp) stable = false;
   const unwritten = [...walk.unwritten.keys()];
   return {
-    scan: { head: p.head, headClock: info ? info.clock : 0, edits, added, removed, files, stale: same.stale, edited, dirSizes: compared.sizes, state: p.state, unwritten },
+    scan: {
+      head: p.head,
+      headClock: info ? info.clock : 0,
+      edits,
+      added,
+      removed,
+      files,
+      stale: same.stale,
+      edited,
+      dirSizes: compared.sizes,
+      state: p.state,
+      unwritten,
+    },
     stable,
   };
 }
