@@ -175,16 +175,16 @@ export const BULK_EDITS = 10_000;
 /**
  * From this much of fast-import's scanning work — edits in a directory times the
  * entries the directory holds, summed over the edited directories — a commit is a bulk
- * commit too. Measured (2 cores, git 2.39; docs/benchmarks.md, "1M messages"): in a
- * directory of 392k entries fast-import took 1.2 s of CPU for 200 edits (100 renames),
- * 2.9 s for 1,000 and 7.1 s for 3,000 (~5 ns per edit and entry on top of loading the
- * tree); `editTree` writes that directory whole in ~1.8 s wherever the edits are (~4.5 µs
- * an entry, node's side mostly); in 36k entries fast-import took 0.27 s for 3,000 edits
- * and `editTree` 0.3 s. Break-even: ~1.9e8 at 392k, ~1.1e8 at 36k. A day at 100k (~900
- * edits of a 36k `cur/`, 3e7) stays with fast-import; a day at 1M (~900 edits of a 392k
- * one, 3.5e8) goes bulk.
+ * commit too. Measured (2 cores, git 2.39, load 3; docs/benchmarks.md, "1M messages"):
+ * in a directory of 392k entries fast-import took 1.2 s of CPU for 200 edits (100
+ * renames), 2.8 s for 1,000 and 7.1 s for 3,000 (~0.8 s to load and write the tree, then
+ * ~5 ns per edit and entry); `editTree` writes it whole from the raw tree
+ * (treeio.ts `mktreeInput`) in ~0.55 s wherever the edits are. In 36k entries
+ * fast-import took 0.10 s for 1,000 edits and `editTree` ~0.11 s. Break-even: ~3.6e7 at
+ * 36k, below 8e7 at 392k. A day at 100k (~900 edits of a 36k `cur/`, 3.2e7) stays with
+ * fast-import; a day at 1M (~900 edits of a 392k one, 3.5e8) goes bulk.
  */
-export const BULK_WORK = 150_000_000;
+export const BULK_WORK = 40_000_000;
 
 /**
  * Whether a commit's trees are better written first by `editTree` ({@link BULK_EDITS},

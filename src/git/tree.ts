@@ -4,7 +4,7 @@
  * directories through one `cat-file --batch` and one `mktree --batch` (treeio.ts).
  */
 import { git, gitRecords, splitZ } from './run.js';
-import { TreeIO } from './treeio.js';
+import { mktreeInput, TreeIO } from './treeio.js';
 import type { TreeEdit, TreeEntry } from '../store/types.js';
 
 export type { TreeEdit, TreeEntry } from '../store/types.js';
@@ -89,15 +89,10 @@ export async function editTree(cwd: string, baseTreeish: string | null, edits: T
   const io = new TreeIO(cwd);
   try {
     for (const dir of dirs) {
-      const existing = baseTreeish === null ? [] : await io.list(baseTreeish, dir);
-      const merged = new Map<string, { mode: string; type: string; oid: string }>();
-      for (const e of existing) merged.set(baseName(e.path), e);
-      for (const [name, entry] of changes.get(dir)!) {
-        if (entry === null) merged.delete(name);
-        else merged.set(name, entry);
-      }
-      const entries = [...merged].map(([name, e]) => ({ ...e, name }));
-      const oid = entries.length === 0 ? null : await io.write(entries);
+      const existing = baseTreeish === null ? null : await io.read(dir === '' ? `${baseTreeish}^{tree}` : `${baseTreeish}:${dir}`);
+      const edits = new Map([...changes.get(dir)!].map(([name, e]) => [name, e && { ...e, name }]));
+      const { input, count } = mktreeInput(existing?.type === 'tree' ? existing.data : null, edits);
+      const oid = count === 0 ? null : await io.writeInput(input);
       if (dir === '') root = oid ?? EMPTY_TREE;
       else touch(parentOf(dir)).set(baseName(dir), oid === null ? null : { mode: '040000', type: 'tree', oid });
     }

@@ -69,6 +69,52 @@ export function indexTree(data: Buffer): TreeIndex {
   return { names, isBlob, oidAt: (k) => data.toString('hex', offsets[k]!, offsets[k]! + 20) };
 }
 
+/** What `mktree -z` reads for one entry. */
+function entryLine(e: NewTreeEntry): string {
+  return `${e.mode} ${e.type} ${e.oid}\t${e.name}\0`;
+}
+
+/**
+ * The `mktree -z --batch` input for directory tree `data` (raw, as `cat-file` gives it;
+ * null: none yet) with `changes` applied: an entry whose name `changes` holds is dropped
+ * (null) or replaced, the new names are added (mktree sorts). Kept entries are copied
+ * from the raw bytes without decoding them into objects: a 392k-entry `cur/` took ~1.8 s
+ * of node's CPU through entries and a Map, the bulk commit's main cost at 1M. Returns the
+ * input (ending in the blank record that asks for the tree) and the number of entries.
+ */
+export function mktreeInput(data: Buffer | null, changes: ReadonlyMap<string, NewTreeEntry | null>): { input: Buffer; count: number } {
+  // Names compared as latin1 strings of their bytes: no UTF-8 decoding per entry.
+  const changed = new Set([...changes.keys()].map((name) => Buffer.from(name, 'utf8').toString('latin1')));
+  const n = data?.length ?? 0;
+  const out = Buffer.allocUnsafe(n * 3 + 64);
+  let o = 0;
+  let count = 0;
+  let i = 0;
+  while (data && i < n) {
+    let sp = i;
+    while (sp < n && data[sp] !== 0x20) sp++;
+    let nul = sp + 1;
+    while (nul < n && data[nul] !== 0) nul++;
+    if (sp >= n || nul + 21 > n) throw new IoError('damaged tree object', 'EBADTREE');
+    if (!changed.has(data.toString('latin1', sp + 1, nul))) {
+      const tree = sp - i === 5 && data[i] === 0x34; // "40000"
+      const commit = data[i] === 0x31 && data[i + 1] === 0x36; // "160000"
+      if (tree) o += out.write('0', o, 'latin1');
+      o += data.copy(out, o, i, sp);
+      o += out.write(tree ? ' tree ' : commit ? ' commit ' : ' blob ', o, 'latin1');
+      o += out.write(data.toString('hex', nul + 1, nul + 21), o, 'latin1');
+      out[o++] = 0x09;
+      o += data.copy(out, o, sp + 1, nul);
+      out[o++] = 0;
+      count++;
+    }
+    i = nul + 21;
+  }
+  const added = [...changes.values()].filter((e): e is NewTreeEntry => e !== null);
+  const tail = Buffer.from(`${added.map(entryLine).join('')}\0`, 'utf8');
+  return { input: Buffer.concat([out.subarray(0, o), tail]), count: count + added.length };
+}
+
 /** Batched tree reads and writes for one repository; {@link TreeIO.close} when done. */
 export class TreeIO {
   private cat: CatFile | null = null;
@@ -127,10 +173,15 @@ export class TreeIO {
 
   /** Writes one tree and returns its id. */
   write(entries: NewTreeEntry[]): Promise<string> {
+    return this.writeInput(Buffer.from(`${entries.map(entryLine).join('')}\0`, 'utf8'));
+  }
+
+  /** Writes one tree from its `mktree -z` input ({@link mktreeInput}) and returns its id. */
+  writeInput(input: Buffer): Promise<string> {
     const child = this.mktree();
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      child.stdin.write(`${entries.map((e) => `${e.mode} ${e.type} ${e.oid}\t${e.name}\0`).join('')}\0`);
+      child.stdin.write(input);
     });
   }
 

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { BULK_EDITS, BULK_WORK, FastCommitter, fastCommit, fastImportStream, isBulk, quotePath } from '../../src/git/fastCommit.js';
 import { parseCommitInfo } from '../../src/git/commit.js';
-import { indexTree } from '../../src/git/treeio.js';
+import { indexTree, mktreeInput, TreeIO } from '../../src/git/treeio.js';
+import { editTree } from '../../src/git/tree.js';
 import { gitOut, tempDir } from '../helpers/cli.js';
 
 function gitIn(cwd: string, args: string[], input?: string | Buffer): string {
@@ -159,6 +160,64 @@ describe('bulk commits (real git)', () => {
       await fc.close();
     }
     expect(gitIn(dir, ['fsck', '--strict'])).toBe('');
+  });
+});
+
+describe('editTree writes a directory from its raw tree (mktreeInput)', () => {
+  it('keeps every kind of entry byte for byte (a non-UTF-8 name, a subtree, a symlink, an executable), drops, replaces and adds: the tree git writes from the same listing', async () => {
+    const dir = newRepo();
+    const a = blob(dir, 'a\n');
+    const b = blob(dir, 'b\n');
+    const sub = gitIn(dir, ['mktree'], `100644 blob ${a}\tinner\n`);
+    const latin1 = Buffer.from('caf\xe9:2,S', 'latin1'); // not UTF-8
+    const list = Buffer.concat([
+      Buffer.from(`100644 blob ${a}\tkeep:2,S\x00100644 blob ${a}\tgone:2,S\x00100644 blob ${a}\tflag:2,S\x00`),
+      Buffer.from(`120000 blob ${b}\tlink\x00100755 blob ${b}\texec\x00040000 tree ${sub}\tsubdir\x00100644 blob ${a}\t`),
+      latin1,
+      Buffer.from('\x00'),
+    ]);
+    const base = gitIn(dir, ['mktree', '-z'], list);
+    const io = new TreeIO(dir);
+    try {
+      const raw = (await io.read(base))!.data;
+      const changes = new Map([
+        ['gone:2,S', null],
+        ['flag:2,S', null],
+        ['flag:2,FS', { mode: '100644', type: 'blob', oid: b, name: 'flag:2,FS' }],
+        ['keep:2,S', { mode: '100644', type: 'blob', oid: b, name: 'keep:2,S' }],
+      ]);
+      const { input, count } = mktreeInput(raw, changes);
+      expect(count).toBe(6);
+      const want = gitIn(
+        dir,
+        ['mktree', '-z'],
+        Buffer.concat([
+          Buffer.from(
+            `100644 blob ${b}\tkeep:2,S\x00100644 blob ${b}\tflag:2,FS\x00120000 blob ${b}\tlink\x00100755 blob ${b}\texec\x00040000 tree ${sub}\tsubdir\x00100644 blob ${a}\t`,
+          ),
+          latin1,
+          Buffer.from('\x00'),
+        ]),
+      );
+      expect(await io.writeInput(input)).toBe(want);
+    } finally {
+      io.close();
+    }
+    // Through editTree, nested: the subtree's own edit and the emptied directory going.
+    const root = gitIn(dir, ['mktree'], `040000 tree ${base}\tcur\n040000 tree ${sub}\tother\n`);
+    const edited = await editTree(dir, root, [
+      { path: 'cur/subdir/inner', oid: null },
+      { path: 'other/inner', oid: null },
+      { path: 'cur/new:2,', oid: a },
+    ]);
+    expect(gitOut(dir, ['ls-tree', '-r', '--name-only', edited]).trim().split('\n')).toEqual(
+      ['cur/caf\\351:2,S', 'cur/exec', 'cur/flag:2,S', 'cur/gone:2,S', 'cur/keep:2,S', 'cur/link', 'cur/new:2,'].map((p) => (p.includes('\\') ? `"${p}"` : p)),
+    );
+    expect(gitIn(dir, ['fsck', '--strict', '--no-dangling'])).toBe('');
+  });
+  it('an empty directory, a missing one', () => {
+    expect(mktreeInput(null, new Map()).count).toBe(0);
+    expect(mktreeInput(null, new Map([['x', null]])).input.toString()).toBe('\x00');
   });
 });
 
