@@ -17,6 +17,8 @@
  * --adopt-only times only the adopt, `--reps` times (default 3), mailgit and the git CLI
  * back to back on fresh `cp -a` copies, and reports medians with the load average;
  * --from DIR copies an already generated Maildir (see --generate) instead of generating.
+ * --drop-caches (root) empties the page cache (`sync; echo 3 > /proc/sys/vm/drop_caches`)
+ * before each timed adopt, mailgit's and git's alike, so both read the Maildir from disk.
  * --flags-on times only the one flag change (cold commit and resident record, median of 5)
  * on an existing mail repo, and the git CLI's on GITREPO (a plain git repo of a Maildir).
  * The git CLI runs with gc.auto=0: its `commit` would otherwise start a detached
@@ -33,7 +35,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, lstatSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, GITENV, fmtB, fmtS, median, parseArgs, writeMaildir } from './lib.mjs';
+import { BIN, GITENV, ROOT, fmtB, fmtS, median, parseArgs, writeMaildir } from './lib.mjs';
 
 const { opt, flag, rest: args } = parseArgs();
 const COMMITS = Number(opt('--commits', '100'));
@@ -44,6 +46,7 @@ const KEEP = flag('--keep');
 const ADOPT_ONLY = flag('--adopt-only');
 const REPS = Number(opt('--reps', ADOPT_ONLY ? '3' : '1'));
 const FROM = opt('--from', null);
+const DROP = flag('--drop-caches');
 const FLAGS_ON = opt('--flags-on', null);
 const GIT_ON = opt('--git-on', null);
 const SIZES = (args[0] ?? '10000,100000').split(',').map(Number);
@@ -201,6 +204,11 @@ if (GEN) {
 }
 
 /** Adopt only: mailgit and the git CLI back to back on fresh copies, REPS times; medians. */
+/** With --drop-caches: writes dirty pages and empties the page cache (needs root). */
+function dropCaches() {
+  if (DROP) run('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches'], ROOT);
+}
+
 async function adoptOnly() {
   const rows = [];
   const base = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), 'mailgit-bench-'));
@@ -221,7 +229,9 @@ async function adoptOnly() {
         run('cp', ['-a', src, dirG], base);
         run('sync', [], base);
         const l0 = load1();
+        dropCaches();
         const tm = mg(base, ['init', dirM, '--name', 'bench']);
+        dropCaches();
         const tg = gitAdopt(dirG);
         const l1 = load1();
         ms.push(tm);
@@ -244,7 +254,7 @@ async function adoptOnly() {
     else console.error(`kept ${base}`);
   }
   const lines = [
-    `| messages | tree | adopt mailgit (median of ${REPS}) | adopt git CLI | ratio (≤ 1.0×) | .git after adopt (mailgit / git) | load average (1 min) during the runs |`,
+    `| messages | tree | adopt mailgit (median of ${REPS}${DROP ? ', page cache dropped before each' : ', page cache warm'}) | adopt git CLI | ratio (≤ 1.0×) | .git after adopt (mailgit / git) | load average (1 min) during the runs |`,
     '|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
