@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { addFlags, addRemote, arrive, bareHub, cloneReplica, deliver, expectDiskIsHead, messagesAt, mg, remove } from '../helpers/replica.js';
@@ -302,6 +302,21 @@ describe('what git can still do never doubles or loses mail', () => {
         .get(k)!
         .map((m) => m.path),
     ).toEqual([`Work/cur/${k}:2,S`]);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+  });
+
+  it("git stash brings HEAD's name back beside the client's rename and the client renames that one too: the message is recorded once", () => {
+    const a = adopted();
+    const k = '170000001.M1P1.host';
+    const cur = join(a, 'INBOX', 'cur');
+    addFlags(a, k, 'F'); // cur/k:2,S → cur/k:2,FS, not recorded
+    expect(plain(a, ['stash', '-q']).code).toBe(0); // git writes cur/k:2,S back (seed 182348)
+    expect(readdirSync(cur).filter((n) => n.startsWith(k))).toHaveLength(2);
+    renameSync(join(cur, `${k}:2,S`), join(cur, `${k}:2,RS`)); // a flag on the name git wrote
+    mg(a, ['commit']);
+    expect(messagesAt(a).get(k)!.length).toBe(1);
+    expect(doubled(a)).toEqual([]);
     expectDiskIsHead(a);
     expect(gitStatus(a)).toBe('');
   });
