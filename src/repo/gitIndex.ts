@@ -155,9 +155,11 @@ export interface IndexMove {
  * Brings the index from commit `from` to commit `to`, given the paths that changed
  * between them (see the module comment), or rebuilt from `to` when `changes` is null (an
  * apply that wrote them in batches and kept no list), and gives the skip-worktree bit to
- * the markers in `unwritten` (in `to`, not on disk). Never fails the caller's command: the
- * commit is made; an index that could not be written is rebuilt by the next run, from the
- * tree alone when git cannot read the old one.
+ * the markers in `unwritten` (in `to`, not on disk). When someone else wrote the index
+ * since mailgit did (plain git), what they staged is put back too (see
+ * {@link stagedSince}). Never fails the caller's command: the commit is made; an index
+ * that could not be written is rebuilt by the next run, from the tree alone when git
+ * cannot read the old one.
  */
 export async function syncGitIndex(repo: Repo, { from, to, changes, unwritten = [] }: IndexMove): Promise<void> {
   const s = await loadState(repo);
@@ -167,11 +169,13 @@ export async function syncGitIndex(repo: Repo, { from, to, changes, unwritten = 
     const ours = s !== null && s.stamp === (await indexStamp(repo));
     let kept = ours ? (s.skipped ?? []).filter((p) => !changed.has(p)) : [];
     let wanted = unwritten;
-    if (s?.head === to && from === to) {
-      // Nothing moved: only markers that newly went from disk.
-    } else if (s?.head === from && from !== null && changes !== null) {
-      if (changes.length > 0) {
-        const input = changes.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `100644 ${c.oid}\t${c.path}\0`)).join('');
+    const fast = s?.head === from && from !== null && changes !== null;
+    // An index git cannot read is rebuilt below.
+    const staged = fast && !ours ? await stagedSince(repo, from).catch(() => null) : [];
+    if (fast && staged !== null) {
+      const lines = [...staged.filter((e) => !changed.has(e.path)), ...changes.map(({ path, oid }) => ({ path, oid, mode: '100644' }))];
+      if (lines.length > 0) {
+        const input = lines.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `${c.mode} ${c.oid}\t${c.path}\0`)).join('');
         const big = ((await stat(join(repo.gitDir, 'index')).catch(() => null))?.size ?? 0) > FOLD_BYTES;
         await writeIndex(repo, ['update-index', ...(big ? ['--split-index'] : []), '-z', '--index-info'], { input });
       }
@@ -184,12 +188,39 @@ export async function syncGitIndex(repo: Repo, { from, to, changes, unwritten = 
     const keptSet = new Set(kept);
     const toSkip = wanted.filter((p) => !keptSet.has(p));
     if (toSkip.length > 0) await writeIndex(repo, ['update-index', '-z', '--skip-worktree', '--stdin'], { input: toSkip.map((p) => `${p}\0`).join('') });
-    if (s?.head === to && from === to && toSkip.length === 0) return;
+    // Nothing written and nothing new to note: the state stays as it is.
+    if (ours && s.head === to && from === to && toSkip.length === 0) return;
     await saveState(repo, { head: to, known: to, skipped: [...kept, ...toSkip] });
   } catch {
     // Left for the next run, which rebuilds.
     await saveState(repo, { head: null, known: to }).catch(() => undefined);
   }
+}
+
+/** An index entry to write: a blob at a path (oid null: the entry is removed). */
+interface IndexLine extends IndexChange {
+  mode: string;
+}
+
+/**
+ * The entries where the index differs from commit `head`, written back as `head` has
+ * them (removed where `head` lacks the path): what a person staged (`git add -A` of a
+ * name the client renamed since, `git rm --cached`) and mailgit, which records the work
+ * tree, did not. Asked only when someone else wrote the index since mailgit did (its
+ * stamp moved): one `git diff-index --cached`, which reads the index and `head`'s tree
+ * and no file of the work tree (at 100k messages: docs/design.md, "Plain git in a mail
+ * repo"). Rejects when git cannot read the index.
+ */
+async function stagedSince(repo: Repo, head: string): Promise<IndexLine[]> {
+  const out = await git([...SPLIT, 'diff-index', '--cached', '-z', '--no-renames', head], { cwd: repo.root });
+  const fields = out.stdout.toString('utf8').split('\0');
+  const lines: IndexLine[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    // ":<head's mode> <index's mode> <head's oid> <index's oid> <status>", then the path.
+    const [mode, , oid] = fields[i]!.slice(1).split(' ');
+    lines.push({ path: fields[i + 1]!, mode: mode!, oid: /^0+$/.test(mode!) ? null : oid! });
+  }
+  return lines;
 }
 
 /** The folder markers the index has and the work tree lacks (git stats only those entries). */

@@ -306,6 +306,37 @@ describe('what git can still do never doubles or loses mail', () => {
     expect(gitStatus(a)).toBe('');
   });
 
+  it('a name git add -A staged that the client renamed before the record, and an entry git rm --cached took out, leave the index with the record', () => {
+    const a = adopted();
+    const k = arrive(a, 'staged, then renamed');
+    expect(plain(a, ['add', '-A']).code).toBe(0);
+    addFlags(a, k, 'T'); // INBOX/new/k → INBOX/cur/k:2,T; the index still holds new/k (seed 309052)
+    mg(a, ['commit']);
+    expect(
+      messagesAt(a)
+        .get(k)!
+        .map((m) => m.path),
+    ).toEqual([`INBOX/cur/${k}:2,T`]);
+    expect(gitStatus(a)).toBe('');
+    // Nothing for the record to change: the index is brought back all the same.
+    expect(plain(a, ['rm', '-q', '--cached', join('INBOX', 'new', '170000000.M0P1.host')]).code).toBe(0);
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+    // The same in a sync that records a's rename and applies b's change.
+    const hub = bareHub(join(tempDir(), 'hub.git'));
+    addRemote(a, 'hub', hub);
+    mg(a, ['sync']);
+    const b = cloneReplica(hub, join(tempDir(), 'B'), 'laptop');
+    const k2 = arrive(a, 'staged on a');
+    expect(plain(a, ['add', '-A']).code).toBe(0);
+    addFlags(a, k2, 'S');
+    arrive(b, 'from b');
+    mg(b, ['sync']);
+    mg(a, ['sync']);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+  });
+
   it("git stash brings HEAD's name back beside the client's rename and the client renames that one too: the message is recorded once", () => {
     const a = adopted();
     const k = '170000001.M1P1.host';
