@@ -9,7 +9,11 @@
  * from (a run killed in between, a repo made before this existed) the index is rebuilt
  * from the tree once (`read-tree --reset`, which keeps the stat data of unchanged paths).
  * Entries written from a commit carry no stat data: git reads those files once, at the
- * next `git status`, and keeps their stat data from then on.
+ * next `git status`, and keeps their stat data from then on. When the index file's stamp
+ * is not the one saved, someone else wrote it (plain git): the entries where it differs
+ * from the commit the change starts from (what a person staged, `git diff-index
+ * --cached`) are written back as that commit has them in the same `update-index`, so a
+ * staged name the client renamed since does not stay beside the recorded rename.
  *
  * A folder's `maildirfolder` marker can be in the tree and not on disk: the scan records
  * it without writing it into the client's folder (scan.ts, `unwritten`). Its index entry
