@@ -267,6 +267,31 @@ describe('what git can still do never doubles or loses mail', () => {
     expect(existsSync(join(a, '.git', 'mailgit', 'refused-moves'))).toBe(false);
   });
 
+  it("two refused moves before a record (reset --hard HEAD~1, then a fast-forward merge): HEAD's mail is put back from both", () => {
+    const a = adopted();
+    const hub = bareHub(join(tempDir(), 'hub.git'));
+    addRemote(a, 'origin', hub);
+    const k = arrive(a, 'recorded, then removed by the reset');
+    mg(a, ['sync']);
+    const b = cloneReplica(hub, join(tempDir(), 'B'), 'laptop');
+    const kb = arrive(b, 'from b');
+    mg(b, ['sync']);
+    expect(plain(a, ['reset', '-q', '--hard', 'HEAD~1']).code).not.toBe(0);
+    expect(existsSync(join(a, 'INBOX', 'new', k))).toBe(false);
+    expect(plain(a, ['fetch', '-q', 'origin']).code).toBe(0);
+    // git's two-way merge keeps the index's deletion of k (origin/main has k as HEAD has it) and adds kb (seed 831706).
+    expect(plain(a, ['merge', '-q', 'origin/main']).code).not.toBe(0);
+    expect(existsSync(join(a, 'INBOX', 'new', kb))).toBe(true);
+    const out = mailgit(['-C', a, 'commit']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(messagesAt(a).has(k), 'k is put back').toBe(true);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+    mg(a, ['sync']);
+    expect(messagesAt(a).has(kb)).toBe(true);
+    expect(messagesAt(a).has(k)).toBe(true);
+  });
+
   it('a refused git reset --hard that empties a cur/ leaves the folder whole at once, for the client before any mailgit command', () => {
     const a = adopted();
     const k = arrive(a, 'in Work', 'Work');
