@@ -37,7 +37,7 @@ import { git } from '../git/run.js';
 import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { installGitGuards } from './gitGuards.js';
-import { checkHeadState, GitStateError } from './headState.js';
+import { checkHeadState, checkInProgress, GitStateError } from './headState.js';
 import { MARKER } from '../maildir/layout.js';
 
 /** Bumped when the guards change, so that every replica installs them again once. */
@@ -130,12 +130,14 @@ async function writeIndex(repo: Repo, args: string[], opts: { input?: string; fr
  * Checks, before a record, that plain git left the repo in a state mailgit can record
  * in (see headState.ts; also an index with unmerged paths, looked for only when someone
  * else wrote the index since mailgit did), and installs the guards into a repo that
- * lacks them (not with `readOnly`, for status). Throws {@link GitStateError}.
+ * lacks them (not with `readOnly`, for status). Throws {@link GitStateError}. Unmerged
+ * paths are named before a detached HEAD or another branch: git refuses their way back
+ * (`git checkout main`) while the index has them (a stash pop stopped on a conflict
+ * after a checkout of an old commit: seed 720840 of the plaingit torture).
  */
 export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}): Promise<void> {
   const s = await loadState(repo);
-  checkHeadState(repo, s?.known ?? s?.head ?? null);
-  if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo);
+  checkInProgress(repo);
   if (s && s.stamp !== (await indexStamp(repo))) {
     // An index git cannot read is no merge stopped half way: it is rebuilt after the record.
     const unmerged = (await git([...SPLIT, 'ls-files', '-u', '-z'], { cwd: repo.root }).catch(() => null))?.stdout ?? [];
@@ -143,6 +145,8 @@ export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}
       throw new GitStateError('the git index has unmerged paths (a plain git stash pop, merge or checkout stopped on a conflict)', 'git reset --merge');
     }
   }
+  checkHeadState(repo, s?.known ?? s?.head ?? null);
+  if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo);
 }
 
 /** A move of the index for {@link syncGitIndex}: from one commit (null: none yet) to another, and the paths that changed. */

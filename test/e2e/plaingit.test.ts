@@ -491,6 +491,23 @@ describe('odd HEAD states: one line naming the way back, then nothing lost', () 
     expect(plain(a, ['reset', '-q', '--merge']).code).toBe(0);
     mg(a, ['commit']);
     expect(gitStatus(a)).toBe('');
+
+    // The same conflict on a detached HEAD: the unmerged paths are named first, since git
+    // refuses `git checkout main` while the index has them (seed 720840).
+    writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 four\n');
+    mg(a, ['commit']);
+    writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 five\n');
+    mg(a, ['commit']);
+    writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 six\n');
+    expect(plain(a, ['stash', '-q']).code).toBe(0);
+    expect(plain(a, ['checkout', '-q', 'HEAD~1']).code).toBe(0);
+    expect(plain(a, ['stash', 'pop', '-q']).code).not.toBe(0);
+    refused(a, /unmerged paths.*run `git reset --merge`/);
+    expect(plain(a, ['reset', '-q', '--merge']).code).toBe(0);
+    refused(a, /detached.*run `git checkout main`/);
+    expect(plain(a, ['checkout', '-q', 'main']).code).toBe(0);
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
     expect(doubled(a)).toEqual([]);
     expectDiskIsHead(a);
   });
