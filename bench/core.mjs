@@ -5,7 +5,7 @@
  *   node bench/core.mjs [SIZES] [--commits N] [--keep] [--out FILE]
  *   node bench/core.mjs [SIZES] --adopt-only [--reps 3] [--from DIR] [--out FILE]
  *   node bench/core.mjs N --generate DIR
- *   node bench/core.mjs --flags-on MAILREPO [--git-on GITREPO] [--out FILE]
+ *   node bench/core.mjs --flags-on MAILREPO [--git-on GITREPO] [--after-status] [--out FILE]
  *
  * SIZES is a comma list of message counts (default 10000,100000). For each size:
  *   - adopt: `mailgit init DIR` on an existing Maildir vs `git init && git add -A && git commit`;
@@ -21,6 +21,8 @@
  * before each timed adopt, mailgit's and git's alike, so both read the Maildir from disk.
  * --flags-on times only the one flag change (cold commit and resident record, median of 5)
  * on an existing mail repo, and the git CLI's on GITREPO (a plain git repo of a Maildir).
+ * --after-status runs a plain `git status` (untimed) before each of mailgit's flag changes,
+ * so that every record finds an index someone else wrote (src/repo/gitIndex.ts).
  * The git CLI runs with gc.auto=0: its `commit` would otherwise start a detached
  * `gc --auto` (10k+ loose objects) that disturbs the next timings and shrinks `.git`
  * under the growth count. mailgit's detached packing is waited for (untimed) before each
@@ -49,6 +51,7 @@ const FROM = opt('--from', null);
 const DROP = flag('--drop-caches');
 const FLAGS_ON = opt('--flags-on', null);
 const GIT_ON = opt('--git-on', null);
+const AFTER_STATUS = flag('--after-status');
 const SIZES = (args[0] ?? '10000,100000').split(',').map(Number);
 
 /** Writes a Maildir tree of `n` messages to `dir` (fs layout; 10% of INBOX in new/). */
@@ -112,6 +115,11 @@ function flipOne(root, i) {
   return [name, `${key}:2,${next}`];
 }
 
+/** With --after-status: a person's `git status`, which writes the index (untimed). */
+function plainStatus(root) {
+  if (AFTER_STATUS) gitCli(root, ['status', '--porcelain']);
+}
+
 /**
  * Times `reps` flag commits. With `settled`, each mailgit commit starts once the packing
  * the previous one left to a detached process has ended (not timed): a person's flag
@@ -121,6 +129,7 @@ async function flagTimes(root, isMail, reps, offset, settled = false) {
   const ts = [];
   for (let k = 0; k < reps; k++) {
     if (settled && isMail) await settle(root);
+    if (isMail) plainStatus(root);
     flipOne(root, offset + k);
     if (isMail) ts.push(mg(root, ['commit']));
     else {
@@ -153,6 +162,7 @@ async function residentTimes(root, reps, offset) {
   try {
     for (let k = 0; k <= reps; k++) {
       await session.packed(); // watch packs after a record, alongside; a person's next flag change comes later
+      plainStatus(root);
       const names = flipOne(root, offset + k);
       const hints = k === 0 ? new Map() : new Map([['INBOX/cur', new Set(names)]]);
       const t = process.hrtime.bigint();

@@ -9,7 +9,11 @@
  * from (a run killed in between, a repo made before this existed) the index is rebuilt
  * from the tree once (`read-tree --reset`, which keeps the stat data of unchanged paths).
  * Entries written from a commit carry no stat data: git reads those files once, at the
- * next `git status`, and keeps their stat data from then on.
+ * next `git status`, and keeps their stat data from then on. When the index file's stamp
+ * is not the one saved, someone else wrote it (plain git): the entries where it differs
+ * from the commit the change starts from (what a person staged, `git diff-index
+ * --cached`) are written back as that commit has them in the same `update-index`, so a
+ * staged name the client renamed since does not stay beside the recorded rename.
  *
  * A folder's `maildirfolder` marker can be in the tree and not on disk: the scan records
  * it without writing it into the client's folder (scan.ts, `unwritten`). Its index entry
@@ -33,7 +37,7 @@ import { git } from '../git/run.js';
 import type { Repo } from './repo.js';
 import { stateDir } from './repo.js';
 import { installGitGuards } from './gitGuards.js';
-import { checkNothingHalfDone, checkOnMain, GitStateError } from './headState.js';
+import { checkHeadState, checkInProgress, GitStateError } from './headState.js';
 import { MARKER } from '../maildir/layout.js';
 
 /** Bumped when the guards change, so that every replica installs them again once. */
@@ -126,12 +130,14 @@ async function writeIndex(repo: Repo, args: string[], opts: { input?: string; fr
  * Checks, before a record, that plain git left the repo in a state mailgit can record
  * in (see headState.ts; also an index with unmerged paths, looked for only when someone
  * else wrote the index since mailgit did), and installs the guards into a repo that
- * lacks them (not with `readOnly`, for status). Throws {@link GitStateError}.
+ * lacks them (not with `readOnly`, for status). Throws {@link GitStateError}. Unmerged
+ * paths are named before a detached HEAD or another branch: git refuses their way back
+ * (`git checkout main`) while the index has them (a stash pop stopped on a conflict
+ * after a checkout of an old commit: seed 720840 of the plaingit torture).
  */
 export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}): Promise<void> {
   const s = await loadState(repo);
-  // Order: what is half done, then unmerged paths, then the branch; each way back works only once the one before is done.
-  checkNothingHalfDone(repo);
+  checkInProgress(repo);
   if (s && s.stamp !== (await indexStamp(repo))) {
     // An index git cannot read is no merge stopped half way: it is rebuilt after the record.
     const unmerged = (await git([...SPLIT, 'ls-files', '-u', '-z'], { cwd: repo.root }).catch(() => null))?.stdout ?? [];
@@ -139,7 +145,7 @@ export async function checkGitView(repo: Repo, opts: { readOnly?: boolean } = {}
       throw new GitStateError('the git index has unmerged paths (a plain git stash pop, merge or checkout stopped on a conflict)', 'git reset --merge');
     }
   }
-  checkOnMain(repo, s?.known ?? s?.head ?? null);
+  checkHeadState(repo, s?.known ?? s?.head ?? null);
   if (s?.guards !== GUARDS_VERSION && !opts.readOnly) await installGitGuards(repo);
 }
 
@@ -157,9 +163,11 @@ export interface IndexMove {
  * Brings the index from commit `from` to commit `to`, given the paths that changed
  * between them (see the module comment), or rebuilt from `to` when `changes` is null (an
  * apply that wrote them in batches and kept no list), and gives the skip-worktree bit to
- * the markers in `unwritten` (in `to`, not on disk). Never fails the caller's command: the
- * commit is made; an index that could not be written is rebuilt by the next run, from the
- * tree alone when git cannot read the old one.
+ * the markers in `unwritten` (in `to`, not on disk). When someone else wrote the index
+ * since mailgit did (plain git), what they staged is put back too (see
+ * {@link stagedSince}). Never fails the caller's command: the commit is made; an index
+ * that could not be written is rebuilt by the next run, from the tree alone when git
+ * cannot read the old one.
  */
 export async function syncGitIndex(repo: Repo, { from, to, changes, unwritten = [] }: IndexMove): Promise<void> {
   const s = await loadState(repo);
@@ -169,11 +177,13 @@ export async function syncGitIndex(repo: Repo, { from, to, changes, unwritten = 
     const ours = s !== null && s.stamp === (await indexStamp(repo));
     let kept = ours ? (s.skipped ?? []).filter((p) => !changed.has(p)) : [];
     let wanted = unwritten;
-    if (s?.head === to && from === to) {
-      // Nothing moved: only markers that newly went from disk.
-    } else if (s?.head === from && from !== null && changes !== null) {
-      if (changes.length > 0) {
-        const input = changes.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `100644 ${c.oid}\t${c.path}\0`)).join('');
+    const fast = s?.head === from && from !== null && changes !== null;
+    // An index git cannot read is rebuilt below.
+    const staged = fast && !ours ? await stagedSince(repo, from).catch(() => null) : [];
+    if (fast && staged !== null) {
+      const lines = [...staged.filter((e) => !changed.has(e.path)), ...changes.map(({ path, oid }) => ({ path, oid, mode: '100644' }))];
+      if (lines.length > 0) {
+        const input = lines.map((c) => (c.oid === null ? `0 ${'0'.repeat(40)}\t${c.path}\0` : `${c.mode} ${c.oid}\t${c.path}\0`)).join('');
         const big = ((await stat(join(repo.gitDir, 'index')).catch(() => null))?.size ?? 0) > FOLD_BYTES;
         await writeIndex(repo, ['update-index', ...(big ? ['--split-index'] : []), '-z', '--index-info'], { input });
       }
@@ -186,12 +196,39 @@ export async function syncGitIndex(repo: Repo, { from, to, changes, unwritten = 
     const keptSet = new Set(kept);
     const toSkip = wanted.filter((p) => !keptSet.has(p));
     if (toSkip.length > 0) await writeIndex(repo, ['update-index', '-z', '--skip-worktree', '--stdin'], { input: toSkip.map((p) => `${p}\0`).join('') });
-    if (s?.head === to && from === to && toSkip.length === 0) return;
+    // Nothing written and nothing new to note: the state stays as it is.
+    if (ours && s.head === to && from === to && toSkip.length === 0) return;
     await saveState(repo, { head: to, known: to, skipped: [...kept, ...toSkip] });
   } catch {
     // Left for the next run, which rebuilds.
     await saveState(repo, { head: null, known: to }).catch(() => undefined);
   }
+}
+
+/** An index entry to write: a blob at a path (oid null: the entry is removed). */
+interface IndexLine extends IndexChange {
+  mode: string;
+}
+
+/**
+ * The entries where the index differs from commit `head`, written back as `head` has
+ * them (removed where `head` lacks the path): what a person staged (`git add -A` of a
+ * name the client renamed since, `git rm --cached`) and mailgit, which records the work
+ * tree, did not. Asked only when someone else wrote the index since mailgit did (its
+ * stamp moved): one `git diff-index --cached`, which reads the index and `head`'s tree
+ * and no file of the work tree (at 100k messages: docs/design.md, "Plain git in a mail
+ * repo"). Rejects when git cannot read the index.
+ */
+async function stagedSince(repo: Repo, head: string): Promise<IndexLine[]> {
+  const out = await git([...SPLIT, 'diff-index', '--cached', '-z', '--no-renames', head], { cwd: repo.root });
+  const fields = out.stdout.toString('utf8').split('\0');
+  const lines: IndexLine[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    // ":<head's mode> <index's mode> <head's oid> <index's oid> <status>", then the path.
+    const [mode, , oid] = fields[i]!.slice(1).split(' ');
+    lines.push({ path: fields[i + 1]!, mode: mode!, oid: /^0+$/.test(mode!) ? null : oid! });
+  }
+  return lines;
 }
 
 /** The folder markers the index has and the work tree lacks (git stats only those entries). */

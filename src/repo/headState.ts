@@ -41,20 +41,18 @@ function mainExists({ gitDir }: Pick<Repo, 'gitDir'>): boolean {
   }
 }
 
-/** Throws {@link GitStateError} when plain git left an operation half done (a merge, rebase, cherry-pick…). */
-export function checkNothingHalfDone(repo: Repo): void {
+/** Throws {@link GitStateError} when a rebase, merge, cherry-pick, revert or bisect is half done. */
+export function checkInProgress(repo: Pick<Repo, 'gitDir'>): void {
   const names = new Set(readdirSync(repo.gitDir));
   for (const [marker, what, fix] of IN_PROGRESS) if (names.has(marker)) throw new GitStateError(what, fix);
 }
 
 /**
- * Throws {@link GitStateError} when the repo is not on an existing `main`. `lastHead` is
- * the last commit mailgit knew `main` at (null in a repo that never had one, where an
- * unborn `main` is simply new). Checked after {@link checkNothingHalfDone} and the
- * index's unmerged paths (gitIndex.ts): the way back it names, `git checkout main`,
- * fails while either is there.
+ * Throws {@link GitStateError} when the repo is not on an existing `main` (checked after
+ * {@link checkInProgress}). `lastHead` is the last commit mailgit knew `main` at (null in
+ * a repo that never had one, where an unborn `main` is simply new).
  */
-export function checkOnMain(repo: Repo, lastHead: string | null): void {
+export function checkHeadState(repo: Repo, lastHead: string | null): void {
   const head = readFileSync(join(repo.gitDir, 'HEAD'), 'utf8').trim();
   if (/^[0-9a-f]{40,64}$/.test(head)) {
     throw new GitStateError(`HEAD is detached at ${head.slice(0, 10)} (a plain git checkout of a commit); mailgit records only on main`, 'git checkout main');

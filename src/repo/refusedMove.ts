@@ -78,29 +78,51 @@ export async function refusedMovePending(repo: LockedRepo): Promise<boolean> {
 }
 
 /**
- * Puts HEAD's mail back where a refused plain git command rewrote the Maildir (see the
- * module comment), before a record scans, and says so on stderr in one line.
+ * Puts HEAD's mail back where refused plain git commands rewrote the Maildir (see the
+ * module comment), before a record scans, and says so on stderr in one line. Every target
+ * noted since the last record is put back, the latest first: a later rewrite can keep an
+ * earlier one's at some paths (after a refused `reset --hard HEAD~1`, a fast-forward
+ * `git merge` keeps the index's deletion of a message both commits have: seed 831706 of
+ * the plaingit torture), and the index is read once, before any is put back (each
+ * rebuilds it from HEAD).
  */
 export async function repairRefusedMove(repo: LockedRepo): Promise<void> {
   const targets = await refusedTargets(repo);
   if (targets.length === 0) return;
   const head = await readHead(repo.root);
-  let target: string | undefined;
-  for (const t of targets) {
-    if (t === head || !(await reachable(repo.root, t))) continue;
-    target = t;
-    break;
+  if (head !== null) {
+    const staged = await stagedPaths(repo.root);
+    const done: string[] = [];
+    let messages = 0;
+    const notes: string[] = [];
+    for (const t of new Set(targets)) {
+      if (t === head || !(await reachable(repo.root, t))) continue;
+      const put = await putBack(repo, { from: t, to: head, staged });
+      if (put === null) continue;
+      done.push(t.slice(0, 10));
+      messages += put.messages;
+      notes.push(...put.notes);
+    }
+    const tail = notes.length > 0 ? `; ${notes.join('; ')}` : '';
+    const which = done.length === 1 ? `commit ${done[0]}'s` : `commits ${done.join(', ')}'s`;
+    if (done.length > 0)
+      process.stderr.write(
+        `mailgit: warning: plain git wrote ${which} files into the Maildir before mailgit's hook refused to move main there: put HEAD's back (${messages} message paths)${tail}\n`,
+      );
   }
-  const said = head !== null && target !== undefined ? await putBack(repo, { from: target, to: head }) : null;
-  if (said !== null) process.stderr.write(`mailgit: warning: ${said}\n`);
   await unlink(notePath(repo)).catch(() => undefined);
 }
 
-async function putBack(repo: LockedRepo, { from, to }: { from: string; to: string }): Promise<string | null> {
-  const changes = standing(await diffTrees(repo.root, { from, to }), await stagedPaths(repo.root));
+/** What {@link putBack} did: how many message paths it put back and the apply's notes. */
+interface PutBack {
+  messages: number;
+  notes: string[];
+}
+
+/** Puts HEAD `to`'s version back at the paths of `from` → `to` that git's rewrite still stands on (`staged`: read before any put back); null when there are none. */
+async function putBack(repo: LockedRepo, { from, to, staged }: { from: string; to: string; staged: ReadonlySet<string> | null }): Promise<PutBack | null> {
+  const changes = standing(await diffTrees(repo.root, { from, to }), staged);
   if (changes.length === 0) return null;
   const { notes } = await restoreWorktree(repo, { from, to, changes, origin: 'HEAD' });
-  const messages = changes.filter((c) => parseMessagePath(c.path) !== null).length;
-  const tail = notes.length > 0 ? `; ${notes.join('; ')}` : '';
-  return `plain git wrote commit ${from.slice(0, 10)}'s files into the Maildir before mailgit's hook refused to move main there: put HEAD's back (${messages} message paths)${tail}`;
+  return { messages: changes.filter((c) => parseMessagePath(c.path) !== null).length, notes };
 }

@@ -618,16 +618,31 @@ function writtenSince(p: Pass, path: string, from: string): boolean {
 
 /**
  * Phase 6: renames keep their blob (messages are immutable), so only unseen keys are to be
- * hashed; and small data files are hashed only when their stamp moved.
+ * hashed; and small data files are hashed only when their stamp moved. A key with two new
+ * names in one folder is no plain rename (`git stash` wrote HEAD's name back beside the
+ * client's, and the client renamed that one too: seed 182348 of the plaingit torture):
+ * those names are hashed, so that the same-key step sees them all and keeps one.
  */
 function toHash(p: Pass, compared: Compared, files: ReadonlyMap<string, BigIntStats>): { kept: FileDelta[]; messages: string[]; files: string[] } {
   const byKey = new Map<string, FileDelta>();
   for (const r of compared.removed) byKey.set(parseMessagePath(r.path)!.key, r);
   const kept: FileDelta[] = [];
   const messages: string[] = [];
+  const renames: { path: string; from: FileDelta; id: string }[] = [];
+  const names = new Map<string, number>();
   for (const path of compared.addedPaths) {
-    const from = byKey.get(parseMessagePath(path)!.key);
-    if (from && !writtenSince(p, path, from.path)) kept.push({ path, oid: from.oid });
+    const m = parseMessagePath(path)!;
+    const from = byKey.get(m.key);
+    if (!from) {
+      messages.push(path);
+      continue;
+    }
+    const id = JSON.stringify([m.folder, m.key]);
+    names.set(id, (names.get(id) ?? 0) + 1);
+    renames.push({ path, from, id });
+  }
+  for (const { path, from, id } of renames) {
+    if (names.get(id) === 1 && !writtenSince(p, path, from.path)) kept.push({ path, oid: from.oid });
     else messages.push(path);
   }
   const changedFiles: string[] = [];

@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import { addFlags, addRemote, arrive, bareHub, cloneReplica, deliver, expectDiskIsHead, messagesAt, mg, remove } from '../helpers/replica.js';
@@ -267,6 +267,31 @@ describe('what git can still do never doubles or loses mail', () => {
     expect(existsSync(join(a, '.git', 'mailgit', 'refused-moves'))).toBe(false);
   });
 
+  it("two refused moves before a record (reset --hard HEAD~1, then a fast-forward merge): HEAD's mail is put back from both", () => {
+    const a = adopted();
+    const hub = bareHub(join(tempDir(), 'hub.git'));
+    addRemote(a, 'origin', hub);
+    const k = arrive(a, 'recorded, then removed by the reset');
+    mg(a, ['sync']);
+    const b = cloneReplica(hub, join(tempDir(), 'B'), 'laptop');
+    const kb = arrive(b, 'from b');
+    mg(b, ['sync']);
+    expect(plain(a, ['reset', '-q', '--hard', 'HEAD~1']).code).not.toBe(0);
+    expect(existsSync(join(a, 'INBOX', 'new', k))).toBe(false);
+    expect(plain(a, ['fetch', '-q', 'origin']).code).toBe(0);
+    // git's two-way merge keeps the index's deletion of k (origin/main has k as HEAD has it) and adds kb (seed 831706).
+    expect(plain(a, ['merge', '-q', 'origin/main']).code).not.toBe(0);
+    expect(existsSync(join(a, 'INBOX', 'new', kb))).toBe(true);
+    const out = mailgit(['-C', a, 'commit']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(messagesAt(a).has(k), 'k is put back').toBe(true);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+    mg(a, ['sync']);
+    expect(messagesAt(a).has(kb)).toBe(true);
+    expect(messagesAt(a).has(k)).toBe(true);
+  });
+
   it('a refused git reset --hard that empties a cur/ leaves the folder whole at once, for the client before any mailgit command', () => {
     const a = adopted();
     const k = arrive(a, 'in Work', 'Work');
@@ -302,6 +327,52 @@ describe('what git can still do never doubles or loses mail', () => {
         .get(k)!
         .map((m) => m.path),
     ).toEqual([`Work/cur/${k}:2,S`]);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+  });
+
+  it('a name git add -A staged that the client renamed before the record, and an entry git rm --cached took out, leave the index with the record', () => {
+    const a = adopted();
+    const k = arrive(a, 'staged, then renamed');
+    expect(plain(a, ['add', '-A']).code).toBe(0);
+    addFlags(a, k, 'T'); // INBOX/new/k → INBOX/cur/k:2,T; the index still holds new/k (seed 309052)
+    mg(a, ['commit']);
+    expect(
+      messagesAt(a)
+        .get(k)!
+        .map((m) => m.path),
+    ).toEqual([`INBOX/cur/${k}:2,T`]);
+    expect(gitStatus(a)).toBe('');
+    // Nothing for the record to change: the index is brought back all the same.
+    expect(plain(a, ['rm', '-q', '--cached', join('INBOX', 'new', '170000000.M0P1.host')]).code).toBe(0);
+    mg(a, ['commit']);
+    expect(gitStatus(a)).toBe('');
+    // The same in a sync that records a's rename and applies b's change.
+    const hub = bareHub(join(tempDir(), 'hub.git'));
+    addRemote(a, 'hub', hub);
+    mg(a, ['sync']);
+    const b = cloneReplica(hub, join(tempDir(), 'B'), 'laptop');
+    const k2 = arrive(a, 'staged on a');
+    expect(plain(a, ['add', '-A']).code).toBe(0);
+    addFlags(a, k2, 'S');
+    arrive(b, 'from b');
+    mg(b, ['sync']);
+    mg(a, ['sync']);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+  });
+
+  it("git stash brings HEAD's name back beside the client's rename and the client renames that one too: the message is recorded once", () => {
+    const a = adopted();
+    const k = '170000001.M1P1.host';
+    const cur = join(a, 'INBOX', 'cur');
+    addFlags(a, k, 'F'); // cur/k:2,S → cur/k:2,FS, not recorded
+    expect(plain(a, ['stash', '-q']).code).toBe(0); // git writes cur/k:2,S back (seed 182348)
+    expect(readdirSync(cur).filter((n) => n.startsWith(k))).toHaveLength(2);
+    renameSync(join(cur, `${k}:2,S`), join(cur, `${k}:2,RS`)); // a flag on the name git wrote
+    mg(a, ['commit']);
+    expect(messagesAt(a).get(k)!.length).toBe(1);
+    expect(doubled(a)).toEqual([]);
     expectDiskIsHead(a);
     expect(gitStatus(a)).toBe('');
   });
@@ -420,23 +491,24 @@ describe('odd HEAD states: one line naming the way back, then nothing lost', () 
     expect(plain(a, ['reset', '-q', '--merge']).code).toBe(0);
     mg(a, ['commit']);
     expect(gitStatus(a)).toBe('');
-    expect(doubled(a)).toEqual([]);
-    expectDiskIsHead(a);
 
-    // The same conflict on another branch: `git checkout main` fails while paths are
-    // unmerged, so the unmerged paths are named first, then the branch (plaingit seed 630586).
+    // The same conflict on a detached HEAD: the unmerged paths are named first, since git
+    // refuses `git checkout main` while the index has them (seed 720840).
     writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 four\n');
-    expect(plain(a, ['stash', '-q']).code).toBe(0);
-    expect(plain(a, ['checkout', '-q', '-b', 'other']).code).toBe(0);
+    mg(a, ['commit']);
     writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 five\n');
-    expect(plain(a, ['-c', 'core.hooksPath=/dev/null', 'commit', '-q', '-a', '-m', 'on other']).code).toBe(0);
+    mg(a, ['commit']);
+    writeFileSync(join(a, 'INBOX', 'dovecot-keywords'), '0 six\n');
+    expect(plain(a, ['stash', '-q']).code).toBe(0);
+    expect(plain(a, ['checkout', '-q', 'HEAD~1']).code).toBe(0);
     expect(plain(a, ['stash', 'pop', '-q']).code).not.toBe(0);
     refused(a, /unmerged paths.*run `git reset --merge`/);
     expect(plain(a, ['reset', '-q', '--merge']).code).toBe(0);
-    refused(a, /branch "other" is checked out.*run `git checkout main`/);
+    refused(a, /detached.*run `git checkout main`/);
     expect(plain(a, ['checkout', '-q', 'main']).code).toBe(0);
     mg(a, ['commit']);
     expect(gitStatus(a)).toBe('');
+    expect(doubled(a)).toEqual([]);
     expectDiskIsHead(a);
   });
 });

@@ -3,7 +3,7 @@
  * git commands on one of them (status, stash, stash pop, checkout -f, reset --hard,
  * commit -a, pull, merge, checkout of an old commit, another branch, resets and a
  * `checkout -B main` to an old commit that the hook refuses after git rewrote the
- * Maildir) and mailgit
+ * Maildir, add -A) and mailgit
  * commands between them. After every mailgit command that succeeds: `git status` is
  * clean, the Maildir equals HEAD, no folder holds two names of one key. A mailgit
  * command may only fail with exit 78, naming a command that leads back, which the
@@ -82,12 +82,12 @@ const PLAIN: [number, string[][]][] = [
   [1, [['checkout', '-q', 'HEAD~1']]],
   [1, [['reset', '-q', '--hard', 'HEAD~1']]],
   // Refused moves of main after git rewrote the index and the work tree (or only the
-  // index) (docs/design.md, "Plain git"). Not `add -A` yet: with it, shard 4/4 found a
-  // staged name the client renamed since left in the index (git status not clean) and a
-  // doubled key after stash and pop (open, docs/design.md).
+  // index) (docs/design.md, "Plain git"), and a person's `add -A`, whose staged names the
+  // client may rename before the next record.
   [1, [['reset', '-q', '--hard', 'HEAD~2']]],
   [1, [['reset', '-q', '--mixed', 'HEAD~1']]],
   [1, [['checkout', '-q', '-B', 'main', 'HEAD~1']]],
+  [1, [['add', '-A']]],
 ];
 
 function pickPlain(r: Rand): string[][] {
