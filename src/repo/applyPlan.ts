@@ -89,6 +89,20 @@ export function planApply(changes: readonly PathChange[]): ApplyPlan {
   return { folders: [...folders], arrivals, departures, unmarked, targets };
 }
 
+/**
+ * The messages whose recorded bytes an apply of `changes` takes from their name: replaced
+ * by other bytes under the same name, or removed without arriving under another name (a
+ * rename carries the file, and whatever it holds, along). An edit in place not recorded
+ * yet in one of them would be overwritten or unlinked, so sync records such edits first.
+ */
+export function droppedMessages(changes: readonly PathChange[]): PathChange[] {
+  const plan = planApply(changes);
+  const carried = new Set(plan.arrivals.flatMap((a) => a.sources.map((s) => s.path)));
+  const replaced = plan.arrivals.filter((a) => a.message && a.replaces).map((a) => a.change);
+  const removed = plan.departures.filter((c) => c.oldOid !== null && parseMessagePath(c.path) !== null && !carried.has(c.path));
+  return [...replaced, ...removed];
+}
+
 /** What the executor found at an arriving path (see the module comment). */
 export type ArrivalFound = 'there' | 'renamed' | 'taken' | 'client-renamed' | 'gone' | 'absent';
 

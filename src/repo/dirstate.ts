@@ -97,6 +97,15 @@ export interface DirState {
   suspects?: string[];
 }
 
+/**
+ * Leaves `paths` (messages found edited in place) in the saved cache as suspects, for the
+ * next record to hash whatever their stamps say; the caller holds the repo lock.
+ */
+export async function addSuspects(repo: Repo, paths: readonly string[]): Promise<void> {
+  const state = await loadDirState(repo);
+  await saveDirState(repo, { ...state, suspects: [...new Set([...(state.suspects ?? []), ...paths])] });
+}
+
 /** Returns a stamp of a stat result (nanosecond mtime when available). */
 export function stampOf(st: BigIntStats): DirStamp {
   return { mtime: st.mtimeNs.toString(), ino: Number(st.ino) };

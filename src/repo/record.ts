@@ -27,9 +27,11 @@ import { bumpEvent, describeChanges, formatEvents } from '../maildir/describe.js
 import type { FolderEvents } from '../maildir/describe.js';
 import { folderName, folderOfMarker, isFolderMarker } from '../maildir/layout.js';
 import type { Repo } from './repo.js';
-import { scanChanges } from './scan.js';
+import { scanChanges, unrecordedEdits } from './scan.js';
 import type { Scan, ScanOptions } from './scan.js';
-import { saveDirState } from './dirstate.js';
+import { addSuspects, saveDirState } from './dirstate.js';
+import { droppedMessages } from './applyPlan.js';
+import type { PathChange } from '../git/diff.js';
 import { maintainUntilDone, scheduleMaintenance } from './maintenance.js';
 import { copyAliases } from './copies.js';
 import { applyPending, finishPendingApply } from './apply.js';
@@ -246,6 +248,20 @@ export async function record(repo: LockedRepo, opts: RecordOptions = {}): Promis
   } finally {
     await session.close();
   }
+}
+
+/**
+ * Records the edits in place that no record found yet (a file written into, its directory
+ * unchanged since) in the messages an apply of `changes` would overwrite or remove, before
+ * it does: a sync then merges them as the edits they are (against the other side's edit or
+ * deletion of the message) instead of writing over them. Only a file changed since its
+ * directory's last audit is read. Returns null when there was none.
+ */
+export async function recordDroppedEdits(repo: LockedRepo, changes: readonly PathChange[]): Promise<RecordResult | null> {
+  const edited = await unrecordedEdits(repo, droppedMessages(changes));
+  if (edited.length === 0) return null;
+  await addSuspects(repo, edited);
+  return record(repo);
 }
 
 /** What a record would commit, made in the object store only (see {@link previewRecord}). */

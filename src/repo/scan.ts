@@ -6,10 +6,11 @@
  * listed anyway or a watcher named it: those names are stat'ed, and only a file changed
  * since its directory was last audited is hashed (see {@link editCandidates}).
  */
-import { lstat, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { lstatSync, readdirSync } from 'node:fs';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { emptyBlob, writeBlobs } from '../git/blobs.js';
 import { lsTreeDirs, lsTreeRecursive } from '../git/tree.js';
 import { TreeIO } from '../git/treeio.js';
@@ -29,6 +30,7 @@ import { perfMark } from '../util/perf.js';
 import { resolveSameKey } from './sameKey.js';
 import type { NamedBlob } from './sameKey.js';
 import type { Progress } from '../fetch/progress.js';
+import type { PathChange } from '../git/diff.js';
 
 /** One message file that appeared or disappeared. */
 export interface FileDelta {
@@ -483,6 +485,32 @@ function thresholdOf(a: AuditStamp): Threshold {
  */
 function auditOf(p: Pass, dir: string): AuditStamp {
   return p.old.audits?.[dir] ?? { checked: '0', cycle: p.clock, after: '' };
+}
+
+/**
+ * The messages among `held` (each with the blob HEAD records, `oldOid`, and the one a
+ * merge brings under that name, `newOid`, or none) whose bytes on disk are neither: an
+ * edit in place that no record found yet, its directory not having changed since. As a
+ * record audits, only a file changed since its directory's last whole audit cycle began
+ * (or in a directory never audited) is read and hashed; a file gone meanwhile is no edit.
+ */
+export async function unrecordedEdits(repo: Repo, held: readonly PathChange[]): Promise<string[]> {
+  if (held.length === 0) return [];
+  const audits = (await loadDirState(repo)).audits ?? {};
+  const out: string[] = [];
+  for (const c of held) {
+    const dir = parentDir(c.path);
+    const threshold = thresholdOf(audits[dir] ?? { checked: '0', cycle: '0', after: '' });
+    if (c.oldOid === null || changedSince({ root: repo.root, dir }, [c.path.slice(dir.length + 1)], threshold).length === 0) continue;
+    const data = await readFile(join(repo.root, c.path)).catch(() => null);
+    if (data === null) continue;
+    const oid = createHash(c.oldOid.length === 64 ? 'sha256' : 'sha1')
+      .update(`blob ${data.length}\0`)
+      .update(data)
+      .digest('hex');
+    if (oid !== c.oldOid && oid !== c.newOid) out.push(c.path);
+  }
+  return out;
 }
 
 /** Every file is a suspect (one `status` named). */

@@ -5,7 +5,7 @@
  */
 import { readHead } from '../git/commit.js';
 import type { FolderEvents } from '../maildir/describe.js';
-import { loadDirState, saveDirState } from './dirstate.js';
+import { addSuspects } from './dirstate.js';
 import { checkGitView } from './gitIndex.js';
 import { withRepoLock } from './lock.js';
 import { scanSummary } from './record.js';
@@ -31,10 +31,7 @@ export interface WorkTreeStatus {
  */
 async function leaveSuspects(repo: Repo, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
-  await withRepoLock(repo, { what: 'status' }, async () => {
-    const state = await loadDirState(repo);
-    await saveDirState(repo, { ...state, suspects: [...new Set([...(state.suspects ?? []), ...paths])] });
-  }).catch(() => undefined);
+  await withRepoLock(repo, { what: 'status' }, () => addSuspects(repo, paths)).catch(() => undefined);
 }
 
 /** Compares the work tree of `repo` with HEAD, changing nothing but the directory cache (see above). */

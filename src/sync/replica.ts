@@ -6,7 +6,7 @@
  */
 import type { Layout } from '../maildir/layout.js';
 import { applyCommit } from '../repo/apply.js';
-import { previewRecord, record } from '../repo/record.js';
+import { previewRecord, record, recordDroppedEdits } from '../repo/record.js';
 import type { LockedRepo } from '../repo/lock.js';
 import { MAIN } from '../store/commitStore.js';
 import type { CommitStore, PathChange, RefEntry, RefTarget } from '../store/commitStore.js';
@@ -32,6 +32,11 @@ export interface Checkout {
 export interface Worktree {
   /** Records what clients changed since the last record (`message`: the subject); the per-folder lines, none when nothing changed. */
   record(message?: string): Promise<string[]>;
+  /**
+   * Records the edits in place not recorded yet in the messages an apply of `changes`
+   * would overwrite or remove; true when it recorded (HEAD moved: the merge is made again).
+   */
+  recordEdits(changes: readonly PathChange[]): Promise<boolean>;
   /** Writes `to` into the Maildir and moves the branch from `from` to it; returns what a person should hear. */
   apply(checkout: Checkout): Promise<string[]>;
   /**
@@ -86,6 +91,7 @@ export function gitReplica(repo: LockedRepo, bars?: SyncBars): SyncReplica {
     worktree: {
       record: async (message) =>
         (await withBar(bars, 'sync: record', (progress) => record(repo, { ...(message === undefined ? {} : { message }), progress })))?.summary ?? [],
+      recordEdits: async (changes) => (await recordDroppedEdits(repo, changes)) !== null,
       apply: async ({ from, to, changes, origin }) =>
         (await withBar(bars, `sync: apply from ${origin}`, (progress) => applyCommit(repo, { from, to, changes, origin, progress }))).notes,
       preview: () => previewRecord(repo),
@@ -165,6 +171,8 @@ export function unappliedReplica(real: SyncReplica): SyncReplica {
         if (preview) await store.updateRef(MAIN, preview.commit);
         return preview?.summary ?? [];
       },
+      // A dry run writes over nothing: the edits a real sync would record first are not in its plan.
+      recordEdits: async () => false,
       apply: async ({ from, to }) => {
         if (!(await store.updateRef(MAIN, to, from))) throw new RaceError('the branch moved in a dry run');
         return [];

@@ -71,6 +71,8 @@ interface MergePlan {
   head: string | null;
   /** The commit to move to. */
   commit: string;
+  /** The head merged in. */
+  theirs: string;
   /** From `head` to `commit`. */
   changes: PathChange[];
   origin: string;
@@ -91,11 +93,19 @@ async function planMerge(r: SyncReplica, theirs: string, origin: string): Promis
   const outcome = await mergeHeads({ store: r.store, ours: head, theirs, origin, replica: r.replica, describe, layout: r.layout });
   if (outcome.kind === 'up-to-date') return null;
   const changes = outcome.changes ?? (await r.store.diff(head, outcome.commit));
-  return { head, commit: outcome.commit, changes, origin, incoming: describe(changes), decisions: outcome.decisions.map((d) => d.text) };
+  return { head, commit: outcome.commit, theirs, changes, origin, incoming: describe(changes), decisions: outcome.decisions.map((d) => d.text) };
 }
 
-/** Carries out a merge plan: applies it (or starts the branch), records what clients did meanwhile; returns the new head. */
-async function applyMerge(r: SyncReplica, plan: MergePlan, report: { incoming: string[]; decisions: string[] }): Promise<string | null> {
+/**
+ * Carries out a merge plan: records first the edits in place not recorded yet in the
+ * messages it would overwrite or remove, and then merges again (so that such an edit is
+ * merged as one, never taken for the old bytes); applies it (or starts the branch);
+ * records what clients did meanwhile; returns the new head.
+ */
+async function applyMerge(r: SyncReplica, planned: MergePlan, report: { incoming: string[]; decisions: string[] }): Promise<string | null> {
+  let plan: MergePlan | null = planned;
+  if (plan.head && (await r.worktree.recordEdits(plan.changes))) plan = await planMerge(r, plan.theirs, plan.origin);
+  if (!plan) return headOf(r);
   report.incoming.push(...plan.incoming);
   report.decisions.push(...plan.decisions);
   if (plan.head) report.decisions.push(...(await r.worktree.apply({ from: plan.head, to: plan.commit, changes: plan.changes, origin: plan.origin })));

@@ -72,6 +72,11 @@ export class MemoryWorktree implements Worktree {
     return made && { commit: made.commit, summary: [`${made.edits.length} files changed`] };
   }
 
+  /** {@inheritDoc Worktree.recordEdits} Every record here sees every change, so none is left for this. */
+  recordEdits(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
   /** {@inheritDoc Worktree.apply} */
   async apply({ from, to, changes }: Checkout): Promise<string[]> {
     if (!(await this.store.updateRef(MAIN, to, from))) throw new RaceError('HEAD moved; nothing applied, sync again');

@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, test, vi } from 'vitest';
-import { chmodSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOut, mailgit, tempDir } from '../helpers/cli.js';
 import {
@@ -132,6 +132,23 @@ describe("a client's rename while the sync applies", () => {
     const notes = await applyWithClient(b, () => setFlags(b, key, 'FS'));
     expect(flagsIn(b, key)).toBe('FS');
     expect(notes).toEqual([`INBOX/${key}: deleted on origin but changed here while the sync applied it; kept it`]);
+  });
+
+  test('peer edits it, client writes into it meanwhile (after the sync looked for edits): the edit is kept under KEY.edited-…, with a note', async () => {
+    const { a, b, key } = pair();
+    const p = findOnDisk(a, key);
+    writeFileSync(join(a, 'INBOX/tmp/edit'), 'Subject: shared\n\nedited on a\n');
+    renameSync(join(a, 'INBOX/tmp/edit'), join(a, p));
+    mg(a, ['sync']);
+    const notes = await applyWithClient(b, () => writeFileSync(join(b, p), 'Subject: shared\n\nedited on b\n'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(
+      new RegExp(`${p}: edited here and not recorded yet when origin's version replaced it; kept the edit as INBOX/cur/${key}\\.edited-[0-9a-f]{8}:2,S`),
+    );
+    expect(readFileSync(join(b, p), 'utf8')).toBe('Subject: shared\n\nedited on a\n');
+    const copy = [...messagesAt(b).keys()].filter((k) => k.startsWith(`${key}.edited-`));
+    expect(copy).toHaveLength(1);
+    expect(readFileSync(join(b, findOnDisk(b, copy[0]!)), 'utf8')).toBe('Subject: shared\n\nedited on b\n');
   });
 
   test("through the CLI: a rename made while `mailgit sync` moves the branch is merged with the peer's flag change", () => {

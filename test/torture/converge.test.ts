@@ -16,8 +16,10 @@
  *     last-writer-wins may decide either way: then at most one copy);
  *   - no message appears that no client made.
  * An edit is a new version of a message: the old bytes count as deleted by the editor,
- * the new ones as created, and a deletion of the old version concurrent with the edit may
- * take the new one too (last writer wins). Before the syncs to quiescence every replica
+ * the new ones as created, and a deletion of the old version concurrent with the edit
+ * never takes the new one (the merge keeps an edit against a deletion, and a sync records
+ * an edit not recorded yet before it writes over or removes the file: an edit made in
+ * place and then lost to another replica's expunge is LOST here). Before the syncs to quiescence every replica
  * runs `status` once, as a person would: an edit written into a file of a folder that
  * changes no more is found there (and left to the next record), by design.
  * "Seen" is tracked with vector clocks that follow the syncs (a sync records first,
@@ -234,11 +236,13 @@ async function runCase(seed: number): Promise<void> {
     const c = counts.get(b) ?? 0;
     const ds = [...(dels.get(b) ?? [])];
     const ms = [...(mods.get(b) ?? [])];
-    // The versions this one replaced: their changes and (other) deletions count for it too.
+    // The versions this one replaced: their changes count for it too, and so do their
+    // (other) deletions made after seeing the edit; one concurrent with it takes the old
+    // version only.
     for (let v = versions.get(b); v; v = versions.get(v.from)) {
       const edit = v.ev;
       ms.push(edit, ...(mods.get(v.from) ?? []));
-      ds.push(...(dels.get(v.from) ?? []).filter((d) => d.ev !== edit));
+      ds.push(...(dels.get(v.from) ?? []).filter((d) => d.ev !== edit && before(edit, d.seen)));
     }
     if (ds.length === 0) {
       if (c === 0) problems.push(`LOST ${b} (never deleted; changes: ${ms.map((e) => `${e.replica}#${e.n}`).join(' ') || 'none'})`);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PathChange } from '../../src/git/diff.js';
-import { arrivalAction, departureAction, planApply } from '../../src/repo/applyPlan.js';
+import { arrivalAction, departureAction, droppedMessages, planApply } from '../../src/repo/applyPlan.js';
 import type { ArrivalAction, ArrivalFound, DepartureAction, DepartureFound } from '../../src/repo/applyPlan.js';
 
 const A = 'a'.repeat(40);
@@ -82,4 +82,27 @@ describe('planApply', () => {
     expect(plan.unmarked).toEqual(['Old', '']);
     expect(plan.departures.map((d) => d.path)).toEqual(['Old/maildirfolder', 'maildirfolder']);
   });
+});
+
+describe('droppedMessages: the recorded bytes an apply takes from their name (sync records an edit in them first)', () => {
+  const C = 'c'.repeat(40);
+  // [the diff, what the apply does to the message, dropped]
+  const rows: [PathChange[], string, string[]][] = [
+    [[change('INBOX/cur/1.M1P1.h:2,S', A, B)], 'replaces its bytes under the same name', ['INBOX/cur/1.M1P1.h:2,S']],
+    [[change('INBOX/cur/1.M1P1.h:2,S', A, null)], 'removes it (an expunge elsewhere)', ['INBOX/cur/1.M1P1.h:2,S']],
+    [[change('INBOX/cur/1.M1P1.h:2,', A, null), change('INBOX/cur/1.M1P1.h:2,S', null, A)], 'renames it (a flag change: the file goes along)', []],
+    [[change('INBOX/cur/1.M1P1.h:2,', A, null), change('Archive/cur/1.M1P1.h:2,', null, A)], 'moves it to another folder', []],
+    [
+      [change('INBOX/cur/1.M1P1.h:2,', A, null), change('INBOX/cur/1.M1P1.h:2,S', null, C)],
+      'removes it and writes other bytes under a new name',
+      ['INBOX/cur/1.M1P1.h:2,'],
+    ],
+    [[change('Sent/new/2.M2P2.h', null, A)], 'writes a new message', []],
+    [[change('.mailgit/config.json', A, B), change('Old/maildirfolder', A, null)], 'changes files that are no messages', []],
+  ];
+  for (const [changes, what, dropped] of rows) {
+    it(`an apply that ${what} → ${dropped.length === 0 ? 'none' : dropped.join(', ')}`, () => {
+      expect(droppedMessages(changes).map((c) => c.path)).toEqual(dropped);
+    });
+  }
 });
