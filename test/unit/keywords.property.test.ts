@@ -14,7 +14,7 @@ import type { FileEntry, MessageEntry, Snapshot } from '../../src/maildir/snapsh
 import { messageMap } from '../../src/merge/identity.js';
 import { merge } from '../../src/merge/merge.js';
 import { mergeKeywordTables } from '../../src/merge/keywordTables.js';
-import { side, st } from './merge.helpers.js';
+import { side, st, PROPERTY_RUNS } from './merge.helpers.js';
 
 const TABLE = 'INBOX/dovecot-keywords';
 const NAMES = ['$Junk', '$NotJunk', '$Label1', '$Work', 'proj-x', 'Later'];
@@ -117,10 +117,6 @@ function marksOf(s: Snapshot): Record<string, { system: string[]; names: string[
   return out;
 }
 
-const RUNS = {
-  numRuns: Number(process.env.MAILGIT_MERGE_PROPERTY_RUNS ?? 1000),
-  ...(process.env.MAILGIT_MERGE_SEED === undefined ? {} : { seed: Number(process.env.MAILGIT_MERGE_SEED) }),
-};
 
 describe('keyword letters merge by name (rule 2c)', () => {
   it('the merged table gives each keyword of either side exactly one letter, and does not depend on the order of the sides', () => {
@@ -133,7 +129,7 @@ describe('keyword letters merge by name (rule 2c)', () => {
         expect(new Set(names).size).toBe(names.length);
         for (const [, n] of [...ko!.entries(), ...kt!.entries()]) expect(merged.find(n), n).toBeDefined();
       }),
-      RUNS,
+      PROPERTY_RUNS,
     );
   });
 
@@ -151,7 +147,7 @@ describe('keyword letters merge by name (rule 2c)', () => {
         }
         expect(marksOf(r2.snapshot)).toEqual(got);
       }),
-      RUNS,
+      PROPERTY_RUNS,
     );
   });
 });

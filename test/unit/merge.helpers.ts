@@ -131,3 +131,12 @@ export function checkMergeRow(row: MergeRow): { result: MergeResult; base: Snaps
   expect(mirror(m.decisions)).toEqual(brief(result.decisions));
   return { result, base, ours, theirs };
 }
+
+/**
+ * fast-check's settings for the merge properties: 1,000 runs, `MAILGIT_MERGE_PROPERTY_RUNS=N`
+ * for a long hunt; `MAILGIT_MERGE_SEED=N` fixes the seed, so that a failure can be replayed.
+ */
+export const PROPERTY_RUNS = {
+  numRuns: Number(process.env.MAILGIT_MERGE_PROPERTY_RUNS ?? 1000),
+  ...(process.env.MAILGIT_MERGE_SEED === undefined ? {} : { seed: Number(process.env.MAILGIT_MERGE_SEED) }),
+};

@@ -10,7 +10,7 @@ import { flagsOf, sortFlags } from '../../src/maildir/name.js';
 import { mergeFlags } from '../../src/merge/flags.js';
 import { BEFORE_HISTORY } from '../../src/merge/lastChange.js';
 import { merge } from '../../src/merge/merge.js';
-import { brief, cpFile, mirror, side } from './merge.helpers.js';
+import { brief, cpFile, mirror, side, PROPERTY_RUNS } from './merge.helpers.js';
 
 const IDS = ['k0', 'k1', 'k2', 'k3', 'n1', 'n2'];
 const FOLDERS = ['', 'INBOX', 'Archive', 'Trash'];
@@ -139,11 +139,6 @@ const changesArb = fc.dictionary(
 /** A side with its head stamp and the stamps of its changes. */
 const sideOf = (x: Snapshot, s: Stamp, c: Record<string, Stamp>) => side(x, s, c);
 
-/** `MAILGIT_MERGE_PROPERTY_RUNS=100000` for a long hunt; `MAILGIT_MERGE_SEED=N` fixes the seed. */
-const RUNS = {
-  numRuns: Number(process.env.MAILGIT_MERGE_PROPERTY_RUNS ?? 1000),
-  ...(process.env.MAILGIT_MERGE_SEED === undefined ? {} : { seed: Number(process.env.MAILGIT_MERGE_SEED) }),
-};
 
 describe('merge properties', () => {
   it('is symmetric: same snapshot, mirrored decisions', () => {
@@ -155,7 +150,7 @@ describe('merge properties', () => {
         expect([...r2.snapshot.messages.keys()]).toEqual([...r1.snapshot.messages.keys()]);
         expect(mirror(r2.decisions)).toEqual(brief(r1.decisions));
       }),
-      RUNS,
+      PROPERTY_RUNS,
     );
   });
 
@@ -166,7 +161,7 @@ describe('merge properties', () => {
         expect(r.snapshot).toEqual(x);
         expect(r.decisions).toEqual([]);
       }),
-      RUNS,
+      PROPERTY_RUNS,
     );
   });
 
@@ -176,7 +171,7 @@ describe('merge properties', () => {
         expect(merge({ base: b, ours: sideOf(b, s1, c), theirs: sideOf(x, s2, c) }).snapshot).toEqual(x);
         expect(merge({ base: b, ours: sideOf(x, s1, c), theirs: sideOf(b, s2, c) }).snapshot).toEqual(x);
       }),
-      RUNS,
+      PROPERTY_RUNS,
     );
   });
 
@@ -197,7 +192,7 @@ describe('merge properties', () => {
           expect(e.key === id || id.startsWith(`${e.key}\0`)).toBe(true);
         }
       }),
-      RUNS,
+      PROPERTY_RUNS,
     );
   });
 });
