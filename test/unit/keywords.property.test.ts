@@ -117,7 +117,6 @@ function marksOf(s: Snapshot): Record<string, { system: string[]; names: string[
   return out;
 }
 
-
 describe('keyword letters merge by name (rule 2c)', () => {
   it('the merged table gives each keyword of either side exactly one letter, and does not depend on the order of the sides', () => {
     fc.assert(

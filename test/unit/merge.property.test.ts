@@ -139,7 +139,6 @@ const changesArb = fc.dictionary(
 /** A side with its head stamp and the stamps of its changes. */
 const sideOf = (x: Snapshot, s: Stamp, c: Record<string, Stamp>) => side(x, s, c);
 
-
 describe('merge properties', () => {
   it('is symmetric: same snapshot, mirrored decisions', () => {
     fc.assert(
