@@ -134,7 +134,7 @@ while read -r old new ref; do
     # \`git reset --hard\` on it does after rewriting the work tree: folders made whole too.
     # \`git stash pop\` drops its entry after it changed the work tree.
     # A stash made while a refused move is noted saved git's rewrite (note_stash).
-    if [ "$ref" = refs/stash ]; then complete_all </dev/null; note_stash "$new" 2>/dev/null; fi
+    if [ "$ref" = refs/stash ]; then complete_all </dev/null; note_stash "$new" </dev/null 2>/dev/null; fi
     [ "$ref" = "$head" ] || continue
     if [ "$old" = "$new" ]; then complete_all </dev/null; else complete_folders "$old" "$new" </dev/null; fi
     continue
