@@ -86,6 +86,24 @@ exit 0
 /** Where the reference-transaction hook notes the commits it refused to move `main` to, one a line (see refusedMove.ts). */
 export const REFUSED_MOVES = 'refused-moves';
 
+/** Where the reference-transaction hook notes a stash made while a refused move is noted: `STASH TARGET`, one a line (see refusedMove.ts). */
+export const STASHED_REWRITES = 'stashed-rewrites';
+
+/**
+ * A shell function for the reference-transaction hook: `note_stash S` notes stash `S`,
+ * a new entry (not yet in the stash's reflog: a push, not a drop), beside the latest
+ * refused target while one is noted. That stash saved git's rewrite as a change; its pop,
+ * before or after the next record, takes those files again, and the record puts them
+ * back (refusedMove.ts).
+ */
+const NOTE_STASH = `note_stash() {
+  d=$(git rev-parse --absolute-git-dir 2>/dev/null) || return 0
+  [ -s "$d/mailgit/${REFUSED_MOVES}" ] || return 0
+  case "$1" in *[!0]*) ;; *) return 0 ;; esac
+  grep -q " $1 " "$d/logs/refs/stash" 2>/dev/null && return 0
+  echo "$1 $(tail -n 1 "$d/mailgit/${REFUSED_MOVES}")" >>"$d/mailgit/${STASHED_REWRITES}"
+}`;
+
 /**
  * The reference-transaction hook: refuses, before any ref moves, a `git pull` or
  * `git rebase` (recognised by git's own `GIT_REFLOG_ACTION`) and any update or deletion
@@ -96,13 +114,15 @@ export const REFUSED_MOVES = 'refused-moves';
  * next record puts HEAD's mail back from it (refusedMove.ts); and the folders that
  * rewrite emptied are made whole at once ({@link COMPLETE_FOLDERS}), so that a client
  * can open them before that record. The same is done when git moves another branch that
- * is checked out (`git reset --hard` there), which mailgit does not record on.
+ * is checked out (`git reset --hard` there), which mailgit does not record on. A stash
+ * made while a refused move is noted is noted too ({@link NOTE_STASH}).
  */
 const REFERENCE_TRANSACTION = `#!/bin/sh
 ${MARK}
 [ "$1" = prepared ] || exit 0
 ${COMPLETE_FOLDERS}
 ${COMPLETE_ALL}
+${NOTE_STASH}
 case "$GIT_REFLOG_ACTION" in
 pull*) ${refuse('refusing git pull in a mail repo (git merges mail by file name, which doubles and resurrects messages): run `mailgit sync`')} ;;
 rebase*) ${refuse('refusing git rebase in a mail repo: run `mailgit sync`; if one was started, run `git rebase --abort`')} ;;
@@ -113,7 +133,8 @@ while read -r old new ref; do
     # Another branch checked out (mailgit refuses to record there) that git moved, as
     # \`git reset --hard\` on it does after rewriting the work tree: folders made whole too.
     # \`git stash pop\` drops its entry after it changed the work tree.
-    [ "$ref" = refs/stash ] && complete_all </dev/null
+    # A stash made while a refused move is noted saved git's rewrite (note_stash).
+    if [ "$ref" = refs/stash ]; then complete_all </dev/null; note_stash "$new" </dev/null 2>/dev/null; fi
     [ "$ref" = "$head" ] || continue
     if [ "$old" = "$new" ]; then complete_all </dev/null; else complete_folders "$old" "$new" </dev/null; fi
     continue

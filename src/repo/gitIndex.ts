@@ -41,7 +41,7 @@ import { checkHeadState, checkInProgress, GitStateError } from './headState.js';
 import { MARKER } from '../maildir/layout.js';
 
 /** Bumped when the guards change, so that every replica installs them again once. */
-const GUARDS_VERSION = 2;
+const GUARDS_VERSION = 3;
 
 interface IndexState {
   /** The commit the index was last brought to by mailgit (null: rebuild it). */

@@ -292,6 +292,43 @@ describe('what git can still do never doubles or loses mail', () => {
     expect(messagesAt(a).has(k)).toBe(true);
   });
 
+  it('a git stash of a refused reset --hard HEAD~1, popped after a record: the message the pop takes again is put back', () => {
+    const a = adopted();
+    const k = arrive(a, 'recorded, then removed by the reset');
+    mg(a, ['commit']);
+    expect(plain(a, ['reset', '-q', '--hard', 'HEAD~1']).code).not.toBe(0);
+    expect(existsSync(join(a, 'INBOX', 'new', k))).toBe(false);
+    const m0 = '170000000.M0P1.host';
+    remove(a, m0); // the client's own deletion, stashed with git's rewrite
+    expect(plain(a, ['stash', '-q']).code).toBe(0); // saves the deletion of k as a change, puts k back
+    expect(existsSync(join(a, 'INBOX', 'new', k))).toBe(true);
+    mg(a, ['commit']); // the index is HEAD's: nothing stands of the rewrite
+    arrive(a, 'a record between');
+    mg(a, ['commit']);
+    const pop = plain(a, ['stash', 'pop', '-q']);
+    expect(pop.code, pop.out).toBe(0);
+    expect(existsSync(join(a, 'INBOX', 'new', k)), 'the pop takes k again (seeds 1156385, 1211818)').toBe(false);
+    const out = mailgit(['-C', a, 'commit']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(messagesAt(a).has(k), 'k is put back').toBe(true);
+    expect(out.stderr).toMatch(/put HEAD's back/);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+    expect(doubled(a)).toEqual([]);
+    expect(messagesAt(a).has(m0), "the client's deletion the pop brought back is kept").toBe(false);
+    // The stash and its pop both before the next record (seed 1156385).
+    const k2 = arrive(a, 'recorded, then removed by the second reset');
+    mg(a, ['commit']);
+    expect(plain(a, ['reset', '-q', '--hard', 'HEAD~1']).code).not.toBe(0);
+    expect(plain(a, ['stash', '-q']).code).toBe(0);
+    expect(plain(a, ['stash', 'pop', '-q']).code).toBe(0);
+    expect(existsSync(join(a, 'INBOX', 'new', k2))).toBe(false);
+    mg(a, ['commit']);
+    expect(messagesAt(a).has(k2), 'k2 is put back').toBe(true);
+    expectDiskIsHead(a);
+    expect(gitStatus(a)).toBe('');
+  });
+
   it('a refused git reset --hard that empties a cur/ leaves the folder whole at once, for the client before any mailgit command', () => {
     const a = adopted();
     const k = arrive(a, 'in Work', 'Work');
