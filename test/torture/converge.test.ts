@@ -16,10 +16,11 @@
  *     last-writer-wins may decide either way: then at most one copy);
  *   - no message appears that no client made.
  * An edit is a new version of a message: the old bytes count as deleted by the editor,
- * the new ones as created, and a deletion of the old version concurrent with the edit
- * never takes the new one (the merge keeps an edit against a deletion, and a sync records
- * an edit not recorded yet before it writes over or removes the file: an edit made in
- * place and then lost to another replica's expunge is LOST here). Before the syncs to quiescence every replica
+ * the new ones as created, and a deletion of the old version never takes the new one (the
+ * merge keeps an edit against a concurrent deletion, and a sync records an edit not
+ * recorded yet before it writes over or removes the file: an edit made in place and then
+ * lost to another replica's expunge is LOST here; a later deletion of the old version
+ * deletes a copy of it the merge kept). Before the syncs to quiescence every replica
  * runs `status` once, as a person would: an edit written into a file of a folder that
  * changes no more is found there (and left to the next record), by design.
  * "Seen" is tracked with vector clocks that follow the syncs (a sync records first,
@@ -236,14 +237,11 @@ async function runCase(seed: number): Promise<void> {
     const c = counts.get(b) ?? 0;
     const ds = [...(dels.get(b) ?? [])];
     const ms = [...(mods.get(b) ?? [])];
-    // The versions this one replaced: their changes count for it too, and so do their
-    // (other) deletions made after seeing the edit; one concurrent with it takes the old
-    // version only.
-    for (let v = versions.get(b); v; v = versions.get(v.from)) {
-      const edit = v.ev;
-      ms.push(edit, ...(mods.get(v.from) ?? []));
-      ds.push(...(dels.get(v.from) ?? []).filter((d) => d.ev !== edit && before(edit, d.seen)));
-    }
+    // The versions this one replaced: their changes count for it too, their deletions do
+    // not. One concurrent with the edit takes the old version only (the merge keeps an
+    // edit against a deletion); one made after seeing the edit deletes a copy of the old
+    // version that a merge kept (an edit concurrent with a move), not this one.
+    for (let v = versions.get(b); v; v = versions.get(v.from)) ms.push(v.ev, ...(mods.get(v.from) ?? []));
     if (ds.length === 0) {
       if (c === 0) problems.push(`LOST ${b} (never deleted; changes: ${ms.map((e) => `${e.replica}#${e.n}`).join(' ') || 'none'})`);
       else if (c > 1) problems.push(`DOUBLED ${b}: ${where(b)}`);
