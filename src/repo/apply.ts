@@ -298,16 +298,27 @@ class Applier {
    * a note, so that the replacement loses nothing (the next record takes the copy).
    */
   private async keepUnrecorded(c: PathChange): Promise<void> {
-    const data = await this.fs.readBytes(this.abs(c.path));
-    // A repo of sha256 objects (not what init makes) is not checked.
-    if (data === null || c.oldOid!.length !== 40) return;
-    const oid = createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
-    if (oid === c.oldOid || oid === c.newOid) return;
+    const edit = await this.unrecordedEdit(c);
+    if (edit === null || edit.oid === c.newOid) return;
+    const { oid, data } = edit;
     const m = parseMessagePath(c.path)!;
     const copy = `${dirname(c.path)}/${m.key}.edited-${oid.slice(0, 8)}${m.info}`;
     await this.mkdir(join(m.folder, 'tmp'));
     await this.writeVia(this.abs(join(m.folder, 'tmp')), copy, data);
     this.notes.push(`${c.path}: edited here and not recorded yet when ${this.origin}'s version replaced it; kept the edit as ${copy}`);
+  }
+
+  /**
+   * The bytes at `c.path` and their blob id when they are not the ones HEAD recorded
+   * there (an edit in place no record found yet), else null (the recorded bytes, no file,
+   * or a repo of sha256 objects, which init does not make and which is not checked).
+   */
+  private async unrecordedEdit(c: PathChange): Promise<{ oid: string; data: Buffer } | null> {
+    if (c.oldOid === null || c.oldOid.length !== 40) return null;
+    const data = await this.fs.readBytes(this.abs(c.path));
+    if (data === null) return null;
+    const oid = createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+    return oid === c.oldOid ? null : { oid, data };
   }
 
   /**
@@ -398,14 +409,19 @@ class Applier {
   private async leave(c: PathChange): Promise<void> {
     this.touched.add(dirname(c.path));
     const found = await this.findDeparture(c);
-    if (departureAction(found) === 'keep-client') {
+    const action = departureAction(found);
+    if (action === 'keep-client') {
       const m = parseMessagePath(c.path)!;
       this.notes.push(`${m.folder === '' ? '' : `${m.folder}/`}${m.key}: deleted on ${this.origin} but changed here while the sync applied it; kept it`);
+    } else if (action === 'keep-edit') {
+      this.notes.push(`${c.path}: deleted on ${this.origin} but edited here and not recorded yet; kept the edit (the next record takes it)`);
     }
   }
 
   private async findDeparture(c: PathChange): Promise<DepartureFound> {
     if (this.renamedAway.has(c.path)) return 'moved';
+    // Whatever removes a message (a sync, an undo, a restore) never unlinks an edit no record has seen.
+    if (parseMessagePath(c.path) && (await this.unrecordedEdit(c)) !== null) return 'edited';
     try {
       await this.fs.unlink(this.abs(c.path));
       return 'removed';

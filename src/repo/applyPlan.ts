@@ -18,6 +18,7 @@
  *   renamed away by this apply | keep (done)
  *   removed (as recorded)      | keep (done)
  *   client renamed it          | keep the client's, with a note
+ *   edited, not recorded yet   | keep the edit where it is, with a note
  *   gone                       | keep (the client deleted it too)
  *
  * "Follow the client": the client's name and the wanted one are merged three-way over the
@@ -125,15 +126,16 @@ export function arrivalAction(arrival: Pick<Arrival, 'replaces'>, found: Arrival
 }
 
 /** What the executor found at a leaving path. */
-export type DepartureFound = 'moved' | 'removed' | 'client-renamed' | 'gone';
+export type DepartureFound = 'moved' | 'removed' | 'client-renamed' | 'edited' | 'gone';
 
-/** What the executor does next for a leaving path: nothing, or keep the client's message with a note. */
-export type DepartureAction = 'keep' | 'keep-client';
+/** What the executor does next for a leaving path: nothing, or keep the client's message (renamed, or edited in place) with a note. */
+export type DepartureAction = 'keep' | 'keep-client' | 'keep-edit';
 
 const DEPARTURE_RULES: Record<DepartureFound, DepartureAction> = {
   moved: 'keep',
   removed: 'keep',
   'client-renamed': 'keep-client',
+  edited: 'keep-edit',
   gone: 'keep',
 };
 

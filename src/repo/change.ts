@@ -60,7 +60,9 @@ export async function commitTreeChange(repo: LockedRepo, { head, change, progres
   const clock = nextClock((await readStamp(repo.root, head)).clock, now);
   const message = formatMessage(change.subject, change.lines.join('\n'), { replica: repo.replica, clock });
   const commit = await commitTree(repo.root, { tree: change.tree, parents: [head], message, time: now });
-  await applyCommit(repo, { from: head, to: commit, origin: 'this replica', progress });
+  const { notes } = await applyCommit(repo, { from: head, to: commit, origin: 'this replica', progress });
+  // What the apply kept instead of writing over or removing it (an edit no record had seen): said, as a sync says it.
+  for (const note of notes) process.stderr.write(`mailgit: warning: ${note}\n`);
   perfMark('change: applied');
   await scheduleMaintenance(repo);
   return commit;

@@ -188,3 +188,21 @@ test('an edit not recorded yet is recorded before a sync writes over it or remov
     expect(mg(repo, ['check']).code).toBe(0);
   }
 });
+
+test('an undo that removes a message never unlinks an edit in place no record has seen: the edit stays and is recorded', () => {
+  const a = initReplica(join(tempDir(), 'a'), 'a');
+  dropMessage(a, 'INBOX', KEYS[0]!, 'Subject: v0\n\nbody 0\n', 'S');
+  mg(a, ['commit']);
+  dropMessage(a, 'INBOX', KEYS[1]!, 'Subject: v1\n\nbody 1\n', 'S');
+  mg(a, ['commit']);
+  // Written into the file, its INBOX/cur unchanged: the record before the undo does not see it.
+  writeFileSync(cur(a, 1), 'Subject: v1\n\nbody 1, edited and not recorded\n');
+  const undo = mg(a, ['undo', 'HEAD']);
+  expect(undo.code).toBe(0);
+  expect(undo.stderr).toContain(`INBOX/cur/${KEYS[1]}:2,S: deleted on this replica but edited here and not recorded yet; kept the edit`);
+  expect(readFileSync(cur(a, 1), 'utf8')).toBe('Subject: v1\n\nbody 1, edited and not recorded\n');
+  mg(a, ['commit']);
+  expect(gitOut(a, ['show', `HEAD:INBOX/cur/${KEYS[1]}:2,S`])).toBe('Subject: v1\n\nbody 1, edited and not recorded\n');
+  expectDiskIsHead(a);
+  expect(mg(a, ['check']).code).toBe(0);
+});

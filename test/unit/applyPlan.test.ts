@@ -40,6 +40,7 @@ describe('race rules for a leaving path', () => {
     ['nothing: the apply removes it', 'removed', 'keep'],
     ['nothing: the apply renamed it to its new name', 'moved', 'keep'],
     ['renamed it (a flag change)', 'client-renamed', 'keep-client'],
+    ['edited it in place, not recorded yet', 'edited', 'keep-edit'],
     ['deleted it too', 'gone', 'keep'],
   ];
   for (const [client, found, action] of rows) {
