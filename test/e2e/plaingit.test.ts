@@ -30,6 +30,17 @@ function gitStatus(repo: string): string {
   return gitOut(repo, ['status', '--porcelain', '--untracked-files=all']);
 }
 
+/** Message `k` is at exactly `paths` in the repo, the Maildir equals HEAD and `git status` is clean. */
+function expectOnlyAt(a: string, k: string, paths: string[]): void {
+  expect(
+    messagesAt(a)
+      .get(k)!
+      .map((m) => m.path),
+  ).toEqual(paths);
+  expectDiskIsHead(a);
+  expect(gitStatus(a)).toBe('');
+}
+
 /** Keys with more than one name in one folder in HEAD. */
 function doubled(repo: string): string[] {
   const out: string[] = [];
@@ -339,13 +350,7 @@ describe('what git can still do never doubles or loses mail', () => {
     for (const sub of ['cur', 'new', 'tmp']) expect(existsSync(join(a, 'Work', sub)), `Work/${sub} after the reset`).toBe(true);
     addFlags(a, k, 'F'); // the client files it into cur/ (ENOENT when git removed cur/)
     mg(a, ['commit']);
-    expect(
-      messagesAt(a)
-        .get(k)!
-        .map((m) => m.path),
-    ).toEqual([`Work/cur/${k}:2,FS`]);
-    expectDiskIsHead(a);
-    expect(gitStatus(a)).toBe('');
+    expectOnlyAt(a, k, [`Work/cur/${k}:2,FS`]);
   });
 
   it('git stash of a staged rename that was the only message of a cur/, and its pop, leave the folder whole', () => {
@@ -359,13 +364,7 @@ describe('what git can still do never doubles or loses mail', () => {
     expect(plain(a, ['stash', 'pop', '-q']).code).toBe(0);
     expect(existsSync(join(a, 'Work', 'new')), 'Work/new after the pop').toBe(true);
     mg(a, ['commit']);
-    expect(
-      messagesAt(a)
-        .get(k)!
-        .map((m) => m.path),
-    ).toEqual([`Work/cur/${k}:2,S`]);
-    expectDiskIsHead(a);
-    expect(gitStatus(a)).toBe('');
+    expectOnlyAt(a, k, [`Work/cur/${k}:2,S`]);
   });
 
   it('a name git add -A staged that the client renamed before the record, and an entry git rm --cached took out, leave the index with the record', () => {
