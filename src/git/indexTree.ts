@@ -30,8 +30,15 @@ export class IndexTree {
     });
   }
 
-  /** Starts a tree from `base` (a tree-ish) in repo `cwd`, through the index file `indexFile`. */
+  /**
+   * Starts a tree from `base` (a tree-ish) in repo `cwd`, through the index file
+   * `indexFile`, which only the caller uses (mailgit's, under the repo lock): what a killed
+   * run left there, the file and git's lock of it, is removed first, or every later run
+   * would fail on that lock (the restore torture, 8 of 50 seeds: "restore.index.lock is
+   * held by another git command").
+   */
   static async open(cwd: string, base: string, indexFile: string): Promise<IndexTree> {
+    await rm(`${indexFile}.lock`, { force: true });
     await rm(indexFile, { force: true });
     const env = { GIT_INDEX_FILE: indexFile };
     await git(['read-tree', base], { cwd, env });

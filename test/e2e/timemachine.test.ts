@@ -180,6 +180,8 @@ describe('restore', () => {
     const dry = mg(a, ['restore', '--folder', 'INBOX', '--as-of', then, '--dry-run']).stdout;
     expect(dry).toContain('would restore 3 messages');
     expect(gitOut(a, ['rev-parse', 'HEAD']).trim()).toBe(head);
+    // What a restore killed in its read-tree leaves (the restore torture met it): never in the way of the next one.
+    writeFileSync(join(a, '.git', 'mailgit', 'restore.index.lock'), '');
     mg(a, ['restore', '--folder', 'INBOX', '--as-of', then]);
     const now = messagesAt(a);
     for (const k of keys.slice(0, 3)) expect(now.get(k)).toEqual(held.get(k));
