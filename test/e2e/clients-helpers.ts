@@ -39,9 +39,9 @@ export function ls(repo: string, folder: string, sub: 'cur' | 'new'): string[] {
   }
 }
 
-/** Paths of HEAD's tree. */
-export function headFiles(repo: string): string[] {
-  return gitOut(repo, ['ls-tree', '-r', '--name-only', 'HEAD']).split('\n').filter(Boolean);
+/** Paths of HEAD's tree (or of commit `rev`'s). */
+export function headFiles(repo: string, rev = 'HEAD'): string[] {
+  return gitOut(repo, ['ls-tree', '-r', '--name-only', rev]).split('\n').filter(Boolean);
 }
 
 /** Number of commits reachable from HEAD. */

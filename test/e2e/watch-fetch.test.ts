@@ -42,9 +42,11 @@ function gen(i: number): string {
 
 /** The HEAD path of the message with this content, if HEAD has it. */
 function inHead(dir: string, content: string): string | undefined {
-  return headFiles(dir)
+  // One commit for the listing and the reads: the watch may commit in between.
+  const head = gitOut(dir, ['rev-parse', 'HEAD']).trim();
+  return headFiles(dir, head)
     .filter((p) => /\/(cur|new)\//.test(p))
-    .find((p) => sha(Buffer.from(gitOut(dir, ['cat-file', 'blob', `HEAD:${p}`]), 'latin1')) === sha(content));
+    .find((p) => sha(Buffer.from(gitOut(dir, ['cat-file', 'blob', `${head}:${p}`]), 'latin1')) === sha(content));
 }
 
 async function serverFlags(uid: number): Promise<string[]> {
