@@ -13,7 +13,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { git, GitError, gitText, spawnGit } from './run.js';
 import type { RepoPaths } from './run.js';
@@ -22,6 +22,18 @@ import type { Progress } from '../fetch/progress.js';
 
 /** At or above this many files, blobs are written with `fast-import` into one pack. */
 export const FAST_IMPORT_MIN = 200;
+
+/**
+ * The git blob id of `data`, as `git hash-object` computes it, for a repo whose object
+ * ids are as long as `like` (40 hex digits: SHA-1; 64: SHA-256). Used to tell whether a
+ * file still holds the bytes a commit recorded, without a git process.
+ */
+export function blobIdOf(data: Buffer, like: string): string {
+  return createHash(like.length === 64 ? 'sha256' : 'sha1')
+    .update(`blob ${data.length}\0`)
+    .update(data)
+    .digest('hex');
+}
 
 /** Most fast-import processes run at once, and fewest files each one is given. */
 const IMPORT_JOBS_MAX = 4;

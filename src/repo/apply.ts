@@ -23,7 +23,8 @@
  * race rules, as tables; the executor here finds how each path stands and follows them.
  */
 import { silentProgress, type Progress } from '../fetch/progress.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { blobIdOf } from '../git/blobs.js';
 import { dirname, join } from 'node:path';
 import { CatFile } from '../git/catfile.js';
 import { diffBatches, diffTrees } from '../git/diff.js';
@@ -310,14 +311,13 @@ class Applier {
 
   /**
    * The bytes at `c.path` and their blob id when they are not the ones HEAD recorded
-   * there (an edit in place no record found yet), else null (the recorded bytes, no file,
-   * or a repo of sha256 objects, which init does not make and which is not checked).
+   * there (an edit in place no record found yet), else null (the recorded bytes, or no file).
    */
   private async unrecordedEdit(c: PathChange): Promise<{ oid: string; data: Buffer } | null> {
-    if (c.oldOid === null || c.oldOid.length !== 40) return null;
+    if (c.oldOid === null) return null;
     const data = await this.fs.readBytes(this.abs(c.path));
     if (data === null) return null;
-    const oid = createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+    const oid = blobIdOf(data, c.oldOid);
     return oid === c.oldOid ? null : { oid, data };
   }
 

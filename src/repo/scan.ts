@@ -10,8 +10,7 @@ import { lstat, readFile, stat } from 'node:fs/promises';
 import { lstatSync, readdirSync } from 'node:fs';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
-import { emptyBlob, writeBlobs } from '../git/blobs.js';
+import { blobIdOf, emptyBlob, writeBlobs } from '../git/blobs.js';
 import { lsTreeDirs, lsTreeRecursive } from '../git/tree.js';
 import { TreeIO } from '../git/treeio.js';
 import type { TreeIndex } from '../git/treeio.js';
@@ -504,10 +503,7 @@ export async function unrecordedEdits(repo: Repo, held: readonly PathChange[]): 
     if (c.oldOid === null || changedSince({ root: repo.root, dir }, [c.path.slice(dir.length + 1)], threshold).length === 0) continue;
     const data = await readFile(join(repo.root, c.path)).catch(() => null);
     if (data === null) continue;
-    const oid = createHash(c.oldOid.length === 64 ? 'sha256' : 'sha1')
-      .update(`blob ${data.length}\0`)
-      .update(data)
-      .digest('hex');
+    const oid = blobIdOf(data, c.oldOid);
     if (oid !== c.oldOid && oid !== c.newOid) out.push(c.path);
   }
   return out;
